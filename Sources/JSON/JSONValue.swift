@@ -1,0 +1,63 @@
+/// A JSON document as a value. Numbers keep their literal text so that whatever a catalog holds
+/// (sizes beyond 2^53, `1.50`, `1e3`) is written back exactly as it was read.
+public enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    /// The number's literal as it appears in JSON (already validated by the parser).
+    case number(String)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    public static func int<I: BinaryInteger>(_ value: I) -> JSONValue { .number(String(value)) }
+
+    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
+    /// The number as an integer, if it is one exactly (`3`, not `3.5`, not `1e400`).
+    public var int64Value: Int64? { if case .number(let n) = self { Int64(n) } else { nil } }
+    public var doubleValue: Double? { if case .number(let n) = self { Double(n) } else { nil } }
+
+    /// Member lookup; `nil` when this is not an object or has no such member.
+    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+
+    /// A short name for error messages: "a string", "an object"...
+    public var kindDescription: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A JSON object that keeps its members in document order, so rewritten files diff cleanly.
+/// Lookups are linear: objects here are small (an event record, a catalog entry).
+public struct JSONObject: Equatable, Sendable, ExpressibleByDictionaryLiteral {
+    public var members: [(key: String, value: JSONValue)]
+
+    public init(_ members: [(key: String, value: JSONValue)] = []) { self.members = members }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        members = elements.map { (key: $0.0, value: $0.1) }
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        get { members.first { $0.key == key }?.value }
+        set {
+            if let i = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+            } else if let newValue {
+                members.append((key: key, value: newValue))
+            }
+        }
+    }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.members.count == b.members.count
+            && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}

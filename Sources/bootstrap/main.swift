@@ -1,0 +1,1 @@
+print("imagecat bootstrap: not wired yet")

@@ -1,0 +1,2 @@
+import XCTest
+final class HandlersTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class JSONTestsPlaceholder: XCTestCase { func testBuilds() {} }
