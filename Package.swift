@@ -16,9 +16,11 @@ let package = Package(
         .target(name: "S3", dependencies: ["HTTPClient", "CCrypto"]),
         .target(name: "Catalog", dependencies: ["JSON"]),
         .target(name: "ImageSniffer"),
+        .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
         .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON"]),
-        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3", "Catalog", "JSON"]),
-        .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime"]),
+        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3", "Catalog", "JSON", "HTTPClient"]),
+        .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient"]),
+        .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient"]),
 
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

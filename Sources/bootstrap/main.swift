@@ -1,1 +1,43 @@
-print("imagecat bootstrap: not wired yet")
+// The Lambda custom runtime entry point (`bootstrap` in the function's zip).
+//
+// Cold start matters: nothing here does I/O before the first `/next` except building the
+// handler, which is the function's init phase (its failure goes to `/init/error`).
+
+import Handlers
+import HTTPClient
+import LambdaRuntime
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+let environment = ProcessEnvironment.current()
+
+guard let runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"], !runtimeAPI.isEmpty else {
+    RuntimeLog.standardError("""
+        bootstrap: AWS_LAMBDA_RUNTIME_API is not set. This is an AWS Lambda custom runtime \
+        (provided.al2023): Lambda starts it with AWS_LAMBDA_RUNTIME_API=host:port and \
+        _HANDLER=\(HandlerRegistry.knownNames.joined(separator: "|")). To run it locally, serve \
+        events with scripts/local_runtime_api.py or the Lambda Runtime Interface Emulator.
+        """)
+    exit(2)
+}
+
+let loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: CurlTransport(environment: environment))
+
+let handler: any LambdaHandler
+do {
+    handler = try HandlerRegistry.make(name: environment["_HANDLER"] ?? "", environment: environment)
+} catch {
+    loop.reportInitError(error)
+    exit(1)
+}
+
+do {
+    try loop.run(handler)
+} catch {
+    loop.log("runtime stopping: \(error)")
+    exit(1)
+}

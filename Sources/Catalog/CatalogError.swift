@@ -1,0 +1,23 @@
+import JSON
+
+/// The catalog file cannot be used as it is. The handler must then leave the file alone (never
+/// overwrite or "repair" it) and report this message, which says what is wrong and where.
+public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Not valid JSON at all.
+    case syntax(JSONError)
+    /// Valid JSON, but the top-level value is not an array; `found` is e.g. "an object".
+    case notAnArray(found: String)
+    /// Entry `index` (1-based, in file order) is not a valid entry.
+    case invalidEntry(index: Int, offset: Int, line: Int, column: Int, problem: String)
+
+    public var description: String {
+        switch self {
+        case .syntax(let error):
+            "catalog is not valid JSON: \(error)"
+        case .notAnArray(let found):
+            "catalog is not an array (found \(found))"
+        case .invalidEntry(let index, let offset, let line, let column, let problem):
+            "entry \(index) (line \(line), column \(column), offset \(offset)): \(problem)"
+        }
+    }
+}

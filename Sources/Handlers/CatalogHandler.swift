@@ -1,0 +1,149 @@
+import Catalog
+import JSON
+import HTTPClient
+import LambdaRuntime
+import S3
+
+/// `_HANDLER=catalog`: applies S3 change notifications (direct, SQS or EventBridge) to each
+/// bucket's catalog with one read and one conditional write per bucket per invocation.
+public struct CatalogHandler: LambdaHandler {
+    public var updater: CatalogUpdater
+    public var log: RuntimeLog
+
+    public init(updater: CatalogUpdater, log: RuntimeLog = .standardError) {
+        self.updater = updater
+        self.log = log
+    }
+
+    /// The Lambda configuration: S3 from the standard AWS variables, `CATALOG_KEY` (default
+    /// `images.json`). No I/O happens here, so a cold start reaches `/next` at once.
+    public init(environment: [String: String]) throws {
+        let configuration: S3Configuration
+        do { configuration = try S3Configuration.fromEnvironment(environment) } catch {
+            throw HandlerInitError.configuration(handler: "catalog", message: "\(error)")
+        }
+        let key = environment["CATALOG_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? "images.json"
+        let client = S3Client(configuration: configuration, transport: CurlTransport(environment: environment))
+        self.init(updater: CatalogUpdater(store: S3CatalogStore(client: client), catalogKey: key))
+    }
+
+    public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
+        updater.store.setDeadline(epochMs: context.deadlineMs == .max ? nil : context.deadlineMs)
+        let value: JSONValue
+        do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
+        switch try EventDecoder.decode(value) {
+        case .s3(let records):
+            return try applyAll(records, context: context)
+        case .eventBridge(let record):
+            return try applyAll([record], context: context)
+        case .sqs(let messages):
+            return applySQS(messages, context: context)
+        }
+    }
+
+    /// Direct delivery: any bucket that fails fails the whole invocation, so Lambda retries it;
+    /// re-applying the buckets that did succeed is harmless (the update is idempotent).
+    private func applyAll(_ records: [RecordOutcome], context: InvocationContext) throws -> [UInt8] {
+        var report = Report(records: records.count)
+        let plan = plan(records, report: &report)
+        var firstError: CatalogUpdateError?
+        for (bucket, keys) in plan {
+            do throws(CatalogUpdateError) {
+                report.add(try updater.sync(bucket: bucket, keys: keys, deadlineMs: context.deadlineMs))
+            } catch {
+                log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
+                firstError = firstError ?? error
+            }
+        }
+        for skipped in report.skipped { log(context, "skipped \(skipped.key): \(skipped.reason)") }
+        if let firstError { throw firstError }
+        return report.json()
+    }
+
+    /// SQS delivery: answer with the messages that must come back (`batchItemFailures`); every
+    /// message whose body was unreadable or whose bucket failed is listed, the rest are done.
+    private func applySQS(_ messages: [SQSMessage], context: InvocationContext) -> [UInt8] {
+        var failed: [String] = []
+        var messageRecords: [(id: String, records: [RecordOutcome])] = []
+        for message in messages {
+            switch message.records {
+            case .success(let records): messageRecords.append((message.messageID, records))
+            case .failure(let error):
+                log(context, "SQS message \(message.messageID): \(error)")
+                failed.append(message.messageID)
+            }
+        }
+        var report = Report(records: 0)
+        let plan = plan(messageRecords.flatMap(\.records), report: &report)
+        var failedBuckets: Set<String> = []
+        for (bucket, keys) in plan {
+            do throws(CatalogUpdateError) {
+                report.add(try updater.sync(bucket: bucket, keys: keys, deadlineMs: context.deadlineMs))
+            } catch {
+                log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
+                failedBuckets.insert(bucket)
+            }
+        }
+        for (id, records) in messageRecords where records.contains(where: { record in
+            if case .change(let n) = record { failedBuckets.contains(n.bucket) } else { false }
+        }) {
+            failed.append(id)
+        }
+        let failures = failed.map { JSONValue.object(["itemIdentifier": .string($0)]) }
+        return JSONValue.object(["batchItemFailures": .array(failures)]).serialized()
+    }
+
+    /// Distinct keys per bucket, in first-seen order, minus what is not a catalog matter.
+    private func plan(_ records: [RecordOutcome], report: inout Report) -> [(bucket: String, keys: [String])] {
+        var order: [String] = []
+        var keysByBucket: [String: [String]] = [:]
+        var seen: Set<[String]> = []
+        for record in records {
+            switch record {
+            case .ignored(let key, let reason):
+                report.ignored.append(SkippedKey(key: key ?? "", reason: reason))
+            case .change(let n) where n.key == updater.catalogKey:
+                report.ignored.append(SkippedKey(key: n.key, reason: "the catalog itself (no self-trigger)"))
+            case .change(let n):
+                guard seen.insert([n.bucket, n.key]).inserted else { continue }
+                if keysByBucket[n.bucket] == nil { order.append(n.bucket) }
+                keysByBucket[n.bucket, default: []].append(n.key)
+            }
+        }
+        return order.map { ($0, keysByBucket[$0]!) }
+    }
+
+    private func log(_ context: InvocationContext, _ line: String) {
+        log("\(context.requestID) \(line)")
+    }
+}
+
+/// The invocation's JSON answer for direct and EventBridge delivery.
+private struct Report {
+    var records: Int
+    var added = 0, updated = 0, removed = 0, unchanged = 0, writes = 0
+    var ignored: [SkippedKey] = []
+    var skipped: [SkippedKey] = []
+
+    mutating func add(_ result: BucketSyncResult) {
+        if let s = result.summary {
+            added += s.added
+            updated += s.updated
+            removed += s.removed
+            unchanged += s.unchanged
+        }
+        if result.wrote { writes += 1 }
+        skipped += result.skipped
+    }
+
+    func json() -> [UInt8] {
+        func list(_ keys: [SkippedKey]) -> JSONValue {
+            .array(keys.map { .object(["key": .string($0.key), "reason": .string($0.reason)]) })
+        }
+        return JSONValue.object([
+            "records": .int(records), "added": .int(added), "updated": .int(updated),
+            "removed": .int(removed), "unchanged": .int(unchanged), "catalogWrites": .int(writes),
+            "skipped": list(skipped + ignored),
+        ]).serialized()
+    }
+}

@@ -1,0 +1,40 @@
+/// What keeping a catalog needs from a bucket, and nothing more. `S3CatalogStore` is the real
+/// one; the protocol lets the race-handling logic be tested with scripted interleavings.
+public protocol CatalogStore {
+    /// The catalog's bytes and ETag, or `nil` when it does not exist yet.
+    func readCatalog(bucket: String, key: String) throws -> (bytes: [UInt8], etag: String)?
+    /// S3's current truth for one object, or `nil` when it does not exist.
+    func observe(bucket: String, key: String) throws -> ObjectObservation?
+    /// The object's current ETag, or `nil` when it does not exist (a cheap re-check).
+    func currentETag(bucket: String, key: String) throws -> String?
+    /// Writes the catalog only if it is still the version read (`ifMatch`), or still absent
+    /// (`ifMatch == nil`). Someone else having written first is `.conflict`, not an error.
+    func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome
+    /// Requests (and their retries) must end by then: the invocation's deadline.
+    func setDeadline(epochMs: Int64?)
+}
+
+extension CatalogStore {
+    public func setDeadline(epochMs: Int64?) {}
+}
+
+public enum WriteOutcome: Equatable, Sendable {
+    case written(etag: String)
+    /// 412 PreconditionFailed or 409 ConditionalRequestConflict: re-read and re-apply.
+    case conflict
+}
+
+/// An object as S3 has it now.
+public struct ObjectObservation: Equatable, Sendable {
+    public var size: Int64
+    public var etag: String
+    public var lastModified: String?
+    public var contentType: String?
+
+    public init(size: Int64, etag: String, lastModified: String? = nil, contentType: String? = nil) {
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+        self.contentType = contentType
+    }
+}

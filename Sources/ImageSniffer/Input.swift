@@ -1,0 +1,104 @@
+/// Why a format parser stopped before reaching an answer. Parsers throw it so that each can be
+/// written as a straight walk through its header; `ImageSniffer` turns it into a `SniffResult`.
+enum Stop: Error {
+    /// Bytes up to `end` are needed. `preferred` (≥ `end`) is what to ask for when the parser is
+    /// scanning text of unknown length and one byte more would just mean another round trip.
+    case need(end: Int, preferred: Int, offset: Int, what: String)
+    case malformed(offset: Int, String)
+    case notImage(String)
+}
+
+/// A parser's view of the file: the bytes read so far, plus what is known of the rest.
+/// All reads are bounds-checked and throw `Stop.need`, so no input can make a parser trap.
+struct Input {
+    let bytes: [UInt8]
+    /// The whole file's size when known; never smaller than `bytes.count`.
+    let fileSize: Int?
+    /// Never ask for bytes past this offset.
+    let limit: Int
+    /// The format being parsed, for failure reports; `nil` while an ISO base media file's
+    /// brands have not yet told HEIC from AVIF.
+    var format: ImageFormat? = nil
+
+    /// The format's name for messages ("JPEG segment...").
+    var name: String { format?.displayName ?? "ISO base media" }
+
+    var count: Int { bytes.count }
+
+    /// Whether the file is known to end exactly where the bytes read so far end.
+    var isComplete: Bool { fileSize == bytes.count }
+
+    /// Throws unless bytes `0..<end` are present.
+    func require(_ end: Int, _ what: @autoclosure () -> String, at offset: Int) throws(Stop) {
+        if end > bytes.count {
+            throw .need(end: end, preferred: end, offset: offset, what: what())
+        }
+    }
+
+    /// For scans of unknown length: at least one byte past what we have, preferably twice as
+    /// much (at least 4 KiB more), so a long scan re-reads its start only a logarithmic number of times.
+    func needScanChunk(_ what: String, at offset: Int) -> Stop {
+        .need(end: bytes.count + 1, preferred: bytes.count + max(4096, bytes.count), offset: offset, what: what)
+    }
+
+    func u8(_ o: Int) throws(Stop) -> UInt8 {
+        guard o >= 0 else { throw .malformed(offset: o, "negative offset") }
+        try require(o + 1, "\(name) header", at: o)
+        return bytes[o]
+    }
+
+    func u16be(_ o: Int) throws(Stop) -> Int { Int(try u8(o)) << 8 | Int(try u8(o + 1)) }
+    func u16le(_ o: Int) throws(Stop) -> Int { Int(try u8(o + 1)) << 8 | Int(try u8(o)) }
+    func u24le(_ o: Int) throws(Stop) -> Int { Int(try u8(o + 2)) << 16 | (try u16le(o)) }
+    func u32be(_ o: Int) throws(Stop) -> Int { (try u16be(o)) << 16 | (try u16be(o + 2)) }
+    func u32le(_ o: Int) throws(Stop) -> Int { (try u16le(o + 2)) << 16 | (try u16le(o)) }
+    func i32le(_ o: Int) throws(Stop) -> Int { Int(Int32(truncatingIfNeeded: try u32le(o))) }
+    func u64be(_ o: Int) throws(Stop) -> UInt64 {
+        UInt64(try u32be(o)) << 32 | UInt64(try u32be(o + 4))
+    }
+
+    /// Whether `signature` appears at `offset` (false when the bytes are not there yet).
+    func matches(_ signature: [UInt8], at offset: Int = 0) -> Bool {
+        guard offset >= 0, offset + signature.count <= bytes.count else { return false }
+        for i in 0..<signature.count where bytes[offset + i] != signature[i] { return false }
+        return true
+    }
+
+    /// The four bytes at `o` as text, for box and chunk types ("ftyp", "VP8X").
+    func fourCC(_ o: Int) throws(Stop) -> String {
+        try require(o + 4, "\(name) header", at: o)
+        return fourCCText(bytes[o..<o + 4])
+    }
+}
+
+/// Printable text for a four-character code; other bytes shown as `\xNN`, so messages stay clean.
+func fourCCText(_ bytes: ArraySlice<UInt8>) -> String {
+    var s = ""
+    for b in bytes {
+        if b >= 0x20 && b < 0x7F { s.unicodeScalars.append(Unicode.Scalar(b)) } else { s += "\\x" + hex(b) }
+    }
+    return s
+}
+
+func hex(_ b: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return String(digits[Int(b >> 4)]) + String(digits[Int(b & 0xF)])
+}
+
+extension ImageFormat {
+    /// The name used in messages ("JPEG segment...").
+    var displayName: String {
+        switch self {
+        case .jpg: "JPEG"
+        case .png: "PNG"
+        case .gif: "GIF"
+        case .webp: "WebP"
+        case .bmp: "BMP"
+        case .tiff: "TIFF"
+        case .heic: "HEIF"
+        case .avif: "AVIF"
+        case .ico: "ICO"
+        case .svg: "SVG"
+        }
+    }
+}

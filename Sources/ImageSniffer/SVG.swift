@@ -1,0 +1,205 @@
+/// SVG: XML text whose root element is `<svg>`. Skips a UTF-8 byte order mark, the XML
+/// declaration, comments, processing instructions and a DOCTYPE (with its internal subset),
+/// then reads the root's `width`, `height` and `viewBox`.
+///
+/// Size rules, as an `<img>` would get an intrinsic size: `width`/`height` in px, unitless, or an
+/// absolute unit (pt, pc, mm, cm, in; converted at 96 px per inch) give the size; when both are
+/// missing the `viewBox` does; when one is missing the viewBox's aspect ratio gives it. A
+/// percentage (or em/ex) means the size depends on the page: the size is then unknown (`nil`),
+/// the type still `svg`.
+enum SVG {
+    /// Whether the bytes start like markup: optional BOM and whitespace, then `<`. `nil` when
+    /// the bytes end inside the leading whitespace.
+    static func startsLikeMarkup(_ bytes: [UInt8]) -> Bool? {
+        var i = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+        return i < bytes.count ? bytes[i] == UInt8(ascii: "<") : nil
+    }
+
+    static func parse(_ input: Input) throws(Stop) -> ImageInfo {
+        var s = Scanner(input: input, pos: input.matches([0xEF, 0xBB, 0xBF]) ? 3 : 0)
+        while true {
+            try s.skipSpaces()
+            if try s.consume("<?") {
+                try s.skip(past: "?>", "XML declaration or processing instruction")
+            } else if try s.consume("<!--") {
+                try s.skip(past: "-->", "XML comment")
+            } else if try s.consume("<!DOCTYPE") {
+                try s.skipDoctype()
+            } else if try s.consume("<") {
+                let name = try s.name()
+                let local = name.split(separator: ":").last.map(String.init) ?? name
+                guard local == "svg" else {
+                    throw .notImage("markup whose root element is <\(name)>, not <svg>")
+                }
+                let attributes = try s.attributes()
+                return size(attributes)
+            } else {
+                throw .notImage("text, not an image")
+            }
+        }
+    }
+
+    static func size(_ attributes: [String: String]) -> ImageInfo {
+        let width = attributes["width"].map(length) ?? .missing
+        let height = attributes["height"].map(length) ?? .missing
+        let box = attributes["viewBox"].flatMap(viewBox)
+        var w: Double? = nil, h: Double? = nil
+        switch (width, height) {
+        case (.pixels(let a), .pixels(let b)):
+            (w, h) = (a, b)
+        case (.pixels(let a), .missing):
+            if let box { (w, h) = (a, a * box.height / box.width) }
+        case (.missing, .pixels(let b)):
+            if let box { (w, h) = (b * box.width / box.height, b) }
+        case (.missing, .missing):
+            if let box { (w, h) = (box.width, box.height) }
+        default:
+            break  // a relative size: no intrinsic size
+        }
+        return ImageInfo(format: .svg, width: w.flatMap(pixels), height: h.flatMap(pixels))
+    }
+
+    enum Length: Equatable { case pixels(Double), relative, missing }
+
+    static func length(_ text: String) -> Length {
+        let t = trimmed(text)
+        let units: [(String, Double)] = [("px", 1), ("pt", 96.0 / 72), ("pc", 16), ("mm", 96 / 25.4),
+                                         ("cm", 96 / 2.54), ("in", 96), ("", 1)]
+        if t.hasSuffix("%") || t.hasSuffix("em") || t.hasSuffix("ex") { return .relative }
+        for (unit, scale) in units where t.hasSuffix(unit) {
+            guard let v = Double(trimmed(String(t.dropLast(unit.count)))), v.isFinite, v > 0 else { return .missing }
+            return .pixels(v * scale)
+        }
+        return .missing
+    }
+
+    static func viewBox(_ text: String) -> (width: Double, height: Double)? {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        guard parts.count == 4, let w = Double(parts[2]), let h = Double(parts[3]),
+              w.isFinite, h.isFinite, w > 0, h > 0 else { return nil }
+        return (w, h)
+    }
+
+    /// Rounds to whole pixels; sizes beyond any real display are refused rather than trapped on.
+    static func pixels(_ v: Double) -> Int? {
+        guard v.isFinite, v > 0, v < 1e9 else { return nil }
+        return max(1, Int(v.rounded()))
+    }
+
+    static func trimmed(_ s: String) -> String {
+        var sub = Substring(s)
+        while let c = sub.first, c.isWhitespace { sub.removeFirst() }
+        while let c = sub.last, c.isWhitespace { sub.removeLast() }
+        return String(sub)
+    }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+
+    /// A cursor over the text that asks for more bytes when it runs out mid-structure.
+    struct Scanner {
+        let input: Input
+        var pos: Int
+
+        /// The byte at `pos + ahead`; throws `need` (or, at the known end of file, that the
+        /// SVG ends early) when it has not been read.
+        func peek(_ ahead: Int = 0, _ what: @autoclosure () -> String = "SVG text") throws(Stop) -> UInt8 {
+            let i = pos + ahead
+            if i < input.count { return input.bytes[i] }
+            if input.isComplete {
+                throw .need(end: i + 1, preferred: i + 1, offset: pos, what: what())
+            }
+            throw input.needScanChunk(what(), at: pos)
+        }
+
+        mutating func skipSpaces() throws(Stop) {
+            while Self.isSpaceByte(try peek(0, "start of SVG markup")) { pos += 1 }
+        }
+
+        static func isSpaceByte(_ b: UInt8) -> Bool { SVG.isSpace(b) }
+
+        mutating func consume(_ literal: String) throws(Stop) -> Bool {
+            let bytes = Array(literal.utf8)
+            for (i, b) in bytes.enumerated() where try peek(i, "start of SVG markup") != b { return false }
+            pos += bytes.count
+            return true
+        }
+
+        mutating func skip(past terminator: String, _ what: String) throws(Stop) {
+            let t = Array(terminator.utf8)
+            let start = pos
+            while true {
+                if try peek(0, "\(what) at offset \(start)") == t[0] {
+                    var all = true
+                    for i in 1..<t.count where try peek(i, "\(what) at offset \(start)") != t[i] { all = false; break }
+                    if all { pos += t.count; return }
+                }
+                pos += 1
+            }
+        }
+
+        /// A DOCTYPE ends at the first `>` outside quotes and outside its `[...]` internal subset.
+        mutating func skipDoctype() throws(Stop) {
+            let start = pos
+            var quote: UInt8? = nil
+            var depth = 0
+            while true {
+                let b = try peek(0, "DOCTYPE at offset \(start)")
+                pos += 1
+                if let q = quote { if b == q { quote = nil }; continue }
+                switch b {
+                case UInt8(ascii: "\""), UInt8(ascii: "'"): quote = b
+                case UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "]"): depth = max(0, depth - 1)
+                case UInt8(ascii: ">") where depth == 0: return
+                default: break
+                }
+            }
+        }
+
+        mutating func name() throws(Stop) -> String {
+            let start = pos
+            while true {
+                let b = try peek(0, "SVG element name at offset \(start)")
+                if Self.isSpaceByte(b) || b == UInt8(ascii: ">") || b == UInt8(ascii: "/") { break }
+                pos += 1
+            }
+            return String(decoding: input.bytes[start..<pos], as: UTF8.self)
+        }
+
+        /// Attributes of the start tag, up to its `>`.
+        mutating func attributes() throws(Stop) -> [String: String] {
+            let tagStart = pos
+            let what = "<svg> start tag at offset \(tagStart)"
+            var result: [String: String] = [:]
+            while true {
+                while Self.isSpaceByte(try peek(0, what)) { pos += 1 }
+                let b = try peek(0, what)
+                if b == UInt8(ascii: ">") || b == UInt8(ascii: "/") { return result }
+                let nameStart = pos
+                while true {
+                    let c = try peek(0, what)
+                    if c == UInt8(ascii: "=") || Self.isSpaceByte(c) || c == UInt8(ascii: ">") || c == UInt8(ascii: "/") { break }
+                    pos += 1
+                }
+                let name = String(decoding: input.bytes[nameStart..<pos], as: UTF8.self)
+                while Self.isSpaceByte(try peek(0, what)) { pos += 1 }
+                guard try peek(0, what) == UInt8(ascii: "=") else {
+                    if pos == nameStart { pos += 1 }  // stray byte: step over it, never stall
+                    continue  // an attribute without a value (not XML, but seen in the wild)
+                }
+                pos += 1
+                while Self.isSpaceByte(try peek(0, what)) { pos += 1 }
+                let quote = try peek(0, what)
+                guard quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else {
+                    throw .malformed(offset: pos, "SVG attribute '\(name)' at offset \(nameStart) has an unquoted value")
+                }
+                pos += 1
+                let valueStart = pos
+                while try peek(0, what) != quote { pos += 1 }
+                result[name] = String(decoding: input.bytes[valueStart..<pos], as: UTF8.self)
+                pos += 1
+            }
+        }
+    }
+}

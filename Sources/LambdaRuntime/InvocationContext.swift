@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What Lambda tells the runtime about one invocation, from the `/next` response headers.
+public struct InvocationContext: Sendable {
+    /// `Lambda-Runtime-Aws-Request-Id`: names the invocation in the response URL and in logs.
+    public var requestID: String
+    /// `Lambda-Runtime-Deadline-Ms`: when Lambda kills the invocation, in Unix epoch
+    /// milliseconds. `Int64.max` when the header was missing (no known deadline).
+    public var deadlineMs: Int64
+    /// `Lambda-Runtime-Invoked-Function-Arn` (may carry a version or alias suffix).
+    public var invokedFunctionARN: String
+    /// `Lambda-Runtime-Trace-Id`, the X-Ray header; also exported as `_X_AMZN_TRACE_ID`.
+    public var traceID: String?
+
+    public init(requestID: String, deadlineMs: Int64, invokedFunctionARN: String, traceID: String? = nil) {
+        self.requestID = requestID
+        self.deadlineMs = deadlineMs
+        self.invokedFunctionARN = invokedFunctionARN
+        self.traceID = traceID
+    }
+
+    /// Milliseconds left before the deadline (negative once it has passed), so a handler can
+    /// stop retrying in time to report an error instead of being killed mid-write.
+    public func remainingMs(now: Int64 = InvocationContext.nowMs()) -> Int64 {
+        let (remaining, overflow) = deadlineMs.subtractingReportingOverflow(now)
+        return overflow ? (now < 0 ? Int64.max : Int64.min) : remaining
+    }
+
+    /// Wall-clock time in Unix epoch milliseconds: the deadline header uses the same clock.
+    public static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,109 @@
+import HTTPClient
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The runtime's event loop: `/next`, call the handler, post its response or error, repeat.
+///
+/// Single-threaded and synchronous on purpose: a Lambda execution environment handles one
+/// invocation at a time, so threads would only add context switches to every invocation.
+public struct LambdaLoop {
+    /// Lambda's limit on a synchronous response (6 MB): bigger ones are reported as errors.
+    public static let maxResponseBytes = 6 * 1024 * 1024
+
+    public let client: LambdaRuntimeClient
+    public let log: RuntimeLog
+
+    /// `runtimeAPI` is `AWS_LAMBDA_RUNTIME_API` (`host:port`). Does no I/O: the first request is
+    /// the first `/next` (or `/init/error`), so nothing delays the cold start.
+    public init(runtimeAPI: String, transport: any HTTPTransport, log: RuntimeLog = .standardError) {
+        client = LambdaRuntimeClient(runtimeAPI: runtimeAPI, transport: transport)
+        self.log = log
+    }
+
+    /// Tells Lambda that start-up failed (`/init/error`). The caller then exits non-zero.
+    /// Returns whether Lambda accepted the report; failures to report are logged, not thrown.
+    @discardableResult
+    public func reportInitError(_ error: any Error) -> Bool {
+        let report = ErrorReport(error)
+        log("init failed: \(report.errorType): \(report.errorMessage)")
+        do {
+            switch try client.sendInitError(report) {
+            case .accepted: return true
+            case .rejected(let status, let body):
+                log("Runtime API answered \(status) to /init/error: \(body)")
+                return false
+            }
+        } catch {
+            log("\(error)")
+            return false
+        }
+    }
+
+    /// Serves invocations until the Runtime API fails: it never returns normally. Handler
+    /// errors are reported and do not stop it; a 5xx answer, a non-200 `/next` or a broken
+    /// connection throw, and the process should then exit non-zero.
+    public func run(_ handler: some LambdaHandler) throws(LambdaRuntimeError) -> Never {
+        while true {
+            try runOnce(handler)
+        }
+    }
+
+    /// One turn of the loop: waits for an invocation, handles it, reports the outcome.
+    public func runOnce(_ handler: some LambdaHandler) throws(LambdaRuntimeError) {
+        let invocation = try client.next()
+        let context = invocation.context
+        LambdaLoop.exportTraceID(context.traceID)
+
+        let payload: [UInt8]
+        do {
+            payload = try handler.handle(invocation.event, context: context)
+        } catch {
+            try reportError(ErrorReport(error), for: context.requestID)
+            return
+        }
+        guard payload.count <= LambdaLoop.maxResponseBytes else {
+            let tooLarge = ResponseSizeTooLarge(size: payload.count, limit: LambdaLoop.maxResponseBytes)
+            try reportError(ErrorReport(tooLarge), for: context.requestID)
+            return
+        }
+        if case .rejected(let status, let body) = try client.sendResponse(payload, for: context.requestID) {
+            log("request \(context.requestID): Runtime API answered \(status) to /response: \(body)")
+        }
+    }
+
+    private func reportError(_ report: ErrorReport, for requestID: String) throws(LambdaRuntimeError) {
+        log("request \(requestID) failed: \(report.errorType): \(report.errorMessage)")
+        if case .rejected(let status, let body) = try client.sendError(report, for: requestID) {
+            log("request \(requestID): Runtime API answered \(status) to /error: \(body)")
+        }
+    }
+
+    /// Custom runtimes must set `_X_AMZN_TRACE_ID` themselves, for X-Ray-aware code in the
+    /// handler. Removed when an invocation has none, so no trace leaks into the next one.
+    static func exportTraceID(_ traceID: String?) {
+        if let traceID {
+            setenv("_X_AMZN_TRACE_ID", traceID, 1)
+        } else {
+            unsetenv("_X_AMZN_TRACE_ID")
+        }
+    }
+}
+
+/// The handler's response is over Lambda's 6 MB limit; Lambda would reject it anyway, with a
+/// less useful message.
+public struct ResponseSizeTooLarge: LambdaError, Sendable, Equatable {
+    public var size: Int
+    public var limit: Int
+
+    public init(size: Int, limit: Int) {
+        self.size = size
+        self.limit = limit
+    }
+
+    public var errorType: String { "Function.ResponseSizeTooLarge" }
+    public var errorMessage: String { "response is \(size) bytes, over Lambda's limit of \(limit) bytes" }
+}

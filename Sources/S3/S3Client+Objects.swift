@@ -1,0 +1,59 @@
+/// Object operations: GetObject, HeadObject, PutObject, DeleteObject, with the conditional
+/// headers the catalog's compare-and-swap relies on.
+import HTTPClient
+
+extension S3Client {
+    /// Fetches an object, or part of it. With `ifNoneMatch` (an ETag), an unchanged object gives
+    /// `.notModified` instead of its bytes; with `ifMatch`, a changed one fails with 412.
+    public func getObject(bucket: String, key: String, range: S3ByteRange? = nil,
+                          ifNoneMatch: String? = nil, ifMatch: String? = nil) throws(S3Error) -> S3GetObjectResult {
+        var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
+        if let range { call.headers.append((name: "Range", value: range.headerValue)) }
+        if let ifMatch { call.headers.append((name: "If-Match", value: ifMatch)) }
+        if let ifNoneMatch {
+            call.headers.append((name: "If-None-Match", value: ifNoneMatch))
+            call.accept = { (200..<300).contains($0) || $0 == 304 }
+        }
+        let response = try perform(call)
+        if response.status == 304 { return .notModified(etag: response.header("etag")) }
+        return .object(S3Object(info: S3ObjectInfo(response: response), body: response.body))
+    }
+
+    /// An object's metadata, or `nil` when HEAD answers 404 (HEAD has no body, so a missing
+    /// bucket looks the same as a missing key).
+    public func headObject(bucket: String, key: String) throws(S3Error) -> S3ObjectInfo? {
+        let call = Call(operation: "HeadObject", method: "HEAD", bucket: bucket, key: key)
+        do {
+            return S3ObjectInfo(response: try perform(call))
+        } catch where error.isNotFound {
+            return nil
+        }
+    }
+
+    /// Stores `body` under `key` and returns the new ETag. `condition` makes the write a
+    /// compare-and-swap: `.ifMatch(etag)` or `.ifNoneExists`; losing gives 412 (or 409 when
+    /// another conditional write is in flight), see `S3Error.isPreconditionFailed`/`isConflict`.
+    public func putObject(bucket: String, key: String, body: [UInt8],
+                          contentType: String = "application/octet-stream",
+                          condition: S3WriteCondition? = nil) throws(S3Error) -> S3PutObjectResult {
+        // Always name the content type: libcurl would otherwise send a form-encoded one.
+        var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key,
+                        headers: [(name: "Content-Type", value: contentType)], body: body)
+        switch condition {
+        case .ifMatch(let etag): call.headers.append((name: "If-Match", value: etag))
+        case .ifNoneExists: call.headers.append((name: "If-None-Match", value: "*"))
+        case nil: break
+        }
+        let response = try perform(call)
+        guard let etag = response.header("etag") else {
+            throw S3Error(operation: call.operation, bucket: bucket, key: key,
+                          kind: .invalidResponse(status: response.status, reason: "no ETag header"))
+        }
+        return S3PutObjectResult(status: response.status, etag: etag)
+    }
+
+    /// Deletes an object. S3 answers 204 whether or not it existed.
+    public func deleteObject(bucket: String, key: String) throws(S3Error) {
+        _ = try perform(Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key))
+    }
+}

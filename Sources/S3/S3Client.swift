@@ -1,0 +1,122 @@
+/// A small S3 REST client over `HTTPTransport`: signs every request (SigV4), retries what is worth
+/// retrying within the caller's deadline, and turns error answers into `S3Error`. The operations
+/// themselves live in the `S3Client+*.swift` files.
+///
+/// Not thread-safe, like the transport it holds: one client per thread (the Lambda loop has one).
+import HTTPClient
+
+public final class S3Client {
+    public let configuration: S3Configuration
+    public let addressing: S3Addressing
+    public var retryPolicy: S3RetryPolicy
+    /// Epoch milliseconds after which no request is started and no retry is slept for (e.g. the
+    /// Lambda invocation's deadline). `nil`: only `retryPolicy.maxAttempts` bounds the retries.
+    public var deadlineMs: Int64?
+    /// Limit for one request, further shortened to fit the deadline. `nil`: no limit of its own.
+    public var requestTimeoutMs: Int?
+    public var hooks: S3ClientHooks
+    private let transport: HTTPTransport
+
+    public init(configuration: S3Configuration, transport: HTTPTransport,
+                retryPolicy: S3RetryPolicy = .standard, requestTimeoutMs: Int? = 30_000,
+                hooks: S3ClientHooks = .system) {
+        self.configuration = configuration
+        self.addressing = S3Addressing(region: configuration.region, endpoint: configuration.endpoint)
+        self.transport = transport
+        self.retryPolicy = retryPolicy
+        self.requestTimeoutMs = requestTimeoutMs
+        self.hooks = hooks
+    }
+
+    /// One S3 call, before addressing and signing.
+    struct Call {
+        var operation: String
+        var method: String
+        var bucket: String
+        var key: String?
+        var query: [(name: String, value: String)] = []
+        var headers: [(name: String, value: String)] = []
+        var body: [UInt8] = []
+        /// Statuses that are answers, not errors. Everything else becomes an `S3Error`.
+        var accept: (Int) -> Bool = { (200..<300).contains($0) }
+    }
+
+    /// Signs and sends `call`, retrying retryable failures; returns the first accepted response.
+    func perform(_ call: Call) throws(S3Error) -> HTTPResponse {
+        let location = addressing.location(bucket: call.bucket, key: call.key)
+        let url = location.url + (call.query.isEmpty ? "" : "?" + SigV4Canonical.query(call.query))
+        let payloadHash = call.body.isEmpty ? Digest.emptyPayloadHash : Digest.sha256Hex(call.body)
+        let headers = [(name: "Host", value: location.host)] + call.headers
+        let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region,
+                                 clock: hooks.signingClock)
+
+        var attempt = 0
+        while true {
+            attempt += 1
+            var timeout = requestTimeoutMs
+            if let deadlineMs {
+                let remaining = deadlineMs - retryPolicy.deadlineMarginMs - hooks.now()
+                guard remaining > 0 else {
+                    throw S3Error(operation: call.operation, bucket: call.bucket, key: call.key,
+                                  kind: .deadlineExceeded, attempts: attempt - 1)
+                }
+                timeout = min(timeout ?? Int.max, Int(remaining))
+            }
+            let signature = signer.signHeaders(SigV4Request(
+                method: call.method, encodedPath: location.encodedPath, query: call.query,
+                headers: headers, payloadHash: payloadHash))
+            let request = HTTPRequest(method: call.method, url: url, headers: headers + signature.headers,
+                                      body: call.body, timeoutMs: timeout)
+
+            var error: S3Error
+            do {
+                let response = try transport.send(request)
+                if call.accept(response.status) { return response }
+                error = S3Error(call, response: response, attempts: attempt)
+            } catch let transportError {
+                error = S3Error(operation: call.operation, bucket: call.bucket, key: call.key,
+                                kind: .transport(transportError), attempts: attempt)
+            }
+
+            guard error.isRetryable, attempt < retryPolicy.maxAttempts else { throw error }
+            let delay = hooks.random(retryPolicy.backoffCeiling(afterAttempt: attempt))
+            if let deadlineMs, hooks.now() + Int64(delay) >= deadlineMs - retryPolicy.deadlineMarginMs {
+                throw error
+            }
+            hooks.sleep(delay)
+        }
+    }
+}
+
+extension S3Error {
+    /// Reads S3's XML error body (`<Error><Code>…<Message>…<RequestId>…`). Bodiless answers (HEAD,
+    /// some proxies) get a code named after the status.
+    init(_ call: S3Client.Call, response: HTTPResponse, attempts: Int) {
+        let body = response.body[...]
+        let code = XMLExtractor.firstText("Code", in: body).flatMap { $0.isEmpty ? nil : $0 }
+            ?? Self.codeForStatus(response.status)
+        let message = XMLExtractor.firstText("Message", in: body) ?? ""
+        let requestId = response.header("x-amz-request-id") ?? XMLExtractor.firstText("RequestId", in: body)
+        self.init(operation: call.operation, bucket: call.bucket, key: call.key,
+                  kind: .service(status: response.status, code: code, message: message, requestId: requestId),
+                  attempts: attempts)
+    }
+
+    static func codeForStatus(_ status: Int) -> String {
+        switch status {
+        case 301: "PermanentRedirect"
+        case 304: "NotModified"
+        case 400: "BadRequest"
+        case 403: "Forbidden"
+        case 404: "NotFound"
+        case 405: "MethodNotAllowed"
+        case 409: "Conflict"
+        case 412: "PreconditionFailed"
+        case 416: "InvalidRange"
+        case 429: "TooManyRequests"
+        case 500: "InternalError"
+        case 503: "ServiceUnavailable"
+        default: "HTTP\(status)"
+        }
+    }
+}

@@ -1,0 +1,216 @@
+/// s3-record: runs a scripted sequence of S3 calls through the real `S3Client` against a local
+/// S3 server and writes one fixture per HTTP exchange, for the replay tests in Tests/S3Tests.
+/// Recording is done by hand when the client changes; the tests never need a server.
+///
+/// Recording command, from the repository root, with a fresh SeaweedFS S3 server listening on
+/// 127.0.0.1:PORT and configured with the identity below (full steps: Tests/S3Tests/Fixtures/README.md):
+///
+///     AWS_ENDPOINT_URL_S3=http://127.0.0.1:PORT AWS_REGION=us-east-1 \
+///     AWS_ACCESS_KEY_ID=imagecat-fixtures AWS_SECRET_ACCESS_KEY=imagecat-fixtures-secret \
+///     swift run --scratch-path .build-s3 s3-record --bucket imagecat-fixtures --out Tests/S3Tests/Fixtures
+///
+/// Exits non-zero, naming the step, as soon as an answer is not the one the script expects.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import HTTPClient
+import S3
+
+// MARK: - Arguments and environment
+
+var environment: [String: String] = [:]
+var entry = environ
+while let pointer = entry.pointee {
+    let line = String(cString: pointer)
+    if let eq = line.firstIndex(of: "=") {
+        environment[String(line[..<eq])] = String(line[line.index(after: eq)...])
+    }
+    entry += 1
+}
+
+var bucket = "imagecat-fixtures"
+var outDirectory = "Tests/S3Tests/Fixtures"
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--bucket", "--out":
+        guard let value = arguments.popFirst() else { fail("\(argument) needs a value") }
+        if argument == "--bucket" { bucket = value } else { outDirectory = value }
+    default: fail("unknown argument \(argument); usage: s3-record [--bucket NAME] [--out DIR]")
+    }
+}
+
+let configuration: S3Configuration
+do {
+    configuration = try S3Configuration.fromEnvironment(environment)
+} catch {
+    fail("\(error)")
+}
+guard configuration.endpoint != nil else {
+    fail("set AWS_ENDPOINT_URL_S3 to a local server (e.g. http://127.0.0.1:8333): fixtures are not recorded against AWS")
+}
+print("recording against \(configuration)")
+
+// MARK: - Script
+
+let recorder = RecordingTransport(wrapping: CurlTransport(environment: environment), directory: outDirectory)
+let client = S3Client(configuration: configuration, transport: recorder, requestTimeoutMs: 15_000)
+var wrongSecret = configuration
+wrongSecret.credentials.secretAccessKey += "-wrong"
+let wrongClient = S3Client(configuration: wrongSecret, transport: recorder, retryPolicy: .none)
+
+/// Runs one scripted call; `exchanges` names the fixtures its requests produce, in order.
+@MainActor
+func step<T>(_ exchanges: [(String, String)], _ call: () throws(S3Error) -> T) -> T {
+    recorder.pending = exchanges.map { RecordingTransport.Expected(name: $0.0, description: $0.1) }
+    let result: T
+    do {
+        result = try call()
+    } catch {
+        fail("\(exchanges[0].0): unexpected error: \(error)")
+    }
+    if !recorder.pending.isEmpty { fail("\(recorder.pending[0].name): the request was never sent") }
+    return result
+}
+
+/// Runs one scripted call that must fail; returns the error for checking.
+@MainActor
+func failingStep(_ name: String, _ description: String, _ call: () throws(S3Error) -> Void) -> S3Error {
+    recorder.pending = [RecordingTransport.Expected(name: name, description: description)]
+    do {
+        try call()
+    } catch {
+        if !recorder.pending.isEmpty { fail("\(name): the request was never sent") }
+        print("  → \(error)")
+        return error
+    }
+    fail("\(name): expected an error, got success")
+}
+
+func expect(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fail(message()) }
+}
+
+let catalogKey = "images.json"
+let catalogV1 = Array(#"[{"name":"cat.png","type":"png","size":1234}]"#.utf8)
+let catalogV2 = Array(#"[{"name":"cat.png","type":"png","size":1234},{"name":"dog.jpg","type":"jpeg","size":5678}]"#.utf8)
+let oddKey = "odd keys/café + ü=1&(2)%.json"
+
+let created = step([("01-create-bucket", "CreateBucket on a fresh server: 200")]) { () throws(S3Error) in
+    try client.createBucket(bucket)
+}
+expect(created == .created, "01: bucket already existed: start from an empty server data directory")
+
+let put1 = step([("02-put-if-none-match", "PutObject images.json with If-None-Match: * (create only): 200 and an ETag")]) { () throws(S3Error) in
+    try client.putObject(bucket: bucket, key: catalogKey, body: catalogV1, contentType: "application/json", condition: .ifNoneExists)
+}
+
+let existsError = failingStep("03-put-if-none-match-exists", "PutObject images.json again with If-None-Match: *: 412 PreconditionFailed") { () throws(S3Error) in
+    _ = try client.putObject(bucket: bucket, key: catalogKey, body: catalogV1, contentType: "application/json", condition: .ifNoneExists)
+}
+expect(existsError.isPreconditionFailed, "03: expected 412")
+
+let got = step([("04-get-object", "GetObject images.json: 200 with the body, ETag, Content-Type, Last-Modified")]) { () throws(S3Error) in
+    try client.getObject(bucket: bucket, key: catalogKey)
+}
+expect(got.object?.body == catalogV1 && got.object?.etag == put1.etag, "04: body or ETag differs from the PUT")
+
+let ranged = step([("05-get-object-range", "GetObject images.json with Range: bytes=0-9: 206, Content-Range gives the total size")]) { () throws(S3Error) in
+    try client.getObject(bucket: bucket, key: catalogKey, range: S3ByteRange(first: 0, last: 9))
+}
+expect(ranged.object?.status == 206 && ranged.object?.body == Array(catalogV1.prefix(10)), "05: expected 206 with 10 bytes")
+
+let unchanged = step([("06-get-object-if-none-match", "GetObject images.json with If-None-Match: <current ETag>: 304 Not Modified")]) { () throws(S3Error) in
+    try client.getObject(bucket: bucket, key: catalogKey, ifNoneMatch: put1.etag)
+}
+expect(unchanged == .notModified(etag: put1.etag) || { if case .notModified = unchanged { true } else { false } }(), "06: expected 304")
+
+let head = step([("07-head-object", "HeadObject images.json: 200, headers only")]) { () throws(S3Error) in
+    try client.headObject(bucket: bucket, key: catalogKey)
+}
+expect(head?.contentLength == Int64(catalogV1.count), "07: HEAD size differs")
+
+let missing = failingStep("08-get-object-missing", "GetObject missing.json: 404 NoSuchKey") { () throws(S3Error) in
+    _ = try client.getObject(bucket: bucket, key: "missing.json")
+}
+expect(missing.code == "NoSuchKey", "08: expected NoSuchKey")
+
+let put2 = step([("09-put-if-match", "PutObject images.json with If-Match: <current ETag>: 200, new ETag")]) { () throws(S3Error) in
+    try client.putObject(bucket: bucket, key: catalogKey, body: catalogV2, contentType: "application/json", condition: .ifMatch(put1.etag))
+}
+expect(put2.etag != put1.etag, "09: ETag did not change")
+
+let stale = failingStep("10-put-stale-if-match", "PutObject images.json with If-Match: <the old ETag>: 412 PreconditionFailed") { () throws(S3Error) in
+    _ = try client.putObject(bucket: bucket, key: catalogKey, body: catalogV1, contentType: "application/json", condition: .ifMatch(put1.etag))
+}
+expect(stale.isPreconditionFailed, "10: expected 412")
+
+let forbidden = failingStep("11-get-object-wrong-secret", "GetObject images.json signed with a wrong secret key: 403 SignatureDoesNotMatch") { () throws(S3Error) in
+    _ = try wrongClient.getObject(bucket: bucket, key: catalogKey)
+}
+expect(forbidden.code == "SignatureDoesNotMatch", "11: expected SignatureDoesNotMatch")
+
+for (index, name) in ["a.txt", "b.txt", "c.txt"].enumerated() {
+    _ = step([("\(12 + index)-put-list-\(name.prefix(1))", "PutObject list/\(name) (listing setup): 200")]) { () throws(S3Error) in
+        try client.putObject(bucket: bucket, key: "list/\(name)", body: Array("content of \(name)\n".utf8), contentType: "text/plain")
+    }
+}
+
+let page1 = step([("15-list-page-1", "ListObjectsV2 prefix=list/ max-keys=2: first page, truncated, with a continuation token")]) { () throws(S3Error) in
+    try client.listObjectsV2(bucket: bucket, prefix: "list/", maxKeys: 2)
+}
+expect(page1.entries.map(\.key) == ["list/a.txt", "list/b.txt"] && page1.isTruncated, "15: unexpected first page \(page1)")
+
+let page2 = step([("16-list-page-2", "ListObjectsV2 prefix=list/ max-keys=2 with the continuation token: last page")]) { () throws(S3Error) in
+    try client.listObjectsV2(bucket: bucket, prefix: "list/", continuationToken: page1.nextContinuationToken, maxKeys: 2)
+}
+expect(page2.entries.map(\.key) == ["list/c.txt"] && !page2.isTruncated, "16: unexpected second page \(page2)")
+
+_ = step([("17-put-odd-key", "PutObject under a key with a space, unicode, + = & ( ) %: 200")]) { () throws(S3Error) in
+    try client.putObject(bucket: bucket, key: oddKey, body: Array("{}".utf8), contentType: "application/json")
+}
+
+let odd = step([("18-get-odd-key", "GetObject of the odd key: 200")]) { () throws(S3Error) in
+    try client.getObject(bucket: bucket, key: oddKey)
+}
+expect(odd.object?.body == Array("{}".utf8), "18: odd key body differs")
+
+let oddList = step([("19-list-odd-prefix", "ListObjectsV2 prefix='odd keys/': the key comes back XML-escaped")]) { () throws(S3Error) in
+    try client.listObjectsV2(bucket: bucket, prefix: "odd keys/")
+}
+expect(oddList.entries.map(\.key) == [oddKey], "19: listed keys \(oddList.entries.map(\.key))")
+
+// A real server cannot be made to throttle: the first answer is written from AWS's documented
+// SlowDown error (status 503, code SlowDown, "Please reduce your request rate.") without sending
+// the request; the client's retry then goes to the server for real.
+recorder.synthetic = (
+    HTTPResponse(status: 503, headers: [
+        HTTPHeader(name: "x-amz-request-id", value: "SLOWDOWNEXAMPLE01"),
+        HTTPHeader(name: "x-amz-id-2", value: "synthetic/not-from-a-server"),
+        HTTPHeader(name: "content-type", value: "application/xml"),
+        HTTPHeader(name: "server", value: "AmazonS3"),
+    ], body: Array(("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
+        + "<Message>Please reduce your request rate.</Message><RequestId>SLOWDOWNEXAMPLE01</RequestId>"
+        + "<HostId>synthetic/not-from-a-server</HostId></Error>").utf8)),
+    "Response not from the server: written from the SlowDown error AWS documents (503, code SlowDown, "
+        + "message 'Please reduce your request rate.'); the request was signed by the client but not sent.")
+let afterSlowDown = step([
+    ("20-get-slowdown-503", "GetObject images.json answered 503 SlowDown (synthetic, see note): the client retries"),
+    ("21-get-after-slowdown", "The retry of GetObject images.json after SlowDown: 200"),
+]) { () throws(S3Error) in
+    try client.getObject(bucket: bucket, key: catalogKey)
+}
+expect(afterSlowDown.object?.body == catalogV2, "21: body after retry differs")
+
+step([("22-delete-object", "DeleteObject images.json: 204")]) { () throws(S3Error) in
+    try client.deleteObject(bucket: bucket, key: catalogKey)
+}
+
+let gone = step([("23-head-deleted", "HeadObject images.json after the delete: 404, no body")]) { () throws(S3Error) in
+    try client.headObject(bucket: bucket, key: catalogKey)
+}
+expect(gone == nil, "23: object still there")
+
+print("wrote \(recorder.written.count) fixtures to \(outDirectory)")

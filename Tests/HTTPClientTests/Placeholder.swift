@@ -1,2 +1,0 @@
-import XCTest
-final class HTTPClientTestsPlaceholder: XCTestCase { func testBuilds() {} }

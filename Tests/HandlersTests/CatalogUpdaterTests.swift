@@ -1,0 +1,132 @@
+import Catalog
+import XCTest
+@testable import Handlers
+
+final class CatalogUpdaterTests: XCTestCase {
+    var store = MemoryStore()
+    var sleeps: [Int] = []
+
+    func updater() -> CatalogUpdater {
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { [unowned self] in sleeps.append($0) }
+        updater.random = { $0 }
+        return updater
+    }
+
+    func names() throws -> [String] {
+        guard let text = store.text("b", "images.json") else { return [] }
+        return try Catalog(parsing: Array(text.utf8)).names
+    }
+
+    func testOneReadAndOneWritePerBatch() throws {
+        store.put("b", "a.jpg", "aaaa")
+        store.put("b", "b.png", "bb")
+        let result = try updater().sync(bucket: "b", keys: ["a.jpg", "b.png"])
+        XCTAssertEqual(store.requests, ["GET b/images.json", "HEAD b/a.jpg", "HEAD b/b.png", "PUT b/images.json",
+                                        "HEAD b/a.jpg", "HEAD b/b.png"])
+        XCTAssertEqual(result.summary?.added, 2)
+        XCTAssertEqual(result.attempts, 1)
+        let catalog = try Catalog(parsing: Array(store.text("b", "images.json")!.utf8))
+        XCTAssertEqual(catalog["a.jpg"]?.type, "jpg")
+        XCTAssertEqual(catalog["a.jpg"]?.size, 4)
+        XCTAssertEqual(catalog["b.png"]?.extra["etag"]?.stringValue, MemoryStore.etag(Array("bb".utf8)))
+    }
+
+    func testRedeliveryWritesNothing() throws {
+        store.put("b", "a.jpg", "aaaa")
+        _ = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        store.requests = []
+        let again = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        XCTAssertEqual(store.requests, ["GET b/images.json", "HEAD b/a.jpg"])
+        XCTAssertFalse(again.wrote)
+        XCTAssertEqual(again.summary?.unchanged, 1)
+    }
+
+    func testAKeyThatIsGoneIsRemovedWhateverTheEventSaid() throws {
+        store.put("b", "a.jpg", "aaaa")
+        _ = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        store.delete("b", "a.jpg")
+        // A late "created" event for a.jpg: S3's truth says it is gone, so it stays gone.
+        let late = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        XCTAssertEqual(late.summary?.removed, 1)
+        XCTAssertEqual(try names(), [])
+    }
+
+    func testNonImagesAreSkippedWithoutARequest() throws {
+        store.put("b", "notes.txt", "hello")
+        let result = try updater().sync(bucket: "b", keys: ["notes.txt", "folder/"])
+        XCTAssertEqual(result.skipped.map(\.key), ["notes.txt", "folder/"])
+        XCTAssertEqual(result.skipped.first?.reason, "not an image: .txt is not an image extension")
+        XCTAssertEqual(store.requests, ["GET b/images.json"])
+    }
+
+    func testAConcurrentWriterIsNotLost() throws {
+        store.put("b", "a.jpg", "aaaa")
+        store.put("b", "other.gif", "o")
+        store.beforeWrite = { [store] in
+            // Another invocation commits other.gif between our read and our write.
+            var other = CatalogUpdater(store: store, catalogKey: "images.json")
+            other.sleepMs = { _ in }
+            _ = try? other.sync(bucket: "b", keys: ["other.gif"])
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        XCTAssertEqual(result.attempts, 2)
+        XCTAssertEqual(Set(try names()), ["a.jpg", "other.gif"])
+        XCTAssertEqual(sleeps, [10])
+    }
+
+    /// The interleaving that makes the post-write check necessary: we observe a.jpg, it is deleted,
+    /// the delete's invocation finds the catalog already without it and writes nothing, and then
+    /// our write (its If-Match still valid) would publish the stale entry for good.
+    func testAStaleObservationIsCaughtAfterTheWrite() throws {
+        store.put("b", "images.json", "[]\n")
+        store.put("b", "a.jpg", "aaaa")
+        store.beforeWrite = { [store] in
+            store.delete("b", "a.jpg")
+            var deleteInvocation = CatalogUpdater(store: store, catalogKey: "images.json")
+            deleteInvocation.sleepMs = { _ in }
+            let result = try? deleteInvocation.sync(bucket: "b", keys: ["a.jpg"])
+            XCTAssertEqual(result?.wrote, false)
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        XCTAssertEqual(result.attempts, 2)
+        XCTAssertEqual(try names(), [])
+    }
+
+    func testACorruptCatalogIsNeverOverwritten() throws {
+        store.put("b", "images.json", #"[{"name":"a.jpg","type":"jpg"}]"#)
+        store.put("b", "c.png", "c")
+        XCTAssertThrowsError(try updater().sync(bucket: "b", keys: ["c.png"])) { error in
+            guard case CatalogUpdateError.corruptCatalog(let bucket, let key, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(bucket, "b")
+            XCTAssertEqual(key, "images.json")
+            XCTAssertEqual((error as? CatalogUpdateError)?.errorType, "Function.CorruptCatalog")
+            XCTAssertTrue("\(error)".hasPrefix("s3://b/images.json is not a valid catalog, left unchanged: "), "\(error)")
+        }
+        XCTAssertFalse(store.requests.contains { $0.hasPrefix("PUT") })
+        XCTAssertEqual(store.text("b", "images.json"), #"[{"name":"a.jpg","type":"jpg"}]"#)
+    }
+
+    func testEndlessContentionGivesUpWithAClearError() throws {
+        store.put("b", "a.jpg", "aaaa")
+        store.forcedConflicts = .max
+        var updater = updater()
+        updater.maxAttempts = 4
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.jpg"])) { error in
+            XCTAssertEqual("\(error)", "s3://b/images.json: still contended after 4 conditional writes; the changes will be redelivered")
+        }
+        XCTAssertEqual(sleeps, [10, 20, 40])
+    }
+
+    func testContentionStopsBeforeTheDeadline() throws {
+        store.put("b", "a.jpg", "aaaa")
+        store.forcedConflicts = .max
+        var updater = updater()
+        var now: Int64 = 1_000_000
+        updater.nowMs = { now }
+        updater.sleepMs = { [unowned self] in sleeps.append($0); now += Int64($0) }
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.jpg"], deadlineMs: now + 700))
+        // 10 + 20 + 40 + 80 ms of backoff, then the next 160 ms would cross deadline - 500 ms.
+        XCTAssertEqual(sleeps, [10, 20, 40, 80])
+    }
+}

@@ -1,0 +1,65 @@
+import Catalog
+@testable import Handlers
+
+/// An in-memory `CatalogStore` for unit tests of the update logic: it lets a test script exactly
+/// when another writer, a delete or a conflict happens between two steps, which no real server
+/// can be made to do on cue. (The same logic runs against a real S3 server in Tests/integration.)
+final class MemoryStore: CatalogStore {
+    struct Object { var bytes: [UInt8]; var etag: String }
+    var buckets: [String: [String: Object]] = [:]
+    /// Every request, e.g. `GET b/images.json`, `HEAD b/cat.jpg`, `PUT b/images.json`.
+    var requests: [String] = []
+    /// Runs once, right before the next catalog write is evaluated.
+    var beforeWrite: (() -> Void)?
+    /// Answer this many writes with `.conflict` regardless of the condition.
+    var forcedConflicts = 0
+
+    func put(_ bucket: String, _ key: String, _ text: String) {
+        let bytes = Array(text.utf8)
+        buckets[bucket, default: [:]][key] = Object(bytes: bytes, etag: Self.etag(bytes))
+    }
+
+    func delete(_ bucket: String, _ key: String) { buckets[bucket]?[key] = nil }
+
+    func text(_ bucket: String, _ key: String) -> String? {
+        buckets[bucket]?[key].map { String(decoding: $0.bytes, as: UTF8.self) }
+    }
+
+    /// Like S3's ETag for a single PUT (an MD5 of the body), it depends only on the bytes.
+    static func etag(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+
+    func readCatalog(bucket: String, key: String) throws -> (bytes: [UInt8], etag: String)? {
+        requests.append("GET \(bucket)/\(key)")
+        return buckets[bucket]?[key].map { ($0.bytes, $0.etag) }
+    }
+
+    func observe(bucket: String, key: String) throws -> ObjectObservation? {
+        requests.append("HEAD \(bucket)/\(key)")
+        return buckets[bucket]?[key].map { ObjectObservation(size: Int64($0.bytes.count), etag: $0.etag) }
+    }
+
+    func currentETag(bucket: String, key: String) throws -> String? {
+        requests.append("HEAD \(bucket)/\(key)")
+        return buckets[bucket]?[key]?.etag
+    }
+
+    func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome {
+        if let hook = beforeWrite {
+            beforeWrite = nil
+            hook()
+        }
+        requests.append("PUT \(bucket)/\(key)")
+        if forcedConflicts > 0 {
+            forcedConflicts -= 1
+            return .conflict
+        }
+        guard buckets[bucket]?[key]?.etag == ifMatch else { return .conflict }
+        let etag = Self.etag(bytes)
+        buckets[bucket, default: [:]][key] = Object(bytes: bytes, etag: etag)
+        return .written(etag: etag)
+    }
+}

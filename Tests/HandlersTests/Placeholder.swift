@@ -1,2 +1,0 @@
-import XCTest
-final class HandlersTestsPlaceholder: XCTestCase { func testBuilds() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class ImageSnifferTestsPlaceholder: XCTestCase { func testBuilds() {} }

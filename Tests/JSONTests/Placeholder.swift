@@ -1,2 +1,0 @@
-import XCTest
-final class JSONTestsPlaceholder: XCTestCase { func testBuilds() {} }

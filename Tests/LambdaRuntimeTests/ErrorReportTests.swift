@@ -1,0 +1,67 @@
+import JSON
+import LambdaRuntime
+import XCTest
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class ErrorReportTests: XCTestCase {
+    func testErrorTypeValidationMatchesLambdasPattern() {
+        for valid in ["Function.InvalidEvent", "Runtime.InvalidHandler", "Function.Ab", "Runtime.ExitError"] {
+            XCTAssertTrue(ErrorReport.isValidErrorType(valid), valid)
+        }
+        for invalid in ["", "Function.", "Function.A", "Function.invalid", "Function.S3Error", "Function.Bad_Type",
+                        "Function.Foo.Bar", "Custom.Thing", "InvalidEvent", "function.InvalidEvent", "Runtime.Ünicode"] {
+            XCTAssertFalse(ErrorReport.isValidErrorType(invalid), invalid)
+        }
+    }
+
+    func testBodyIsLambdasErrorShapeWithEscapedMessage() throws {
+        let report = ErrorReport(errorType: "Function.InvalidEvent", errorMessage: "line1\nline2 \"quoted\" \\ tab\t")
+        XCTAssertEqual(String(decoding: report.jsonBody(), as: UTF8.self),
+                       #"{"errorMessage":"line1\nline2 \"quoted\" \\ tab\t","errorType":"Function.InvalidEvent","stackTrace":[]}"#)
+        XCTAssertEqual(try JSONValue(parsing: report.jsonBody())["errorMessage"], .string("line1\nline2 \"quoted\" \\ tab\t"))
+    }
+
+    func testLambdaErrorKeepsItsTypeAndMessage() {
+        let report = ErrorReport(TypedError(errorType: "Function.CatalogConflict", errorMessage: "contended"))
+        XCTAssertEqual(report, ErrorReport(errorType: "Function.CatalogConflict", errorMessage: "contended"))
+    }
+
+    func testResponseSizeTooLargeMessage() {
+        let report = ErrorReport(ResponseSizeTooLarge(size: 7_000_000, limit: 6_291_456))
+        XCTAssertEqual(report.errorType, "Function.ResponseSizeTooLarge")
+        XCTAssertEqual(report.errorMessage, "response is 7000000 bytes, over Lambda's limit of 6291456 bytes")
+    }
+
+    func testLogWritesOneLinePerMessage() {
+        let lines = LogLines()
+        lines.log("first\nsecond\r\nthird")
+        lines.log("plain")
+        XCTAssertEqual(lines.lines, ["first second  third", "plain"])
+    }
+
+    func testRemainingTime() {
+        let context = InvocationContext(requestID: "r", deadlineMs: 10_000, invokedFunctionARN: "a")
+        XCTAssertEqual(context.remainingMs(now: 9_000), 1_000)
+        XCTAssertEqual(context.remainingMs(now: 11_000), -1_000)
+        let unknown = InvocationContext(requestID: "r", deadlineMs: .max, invokedFunctionARN: "a")
+        XCTAssertGreaterThan(unknown.remainingMs(), 1_000_000_000)
+        XCTAssertEqual(unknown.remainingMs(now: -5), Int64.max)
+    }
+
+    func testNowIsEpochMilliseconds() {
+        let now = InvocationContext.nowMs()
+        let seconds = Int64(time(nil))
+        XCTAssertLessThanOrEqual(abs(now / 1000 - seconds), 1)
+    }
+
+    func testProcessEnvironmentReadsEnviron() {
+        setenv("IMAGECAT_TEST_VARIABLE", "a=b c", 1)
+        defer { unsetenv("IMAGECAT_TEST_VARIABLE") }
+        let environment = ProcessEnvironment.current()
+        XCTAssertEqual(environment["IMAGECAT_TEST_VARIABLE"], "a=b c")
+        XCTAssertEqual(environment["PATH"], getenv("PATH").map { String(cString: $0) })
+    }
+}

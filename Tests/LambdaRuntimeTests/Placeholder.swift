@@ -1,2 +1,0 @@
-import XCTest
-final class LambdaRuntimeTestsPlaceholder: XCTestCase { func testBuilds() {} }

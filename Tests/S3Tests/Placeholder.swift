@@ -1,2 +1,0 @@
-import XCTest
-final class S3TestsPlaceholder: XCTestCase { func testBuilds() {} }

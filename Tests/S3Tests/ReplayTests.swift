@@ -1,0 +1,260 @@
+/// Replays the exchanges recorded from a real SeaweedFS server (Fixtures/, written by s3-record):
+/// the client must send byte-identical requests (so the signer matches what a real server
+/// accepted) and must read every recorded answer correctly. No server is needed.
+import HTTPClient
+import XCTest
+@testable import S3
+
+final class ReplayTests: XCTestCase {
+    let bucket = RecordedIdentity.bucket
+    let catalogV1 = Array(#"[{"name":"cat.png","type":"png","size":1234}]"#.utf8)
+    let catalogV2 = Array(#"[{"name":"cat.png","type":"png","size":1234},{"name":"dog.jpg","type":"jpeg","size":5678}]"#.utf8)
+    let oddKey = "odd keys/café + ü=1&(2)%.json"
+
+    /// Every fixture on disk is replayed by one of the tests below (none recorded for nothing).
+    static let replayed: Set<String> = [
+        "01-create-bucket", "02-put-if-none-match", "03-put-if-none-match-exists", "04-get-object",
+        "05-get-object-range", "06-get-object-if-none-match", "07-head-object", "08-get-object-missing",
+        "09-put-if-match", "10-put-stale-if-match", "11-get-object-wrong-secret", "12-put-list-a",
+        "13-put-list-b", "14-put-list-c", "15-list-page-1", "16-list-page-2", "17-put-odd-key",
+        "18-get-odd-key", "19-list-odd-prefix", "20-get-slowdown-503", "21-get-after-slowdown",
+        "22-delete-object", "23-head-deleted",
+    ]
+
+    func testFixturesArePresentAndAllReplayed() throws {
+        guard FileManager.default.fileExists(atPath: Fixture.directory.path) else {
+            return XCTFail("no fixture folder at \(Fixture.directory.path)")
+        }
+        XCTAssertEqual(Set(try Fixture.allNames()), Self.replayed)
+    }
+
+    func testCreateBucket() throws {
+        let (client, transport, _) = try replay(["01-create-bucket"])
+        XCTAssertEqual(try client.createBucket(bucket), .created)
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    func testPutIfNoneMatchCreatesAndReturnsETag() throws {
+        let (client, transport, _) = try replay(["02-put-if-none-match"])
+        let result = try client.putObject(bucket: bucket, key: "images.json", body: catalogV1,
+                                          contentType: "application/json", condition: .ifNoneExists)
+        XCTAssertEqual(result.status, 200)
+        XCTAssertEqual(result.etag, try Fixture.load("02-put-if-none-match").response.header("etag"))
+        XCTAssertTrue(result.etag.hasPrefix("\"") && result.etag.hasSuffix("\""), "ETag keeps its quotes")
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    func testPutIfNoneMatchOnExistingKeyIs412AndNotRetried() throws {
+        let (client, transport, time) = try replay(["03-put-if-none-match-exists"])
+        XCTAssertThrowsError(try client.putObject(bucket: bucket, key: "images.json", body: catalogV1,
+                                                  contentType: "application/json", condition: .ifNoneExists)) { error in
+            let error = error as! S3Error
+            XCTAssertTrue(error.isPreconditionFailed)
+            XCTAssertFalse(error.isRetryable)
+            XCTAssertEqual(error.code, "PreconditionFailed")
+        }
+        XCTAssertEqual(transport.requests.count, 1)
+        XCTAssertEqual(time.sleeps, [])
+    }
+
+    func testGetObject() throws {
+        let (client, _, _) = try replay(["04-get-object"])
+        let object = try XCTUnwrap(try client.getObject(bucket: bucket, key: "images.json").object)
+        XCTAssertEqual(object.status, 200)
+        XCTAssertEqual(object.body, catalogV1)
+        XCTAssertEqual(object.contentLength, Int64(catalogV1.count))
+        XCTAssertEqual(object.totalSize, Int64(catalogV1.count))
+        XCTAssertEqual(object.contentType, "application/json")
+        XCTAssertEqual(object.etag, try Fixture.load("02-put-if-none-match").response.header("etag"))
+        XCTAssertNotNil(object.lastModified)
+        XCTAssertTrue(object.lastModified!.hasSuffix("GMT"))
+    }
+
+    func testRangedGetIs206WithTotalSizeFromContentRange() throws {
+        let (client, _, _) = try replay(["05-get-object-range"])
+        let object = try XCTUnwrap(try client.getObject(bucket: bucket, key: "images.json",
+                                                        range: S3ByteRange(first: 0, last: 9)).object)
+        XCTAssertEqual(object.status, 206)
+        XCTAssertEqual(object.body, Array(catalogV1.prefix(10)))
+        XCTAssertEqual(object.contentLength, 10)
+        XCTAssertEqual(object.totalSize, Int64(catalogV1.count))
+        XCTAssertEqual(object.info.contentRange, "bytes 0-9/\(catalogV1.count)")
+    }
+
+    func testGetIfNoneMatchIs304NotModified() throws {
+        let (client, _, _) = try replay(["06-get-object-if-none-match"])
+        let etag = try XCTUnwrap(Fixture.load("06-get-object-if-none-match").header("If-None-Match"))
+        let result = try client.getObject(bucket: bucket, key: "images.json", ifNoneMatch: etag)
+        XCTAssertEqual(result, .notModified(etag: etag))
+        XCTAssertNil(result.object)
+    }
+
+    func testHeadObject() throws {
+        let (client, _, _) = try replay(["07-head-object"])
+        let info = try XCTUnwrap(try client.headObject(bucket: bucket, key: "images.json"))
+        XCTAssertEqual(info.status, 200)
+        XCTAssertEqual(info.contentLength, Int64(catalogV1.count))
+        XCTAssertEqual(info.totalSize, Int64(catalogV1.count))
+        XCTAssertEqual(info.contentType, "application/json")
+        XCTAssertNotNil(info.etag)
+        XCTAssertNotNil(info.lastModified)
+    }
+
+    func testMissingKeyIsNotFoundWithBucketAndKeyInMessage() throws {
+        let (client, transport, time) = try replay(["08-get-object-missing"])
+        XCTAssertThrowsError(try client.getObject(bucket: bucket, key: "missing.json")) { error in
+            let error = error as! S3Error
+            XCTAssertTrue(error.isNotFound)
+            XCTAssertTrue(error.isNoSuchKey)
+            XCTAssertFalse(error.isNoSuchBucket)
+            XCTAssertFalse(error.isRetryable)
+            XCTAssertEqual(error.status, 404)
+            XCTAssertEqual(error.code, "NoSuchKey")
+            XCTAssertEqual(error.message, "The specified key does not exist.")
+            XCTAssertNotNil(error.requestId)
+            XCTAssertTrue(error.description.hasPrefix(
+                "GetObject s3://imagecat-fixtures/missing.json: 404 NoSuchKey: The specified key does not exist."),
+                error.description)
+        }
+        XCTAssertEqual(transport.requests.count, 1)
+        XCTAssertEqual(time.sleeps, [])
+    }
+
+    func testPutIfMatchReplacesAndReturnsNewETag() throws {
+        let (client, _, _) = try replay(["09-put-if-match"])
+        let oldETag = try XCTUnwrap(Fixture.load("02-put-if-none-match").response.header("etag"))
+        let result = try client.putObject(bucket: bucket, key: "images.json", body: catalogV2,
+                                          contentType: "application/json", condition: .ifMatch(oldETag))
+        XCTAssertNotEqual(result.etag, oldETag)
+        XCTAssertEqual(result.etag, try Fixture.load("09-put-if-match").response.header("etag"))
+    }
+
+    func testStaleIfMatchIs412WithReadableDescription() throws {
+        let (client, transport, time) = try replay(["10-put-stale-if-match"])
+        let oldETag = try XCTUnwrap(Fixture.load("02-put-if-none-match").response.header("etag"))
+        XCTAssertThrowsError(try client.putObject(bucket: bucket, key: "images.json", body: catalogV1,
+                                                  contentType: "application/json", condition: .ifMatch(oldETag))) { error in
+            let error = error as! S3Error
+            XCTAssertTrue(error.isPreconditionFailed)
+            XCTAssertFalse(error.isConflict)
+            XCTAssertFalse(error.isRetryable)
+            XCTAssertEqual(error.operation, "PutObject")
+            XCTAssertEqual(error.bucket, "imagecat-fixtures")
+            XCTAssertEqual(error.key, "images.json")
+            XCTAssertTrue(error.description.hasPrefix(
+                "PutObject s3://imagecat-fixtures/images.json: 412 PreconditionFailed: At least one of the pre-conditions you specified did not hold"),
+                error.description)
+        }
+        XCTAssertEqual(transport.requests.count, 1, "412 is never retried")
+        XCTAssertEqual(time.sleeps, [])
+    }
+
+    func testWrongSecretIs403SignatureDoesNotMatch() throws {
+        let (client, transport, time) = try replay(["11-get-object-wrong-secret"], secret: RecordedIdentity.wrongSecretAccessKey)
+        XCTAssertThrowsError(try client.getObject(bucket: bucket, key: "images.json")) { error in
+            let error = error as! S3Error
+            XCTAssertEqual(error.status, 403)
+            XCTAssertEqual(error.code, "SignatureDoesNotMatch")
+            XCTAssertEqual(error.message, "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
+            XCTAssertFalse(error.isRetryable)
+        }
+        XCTAssertEqual(transport.requests.count, 1, "403 is never retried")
+        XCTAssertEqual(time.sleeps, [])
+    }
+
+    func testWrongSecretFixtureIsNotReproducedByTheRightSecret() throws {
+        // The replay check is sharp: the right secret signs differently from the recorded wrong one.
+        let fixture = try Fixture.load("11-get-object-wrong-secret")
+        let signer = SigV4Signer(credentials: S3Credentials(accessKeyId: RecordedIdentity.accessKeyId,
+                                                            secretAccessKey: RecordedIdentity.secretAccessKey),
+                                 region: RecordedIdentity.region, clock: { fixture.signingEpochSeconds })
+        let path = String(fixture.url.dropFirst(fixture.endpoint.count))
+        let signed = signer.signHeaders(SigV4Request(method: "GET", encodedPath: path,
+                                                     headers: [(name: "Host", value: fixture.header("Host")!)],
+                                                     payloadHash: Digest.emptyPayloadHash))
+        XCTAssertNotEqual(signed.authorization, fixture.header("Authorization"))
+    }
+
+    func testPutsForListing() throws {
+        let (client, transport, _) = try replay(["12-put-list-a", "13-put-list-b", "14-put-list-c"])
+        for name in ["a.txt", "b.txt", "c.txt"] {
+            let result = try client.putObject(bucket: bucket, key: "list/\(name)", body: Array("content of \(name)\n".utf8),
+                                              contentType: "text/plain")
+            XCTAssertEqual(result.status, 200)
+        }
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    func testListObjectsV2Pages() throws {
+        let (client, _, _) = try replay(["15-list-page-1", "16-list-page-2"])
+        let page1 = try client.listObjectsV2(bucket: bucket, prefix: "list/", maxKeys: 2)
+        XCTAssertEqual(page1.entries.map(\.key), ["list/a.txt", "list/b.txt"])
+        XCTAssertEqual(page1.entries.map(\.size), [17, 17])
+        XCTAssertTrue(page1.isTruncated)
+        XCTAssertEqual(page1.entries[0].etag?.first, "\"", "XML entities in the ETag are decoded")
+        XCTAssertNotNil(page1.entries[0].lastModified)
+        let token = try XCTUnwrap(page1.nextContinuationToken)
+        let page2 = try client.listObjectsV2(bucket: bucket, prefix: "list/", continuationToken: token, maxKeys: 2)
+        XCTAssertEqual(page2.entries.map(\.key), ["list/c.txt"])
+        XCTAssertFalse(page2.isTruncated)
+        XCTAssertNil(page2.nextContinuationToken)
+    }
+
+    func testListAllObjectsFollowsContinuationTokens() throws {
+        let (client, transport, _) = try replay(["15-list-page-1", "16-list-page-2"])
+        let all = try client.listAllObjects(bucket: bucket, prefix: "list/", pageSize: 2)
+        XCTAssertEqual(all.map(\.key), ["list/a.txt", "list/b.txt", "list/c.txt"])
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    func testKeyWithSpaceUnicodePlusAndPunctuation() throws {
+        let (client, transport, _) = try replay(["17-put-odd-key", "18-get-odd-key", "19-list-odd-prefix"])
+        XCTAssertEqual(try client.putObject(bucket: bucket, key: oddKey, body: Array("{}".utf8),
+                                            contentType: "application/json").status, 200)
+        XCTAssertEqual(try client.getObject(bucket: bucket, key: oddKey).object?.body, Array("{}".utf8))
+        XCTAssertEqual(transport.requests[0].url,
+                       "\(try Fixture.load("17-put-odd-key").endpoint)/imagecat-fixtures/odd%20keys/caf%C3%A9%20%2B%20%C3%BC%3D1%26%282%29%25.json")
+        let listed = try client.listObjectsV2(bucket: bucket, prefix: "odd keys/")
+        XCTAssertEqual(listed.entries.map(\.key), [oddKey], "&amp; in the listing is decoded")
+    }
+
+    /// Fixture 20's 503 is synthetic (AWS's documented SlowDown answer, not sent to the server);
+    /// fixture 21 is the real retry.
+    func testSlowDownIsRetriedThenSucceeds() throws {
+        XCTAssertTrue(try Fixture.load("20-get-slowdown-503").synthetic)
+        let (client, transport, time) = try replay(["20-get-slowdown-503", "21-get-after-slowdown"])
+        let object = try XCTUnwrap(try client.getObject(bucket: bucket, key: "images.json").object)
+        XCTAssertEqual(object.body, catalogV2)
+        XCTAssertEqual(transport.served, ["20-get-slowdown-503", "21-get-after-slowdown"])
+        XCTAssertEqual(time.jitterCeilings, [25])
+        XCTAssertEqual(time.sleeps, [25])
+    }
+
+    func testSlowDownEveryTimeExhaustsTheAttempts() throws {
+        let (client, transport, time) = try replay(Array(repeating: "20-get-slowdown-503", count: 8))
+        XCTAssertThrowsError(try client.getObject(bucket: bucket, key: "images.json")) { error in
+            let error = error as! S3Error
+            XCTAssertEqual(error.status, 503)
+            XCTAssertEqual(error.code, "SlowDown")
+            XCTAssertEqual(error.message, "Please reduce your request rate.")
+            XCTAssertEqual(error.requestId, "SLOWDOWNEXAMPLE01")
+            XCTAssertTrue(error.isRetryable)
+            XCTAssertEqual(error.attempts, 8)
+            XCTAssertTrue(error.description.hasSuffix("(after 8 attempts)"), error.description)
+        }
+        XCTAssertEqual(transport.remaining, 0)
+        XCTAssertEqual(time.sleeps, [25, 50, 100, 200, 400, 800, 1600])
+    }
+
+    func testDeleteObject() throws {
+        let (client, transport, _) = try replay(["22-delete-object"])
+        try client.deleteObject(bucket: bucket, key: "images.json")
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    func testHeadOfDeletedObjectIsNil() throws {
+        let (client, transport, _) = try replay(["23-head-deleted"])
+        XCTAssertNil(try client.headObject(bucket: bucket, key: "images.json"))
+        XCTAssertEqual(transport.remaining, 0)
+    }
+}

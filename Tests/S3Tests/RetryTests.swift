@@ -1,0 +1,143 @@
+/// The client's retry loop: capped exponential backoff with full jitter, attempt limit, deadline
+/// stop, and the statuses that must never be retried. Time is fake: nothing sleeps.
+import HTTPClient
+import XCTest
+@testable import S3
+
+final class RetryTests: XCTestCase {
+    func client(_ transport: HTTPTransport, time: FakeTime, policy: S3RetryPolicy = .standard,
+                deadlineMs: Int64? = nil) -> S3Client {
+        let client = S3Client(configuration: S3Configuration(region: "us-east-1",
+                                                             credentials: S3Credentials(accessKeyId: "AK", secretAccessKey: "SK"),
+                                                             endpoint: "http://127.0.0.1:9"),
+                              transport: transport, retryPolicy: policy, hooks: time.hooks())
+        client.deadlineMs = deadlineMs
+        return client
+    }
+
+    func testBackoffCeilingsDoubleFromBaseAndCap() {
+        let policy = S3RetryPolicy(maxAttempts: 10, baseDelayMs: 25, maxDelayMs: 2_000)
+        XCTAssertEqual((1...9).map(policy.backoffCeiling(afterAttempt:)), [25, 50, 100, 200, 400, 800, 1600, 2000, 2000])
+        XCTAssertEqual(policy.backoffCeiling(afterAttempt: 200), 2000, "no overflow for large attempt numbers")
+    }
+
+    func testRetriesWithFullJitterUntilSuccess() throws {
+        let transport = StubTransport(statuses: [503, 500, 200], body: "")
+        let time = FakeTime()
+        time.jitter = { $0 / 2 }
+        let result = try client(transport, time: time).getObject(bucket: "b", key: "k")
+        XCTAssertEqual(result.object?.status, 200)
+        XCTAssertEqual(transport.requests.count, 3)
+        XCTAssertEqual(time.jitterCeilings, [25, 50], "the jitter is drawn in 0...ceiling")
+        XCTAssertEqual(time.sleeps, [12, 25])
+    }
+
+    func testEachRetryIsSignedAgainWithTheCurrentTime() throws {
+        let transport = StubTransport(statuses: [503, 200])
+        var clock: Int64 = 1_440_938_160
+        let time = FakeTime()
+        let client = S3Client(configuration: S3Configuration(region: "us-east-1",
+                                                             credentials: S3Credentials(accessKeyId: "AK", secretAccessKey: "SK")),
+                              transport: transport,
+                              hooks: time.hooks(signingClock: { defer { clock += 1 }; return clock }))
+        _ = try client.getObject(bucket: "bucket", key: "k")
+        let dates = transport.requests.map { $0.headers.first { $0.name == "X-Amz-Date" }!.value }
+        XCTAssertEqual(dates, ["20150830T123600Z", "20150830T123601Z"])
+    }
+
+    func testGivesUpAfterMaxAttemptsWithTheLastError() {
+        let transport = StubTransport(Array(repeating: .response(HTTPResponse(status: 503, body: Array(errorXML("SlowDown").utf8))), count: 8)
+            + [.response(HTTPResponse(status: 200))])
+        let time = FakeTime()
+        XCTAssertThrowsError(try client(transport, time: time).getObject(bucket: "b", key: "k")) { error in
+            let error = error as! S3Error
+            XCTAssertEqual(error.code, "SlowDown")
+            XCTAssertEqual(error.attempts, 8)
+        }
+        XCTAssertEqual(transport.requests.count, 8)
+        XCTAssertEqual(time.sleeps, [25, 50, 100, 200, 400, 800, 1600])
+    }
+
+    func testStopsEarlyWhenTheNextSleepWouldCrossTheDeadline() {
+        let transport = StubTransport(statuses: Array(repeating: 503, count: 8))
+        let time = FakeTime(nowMs: 0)
+        // deadline 400 - margin 250 = 150: sleeps 25 (t=25) and 50 (t=75) fit; 100 (t=175) does not.
+        XCTAssertThrowsError(try client(transport, time: time, deadlineMs: 400).getObject(bucket: "b", key: "k")) { error in
+            let error = error as! S3Error
+            XCTAssertEqual(error.status, 503)
+            XCTAssertEqual(error.attempts, 3)
+        }
+        XCTAssertEqual(transport.requests.count, 3)
+        XCTAssertEqual(time.sleeps, [25, 50])
+        XCTAssertLessThanOrEqual(time.nowMs, 150)
+    }
+
+    func testRequestTimeoutIsShortenedToTheDeadline() throws {
+        let transport = StubTransport(statuses: [200])
+        let time = FakeTime(nowMs: 10_000)
+        _ = try client(transport, time: time, deadlineMs: 11_250).getObject(bucket: "b", key: "k")
+        XCTAssertEqual(transport.requests[0].timeoutMs, 1_000, "deadline - margin - now")
+
+        let relaxed = StubTransport(statuses: [200])
+        _ = try client(relaxed, time: FakeTime(nowMs: 0), deadlineMs: 1_000_000).getObject(bucket: "b", key: "k")
+        XCTAssertEqual(relaxed.requests[0].timeoutMs, 30_000, "the client's own request timeout")
+    }
+
+    func testNothingIsSentWhenTheDeadlineHasPassed() {
+        let transport = StubTransport(statuses: [200])
+        let time = FakeTime(nowMs: 10_000)
+        XCTAssertThrowsError(try client(transport, time: time, deadlineMs: 10_100).getObject(bucket: "b", key: "k")) { error in
+            let error = error as! S3Error
+            XCTAssertEqual(error.kind, .deadlineExceeded)
+            XCTAssertFalse(error.isRetryable)
+            XCTAssertTrue(error.description.contains("GetObject s3://b/k"), error.description)
+        }
+        XCTAssertEqual(transport.requests.count, 0)
+    }
+
+    func testNeverRetries403404409412() {
+        for (status, code) in [(403, "AccessDenied"), (404, "NoSuchKey"), (409, "ConditionalRequestConflict"),
+                               (412, "PreconditionFailed"), (403, "SlowDown")] {
+            let transport = StubTransport([.response(HTTPResponse(status: status, body: Array(errorXML(code).utf8))),
+                                           .response(HTTPResponse(status: 200))])
+            let time = FakeTime()
+            XCTAssertThrowsError(try client(transport, time: time).getObject(bucket: "b", key: "k"), "\(status)") { error in
+                XCTAssertEqual((error as! S3Error).status, status)
+            }
+            XCTAssertEqual(transport.requests.count, 1, "\(status) \(code) must not be retried")
+            XCTAssertEqual(time.sleeps, [])
+        }
+    }
+
+    func testTransportFailuresAreRetried() throws {
+        let transport = StubTransport([
+            .failure(HTTPTransportError(code: 7, message: "Couldn't connect to server", method: "GET", url: "http://x")),
+            .failure(HTTPTransportError(code: 28, message: "Timeout was reached", method: "GET", url: "http://x")),
+            .response(HTTPResponse(status: 200, body: Array("ok".utf8))),
+        ])
+        let time = FakeTime()
+        let object = try client(transport, time: time).getObject(bucket: "b", key: "k").object
+        XCTAssertEqual(object?.body, Array("ok".utf8))
+        XCTAssertEqual(time.sleeps, [25, 50])
+    }
+
+    func testTransportFailureThatExhaustsCarriesBucketAndKey() {
+        let failure = StubTransport.Answer.failure(HTTPTransportError(code: 7, message: "Couldn't connect to server",
+                                                                      method: "GET", url: "http://127.0.0.1:9/b/k"))
+        let transport = StubTransport([failure, failure])
+        XCTAssertThrowsError(try client(transport, time: FakeTime(), policy: S3RetryPolicy(maxAttempts: 2))
+            .getObject(bucket: "b", key: "k")) { error in
+            let error = error as! S3Error
+            guard case .transport(let inner) = error.kind else { return XCTFail("\(error)") }
+            XCTAssertEqual(inner.code, 7)
+            XCTAssertEqual(error.description,
+                           "GetObject s3://b/k: no response: Couldn't connect to server (curl error 7) (after 2 attempts)")
+        }
+    }
+
+    func testNoRetryPolicySendsOnce() {
+        let transport = StubTransport(statuses: [503, 200])
+        XCTAssertThrowsError(try client(transport, time: FakeTime(), policy: .none).getObject(bucket: "b", key: "k"))
+        XCTAssertEqual(transport.requests.count, 1)
+    }
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""The README's first command, end to end on this machine:
+
+a real S3-compatible server on 127.0.0.1 (SeaweedFS) → a bucket with a few sample images →
+S3 event notifications for those uploads, one redelivered and one delete among them → the
+project's local Runtime API → the `bootstrap` binary (_HANDLER=catalog) → prints images.json.
+Everything it starts, it stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import s3_events  # noqa: E402
+from local_runtime_api import LocalRuntimeAPI  # noqa: E402
+from s3_server import S3Server  # noqa: E402
+
+IMAGES = HERE.parent / "Tests" / "ImageSnifferTests" / "Images"
+BUCKET = "imagecat-demo"
+# (key in the bucket, sample file, content type): names with a space, a '+' and unicode on
+# purpose, and one text file, which the catalog must leave out.
+UPLOADS = [
+    ("photos/cat.jpg", "baseline.jpg", "image/jpeg"),
+    ("photos/dog one.png", "rgb8.png", "image/png"),
+    ("icons/a+b.gif", "still.gif", "image/gif"),
+    ("photos/café.webp", "lossy.webp", "image/webp"),
+    ("docs/notes.txt", "notes.txt", "text/plain"),
+]
+DELETED = "photos/café.webp"
+
+
+def say(message: str) -> None:
+    print(f"demo: {message}", file=sys.stderr, flush=True)
+
+
+def invoke(api: LocalRuntimeAPI, payload: dict) -> bool:
+    """One invocation, waited for, so the printed summaries read in order."""
+    (result,) = api.wait_for([api.enqueue(payload)], timeout=30)
+    if result.kind == "response":
+        say(f"invocation summary: {result.body.decode()}")
+        return True
+    say(f"invocation failed: {result.error_type}: {result.body.decode()}")
+    return False
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bootstrap", required=True, help="path of the built bootstrap binary")
+    args = parser.parse_args()
+
+    with S3Server() as server, LocalRuntimeAPI(function_timeout=30.0) as api:
+        say(f"S3 server at {server.endpoint}; Runtime API at {api.address}")
+        s3 = server.boto3_client()
+        s3.create_bucket(Bucket=BUCKET)
+        records = []
+        for key, sample, content_type in UPLOADS:
+            body = (IMAGES / sample).read_bytes()
+            put = s3.put_object(Bucket=BUCKET, Key=key, Body=body, ContentType=content_type)
+            records.append(s3_events.record(BUCKET, key, size=len(body), etag=put["ETag"]))
+            say(f"uploaded s3://{BUCKET}/{key} ({len(body)} bytes)")
+
+        # At-least-once, unordered delivery, as S3 does it: one record redelivered, order shuffled.
+        records.append(records[0])
+        random.shuffle(records)
+        api.spawn([args.bootstrap], n=1, env=server.child_env({"_HANDLER": "catalog"}))
+        if not (invoke(api, s3_events.event(*records[:3])) and invoke(api, s3_events.event(*records[3:]))):
+            return 1
+        s3.delete_object(Bucket=BUCKET, Key=DELETED)
+        say(f"deleted s3://{BUCKET}/{DELETED}")
+        if not invoke(api, s3_events.event(s3_events.record(BUCKET, DELETED, event_name="ObjectRemoved:Delete"))):
+            return 1
+
+        catalog = s3.get_object(Bucket=BUCKET, Key="images.json")["Body"].read().decode()
+        say(f"s3://{BUCKET}/images.json:")
+        print(json.dumps(json.loads(catalog), indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
