@@ -51,8 +51,10 @@ public struct CatalogHandler: LambdaHandler {
             do throws(CatalogUpdateError) {
                 report.add(try updater.sync(bucket: bucket, keys: keys, deadlineMs: context.deadlineMs))
             } catch {
-                log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
-                firstError = firstError ?? error
+                // The first error is the invocation's, which the runtime logs; log the others.
+                if firstError == nil { firstError = error } else {
+                    log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
+                }
             }
         }
         for skipped in report.skipped { log(context, "skipped \(skipped.key): \(skipped.reason)") }

@@ -1,0 +1,90 @@
+import Catalog
+import JSON
+import LambdaRuntime
+import XCTest
+@testable import Handlers
+
+final class CatalogHandlerTests: XCTestCase {
+    let store = MemoryStore()
+    let context = InvocationContext(requestID: "req-1", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f")
+
+    func handler() -> CatalogHandler {
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { _ in }
+        return CatalogHandler(updater: updater, log: RuntimeLog { _ in })
+    }
+
+    func invoke(_ event: JSONValue) throws -> JSONValue {
+        try JSONValue(parsing: handler().handle(event.serialized(), context: context))
+    }
+
+    func s3Record(_ bucket: String, _ key: String, _ name: String = "ObjectCreated:Put") -> JSONValue {
+        .object(["eventVersion": .string("2.1"), "eventSource": .string("aws:s3"), "eventName": .string(name),
+                 "s3": .object(["bucket": .object(["name": .string(bucket)]), "object": .object(["key": .string(key)])])])
+    }
+
+    func sqsMessage(_ id: String, _ body: String) -> JSONValue {
+        .object(["eventSource": .string("aws:sqs"), "messageId": .string(id), "body": .string(body)])
+    }
+
+    func testSummaryCountsAndReasons() throws {
+        store.put("b", "cat one.jpg", "jpeg")
+        store.put("b", "notes.txt", "text")
+        let answer = try invoke(.object(["Records": .array([
+            s3Record("b", "cat+one.jpg"), s3Record("b", "cat+one.jpg"), s3Record("b", "notes.txt"),
+            s3Record("b", "images.json"), s3Record("b", "x.jpg", "ObjectTagging:Put"),
+        ])]))
+        XCTAssertEqual(answer["records"]?.int64Value, 5)
+        XCTAssertEqual(answer["added"]?.int64Value, 1)
+        XCTAssertEqual(answer["catalogWrites"]?.int64Value, 1)
+        let reasons = answer["skipped"]?.arrayValue?.compactMap { $0["key"]?.stringValue }
+        XCTAssertEqual(reasons, ["notes.txt", "images.json", "x.jpg"])
+        XCTAssertEqual(try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)).names, ["cat one.jpg"])
+    }
+
+    func testOneWritePerBucket() throws {
+        for key in ["a.png", "b.png", "c.png"] { store.put("one", key, key); store.put("two", key, key) }
+        _ = try invoke(.object(["Records": .array(["a.png", "b.png", "c.png"].flatMap { [s3Record("one", $0), s3Record("two", $0)] })]))
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("PUT") }, ["PUT one/images.json", "PUT two/images.json"])
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("GET") }, ["GET one/images.json", "GET two/images.json"])
+    }
+
+    func testDirectDeliveryFailsTheInvocationWhenABucketFails() throws {
+        store.put("good", "a.png", "a")
+        store.put("bad", "images.json", "{}")
+        store.put("bad", "a.png", "a")
+        XCTAssertThrowsError(try invoke(.object(["Records": .array([s3Record("good", "a.png"), s3Record("bad", "a.png")])]))) {
+            XCTAssertEqual(($0 as? LambdaError)?.errorType, "Function.CorruptCatalog")
+        }
+        // The healthy bucket was still brought up to date; the corrupt one is untouched.
+        XCTAssertNotNil(store.text("good", "images.json"))
+        XCTAssertEqual(store.text("bad", "images.json"), "{}")
+    }
+
+    func testSQSPartialBatchFailureNamesOnlyTheFailedMessages() throws {
+        store.put("good", "a.png", "a")
+        store.put("bad", "images.json", "not json")
+        store.put("bad", "b.png", "b")
+        func body(_ records: JSONValue...) -> String {
+            String(decoding: JSONValue.object(["Records": .array(records)]).serialized(), as: UTF8.self)
+        }
+        let answer = try invoke(.object(["Records": .array([
+            sqsMessage("m-good", body(s3Record("good", "a.png"))),
+            sqsMessage("m-bad-bucket", body(s3Record("bad", "b.png"))),
+            sqsMessage("m-not-json", "{oops"),
+            sqsMessage("m-test", #"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#),
+        ])]))
+        XCTAssertEqual(answer, .object(["batchItemFailures": .array([
+            .object(["itemIdentifier": .string("m-not-json")]),
+            .object(["itemIdentifier": .string("m-bad-bucket")]),
+        ])]))
+        XCTAssertEqual(try Catalog(parsing: Array(store.text("good", "images.json")!.utf8)).names, ["a.png"])
+    }
+
+    func testNotJSONIsAnInvalidEvent() {
+        XCTAssertThrowsError(try handler().handle(Array("{\"Records\": [".utf8), context: context)) {
+            XCTAssertEqual(($0 as? LambdaError)?.errorType, "Function.InvalidEvent")
+            XCTAssertTrue("\($0)".hasPrefix("event is not JSON: line 1"), "\($0)")
+        }
+    }
+}
