@@ -18,7 +18,7 @@ let package = Package(
         .target(name: "ImageSniffer"),
         .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
         .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON"]),
-        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3", "Catalog", "JSON", "HTTPClient"]),
+        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3", "Catalog", "JSON", "HTTPClient", "ImageSniffer"]),
         .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient"]),
         .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient"]),
 
@@ -28,6 +28,6 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON"]),
         .testTarget(name: "ImageSnifferTests", dependencies: ["ImageSniffer"], exclude: ["Images"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "JSON"]),
-        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "Catalog", "JSON", "S3"]),
+        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "Catalog", "JSON", "S3", "ImageSniffer"]),
     ]
 )

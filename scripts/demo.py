@@ -69,7 +69,7 @@ def main() -> int:
         # At-least-once, unordered delivery, as S3 does it: one record redelivered, order shuffled.
         records.append(records[0])
         random.shuffle(records)
-        api.spawn([args.bootstrap], n=1, env=server.child_env({"_HANDLER": "catalog"}))
+        api.spawn([args.bootstrap], n=1, env={**server.child_env(), "_HANDLER": "catalog"})
         if not (invoke(api, s3_events.event(*records[:3])) and invoke(api, s3_events.event(*records[3:]))):
             return 1
         s3.delete_object(Bucket=BUCKET, Key=DELETED)

@@ -123,7 +123,7 @@ public struct CatalogHandler: LambdaHandler {
 /// The invocation's JSON answer for direct and EventBridge delivery.
 private struct Report {
     var records: Int
-    var added = 0, updated = 0, removed = 0, unchanged = 0, writes = 0
+    var added = 0, updated = 0, removed = 0, unchanged = 0, writes = 0, bytesRead = 0
     var ignored: [SkippedKey] = []
     var skipped: [SkippedKey] = []
 
@@ -135,6 +135,7 @@ private struct Report {
             unchanged += s.unchanged
         }
         if result.wrote { writes += 1 }
+        bytesRead += result.bytesRead
         skipped += result.skipped
     }
 
@@ -144,7 +145,7 @@ private struct Report {
         }
         return JSONValue.object([
             "records": .int(records), "added": .int(added), "updated": .int(updated),
-            "removed": .int(removed), "unchanged": .int(unchanged), "catalogWrites": .int(writes),
+            "removed": .int(removed), "unchanged": .int(unchanged), "catalogWrites": .int(writes), "bytesRead": .int(bytesRead),
             "skipped": list(skipped + ignored),
         ]).serialized()
     }

@@ -1,9 +1,12 @@
+import ImageSniffer
+
 /// What keeping a catalog needs from a bucket, and nothing more. `S3CatalogStore` is the real
 /// one; the protocol lets the race-handling logic be tested with scripted interleavings.
 public protocol CatalogStore {
     /// The catalog's bytes and ETag, or `nil` when it does not exist yet.
     func readCatalog(bucket: String, key: String) throws -> (bytes: [UInt8], etag: String)?
-    /// S3's current truth for one object, or `nil` when it does not exist.
+    /// S3's current truth for one object, or `nil` when it does not exist. Reads only as
+    /// much of the object's head as it takes to tell its format and size (ranged GETs).
     func observe(bucket: String, key: String) throws -> ObjectObservation?
     /// The object's current ETag, or `nil` when it does not exist (a cheap re-check).
     func currentETag(bucket: String, key: String) throws -> String?
@@ -24,17 +27,23 @@ public enum WriteOutcome: Equatable, Sendable {
     case conflict
 }
 
-/// An object as S3 has it now.
+/// An object as S3 has it now, and what its first bytes say it is.
 public struct ObjectObservation: Equatable, Sendable {
     public var size: Int64
+    /// Without quotes.
     public var etag: String
+    /// ISO 8601, e.g. `2026-11-25T16:00:09Z`.
     public var lastModified: String?
-    public var contentType: String?
+    /// The sniffer's verdict on the object's head: never the key's extension.
+    public var content: SniffResult
+    /// Bytes of the object read to reach that verdict.
+    public var bytesRead: Int
 
-    public init(size: Int64, etag: String, lastModified: String? = nil, contentType: String? = nil) {
+    public init(size: Int64, etag: String, lastModified: String? = nil, content: SniffResult, bytesRead: Int = 0) {
         self.size = size
         self.etag = etag
         self.lastModified = lastModified
-        self.contentType = contentType
+        self.content = content
+        self.bytesRead = bytesRead
     }
 }

@@ -50,6 +50,7 @@ public struct CatalogUpdater {
             var observed: [(key: String, etag: String?)] = []   // what each entry was based on
             var observations: [(name: String, entry: CatalogEntry?)] = []
             result.skipped = []
+            result.bytesRead = 0
             for key in keys {
                 if let reason = EntryBuilder.refusal(forKey: key) {
                     result.skipped.append(SkippedKey(key: key, reason: reason))
@@ -58,6 +59,7 @@ public struct CatalogUpdater {
                 }
                 let observation = try storage(bucket) { try store.observe(bucket: bucket, key: key) }
                 observed.append((key: key, etag: observation?.etag))
+                result.bytesRead += observation?.bytesRead ?? 0
                 switch observation.map({ EntryBuilder.entry(key: key, observation: $0) }) {
                 case .success(let entry)?: observations.append((name: key, entry: entry))
                 case .failure(let refusal)?:
@@ -115,4 +117,6 @@ public struct BucketSyncResult: Sendable {
     /// Read-observe-write rounds, 1 when uncontended.
     public var attempts = 0
     public var wrote = false
+    /// Bytes of image heads read to sniff formats and sizes (the last round's).
+    public var bytesRead = 0
 }

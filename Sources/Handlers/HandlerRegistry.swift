@@ -38,14 +38,12 @@ public enum HandlerRegistry {
 public enum HandlerInitError: Error, LambdaError, Sendable, Equatable, CustomStringConvertible {
     /// `_HANDLER` names no handler this binary has.
     case unknown(String, known: [String])
-    /// The name is known but this build cannot serve it yet.
-    case notAvailable(String)
     /// A handler's configuration (environment) is missing or wrong.
     case configuration(handler: String, message: String)
 
     public var errorType: String {
         switch self {
-        case .unknown, .notAvailable: "Runtime.InvalidHandler"
+        case .unknown: "Runtime.InvalidHandler"
         case .configuration: "Runtime.InvalidConfiguration"
         }
     }
@@ -56,8 +54,6 @@ public enum HandlerInitError: Error, LambdaError, Sendable, Equatable, CustomStr
         switch self {
         case .unknown(let name, let known):
             "unknown handler \"\(name)\" (_HANDLER); known handlers: \(known.joined(separator: ", "))"
-        case .notAvailable(let name):
-            "handler \"\(name)\" is not available yet in this build"
         case .configuration(let handler, let message):
             "handler \"\(handler)\" is misconfigured: \(message)"
         }

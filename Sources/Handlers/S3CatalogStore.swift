@@ -1,8 +1,12 @@
+import ImageSniffer
 import S3
 
 /// `CatalogStore` on the real S3 client.
 public final class S3CatalogStore: CatalogStore {
     public let client: S3Client
+    /// Bytes asked for beyond what the sniffer needs, on each read after the first: a JPEG whose
+    /// frame header sits behind 60 KB of EXIF then takes two or three round trips, not six.
+    public var readAhead = 16 * 1024
 
     public init(client: S3Client) { self.client = client }
 
@@ -18,16 +22,47 @@ public final class S3CatalogStore: CatalogStore {
             }
             return (object.body, etag)
         } catch {
+            // (Not `catch where`: that pattern crashes the 6.3 compiler on typed throws.)
             if error.isNoSuchKey { return nil }
             throw error
         }
     }
 
+    /// Ranged GETs of the object's head until the sniffer has its answer. Every read after the
+    /// first carries `If-Match` with the first read's ETag, so the bytes all come from one
+    /// version; if the object is replaced meanwhile, the observation starts over.
     public func observe(bucket: String, key: String) throws -> ObjectObservation? {
-        guard let info = try client.headObject(bucket: bucket, key: key), let etag = info.etag else { return nil }
-        return ObjectObservation(size: info.totalSize, etag: Self.unquoted(etag),
-                                 lastModified: info.lastModified.flatMap(HTTPDate.iso8601),
-                                 contentType: info.contentType)
+        for _ in 1...3 {
+            var first: S3ObjectInfo?
+            var gone = false
+            do throws(S3Error) {
+                let (result, bytesRead, _) = try ImageSniffer.sniff(totalSize: nil, readAhead: readAhead) {
+                    range throws(S3Error) -> [UInt8] in
+                    guard !range.isEmpty, !gone else { return [] }
+                    do throws(S3Error) {
+                        let r = S3ByteRange(first: Int64(range.lowerBound), last: Int64(range.upperBound - 1))
+                        guard let object = try client.getObject(bucket: bucket, key: key, range: r, ifMatch: first?.etag).object else {
+                            return []
+                        }
+                        if first == nil { first = object.info }
+                        return object.body
+                    } catch {
+                        if error.status == 416 { return [] }      // past the end, or an empty object
+                        if error.isNoSuchKey && first == nil { gone = true; return [] }
+                        throw error
+                    }
+                }
+                if gone { return nil }
+                if first == nil { first = try client.headObject(bucket: bucket, key: key) }   // empty object
+                guard let info = first, let etag = info.etag else { return nil }
+                return ObjectObservation(size: info.totalSize, etag: Self.unquoted(etag),
+                                         lastModified: info.lastModified.flatMap(HTTPDate.iso8601),
+                                         content: result, bytesRead: bytesRead)
+            } catch {
+                if !error.isPreconditionFailed { throw error }      // replaced mid-read: look again
+            }
+        }
+        throw CatalogStoreError.unstable(bucket: bucket, key: key)
     }
 
     public func currentETag(bucket: String, key: String) throws -> String? {
@@ -40,8 +75,7 @@ public final class S3CatalogStore: CatalogStore {
                                               condition: ifMatch.map { .ifMatch($0) } ?? .ifNoneExists)
             return .written(etag: result.etag)
         } catch {
-            // (Not `catch where`: that pattern crashes the 6.3 compiler on typed throws.)
-            if error.isPreconditionFailed || error.isConflict { return .conflict }
+            if error.isConditionalWriteLost { return .conflict }
             throw error
         }
     }
@@ -49,5 +83,15 @@ public final class S3CatalogStore: CatalogStore {
     /// S3 sends ETags quoted (`"9b2cf5..."`); the catalog stores the bare value.
     static func unquoted(_ etag: String) -> String {
         etag.count >= 2 && etag.hasPrefix("\"") && etag.hasSuffix("\"") ? String(etag.dropFirst().dropLast()) : etag
+    }
+}
+
+enum CatalogStoreError: Error, CustomStringConvertible {
+    case unstable(bucket: String, key: String)
+
+    var description: String {
+        switch self {
+        case .unstable(let bucket, let key): "s3://\(bucket)/\(key) changed on every read of its header"
+        }
     }
 }

@@ -52,6 +52,7 @@ final class CurlTransportTests: XCTestCase {
         let start = Date()
         let response = try CurlTransport().send(HTTPRequest(method: "POST", url: server.url("/echo"), body: body))
         XCTAssertEqual(response.header("x-body-length"), String(body.count))
+        XCTAssertEqual(response.header("x-expect"), "none")
         XCTAssertEqual(response.body.count, body.count)
         XCTAssertLessThan(Date().timeIntervalSince(start), 0.9)
     }

@@ -6,7 +6,8 @@ import Foundation
 /// Endpoints: any method on `/echo` answers 200 with the request body and `X-Method`, `X-Path`,
 /// `X-Conn` (the client's port: same value means same connection) and `X-Echo-<name>` for every
 /// request header named `X-...`; `/status/NNN` answers NNN; `/slow/MS` waits MS ms first;
-/// `/close` answers with `Connection: close`.
+/// `/close` answers with `Connection: close`. It never sends `100 Continue`; `X-Expect` echoes
+/// the request's `Expect` header.
 final class LoopbackServer {
     let process = Process()
     let port: Int
@@ -19,6 +20,10 @@ class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     def log_message(self, *a): pass
+    def handle_expect_100(self):
+        # Like many S3-compatible servers: no interim 100 Continue, so a client that sent
+        # "Expect: 100-continue" stalls until its own timer fires.
+        return True
     def reply(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
@@ -36,6 +41,7 @@ class H(BaseHTTPRequestHandler):
         self.send_header("X-Path", self.path)
         self.send_header("X-Conn", str(self.client_address[1]))
         self.send_header("X-Body-Length", str(len(body)))
+        self.send_header("X-Expect", self.headers.get("Expect", "none"))
         for name, value in self.headers.items():
             if name.lower().startswith("x-"):
                 self.send_header("X-Echo-" + name[2:], value)

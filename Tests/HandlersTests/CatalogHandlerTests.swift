@@ -28,8 +28,9 @@ final class CatalogHandlerTests: XCTestCase {
     }
 
     func testSummaryCountsAndReasons() throws {
-        store.put("b", "cat one.jpg", "jpeg")
+        store.put("b", "cat one.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("b", "notes.txt", "text")
+        store.put("b", "x.jpg", bytes: MemoryStore.png(width: 1, height: 1))
         let answer = try invoke(.object(["Records": .array([
             s3Record("b", "cat+one.jpg"), s3Record("b", "cat+one.jpg"), s3Record("b", "notes.txt"),
             s3Record("b", "images.json"), s3Record("b", "x.jpg", "ObjectTagging:Put"),
@@ -43,16 +44,16 @@ final class CatalogHandlerTests: XCTestCase {
     }
 
     func testOneWritePerBucket() throws {
-        for key in ["a.png", "b.png", "c.png"] { store.put("one", key, key); store.put("two", key, key) }
+        for key in ["a.png", "b.png", "c.png"] { store.put("one", key, bytes: MemoryStore.png(width: 1, height: 1)); store.put("two", key, bytes: MemoryStore.png(width: 1, height: 1)) }
         _ = try invoke(.object(["Records": .array(["a.png", "b.png", "c.png"].flatMap { [s3Record("one", $0), s3Record("two", $0)] })]))
         XCTAssertEqual(store.requests.filter { $0.hasPrefix("PUT") }, ["PUT one/images.json", "PUT two/images.json"])
         XCTAssertEqual(store.requests.filter { $0.hasPrefix("GET") }, ["GET one/images.json", "GET two/images.json"])
     }
 
     func testDirectDeliveryFailsTheInvocationWhenABucketFails() throws {
-        store.put("good", "a.png", "a")
+        store.put("good", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("bad", "images.json", "{}")
-        store.put("bad", "a.png", "a")
+        store.put("bad", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
         XCTAssertThrowsError(try invoke(.object(["Records": .array([s3Record("good", "a.png"), s3Record("bad", "a.png")])]))) {
             XCTAssertEqual(($0 as? LambdaError)?.errorType, "Function.CorruptCatalog")
         }
@@ -62,9 +63,9 @@ final class CatalogHandlerTests: XCTestCase {
     }
 
     func testSQSPartialBatchFailureNamesOnlyTheFailedMessages() throws {
-        store.put("good", "a.png", "a")
+        store.put("good", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("bad", "images.json", "not json")
-        store.put("bad", "b.png", "b")
+        store.put("bad", "b.png", bytes: MemoryStore.png(width: 3, height: 2))
         func body(_ records: JSONValue...) -> String {
             String(decoding: JSONValue.object(["Records": .array(records)]).serialized(), as: UTF8.self)
         }

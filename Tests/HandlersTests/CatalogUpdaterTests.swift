@@ -19,21 +19,24 @@ final class CatalogUpdaterTests: XCTestCase {
     }
 
     func testOneReadAndOneWritePerBatch() throws {
-        store.put("b", "a.jpg", "aaaa")
-        store.put("b", "b.png", "bb")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 640, height: 480, padding: 100))
+        store.put("b", "b.png", bytes: MemoryStore.png(width: 3, height: 2))
         let result = try updater().sync(bucket: "b", keys: ["a.jpg", "b.png"])
         XCTAssertEqual(store.requests, ["GET b/images.json", "HEAD b/a.jpg", "HEAD b/b.png", "PUT b/images.json",
                                         "HEAD b/a.jpg", "HEAD b/b.png"])
         XCTAssertEqual(result.summary?.added, 2)
         XCTAssertEqual(result.attempts, 1)
         let catalog = try Catalog(parsing: Array(store.text("b", "images.json")!.utf8))
-        XCTAssertEqual(catalog["a.jpg"]?.type, "jpg")
-        XCTAssertEqual(catalog["a.jpg"]?.size, 4)
-        XCTAssertEqual(catalog["b.png"]?.extra["etag"]?.stringValue, MemoryStore.etag(Array("bb".utf8)))
+        // The content decides the type: a.jpg holds a PNG.
+        XCTAssertEqual(catalog["a.jpg"]?.type, "png")
+        XCTAssertEqual(catalog["a.jpg"]?.size, 133)
+        XCTAssertEqual(catalog["a.jpg"]?.extra["width"]?.int64Value, 640)
+        XCTAssertEqual(catalog["a.jpg"]?.extra["height"]?.int64Value, 480)
+        XCTAssertEqual(catalog["b.png"]?.extra["etag"]?.stringValue, MemoryStore.etag(MemoryStore.png(width: 3, height: 2)))
     }
 
     func testRedeliveryWritesNothing() throws {
-        store.put("b", "a.jpg", "aaaa")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         _ = try updater().sync(bucket: "b", keys: ["a.jpg"])
         store.requests = []
         let again = try updater().sync(bucket: "b", keys: ["a.jpg"])
@@ -43,7 +46,7 @@ final class CatalogUpdaterTests: XCTestCase {
     }
 
     func testAKeyThatIsGoneIsRemovedWhateverTheEventSaid() throws {
-        store.put("b", "a.jpg", "aaaa")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         _ = try updater().sync(bucket: "b", keys: ["a.jpg"])
         store.delete("b", "a.jpg")
         // A late "created" event for a.jpg: S3's truth says it is gone, so it stays gone.
@@ -52,17 +55,31 @@ final class CatalogUpdaterTests: XCTestCase {
         XCTAssertEqual(try names(), [])
     }
 
-    func testNonImagesAreSkippedWithoutARequest() throws {
-        store.put("b", "notes.txt", "hello")
-        let result = try updater().sync(bucket: "b", keys: ["notes.txt", "folder/"])
-        XCTAssertEqual(result.skipped.map(\.key), ["notes.txt", "folder/"])
-        XCTAssertEqual(result.skipped.first?.reason, "not an image: .txt is not an image extension")
-        XCTAssertEqual(store.requests, ["GET b/images.json"])
+    func testNonImagesAreSkippedWhateverTheirName() throws {
+        store.put("b", "notes.png", "hello, I am text")
+        store.put("b", "empty.jpg", "")
+        store.put("b", "cut.png", bytes: Array(MemoryStore.png(width: 3, height: 2).prefix(20)))
+        let result = try updater().sync(bucket: "b", keys: ["notes.png", "empty.jpg", "cut.png", "folder/"])
+        XCTAssertEqual(result.skipped.map(\.key), ["notes.png", "empty.jpg", "cut.png", "folder/"])
+        XCTAssertTrue(result.skipped[0].reason.hasPrefix("not an image: "), result.skipped[0].reason)
+        XCTAssertTrue(result.skipped[2].reason.hasPrefix("unreadable png header: "), result.skipped[2].reason)
+        XCTAssertEqual(result.skipped[3].reason, "a folder marker, not an object")
+        XCTAssertFalse(store.requests.contains("HEAD b/folder/"))
+        XCTAssertFalse(result.wrote)
+    }
+
+    func testAnImageReplacedByANonImageLeavesTheCatalog() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
+        _ = try updater().sync(bucket: "b", keys: ["a.png"])
+        store.put("b", "a.png", "now a text file")
+        let result = try updater().sync(bucket: "b", keys: ["a.png"])
+        XCTAssertEqual(result.summary?.removed, 1)
+        XCTAssertEqual(try names(), [])
     }
 
     func testAConcurrentWriterIsNotLost() throws {
-        store.put("b", "a.jpg", "aaaa")
-        store.put("b", "other.gif", "o")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("b", "other.gif", bytes: MemoryStore.png(width: 3, height: 2))
         store.beforeWrite = { [store] in
             // Another invocation commits other.gif between our read and our write.
             var other = CatalogUpdater(store: store, catalogKey: "images.json")
@@ -80,7 +97,7 @@ final class CatalogUpdaterTests: XCTestCase {
     /// our write (its If-Match still valid) would publish the stale entry for good.
     func testAStaleObservationIsCaughtAfterTheWrite() throws {
         store.put("b", "images.json", "[]\n")
-        store.put("b", "a.jpg", "aaaa")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         store.beforeWrite = { [store] in
             store.delete("b", "a.jpg")
             var deleteInvocation = CatalogUpdater(store: store, catalogKey: "images.json")
@@ -95,7 +112,7 @@ final class CatalogUpdaterTests: XCTestCase {
 
     func testACorruptCatalogIsNeverOverwritten() throws {
         store.put("b", "images.json", #"[{"name":"a.jpg","type":"jpg"}]"#)
-        store.put("b", "c.png", "c")
+        store.put("b", "c.png", bytes: MemoryStore.png(width: 3, height: 2))
         XCTAssertThrowsError(try updater().sync(bucket: "b", keys: ["c.png"])) { error in
             guard case CatalogUpdateError.corruptCatalog(let bucket, let key, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(bucket, "b")
@@ -108,7 +125,7 @@ final class CatalogUpdaterTests: XCTestCase {
     }
 
     func testEndlessContentionGivesUpWithAClearError() throws {
-        store.put("b", "a.jpg", "aaaa")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         store.forcedConflicts = .max
         var updater = updater()
         updater.maxAttempts = 4
@@ -119,7 +136,7 @@ final class CatalogUpdaterTests: XCTestCase {
     }
 
     func testContentionStopsBeforeTheDeadline() throws {
-        store.put("b", "a.jpg", "aaaa")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         store.forcedConflicts = .max
         var updater = updater()
         var now: Int64 = 1_000_000

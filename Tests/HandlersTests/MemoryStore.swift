@@ -1,4 +1,5 @@
 import Catalog
+import ImageSniffer
 @testable import Handlers
 
 /// An in-memory `CatalogStore` for unit tests of the update logic: it lets a test script exactly
@@ -14,9 +15,17 @@ final class MemoryStore: CatalogStore {
     /// Answer this many writes with `.conflict` regardless of the condition.
     var forcedConflicts = 0
 
-    func put(_ bucket: String, _ key: String, _ text: String) {
-        let bytes = Array(text.utf8)
+    func put(_ bucket: String, _ key: String, _ text: String) { put(bucket, key, bytes: Array(text.utf8)) }
+
+    func put(_ bucket: String, _ key: String, bytes: [UInt8]) {
         buckets[bucket, default: [:]][key] = Object(bytes: bytes, etag: Self.etag(bytes))
+    }
+
+    /// A PNG as far as any header reader can tell: signature and IHDR, then `padding` bytes.
+    static func png(width: UInt32, height: UInt32, padding: Int = 0) -> [UInt8] {
+        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + be(13) + Array("IHDR".utf8) + be(width) + be(height)
+            + [8, 2, 0, 0, 0] + [0, 0, 0, 0] + [UInt8](repeating: 0, count: padding)
     }
 
     func delete(_ bucket: String, _ key: String) { buckets[bucket]?[key] = nil }
@@ -39,7 +48,11 @@ final class MemoryStore: CatalogStore {
 
     func observe(bucket: String, key: String) throws -> ObjectObservation? {
         requests.append("HEAD \(bucket)/\(key)")
-        return buckets[bucket]?[key].map { ObjectObservation(size: Int64($0.bytes.count), etag: $0.etag) }
+        return buckets[bucket]?[key].map {
+            ObjectObservation(size: Int64($0.bytes.count), etag: $0.etag,
+                              content: ImageSniffer.sniff(prefix: $0.bytes, totalSize: Int64($0.bytes.count)),
+                              bytesRead: $0.bytes.count)
+        }
     }
 
     func currentETag(bucket: String, key: String) throws -> String? {

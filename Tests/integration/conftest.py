@@ -40,83 +40,10 @@ if str(SCRIPTS) not in sys.path:
 
 from s3_server import S3Server  # noqa: E402  (needs the sys.path entry above)
 
-# Values of the Lambda console's "s3-put" test-event template (events/s3-put.json), used as
-# defaults so a helper-made record differs from the template only where a test says so.
-TEMPLATE_ETAG = "0123456789abcdef0123456789abcdef"
-TEMPLATE_SEQUENCER = "0A1B2C3D4E5F678901"
-_REMOVAL_PREFIXES = ("ObjectRemoved:", "LifecycleExpiration:")
-_last_sequencer = 0
-
-
-# -- S3 event helpers -----------------------------------------------------------------------
-
-def s3_encode_key(key: str, encode_slash: bool = False) -> str:
-    """Encode `key` the way S3 writes it into event notifications (form-URL-encoding).
-
-    Space becomes '+', everything outside `A-Za-z0-9_.-~` becomes %XX of its UTF-8 bytes
-    (so a literal '+' becomes %2B). Real notifications keep '/' as is; the console template
-    encodes it (`test%2Fkey`), hence `encode_slash`. A decoder must handle both.
-    """
-    return urllib.parse.quote_plus(key, safe="" if encode_slash else "/")
-
-
-def next_sequencer() -> str:
-    """A fresh sequencer, greater than every one this process made before (18 hex digits,
-    upper case, like the template's), so "later event" is easy to express in tests."""
-    global _last_sequencer
-    _last_sequencer = max(_last_sequencer + 1, time.time_ns() << 4)
-    return f"{_last_sequencer:018X}"
-
-
-def s3_event_record(bucket: str, key: str, *, size: int | None = 1024,
-                    etag: str | None = TEMPLATE_ETAG, event_name: str = "ObjectCreated:Put",
-                    sequencer: str | None = None, region: str = "us-east-1",
-                    event_time: str | None = None, encode_slash: bool = False) -> dict:
-    """One S3 notification record shaped exactly like events/s3-put.json's.
-
-    `key` is the real object key; it is S3-encoded here. `etag` may be given as S3's
-    response header (quoted): events carry it unquoted. Removal records
-    (`ObjectRemoved:*`, `LifecycleExpiration:*`) carry no size and no eTag, as on AWS.
-    `sequencer` defaults to a fresh increasing value.
-    """
-    if event_time is None:
-        now = datetime.datetime.now(datetime.timezone.utc)
-        event_time = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-    obj: dict = {"key": s3_encode_key(key, encode_slash=encode_slash)}
-    if not event_name.startswith(_REMOVAL_PREFIXES):
-        if size is not None:
-            obj["size"] = size
-        if etag is not None:
-            obj["eTag"] = etag.strip('"')
-    obj["sequencer"] = sequencer if sequencer is not None else next_sequencer()
-    return {
-        "eventVersion": "2.0",
-        "eventSource": "aws:s3",
-        "awsRegion": region,
-        "eventTime": event_time,
-        "eventName": event_name,
-        "userIdentity": {"principalId": "EXAMPLE"},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {
-            "x-amz-request-id": "EXAMPLE123456789",
-            "x-amz-id-2": "EXAMPLE123/5678abcdefghijklambdaisawesome/mnopqrstuvwxyzABCDEFGH",
-        },
-        "s3": {
-            "s3SchemaVersion": "1.0",
-            "configurationId": "testConfigRule",
-            "bucket": {
-                "name": bucket,
-                "ownerIdentity": {"principalId": "EXAMPLE"},
-                "arn": f"arn:aws:s3:::{bucket}",
-            },
-            "object": obj,
-        },
-    }
-
-
-def s3_event(*records: dict) -> dict:
-    """The invocation payload S3 sends: {"Records": [...]}."""
-    return {"Records": list(records)}
+# S3 notification builders live in scripts/s3_events.py (the demo and the storm use them too);
+# re-exported here under the names the tests use.
+from s3_events import (TEMPLATE_ETAG, TEMPLATE_SEQUENCER, next_sequencer,  # noqa: E402,F401
+                       encode_key as s3_encode_key, event as s3_event, record as s3_event_record)
 
 
 # -- hooks -----------------------------------------------------------------------------------

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,14 @@ import s3_events
 from local_runtime_api import LocalRuntimeAPI
 
 IMAGE_KEYS = ["photos/cat.jpg", "dog one.png", "a+b.gif", "日本/猫.webp", "odd (1)&=%.jpeg"]
+SAMPLES = Path(__file__).resolve().parents[1] / "ImageSnifferTests" / "Images"
+
+
+def png(width: int, height: int, padding: int = 0) -> bytes:
+    """A PNG header (signature + IHDR) any reader accepts, then `padding` bytes."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return b"\x89PNG\r\n\x1a\n" + chunk + b"\0" * padding
 
 
 def catalog(s3, bucket) -> list[dict]:
@@ -26,7 +37,7 @@ def upload(s3, bucket, key, body: bytes) -> dict:
 def runtime(s3_server, bootstrap_path):
     def start(procs: int = 1, **env) -> LocalRuntimeAPI:
         api = LocalRuntimeAPI(function_timeout=30.0).start()
-        api.spawn([str(bootstrap_path)], n=procs, env=s3_server.child_env({"_HANDLER": "catalog", **env}))
+        api.spawn([str(bootstrap_path)], n=procs, env={**s3_server.child_env(), "_HANDLER": "catalog", **env})
         started.append(api)
         return api
     started: list[LocalRuntimeAPI] = []
@@ -35,27 +46,44 @@ def runtime(s3_server, bootstrap_path):
         api.stop()
 
 
-def test_uploads_become_entries_with_real_sizes(s3, bucket, runtime):
-    records = [upload(s3, bucket, key, b"x" * (10 + i)) for i, key in enumerate(IMAGE_KEYS)]
+def test_uploads_become_entries_with_real_types_and_sizes(s3, bucket, runtime):
+    files = ["baseline.jpg", "rgb8.png", "still.gif", "lossy.webp", "png-named-as.jpg"]
+    records = [upload(s3, bucket, key, (SAMPLES / f).read_bytes()) for key, f in zip(IMAGE_KEYS, files)]
     records.append(upload(s3, bucket, "readme.txt", b"not an image"))
+    records.append(upload(s3, bucket, "fake.png", b"plain text wearing a .png name"))
     api = runtime()
     (result,) = api.wait_for([api.enqueue(s3_events.event(*records))], timeout=30)
     assert result.kind == "response", result.body
     summary = json.loads(result.body)
     assert summary["added"] == len(IMAGE_KEYS)
     assert summary["catalogWrites"] == 1
-    assert {"key": "readme.txt", "reason": "not an image: .txt is not an image extension"} in summary["skipped"]
+    assert [s["key"] for s in summary["skipped"]] == ["readme.txt", "fake.png"]
+    assert all(s["reason"].startswith("not an image: ") for s in summary["skipped"])
     entries = catalog(s3, bucket)
     assert [e["name"] for e in entries] == IMAGE_KEYS
-    for i, entry in enumerate(entries):
-        assert entry["size"] == 10 + i
-        assert entry["type"] == {"jpeg": "jpg"}.get(entry["name"].rsplit(".", 1)[1], entry["name"].rsplit(".", 1)[1])
+    # The content decides the type: the last one is a PNG named .jpeg.
+    assert [e["type"] for e in entries] == ["jpg", "png", "gif", "webp", "png"]
+    for entry, f in zip(entries, files):
+        assert entry["size"] == (SAMPLES / f).stat().st_size
+        assert isinstance(entry["width"], int) and isinstance(entry["height"], int)
         head = s3.head_object(Bucket=bucket, Key=entry["name"])
         assert entry["etag"] == head["ETag"].strip('"')
 
 
+def test_dimensions_behind_big_exif_take_few_bytes(s3, bucket, runtime):
+    body = (SAMPLES / "big-exif.jpg").read_bytes()
+    record = upload(s3, bucket, "exif.jpg", body)
+    api = runtime()
+    (result,) = api.wait_for([api.enqueue(s3_events.event(record))], timeout=30)
+    # The frame header sits ~70 KB in: reached by following segment lengths, not the whole file.
+    assert 60_000 < json.loads(result.body)["bytesRead"] <= len(body)
+    (entry,) = catalog(s3, bucket)
+    assert (entry["type"], entry["size"]) == ("jpg", len(body))
+    assert entry["width"] > 0 and entry["height"] > 0
+
+
 def test_redelivery_and_self_trigger_change_nothing(s3, bucket, runtime):
-    record = upload(s3, bucket, "cat.jpg", b"meow")
+    record = upload(s3, bucket, "cat.jpg", png(2, 2))
     api = runtime()
     first = api.wait_for([api.enqueue(s3_events.event(record))], timeout=30)[0]
     assert json.loads(first.body)["catalogWrites"] == 1
@@ -73,7 +101,7 @@ def test_racing_writers_lose_nothing(s3, bucket, runtime):
     """Two runtime processes, each handed one-record events at the same moment: every
     conditional write that loses is re-read and re-applied, so all entries survive."""
     keys = [f"race/{i:03d}.png" for i in range(40)]
-    records = [upload(s3, bucket, key, b"p" * (i + 1)) for i, key in enumerate(keys)]
+    records = [upload(s3, bucket, key, png(i + 1, 1)) for i, key in enumerate(keys)]
     api = runtime(procs=2)
     results = api.wait_for([api.enqueue(s3_events.event(r)) for r in records], timeout=120)
     assert all(r.kind == "response" for r in results), [r.body for r in results if r.kind != "response"]
@@ -83,7 +111,7 @@ def test_racing_writers_lose_nothing(s3, bucket, runtime):
 
 
 def test_a_delete_removes_and_a_late_create_does_not_resurrect(s3, bucket, runtime):
-    created = upload(s3, bucket, "gone.png", b"png")
+    created = upload(s3, bucket, "gone.png", png(1, 1))
     api = runtime()
     assert api.wait_for([api.enqueue(s3_events.event(created))], timeout=30)[0].kind == "response"
     s3.delete_object(Bucket=bucket, Key="gone.png")
@@ -97,7 +125,7 @@ def test_a_delete_removes_and_a_late_create_does_not_resurrect(s3, bucket, runti
 def test_a_corrupt_catalog_is_reported_and_left_alone(s3, bucket, runtime):
     corrupt = b'[{"name":"a.jpg","type":"jpg","size":1},\n{"name":"b.jpg","type":"jpg"}]'
     s3.put_object(Bucket=bucket, Key="images.json", Body=corrupt, ContentType="application/json")
-    record = upload(s3, bucket, "c.jpg", b"c")
+    record = upload(s3, bucket, "c.jpg", png(1, 1))
     api = runtime()
     (result,) = api.wait_for([api.enqueue(s3_events.event(record))], timeout=30)
     assert result.kind == "error"
@@ -120,7 +148,7 @@ def test_a_missing_bucket_names_bucket_and_status(s3, bucket, runtime):
 
 
 def test_catalog_key_is_configurable(s3, bucket, runtime):
-    record = upload(s3, bucket, "x.gif", b"gif")
+    record = upload(s3, bucket, "x.gif", png(1, 1))
     api = runtime(CATALOG_KEY="meta/catalog.json")
     assert api.wait_for([api.enqueue(s3_events.event(record))], timeout=30)[0].kind == "response"
     body = s3.get_object(Bucket=bucket, Key="meta/catalog.json")["Body"].read()
@@ -129,7 +157,7 @@ def test_catalog_key_is_configurable(s3, bucket, runtime):
 
 def test_missing_credentials_is_an_init_error(s3_server, bootstrap_path):
     with LocalRuntimeAPI() as api:
-        env = s3_server.child_env({"_HANDLER": "catalog"})
+        env = {**s3_server.child_env(), "_HANDLER": "catalog"}
         del env["AWS_SECRET_ACCESS_KEY"]
         api.spawn([str(bootstrap_path)], n=1, env=env)
         error = api.wait_for_init_error(timeout=30)
