@@ -164,6 +164,13 @@ def sqs_batch_event(bodies: Iterable[str | bytes | dict], queue: str = "imagecat
     return json.dumps({"Records": records}).encode()
 
 
+def _quiet_disconnects(server, request, client_address) -> None:
+    """A runtime that exits (init error, crash, kill) drops its connection: expected, not a
+    traceback. Anything else is still printed."""
+    if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+        ThreadingHTTPServer.handle_error(server, request, client_address)
+
+
 class LocalRuntimeAPI:
     """The server. Thread-safe: enqueue and wait from any thread while runtimes poll."""
 
@@ -207,7 +214,8 @@ class LocalRuntimeAPI:
     def start(self) -> "LocalRuntimeAPI":
         handler = _make_handler(self)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        server_class = type("_Server", (ThreadingHTTPServer,), {"address_family": family})
+        server_class = type("_Server", (ThreadingHTTPServer,), {"address_family": family,
+                                                               "handle_error": _quiet_disconnects})
         self._server = server_class((self.host, self.port), handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
