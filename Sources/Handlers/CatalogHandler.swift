@@ -1,8 +1,6 @@
 import Catalog
 import JSON
-import HTTPClient
 import LambdaRuntime
-import S3
 
 /// `_HANDLER=catalog`: applies S3 change notifications (direct, SQS or EventBridge) to each
 /// bucket's catalog with one read and one conditional write per bucket per invocation.
@@ -15,16 +13,9 @@ public struct CatalogHandler: LambdaHandler {
         self.log = log
     }
 
-    /// The Lambda configuration: S3 from the standard AWS variables, `CATALOG_KEY` (default
-    /// `images.json`). No I/O happens here, so a cold start reaches `/next` at once.
+    /// See `CatalogUpdater.init(environment:handler:)`.
     public init(environment: [String: String]) throws {
-        let configuration: S3Configuration
-        do { configuration = try S3Configuration.fromEnvironment(environment) } catch {
-            throw HandlerInitError.configuration(handler: "catalog", message: "\(error)")
-        }
-        let key = environment["CATALOG_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? "images.json"
-        let client = S3Client(configuration: configuration, transport: CurlTransport(environment: environment))
-        self.init(updater: CatalogUpdater(store: S3CatalogStore(client: client), catalogKey: key))
+        self.init(updater: try CatalogUpdater(environment: environment, handler: "catalog"))
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
@@ -120,8 +111,8 @@ public struct CatalogHandler: LambdaHandler {
     }
 }
 
-/// The invocation's JSON answer for direct and EventBridge delivery.
-private struct Report {
+/// The invocation's JSON answer for direct and EventBridge delivery (and the reconcile).
+struct Report {
     var records: Int
     var added = 0, updated = 0, removed = 0, unchanged = 0, writes = 0, bytesRead = 0
     var ignored: [SkippedKey] = []
@@ -139,14 +130,17 @@ private struct Report {
         skipped += result.skipped
     }
 
-    func json() -> [UInt8] {
+    func json(leaving omitted: Set<String> = [], adding extra: JSONObject = [:]) -> [UInt8] {
         func list(_ keys: [SkippedKey]) -> JSONValue {
             .array(keys.map { .object(["key": .string($0.key), "reason": .string($0.reason)]) })
         }
-        return JSONValue.object([
+        var object: JSONObject = extra
+        let members: JSONObject = [
             "records": .int(records), "added": .int(added), "updated": .int(updated),
             "removed": .int(removed), "unchanged": .int(unchanged), "catalogWrites": .int(writes), "bytesRead": .int(bytesRead),
             "skipped": list(skipped + ignored),
-        ]).serialized()
+        ]
+        for member in members.members where !omitted.contains(member.key) { object[member.key] = member.value }
+        return JSONValue.object(object).serialized()
     }
 }

@@ -13,6 +13,8 @@ public protocol CatalogStore {
     /// Writes the catalog only if it is still the version read (`ifMatch`), or still absent
     /// (`ifMatch == nil`). Someone else having written first is `.conflict`, not an error.
     func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome
+    /// Every object in the bucket (all pages), for the reconcile.
+    func list(bucket: String) throws -> [ListedObject]
     /// Requests (and their retries) must end by then: the invocation's deadline.
     func setDeadline(epochMs: Int64?)
 }
@@ -25,6 +27,20 @@ public enum WriteOutcome: Equatable, Sendable {
     case written(etag: String)
     /// 412 PreconditionFailed or 409 ConditionalRequestConflict: re-read and re-apply.
     case conflict
+}
+
+/// One object of a bucket listing.
+public struct ListedObject: Equatable, Sendable {
+    public var key: String
+    public var size: Int64
+    /// Without quotes.
+    public var etag: String?
+
+    public init(key: String, size: Int64, etag: String?) {
+        self.key = key
+        self.size = size
+        self.etag = etag
+    }
 }
 
 /// An object as S3 has it now, and what its first bytes say it is.

@@ -1,5 +1,7 @@
 import Catalog
+import HTTPClient
 import JSON
+import S3
 
 #if canImport(Glibc)
 import Glibc
@@ -34,12 +36,100 @@ public struct CatalogUpdater {
         self.catalogKey = catalogKey
     }
 
+    /// The Lambda configuration: S3 from the standard AWS variables, `CATALOG_KEY` (default
+    /// `images.json`). No I/O happens here, so a cold start reaches `/next` at once.
+    public init(environment: [String: String], handler: String) throws(HandlerInitError) {
+        let configuration: S3Configuration
+        do { configuration = try S3Configuration.fromEnvironment(environment) } catch {
+            throw .configuration(handler: handler, message: "\(error)")
+        }
+        let key = environment["CATALOG_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? "images.json"
+        let client = S3Client(configuration: configuration, transport: CurlTransport(environment: environment))
+        self.init(store: S3CatalogStore(client: client), catalogKey: key)
+    }
+
     /// Syncs `keys` (distinct, already decoded) into `bucket`'s catalog; stops retrying conflicts
     /// once `deadlineMs` (epoch ms) is near so the error reaches Lambda before the timeout.
     public func sync(bucket: String, keys: [String], deadlineMs: Int64? = nil) throws(CatalogUpdateError) -> BucketSyncResult {
+        try rounds(bucket: bucket, deadlineMs: deadlineMs) { catalog, result throws(CatalogUpdateError) in
+            var observed: [(key: String, etag: String?)] = []
+            var observations: [(name: String, entry: CatalogEntry?)] = []
+            for key in keys {
+                if let reason = EntryBuilder.refusal(forKey: key) {
+                    result.skipped.append(SkippedKey(key: key, reason: reason))
+                    observations.append((name: key, entry: nil))
+                    continue
+                }
+                let (etag, entry) = try observe(bucket: bucket, key: key, into: &result)
+                observed.append((key: key, etag: etag))
+                observations.append((name: key, entry: entry))
+            }
+            result.summary = catalog.apply(observations, policy: EntryBuilder.policy)
+            return observed
+        }
+    }
+
+    /// Rebuilds `bucket`'s catalog from a listing of the bucket: entries whose ETag still matches
+    /// the listed object are kept without a request, new or changed objects are sniffed, and
+    /// entries for objects that are gone are removed. Heals whatever notifications were lost.
+    /// A corrupt catalog is refused like anywhere else: delete it to rebuild from scratch.
+    public func reconcile(bucket: String, deadlineMs: Int64? = nil) throws(CatalogUpdateError) -> BucketSyncResult {
+        try rounds(bucket: bucket, deadlineMs: deadlineMs) { catalog, result throws(CatalogUpdateError) in
+            let listed = try storage(bucket) { try store.list(bucket: bucket) }
+            var observed: [(key: String, etag: String?)] = []
+            var observations: [(name: String, entry: CatalogEntry?)] = []
+            var present: Set<String> = []
+            var kept = 0
+            for object in listed where object.key != catalogKey {
+                present.insert(object.key)
+                if EntryBuilder.refusal(forKey: object.key) != nil { continue }
+                if let entry = catalog[object.key], entry.extra["etag"]?.stringValue == object.etag, entry.size == object.size {
+                    kept += 1                                   // unchanged since it was cataloged
+                    continue
+                }
+                let (etag, entry) = try observe(bucket: bucket, key: object.key, into: &result)
+                if entry != nil || catalog.contains(name: object.key) {
+                    observed.append((key: object.key, etag: etag))
+                    observations.append((name: object.key, entry: entry))
+                }
+            }
+            for name in catalog.names where !present.contains(name) {
+                observed.append((key: name, etag: nil))
+                observations.append((name: name, entry: nil))
+            }
+            result.summary = catalog.apply(observations, policy: EntryBuilder.policy)
+            result.summary?.unchanged += kept
+            return observed
+        }
+    }
+
+    /// One object's truth: its ETag (`nil` when gone) and its entry (`nil` when gone or not an
+    /// image, with the reason recorded in `result.skipped`).
+    private func observe(bucket: String, key: String, into result: inout BucketSyncResult)
+        throws(CatalogUpdateError) -> (etag: String?, entry: CatalogEntry?) {
+        guard let observation = try storage(bucket, { try store.observe(bucket: bucket, key: key) }) else {
+            return (nil, nil)
+        }
+        result.bytesRead += observation.bytesRead
+        switch EntryBuilder.entry(key: key, observation: observation) {
+        case .success(let entry): return (observation.etag, entry)
+        case .failure(let refusal):
+            result.skipped.append(SkippedKey(key: key, reason: refusal.reason))
+            return (observation.etag, nil)
+        }
+    }
+
+    /// The optimistic-concurrency loop shared by `sync` and `reconcile`: read the catalog, let
+    /// `round` observe and apply (it returns the keys and ETags its entries are based on), write
+    /// conditionally unless nothing changed, then re-check those ETags. A lost write or a stale
+    /// key starts a new round after a jittered backoff.
+    private func rounds(
+        bucket: String, deadlineMs: Int64?,
+        _ round: (inout Catalog, inout BucketSyncResult) throws(CatalogUpdateError) -> [(key: String, etag: String?)]
+    ) throws(CatalogUpdateError) -> BucketSyncResult {
         var result = BucketSyncResult(bucket: bucket)
         for attempt in 1...maxAttempts {
-            result.attempts = attempt
+            result = BucketSyncResult(bucket: bucket, attempts: attempt, wrote: result.wrote)
             let stored = try storage(bucket) { try store.readCatalog(bucket: bucket, key: catalogKey) }
             var catalog = Catalog()
             if let stored {
@@ -47,37 +137,15 @@ public struct CatalogUpdater {
                     throw .corruptCatalog(bucket: bucket, key: catalogKey, error)
                 }
             }
-            var observed: [(key: String, etag: String?)] = []   // what each entry was based on
-            var observations: [(name: String, entry: CatalogEntry?)] = []
-            result.skipped = []
-            result.bytesRead = 0
-            for key in keys {
-                if let reason = EntryBuilder.refusal(forKey: key) {
-                    result.skipped.append(SkippedKey(key: key, reason: reason))
-                    observations.append((name: key, entry: nil))
-                    continue
-                }
-                let observation = try storage(bucket) { try store.observe(bucket: bucket, key: key) }
-                observed.append((key: key, etag: observation?.etag))
-                result.bytesRead += observation?.bytesRead ?? 0
-                switch observation.map({ EntryBuilder.entry(key: key, observation: $0) }) {
-                case .success(let entry)?: observations.append((name: key, entry: entry))
-                case .failure(let refusal)?:
-                    result.skipped.append(SkippedKey(key: key, reason: refusal.reason))
-                    observations.append((name: key, entry: nil))
-                case nil: observations.append((name: key, entry: nil))
-                }
-            }
-            let summary = catalog.apply(observations, policy: EntryBuilder.policy)
-            result.summary = summary
-            guard summary.changed else { return result }
+            let basis = try round(&catalog, &result)
+            guard result.summary?.changed == true else { return result }
             let outcome = try storage(bucket) {
                 try store.writeCatalog(bucket: bucket, key: catalogKey, bytes: catalog.serialized(), ifMatch: stored?.etag)
             }
             if case .written = outcome {
                 result.wrote = true
                 var stale = false
-                for (key, etag) in observed where !stale {
+                for (key, etag) in basis where !stale {
                     stale = try storage(bucket) { try store.currentETag(bucket: bucket, key: key) } != etag
                 }
                 if !stale { return result }
@@ -111,6 +179,12 @@ public struct SkippedKey: Equatable, Sendable {
 }
 
 public struct BucketSyncResult: Sendable {
+    public init(bucket: String, attempts: Int = 0, wrote: Bool = false) {
+        self.bucket = bucket
+        self.attempts = attempts
+        self.wrote = wrote
+    }
+
     public var bucket: String
     public var summary: Catalog.ApplySummary?
     public var skipped: [SkippedKey] = []

@@ -7,7 +7,7 @@ public enum HandlerRegistry {
     public static let defaultName = "catalog"
 
     /// Every name `make` accepts, for the error message when `_HANDLER` is wrong.
-    public static let knownNames = ["catalog", "sum"]
+    public static let knownNames = ["catalog", "reconcile", "sum"]
 
     /// Builds the handler named `name` (surrounding spaces ignored; empty means `defaultName`).
     /// `environment` is the process environment, for handlers that need configuration.
@@ -19,6 +19,8 @@ public enum HandlerRegistry {
             return SumHandler()
         case "catalog":
             return try CatalogHandler(environment: environment)
+        case "reconcile":
+            return try ReconcileHandler(environment: environment)
         default:
             throw HandlerInitError.unknown(trimmed, known: knownNames)
         }

@@ -65,6 +65,12 @@ public final class S3CatalogStore: CatalogStore {
         throw CatalogStoreError.unstable(bucket: bucket, key: key)
     }
 
+    public func list(bucket: String) throws -> [ListedObject] {
+        try client.listAllObjects(bucket: bucket).map {
+            ListedObject(key: $0.key, size: $0.size, etag: $0.etag.map(Self.unquoted))
+        }
+    }
+
     public func currentETag(bucket: String, key: String) throws -> String? {
         try client.headObject(bucket: bucket, key: key)?.etag.map(Self.unquoted)
     }

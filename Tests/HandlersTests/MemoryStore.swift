@@ -55,6 +55,13 @@ final class MemoryStore: CatalogStore {
         }
     }
 
+    func list(bucket: String) throws -> [ListedObject] {
+        requests.append("LIST \(bucket)")
+        return (buckets[bucket] ?? [:]).sorted { $0.key < $1.key }.map {
+            ListedObject(key: $0.key, size: Int64($0.value.bytes.count), etag: $0.value.etag)
+        }
+    }
+
     func currentETag(bucket: String, key: String) throws -> String? {
         requests.append("HEAD \(bucket)/\(key)")
         return buckets[bucket]?[key]?.etag

@@ -1,0 +1,29 @@
+import JSON
+import LambdaRuntime
+
+/// `_HANDLER=reconcile`: rebuilds or repairs the catalog of `CATALOG_BUCKET` from a listing of
+/// the bucket, for a schedule (S3 says notifications can, rarely, be lost). The event itself is
+/// ignored: a scheduled EventBridge event, `{}`, anything.
+public struct ReconcileHandler: LambdaHandler {
+    public var updater: CatalogUpdater
+    public var bucket: String
+
+    public init(updater: CatalogUpdater, bucket: String) {
+        self.updater = updater
+        self.bucket = bucket
+    }
+
+    public init(environment: [String: String]) throws {
+        guard let bucket = environment["CATALOG_BUCKET"], !bucket.isEmpty else {
+            throw HandlerInitError.configuration(handler: "reconcile", message: "CATALOG_BUCKET is not set")
+        }
+        self.init(updater: try CatalogUpdater(environment: environment, handler: "reconcile"), bucket: bucket)
+    }
+
+    public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
+        updater.store.setDeadline(epochMs: context.deadlineMs == .max ? nil : context.deadlineMs)
+        var report = Report(records: 0)
+        report.add(try updater.reconcile(bucket: bucket, deadlineMs: context.deadlineMs))
+        return report.json(leaving: ["records"], adding: ["bucket": .string(bucket)])
+    }
+}
