@@ -13,19 +13,25 @@ Subcommands (Python 3.11 standard library; needs `ldd` and binutils' `readelf`):
         the name the binary asks for (links resolved: the zip holds plain files). Prints the
         loader's file name. Fails on a "not found" dependency.
 
+    prune BUNDLE
+        Deletes from BUNDLE/lib the libraries that neither bootstrap nor any library it loads
+        needs (after libcurl was replaced by one with fewer dependencies). Prints their names.
+
     check BUNDLE --task-root /var/task
         Verifies BUNDLE (a directory holding `bootstrap` and `lib/`, unpacked where
-        --task-root says): the loader and the library path point into it, and every library
-        any of its ELF files needs is inside it. Prints one JSON object: what the bundle
-        still needs from the host (nothing, when glibc travels along), and the GLIBC versions
-        it uses. Exits 1, naming the problems, when the bundle is not closed.
+        --task-root says): the loader and the library path point into it, every library any
+        of its ELF files needs is inside it, and defines the symbol versions asked of it.
+        Prints one JSON object: what the bundle still needs from the host (nothing, when
+        glibc travels along), and the GLIBC versions it uses. Exits 1, naming the problems,
+        when the bundle is not closed.
 
     report ZIP BUNDLE [--task-root /var/task] [--budget BYTES]
         Runs `check`, then prints the packaging report: sizes (zip, binary, libraries,
         unpacked), the GLIBC versions needed from the host, what libcurl alone pulls in, and,
         over the budget (default 10 MB), which files cost the most once compressed.
 
-As a module, `elf_info(path)` and `check_bundle(bundle, task_root)` serve the tests.
+As a module: `elf_info(path)`, `analyze_bundle(bundle, task_root)` -> (report, problems) and
+`check_bundle(bundle, task_root)` -> report (raises BundleError).
 """
 
 from __future__ import annotations
@@ -107,7 +113,7 @@ def elf_info(path: Path) -> ElfInfo:
             info.version_needs.setdefault(file_needing, set())
         elif section == "needs" and file_needing and (m := re.search(r"Name: (\S+)", line)):
             info.version_needs[file_needing].add(m.group(1))
-        elif section == "defs" and (m := re.search(r"Name: (\S+)", line)) and "BASE" not in line:
+        elif section == "defs" and (m := re.search(r"Name: (\S+)", line)) and "Flags: BASE" not in line:
             info.version_defs.add(m.group(1))
     return info
 
@@ -168,21 +174,58 @@ def collect(binary: Path, libdir: Path) -> str:
     return Path(interpreter).name
 
 
+def _closure(start: list[str], libs: dict[str, ElfInfo]) -> set[str]:
+    """The names in `start` and everything they need, transitively, among `libs`."""
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in libs:
+            continue
+        seen.add(name)
+        todo.extend(libs[name].needed)
+    return seen
+
+
+def _load(bundle: Path) -> tuple[ElfInfo, dict[str, ElfInfo]]:
+    bundle = Path(bundle)
+    libdir = bundle / "lib"
+    libs = {p.name: elf_info(p) for p in sorted(libdir.iterdir()) if is_elf(p)} if libdir.is_dir() else {}
+    return elf_info(bundle / "bootstrap"), libs
+
+
+def prune(bundle: Path) -> list[str]:
+    """Deletes the libraries in BUNDLE/lib that nothing loads any more (after a library was
+    replaced by one with fewer dependencies); returns their names."""
+    main, libs = _load(bundle)
+    keep = _closure(main.needed, libs)
+    if main.interpreter:
+        keep.add(Path(main.interpreter).name)
+    removed = sorted(set(libs) - keep)
+    for name in removed:
+        (Path(bundle) / "lib" / name).unlink()
+    return removed
+
+
 # -- check ----------------------------------------------------------------------------------
 
-def check_bundle(bundle: Path, task_root: str) -> dict:
-    """Verifies that `bundle` (bootstrap + lib/, to be unpacked at `task_root`) is closed:
-    see the module doc. Returns the report; raises BundleError listing every problem."""
-    bundle = Path(bundle)
+def analyze_bundle(bundle: Path, task_root: str) -> tuple[dict, list[str]]:
+    """(report, problems) for `bundle` (bootstrap + lib/, to be unpacked at `task_root`).
+
+    The report says what the bundle still needs from the host: every symbol version its ELF
+    files ask of a library that is not in lib/ (`needs_from_host`, and the highest GLIBC_x.y
+    among them), and whether the loader is the host's. Problems: anything that keeps the
+    bundle from running on its own (empty when it is self-contained)."""
     libdir_in_task = f"{task_root.rstrip('/')}/lib"
-    main = elf_info(bundle / "bootstrap")
-    libs = {p.name: elf_info(p) for p in sorted((bundle / "lib").iterdir()) if is_elf(p)}
+    main, libs = _load(bundle)
     problems: list[str] = []
 
+    loader_bundled = bool(main.interpreter and main.interpreter.startswith(libdir_in_task + "/")
+                          and Path(main.interpreter).name in libs)
     if not main.interpreter or not main.interpreter.startswith(libdir_in_task + "/"):
         problems.append(f"bootstrap's interpreter is {main.interpreter!r}, not the bundled loader "
                         f"in {libdir_in_task}/")
-    elif Path(main.interpreter).name not in libs:
+    elif not loader_bundled:
         problems.append(f"bootstrap's interpreter {main.interpreter} is not in lib/")
     # DT_RPATH, not DT_RUNPATH: the loader searches RPATH before LD_LIBRARY_PATH (Lambda sets
     # one that starts with /lib64, the host's glibc) and applies it to indirect dependencies.
@@ -197,65 +240,62 @@ def check_bundle(bundle: Path, task_root: str) -> dict:
                             f"not be searched in {libdir_in_task}")
 
     from_host: dict[str, set[str]] = {}
-    used: set[str] = set()
     for info in [main, *libs.values()]:
         where = "bootstrap" if info is main else f"lib/{info.path.name}"
         for needed in info.needed:
             if needed not in libs:
                 problems.append(f"{where} needs {needed}, which is not in lib/")
         for file, versions in info.version_needs.items():
-            used |= versions
             if file not in libs:
                 from_host.setdefault(file, set()).update(versions)
+            elif missing := versions - libs[file].version_defs:
+                problems.append(f"{where} needs {', '.join(sorted(missing))} from {file}, "
+                                "which the bundled one does not define")
 
-    shipped_glibc = highest_glibc(libs["libc.so.6"].version_defs) if "libc.so.6" in libs else None
-    if problems:
-        raise BundleError("the bundle is not self-contained:\n  " + "\n  ".join(problems))
-    return {
+    def glibc_needs(info: ElfInfo) -> str | None:
+        return highest_glibc(v for vs in info.version_needs.values() for v in vs)
+
+    report = {
         "interpreter": main.interpreter,
         "rpath": main.rpath,
         "libraries": len(libs),
-        "shipped_glibc": shipped_glibc,
-        "highest_glibc_used": highest_glibc(used),
+        "bundled_glibc": highest_glibc(libs["libc.so.6"].version_defs) if "libc.so.6" in libs else None,
+        "bootstrap_glibc": glibc_needs(main),
+        "glibc_by_file": {name: v for name, info in libs.items() if (v := glibc_needs(info))},
+        "host_loader": None if loader_bundled else main.interpreter,
         "needs_from_host": {file: sorted(v) for file, v in sorted(from_host.items())},
         "highest_glibc_from_host": highest_glibc(v for vs in from_host.values() for v in vs),
     }
+    return report, problems
 
 
-# -- summary --------------------------------------------------------------------------------
+def check_bundle(bundle: Path, task_root: str) -> dict:
+    """`analyze_bundle`'s report; raises BundleError listing every problem, if any."""
+    report, problems = analyze_bundle(bundle, task_root)
+    if problems:
+        raise BundleError("the bundle is not self-contained:\n  " + "\n  ".join(problems))
+    return report
 
-def _closure(start: list[str], libs: dict[str, ElfInfo]) -> set[str]:
-    seen: set[str] = set()
-    todo = list(start)
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in libs:
-            continue
-        seen.add(name)
-        todo.extend(libs[name].needed)
-    return seen
 
+# -- report ---------------------------------------------------------------------------------
 
 def summary(zip_path: Path, bundle: Path, budget: int) -> dict:
-    """Sizes for the report; `over_budget` names the largest compressed entries when the zip
-    is bigger than `budget`, and `libcurl_only` what libcurl alone pulls in."""
+    """Sizes for the report: what libcurl alone pulls in (`libcurl_only`) and, when the zip is
+    bigger than `budget`, its largest compressed entries (`largest_compressed`)."""
     with zipfile.ZipFile(zip_path) as archive:
         entries = {i.filename: i for i in archive.infolist()}
     compressed = {name: info.compress_size for name, info in entries.items()}
-    unpacked = sum(info.file_size for info in entries.values())
-    libdir = Path(bundle) / "lib"
-    libs = {p.name: elf_info(p) for p in libdir.iterdir() if is_elf(p)}
-    direct = elf_info(Path(bundle) / "bootstrap").needed
-    others = _closure([n for n in direct if not n.startswith("libcurl.")], libs)
-    curl_only = sorted(_closure([n for n in direct if n.startswith("libcurl.")], libs) - others
-                       - {n for n in direct if n.startswith("libcurl.")})
+    main, libs = _load(bundle)
+    curl = [n for n in main.needed if n.startswith("libcurl.")]
+    others = _closure([n for n in main.needed if n not in curl], libs)
+    curl_only = sorted(_closure(curl, libs) - others - set(curl))
     report = {
-        "zip_bytes": zip_path.stat().st_size,
+        "zip_bytes": Path(zip_path).stat().st_size,
         "entries": len(entries),
         "binary_bytes": entries["bootstrap"].file_size,
         "libraries": len(libs),
         "libraries_bytes": sum(i.file_size for n, i in entries.items() if n.startswith("lib/")),
-        "unpacked_bytes": unpacked,
+        "unpacked_bytes": sum(info.file_size for info in entries.values()),
         "budget_bytes": budget,
         "libcurl_only": curl_only,
         "libcurl_only_compressed_bytes": sum(compressed.get(f"lib/{n}", 0) for n in curl_only),
@@ -274,17 +314,23 @@ def report_lines(zip_path: Path, bundle: Path, task_root: str, budget: int) -> l
     """The packaging report, as scripts/package prints it."""
     closed = check_bundle(bundle, task_root)
     sizes = summary(zip_path, bundle, budget)
-    host = closed["highest_glibc_from_host"]
-    host_files = ", ".join(closed["needs_from_host"]) or "nothing"
+    newest = {v: n for n, v in sorted(closed["glibc_by_file"].items(), key=lambda i: i[0])}
+    top = highest_glibc(closed["glibc_by_file"].values())
+    host = closed["highest_glibc_from_host"] or "none"
+    if closed["host_loader"]:
+        host += f" (and the host's loader {closed['host_loader']})"
+    curl_only = sizes["libcurl_only"]
+    curl_names = f" ({', '.join(curl_only)})" if 0 < len(curl_only) <= 3 else ""
     lines = [
         f"zip:        {_size(sizes['zip_bytes'])}, {sizes['entries']} files",
-        f"bootstrap:  {_size(sizes['binary_bytes'])} (stripped; loader {closed['interpreter']}, "
-        f"DT_RPATH {':'.join(closed['rpath'])})",
+        f"bootstrap:  {_size(sizes['binary_bytes'])}, stripped; loader {closed['interpreter']}, "
+        f"DT_RPATH {':'.join(closed['rpath'])}",
         f"libraries:  {sizes['libraries']} in lib/, {_size(sizes['libraries_bytes'])}",
         f"unpacked:   {_size(sizes['unpacked_bytes'])}",
-        f"glibc:      bundled {closed['shipped_glibc']}, highest used {closed['highest_glibc_used']}; "
-        f"from the host: {host or 'no GLIBC version'} (host files needed: {host_files})",
-        f"libcurl:    {len(sizes['libcurl_only'])} libraries only libcurl needs, "
+        f"glibc:      needed from the host: {host}. Bundled glibc {closed['bundled_glibc']}; "
+        f"bootstrap needs {closed['bootstrap_glibc']}, the bundled libraries up to {top} "
+        f"({newest.get(top, '-')})",
+        f"libcurl:    {len(curl_only)} libraries only libcurl needs{curl_names}, "
         f"{_size(sizes['libcurl_only_compressed_bytes'])} compressed",
     ]
     if "largest_compressed" in sizes:
@@ -303,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("collect", help="copy BINARY's libraries into LIBDIR")
     p.add_argument("binary", type=Path)
     p.add_argument("libdir", type=Path)
+    p = commands.add_parser("prune", help="delete libraries nothing in BUNDLE loads")
+    p.add_argument("bundle", type=Path)
     p = commands.add_parser("check", help="verify a bundle; print what it needs from the host")
     p.add_argument("bundle", type=Path)
     p.add_argument("--task-root", default="/var/task")
@@ -315,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "collect":
             print(collect(args.binary, args.libdir))
+        elif args.command == "prune":
+            print("\n".join(prune(args.bundle)))
         elif args.command == "check":
             print(json.dumps(check_bundle(args.bundle, args.task_root)))
         else:

@@ -109,8 +109,11 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     /// `RequestTimeout`, and transport failures. 403, 404, 409 and 412 never are.
     public var isRetryable: Bool {
         switch kind {
-        case .transport:
-            return true
+        case .transport(let error):
+            // A refused, reset or timed-out connection may work next time; a bad URL (3), a CA
+            // bundle that cannot be read (77) or a certificate that does not verify (58, 60)
+            // fails the same way every time, so it is reported at once.
+            return ![3, 58, 60, 77].contains(error.code)
         case .invalidResponse, .deadlineExceeded:
             return false
         case .service(let status, let code, _, _):

@@ -121,6 +121,19 @@ final class RetryTests: XCTestCase {
         XCTAssertEqual(time.sleeps, [25, 50])
     }
 
+    func testTLSSetupFailuresAreNotRetried() {
+        for code in [60, 77] {
+            let transport = StubTransport([
+                .failure(HTTPTransportError(code: code, message: "TLS", method: "GET", url: "https://x")),
+                .response(HTTPResponse(status: 200)),
+            ])
+            let time = FakeTime()
+            XCTAssertThrowsError(try client(transport, time: time).getObject(bucket: "b", key: "k"), "\(code)")
+            XCTAssertEqual(transport.requests.count, 1, "curl error \(code) must not be retried")
+            XCTAssertEqual(time.sleeps, [])
+        }
+    }
+
     func testTransportFailureThatExhaustsCarriesBucketAndKey() {
         let failure = StubTransport.Answer.failure(HTTPTransportError(code: 7, message: "Couldn't connect to server",
                                                                       method: "GET", url: "http://127.0.0.1:9/b/k"))

@@ -1,6 +1,6 @@
 """The Lambda zip (scripts/package) runs on its own, as on Amazon Linux 2023.
 
-Each run unpacks dist/bootstrap.zip at ROOT/var/task in an otherwise empty directory and starts
+Each run unpacks the zip at ROOT/var/task in an otherwise empty directory and starts
 `/var/task/bootstrap` there with `chroot`: no host library, no host loader, no host CA bundle is
 visible, so a library missing from the zip, a wrong interpreter path or a CA lookup that only
 works on Debian fails here. The root also holds decoys where Amazon Linux keeps its own glibc
@@ -16,7 +16,14 @@ Amazon Linux's path, and SSL_CERT_FILE is not set.
 Needs root (CI runs as root) or unprivileged user namespaces for `chroot`; in CI (CI=true) their
 absence fails the tests instead of skipping them.
 
-Environment: IMAGECAT_ZIP  test this zip instead of running scripts/package.
+The zip under test is built once per session with scripts/package (release build, minimal
+libcurl; ~1 min on a fresh 2-core machine, seconds when cached), unless IMAGECAT_ZIP names one.
+Two tests still run scripts/package themselves: the `--curl debian` variant, and a second run
+that must give a byte-identical zip.
+
+Environment:
+    IMAGECAT_ZIP            test this zip instead of building one
+    IMAGECAT_SCRATCH_PATH   SwiftPM scratch path scripts/package builds in (default .build)
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from local_runtime_api import LocalRuntimeAPI
+from selfcontained import BundleError, analyze_bundle, check_bundle, glibc_version
 from s3_events import event as s3_event
 from s3_events import record as s3_record
 
@@ -57,8 +65,9 @@ PACKAGE_TIMEOUT = 900
 
 # -- the zip ---------------------------------------------------------------------------------
 
-def run_package(output: Path) -> None:
-    result = subprocess.run([str(REPO_ROOT / "scripts" / "package"), "--output", str(output)],
+def run_package(output: Path, *options: str) -> None:
+    result = subprocess.run([str(REPO_ROOT / "scripts" / "package"), "--output", str(output),
+                             *options],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=PACKAGE_TIMEOUT)
     if result.returncode != 0:
         pytest.fail(f"scripts/package failed ({result.returncode}):\n"
@@ -85,6 +94,14 @@ def package_zip(built_zip) -> Path:
     return built_zip[0]
 
 
+@pytest.fixture(scope="session")
+def debian_curl_zip(tmp_path_factory) -> Path:
+    """The `--curl debian` variant: Debian's libcurl4 and its ~28 dependencies, as they are."""
+    path = tmp_path_factory.mktemp("package-debian-curl") / "bootstrap.zip"
+    run_package(path, "--curl", "debian")
+    return path
+
+
 def unzip_like_lambda(archive: Path, destination: Path) -> None:
     """Extracts with the Unix modes the zip records (Python's zipfile drops them), as Lambda
     does: a bootstrap without its execute bit would not start there either."""
@@ -105,9 +122,12 @@ def _chroot_prefix() -> list[str] | str:
     if not chroot:
         return "no chroot command (coreutils)"
     if os.geteuid() == 0:
+        probe = subprocess.run([chroot, "/", "true"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            return f"`chroot / true` fails as root (no CAP_SYS_CHROOT?): {probe.stderr.strip()}"
         return [chroot]
     unshare = shutil.which("unshare")
-    if unshare and subprocess.run([unshare, "--map-root-user", "true"],
+    if unshare and subprocess.run([unshare, "--map-root-user", chroot, "/", "true"],
                                   capture_output=True).returncode == 0:
         return [unshare, "--map-root-user", chroot]
     return "chroot needs root, and unprivileged user namespaces are unavailable"
@@ -368,6 +388,42 @@ def test_zip_layout_is_what_lambda_needs(package_zip, tmp_path):
     assert "(RUNPATH)" not in headers
 
 
+def test_bundle_needs_nothing_from_the_host(package_zip, tmp_path):
+    unzip_like_lambda(package_zip, tmp_path)
+    report = check_bundle(tmp_path, TASK_ROOT)
+    assert report["needs_from_host"] == {}
+    assert report["highest_glibc_from_host"] is None
+    assert report["host_loader"] is None
+    assert glibc_version(report["bundled_glibc"]) >= glibc_version(report["bootstrap_glibc"])
+
+
+def test_bundle_analysis_without_lib_names_the_host_glibc(package_zip, tmp_path):
+    """With lib/ emptied, the analysis must name every missing library and compute the GLIBC
+    version bootstrap would then ask of the host: the same highest GLIBC_x.y that objdump
+    lists for it."""
+    unzip_like_lambda(package_zip, tmp_path)
+    shutil.rmtree(tmp_path / "lib")
+    (tmp_path / "lib").mkdir()
+    report, problems = analyze_bundle(tmp_path, TASK_ROOT)
+    dynamic = subprocess.run(["objdump", "-T", str(tmp_path / "bootstrap")], capture_output=True,
+                             text=True, check=True, env=dict(os.environ, LC_ALL="C")).stdout
+    versions = {w.strip("()") for w in dynamic.split() if w.strip("()").startswith("GLIBC_2")}
+    expected = max(versions, key=glibc_version)
+    assert report["highest_glibc_from_host"] == expected
+    assert "libc.so.6" in report["needs_from_host"]
+    assert report["host_loader"] == LOADER
+    assert any("needs libcurl.so.4, which is not in lib/" in p for p in problems), problems
+    with pytest.raises(BundleError, match="not self-contained"):
+        check_bundle(tmp_path, TASK_ROOT)
+
+
+def test_bundle_check_names_a_missing_library(package_zip, tmp_path):
+    unzip_like_lambda(package_zip, tmp_path)
+    (tmp_path / "lib" / "libssl.so.3").unlink()
+    with pytest.raises(BundleError, match=r"lib/libcurl\.so\.4 needs libssl\.so\.3"):
+        check_bundle(tmp_path, TASK_ROOT)
+
+
 def test_the_root_hides_the_host(chroot_prefix, tmp_path):
     """Control: a host program cannot start in such a root (its loader and libraries are not
     there), so the packaged runs below prove the zip carries its own."""
@@ -431,6 +487,21 @@ def test_https_without_ca_bundle_fails_with_a_clear_error(package_zip, chroot_pr
     assert tls_proxy.handshakes == 0
     listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
     assert [o["Key"] for o in listed] == [key], "a catalog was written despite the TLS failure"
+
+
+def test_debian_curl_variant_runs_https_in_empty_root(debian_curl_zip, chroot_prefix, tmp_path,
+                                                      s3_server, s3, bucket, test_ca, tls_proxy):
+    """`--curl debian` ships Debian's libcurl with all it loads, and it too finds Amazon Linux's
+    CA bundle (Debian's libcurl itself only knows /etc/ssl/certs/ca-certificates.crt)."""
+    with zipfile.ZipFile(debian_curl_zip) as zf:
+        names = zf.namelist()
+    assert "lib/libnghttp2.so.14" in names and "lib/libgssapi_krb5.so.2" in names
+    root = make_root(tmp_path, debian_curl_zip, ca_bundle=test_ca["ca"].read_bytes())
+    env = s3_client_env(s3_server, f"https://localhost:{tls_proxy.port}")
+    with LocalRuntimeAPI(function_timeout=15.0) as api:
+        expected, catalog = catalog_round_trip(tmp_path, api, chroot_prefix, root, s3, bucket, env)
+    assert_catalog_entry(expected, catalog)
+    assert tls_proxy.handshakes >= 1
 
 
 def test_zip_is_reproducible(built_zip, tmp_path):

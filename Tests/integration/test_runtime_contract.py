@@ -215,7 +215,7 @@ def test_emulator_surfaces_unknown_handler_as_init_error(rie_path, bootstrap_pat
     assert status == 502
     assert body["errorType"] == "Runtime.InvalidHandler"
     assert body["errorMessage"] == ('unknown handler "no-such-handler" (_HANDLER); '
-                                    'known handlers: catalog, sum')
+                                    'known handlers: catalog, reconcile, sum, api')
     assert "init failed: Runtime.InvalidHandler" in emulator.output()
 
 
