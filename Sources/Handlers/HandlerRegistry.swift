@@ -7,7 +7,7 @@ public enum HandlerRegistry {
     public static let defaultName = "catalog"
 
     /// Every name `make` accepts, for the error message when `_HANDLER` is wrong.
-    public static let knownNames = ["catalog", "reconcile", "sum"]
+    public static let knownNames = ["catalog", "reconcile", "sum", "api"]
 
     /// Builds the handler named `name` (surrounding spaces ignored; empty means `defaultName`).
     /// `environment` is the process environment, for handlers that need configuration.
@@ -21,6 +21,7 @@ public enum HandlerRegistry {
             return try CatalogHandler(environment: environment)
         case "reconcile":
             return try ReconcileHandler(environment: environment)
+        case "api": return try APIHandler(environment: environment)
         default:
             throw HandlerInitError.unknown(trimmed, known: knownNames)
         }

@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+"""Serve the API over real HTTP on 127.0.0.1, the way API Gateway would (cf. `sam local
+start-api`): each request is checked like the HTTP API's JWT authorizer checks it, turned into
+a payload format 2.0 event, run through a local Lambda Runtime API by a spawned `bootstrap`
+(_HANDLER=api), and the function's response is sent back.
+
+The JWT authorizer, locally: the `Authorization: Bearer <token>` header must carry an RS256 JWT
+whose `kid` is in the JWKS file, whose signature verifies, whose `iss` is the issuer and whose
+`aud` holds the audience, with `exp` in the future and `nbf`/`iat` not (30 s leeway). Any other
+algorithm (`none`, HS256, ...) is refused. A missing or invalid token gets 401 from the gateway
+itself, with the reason in `www-authenticate`, and never reaches the function. Verified claims
+go to requestContext.authorizer.jwt.claims (as strings, like API Gateway renders them) and the
+`scope` claim's words to requestContext.authorizer.jwt.scopes.
+
+API Gateway facts mirrored: `rawPath` is the percent-decoded path; `queryStringParameters` are
+decoded with duplicates joined by commas; header names are lower-case; cookies go to `cookies`;
+a function error is `500 {"message":"Internal Server Error"}`, a timeout 503.
+
+    scripts/local-api --demo            # own S3 server, sample data, a token, curl commands
+    scripts/local-api --bucket NAME     # against the S3 named by AWS_* variables
+
+Library use (tests):
+
+    from local_api import LocalAPI, JWTVerifier
+    with LocalAPI(bootstrap, env=server.child_env({...}), verifier=JWTVerifier(jwks, iss, aud)) as api:
+        urllib.request.urlopen(api.url + "/images")
+
+Python 3.11 standard library plus `cryptography` (RSA signature checks; scripts/setup installs
+it) and, for --demo only, boto3 (seeding the bucket).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from local_runtime_api import LocalRuntimeAPI  # noqa: E402
+import mint_token  # noqa: E402
+
+DEFAULT_LEEWAY = 30
+"""Seconds of clock skew tolerated on exp / nbf / iat."""
+MAX_BODY = 10 * 1024 * 1024
+"""API Gateway HTTP APIs accept request bodies up to 10 MB."""
+_B64URL = re.compile(r"[A-Za-z0-9_-]*\Z")
+
+
+# -- the JWT authorizer -----------------------------------------------------------------------
+
+class JWTError(Exception):
+    """The token is refused; the message is the reason given in `www-authenticate`."""
+
+
+def _b64url_decode(part: str, what: str) -> bytes:
+    if not _B64URL.match(part) or len(part) % 4 == 1:
+        raise JWTError(f"the token's {what} is not base64url")
+    try:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise JWTError(f"the token's {what} is not base64url") from error
+
+
+def _json_object(data: bytes, what: str) -> dict:
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise JWTError(f"the token's {what} is not JSON") from error
+    if not isinstance(value, dict):
+        raise JWTError(f"the token's {what} is not a JSON object")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class JWTVerifier:
+    """Verifies RS256 access tokens against a JWKS, an issuer and an audience."""
+
+    def __init__(self, jwks: dict, issuer: str, audience: str, *, leeway: float = DEFAULT_LEEWAY,
+                 clock: Callable[[], float] = time.time):
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+        self.clock = clock
+        self.keys: dict[str, Any] = {}
+        for jwk in jwks.get("keys", []):
+            if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig" or jwk.get("alg", "RS256") != "RS256":
+                continue
+            if not isinstance(jwk.get("kid"), str):
+                continue
+            n = int.from_bytes(_b64url_decode(jwk["n"], "JWKS modulus"), "big")
+            e = int.from_bytes(_b64url_decode(jwk["e"], "JWKS exponent"), "big")
+            if n.bit_length() < 2048:
+                continue  # too weak to trust
+            self.keys[jwk["kid"]] = rsa.RSAPublicNumbers(e, n).public_key()
+        if not self.keys:
+            raise ValueError("the JWKS has no usable RSA signing key (RS256, 2048 bits or more, with a kid)")
+
+    @classmethod
+    def from_file(cls, path: Path | str, issuer: str, audience: str, **kwargs) -> "JWTVerifier":
+        return cls(json.loads(Path(path).read_text()), issuer, audience, **kwargs)
+
+    def verify(self, token: str) -> dict:
+        """The token's claims, or JWTError saying why it is refused."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        parts = token.split(".")
+        if len(parts) != 3 or not parts[0] or not parts[1]:
+            raise JWTError("the token is not a JWS in compact form")
+        header = _json_object(_b64url_decode(parts[0], "header"), "header")
+        alg = header.get("alg")
+        if alg != "RS256":
+            raise JWTError(f"the token's alg {alg!r} is not RS256")
+        if "crit" in header:
+            raise JWTError("the token has critical header parameters this authorizer does not know")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or kid not in self.keys:
+            raise JWTError("the token's kid names no key of the issuer's JWKS")
+        signature = _b64url_decode(parts[2], "signature")
+        try:
+            self.keys[kid].verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"),
+                                  padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature as error:
+            raise JWTError("the token's signature does not verify") from error
+        claims = _json_object(_b64url_decode(parts[1], "payload"), "payload")
+        if claims.get("iss") != self.issuer:
+            raise JWTError("the token's issuer (iss) is not the expected one")
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self.audience not in audiences:
+            raise JWTError("the token's audience (aud) does not include this API")
+        now = self.clock()
+        exp = claims.get("exp")
+        if not _is_number(exp):
+            raise JWTError("the token has no expiry (exp)")
+        if now > exp + self.leeway:
+            raise JWTError("the token has expired")
+        nbf = claims.get("nbf")
+        if nbf is not None and (not _is_number(nbf) or now + self.leeway < nbf):
+            raise JWTError("the token is not valid yet (nbf)")
+        iat = claims.get("iat")
+        if iat is not None and (not _is_number(iat) or now + self.leeway < iat):
+            raise JWTError("the token was issued in the future (iat)")
+        return claims
+
+
+def gateway_claims(claims: dict) -> dict[str, str]:
+    """Claims as API Gateway puts them in the event: every value a string; arrays rendered
+    `[a b]`, numbers as their JSON text, booleans `true`/`false`."""
+    def render(value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list):
+            return "[" + " ".join(render(item) for item in value) + "]"
+        return json.dumps(value, separators=(",", ":"))
+    return {name: render(value) for name, value in claims.items()}
+
+
+# -- events and responses ---------------------------------------------------------------------
+
+def route_of(method: str, path: str) -> tuple[str, dict | None]:
+    """The route key and path parameters template.yaml's HTTP API would match."""
+    if method == "GET" and path == "/images":
+        return "GET /images", None
+    if method == "GET" and path == "/me":
+        return "GET /me", None
+    if method == "GET" and path.startswith("/images/") and len(path) > len("/images/"):
+        return "GET /images/{name+}", {"name": path[len("/images/"):]}
+    if len(path) > 1:
+        return "ANY /{proxy+}", {"proxy": path[1:]}
+    return "$default", None
+
+
+def build_event(method: str, raw_path: str, raw_query: str, headers: list[tuple[str, str]],
+                body: bytes, claims: dict | None, source_ip: str = "127.0.0.1") -> dict:
+    """A payload format 2.0 event; `raw_path` already percent-decoded."""
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        name = name.lower()
+        if name == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    query: dict[str, str] = {}
+    for name, value in urllib.parse.parse_qsl(raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    route_key, path_parameters = route_of(method, raw_path)
+    now = time.time()
+    context: dict[str, Any] = {
+        "accountId": "123456789012",
+        "apiId": "local",
+        "domainName": joined.get("host", "127.0.0.1"),
+        "domainPrefix": "local",
+        "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
+                 "sourceIp": source_ip, "userAgent": joined.get("user-agent", "")},
+        "requestId": uuid.uuid4().hex[:16] + "=",
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+    if claims is not None:
+        scope = claims.get("scope")
+        context["authorizer"] = {"jwt": {
+            "claims": gateway_claims(claims),
+            "scopes": scope.split() if isinstance(scope, str) and scope.split() else None,
+        }}
+    event: dict[str, Any] = {"version": "2.0", "routeKey": route_key, "rawPath": raw_path,
+                             "rawQueryString": raw_query, "headers": joined}
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    event["requestContext"] = context
+    if body:
+        try:
+            event["body"], event["isBase64Encoded"] = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode("ascii"), True
+    else:
+        event["isBase64Encoded"] = False
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    return event
+
+
+def http_response(payload: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body from a payload 2.0 function response, as API Gateway reads it."""
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+    if not isinstance(value, dict) or "statusCode" not in value:
+        # API Gateway's inference for 2.0: the whole answer is a 200 JSON body.
+        return 200, [("content-type", "application/json")], payload
+    status = value.get("statusCode")
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        return 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+    headers = [(str(k).lower(), str(v)) for k, v in (value.get("headers") or {}).items()]
+    headers += [("set-cookie", str(c)) for c in value.get("cookies") or []]
+    body = value.get("body") or ""
+    data = base64.b64decode(body) if value.get("isBase64Encoded") else str(body).encode("utf-8")
+    return status, headers, data
+
+
+# -- the server -------------------------------------------------------------------------------
+
+class LocalAPIError(RuntimeError):
+    """The local API could not start (for instance, the function's init failed)."""
+
+
+class LocalAPI:
+    """HTTP front end + JWT authorizer + local Runtime API + spawned bootstrap processes."""
+
+    def __init__(self, bootstrap: str | Path, *, env: dict[str, str], verifier: JWTVerifier,
+                 port: int = 0, runtimes: int = 1, function_timeout: float = 10.0,
+                 log: Callable[[str], None] | None = None):
+        self.bootstrap = str(bootstrap)
+        self.env = dict(env)
+        self.env["_HANDLER"] = "api"
+        self.verifier = verifier
+        self.port = port
+        self.runtimes = runtimes
+        self.function_timeout = function_timeout
+        self.log = log
+        self.runtime: LocalRuntimeAPI | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "LocalAPI":
+        self.runtime = LocalRuntimeAPI(function_timeout=self.function_timeout).start()
+        try:
+            self.runtime.spawn([self.bootstrap], n=self.runtimes, env=self.env)
+            self._wait_for_runtimes()
+            self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
+        except BaseException:
+            self.runtime.stop()
+            self.runtime = None
+            raise
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def _wait_for_runtimes(self, timeout: float = 15.0) -> None:
+        """Returns once every runtime polls /next; raises with the init error if one failed."""
+        assert self.runtime is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.runtime.init_errors:
+                error = self.runtime.init_errors[0]
+                try:
+                    message = json.loads(error.body).get("errorMessage", "")
+                except ValueError:
+                    message = error.body.decode("utf-8", "replace")
+                raise LocalAPIError(f"the function failed to start: {error.error_type}: {message}")
+            exited = [p.returncode for p in self.runtime.processes if p.poll() is not None]
+            if exited:
+                raise LocalAPIError(f"bootstrap exited with status {exited[0]} before serving")
+            try:
+                self.runtime.wait_for_waiting(self.runtimes, timeout=0.1)
+                return
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise LocalAPIError(f"bootstrap did not poll for invocations within {timeout}s") from None
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self.runtime is not None:
+            self.runtime.stop()
+            self.runtime = None
+
+    def __enter__(self) -> "LocalAPI":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- one request --------------------------------------------------------------------------
+
+    def authorize(self, headers: list[tuple[str, str]]) -> dict:
+        """The verified claims, or JWTError. `Bearer ` is optional, as with API Gateway."""
+        values = [v for k, v in headers if k.lower() == "authorization"]
+        if not values or not values[0].strip():
+            raise JWTError("no bearer token in the Authorization header")
+        if len(values) > 1:
+            raise JWTError("more than one Authorization header")
+        token = values[0].strip()
+        if token[:7].lower() == "bearer ":
+            token = token[7:].strip()
+        return self.verifier.verify(token)
+
+    def handle(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes,
+               source_ip: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        split = urllib.parse.urlsplit(target)
+        try:
+            raw_path = urllib.parse.unquote_to_bytes(split.path).decode("utf-8")
+        except UnicodeDecodeError:
+            return 400, [("content-type", "application/json")], b'{"message":"Bad Request"}'
+        try:
+            claims = self.authorize(headers)
+        except JWTError as error:
+            reason = str(error).replace('"', "'")
+            return 401, [("content-type", "application/json"),
+                         ("www-authenticate", f'Bearer error="invalid_token", error_description="{reason}"')], \
+                b'{"message":"Unauthorized"}'
+        event = build_event(method, raw_path or "/", split.query, headers, body, claims, source_ip)
+        assert self.runtime is not None
+        request_id = self.runtime.enqueue(event)
+        try:
+            result = self.runtime.wait_for(request_id, timeout=self.function_timeout + 5)
+        except TimeoutError:
+            return 503, [("content-type", "application/json")], b'{"message":"Service Unavailable"}'
+        if result.kind == "timeout":
+            return 503, [("content-type", "application/json")], b'{"message":"Service Unavailable"}'
+        if result.kind != "response":
+            return 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
+        return http_response(result.body)
+
+
+def _make_handler(api: LocalAPI):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "imagecat-local-api"
+
+        def _serve(self) -> None:
+            started = time.monotonic()
+            length = int(self.headers.get("content-length") or 0)
+            if length > MAX_BODY:
+                self._send(413, [("content-type", "application/json")], b'{"message":"Request Entity Too Large"}')
+                return
+            body = self.rfile.read(length) if length > 0 else b""
+            status, headers, data = api.handle(self.command, self.path, list(self.headers.items()),
+                                               body, self.client_address[0])
+            self._send(status, headers, data)
+            if api.log:
+                path = urllib.parse.urlsplit(self.path).path
+                api.log(f"{self.command} {path} {status} {int((time.monotonic() - started) * 1000)}ms")
+
+        def _send(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers:
+                if name not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            no_body = self.command == "HEAD" or status in (204, 304)
+            if not no_body:
+                self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            if not no_body:
+                self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+            pass  # one line per request is written by _serve (never the token)
+
+    return Handler
+
+
+# -- command line -----------------------------------------------------------------------------
+
+DEMO_CATALOG = [
+    {"name": "images/cats/tabby.png", "type": "image/png", "size": 48213, "width": 640, "height": 480},
+    {"name": "images/cats/calico.jpg", "type": "image/jpeg", "size": 91822, "width": 1024, "height": 768},
+    {"name": "images/dogs/rex.png", "type": "image/png", "size": 30554, "width": 512, "height": 512},
+    {"name": "images/birds/robin.webp", "type": "image/webp", "size": 12007, "width": 400, "height": 300},
+]
+
+
+def _default_bootstrap() -> str | None:
+    return os.environ.get("IMAGECAT_BOOTSTRAP")
+
+
+def _serve_until_stopped(api: LocalAPI) -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the imagecat API locally (JWT-checked, payload 2.0).")
+    parser.add_argument("--bootstrap", default=_default_bootstrap(),
+                        help="the built bootstrap executable (default $IMAGECAT_BOOTSTRAP)")
+    parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0 = any)")
+    parser.add_argument("--bucket", default=os.environ.get("CATALOG_BUCKET"),
+                        help="bucket to serve (default $CATALOG_BUCKET); S3 comes from the AWS_* variables")
+    parser.add_argument("--catalog-key", default=os.environ.get("CATALOG_KEY", "images.json"))
+    parser.add_argument("--required-scope", default=os.environ.get("REQUIRED_SCOPE", ""),
+                        help="scope /images* needs (default none)")
+    parser.add_argument("--jwks", default=None, help="JWKS file (default: the mint-token key's)")
+    parser.add_argument("--issuer", default=mint_token.DEFAULT_ISSUER)
+    parser.add_argument("--audience", default=mint_token.DEFAULT_AUDIENCE)
+    parser.add_argument("--runtimes", type=int, default=1, help="bootstrap processes (default 1)")
+    parser.add_argument("--demo", action="store_true",
+                        help="start a local S3 server with sample data and print curl commands")
+    parser.add_argument("--s3", choices=("seaweedfs", "moto"), default="seaweedfs", help="--demo's S3 server")
+    args = parser.parse_args(argv)
+    if not args.bootstrap:
+        parser.error("--bootstrap (or IMAGECAT_BOOTSTRAP) is required; scripts/local-api builds it")
+
+    jwks_path = args.jwks or mint_token.LocalKeys.ensure().jwks_path
+    verifier = JWTVerifier.from_file(jwks_path, args.issuer, args.audience)
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    env = {"CATALOG_KEY": args.catalog_key, "REQUIRED_SCOPE": args.required_scope}
+    if not args.demo:
+        if not args.bucket:
+            parser.error("--bucket (or CATALOG_BUCKET) is required without --demo")
+        env["CATALOG_BUCKET"] = args.bucket
+        with LocalAPI(args.bootstrap, env={**os.environ, **env}, verifier=verifier, port=args.port,
+                      runtimes=args.runtimes, log=say) as api:
+            say(f"local-api: serving s3://{args.bucket} at {api.url} (Ctrl-C stops)")
+            _serve_until_stopped(api)
+        return 0
+
+    from s3_server import S3Server
+
+    bucket = "imagecat-demo"
+    sub = mint_token.DEFAULT_SUB
+    with S3Server(args.s3) as server:
+        s3 = server.boto3_client()
+        s3.create_bucket(Bucket=bucket)
+        catalog = "[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in DEMO_CATALOG) + "\n]\n"
+        s3.put_object(Bucket=bucket, Key=args.catalog_key, Body=catalog.encode(), ContentType="application/json")
+        record = {"sub": sub, "displayName": "Local User", "favourites": ["images/cats/tabby.png"]}
+        s3.put_object(Bucket=bucket, Key=f"users/{sub}.json", Body=json.dumps(record).encode(),
+                      ContentType="application/json")
+        env["CATALOG_BUCKET"] = bucket
+        with LocalAPI(args.bootstrap, env=server.child_env(env), verifier=verifier, port=args.port,
+                      runtimes=args.runtimes, log=say) as api:
+            keys = mint_token.LocalKeys.ensure(Path(jwks_path).parent) if args.jwks is None else None
+            token = mint_token.mint(keys, sub=sub, audience=args.audience, issuer=args.issuer,
+                                    scope=args.required_scope or "read:images") if keys else "<token>"
+            print(f"""
+local-api demo: {api.url} serving s3://{bucket} on a local {args.s3} server; Ctrl-C stops.
+
+TOKEN='{token}'
+
+curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/images'
+curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/images?type=png&limit=1'
+curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/images/images/cats/tabby.png'
+curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/me'
+curl -si -H "Authorization: Bearer $TOKEN" -H 'If-None-Match: <etag from the line above>' '{api.url}/me'
+curl -si '{api.url}/images'                                  # no token: 401
+curl -si -H "Authorization: Bearer $(scripts/mint-token --expires-in -3600)" '{api.url}/me'   # expired: 401
+""", flush=True)
+            _serve_until_stopped(api)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
