@@ -13,8 +13,8 @@ public protocol CatalogStore {
     /// Writes the catalog only if it is still the version read (`ifMatch`), or still absent
     /// (`ifMatch == nil`). Someone else having written first is `.conflict`, not an error.
     func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome
-    /// Every object in the bucket (all pages), for the reconcile.
-    func list(bucket: String) throws -> [ListedObject]
+    /// Every object in the bucket under `prefix` (all pages), for the reconcile.
+    func list(bucket: String, prefix: String) throws -> [ListedObject]
     /// Requests (and their retries) must end by then: the invocation's deadline.
     func setDeadline(epochMs: Int64?)
 }

@@ -73,9 +73,10 @@ public struct CatalogUpdater {
     /// the listed object are kept without a request, new or changed objects are sniffed, and
     /// entries for objects that are gone are removed. Heals whatever notifications were lost.
     /// A corrupt catalog is refused like anywhere else: delete it to rebuild from scratch.
-    public func reconcile(bucket: String, deadlineMs: Int64? = nil) throws(CatalogUpdateError) -> BucketSyncResult {
+    /// With a `prefix`, only objects and entries under it are looked at; others are left alone.
+    public func reconcile(bucket: String, prefix: String = "", deadlineMs: Int64? = nil) throws(CatalogUpdateError) -> BucketSyncResult {
         try rounds(bucket: bucket, deadlineMs: deadlineMs) { catalog, result throws(CatalogUpdateError) in
-            let listed = try storage(bucket) { try store.list(bucket: bucket) }
+            let listed = try storage(bucket) { try store.list(bucket: bucket, prefix: prefix) }
             var observed: [(key: String, etag: String?)] = []
             var observations: [(name: String, entry: CatalogEntry?)] = []
             var present: Set<String> = []
@@ -93,7 +94,7 @@ public struct CatalogUpdater {
                     observations.append((name: object.key, entry: entry))
                 }
             }
-            for name in catalog.names where !present.contains(name) {
+            for name in catalog.names where name.hasPrefix(prefix) && !present.contains(name) {
                 observed.append((key: name, etag: nil))
                 observations.append((name: name, entry: nil))
             }

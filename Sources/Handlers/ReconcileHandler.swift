@@ -2,28 +2,31 @@ import JSON
 import LambdaRuntime
 
 /// `_HANDLER=reconcile`: rebuilds or repairs the catalog of `CATALOG_BUCKET` from a listing of
-/// the bucket, for a schedule (S3 says notifications can, rarely, be lost). The event itself is
+/// the bucket (only under `CATALOG_PREFIX` when set), for a schedule (S3 says notifications can, rarely, be lost). The event itself is
 /// ignored: a scheduled EventBridge event, `{}`, anything.
 public struct ReconcileHandler: LambdaHandler {
     public var updater: CatalogUpdater
     public var bucket: String
+    public var prefix: String
 
-    public init(updater: CatalogUpdater, bucket: String) {
+    public init(updater: CatalogUpdater, bucket: String, prefix: String = "") {
         self.updater = updater
         self.bucket = bucket
+        self.prefix = prefix
     }
 
     public init(environment: [String: String]) throws {
         guard let bucket = environment["CATALOG_BUCKET"], !bucket.isEmpty else {
             throw HandlerInitError.configuration(handler: "reconcile", message: "CATALOG_BUCKET is not set")
         }
-        self.init(updater: try CatalogUpdater(environment: environment, handler: "reconcile"), bucket: bucket)
+        self.init(updater: try CatalogUpdater(environment: environment, handler: "reconcile"), bucket: bucket,
+                  prefix: environment["CATALOG_PREFIX"] ?? "")
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.setDeadline(epochMs: context.deadlineMs == .max ? nil : context.deadlineMs)
         var report = Report(records: 0)
-        report.add(try updater.reconcile(bucket: bucket, deadlineMs: context.deadlineMs))
+        report.add(try updater.reconcile(bucket: bucket, prefix: prefix, deadlineMs: context.deadlineMs))
         return report.json(leaving: ["records"], adding: ["bucket": .string(bucket)])
     }
 }

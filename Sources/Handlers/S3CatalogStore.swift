@@ -65,8 +65,8 @@ public final class S3CatalogStore: CatalogStore {
         throw CatalogStoreError.unstable(bucket: bucket, key: key)
     }
 
-    public func list(bucket: String) throws -> [ListedObject] {
-        try client.listAllObjects(bucket: bucket).map {
+    public func list(bucket: String, prefix: String) throws -> [ListedObject] {
+        try client.listAllObjects(bucket: bucket, prefix: prefix.isEmpty ? nil : prefix).map {
             ListedObject(key: $0.key, size: $0.size, etag: $0.etag.map(Self.unquoted))
         }
     }

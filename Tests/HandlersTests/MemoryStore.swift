@@ -55,9 +55,9 @@ final class MemoryStore: CatalogStore {
         }
     }
 
-    func list(bucket: String) throws -> [ListedObject] {
+    func list(bucket: String, prefix: String) throws -> [ListedObject] {
         requests.append("LIST \(bucket)")
-        return (buckets[bucket] ?? [:]).sorted { $0.key < $1.key }.map {
+        return (buckets[bucket] ?? [:]).filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.map {
             ListedObject(key: $0.key, size: Int64($0.value.bytes.count), etag: $0.value.etag)
         }
     }

@@ -50,6 +50,15 @@ final class ReconcileTests: XCTestCase {
         XCTAssertEqual(store.requests, ["GET b/images.json", "LIST b"])
     }
 
+    func testAPrefixLimitsWhatIsListedAndRemoved() throws {
+        store.put("b", "images/a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "elsewhere.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "images.json", #"[{"name":"outside.png","type":"png","size":1}]"#)
+        let result = try updater().reconcile(bucket: "b", prefix: "images/")
+        XCTAssertEqual(result.summary?.added, 1)
+        XCTAssertEqual(Set(try catalog().names), ["outside.png", "images/a.png"])
+    }
+
     func testAnEmptyBucketGetsNoCatalogFile() throws {
         store.buckets["b"] = [:]
         let result = try updater().reconcile(bucket: "b")

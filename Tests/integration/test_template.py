@@ -180,7 +180,15 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     assert all(r == {json.dumps({"Fn::GetAtt": ["CatalogQueue", "Arn"]})} for a, r in grants.items() if a.startswith("sqs:"))
     assert set(grants) - {a for a in grants if a.startswith(("s3:", "sqs:"))} == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert grants["logs:PutLogEvents"] == {
-        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-catalog:*"}
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-catalog:*",
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-reconcile:*"}
+
+
+def test_reconcile_runs_daily_on_the_images_prefix(template):
+    function = template["Resources"]["ReconcileFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["CatalogFunctionRole", "Arn"]}
+    assert function["Events"]["Daily"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 day)"}}
+    assert function["Environment"]["Variables"]["CATALOG_PREFIX"] == {"Ref": "ImagesPrefix"}
 
 
 def test_api_role_reads_only_the_catalog_and_users(template):
@@ -272,11 +280,13 @@ def test_delivery_modes(template):
 
 def test_functions(template):
     functions = resources(template, "AWS::Serverless::Function")
-    assert {f["Properties"]["Handler"] for f in functions.values()} == {"catalog", "api"}
+    assert {f["Properties"]["Handler"] for f in functions.values()} == {"catalog", "reconcile", "api"}
     for name, function in functions.items():
         p = function["Properties"]
+        # The reconcile holds a whole bucket listing as well as the catalog: more headroom.
+        memory = 256 if p["Handler"] == "reconcile" else 128
         assert (p["Runtime"], p["Architectures"], p["CodeUri"], p["MemorySize"]) == \
-            ("provided.al2023", ["x86_64"], "dist/bootstrap.zip", 128), name
+            ("provided.al2023", ["x86_64"], "dist/bootstrap.zip", memory), name
         assert "Policies" not in p and p["Role"]["Fn::GetAtt"][1] == "Arn"
         log_group = template["Resources"][function["DependsOn"]]
         assert log_group["Type"] == "AWS::Logs::LogGroup"
@@ -288,7 +298,7 @@ def test_functions(template):
 
 def test_every_log_group_has_retention(template):
     groups = resources(template, "AWS::Logs::LogGroup")
-    assert len(groups) == 3
+    assert len(groups) == 4
     for group in groups.values():
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
