@@ -45,7 +45,9 @@ import struct
 import sys
 import threading
 import urllib.parse
+from collections import Counter
 from email.utils import formatdate
+from typing import Callable
 
 _MAX_HEAD_BYTES = 64 * 1024
 _COPY_CHUNK = 64 * 1024
@@ -196,7 +198,8 @@ class FaultProxy:
 
     def __init__(self, upstream: str, *, error_rate: float = 0.0, reset_rate: float = 0.0,
                  seed: int | None = 0, host: str = "127.0.0.1", port: int = 0,
-                 reset_after_share: float = 0.5):
+                 reset_after_share: float = 0.5,
+                 on_answer: Callable[[str, str, int], None] | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the fault proxy only binds to the loopback interface")
         if not (0 <= error_rate <= 1 and 0 <= reset_rate <= 1 and error_rate + reset_rate <= 1):
@@ -206,9 +209,14 @@ class FaultProxy:
         if url.scheme != "http" or not url.hostname or not url.port:
             raise ValueError(f"upstream must be http://HOST:PORT, got {upstream!r}")
         self.upstream = (url.hostname, url.port)
+        # The rates are read for every request: a test may change them while the proxy runs.
         self.error_rate = error_rate
         self.reset_rate = reset_rate
         self.reset_after_share = reset_after_share
+        self.on_answer = on_answer
+        """Called with (method, request target, status) once the server has answered a
+        forwarded request, before the answer is relayed: a test can block in it to freeze the
+        client at that exact point (e.g. to kill it after its write took effect)."""
         self.host = host
         self.port = port
         self._rng = random.Random(seed)
@@ -216,6 +224,7 @@ class FaultProxy:
         self._counts = {"connections": 0, "requests": 0, "forwarded": 0, "slowdowns": 0,
                         "resets_before_forwarding": 0, "resets_after_forwarding": 0,
                         "upstream_reconnects": 0}
+        self._statuses: Counter[int] = Counter()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._stopping = threading.Event()
@@ -264,10 +273,12 @@ class FaultProxy:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    def counts(self) -> dict[str, int]:
-        """What went through and what was injected, so far."""
+    def counts(self) -> dict:
+        """What went through and what was injected, so far; `answers` counts the server's
+        answers to forwarded requests by status (412/409: lost conditional writes)."""
         with self._lock:
-            counts = dict(self._counts)
+            counts: dict = dict(self._counts)
+            counts["answers"] = {str(k): v for k, v in sorted(self._statuses.items())}
         counts["resets"] = counts["resets_before_forwarding"] + counts["resets_after_forwarding"]
         return counts
 
@@ -352,8 +363,9 @@ class FaultProxy:
                     upstream, up_reader = self._connect_upstream()
                 upstream.sendall(request.raw)
                 self._relay_body(reader, request, upstream)
-                keep = self._relay_response(up_reader, method, client if fate == "forward" else None)
-                self._count("forwarded")
+                target = request.start.split(" ", 2)[1] if request.start.count(" ") >= 2 else ""
+                keep = self._relay_response(up_reader, method, target,
+                                            client if fate == "forward" else None)
                 if fate == "reset_after":
                     self._count("resets_after_forwarding")
                     _reset(client)
@@ -384,8 +396,8 @@ class FaultProxy:
         elif head.content_length:
             reader.copy(head.content_length, sink)
 
-    @staticmethod
-    def _relay_response(up_reader: _Reader, method: str, client: socket.socket | None) -> bool:
+    def _relay_response(self, up_reader: _Reader, method: str, target: str,
+                        client: socket.socket | None) -> bool:
         """Streams the server's answer to `client` (None: reads and drops it). False when
         the connection must close after it."""
         while True:
@@ -393,6 +405,11 @@ class FaultProxy:
             status = int(response.start.split(" ", 2)[1])
             if not 100 <= status < 200:
                 break  # interim answers (100 Continue) are skipped: the client had ours
+        with self._lock:  # counted before the client can see the answer
+            self._counts["forwarded"] += 1
+            self._statuses[status] += 1
+        if self.on_answer is not None:
+            self.on_answer(method, target, status)
         if client is not None:
             client.sendall(response.raw)
         if method == "HEAD" or status in (204, 304):

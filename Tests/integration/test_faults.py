@@ -1,0 +1,305 @@
+"""Faults: S3 that answers 503 SlowDown and drops connections, runtimes killed mid-invocation,
+and a corrupt catalog. The catalog must come out exact, or be left alone.
+
+The fault proxy (scripts/fault_proxy.py) sits between the function and the real local S3
+server; the runtimes run on the local Runtime API, which hands a dead runtime's invocation to
+another one (as Lambda retries).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO_ROOT / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+import s3_events  # noqa: E402
+from fault_proxy import FaultProxy  # noqa: E402
+from local_runtime_api import LocalRuntimeAPI  # noqa: E402
+from storm import StormConfig, audit, format_report, make_image, run_storm  # noqa: E402
+
+CATALOG = "images.json"
+KEYS = {"cat one.jpg": "jpg", "a+b=c&d.png": "png", "ünï/фото 1.webp": "webp",
+        "deep/nested/x.gif": "gif", "Caps.JPG": "jpg"}
+
+
+def proxy_client(server, proxy: FaultProxy, **config):
+    """A boto3 client that talks to S3 through `proxy` (it signs the proxy's host)."""
+    import boto3
+    from botocore.config import Config
+    options = dict(signature_version="s3v4", s3={"addressing_style": "path"},
+                   retries={"total_max_attempts": 1, "mode": "standard"},
+                   request_checksum_calculation="when_required",
+                   response_checksum_validation="when_required")
+    options.update(config)
+    return boto3.session.Session().client(
+        "s3", endpoint_url=proxy.endpoint, region_name=server.region,
+        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
+        config=Config(**options))
+
+
+def raw_request(proxy: FaultProxy, method: str, path: str, body: bytes = b"") -> tuple:
+    """One unsigned request straight to the proxy: (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    try:
+        conn.request(method, path, body=body or None)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+# -- the proxy itself ------------------------------------------------------------------------
+
+def test_proxy_forwards_signed_requests_unchanged_on_kept_alive_connections(s3_server, bucket):
+    """No faults: signed requests (SeaweedFS checks the signature against the Host it receives)
+    pass, bodies of several MB stream both ways, and connections are reused."""
+    with FaultProxy(s3_server.endpoint, seed=1) as proxy:
+        s3 = proxy_client(s3_server, proxy)
+        big = bytes(range(256)) * (3 * 4096 + 7)   # ~3 MB, not a multiple of any buffer
+        s3.put_object(Bucket=bucket, Key="big ü+.bin", Body=big)
+        assert s3.get_object(Bucket=bucket, Key="big ü+.bin")["Body"].read() == big
+        assert s3.head_object(Bucket=bucket, Key="big ü+.bin")["ContentLength"] == len(big)
+        for i in range(20):
+            s3.put_object(Bucket=bucket, Key=f"k{i}.jpg", Body=b"x" * (i + 1))
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="k")["KeyCount"]
+        counts = proxy.counts()
+    assert listed == 20
+    assert counts["requests"] == counts["forwarded"] == 24
+    assert counts["slowdowns"] == counts["resets"] == 0
+    assert counts["connections"] < counts["requests"]  # kept alive
+
+
+def test_proxy_answers_a_real_looking_slowdown(s3_server, bucket):
+    with FaultProxy(s3_server.endpoint, error_rate=1.0, seed=1) as proxy:
+        status, headers, body = raw_request(proxy, "GET", f"/{bucket}/x.jpg")
+        head_status, head_headers, head_body = raw_request(proxy, "HEAD", f"/{bucket}/x.jpg")
+        put_status, _, _ = raw_request(proxy, "PUT", f"/{bucket}/y.jpg", b"abc" * 1000)
+        s3 = proxy_client(s3_server, proxy)
+        with pytest.raises(Exception) as caught:
+            s3.get_object(Bucket=bucket, Key="x.jpg")
+        counts = proxy.counts()
+    assert status == 503 and head_status == 503 and put_status == 503
+    assert headers["Content-Type"] == "application/xml" and "x-amz-request-id" in headers
+    assert re.fullmatch(rb'<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>SlowDown</Code>'
+                        rb"<Message>Please reduce your request rate.</Message><RequestId>[0-9A-F]+"
+                        rb"</RequestId><HostId>[^<]+</HostId></Error>", body), body
+    assert head_body == b""
+    assert getattr(caught.value, "response", {}).get("Error", {}).get("Code") == "SlowDown"
+    assert counts["slowdowns"] == counts["requests"] == 4 and counts["forwarded"] == 0
+
+
+def test_proxy_resets_before_and_after_forwarding(s3_server, bucket):
+    """A reset after forwarding means the request took effect although the client saw none."""
+    with FaultProxy(s3_server.endpoint, reset_rate=1.0, reset_after_share=1.0, seed=1) as proxy:
+        s3 = proxy_client(s3_server, proxy)
+        with pytest.raises(Exception):
+            s3.put_object(Bucket=bucket, Key="landed.jpg", Body=b"12345")
+        after = proxy.counts()
+    with FaultProxy(s3_server.endpoint, reset_rate=1.0, reset_after_share=0.0, seed=1) as proxy:
+        s3 = proxy_client(s3_server, proxy)
+        with pytest.raises(Exception):
+            s3.put_object(Bucket=bucket, Key="never.jpg", Body=b"12345")
+        before = proxy.counts()
+    direct = s3_server.boto3_client()
+    assert direct.head_object(Bucket=bucket, Key="landed.jpg")["ContentLength"] == 5
+    with pytest.raises(Exception):
+        direct.head_object(Bucket=bucket, Key="never.jpg")
+    assert after["resets_after_forwarding"] == after["forwarded"] == 1
+    assert before["resets_before_forwarding"] == 1 and before["forwarded"] == 0
+
+
+def test_proxy_rates_are_seeded():
+    """The same seed gives the same sequence of fates."""
+    fates = []
+    for _ in range(2):
+        proxy = FaultProxy("http://127.0.0.1:9", error_rate=0.2, reset_rate=0.1, seed=42)
+        fates.append([proxy._fate() for _ in range(200)])
+    assert fates[0] == fates[1]
+    assert 20 <= fates[0].count("slowdown") <= 60
+    assert 5 <= sum(f.startswith("reset") for f in fates[0]) <= 40
+
+
+# -- the storm through faults ----------------------------------------------------------------
+
+def test_small_storm_through_faults_is_exact(s3_server, bootstrap_path):
+    """10% of the function's S3 requests answered 503 SlowDown, 3% of its connections reset
+    (half of those after the server did the work): still exact."""
+    result = run_storm(StormConfig(uploads=150, deletes=40, procs=8, max_batch=8, seed=23,
+                                   bootstrap=str(bootstrap_path), faults=0.10, resets=0.03),
+                       server=s3_server)
+    print(format_report(result))
+    summary = result.summary()
+    assert result.ok, format_report(result)
+    assert (summary["lost"], summary["duplicated"], summary["resurrected"], summary["stale"]) \
+        == (0, 0, 0, 0)
+    faults = summary["faults"]
+    assert faults["slowdowns"] > 0 and faults["resets_before_forwarding"] > 0 \
+        and faults["resets_after_forwarding"] > 0, faults
+
+
+def test_small_storm_with_runtimes_killed_is_exact(s3_server, bootstrap_path):
+    """Three runtimes SIGKILLed at random points of the storm (their invocations go to other
+    runtimes, replacements are started): still exact."""
+    result = run_storm(StormConfig(uploads=150, deletes=40, procs=8, max_batch=8, seed=29,
+                                   bootstrap=str(bootstrap_path), kill=3, sqs=True),
+                       server=s3_server)
+    print(format_report(result))
+    assert result.summary()["kills"] == 3
+    assert result.ok, format_report(result)
+
+
+# -- SIGKILL at chosen points ----------------------------------------------------------------
+
+class Harness:
+    """One bucket, images uploaded, a fault proxy, and the local Runtime API."""
+
+    def __init__(self, s3_server, bucket, bootstrap_path, proxy: FaultProxy):
+        self.s3 = s3_server.boto3_client()
+        self.bucket = bucket
+        self.records = {}
+        self.expected = {}
+        for i, (key, fmt) in enumerate(KEYS.items()):
+            body = make_image(fmt, 10 + i, 20 + i, 200 + i, i)
+            etag = self.s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"]
+            self.records[key] = s3_events.record(bucket, key, size=len(body), etag=etag)
+            self.expected[key] = (fmt, 10 + i, 20 + i)
+        self.api = LocalRuntimeAPI(function_timeout=30.0).start()
+        self.env = s3_server.child_env()
+        self.env.update({"AWS_ENDPOINT_URL_S3": proxy.endpoint, "_HANDLER": "catalog"})
+        self.command = [str(bootstrap_path)]
+
+    def spawn(self) -> subprocess.Popen:
+        return self.api.spawn(self.command, n=1, env=self.env, stderr=subprocess.DEVNULL)[0]
+
+    def event(self, keys) -> str:
+        return self.api.enqueue(s3_events.event(*(self.records[k] for k in keys)))
+
+    def catalog_bytes(self) -> bytes:
+        return self.s3.get_object(Bucket=self.bucket, Key=CATALOG)["Body"].read()
+
+    def assert_valid_catalog(self) -> list:
+        entries = json.loads(self.catalog_bytes())
+        assert isinstance(entries, list)
+        for entry in entries:
+            assert isinstance(entry["name"], str) and isinstance(entry["type"], str)
+            assert type(entry["size"]) is int and isinstance(entry["etag"], str)
+        return entries
+
+
+def wait_until(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached within {timeout}s")
+        time.sleep(0.005)
+
+
+def test_sigkill_while_in_retry_backoff_then_redelivery_is_exact(s3_server, bucket, bootstrap_path):
+    """The runtime gets an event, S3 answers 503 to everything, and while it is backing off
+    between retries (after its second 503) it is SIGKILLed. The catalog is untouched and valid; the invocation goes to a new
+    runtime once S3 recovers, and the catalog ends exact."""
+    with FaultProxy(s3_server.endpoint, seed=5) as proxy:
+        h = Harness(s3_server, bucket, bootstrap_path, proxy)
+        try:
+            first = h.spawn()
+            keys = list(KEYS)
+            assert h.api.wait_for(h.event(keys[:2]), timeout=20).kind == "response"
+            before = h.catalog_bytes()
+            proxy.error_rate = 1.0
+            victim_id = h.event(keys[2:])
+            wait_until(lambda: proxy.counts()["slowdowns"] >= 2, what="two 503s to the runtime")
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            assert h.catalog_bytes() == before
+            assert {e["name"] for e in h.assert_valid_catalog()} == set(keys[:2])
+            proxy.error_rate = 0.0
+            h.spawn()
+            result = h.api.wait_for(victim_id, timeout=30)
+        finally:
+            h.api.stop()
+    assert result.kind == "response", result.body
+    assert result.attempts == 2  # delivered again after the crash
+    found = audit(h.s3, bucket, h.expected)
+    assert found.exact and found.catalog_entries == len(KEYS), found
+
+
+def test_sigkill_after_the_catalog_write_landed_then_redelivery_is_exact(
+        s3_server, bucket, bootstrap_path):
+    """The runtime's conditional PUT of images.json reaches S3 and succeeds, and the runtime is
+    SIGKILLed before it reads the answer. The catalog is the new valid one; the redelivered
+    invocation finds nothing left to do and the catalog stays exact."""
+    landed = threading.Event()
+    release = threading.Event()
+
+    def hold_catalog_write(method: str, target: str, status: int) -> None:
+        if method == "PUT" and target.split("?")[0].endswith("/" + CATALOG) and status == 200:
+            landed.set()
+            release.wait(20)
+
+    with FaultProxy(s3_server.endpoint, seed=5, on_answer=hold_catalog_write) as proxy:
+        h = Harness(s3_server, bucket, bootstrap_path, proxy)
+        try:
+            victim = h.spawn()
+            victim_id = h.event(KEYS)
+            assert landed.wait(20), "the runtime never wrote the catalog"
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            release.set()
+            written = h.catalog_bytes()
+            assert {e["name"] for e in h.assert_valid_catalog()} == set(KEYS)
+            h.spawn()
+            result = h.api.wait_for(victim_id, timeout=30)
+        finally:
+            release.set()
+            h.api.stop()
+    assert result.kind == "response", result.body
+    assert result.attempts == 2
+    assert json.loads(result.body)["catalogWrites"] == 0  # the redelivery changed nothing
+    assert h.catalog_bytes() == written
+    found = audit(h.s3, bucket, h.expected)
+    assert found.exact and found.catalog_entries == len(KEYS), found
+
+
+# -- a corrupt catalog -----------------------------------------------------------------------
+
+CORRUPT = b'[{"name":"a.jpg"'
+
+
+def test_corrupt_catalog_is_never_overwritten(s3_server, bucket, bootstrap_path):
+    """A truncated images.json fails the invocation with Function.CorruptCatalog, naming the
+    bucket, the key and the position; under SQS the messages come back as failures. Either way
+    the object's bytes are exactly what they were."""
+    s3 = s3_server.boto3_client()
+    s3.put_object(Bucket=bucket, Key=CATALOG, Body=CORRUPT)
+    image = make_image("jpg", 4, 4, 100, 0)
+    etag = s3.put_object(Bucket=bucket, Key="a.jpg", Body=image)["ETag"]
+    record = s3_events.record(bucket, "a.jpg", size=len(image), etag=etag)
+    env = s3_server.child_env()
+    env["_HANDLER"] = "catalog"
+    with LocalRuntimeAPI(function_timeout=30.0) as api:
+        api.spawn([str(bootstrap_path)], n=1, env=env, stderr=subprocess.DEVNULL)
+        direct = api.wait_for(api.enqueue(s3_events.event(record)), timeout=20)
+        sqs = api.wait_for(api.enqueue_sqs_batch([s3_events.event(record)]), timeout=20)
+    assert direct.kind == "error" and direct.error_type == "Function.CorruptCatalog", direct.body
+    error = direct.json()
+    assert error["errorType"] == "Function.CorruptCatalog"
+    message = error["errorMessage"]
+    assert f"s3://{bucket}/{CATALOG}" in message, message
+    assert f"offset {len(CORRUPT)}" in message and "line 1" in message, message
+    assert sqs.kind == "response"
+    sent = sqs.json()
+    assert len(sent["batchItemFailures"]) == 1, sent
+    assert s3.get_object(Bucket=bucket, Key=CATALOG)["Body"].read() == CORRUPT

@@ -1,0 +1,219 @@
+"""The storm (scripts/storm.py), small: real uploads and deletes on the local S3 server, every
+event delivered twice and shuffled to 8 concurrent bootstrap processes, then an exact audit.
+
+Also proves the audit itself: each kind of divergence is counted on a hand-made catalog, and
+the lab's naive logic, put through the same storm, is caught losing entries.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = REPO_ROOT / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+from storm import (PEER_DIR, StormConfig, audit, body_for, format_report,  # noqa: E402
+                   is_image_key, key_pool, make_image, plan_operations, run_storm)
+
+SMALL = dict(uploads=150, deletes=40, procs=8, max_batch=8, liars=True)
+
+
+def boto3_has_conditional_writes() -> bool:
+    try:
+        import boto3
+        client = boto3.session.Session().client(
+            "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        members = client.meta.service_model.operation_model("PutObject").input_shape.members
+        return "IfMatch" in members and "IfNoneMatch" in members
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def assert_exact(result) -> None:
+    summary = result.summary()
+    report = format_report(result)
+    assert result.settled, report
+    assert summary["unrecovered"] == 0, report
+    assert (summary["lost"], summary["duplicated"], summary["resurrected"], summary["stale"]) \
+        == (0, 0, 0, 0), report
+    assert summary["malformed"] == 0 and summary["catalog_error"] is None, report
+    assert summary["without_etag"] == 0, report
+    assert result.ok, report
+
+
+def test_plan_covers_every_awkward_case():
+    """The plan must really contain what the storm claims: re-uploads with a new size and
+    with the same size, deletes followed by re-uploads, keys deleted for good, non-images."""
+    import random
+    operations, plan = plan_operations(random.Random(3), 150, 40, 60)
+    assert plan["uploads"] == 150 and plan["deletes"] == 40 and plan["keys"] == 60
+    assert plan["reuploads_new_size"] > 0 and plan["reuploads_same_size"] > 0
+    assert plan["reuploads_after_delete"] > 0 and plan["deleted_at_end"] > 0
+    assert plan["non_image_keys"] > 0 and plan["image_keys"] > 0
+    state: dict[str, bool] = {}
+    for op in operations:  # a delete only ever falls on a key that exists at that point
+        assert op.kind == "put" or state.get(op.key), op
+        state[op.key] = op.kind == "put"
+    for seed in range(8):  # every upload has exactly its planned size, whatever the seed
+        for op in plan_operations(random.Random(seed), 150, 40, 60, liars=True)[0]:
+            if op.kind == "put":
+                body = body_for(op)
+                assert len(body) == op.size, op
+                assert (op.fmt is None) == b"not an image".startswith(body[:12]), op
+    keys = key_pool(random.Random(3), 60)
+    assert len(keys) == 60
+    liars = key_pool(random.Random(3), 60, liars=True)
+    assert {"text named 13.jpg": None, "png without extension 33": "png",
+            "png named 53.gif": "png"}.items() <= liars.items()
+    for needle in (" ", "+", "%", "?", "#", "/", "ü", "📷"):
+        assert any(needle in k for k in keys), needle
+    assert not is_image_key("images.json") and not is_image_key("a.jpg.partial")
+    assert is_image_key("Caps1.JPG") and is_image_key("x/y.tif")
+
+
+def test_audit_counts_each_kind_of_divergence(s3, bucket):
+    truth = {"kept.jpg": b"1", "lost.png": b"22", "stale size.gif": b"333",
+             "stale etag.webp": b"4444", "dup.jpg": b"5", "notes.txt": b"6"}
+    etags = {}
+    for key, body in truth.items():
+        etags[key] = s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"].strip('"')
+
+    def entry(name, size, etag):
+        return {"name": name, "type": name.rsplit(".", 1)[1], "size": size, "etag": etag}
+
+    catalog = [
+        entry("kept.jpg", 1, etags["kept.jpg"]),
+        entry("stale size.gif", 2, etags["stale size.gif"]),
+        entry("stale etag.webp", 4, "0" * 32),
+        entry("dup.jpg", 1, etags["dup.jpg"]),
+        entry("dup.jpg", 1, etags["dup.jpg"]),
+        entry("gone.jpg", 7, "1" * 32),
+        entry("notes.txt", 1, etags["notes.txt"]),
+        {"name": "broken.jpg"},
+    ]
+    s3.put_object(Bucket=bucket, Key="images.json", Body=json.dumps(catalog).encode())
+    found = audit(s3, bucket)
+    assert found.bucket_images == 5 and found.catalog_entries == 8
+    assert found.lost == ["lost.png"]
+    assert found.duplicated == ["dup.jpg"]
+    assert found.resurrected == ["gone.jpg", "notes.txt"] and found.resurrected_non_images == 1
+    assert found.stale == ["stale etag.webp", "stale size.gif"]
+    assert found.malformed == 1
+    assert not found.exact
+
+    # Judged by content: a wrong pixel size or type is stale too; a text file named .jpg is no
+    # image, so its entry is resurrected.
+    expected = {"kept.jpg": ("jpg", 4, 3), "lost.png": ("png", 1, 1), "stale size.gif": ("gif", 1, 1),
+                "stale etag.webp": ("webp", 1, 1), "dup.jpg": ("jpg", 1, 1)}
+    catalog[0].update(width=4, height=3)
+    catalog[3].update(width=2, height=1)
+    catalog[4].update(width=2, height=1)
+    s3.put_object(Bucket=bucket, Key="images.json", Body=json.dumps(catalog).encode())
+    by_content = audit(s3, bucket, expected)
+    assert by_content.stale == ["dup.jpg", "stale etag.webp", "stale size.gif"]
+    del expected["kept.jpg"]
+    assert "kept.jpg" in audit(s3, bucket, expected).resurrected
+
+    s3.put_object(Bucket=bucket, Key="images.json", Body=b'[{"name":"a.jpg"')
+    assert audit(s3, bucket).catalog_error.startswith("images.json is not JSON")
+
+
+@pytest.mark.parametrize("fmt", ["jpg", "png", "gif", "webp", "bmp", "tiff", "heic", "avif",
+                                 "ico", "svg"])
+def test_made_images_have_their_exact_size_and_signature(fmt):
+    signatures = {"jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n", "gif": b"GIF89a",
+                  "webp": b"RIFF", "bmp": b"BM", "tiff": b"II*\0", "heic": b"\0\0\0\x18ftypheic",
+                  "avif": b"\0\0\0\x18ftypavif", "ico": b"\0\0\x01\0", "svg": b"<svg "}
+    one, two = make_image(fmt, 256, 17, 777, 1), make_image(fmt, 256, 17, 777, 2)
+    assert len(one) == len(two) == 777 and one != two
+    assert one.startswith(signatures[fmt])
+
+
+def test_small_storm_is_exact(s3_server, bootstrap_path):
+    """150 uploads + 40 deletes, each event twice, shuffled, direct + SQS + EventBridge, 8
+    processes: the catalog must equal the bucket's images exactly."""
+    result = run_storm(StormConfig(**SMALL, seed=11, bootstrap=str(bootstrap_path),
+                                   sqs=True, eventbridge=True), server=s3_server)
+    print(format_report(result))
+    assert_exact(result)
+    summary = result.summary()
+    assert summary["events"] == 190 and summary["deliveries"] == 380
+    # The storm really was one: copies out of order, deletes before their creates, and the
+    # function at work while the uploads were still happening.
+    assert summary["reordering"]["out_of_order_deliveries"] > 0
+    assert summary["reordering"]["deletes_before_their_create"] > 0
+    assert summary["overlap"]["invocations_done_while_uploading"] > 0
+    assert set(summary["invocations_by_shape"]) == {"direct", "sqs", "eventbridge"}
+    assert summary["bucket_images"] > 0 and summary["catalog_entries"] == summary["bucket_images"]
+    assert summary["retries_by_type"].keys() <= {"Function.CatalogConflict"}
+
+
+def test_small_storm_catches_the_naive_logic(s3_server):
+    """The same storm with the lab's naive logic (unconditional read-append-write) must show
+    loss: this is what proves the audit can see it."""
+    if not boto3_has_conditional_writes():
+        pytest.skip("boto3 here has no conditional PutObject (IfMatch/IfNoneMatch): the peers "
+                    "need a boto3 from late 2024 or newer")
+    if not (PEER_DIR / "naive-bootstrap").exists():
+        pytest.fail(f"the naive peer is missing: {PEER_DIR / 'naive-bootstrap'}")
+    result = run_storm(StormConfig(**SMALL, seed=11, peer="naive"), server=s3_server)
+    print(format_report(result))
+    summary = result.summary()
+    assert not result.ok
+    assert summary["lost"] > 0, format_report(result)
+
+
+class RecordingAPI:
+    """Stands in for LocalRuntimeAPI: records what the storm enqueues."""
+
+    def __init__(self):
+        self.enqueued: list[tuple[str, bytes]] = []
+
+    def enqueue(self, payload, request_id):
+        self.enqueued.append((request_id, payload))
+        return request_id
+
+
+def test_storm_retries_conflicts_and_redelivers_failed_sqs_messages_only():
+    """Function.CatalogConflict → the same event again (as Lambda retries an async invoke), up
+    to max_retries; any other error → unrecovered; an SQS answer's batchItemFailures → those
+    messages, and only those, in a new batch (as SQS makes them visible again)."""
+    from local_runtime_api import Result
+    from storm import Storm
+
+    storm = Storm(StormConfig(uploads=1, deletes=0, max_retries=1), server=None, bucket="b")
+    storm.api = api = RecordingAPI()
+    conflict = b'{"errorType":"Function.CatalogConflict","errorMessage":"contended"}'
+
+    storm.deliver([{"r": 1}], "direct")
+    first_id, event = api.enqueued[-1]
+    storm.on_result(Result(first_id, "error", conflict, "Function.CatalogConflict"))
+    retry_id, again = api.enqueued[-1]
+    assert again == event and retry_id != first_id
+    storm.on_result(Result(retry_id, "error", conflict, "Function.CatalogConflict"))
+    assert len(api.enqueued) == 2  # max_retries=1: no third delivery
+    storm.deliver([{"r": 2}], "direct")
+    storm.on_result(Result(api.enqueued[-1][0], "error", b"{}", "Function.StorageError"))
+    assert len(api.enqueued) == 3
+
+    storm.deliver([{"r": 3}, {"r": 4}, {"r": 5}], "sqs")
+    sqs_id, batch = api.enqueued[-1]
+    messages = json.loads(batch)["Records"]
+    answer = json.dumps({"batchItemFailures": [{"itemIdentifier": messages[1]["messageId"]}]})
+    storm.on_result(Result(sqs_id, "response", answer.encode(), None))
+    _, redelivered = api.enqueued[-1]
+    bodies = [json.loads(m["body"]) for m in json.loads(redelivered)["Records"]]
+    assert bodies == [json.loads(messages[1]["body"])]
+    assert json.loads(messages[1]["body"]) == {"Records": [{"r": 4}]}
+
+    r = storm.result
+    assert (r.retries, r.retries_by_type) == (1, {"Function.CatalogConflict": 1})
+    assert r.failures == 3 and r.unrecovered == 2 and r.sqs_redeliveries == 1
+    assert r.invocations == 5 and r.deliveries == 5
+    assert storm.outstanding == 1  # only the redelivered SQS batch is still out
