@@ -17,6 +17,7 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["JSON"]),
         .target(name: "ImageSniffer"),
         .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
+        .executableTarget(name: "EventDecoderFuzz", dependencies: ["Handlers", "JSON"]),
         .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON"]),
         .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3", "Catalog", "JSON", "HTTPClient", "ImageSniffer"]),
         .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient"]),

@@ -1,4 +1,7 @@
+// Guarded so scripts/fuzz can compile the decoder and its dependencies as one module.
+#if canImport(JSON)
 import JSON
+#endif
 
 /// Recognises the shapes S3 changes arrive in and reduces each to `ObjectNotification`s.
 /// Unknown shapes are an `EventError`, never a guess.

@@ -1,4 +1,7 @@
+// Guarded so scripts/fuzz can compile the decoder and its dependencies as one module.
+#if canImport(LambdaRuntime)
 import LambdaRuntime
+#endif
 
 /// The payload is not an event this function understands. Reported to Lambda as
 /// `Function.InvalidEvent` with the JSON path of the problem, so a bad event is diagnosable from
