@@ -18,6 +18,11 @@ a function error is `500 {"message":"Internal Server Error"}`, a timeout 503.
 
     scripts/local-api --demo            # own S3 server, sample data, a token, curl commands
     scripts/local-api --bucket NAME     # against the S3 named by AWS_* variables
+    scripts/gallery                     # = --gallery: own S3 server, the gallery page on /,
+                                        #   uploads fed to the catalog function (local_uploads.py)
+
+With `static_dir` (the gallery), GET/HEAD of `/` and of the files directly in that directory are
+served without a token, like a static site next to the API; every other path is the API's.
 
 Library use (tests):
 
@@ -183,6 +188,8 @@ def route_of(method: str, path: str) -> tuple[str, dict | None]:
         return "GET /images", None
     if method == "GET" and path == "/me":
         return "GET /me", None
+    if method == "POST" and path == "/uploads":
+        return "POST /uploads", None
     if method == "GET" and path.startswith("/images/") and len(path) > len("/images/"):
         return "GET /images/{name+}", {"name": path[len("/images/"):]}
     if len(path) > 1:
@@ -274,7 +281,10 @@ class LocalAPI:
 
     def __init__(self, bootstrap: str | Path, *, env: dict[str, str], verifier: JWTVerifier,
                  port: int = 0, runtimes: int = 1, function_timeout: float = 10.0,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, static_dir: str | Path | None = None,
+                 on_upload: Callable[[str, float], None] | None = None):
+        """`static_dir`: files served on / without a token (the gallery page). `on_upload(key,
+        expires_in)`: called after each 200 answer to POST /uploads (the catalog feeder)."""
         self.bootstrap = str(bootstrap)
         self.env = dict(env)
         self.env["_HANDLER"] = "api"
@@ -283,6 +293,8 @@ class LocalAPI:
         self.runtimes = runtimes
         self.function_timeout = function_timeout
         self.log = log
+        self.static_dir = Path(static_dir) if static_dir is not None else None
+        self.on_upload = on_upload
         self.runtime: LocalRuntimeAPI | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -374,17 +386,71 @@ class LocalAPI:
                          ("www-authenticate", f'Bearer error="invalid_token", error_description="{reason}"')], \
                 b'{"message":"Unauthorized"}'
         event = build_event(method, raw_path or "/", split.query, headers, body, claims, source_ip)
-        assert self.runtime is not None
-        request_id = self.runtime.enqueue(event)
+        runtime = self.runtime
+        if runtime is None:
+            # Stopped: a kept-alive connection (a browser's) can still bring a request.
+            return 503, [("content-type", "application/json")], b'{"message":"Service Unavailable"}'
+        request_id = runtime.enqueue(event)
         try:
-            result = self.runtime.wait_for(request_id, timeout=self.function_timeout + 5)
+            result = runtime.wait_for(request_id, timeout=self.function_timeout + 5)
         except TimeoutError:
             return 503, [("content-type", "application/json")], b'{"message":"Service Unavailable"}'
         if result.kind == "timeout":
             return 503, [("content-type", "application/json")], b'{"message":"Service Unavailable"}'
         if result.kind != "response":
             return 500, [("content-type", "application/json")], b'{"message":"Internal Server Error"}'
-        return http_response(result.body)
+        status, response_headers, data = http_response(result.body)
+        if self.on_upload is not None and method == "POST" and raw_path == "/uploads" and status == 200:
+            try:
+                answer = json.loads(data)
+                self.on_upload(answer["key"], float(answer["expiresIn"]))
+            except (ValueError, KeyError, TypeError) as error:
+                if self.log:
+                    self.log(f"POST /uploads: unexpected answer, not watched: {error}")
+        return status, response_headers, data
+
+    # -- the static page ----------------------------------------------------------------------
+
+    def static_file(self, method: str, target: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        """The answer for a static file, or None when `target` is not one (then it is the API's).
+        Only regular files directly inside `static_dir`, by exact name: no directories, no dot
+        files, no path that an API route uses."""
+        if self.static_dir is None or method not in ("GET", "HEAD"):
+            return None
+        path = urllib.parse.urlsplit(target).path
+        name = "index.html" if path == "/" else path[1:]
+        if not _STATIC_NAME.match(name) or name in _API_NAMES:
+            return None
+        file = self.static_dir / name
+        if not file.is_file():
+            return None
+        data = file.read_bytes()
+        content_type = _STATIC_TYPES.get(file.suffix.lower(), "application/octet-stream")
+        return 200, [("content-type", content_type), ("cache-control", "no-cache"),
+                     ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"),
+                     ("content-security-policy", self.content_security_policy())], data
+
+    def content_security_policy(self) -> str:
+        """No inline script or style, nothing from third-party hosts: the page's own files, the
+        API (same origin), and the S3 endpoint the presigned URLs point at."""
+        s3 = self.env.get("AWS_ENDPOINT_URL_S3") or self.env.get("AWS_ENDPOINT_URL")
+        if s3:
+            split = urllib.parse.urlsplit(s3)
+            s3 = f"{split.scheme}://{split.netloc}"
+        else:
+            s3 = "https://*.amazonaws.com"
+        return ("default-src 'none'; script-src 'self'; style-src 'self'; "
+                f"img-src 'self' {s3}; connect-src 'self' {s3}; "
+                "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+_STATIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
+_API_NAMES = {"images", "me", "uploads"}
+_STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+    ".ico": "image/x-icon", ".json": "application/json",
+}
 
 
 def _make_handler(api: LocalAPI):
@@ -394,6 +460,12 @@ def _make_handler(api: LocalAPI):
 
         def _serve(self) -> None:
             started = time.monotonic()
+            static = api.static_file(self.command, self.path)
+            if static is not None:
+                self._send(*static)
+                if api.log:
+                    api.log(f"{self.command} {urllib.parse.urlsplit(self.path).path} {static[0]} (static)")
+                return
             length = int(self.headers.get("content-length") or 0)
             if length > MAX_BODY:
                 self._send(413, [("content-type", "application/json")], b'{"message":"Request Entity Too Large"}')
@@ -463,7 +535,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtimes", type=int, default=1, help="bootstrap processes (default 1)")
     parser.add_argument("--demo", action="store_true",
                         help="start a local S3 server with sample data and print curl commands")
-    parser.add_argument("--s3", choices=("seaweedfs", "moto"), default="seaweedfs", help="--demo's S3 server")
+    parser.add_argument("--gallery", action="store_true",
+                        help="start a local S3 server, serve the gallery page on / and feed uploads to the "
+                             "catalog function (what scripts/gallery runs)")
+    parser.add_argument("--s3", choices=("seaweedfs", "moto"), default="seaweedfs",
+                        help="--demo's S3 server (--gallery always uses SeaweedFS: it checks signatures)")
     args = parser.parse_args(argv)
     if not args.bootstrap:
         parser.error("--bootstrap (or IMAGECAT_BOOTSTRAP) is required; scripts/local-api builds it")
@@ -475,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     env = {"CATALOG_KEY": args.catalog_key, "REQUIRED_SCOPE": args.required_scope}
+    if args.gallery:
+        return _gallery(args, verifier, jwks_path, env, say)
     if not args.demo:
         if not args.bucket:
             parser.error("--bucket (or CATALOG_BUCKET) is required without --demo")
@@ -517,6 +595,51 @@ curl -si '{api.url}/images'                                  # no token: 401
 curl -si -H "Authorization: Bearer $(scripts/mint-token --expires-in -3600)" '{api.url}/me'   # expired: 401
 """, flush=True)
             _serve_until_stopped(api)
+    return 0
+
+
+GALLERY_BUCKET = "imagecat-gallery"
+GALLERY_TOKEN_SECONDS = 12 * 3600
+
+
+def _gallery(args: argparse.Namespace, verifier: JWTVerifier, jwks_path: Path | str, env: dict[str, str],
+             say: Callable[[str], None]) -> int:
+    """scripts/gallery: an empty private bucket on a local SeaweedFS, the catalog function fed
+    with the uploads' notifications, the page and the API on one local origin."""
+    from local_uploads import LocalGallery
+    from s3_server import S3Server
+
+    def quiet(line: str) -> None:
+        # The page revalidates the catalog every couple of seconds; unchanged answers are noise.
+        if " /images 304 " not in line and "(static)" not in line:
+            say(line)
+
+    with S3Server("seaweedfs") as server:
+        server.boto3_client().create_bucket(Bucket=GALLERY_BUCKET)
+        try:
+            gallery = LocalGallery(args.bootstrap, server=server, bucket=GALLERY_BUCKET, verifier=verifier,
+                                   port=args.port, catalog_key=args.catalog_key,
+                                   env={"REQUIRED_SCOPE": env["REQUIRED_SCOPE"]}, log=quiet).start()
+        except OSError as error:
+            say(f"gallery: could not listen on 127.0.0.1:{args.port}: {error} (try --port 0 or another port)")
+            return 1
+        try:
+            keys = mint_token.LocalKeys.ensure(Path(jwks_path).parent) if args.jwks is None else None
+            token = mint_token.mint(keys, audience=args.audience, issuer=args.issuer,
+                                    scope=args.required_scope or "read:images",
+                                    expires_in=GALLERY_TOKEN_SECONDS) if keys else "<a token from your issuer>"
+            print(f"""
+gallery: open {gallery.url}
+and sign in with this token (valid for {GALLERY_TOKEN_SECONDS // 3600} hours; `scripts/mint-token` makes more):
+
+{token}
+
+Uploads go to s3://{GALLERY_BUCKET}/ on a local SeaweedFS ({server.endpoint}) through presigned URLs;
+the bucket has no public access. Ctrl-C stops everything.
+""", flush=True)
+            _serve_until_stopped(gallery.api)
+        finally:
+            gallery.stop()
     return 0
 
 

@@ -10,12 +10,23 @@ public enum APIRoute: Equatable, Sendable {
     case image(name: String)
     /// `GET /me`
     case me
+    /// `POST /uploads`: a presigned PUT URL for one new image.
+    case uploads
 
-    /// Whether `REQUIRED_SCOPE` applies (it guards the catalog, not the caller's own record).
+    /// Whether `REQUIRED_SCOPE` applies (it guards the catalog, not the caller's own record;
+    /// uploads have their own `UPLOAD_SCOPE`).
     public var needsScope: Bool {
         switch self {
         case .listImages, .image: true
-        case .me: false
+        case .me, .uploads: false
+        }
+    }
+
+    /// The methods the route's path answers (the `allow` header of a 405).
+    public var allowedMethods: [String] {
+        switch self {
+        case .listImages, .image, .me: ["GET"]
+        case .uploads: ["POST"]
         }
     }
 }
@@ -23,9 +34,6 @@ public enum APIRoute: Equatable, Sendable {
 public enum APIRoutes {
     /// Longest path accepted; API Gateway itself allows about 8 KB of request line.
     public static let maxPathBytes = 4096
-    /// Every route is read-only.
-    public static let allowedMethods = ["GET"]
-
     /// The route for `method` and `path`, or the error response: 400 for a path that is not
     /// safe to interpret, 404 for an unknown path, 405 (with `allow`) for a known path asked
     /// with another method.
@@ -38,14 +46,17 @@ public enum APIRoutes {
             route = .listImages
         } else if path == "/me" {
             route = .me
+        } else if path == "/uploads" {
+            route = .uploads
         } else if path.utf8.starts(with: "/images/".utf8), path.utf8.count > "/images/".utf8.count {
             route = .image(name: String(decoding: path.utf8.dropFirst("/images/".utf8.count), as: UTF8.self))
         } else {
             return .answer(.error(404, "not_found", "no such route"))
         }
-        guard allowedMethods.contains(method) else {
-            return .answer(.error(405, "method_not_allowed", "this path only answers \(allowedMethods.joined(separator: ", "))",
-                                   headers: ["allow": allowedMethods.joined(separator: ", ")]))
+        let allowed = route.allowedMethods
+        guard allowed.contains(method) else {
+            return .answer(.error(405, "method_not_allowed", "this path only answers \(allowed.joined(separator: ", "))",
+                                   headers: ["allow": allowed.joined(separator: ", ")]))
         }
         return .proceed(route)
     }

@@ -1,0 +1,383 @@
+// The imagecat gallery: sign in with a bearer token, list the catalog (GET /images?urls=1), and
+// upload images straight to S3 through presigned URLs (POST /uploads, then a PUT per file).
+//
+// Plain JavaScript, no build step, no framework, nothing from other hosts. The page never sees
+// S3 credentials: each upload gets its own short-lived URL for one key, type and size, and each
+// thumbnail is the image itself through a short-lived viewing URL (no image processing).
+"use strict";
+
+(() => {
+  const apiMeta = document.querySelector('meta[name="imagecat-api"]');
+  const API = ((apiMeta && apiMeta.content) || window.location.origin).replace(/\/+$/, "");
+  const TOKEN_KEY = "imagecat.token";
+  const POLL_MS = 1500; // how often the catalog is revalidated (a 304 when nothing changed)
+  const HIDDEN_POLL_MS = 15000;
+  const PAGE_LIMIT = 1000;
+  const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
+  const TYPES = {
+    jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
+    bmp: "image/bmp", tif: "image/tiff", tiff: "image/tiff", heic: "image/heic", heif: "image/heif",
+    avif: "image/avif", ico: "image/x-icon", svg: "image/svg+xml",
+  };
+  const ACCEPTED = new Set([...Object.values(TYPES), "image/vnd.microsoft.icon"]);
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    status: $("status"), who: $("who"), signOut: $("sign-out"), signIn: $("sign-in"), form: $("sign-in-form"),
+    token: $("token"), upload: $("upload"), dropZone: $("drop-zone"), files: $("files"), uploads: $("uploads"),
+    gallery: $("gallery"), grid: $("grid"), count: $("count"), empty: $("empty"),
+  };
+
+  let catalogETag = null; // of the first page; If-None-Match makes an unchanged catalog a 304
+  let pollTimer = null;
+  const cards = new Map(); // name → {li, etag}
+  const waiting = new Map(); // key → upload list item waiting for the catalog to list it
+
+  class SignedOut extends Error {}
+
+  // -- sign in -----------------------------------------------------------------------------
+
+  function token() {
+    return window.sessionStorage.getItem(TOKEN_KEY);
+  }
+
+  function say(message) {
+    ui.status.textContent = message;
+  }
+
+  /** The token's `sub`, for display only (the API verifies the token, not this page). */
+  function subjectOf(text) {
+    try {
+      const part = text.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const claims = JSON.parse(atob(part + "===".slice((part.length + 3) % 4)));
+      return typeof claims.sub === "string" ? claims.sub : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function showSignedIn() {
+    const signedIn = token() !== null;
+    ui.signIn.hidden = signedIn;
+    ui.upload.hidden = !signedIn;
+    ui.gallery.hidden = !signedIn;
+    ui.signOut.hidden = !signedIn;
+    ui.who.hidden = !signedIn;
+    ui.who.textContent = signedIn ? `Signed in as ${subjectOf(token()) || "(unknown subject)"}` : "";
+  }
+
+  function signIn(text) {
+    window.sessionStorage.setItem(TOKEN_KEY, text.replace(/^\s*bearer\s+/i, "").trim());
+    ui.token.value = "";
+    showSignedIn();
+    say("Signed in. Loading the gallery…");
+    refresh();
+  }
+
+  function signOut(message) {
+    window.sessionStorage.removeItem(TOKEN_KEY);
+    clearTimeout(pollTimer);
+    pollTimer = null;
+    catalogETag = null;
+    cards.clear();
+    ui.grid.replaceChildren();
+    ui.count.textContent = "";
+    showSignedIn();
+    say(message);
+    ui.token.focus();
+  }
+
+  // -- the API -----------------------------------------------------------------------------
+
+  async function api(path, options = {}) {
+    const headers = { Authorization: `Bearer ${token()}`, ...(options.headers || {}) };
+    // no-store: the browser must not answer from its own cache or add validators of its own,
+    // so a 304 reaches this code and means "your copy is current".
+    const response = await fetch(API + path, { ...options, headers, cache: "no-store" });
+    if (response.status === 401) {
+      signOut("The API refused the token (expired or not valid): sign in again.");
+      throw new SignedOut();
+    }
+    return response;
+  }
+
+  async function problem(response) {
+    try {
+      const body = await response.json();
+      return body.message || body.error || `HTTP ${response.status}`;
+    } catch (error) {
+      return `HTTP ${response.status}`;
+    }
+  }
+
+  // -- the catalog -------------------------------------------------------------------------
+
+  /** One revalidation of the catalog; every page when it changed. */
+  async function refresh() {
+    clearTimeout(pollTimer);
+    if (token() === null) return;
+    try {
+      const first = await api(`/images?urls=1&limit=${PAGE_LIMIT}`,
+                              { headers: catalogETag ? { "If-None-Match": catalogETag } : {} });
+      if (first.status === 200) {
+        const etag = first.headers.get("ETag");
+        let page = await first.json();
+        const entries = page.images.slice();
+        while (page.nextCursor) {
+          const next = await api(`/images?urls=1&limit=${PAGE_LIMIT}&cursor=${encodeURIComponent(page.nextCursor)}`);
+          if (!next.ok) throw new Error(await problem(next));
+          page = await next.json();
+          entries.push(...page.images);
+        }
+        catalogETag = etag;
+        render(entries);
+      } else if (first.status !== 304) {
+        say(`Could not load the gallery: ${await problem(first)}`);
+      }
+    } catch (error) {
+      if (error instanceof SignedOut) return;
+      say(`Could not reach the API: ${error.message}`);
+    }
+    pollTimer = setTimeout(refresh, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+  }
+
+  function render(entries) {
+    entries.sort((a, b) => String(b.lastModified || "").localeCompare(String(a.lastModified || ""))
+                           || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const names = new Set(entries.map((entry) => entry.name));
+    for (const [name, card] of cards) {
+      if (!names.has(name)) {
+        card.li.remove();
+        cards.delete(name);
+      }
+    }
+    const items = entries.map((entry) => {
+      const known = cards.get(entry.name);
+      // Same object as before: keep its element, so its image is not downloaded again just
+      // because a new viewing URL came with the listing.
+      if (known && known.etag === (entry.etag || null) && (known.hasImage || !entry.url)) return known.li;
+      const li = card(entry);
+      if (known) known.li.replaceWith(li);
+      cards.set(entry.name, { li, etag: entry.etag || null, hasImage: Boolean(entry.url) });
+      return li;
+    });
+    ui.grid.replaceChildren(...items);
+    ui.empty.hidden = entries.length > 0;
+    ui.count.textContent = `(${entries.length})`;
+    const arrived = [];
+    for (const entry of entries) {
+      const item = waiting.get(entry.name);
+      if (item) {
+        waiting.delete(entry.name);
+        item.done(entry);
+        arrived.push(baseName(entry.name));
+      }
+    }
+    if (arrived.length > 0) say(`${arrived.join(", ")} ${arrived.length === 1 ? "is" : "are"} in the gallery.`);
+  }
+
+  function baseName(name) {
+    return name.slice(name.lastIndexOf("/") + 1);
+  }
+
+  function typeLabel(type) {
+    const text = String(type || "?");
+    return text.slice(text.indexOf("/") + 1).toUpperCase();
+  }
+
+  function sizeLabel(bytes) {
+    if (!Number.isFinite(bytes)) return "? bytes";
+    if (bytes < 1024) return `${bytes} bytes`;
+    const units = ["KB", "MB", "GB"];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+  }
+
+  function dimensionsLabel(entry) {
+    return Number.isInteger(entry.width) && Number.isInteger(entry.height) ? `${entry.width} × ${entry.height}` : "size unknown";
+  }
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function card(entry) {
+    const li = element("li", "card");
+    li.dataset.name = entry.name;
+    li.dataset.type = String(entry.type || "");
+    li.dataset.size = String(entry.size);
+    if (Number.isInteger(entry.width)) li.dataset.width = String(entry.width);
+    if (Number.isInteger(entry.height)) li.dataset.height = String(entry.height);
+    const figure = element("figure");
+    const frame = element("div", "frame");
+    const description = `${baseName(entry.name)}, ${typeLabel(entry.type)}, ${dimensionsLabel(entry)}`;
+    if (entry.url) {
+      const img = element("img");
+      img.alt = description;
+      img.loading = "lazy";
+      img.decoding = "async";
+      img.src = entry.url;
+      img.addEventListener("error", () => frame.classList.add("broken"), { once: true });
+      frame.append(img);
+    } else {
+      frame.append(element("span", "no-preview", "no preview"));
+      frame.setAttribute("role", "img");
+      frame.setAttribute("aria-label", description);
+    }
+    const caption = element("figcaption");
+    const name = element("span", "name", baseName(entry.name));
+    name.title = entry.name;
+    const meta = element("span", "meta");
+    meta.append(element("span", "type", typeLabel(entry.type)), " · ",
+                element("span", "size", sizeLabel(entry.size)), " · ",
+                element("span", "dimensions", dimensionsLabel(entry)));
+    caption.append(name, meta);
+    figure.append(frame, caption);
+    li.append(figure);
+    return li;
+  }
+
+  // -- uploads -----------------------------------------------------------------------------
+
+  function contentTypeOf(file) {
+    const type = (file.type || "").toLowerCase();
+    if (ACCEPTED.has(type)) return type;
+    const dot = file.name.lastIndexOf(".");
+    const guess = dot >= 0 ? TYPES[file.name.slice(dot + 1).toLowerCase()] : undefined;
+    // Browsers leave HEIC/AVIF types empty on some systems; never relabel a known non-image.
+    return guess && (type === "" || type === "application/octet-stream") ? guess : null;
+  }
+
+  /** A list item with a labelled progress bar and a status line for one file. */
+  function uploadItem(file) {
+    const li = element("li", "upload");
+    const label = element("span", "upload-name", file.name);
+    const progress = element("progress");
+    progress.max = 100;
+    progress.value = 0;
+    progress.setAttribute("aria-label", `Upload progress of ${file.name}`);
+    const state = element("span", "upload-state", "Waiting…");
+    li.append(label, progress, state);
+    ui.uploads.append(li);
+    const set = (text, kind) => {
+      state.textContent = text;
+      li.dataset.state = kind;
+    };
+    return {
+      progress(fraction) {
+        progress.value = Math.round(fraction * 100);
+        set(`Uploading… ${Math.round(fraction * 100)}%`, "uploading");
+      },
+      uploaded() {
+        progress.value = 100;
+        set("Uploaded; waiting for the catalog…", "waiting");
+      },
+      done(entry) {
+        set(`In the gallery: ${typeLabel(entry.type)}, ${sizeLabel(entry.size)}, ${dimensionsLabel(entry)}`, "done");
+      },
+      fail(message) {
+        if (progress.isConnected) progress.remove();
+        set(`Not uploaded: ${message}`, "failed");
+        say(`${file.name} was not uploaded: ${message}`);
+      },
+    };
+  }
+
+  /** PUT through XMLHttpRequest: fetch cannot report upload progress. */
+  function put(answer, file, item) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(answer.method, answer.url);
+      for (const [name, value] of Object.entries(answer.headers || {})) xhr.setRequestHeader(name, value);
+      xhr.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable) item.progress(event.loaded / event.total);
+      });
+      xhr.addEventListener("load", () => {
+        if (xhr.status >= 200 && xhr.status < 300) resolve();
+        else reject(new Error(`storage refused the upload (HTTP ${xhr.status})`));
+      });
+      xhr.addEventListener("error", () => reject(new Error("the upload did not reach storage")));
+      xhr.addEventListener("timeout", () => reject(new Error("the upload timed out")));
+      xhr.send(file);
+    });
+  }
+
+  async function upload(file) {
+    const item = uploadItem(file);
+    const contentType = contentTypeOf(file);
+    if (!contentType) return item.fail("not an image type the gallery accepts");
+    if (file.size === 0) return item.fail("the file is empty");
+    try {
+      const response = await api("/uploads", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name: file.name, contentType, size: file.size }),
+      });
+      if (!response.ok) return item.fail(await problem(response));
+      const answer = await response.json();
+      item.progress(0);
+      await put(answer, file, item);
+      item.uploaded();
+      waiting.set(answer.key, item);
+      refresh();
+      setTimeout(() => {
+        if (waiting.get(answer.key) === item) {
+          waiting.delete(answer.key);
+          item.fail("uploaded, but the catalog did not list it (the file may not be a readable image)");
+        }
+      }, NOT_LISTED_MS);
+    } catch (error) {
+      if (!(error instanceof SignedOut)) item.fail(error.message);
+    }
+  }
+
+  function uploadAll(fileList) {
+    const files = Array.from(fileList || []);
+    if (files.length === 0) return;
+    say(`Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`);
+    files.forEach(upload);
+  }
+
+  // -- wiring ------------------------------------------------------------------------------
+
+  ui.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = ui.token.value.trim();
+    if (text) signIn(text);
+  });
+  ui.signOut.addEventListener("click", () => signOut("Signed out."));
+  ui.files.addEventListener("change", () => {
+    uploadAll(ui.files.files);
+    ui.files.value = "";
+  });
+  for (const name of ["dragenter", "dragover"]) {
+    ui.dropZone.addEventListener(name, (event) => {
+      event.preventDefault();
+      ui.dropZone.classList.add("over");
+    });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    ui.dropZone.addEventListener(name, () => ui.dropZone.classList.remove("over"));
+  }
+  ui.dropZone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    uploadAll(event.dataTransfer && event.dataTransfer.files);
+  });
+  // A file dropped next to the zone must not replace the page with the image.
+  window.addEventListener("dragover", (event) => event.preventDefault());
+  window.addEventListener("drop", (event) => event.preventDefault());
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && token() !== null) refresh();
+  });
+
+  showSignedIn();
+  if (token() !== null) refresh();
+})();
