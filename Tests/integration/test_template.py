@@ -195,7 +195,11 @@ def test_api_role_reads_only_the_catalog_and_users(template):
     grants = allowed(template["Resources"]["ApiFunctionRole"])
     assert {a: r for a, r in grants.items() if not a.startswith("logs:")} == {
         "s3:GetObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/${CatalogKey}",
-                         "arn:${AWS::Partition}:s3:::${ImagesBucket}/users/*"}}
+                         "arn:${AWS::Partition}:s3:::${ImagesBucket}/users/*",
+                         # presigned viewing URLs: images only
+                         "arn:${AWS::Partition}:s3:::${ImagesBucket}/${ImagesPrefix}*"},
+        # presigned upload URLs: the upload prefix only, which the catalog notification covers
+        "s3:PutObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/${ImagesPrefix}uploads/*"}}
     assert grants["logs:PutLogEvents"] == {
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-api:*"}
 
@@ -255,8 +259,9 @@ def test_catalog_notifications_cannot_match_the_catalog_key(template):
 
 def test_delivery_modes(template):
     r = template["Resources"]
-    assert template["Conditions"] == {"UseDirect": {"Fn::Equals": [{"Ref": "Delivery"}, "Direct"]},
-                                      "UseSQS": {"Fn::Equals": [{"Ref": "Delivery"}, "SQS"]}}
+    conditions = template["Conditions"]
+    assert (conditions["UseDirect"], conditions["UseSQS"]) == (
+        {"Fn::Equals": [{"Ref": "Delivery"}, "Direct"]}, {"Fn::Equals": [{"Ref": "Delivery"}, "SQS"]})
     assert template["Parameters"]["Delivery"]["AllowedValues"] == ["Direct", "SQS"]
     for name in ("CatalogQueue", "CatalogDeadLetterQueue", "CatalogQueuePolicy", "CatalogQueueMapping"):
         assert r[name]["Condition"] == "UseSQS", name
@@ -293,7 +298,20 @@ def test_functions(template):
         assert sub_text(log_group["Properties"]["LogGroupName"]) == "/aws/lambda/" + sub_text(p["FunctionName"])
     api = functions["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert api == {"CATALOG_BUCKET": {"Ref": "ImagesBucket"}, "CATALOG_KEY": {"Ref": "CatalogKey"},
-                   "REQUIRED_SCOPE": {"Ref": "RequiredScope"}}
+                   "REQUIRED_SCOPE": {"Ref": "RequiredScope"},
+                   "UPLOAD_PREFIX": {"Fn::Sub": "${ImagesPrefix}uploads/"}, "VIEW_PREFIX": {"Ref": "ImagesPrefix"}}
+
+
+def test_cors_only_for_the_gallery_origin(template):
+    """No CORS unless GalleryOrigin is given, and then for that one origin only."""
+    bucket = template["Resources"]["ImagesBucket"]["Properties"]["CorsConfiguration"]["Fn::If"]
+    api = template["Resources"]["ImagesHttpApi"]["Properties"]["CorsConfiguration"]["Fn::If"]
+    for condition, rules, otherwise in (bucket, api):
+        assert condition == "HasGalleryOrigin" and otherwise == {"Ref": "AWS::NoValue"}
+    assert bucket[1]["CorsRules"][0]["AllowedOrigins"] == [{"Ref": "GalleryOrigin"}]
+    assert bucket[1]["CorsRules"][0]["AllowedMethods"] == ["GET", "PUT"]
+    assert api[1]["AllowOrigins"] == [{"Ref": "GalleryOrigin"}]
+    assert template["Parameters"]["GalleryOrigin"]["Default"] == ""
 
 
 def test_every_log_group_has_retention(template):
@@ -311,7 +329,7 @@ def test_every_route_needs_the_jwt_authorizer(transformed):
     assert authorizer["identitySource"] == "$request.header.Authorization"
     assert authorizer["jwtConfiguration"] == {"issuer": {"Ref": "Issuer"}, "audience": [{"Ref": "Audience"}]}
     routes = {(path, method) for path, methods in body["paths"].items() for method in methods}
-    assert routes == {("/images", "get"), ("/images/{name+}", "get"), ("/me", "get"),
+    assert routes == {("/images", "get"), ("/images/{name+}", "get"), ("/me", "get"), ("/uploads", "post"),
                       ("/{proxy+}", "x-amazon-apigateway-any-method")}
     for path, methods in body["paths"].items():
         for method, operation in methods.items():
