@@ -3,8 +3,9 @@ import ImageSniffer
 /// What keeping a catalog needs from a bucket, and nothing more. `S3CatalogStore` is the real
 /// one; the protocol lets the race-handling logic be tested with scripted interleavings.
 public protocol CatalogStore {
-    /// The catalog's bytes and ETag, or `nil` when it does not exist yet.
-    func readCatalog(bucket: String, key: String) throws -> (bytes: [UInt8], etag: String)?
+    /// The catalog's bytes and ETag; `.unchanged` when its ETag is still `ifNoneMatch` (a 304:
+    /// nothing downloaded), `.missing` when it does not exist yet.
+    func readCatalog(bucket: String, key: String, ifNoneMatch: String?) throws -> CatalogRead
     /// S3's current truth for one object, or `nil` when it does not exist. Reads only as
     /// much of the object's head as it takes to tell its format and size (ranged GETs).
     func observe(bucket: String, key: String) throws -> ObjectObservation?
@@ -21,6 +22,12 @@ public protocol CatalogStore {
 
 extension CatalogStore {
     public func setDeadline(epochMs: Int64?) {}
+}
+
+public enum CatalogRead: Equatable, Sendable {
+    case found(bytes: [UInt8], etag: String)
+    case unchanged
+    case missing
 }
 
 public enum WriteOutcome: Equatable, Sendable {

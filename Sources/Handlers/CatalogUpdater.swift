@@ -30,6 +30,10 @@ public struct CatalogUpdater {
     public var nowMs: () -> Int64 = { CatalogUpdater.epochMs() }
     public var sleepMs: (Int) -> Void = { ms in usleep(UInt32(ms) * 1_000) }
     public var random: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
+    /// The last catalog this process read or wrote per bucket, kept across warm invocations:
+    /// while S3 still has that version, a conditional GET answers 304 and the catalog is neither
+    /// downloaded nor parsed again (at 100,000 entries that is most of an event's cost).
+    public let cache = CatalogCache()
 
     public init(store: any CatalogStore, catalogKey: String) {
         self.store = store
@@ -131,20 +135,18 @@ public struct CatalogUpdater {
         var result = BucketSyncResult(bucket: bucket)
         for attempt in 1...maxAttempts {
             result = BucketSyncResult(bucket: bucket, attempts: attempt, wrote: result.wrote)
-            let stored = try storage(bucket) { try store.readCatalog(bucket: bucket, key: catalogKey) }
-            var catalog = Catalog()
-            if let stored {
-                do throws(CatalogError) { catalog = try Catalog(parsing: stored.bytes) } catch {
-                    throw .corruptCatalog(bucket: bucket, key: catalogKey, error)
-                }
-            }
+            let (stored, loaded) = try load(bucket)
+            var catalog = loaded
             let basis = try round(&catalog, &result)
             guard result.summary?.changed == true else { return result }
             let outcome = try storage(bucket) {
-                try store.writeCatalog(bucket: bucket, key: catalogKey, bytes: catalog.serialized(), ifMatch: stored?.etag)
+                try store.writeCatalog(bucket: bucket, key: catalogKey, bytes: catalog.serialized(), ifMatch: stored)
             }
-            if case .written = outcome {
+            if case .written(let etag) = outcome {
                 result.wrote = true
+                // What was written is what S3 now has: the next read can be a 304. (Not when loading
+                // dropped duplicates: that catalog would report a change on every later apply.)
+                cache.entries[bucket] = catalog.duplicatesRemoved == 0 ? (etag, catalog) : nil
                 var stale = false
                 for (key, etag) in basis where !stale {
                     stale = try storage(bucket) { try store.currentETag(bucket: bucket, key: key) } != etag
@@ -160,6 +162,32 @@ public struct CatalogUpdater {
         throw .contended(bucket: bucket, key: catalogKey, attempts: result.attempts)
     }
 
+    /// The stored catalog's ETag (`nil`: none yet) and contents, from the cache when S3 answers
+    /// 304 to its ETag. A catalog that is not a JSON array of entries is an error, never replaced.
+    private func load(_ bucket: String) throws(CatalogUpdateError) -> (etag: String?, catalog: Catalog) {
+        let cached = cache.entries[bucket]
+        switch try storage(bucket, { try store.readCatalog(bucket: bucket, key: catalogKey, ifNoneMatch: cached?.etag) }) {
+        case .unchanged:
+            guard let cached else { break }
+            return (cached.etag, cached.catalog)
+        case .missing:
+            cache.entries[bucket] = nil
+            return (nil, Catalog())
+        case .found(let bytes, let etag):
+            do throws(CatalogError) {
+                let catalog = try Catalog(parsing: bytes)
+                cache.entries[bucket] = catalog.duplicatesRemoved == 0 ? (etag, catalog) : nil
+                return (etag, catalog)
+            } catch {
+                cache.entries[bucket] = nil
+                throw .corruptCatalog(bucket: bucket, key: catalogKey, error)
+            }
+        }
+        // A 304 without a condition cannot happen; read again unconditionally rather than guess.
+        cache.entries[bucket] = nil
+        return try load(bucket)
+    }
+
     /// Time kept back for reporting the error to the Runtime API before Lambda's own timeout.
     static let deadlineMarginMs: Int64 = 500
 
@@ -172,6 +200,13 @@ public struct CatalogUpdater {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000 + Int64(ts.tv_nsec) / 1_000_000
     }
+}
+
+/// Per-bucket catalogs a warm process keeps (see `CatalogUpdater.cache`). A class, so that the
+/// copies of a `CatalogUpdater` share it.
+public final class CatalogCache {
+    public var entries: [String: (etag: String, catalog: Catalog)] = [:]
+    public init() {}
 }
 
 public struct SkippedKey: Equatable, Sendable {

@@ -15,15 +15,17 @@ public final class S3CatalogStore: CatalogStore {
         client.deadlineMs = epochMs.map { $0 - CatalogUpdater.deadlineMarginMs }
     }
 
-    public func readCatalog(bucket: String, key: String) throws -> (bytes: [UInt8], etag: String)? {
+    public func readCatalog(bucket: String, key: String, ifNoneMatch: String?) throws -> CatalogRead {
         do {
-            guard let object = try client.getObject(bucket: bucket, key: key).object, let etag = object.etag else {
-                return nil
+            switch try client.getObject(bucket: bucket, key: key, ifNoneMatch: ifNoneMatch) {
+            case .notModified: return .unchanged
+            case .object(let object):
+                guard let etag = object.etag else { return .missing }
+                return .found(bytes: object.body, etag: etag)
             }
-            return (object.body, etag)
         } catch {
             // (Not `catch where`: that pattern crashes the 6.3 compiler on typed throws.)
-            if error.isNoSuchKey { return nil }
+            if error.isNoSuchKey { return .missing }
             throw error
         }
     }

@@ -45,6 +45,33 @@ final class CatalogUpdaterTests: XCTestCase {
         XCTAssertEqual(again.summary?.unchanged, 1)
     }
 
+    func testAWarmProcessRevalidatesItsCatalogInsteadOfDownloadingIt() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "b.png", bytes: MemoryStore.png(width: 2, height: 2))
+        let warm = updater()
+        _ = try warm.sync(bucket: "b", keys: ["a.png"])
+        store.requests = []
+        let second = try warm.sync(bucket: "b", keys: ["b.png"])
+        XCTAssertEqual(store.requests.first, "GET b/images.json if-none-match")
+        XCTAssertEqual(second.summary?.added, 1)
+        XCTAssertEqual(Set(try names()), ["a.png", "b.png"])
+        // Someone else writes: the cached copy is stale, the 200 brings the new catalog.
+        store.put("b", "c.png", bytes: MemoryStore.png(width: 3, height: 3))
+        _ = try updater().sync(bucket: "b", keys: ["c.png"])
+        store.delete("b", "a.png")
+        _ = try warm.sync(bucket: "b", keys: ["a.png"])
+        XCTAssertEqual(Set(try names()), ["b.png", "c.png"])
+    }
+
+    func testTheCacheNeverHidesACorruptCatalog() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        let warm = updater()
+        _ = try warm.sync(bucket: "b", keys: ["a.png"])
+        store.put("b", "images.json", "[oops")
+        XCTAssertThrowsError(try warm.sync(bucket: "b", keys: ["a.png"]))
+        XCTAssertEqual(store.text("b", "images.json"), "[oops")
+    }
+
     func testAKeyThatIsGoneIsRemovedWhateverTheEventSaid() throws {
         store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         _ = try updater().sync(bucket: "b", keys: ["a.jpg"])

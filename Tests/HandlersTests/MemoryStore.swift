@@ -41,9 +41,10 @@ final class MemoryStore: CatalogStore {
         return String(hash, radix: 16)
     }
 
-    func readCatalog(bucket: String, key: String) throws -> (bytes: [UInt8], etag: String)? {
-        requests.append("GET \(bucket)/\(key)")
-        return buckets[bucket]?[key].map { ($0.bytes, $0.etag) }
+    func readCatalog(bucket: String, key: String, ifNoneMatch: String?) throws -> CatalogRead {
+        requests.append("GET \(bucket)/\(key)" + (ifNoneMatch == nil ? "" : " if-none-match"))
+        guard let object = buckets[bucket]?[key] else { return .missing }
+        return object.etag == ifNoneMatch ? .unchanged : .found(bytes: object.bytes, etag: object.etag)
     }
 
     func observe(bucket: String, key: String) throws -> ObjectObservation? {

@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import shutil
+import re
 import time
 import urllib.parse
 from pathlib import Path
@@ -168,7 +169,8 @@ def test_sign_in_upload_two_images_and_see_them(gallery, browser, s3, bucket, tm
         assert s3.head_object(Bucket=bucket, Key=key)["ContentType"] == ("image/png" if kind == "png" else "image/jpeg")
 
     status = browser.find_element(By.ID, "status")
-    assert status.get_attribute("aria-live") == "polite" and "is in the gallery" in status.text
+    # One message per catalog refresh: "a.png is in the gallery." or "a.png, b.jpg are in the gallery."
+    assert status.get_attribute("aria-live") == "polite" and re.search(r" (is|are) in the gallery\.$", status.text), status.text
     catalog = json.loads(s3.get_object(Bucket=bucket, Key="images.json")["Body"].read())
     assert sorted((e["type"], e["size"], e["width"], e["height"]) for e in catalog) == sorted(
         (kind, size, width, height) for _, kind, size, width, height in UPLOADS)
