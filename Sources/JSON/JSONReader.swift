@@ -2,7 +2,7 @@
 public enum JSONKind: Equatable, Sendable {
     case null, bool, number, string, array, object
 
-    /// "an object", "a string"... (same words as `JSONValue.kindDescription`).
+    /// "an object", "a string"...: the words error messages use (also `JSONValue.kindDescription`).
     public var description: String {
         switch self {
         case .null: "null"

@@ -22,17 +22,19 @@ public enum JSONValue: Equatable, Sendable {
     /// Member lookup; `nil` when this is not an object or has no such member.
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 
-    /// A short name for error messages: "a string", "an object"...
-    public var kindDescription: String {
+    public var kind: JSONKind {
         switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
+        case .null: .null
+        case .bool: .bool
+        case .number: .number
+        case .string: .string
+        case .array: .array
+        case .object: .object
         }
     }
+
+    /// A short name for error messages: "a string", "an object"...
+    public var kindDescription: String { kind.description }
 }
 
 /// A JSON object that keeps its members in document order, so rewritten files diff cleanly.
