@@ -13,10 +13,6 @@ Subcommands (Python 3.11 standard library; needs `ldd` and binutils' `readelf`):
         the name the binary asks for (links resolved: the zip holds plain files). Prints the
         loader's file name. Fails on a "not found" dependency.
 
-    prune BUNDLE
-        Deletes from BUNDLE/lib the libraries that neither bootstrap nor any library it loads
-        needs (after libcurl was replaced by one with fewer dependencies). Prints their names.
-
     check BUNDLE --task-root /var/task
         Verifies BUNDLE (a directory holding `bootstrap` and `lib/`, unpacked where
         --task-root says): the loader and the library path point into it, every library any
@@ -27,7 +23,8 @@ Subcommands (Python 3.11 standard library; needs `ldd` and binutils' `readelf`):
 
     report ZIP BUNDLE [--task-root /var/task] [--budget BYTES]
         Runs `check`, then prints the packaging report: sizes (zip, binary, libraries,
-        unpacked), the GLIBC versions needed from the host, what libcurl alone pulls in, and,
+        unpacked), the GLIBC versions needed from the host, how libcurl is linked (into
+        bootstrap, or as a library with what it alone pulls in), and,
         over the budget (default 10 MB), which files cost the most once compressed.
 
 As a module: `elf_info(path)`, `analyze_bundle(bundle, task_root)` -> (report, problems) and
@@ -194,19 +191,6 @@ def _load(bundle: Path) -> tuple[ElfInfo, dict[str, ElfInfo]]:
     return elf_info(bundle / "bootstrap"), libs
 
 
-def prune(bundle: Path) -> list[str]:
-    """Deletes the libraries in BUNDLE/lib that nothing loads any more (after a library was
-    replaced by one with fewer dependencies); returns their names."""
-    main, libs = _load(bundle)
-    keep = _closure(main.needed, libs)
-    if main.interpreter:
-        keep.add(Path(main.interpreter).name)
-    removed = sorted(set(libs) - keep)
-    for name in removed:
-        (Path(bundle) / "lib" / name).unlink()
-    return removed
-
-
 # -- check ----------------------------------------------------------------------------------
 
 def analyze_bundle(bundle: Path, task_root: str) -> tuple[dict, list[str]]:
@@ -290,6 +274,7 @@ def summary(zip_path: Path, bundle: Path, budget: int) -> dict:
     others = _closure([n for n in main.needed if n not in curl], libs)
     curl_only = sorted(_closure(curl, libs) - others - set(curl))
     report = {
+        "libcurl_shared": bool(curl),
         "zip_bytes": Path(zip_path).stat().st_size,
         "entries": len(entries),
         "binary_bytes": entries["bootstrap"].file_size,
@@ -331,7 +316,8 @@ def report_lines(zip_path: Path, bundle: Path, task_root: str, budget: int) -> l
         f"bootstrap needs {closed['bootstrap_glibc']}, the bundled libraries up to {top} "
         f"({newest.get(top, '-')})",
         f"libcurl:    {len(curl_only)} libraries only libcurl needs{curl_names}, "
-        f"{_size(sizes['libcurl_only_compressed_bytes'])} compressed",
+        f"{_size(sizes['libcurl_only_compressed_bytes'])} compressed"
+        if sizes["libcurl_shared"] else "libcurl:    linked into bootstrap (no libcurl in lib/)",
     ]
     if "largest_compressed" in sizes:
         over = sizes["zip_bytes"] - budget
@@ -349,8 +335,6 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("collect", help="copy BINARY's libraries into LIBDIR")
     p.add_argument("binary", type=Path)
     p.add_argument("libdir", type=Path)
-    p = commands.add_parser("prune", help="delete libraries nothing in BUNDLE loads")
-    p.add_argument("bundle", type=Path)
     p = commands.add_parser("check", help="verify a bundle; print what it needs from the host")
     p.add_argument("bundle", type=Path)
     p.add_argument("--task-root", default="/var/task")
@@ -363,8 +347,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "collect":
             print(collect(args.binary, args.libdir))
-        elif args.command == "prune":
-            print("\n".join(prune(args.bundle)))
         elif args.command == "check":
             print(json.dumps(check_bundle(args.bundle, args.task_root)))
         else:

@@ -47,7 +47,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from local_runtime_api import LocalRuntimeAPI
-from selfcontained import BundleError, analyze_bundle, check_bundle, glibc_version
+from selfcontained import BundleError, analyze_bundle, check_bundle, elf_info, glibc_version
 from s3_events import event as s3_event
 from s3_events import record as s3_record
 
@@ -368,7 +368,6 @@ def test_zip_layout_is_what_lambda_needs(package_zip, tmp_path):
     assert names[0] == "bootstrap"
     assert names[1:] == sorted(names[1:]) and all(n.startswith("lib/") for n in names[1:])
     assert "lib/ld-linux-x86-64.so.2" in names and "lib/libc.so.6" in names
-    assert "lib/libcurl.so.4" in names
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "946684800"))  # scripts/package's default
     fixed = time.gmtime(epoch - epoch % 2)[:6]  # zip stores even seconds
     assert {i.date_time for i in infos} == {fixed}, "entries do not carry the fixed timestamp"
@@ -412,16 +411,32 @@ def test_bundle_analysis_without_lib_names_the_host_glibc(package_zip, tmp_path)
     assert report["highest_glibc_from_host"] == expected
     assert "libc.so.6" in report["needs_from_host"]
     assert report["host_loader"] == LOADER
-    assert any("needs libcurl.so.4, which is not in lib/" in p for p in problems), problems
+    assert any("bootstrap needs libc.so.6, which is not in lib/" in p for p in problems), problems
     with pytest.raises(BundleError, match="not self-contained"):
         check_bundle(tmp_path, TASK_ROOT)
 
 
 def test_bundle_check_names_a_missing_library(package_zip, tmp_path):
+    """A library that only another bundled library needs (libm needs libc) is checked too."""
     unzip_like_lambda(package_zip, tmp_path)
-    (tmp_path / "lib" / "libssl.so.3").unlink()
-    with pytest.raises(BundleError, match=r"lib/libcurl\.so\.4 needs libssl\.so\.3"):
+    (tmp_path / "lib" / "libc.so.6").unlink()
+    with pytest.raises(BundleError, match=r"lib/libm\.so\.6 needs libc\.so\.6"):
         check_bundle(tmp_path, TASK_ROOT)
+
+
+def test_curl_openssl_and_libstdcxx_are_linked_into_bootstrap(package_zip, tmp_path):
+    """The default package links libcurl, OpenSSL, libstdc++ and libgcc statically (no loader
+    work for them at cold start): bootstrap loads only glibc, lib/ holds only glibc, and the
+    libraries' own strings are inside the binary."""
+    unzip_like_lambda(package_zip, tmp_path)
+    assert {p.name for p in (tmp_path / "lib").iterdir()} == {
+        "ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6"}
+    needed = elf_info(tmp_path / "bootstrap").needed
+    assert set(needed) <= {"libc.so.6", "libm.so.6", "ld-linux-x86-64.so.2"}, needed
+    binary = (tmp_path / "bootstrap").read_bytes()
+    # curl_easy_strerror's text for CURLE_BAD_FUNCTION_ARGUMENT, which libcurl carries along.
+    assert b"A libcurl function was given a bad argument" in binary, "no libcurl in bootstrap"
+    assert b"OpenSSL 3." in binary, "no OpenSSL version string in bootstrap"
 
 
 def test_the_root_hides_the_host(chroot_prefix, tmp_path):
