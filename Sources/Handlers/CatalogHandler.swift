@@ -36,20 +36,12 @@ public struct CatalogHandler: LambdaHandler {
     /// re-applying the buckets that did succeed is harmless (the update is idempotent).
     private func applyAll(_ records: [RecordOutcome], context: InvocationContext) throws -> [UInt8] {
         var report = Report(records: records.count)
-        let plan = plan(records, report: &report)
-        var firstError: CatalogUpdateError?
-        for (bucket, keys) in plan {
-            do throws(CatalogUpdateError) {
-                report.add(try updater.sync(bucket: bucket, keys: keys, deadlineMs: context.deadlineMs))
-            } catch {
-                // The first error is the invocation's, which the runtime logs; log the others.
-                if firstError == nil { firstError = error } else {
-                    log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
-                }
-            }
+        let failures = sync(records, into: &report, context: context)
+        // The first failure is the invocation's error, which the runtime logs; log the others.
+        for (bucket, error) in failures.dropFirst() {
+            log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
         }
-        for skipped in report.skipped { log(context, "skipped \(skipped.key): \(skipped.reason)") }
-        if let firstError { throw firstError }
+        if let (_, error) = failures.first { throw error }
         return report.json()
     }
 
@@ -67,23 +59,32 @@ public struct CatalogHandler: LambdaHandler {
             }
         }
         var report = Report(records: 0)
-        let plan = plan(messageRecords.flatMap(\.records), report: &report)
-        var failedBuckets: Set<String> = []
-        for (bucket, keys) in plan {
-            do throws(CatalogUpdateError) {
-                report.add(try updater.sync(bucket: bucket, keys: keys, deadlineMs: context.deadlineMs))
-            } catch {
-                log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
-                failedBuckets.insert(bucket)
-            }
-        }
+        let failures = sync(messageRecords.flatMap(\.records), into: &report, context: context)
+        for (bucket, error) in failures { log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)") }
+        let failedBuckets = Set(failures.map(\.bucket))
         for (id, records) in messageRecords where records.contains(where: { record in
             if case .change(let n) = record { failedBuckets.contains(n.bucket) } else { false }
         }) {
             failed.append(id)
         }
-        let failures = failed.map { JSONValue.object(["itemIdentifier": .string($0)]) }
-        return JSONValue.object(["batchItemFailures": .array(failures)]).serialized()
+        let items = failed.map { JSONValue.object(["itemIdentifier": .string($0)]) }
+        return JSONValue.object(["batchItemFailures": .array(items)]).serialized()
+    }
+
+    /// Syncs every bucket the records touch, one read and one write each; logs the keys skipped
+    /// and returns the buckets that failed, in order.
+    private func sync(_ records: [RecordOutcome], into report: inout Report, context: InvocationContext)
+        -> [(bucket: String, error: CatalogUpdateError)] {
+        var failures: [(bucket: String, error: CatalogUpdateError)] = []
+        for (bucket, keys) in plan(records, report: &report) {
+            do throws(CatalogUpdateError) {
+                report.add(try updater.sync(bucket: bucket, keys: keys, deadlineMs: context.deadlineMs))
+            } catch {
+                failures.append((bucket, error))
+            }
+        }
+        for skipped in report.skipped { log(context, "skipped \(skipped.key): \(skipped.reason)") }
+        return failures
     }
 
     /// Distinct keys per bucket, in first-seen order, minus what is not a catalog matter.

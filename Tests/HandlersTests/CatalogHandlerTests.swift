@@ -82,6 +82,21 @@ final class CatalogHandlerTests: XCTestCase {
         XCTAssertEqual(try Catalog(parsing: Array(store.text("good", "images.json")!.utf8)).names, ["a.png"])
     }
 
+    func testSkippedKeysAreLoggedForSQSDeliveryToo() throws {
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let lines = Lines()
+        store.put("b", "notes.png", "text, whatever the name says")
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { _ in }
+        let handler = CatalogHandler(updater: updater, log: RuntimeLog { lines.all.append($0) })
+        let body = String(decoding: JSONValue.object(["Records": .array([s3Record("b", "notes.png")])]).serialized(), as: UTF8.self)
+        let event = JSONValue.object(["Records": .array([sqsMessage("m1", body)])])
+        let answer = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+        XCTAssertEqual(answer, .object(["batchItemFailures": .array([])]))
+        XCTAssertEqual(lines.all.count, 1)
+        XCTAssertTrue(lines.all[0].hasPrefix("req-1 skipped notes.png: not an image: "), lines.all[0])
+    }
+
     func testNotJSONIsAnInvalidEvent() {
         XCTAssertThrowsError(try handler().handle(Array("{\"Records\": [".utf8), context: context)) {
             XCTAssertEqual(($0 as? LambdaError)?.errorType, "Function.InvalidEvent")
