@@ -74,7 +74,7 @@ public struct APIHandler: LambdaHandler {
         do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
         let request = try APIRequest(event: value)
         let body = try APIRequestBody.from(event: value)
-        store.setDeadline(epochMs: context.deadlineMs == .max ? nil : context.deadlineMs)
+        store.setDeadline(epochMs: context.knownDeadlineMs)
         return respond(to: request, body: body, context: context).serialized()
     }
 

@@ -5,8 +5,6 @@ public final class APIS3Store: APIStore {
     /// Where callers' records live. The catalog function is never triggered by them (its
     /// notification filter only matches the images prefix).
     public static let usersPrefix = "users/"
-    /// Keep time to answer (with a 500) before Lambda's own timeout cuts the process off.
-    public static let deadlineMarginMs: Int64 = 500
 
     public let client: S3Client
     public let bucket: String
@@ -19,7 +17,7 @@ public final class APIS3Store: APIStore {
     }
 
     public func setDeadline(epochMs: Int64?) {
-        client.deadlineMs = epochMs.map { $0 - Self.deadlineMarginMs }
+        client.stopRequests(beforeInvocationDeadline: epochMs)
     }
 
     /// The one place where objects become keys.

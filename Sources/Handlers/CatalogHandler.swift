@@ -19,7 +19,7 @@ public struct CatalogHandler: LambdaHandler {
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
-        updater.store.setDeadline(epochMs: context.deadlineMs == .max ? nil : context.deadlineMs)
+        updater.store.setDeadline(epochMs: context.knownDeadlineMs)
         let value: JSONValue
         do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
         switch try EventDecoder.decode(value) {

@@ -156,7 +156,7 @@ public struct CatalogUpdater {
             if attempt == maxAttempts { break }
             let ceiling = min(maxDelayMs, baseDelayMs << min(attempt - 1, 16))
             let delay = random(ceiling)
-            if let deadlineMs, nowMs() + Int64(delay) + Self.deadlineMarginMs >= deadlineMs { break }
+            if let deadlineMs, nowMs() + Int64(delay) + InvocationDeadline.marginMs >= deadlineMs { break }
             sleepMs(delay)
         }
         throw .contended(bucket: bucket, key: catalogKey, attempts: result.attempts)
@@ -187,9 +187,6 @@ public struct CatalogUpdater {
         cache.entries[bucket] = nil
         return try load(bucket)
     }
-
-    /// Time kept back for reporting the error to the Runtime API before Lambda's own timeout.
-    static let deadlineMarginMs: Int64 = 500
 
     private func storage<T>(_ bucket: String, _ body: () throws -> T) throws(CatalogUpdateError) -> T {
         do { return try body() } catch { throw .storage(bucket: bucket, underlying: error) }

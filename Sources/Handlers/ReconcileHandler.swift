@@ -24,7 +24,7 @@ public struct ReconcileHandler: LambdaHandler {
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
-        updater.store.setDeadline(epochMs: context.deadlineMs == .max ? nil : context.deadlineMs)
+        updater.store.setDeadline(epochMs: context.knownDeadlineMs)
         var report = Report(records: 0)
         report.add(try updater.reconcile(bucket: bucket, prefix: prefix, deadlineMs: context.deadlineMs))
         return report.json(leaving: ["records"], adding: ["bucket": .string(bucket)])

@@ -11,8 +11,7 @@ public final class S3CatalogStore: CatalogStore {
     public init(client: S3Client) { self.client = client }
 
     public func setDeadline(epochMs: Int64?) {
-        // Keep time to report the failure before Lambda's own timeout cuts the process off.
-        client.deadlineMs = epochMs.map { $0 - CatalogUpdater.deadlineMarginMs }
+        client.stopRequests(beforeInvocationDeadline: epochMs)
     }
 
     public func readCatalog(bucket: String, key: String, ifNoneMatch: String?) throws -> CatalogRead {

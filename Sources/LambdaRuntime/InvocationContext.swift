@@ -23,6 +23,9 @@ public struct InvocationContext: Sendable {
         self.traceID = traceID
     }
 
+    /// The deadline, or `nil` when Lambda sent none (`deadlineMs` is then `Int64.max`).
+    public var knownDeadlineMs: Int64? { deadlineMs == .max ? nil : deadlineMs }
+
     /// Milliseconds left before the deadline (negative once it has passed), so a handler can
     /// stop retrying in time to report an error instead of being killed mid-write.
     public func remainingMs(now: Int64 = InvocationContext.nowMs()) -> Int64 {

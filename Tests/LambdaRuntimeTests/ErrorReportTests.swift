@@ -49,6 +49,8 @@ final class ErrorReportTests: XCTestCase {
         let unknown = InvocationContext(requestID: "r", deadlineMs: .max, invokedFunctionARN: "a")
         XCTAssertGreaterThan(unknown.remainingMs(), 1_000_000_000)
         XCTAssertEqual(unknown.remainingMs(now: -5), Int64.max)
+        XCTAssertEqual(context.knownDeadlineMs, 10_000)
+        XCTAssertNil(unknown.knownDeadlineMs)
     }
 
     func testNowIsEpochMilliseconds() {
