@@ -1,8 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// No package dependencies on purpose: the Lambda binary links only libcurl and libcrypto,
-// which keeps the zip small and the cold start short (see BENCHMARKS.md).
+// No package dependencies on purpose: the Lambda binary links only libcurl and libcrypto, which
+// keeps the zip small and the cold start short (see BENCHMARKS.md). The modules, bottom up:
+//
+//   Basics        small shared helpers: base64, percent-decoding, dates, clock, backoff, environment
+//   JSON          strict JSON parser with positions, and writer
+//   HTTPClient    HTTP over libcurl (kept-alive connections)
+//   SigV4         AWS Signature Version 4 (OpenSSL's libcrypto)
+//   S3            the S3 REST client; knows nothing of catalogs
+//   Catalog       the catalog document: entries, upsert/remove, validation (pure)
+//   ImageSniffer  format and pixel size from an image's first bytes (pure)
+//   S3Events      which objects changed: S3, SQS, SNS-in-SQS and EventBridge envelopes
+//   CatalogSync   the catalog sync protocol: store, updater, reconcile, entry building, cache
+//   API           the HTTP API: gateway request/response, access, reading, uploads
+//   LambdaRuntime the Runtime API loop; knows nothing of S3
+//   Handlers      the composition root: `_HANDLER` registry, configuration, the four handlers
 let package = Package(
     name: "imagecat",
     products: [
@@ -11,24 +24,41 @@ let package = Package(
     targets: [
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
-        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "Basics"),
         .target(name: "JSON"),
-        .target(name: "S3", dependencies: ["HTTPClient", "CCrypto"]),
+        .target(name: "HTTPClient", dependencies: ["CCurl"]),
+        .target(name: "SigV4", dependencies: ["CCrypto", "Basics"]),
+        .target(name: "S3", dependencies: ["HTTPClient", "SigV4", "Basics"]),
         .target(name: "Catalog", dependencies: ["JSON"]),
         .target(name: "ImageSniffer"),
-        .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
-        .executableTarget(name: "EventDecoderFuzz", dependencies: ["Handlers", "JSON"]),
-        .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON"]),
-        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3", "Catalog", "JSON", "HTTPClient", "ImageSniffer"]),
-        .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient"]),
-        .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient"]),
+        .target(name: "S3Events", dependencies: ["JSON", "Basics"]),
+        .target(name: "CatalogSync", dependencies: ["Catalog", "ImageSniffer", "S3", "HTTPClient", "JSON", "Basics"]),
+        .target(name: "API", dependencies: ["Catalog", "S3", "JSON", "Basics"]),
+        .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON", "Basics"]),
+        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3Events", "CatalogSync", "API", "S3", "HTTPClient",
+                                                 "Catalog", "JSON", "Basics"]),
+        .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient", "Basics"]),
 
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"]),
+        // Tools, never linked into bootstrap.
+        .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
+        .executableTarget(name: "EventDecoderFuzz", dependencies: ["S3Events", "JSON", "Basics"]),
+        .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "Basics"]),
+        .target(name: "TestSupport", dependencies: ["HTTPClient", "LambdaRuntime", "CatalogSync", "ImageSniffer", "Basics"],
+                path: "Tests/TestSupport"),
+
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "S3Tests", dependencies: ["S3", "HTTPClient"], exclude: ["Fixtures"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Basics"]),
+        .testTarget(name: "S3Tests", dependencies: ["S3", "SigV4", "HTTPClient", "Basics", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON"]),
-        .testTarget(name: "ImageSnifferTests", dependencies: ["ImageSniffer"], exclude: ["Images"]),
-        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "JSON"]),
-        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "Catalog", "JSON", "S3", "ImageSniffer"]),
+        .testTarget(name: "ImageSnifferTests", dependencies: ["ImageSniffer", "TestSupport"], exclude: ["Images"]),
+        .testTarget(name: "S3EventsTests", dependencies: ["S3Events", "JSON", "Basics"]),
+        .testTarget(name: "CatalogSyncTests", dependencies: ["CatalogSync", "Catalog", "JSON", "S3", "ImageSniffer",
+                                                            "HTTPClient", "Basics", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["Handlers", "API", "SigV4", "Catalog", "JSON", "S3", "Basics", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "JSON", "Basics", "TestSupport"]),
+        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "S3Events", "CatalogSync", "API", "Catalog", "JSON",
+                                                         "S3", "ImageSniffer", "LambdaRuntime", "Basics", "TestSupport"]),
     ]
 )

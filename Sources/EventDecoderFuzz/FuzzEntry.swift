@@ -1,11 +1,12 @@
 // Fuzz target for the event decoder (JSON parser → S3/SQS/SNS/EventBridge shapes → key decoding).
 // Built two ways, like Sources/ImageSnifferFuzz:
-// - by `scripts/fuzz events`, which compiles this file with the JSON sources, the decoder's files
-//   and the LambdaRuntime protocol files as one module with `swiftc -sanitize=fuzzer`;
+// - by `scripts/fuzz events`, which compiles this file with the JSON, Basics and S3Events sources
+//   as one module with `swiftc -sanitize=fuzzer`;
 // - by a plain `swift build`: a replay tool, `EventDecoderFuzz FILE...`.
-#if canImport(Handlers)
-import Handlers
+#if canImport(S3Events)
+import Basics
 import JSON
+import S3Events
 #endif
 
 #if canImport(Glibc)
@@ -27,12 +28,12 @@ func exercise(_ bytes: [UInt8]) {
                 precondition(!message.messageID.isEmpty, "empty SQS message id")
                 switch message.records {
                 case .success(let records): records.forEach(check)
-                case .failure(let error): precondition(!error.errorMessage.isEmpty, "SQS error without a message")
+                case .failure(let error): precondition(!error.description.isEmpty, "SQS error without a message")
                 }
             }
         }
     } catch {
-        precondition(!error.errorMessage.isEmpty && error.errorType == "Function.InvalidEvent", "bad error \(error)")
+        precondition(!error.problem.isEmpty, "error without a message: \(error)")
     }
 }
 

@@ -1,6 +1,9 @@
+import Basics
 import Catalog
+import CatalogSync
 import JSON
 import LambdaRuntime
+import S3Events
 
 /// `_HANDLER=catalog`: applies S3 change notifications (direct, SQS or EventBridge) to each
 /// bucket's catalog with one read and one conditional write per bucket per invocation.
@@ -11,11 +14,6 @@ public struct CatalogHandler: LambdaHandler {
     public init(updater: CatalogUpdater, log: RuntimeLog = .standardError) {
         self.updater = updater
         self.log = log
-    }
-
-    /// See `CatalogUpdater.init(environment:handler:)`.
-    public init(environment: [String: String]) throws {
-        self.init(updater: try CatalogUpdater(environment: environment, handler: "catalog"))
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
@@ -35,7 +33,7 @@ public struct CatalogHandler: LambdaHandler {
     /// Direct delivery: any bucket that fails fails the whole invocation, so Lambda retries it;
     /// re-applying the buckets that did succeed is harmless (the update is idempotent).
     private func applyAll(_ records: [RecordOutcome], context: InvocationContext) throws -> [UInt8] {
-        var report = Report(records: records.count)
+        var report = SyncReport(records: records.count)
         let failures = sync(records, into: &report, context: context)
         // The first failure is the invocation's error, which the runtime logs; log the others.
         for (bucket, error) in failures.dropFirst() {
@@ -58,7 +56,7 @@ public struct CatalogHandler: LambdaHandler {
                 failed.append(message.messageID)
             }
         }
-        var report = Report(records: 0)
+        var report = SyncReport(records: 0)
         let failures = sync(messageRecords.flatMap(\.records), into: &report, context: context)
         for (bucket, error) in failures { log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)") }
         let failedBuckets = Set(failures.map(\.bucket))
@@ -73,7 +71,7 @@ public struct CatalogHandler: LambdaHandler {
 
     /// Syncs every bucket the records touch, one read and one write each; logs the keys skipped
     /// and returns the buckets that failed, in order.
-    private func sync(_ records: [RecordOutcome], into report: inout Report, context: InvocationContext)
+    private func sync(_ records: [RecordOutcome], into report: inout SyncReport, context: InvocationContext)
         -> [(bucket: String, error: CatalogUpdateError)] {
         var failures: [(bucket: String, error: CatalogUpdateError)] = []
         for (bucket, keys) in plan(records, report: &report) {
@@ -88,7 +86,7 @@ public struct CatalogHandler: LambdaHandler {
     }
 
     /// Distinct keys per bucket, in first-seen order, minus what is not a catalog matter.
-    private func plan(_ records: [RecordOutcome], report: inout Report) -> [(bucket: String, keys: [String])] {
+    private func plan(_ records: [RecordOutcome], report: inout SyncReport) -> [(bucket: String, keys: [String])] {
         var order: [String] = []
         var keysByBucket: [String: [String]] = [:]
         var seen: Set<[String]> = []
@@ -112,36 +110,3 @@ public struct CatalogHandler: LambdaHandler {
     }
 }
 
-/// The invocation's JSON answer for direct and EventBridge delivery (and the reconcile).
-struct Report {
-    var records: Int
-    var added = 0, updated = 0, removed = 0, unchanged = 0, writes = 0, bytesRead = 0
-    var ignored: [SkippedKey] = []
-    var skipped: [SkippedKey] = []
-
-    mutating func add(_ result: BucketSyncResult) {
-        if let s = result.summary {
-            added += s.added
-            updated += s.updated
-            removed += s.removed
-            unchanged += s.unchanged
-        }
-        if result.wrote { writes += 1 }
-        bytesRead += result.bytesRead
-        skipped += result.skipped
-    }
-
-    func json(leaving omitted: Set<String> = [], adding extra: JSONObject = [:]) -> [UInt8] {
-        func list(_ keys: [SkippedKey]) -> JSONValue {
-            .array(keys.map { .object(["key": .string($0.key), "reason": .string($0.reason)]) })
-        }
-        var object: JSONObject = extra
-        let members: JSONObject = [
-            "records": .int(records), "added": .int(added), "updated": .int(updated),
-            "removed": .int(removed), "unchanged": .int(unchanged), "catalogWrites": .int(writes), "bytesRead": .int(bytesRead),
-            "skipped": list(skipped + ignored),
-        ]
-        for member in members.members where !omitted.contains(member.key) { object[member.key] = member.value }
-        return JSONValue.object(object).serialized()
-    }
-}

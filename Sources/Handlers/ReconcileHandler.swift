@@ -1,3 +1,4 @@
+import CatalogSync
 import JSON
 import LambdaRuntime
 
@@ -15,17 +16,13 @@ public struct ReconcileHandler: LambdaHandler {
         self.prefix = prefix
     }
 
-    public init(environment: [String: String]) throws {
-        guard let bucket = environment["CATALOG_BUCKET"], !bucket.isEmpty else {
-            throw HandlerInitError.configuration(handler: "reconcile", message: "CATALOG_BUCKET is not set")
-        }
-        self.init(updater: try CatalogUpdater(environment: environment, handler: "reconcile"), bucket: bucket,
-                  prefix: environment["CATALOG_PREFIX"] ?? "")
+    public init(configuration: ReconcileConfiguration) {
+        self.init(updater: configuration.catalog.makeUpdater(), bucket: configuration.bucket, prefix: configuration.prefix)
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.setDeadline(epochMs: context.knownDeadlineMs)
-        var report = Report(records: 0)
+        var report = SyncReport(records: 0)
         report.add(try updater.reconcile(bucket: bucket, prefix: prefix, deadlineMs: context.deadlineMs))
         return report.json(leaving: ["records"], adding: ["bucket": .string(bucket)])
     }

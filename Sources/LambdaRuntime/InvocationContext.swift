@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Basics
 
 /// What Lambda tells the runtime about one invocation, from the `/next` response headers.
 public struct InvocationContext: Sendable {
@@ -28,15 +24,8 @@ public struct InvocationContext: Sendable {
 
     /// Milliseconds left before the deadline (negative once it has passed), so a handler can
     /// stop retrying in time to report an error instead of being killed mid-write.
-    public func remainingMs(now: Int64 = InvocationContext.nowMs()) -> Int64 {
+    public func remainingMs(now: Int64 = SystemClock.epochMilliseconds()) -> Int64 {
         let (remaining, overflow) = deadlineMs.subtractingReportingOverflow(now)
         return overflow ? (now < 0 ? Int64.max : Int64.min) : remaining
-    }
-
-    /// Wall-clock time in Unix epoch milliseconds: the deadline header uses the same clock.
-    public static func nowMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }

@@ -1,3 +1,4 @@
+import SigV4
 /// Turns (bucket, key) into a URL, a Host header and the encoded path that gets signed. Custom
 /// endpoints (local servers) get path-style URLs; AWS gets virtual-hosted ones, except for bucket
 /// names that cannot be a DNS label under a TLS wildcard certificate (dots, upper case, `_`).
@@ -25,11 +26,11 @@ public struct S3Addressing: Sendable, Equatable {
 
     /// The location of a bucket (`key == nil`) or of an object.
     public func location(bucket: String, key: String?) -> Location {
-        let keyPath = key.map { "/" + S3URIEncoding.encodePath($0) } ?? ""
+        let keyPath = key.map { "/" + URIEncoding.encodePath($0) } ?? ""
         if let endpoint {
             let (scheme, authority, basePath) = Self.split(endpoint)
             return Location(origin: scheme + "://" + authority, host: authority,
-                            encodedPath: basePath + "/" + S3URIEncoding.encodePath(bucket) + keyPath)
+                            encodedPath: basePath + "/" + URIEncoding.encodePath(bucket) + keyPath)
         }
         if Self.isVirtualHostable(bucket) {
             let host = "\(bucket).s3.\(region).amazonaws.com"
@@ -37,7 +38,7 @@ public struct S3Addressing: Sendable, Equatable {
         }
         let host = "s3.\(region).amazonaws.com"
         return Location(origin: "https://" + host, host: host,
-                        encodedPath: "/" + S3URIEncoding.encodePath(bucket) + keyPath)
+                        encodedPath: "/" + URIEncoding.encodePath(bucket) + keyPath)
     }
 
     /// Whether the bucket can be the first DNS label of an HTTPS host: 3–63 of `a-z0-9-`,

@@ -1,3 +1,4 @@
+import SigV4
 /// CreateBucket, for tests, demos and local servers: the Lambda itself never creates buckets.
 import HTTPClient
 

@@ -1,3 +1,4 @@
+import SigV4
 /// ListObjectsV2, one page at a time or all pages at once; the XML is read with `XMLExtractor`.
 import HTTPClient
 

@@ -1,3 +1,4 @@
+import SigV4
 /// Object operations: GetObject, HeadObject, PutObject, DeleteObject, with the conditional
 /// headers the catalog's compare-and-swap relies on.
 import HTTPClient

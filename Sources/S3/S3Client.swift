@@ -1,3 +1,4 @@
+import SigV4
 /// A small S3 REST client over `HTTPTransport`: signs every request (SigV4), retries what is worth
 /// retrying within the caller's deadline, and turns error answers into `S3Error`. The operations
 /// themselves live in the `S3Client+*.swift` files.

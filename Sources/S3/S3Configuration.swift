@@ -1,13 +1,16 @@
+import Basics
+import SigV4
+
 /// Where and as whom the client talks to S3, read from the standard AWS environment variables so
 /// the same binary runs on Lambda (role credentials) and against a local server (custom endpoint).
 public struct S3Configuration: Sendable, Equatable, CustomStringConvertible {
     public var region: String
-    public var credentials: S3Credentials
+    public var credentials: AWSCredentials
     /// A custom endpoint such as `http://127.0.0.1:8333`, without a trailing slash. When set, URLs
     /// are path-style (`endpoint/bucket/key`); when `nil`, AWS virtual-hosted URLs are used.
     public var endpoint: String?
 
-    public init(region: String, credentials: S3Credentials, endpoint: String? = nil) {
+    public init(region: String, credentials: AWSCredentials, endpoint: String? = nil) {
         self.region = region
         self.credentials = credentials
         self.endpoint = endpoint.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
@@ -16,11 +19,8 @@ public struct S3Configuration: Sendable, Equatable, CustomStringConvertible {
     /// Reads `AWS_REGION` (else `AWS_DEFAULT_REGION`, else `us-east-1`), `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, and `AWS_ENDPOINT_URL_S3` (else
     /// `AWS_ENDPOINT_URL`). Empty values count as unset.
-    public static func fromEnvironment(_ env: [String: String]) throws(S3ConfigurationError) -> S3Configuration {
-        func value(_ name: String) -> String? {
-            guard let v = env[name], !v.isEmpty else { return nil }
-            return v
-        }
+    public static func fromEnvironment(_ env: Environment) throws(S3ConfigurationError) -> S3Configuration {
+        let value = env.get
         let region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? "us-east-1"
         let missing = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].filter { value($0) == nil }
         guard missing.isEmpty, let accessKey = value("AWS_ACCESS_KEY_ID"),
@@ -36,7 +36,7 @@ public struct S3Configuration: Sendable, Equatable, CustomStringConvertible {
         }
         return S3Configuration(
             region: region,
-            credentials: S3Credentials(accessKeyId: accessKey, secretAccessKey: secret,
+            credentials: AWSCredentials(accessKeyId: accessKey, secretAccessKey: secret,
                                        sessionToken: value("AWS_SESSION_TOKEN")),
             endpoint: endpoint)
     }

@@ -1,3 +1,5 @@
+import Basics
+
 /// How the client retries: capped exponential backoff with full jitter (AWS's recommended scheme),
 /// bounded by attempts and by the caller's deadline, so a Lambda invocation never overruns its
 /// time because S3 was slow.
@@ -24,9 +26,7 @@ public struct S3RetryPolicy: Sendable, Equatable {
     /// Upper bound of the random sleep after failed attempt `attempt` (1-based):
     /// `min(maxDelayMs, baseDelayMs * 2^(attempt-1))`. The sleep is uniform in `0...ceiling`.
     public func backoffCeiling(afterAttempt attempt: Int) -> Int {
-        let shift = min(max(attempt - 1, 0), 30)
-        let (scaled, overflow) = baseDelayMs.multipliedReportingOverflow(by: 1 << shift)
-        return overflow ? maxDelayMs : min(maxDelayMs, scaled)
+        Backoff(baseMs: baseDelayMs, maxMs: maxDelayMs).ceiling(afterAttempt: attempt)
     }
 }
 

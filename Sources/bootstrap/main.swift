@@ -3,6 +3,7 @@
 // Cold start matters: nothing here does I/O before the first `/next` except building the
 // handler, which is the function's init phase (its failure goes to `/init/error`).
 
+import Basics
 import Handlers
 import HTTPClient
 import LambdaRuntime
@@ -13,9 +14,9 @@ import Glibc
 import Musl
 #endif
 
-let environment = ProcessEnvironment.current()
+let environment = Environment.current()
 
-guard let runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"], !runtimeAPI.isEmpty else {
+guard let runtimeAPI = environment.get("AWS_LAMBDA_RUNTIME_API") else {
     RuntimeLog.standardError("""
         bootstrap: AWS_LAMBDA_RUNTIME_API is not set. This is an AWS Lambda custom runtime \
         (provided.al2023): Lambda starts it with AWS_LAMBDA_RUNTIME_API=host:port and \
@@ -25,11 +26,11 @@ guard let runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"], !runtimeAPI.isEmpt
     exit(2)
 }
 
-let loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: CurlTransport(environment: environment))
+let loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: CurlTransport(environment: environment.values))
 
 let handler: any LambdaHandler
 do {
-    handler = try HandlerRegistry.make(name: environment["_HANDLER"] ?? "", environment: environment)
+    handler = try HandlerRegistry.make(environment: environment)
 } catch {
     loop.reportInitError(error)
     exit(1)

@@ -1,3 +1,4 @@
+import Basics
 /// A minimal JSON writer for fixture files, pretty enough to review in a diff (one header per
 /// line). Kept local to the recorder so it depends on nothing but the S3 and HTTP modules.
 enum FixtureJSON {
@@ -52,21 +53,6 @@ enum FixtureJSON {
         if printable, let text = String(validating: bytes, as: UTF8.self) {
             return ("bodyText", .string(text))
         }
-        return ("bodyBase64", .string(base64(bytes)))
-    }
-
-    static func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let b0 = bytes[i], b1 = i + 1 < bytes.count ? bytes[i + 1] : 0, b2 = i + 2 < bytes.count ? bytes[i + 2] : 0
-            out.append(alphabet[Int(b0 >> 2)])
-            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
-            out.append(i + 1 < bytes.count ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        return ("bodyBase64", .string(Base64.encode(bytes)))
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 /// s3-record: runs a scripted sequence of S3 calls through the real `S3Client` against a local
 /// S3 server and writes one fixture per HTTP exchange, for the replay tests in Tests/S3Tests.
 /// Recording is done by hand when the client changes; the tests never need a server.
@@ -44,7 +45,7 @@ while let argument = arguments.popFirst() {
 
 let configuration: S3Configuration
 do {
-    configuration = try S3Configuration.fromEnvironment(environment)
+    configuration = try S3Configuration.fromEnvironment(Environment(environment))
 } catch {
     fail("\(error)")
 }

@@ -2,6 +2,8 @@ import Catalog
 import JSON
 import LambdaRuntime
 import XCTest
+import TestSupport
+@testable import CatalogSync
 @testable import Handlers
 
 final class CatalogHandlerTests: XCTestCase {

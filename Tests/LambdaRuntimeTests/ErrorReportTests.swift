@@ -1,6 +1,7 @@
 import JSON
 import LambdaRuntime
 import XCTest
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -51,19 +52,5 @@ final class ErrorReportTests: XCTestCase {
         XCTAssertEqual(unknown.remainingMs(now: -5), Int64.max)
         XCTAssertEqual(context.knownDeadlineMs, 10_000)
         XCTAssertNil(unknown.knownDeadlineMs)
-    }
-
-    func testNowIsEpochMilliseconds() {
-        let now = InvocationContext.nowMs()
-        let seconds = Int64(time(nil))
-        XCTAssertLessThanOrEqual(abs(now / 1000 - seconds), 1)
-    }
-
-    func testProcessEnvironmentReadsEnviron() {
-        setenv("IMAGECAT_TEST_VARIABLE", "a=b c", 1)
-        defer { unsetenv("IMAGECAT_TEST_VARIABLE") }
-        let environment = ProcessEnvironment.current()
-        XCTAssertEqual(environment["IMAGECAT_TEST_VARIABLE"], "a=b c")
-        XCTAssertEqual(environment["PATH"], getenv("PATH").map { String(cString: $0) })
     }
 }

@@ -2,6 +2,7 @@ import HTTPClient
 import JSON
 import LambdaRuntime
 import XCTest
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc

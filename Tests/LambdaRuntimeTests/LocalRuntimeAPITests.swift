@@ -3,6 +3,8 @@ import HTTPClient
 import JSON
 import LambdaRuntime
 import XCTest
+import Basics
+import TestSupport
 
 /// The loop, in this process, over the real CurlTransport, against `scripts/local_runtime_api.py`.
 final class LocalRuntimeAPITests: XCTestCase {
@@ -18,7 +20,7 @@ final class LocalRuntimeAPITests: XCTestCase {
             return JSONValue.object([
                 "requestID": .string(context.requestID),
                 "deadlineMs": .int(context.deadlineMs),
-                "nowMs": .int(InvocationContext.nowMs()),
+                "nowMs": .int(SystemClock.epochMilliseconds()),
                 "arn": .string(context.invokedFunctionARN),
                 "traceID": context.traceID.map(JSONValue.string) ?? .null,
                 "traceEnv": trace.map(JSONValue.string) ?? .null,
@@ -45,7 +47,7 @@ final class LocalRuntimeAPITests: XCTestCase {
         let server = try LocalRuntimeAPIProcess(
             events: [#"{"n":1}"#, #"{"fail":"Function.InvalidEvent"}"#, #"{"n":3}"#], arguments: ["--timeout", "5"])
         let log = LogLines()
-        let started = InvocationContext.nowMs()
+        let started = SystemClock.epochMilliseconds()
         let stop = runLoop(server, log: log)
         let lines = server.finish()
 

@@ -1,6 +1,7 @@
 /// URL building: path-style for custom endpoints, virtual-hosted for AWS, and the path-style
 /// fallback for bucket names a TLS wildcard certificate cannot cover.
 import XCTest
+@testable import SigV4
 import S3
 
 final class AddressingTests: XCTestCase {
@@ -15,7 +16,7 @@ final class AddressingTests: XCTestCase {
     }
 
     func testEndpointWithTrailingSlashOrBasePath() {
-        let config = S3Configuration(region: "us-east-1", credentials: S3Credentials(accessKeyId: "a", secretAccessKey: "s"),
+        let config = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "a", secretAccessKey: "s"),
                                      endpoint: "https://storage.example:9000/")
         XCTAssertEqual(config.endpoint, "https://storage.example:9000")
         let a = S3Addressing(region: "us-east-1", endpoint: "https://gw.example/s3/")

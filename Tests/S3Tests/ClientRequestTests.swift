@@ -2,13 +2,15 @@
 /// edge-case answers, checked with a scripted transport.
 import HTTPClient
 import XCTest
+import TestSupport
+@testable import SigV4
 @testable import S3
 
 final class ClientRequestTests: XCTestCase {
     func client(_ transport: HTTPTransport, region: String = "us-east-1", endpoint: String? = "http://127.0.0.1:9",
                 token: String? = nil) -> S3Client {
         S3Client(configuration: S3Configuration(region: region,
-                                                credentials: S3Credentials(accessKeyId: "AK", secretAccessKey: "SK", sessionToken: token),
+                                                credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK", sessionToken: token),
                                                 endpoint: endpoint),
                  transport: transport, hooks: FakeTime().hooks())
     }
@@ -18,7 +20,7 @@ final class ClientRequestTests: XCTestCase {
     }
 
     func testEveryRequestCarriesHostDateContentHashAndAuthorization() throws {
-        let transport = StubTransport(statuses: [200])
+        let transport = ScriptedTransport(statuses: [200])
         _ = try client(transport, token: "TOKEN").putObject(bucket: "b", key: "k", body: Array("hello".utf8))
         let request = transport.requests[0]
         XCTAssertEqual(header(request, "Host"), "127.0.0.1:9")
@@ -32,7 +34,7 @@ final class ClientRequestTests: XCTestCase {
     }
 
     func testConditionalHeaders() throws {
-        let transport = StubTransport(statuses: [200, 200, 200])
+        let transport = ScriptedTransport(statuses: [200, 200, 200])
         let c = client(transport)
         _ = try c.putObject(bucket: "b", key: "k", body: [1], contentType: "image/png", condition: .ifMatch("\"abc\""))
         _ = try c.putObject(bucket: "b", key: "k", body: [1], condition: .ifNoneExists)
@@ -47,28 +49,28 @@ final class ClientRequestTests: XCTestCase {
     }
 
     func testGetIfMatchMismatchIs412() {
-        let transport = StubTransport([.response(HTTPResponse(status: 412, body: Array(errorXML("PreconditionFailed").utf8)))])
+        let transport = ScriptedTransport([.response(HTTPResponse(status: 412, body: Array(s3ErrorXML("PreconditionFailed").utf8)))])
         XCTAssertThrowsError(try client(transport).getObject(bucket: "b", key: "k", ifMatch: "\"old\"")) { error in
             XCTAssertTrue((error as! S3Error).isPreconditionFailed)
         }
     }
 
     func testA304WithoutIfNoneMatchIsAnError() {
-        let transport = StubTransport(statuses: [304])
+        let transport = ScriptedTransport(statuses: [304])
         XCTAssertThrowsError(try client(transport).getObject(bucket: "b", key: "k")) { error in
             XCTAssertEqual((error as! S3Error).code, "NotModified")
         }
     }
 
     func testPutWithoutETagIsAnInvalidResponse() {
-        let transport = StubTransport([.response(HTTPResponse(status: 200))])
+        let transport = ScriptedTransport([.response(HTTPResponse(status: 200))])
         XCTAssertThrowsError(try client(transport).putObject(bucket: "b", key: "k", body: [1])) { error in
             XCTAssertEqual((error as! S3Error).kind, .invalidResponse(status: 200, reason: "no ETag header"))
         }
     }
 
     func testConflictOnPutIsReportedNotRetried() {
-        let transport = StubTransport([.response(HTTPResponse(status: 409, body: Array(errorXML("ConditionalRequestConflict").utf8))),
+        let transport = ScriptedTransport([.response(HTTPResponse(status: 409, body: Array(s3ErrorXML("ConditionalRequestConflict").utf8))),
                                        .response(HTTPResponse(status: 200))])
         XCTAssertThrowsError(try client(transport).putObject(bucket: "b", key: "k", body: [1], condition: .ifMatch("\"e\""))) { error in
             XCTAssertTrue((error as! S3Error).isConflict)
@@ -78,7 +80,7 @@ final class ClientRequestTests: XCTestCase {
 
     func testListQueryParameters() throws {
         let xml = "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"
-        let transport = StubTransport(statuses: [200], body: xml)
+        let transport = ScriptedTransport(statuses: [200], body: xml)
         let page = try client(transport).listObjectsV2(bucket: "b", prefix: "a b/", continuationToken: "t+1", maxKeys: 5)
         XCTAssertEqual(transport.requests[0].url, "http://127.0.0.1:9/b?continuation-token=t%2B1&list-type=2&max-keys=5&prefix=a%20b%2F")
         XCTAssertEqual(page.entries, [])
@@ -86,7 +88,7 @@ final class ClientRequestTests: XCTestCase {
     }
 
     func testTruncatedListingWithoutTokenIsInvalid() {
-        let transport = StubTransport(statuses: [200], body: "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>")
+        let transport = ScriptedTransport(statuses: [200], body: "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>")
         XCTAssertThrowsError(try client(transport).listAllObjects(bucket: "b")) { error in
             guard case .invalidResponse = (error as! S3Error).kind else { return XCTFail("\(error)") }
         }
@@ -94,14 +96,14 @@ final class ClientRequestTests: XCTestCase {
     }
 
     func testNonXMLListingIsInvalid() {
-        let transport = StubTransport(statuses: [200], body: "<html>proxy</html>")
+        let transport = ScriptedTransport(statuses: [200], body: "<html>proxy</html>")
         XCTAssertThrowsError(try client(transport).listObjectsV2(bucket: "b")) { error in
             XCTAssertEqual((error as! S3Error).kind, .invalidResponse(status: 200, reason: "no <ListBucketResult> element"))
         }
     }
 
     func testCreateBucketOutsideUSEast1SendsTheLocationConstraint() throws {
-        let transport = StubTransport(statuses: [200, 200])
+        let transport = ScriptedTransport(statuses: [200, 200])
         XCTAssertEqual(try client(transport, region: "eu-west-1").createBucket("b"), .created)
         XCTAssertEqual(String(decoding: transport.requests[0].body, as: UTF8.self),
                        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>")
@@ -110,19 +112,19 @@ final class ClientRequestTests: XCTestCase {
     }
 
     func testCreateBucketAlreadyOwnedIsNotAnError() throws {
-        let transport = StubTransport([.response(HTTPResponse(status: 409, body: Array(errorXML("BucketAlreadyOwnedByYou").utf8)))])
+        let transport = ScriptedTransport([.response(HTTPResponse(status: 409, body: Array(s3ErrorXML("BucketAlreadyOwnedByYou").utf8)))])
         XCTAssertEqual(try client(transport).createBucket("b"), .alreadyOwnedByYou)
     }
 
     func testHeadOtherErrorsAreThrown() {
-        let transport = StubTransport(statuses: [403])
+        let transport = ScriptedTransport(statuses: [403])
         XCTAssertThrowsError(try client(transport).headObject(bucket: "b", key: "k")) { error in
             XCTAssertEqual((error as! S3Error).code, "Forbidden")
         }
     }
 
     func testPresignedURLs() {
-        let transport = StubTransport([])
+        let transport = ScriptedTransport([])
         let local = client(transport).presignedURL(method: "PUT", bucket: "b", key: "up loads/a.png", expiresInSeconds: 300,
                                                    headers: [(name: "Content-Type", value: "image/png")])
         XCTAssertTrue(local.hasPrefix("http://127.0.0.1:9/b/up%20loads/a.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20150830%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=300&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature="), local)

@@ -3,6 +3,7 @@
 /// accepted) and must read every recorded answer correctly. No server is needed.
 import HTTPClient
 import XCTest
+@testable import SigV4
 @testable import S3
 
 final class ReplayTests: XCTestCase {
@@ -165,7 +166,7 @@ final class ReplayTests: XCTestCase {
     func testWrongSecretFixtureIsNotReproducedByTheRightSecret() throws {
         // The replay check is sharp: the right secret signs differently from the recorded wrong one.
         let fixture = try Fixture.load("11-get-object-wrong-secret")
-        let signer = SigV4Signer(credentials: S3Credentials(accessKeyId: RecordedIdentity.accessKeyId,
+        let signer = SigV4Signer(credentials: AWSCredentials(accessKeyId: RecordedIdentity.accessKeyId,
                                                             secretAccessKey: RecordedIdentity.secretAccessKey),
                                  region: RecordedIdentity.region, clock: { fixture.signingEpochSeconds })
         let path = String(fixture.url.dropFirst(fixture.endpoint.count))

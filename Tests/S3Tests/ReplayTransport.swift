@@ -4,6 +4,7 @@
 import HTTPClient
 import S3
 import XCTest
+@testable import SigV4
 
 final class ReplayTransport: HTTPTransport {
     private var queue: [Fixture]
@@ -67,7 +68,7 @@ extension XCTestCase {
         let time = FakeTime()
         let configuration = S3Configuration(
             region: RecordedIdentity.region,
-            credentials: S3Credentials(accessKeyId: RecordedIdentity.accessKeyId, secretAccessKey: secret),
+            credentials: AWSCredentials(accessKeyId: RecordedIdentity.accessKeyId, secretAccessKey: secret),
             endpoint: fixtures[0].endpoint)
         let client = S3Client(configuration: configuration, transport: transport,
                               hooks: time.hooks(signingClock: { [unowned transport] in transport.nextSigningTime }))

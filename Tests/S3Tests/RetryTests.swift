@@ -2,13 +2,15 @@
 /// stop, and the statuses that must never be retried. Time is fake: nothing sleeps.
 import HTTPClient
 import XCTest
+import TestSupport
+@testable import SigV4
 @testable import S3
 
 final class RetryTests: XCTestCase {
     func client(_ transport: HTTPTransport, time: FakeTime, policy: S3RetryPolicy = .standard,
                 deadlineMs: Int64? = nil) -> S3Client {
         let client = S3Client(configuration: S3Configuration(region: "us-east-1",
-                                                             credentials: S3Credentials(accessKeyId: "AK", secretAccessKey: "SK"),
+                                                             credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"),
                                                              endpoint: "http://127.0.0.1:9"),
                               transport: transport, retryPolicy: policy, hooks: time.hooks())
         client.deadlineMs = deadlineMs
@@ -22,7 +24,7 @@ final class RetryTests: XCTestCase {
     }
 
     func testRetriesWithFullJitterUntilSuccess() throws {
-        let transport = StubTransport(statuses: [503, 500, 200], body: "")
+        let transport = ScriptedTransport(statuses: [503, 500, 200], body: "")
         let time = FakeTime()
         time.jitter = { $0 / 2 }
         let result = try client(transport, time: time).getObject(bucket: "b", key: "k")
@@ -33,11 +35,11 @@ final class RetryTests: XCTestCase {
     }
 
     func testEachRetryIsSignedAgainWithTheCurrentTime() throws {
-        let transport = StubTransport(statuses: [503, 200])
+        let transport = ScriptedTransport(statuses: [503, 200])
         var clock: Int64 = 1_440_938_160
         let time = FakeTime()
         let client = S3Client(configuration: S3Configuration(region: "us-east-1",
-                                                             credentials: S3Credentials(accessKeyId: "AK", secretAccessKey: "SK")),
+                                                             credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK")),
                               transport: transport,
                               hooks: time.hooks(signingClock: { defer { clock += 1 }; return clock }))
         _ = try client.getObject(bucket: "bucket", key: "k")
@@ -46,7 +48,7 @@ final class RetryTests: XCTestCase {
     }
 
     func testGivesUpAfterMaxAttemptsWithTheLastError() {
-        let transport = StubTransport(Array(repeating: .response(HTTPResponse(status: 503, body: Array(errorXML("SlowDown").utf8))), count: 8)
+        let transport = ScriptedTransport(Array(repeating: .response(HTTPResponse(status: 503, body: Array(s3ErrorXML("SlowDown").utf8))), count: 8)
             + [.response(HTTPResponse(status: 200))])
         let time = FakeTime()
         XCTAssertThrowsError(try client(transport, time: time).getObject(bucket: "b", key: "k")) { error in
@@ -59,7 +61,7 @@ final class RetryTests: XCTestCase {
     }
 
     func testStopsEarlyWhenTheNextSleepWouldCrossTheDeadline() {
-        let transport = StubTransport(statuses: Array(repeating: 503, count: 8))
+        let transport = ScriptedTransport(statuses: Array(repeating: 503, count: 8))
         let time = FakeTime(nowMs: 0)
         // deadline 400 - margin 250 = 150: sleeps 25 (t=25) and 50 (t=75) fit; 100 (t=175) does not.
         XCTAssertThrowsError(try client(transport, time: time, deadlineMs: 400).getObject(bucket: "b", key: "k")) { error in
@@ -73,18 +75,18 @@ final class RetryTests: XCTestCase {
     }
 
     func testRequestTimeoutIsShortenedToTheDeadline() throws {
-        let transport = StubTransport(statuses: [200])
+        let transport = ScriptedTransport(statuses: [200])
         let time = FakeTime(nowMs: 10_000)
         _ = try client(transport, time: time, deadlineMs: 11_250).getObject(bucket: "b", key: "k")
         XCTAssertEqual(transport.requests[0].timeoutMs, 1_000, "deadline - margin - now")
 
-        let relaxed = StubTransport(statuses: [200])
+        let relaxed = ScriptedTransport(statuses: [200])
         _ = try client(relaxed, time: FakeTime(nowMs: 0), deadlineMs: 1_000_000).getObject(bucket: "b", key: "k")
         XCTAssertEqual(relaxed.requests[0].timeoutMs, 30_000, "the client's own request timeout")
     }
 
     func testNothingIsSentWhenTheDeadlineHasPassed() {
-        let transport = StubTransport(statuses: [200])
+        let transport = ScriptedTransport(statuses: [200])
         let time = FakeTime(nowMs: 10_000)
         XCTAssertThrowsError(try client(transport, time: time, deadlineMs: 10_100).getObject(bucket: "b", key: "k")) { error in
             let error = error as! S3Error
@@ -98,7 +100,7 @@ final class RetryTests: XCTestCase {
     func testNeverRetries403404409412() {
         for (status, code) in [(403, "AccessDenied"), (404, "NoSuchKey"), (409, "ConditionalRequestConflict"),
                                (412, "PreconditionFailed"), (403, "SlowDown")] {
-            let transport = StubTransport([.response(HTTPResponse(status: status, body: Array(errorXML(code).utf8))),
+            let transport = ScriptedTransport([.response(HTTPResponse(status: status, body: Array(s3ErrorXML(code).utf8))),
                                            .response(HTTPResponse(status: 200))])
             let time = FakeTime()
             XCTAssertThrowsError(try client(transport, time: time).getObject(bucket: "b", key: "k"), "\(status)") { error in
@@ -110,7 +112,7 @@ final class RetryTests: XCTestCase {
     }
 
     func testTransportFailuresAreRetried() throws {
-        let transport = StubTransport([
+        let transport = ScriptedTransport([
             .failure(HTTPTransportError(code: 7, message: "Couldn't connect to server", method: "GET", url: "http://x")),
             .failure(HTTPTransportError(code: 28, message: "Timeout was reached", method: "GET", url: "http://x")),
             .response(HTTPResponse(status: 200, body: Array("ok".utf8))),
@@ -123,7 +125,7 @@ final class RetryTests: XCTestCase {
 
     func testTLSSetupFailuresAreNotRetried() {
         for code in [60, 77] {
-            let transport = StubTransport([
+            let transport = ScriptedTransport([
                 .failure(HTTPTransportError(code: code, message: "TLS", method: "GET", url: "https://x")),
                 .response(HTTPResponse(status: 200)),
             ])
@@ -135,9 +137,9 @@ final class RetryTests: XCTestCase {
     }
 
     func testTransportFailureThatExhaustsCarriesBucketAndKey() {
-        let failure = StubTransport.Answer.failure(HTTPTransportError(code: 7, message: "Couldn't connect to server",
+        let failure = ScriptedTransport.Reply.failure(HTTPTransportError(code: 7, message: "Couldn't connect to server",
                                                                       method: "GET", url: "http://127.0.0.1:9/b/k"))
-        let transport = StubTransport([failure, failure])
+        let transport = ScriptedTransport([failure, failure])
         XCTAssertThrowsError(try client(transport, time: FakeTime(), policy: S3RetryPolicy(maxAttempts: 2))
             .getObject(bucket: "b", key: "k")) { error in
             let error = error as! S3Error
@@ -149,7 +151,7 @@ final class RetryTests: XCTestCase {
     }
 
     func testNoRetryPolicySendsOnce() {
-        let transport = StubTransport(statuses: [503, 200])
+        let transport = ScriptedTransport(statuses: [503, 200])
         XCTAssertThrowsError(try client(transport, time: FakeTime(), policy: .none).getObject(bucket: "b", key: "k"))
         XCTAssertEqual(transport.requests.count, 1)
     }

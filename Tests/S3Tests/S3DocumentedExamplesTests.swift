@@ -2,10 +2,12 @@
 /// 2013-05-24): S3-specific signing (x-amz-content-sha256 signed, `$` encoded in the key, empty
 /// query values) and a presigned URL, checked to the published signatures.
 import XCTest
+import Basics
+@testable import SigV4
 @testable import S3
 
 final class S3DocumentedExamplesTests: XCTestCase {
-    let credentials = S3Credentials(accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    let credentials = AWSCredentials(accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
     let may24: Int64 = 1_369_353_600 // 2013-05-24T00:00:00Z
     let host = (name: "Host", value: "examplebucket.s3.amazonaws.com")
 
@@ -43,7 +45,7 @@ final class S3DocumentedExamplesTests: XCTestCase {
     func testPutObjectWithDollarInKey() {
         let body = Array("Welcome to Amazon S3.".utf8)
         let result = signer.signHeaders(SigV4Request(
-            method: "PUT", encodedPath: "/" + S3URIEncoding.encodePath("test$file.text"),
+            method: "PUT", encodedPath: "/" + URIEncoding.encodePath("test$file.text"),
             headers: [host, (name: "Date", value: "Fri, 24 May 2013 00:00:00 GMT"),
                       (name: "x-amz-storage-class", value: "REDUCED_REDUNDANCY")],
             payloadHash: Digest.sha256Hex(body)))
@@ -78,9 +80,9 @@ final class S3DocumentedExamplesTests: XCTestCase {
     }
 
     func testAMZDateFormatting() {
-        XCTAssertEqual(AMZDate(epochSeconds: may24).timestamp, "20130524T000000Z")
-        XCTAssertEqual(AMZDate(epochSeconds: 1_440_938_160).timestamp, "20150830T123600Z")
-        XCTAssertEqual(AMZDate(epochSeconds: 1_440_938_160).day, "20150830")
-        XCTAssertEqual(AMZDate(epochSeconds: 4_102_444_799).timestamp, "20991231T235959Z")
+        XCTAssertEqual(UTCTime(epochSeconds: may24).compactTimestamp, "20130524T000000Z")
+        XCTAssertEqual(UTCTime(epochSeconds: 1_440_938_160).compactTimestamp, "20150830T123600Z")
+        XCTAssertEqual(UTCTime(epochSeconds: 1_440_938_160).compactDay, "20150830")
+        XCTAssertEqual(UTCTime(epochSeconds: 4_102_444_799).compactTimestamp, "20991231T235959Z")
     }
 }

@@ -2,6 +2,7 @@
 /// conflict, retryable) and what ends up in logs.
 import HTTPClient
 import XCTest
+import TestSupport
 @testable import S3
 
 final class S3ErrorTests: XCTestCase {
@@ -71,11 +72,11 @@ final class S3ErrorTests: XCTestCase {
         let call = S3Client.Call(operation: "GetObject", method: "GET", bucket: "b", key: "k")
         let parsed = S3Error(call, response: HTTPResponse(
             status: 403, headers: [HTTPHeader(name: "x-amz-request-id", value: "HDR")],
-            body: Array(errorXML("AccessDenied", "Access Denied &amp; more").utf8)), attempts: 1)
+            body: Array(s3ErrorXML("AccessDenied", "Access Denied &amp; more").utf8)), attempts: 1)
         XCTAssertEqual(parsed.kind, .service(status: 403, code: "AccessDenied", message: "Access Denied & more", requestId: "HDR"))
         let bodiless = S3Error(call, response: HTTPResponse(status: 404), attempts: 1)
         XCTAssertEqual(bodiless.kind, .service(status: 404, code: "NotFound", message: "", requestId: nil))
-        let fromBody = S3Error(call, response: HTTPResponse(status: 500, body: Array(errorXML("InternalError").utf8)), attempts: 1)
+        let fromBody = S3Error(call, response: HTTPResponse(status: 500, body: Array(s3ErrorXML("InternalError").utf8)), attempts: 1)
         XCTAssertEqual(fromBody.requestId, "R1", "request id from the body when the header is missing")
     }
 }

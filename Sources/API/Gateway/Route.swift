@@ -1,0 +1,32 @@
+/// The API's routes and how a request's method and path select one.
+///
+/// Paths are checked before they are matched: control characters and dot segments (`.`/`..`,
+/// also as `%2e`, in case a proxy in front did not decode) are refused with 400, so that no
+/// later step, and no future route, ever sees an ambiguous path.
+public enum Route: Equatable, Sendable {
+    /// `GET /images`
+    case listImages
+    /// `GET /images/{name}`: `name` is the rest of the path, `/` included.
+    case image(name: String)
+    /// `GET /me`
+    case me
+    /// `POST /uploads`: a presigned PUT URL for one new image.
+    case uploads
+
+    /// Whether `REQUIRED_SCOPE` applies (it guards the catalog, not the caller's own record;
+    /// uploads have their own `UPLOAD_SCOPE`).
+    public var needsScope: Bool {
+        switch self {
+        case .listImages, .image: true
+        case .me, .uploads: false
+        }
+    }
+
+    /// The methods the route's path answers (the `allow` header of a 405).
+    public var allowedMethods: [String] {
+        switch self {
+        case .listImages, .image, .me: ["GET"]
+        case .uploads: ["POST"]
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Basics
+import Catalog
+import JSON
+
+/// The HTTP API in front of the bucket (API Gateway HTTP API, payload format 2.0, behind a JWT
+/// authorizer). It only reads; writes happen through the presigned URLs it hands out, straight
+/// from the browser to S3. No Lambda types here: `Handlers.APIHandler` adapts it to the runtime.
+///
+///     GET /images[?type=png&limit=100&cursor=...]  {"images": [...], "nextCursor": ... | null}
+///     GET /images/{name}                           one catalog entry, or 404
+///     GET /me                                      users/<sub>.json, or 404
+///     POST /uploads {"name","contentType","size"}  a presigned PUT URL for one new image
+///     GET /images?urls=1                           ... plus a presigned viewing "url" per entry
+///
+/// Order of checks: claims (401), path safety (400), route (404/405), scope (403), query or body
+/// (400), then at most one S3 read (none for `/uploads`, which only signs). Each check throws an
+/// `APIError` carrying its answer; every answer is an HTTP response.
+public struct ImageAPI {
+    public var store: any ObjectStore
+    /// When set, `/images*` needs this scope in the token.
+    public var requiredScope: String?
+    public var cache: CatalogViewCache
+    /// Where failures' details go (bucket, key, S3's answer): never into a response.
+    public var log: (String) -> Void
+    /// What may be uploaded and viewed through presigned URLs.
+    public var uploads: UploadPolicy
+    /// Signs those URLs; without one, `POST /uploads` answers 501 and `urls=1` adds nothing.
+    public var presigner: (any URLPresigner)?
+    /// Epoch seconds: the signing time of URLs (injectable so tests can check expiry exactly).
+    public var clock: () -> Int64
+    /// The random part of upload keys.
+    public var uploadID: () -> String
+
+    public init(store: any ObjectStore, requiredScope: String? = nil, cache: CatalogViewCache = CatalogViewCache(),
+                log: @escaping (String) -> Void = { _ in }, uploads: UploadPolicy = UploadPolicy(),
+                presigner: (any URLPresigner)? = nil, clock: @escaping () -> Int64 = SystemClock.epochSeconds,
+                uploadID: @escaping () -> String = ImageAPI.randomUploadID) {
+        self.store = store
+        self.requiredScope = requiredScope
+        self.cache = cache
+        self.log = log
+        self.uploads = uploads
+        self.presigner = presigner
+        self.clock = clock
+        self.uploadID = uploadID
+    }
+
+    /// The scope a route needs: `REQUIRED_SCOPE` for the catalog, the upload scope for uploads,
+    /// none for the caller's own record.
+    public func scope(for route: Route) -> String? {
+        switch route {
+        case .listImages, .image: requiredScope
+        case .uploads: uploads.scope
+        case .me: nil
+        }
+    }
+
+    /// The response to one request. `requestID` only labels log lines.
+    public func respond(to request: GatewayRequest, requestID: String = "-") -> GatewayResponse {
+        var route: Route?
+        do {
+            let caller = try Caller(request)
+            route = try Router.resolve(method: request.method, path: request.path)
+            try caller.require(scope: scope(for: route!))
+            let condition = IfNoneMatch(request.header("if-none-match"))
+            switch route! {
+            case .listImages:
+                let query = try ListQuery.parse(request.query)
+                let window = try Self.wantsURLs(request.query)
+                    ? ViewWindow(now: clock(), expiresInSeconds: uploads.viewExpiresInSeconds) : nil
+                return try listImages(query, urls: window, condition: condition)
+            case .image(let name):
+                return try image(named: name, condition: condition)
+            case .me:
+                return try record(of: caller.subject, condition: condition)
+            case .uploads:
+                return try upload(body: request.bodyBytes())
+            }
+        } catch let rejection as APIError {
+            return rejection.response
+        } catch {
+            // The details (bucket, key, S3's answer) are for the log only.
+            log("\(requestID) \(request.method) \(route.map { "\($0)" } ?? request.path): \(error)")
+            return .internalError
+        }
+    }
+
+    // MARK: - Routes
+
+    /// With `urls`, each entry gets a viewing URL signed for that window, and the window is part
+    /// of the ETag's variant (see `ViewWindow`).
+    private func listImages(_ query: ListQuery, urls: ViewWindow?, condition: IfNoneMatch?) throws -> GatewayResponse {
+        let variant = query.variant + (urls.map { "\nurls=\($0.index)" } ?? "")
+        switch try loadCatalog(variant: variant, condition: condition) {
+        case .missing:
+            // No catalog yet: the bucket has no images.
+            return .ok(json: Array(#"{"images":[],"nextCursor":null}"#.utf8), etag: nil)
+        case .unchanged(let etag):
+            return .notModified(etag: ResponseETag.make(variant: variant, storeETag: etag))
+        case .current(let view):
+            let etag = ResponseETag.make(variant: variant, storeETag: view.etag)
+            if condition?.matches(etag) == true { return .notModified(etag: etag) }
+            let page = view.page(query)
+            var body = Array(#"{"images":["#.utf8)
+            for (i, entry) in page.entries.enumerated() {
+                if i > 0 { body.append(UInt8(ascii: ",")) }
+                write(entry, urlsFor: urls, to: &body)
+            }
+            body.append(contentsOf: #"],"nextCursor":"#.utf8)
+            if let next = page.nextCursor { JSONValue.writeString(next, to: &body) } else { body.append(contentsOf: "null".utf8) }
+            body.append(UInt8(ascii: "}"))
+            return .ok(json: body, etag: etag)
+        }
+    }
+
+    private func image(named name: String, condition: IfNoneMatch?) throws -> GatewayResponse {
+        let variant = "image\n" + name
+        switch try loadCatalog(variant: variant, condition: condition) {
+        case .missing:
+            return Self.noSuchImage
+        case .unchanged(let etag):
+            return .notModified(etag: ResponseETag.make(variant: variant, storeETag: etag))
+        case .current(let view):
+            guard let entry = view.entry(named: name) else { return Self.noSuchImage }
+            let etag = ResponseETag.make(variant: variant, storeETag: view.etag)
+            if condition?.matches(etag) == true { return .notModified(etag: etag) }
+            return .ok(json: entry.serialized(), etag: etag)
+        }
+    }
+
+    private func record(of subject: Subject, condition: IfNoneMatch?) throws -> GatewayResponse {
+        let variant = "me\n" + subject.value
+        switch try store.read(.user(subject), ifNoneMatch: condition?.storeETag(forVariant: variant)) {
+        case .missing:
+            return .error(404, "not_found", "there is no record for this user")
+        case .notModified(let storeETag):
+            return .notModified(etag: ResponseETag.make(variant: variant, storeETag: storeETag))
+        case .found(let bytes, let storeETag):
+            let etag = ResponseETag.make(variant: variant, storeETag: storeETag)
+            if condition?.matches(etag) == true { return .notModified(etag: etag) }
+            let value: JSONValue
+            do { value = try JSONValue(parsing: bytes) } catch {
+                throw StoredDataError(what: "the record of \(subject)", problem: "\(error)")
+            }
+            return .ok(json: value.serialized(), etag: etag)
+        }
+    }
+
+    private static let noSuchImage = GatewayResponse.error(404, "not_found", "there is no image with that name")
+
+    // MARK: - Catalog
+
+    private enum CatalogState {
+        case current(CatalogView)
+        /// S3 confirmed that the client's version (from its `If-None-Match`) is current; the
+        /// bytes were not fetched because the answer is a 304 anyway.
+        case unchanged(etag: String)
+        case missing
+    }
+
+    /// The current catalog, with a conditional GET: against the cached version when there is one,
+    /// else against the version named in the client's `If-None-Match` for this same variant.
+    private func loadCatalog(variant: String, condition: IfNoneMatch?) throws -> CatalogState {
+        let cached = cache.view
+        let ask = cached?.etag ?? condition?.storeETag(forVariant: variant)
+        switch try store.read(.catalog, ifNoneMatch: ask) {
+        case .notModified:
+            if let cached { return .current(cached) }
+            guard let ask else { throw StoredDataError(what: "the catalog", problem: "304 to an unconditional read") }
+            return .unchanged(etag: ask)
+        case .found(let bytes, let etag):
+            let view: CatalogView
+            do { view = try CatalogView(bytes: bytes, etag: etag) } catch {
+                cache.view = nil
+                throw StoredDataError(what: "the catalog (ETag \(etag))", problem: "\(error)")
+            }
+            cache.view = view
+            return .current(view)
+        case .missing:
+            cache.view = nil
+            return .missing
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Basics
+
+/// `GET /images` query parameters: `type`, `limit`, `cursor`. Validated before anything is read,
+/// so a bad request costs no S3 call.
+public struct ListQuery: Equatable, Sendable {
+    public static let defaultLimit = 100
+    public static let maxLimit = 1000
+
+    /// Lower-cased filter: a full content type (`image/png`) or a subtype (`png`, `jpeg`).
+    public var type: String?
+    public var limit: Int
+    /// The last name of the previous page: this page starts after it.
+    public var after: String?
+
+    public init(type: String? = nil, limit: Int = defaultLimit, after: String? = nil) {
+        self.type = type
+        self.limit = limit
+        self.after = after
+    }
+
+    /// Parses the query, or answers 400 saying which parameter is wrong. Other parameters are
+    /// ignored (and do not change the ETag).
+    public static func parse(_ query: [String: String]) throws(APIError) -> ListQuery {
+        var result = ListQuery()
+        if let text = query["limit"] {
+            guard let limit = Self.limit(text) else {
+                throw APIError(400, "invalid_limit", "limit must be a whole number from 1 to \(maxLimit)")
+            }
+            result.limit = limit
+        }
+        if let text = query["cursor"] {
+            guard let name = ListCursor.decode(text) else {
+                throw APIError(400, "invalid_cursor", "cursor must be a nextCursor value from an earlier page")
+            }
+            result.after = name
+        }
+        if let text = query["type"] {
+            guard let type = Self.type(text) else {
+                throw APIError(400, "invalid_type", "type must be a content type such as image/png, or png")
+            }
+            result.type = type
+        }
+        return result
+    }
+
+    /// What shapes the page (for the ETag): the normalised values, not their spelling.
+    public var variant: String {
+        "images\ntype=\(type ?? "")\nlimit=\(limit)\nafter=" + (after.map { ListCursor.encode($0) } ?? "")
+    }
+
+    /// Whether an entry's content type passes the filter. `png` matches `image/png`; `jpg`,
+    /// `tif` and `svg` match what sniffers name `jpeg`, `tiff` and `svg+xml`.
+    public func matches(type entryType: String) -> Bool {
+        guard let type else { return true }
+        var full = ASCII.lowercased(entryType)
+        if let semicolon = full.utf8.firstIndex(of: UInt8(ascii: ";")) { full = String(full[..<semicolon]) }
+        while full.utf8.last == UInt8(ascii: " ") { full = String(full.dropLast()) }
+        if type.utf8.contains(UInt8(ascii: "/")) { return full == type }
+        guard let slash = full.utf8.firstIndex(of: UInt8(ascii: "/")) else { return false }
+        let subtype = String(full[full.utf8.index(after: slash)...])
+        let aliases = ["jpg": "jpeg", "tif": "tiff", "svg": "svg+xml"]
+        return subtype == type || subtype == aliases[type]
+    }
+
+    /// Digits only (no sign, no spaces), 1...maxLimit.
+    static func limit(_ text: String) -> Int? {
+        guard (1...4).contains(text.utf8.count), text.utf8.allSatisfy({ (48...57).contains($0) }),
+              let value = Int(text), (1...maxLimit).contains(value) else { return nil }
+        return value
+    }
+
+    /// `[A-Za-z0-9.+-]` tokens, one optional `/`, at most 100 bytes; lower-cased.
+    static func type(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        let token: (UInt8) -> Bool = {
+            (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-")
+        }
+        let parts = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard (1...100).contains(bytes.count), (1...2).contains(parts.count),
+              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(token) }) else { return nil }
+        return ASCII.lowercased(text)
+    }
+}
+

@@ -1,0 +1,13 @@
+/// Signs URLs that let a browser use one object directly with S3, so images never flow through
+/// the function (Lambda's 6 MB payload limit) and the bucket never needs public access.
+///
+/// Separate from `ObjectStore` on purpose: the store is what the function itself reads; a presigned
+/// URL is authority handed to the caller, and every key given to it is checked first
+/// (`UploadPolicy`).
+public protocol URLPresigner {
+    /// A URL for `method` on `key`, signed as of `signedAt` (epoch seconds) and valid for
+    /// `expiresInSeconds` from then. `headers` are signed: the request must send them unchanged.
+    func presignedURL(method: String, key: String, headers: [(name: String, value: String)],
+                      signedAt: Int64, expiresInSeconds: Int) -> String
+}
+

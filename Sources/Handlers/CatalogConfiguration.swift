@@ -1,0 +1,29 @@
+import Basics
+import CatalogSync
+import HTTPClient
+import S3
+
+/// What the `catalog` and `reconcile` handlers read from the environment, once, at start-up:
+/// S3 from the standard AWS variables and `CATALOG_KEY`. No I/O, so a cold start reaches `/next`
+/// at once.
+public struct CatalogConfiguration: Sendable {
+    public var s3: S3Configuration
+    /// `CATALOG_KEY`, default `images.json`.
+    public var catalogKey: String
+    /// The whole environment, for libcurl's CA bundle (`SSL_CERT_FILE`).
+    public var environment: Environment
+
+    public init(_ environment: Environment) throws(ConfigurationError) {
+        do { s3 = try S3Configuration.fromEnvironment(environment) } catch {
+            throw ConfigurationError("AWS", "configuration: \(error)")
+        }
+        catalogKey = environment.get("CATALOG_KEY") ?? "images.json"
+        self.environment = environment
+    }
+
+    /// The updater on a real S3 client.
+    public func makeUpdater() -> CatalogUpdater {
+        let client = S3Client(configuration: s3, transport: CurlTransport(environment: environment.values))
+        return CatalogUpdater(store: S3CatalogStore(client: client), catalogKey: catalogKey)
+    }
+}

@@ -1,0 +1,44 @@
+/// SHA-256 and HMAC-SHA256 over bytes, hex-encoded the way SigV4 writes them. A thin layer over the
+/// `CCrypto` C target so the signer never touches pointers and the binary links only libcrypto.
+import CCrypto
+
+package enum Digest {
+    package static func sha256(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        data.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                ccrypto_sha256(input.baseAddress, input.count, output.baseAddress!)
+            }
+        }
+        return out
+    }
+
+    package static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        key.withUnsafeBufferPointer { k in
+            data.withUnsafeBufferPointer { input in
+                out.withUnsafeMutableBufferPointer { output in
+                    ccrypto_hmac_sha256(k.baseAddress, k.count, input.baseAddress, input.count, output.baseAddress!)
+                }
+            }
+        }
+        return out
+    }
+
+    package static func sha256Hex(_ data: [UInt8]) -> String { hex(sha256(data)) }
+
+    /// Lower-case hex, as SigV4 wants for hashes and signatures.
+    package static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// SHA-256 of the empty payload, precomputed: every GET, HEAD and DELETE sends it.
+    package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+}

@@ -1,0 +1,94 @@
+import Catalog
+import XCTest
+@testable import API
+
+/// Query parsing, cursors, paging and validators, without a handler around them.
+final class ListQueryTests: XCTestCase {
+    func view(_ names: [String], type: (String) -> String = { _ in "image/png" }) throws -> CatalogView {
+        let entries = names.map { #"{"name":"\#($0)","type":"\#(type($0))","size":1}"# }
+        return try CatalogView(bytes: Array(("[" + entries.joined(separator: ",") + "]").utf8), etag: "e")
+    }
+
+    func testCursorRoundTrips() {
+        for name in ["a", "cats/tabby.png", "ünï cødé/🐈.png", "a b+c%2F", String(repeating: "k", count: 1024)] {
+            let cursor = ListCursor.encode(name)
+            XCTAssertTrue(cursor.utf8.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") })
+            XCTAssertEqual(ListCursor.decode(cursor), name)
+        }
+        XCTAssertEqual(ListCursor.encode("a"), "MTph")  // base64url("1:a")
+        XCTAssertNil(ListCursor.decode("MTpi" + "x"))
+        XCTAssertNil(ListCursor.decode("MTo"))  // "1:" with no name
+        XCTAssertEqual(ListCursor.decode("MTpi"), "b")
+        XCTAssertEqual(ListCursor.decode("MTphYg"), "ab")
+        XCTAssertNil(ListCursor.decode("MTphYh"))  // same bytes, but trailing bits encode() never sets
+        XCTAssertNil(ListCursor.decode("MTpj/w"))  // not base64url
+    }
+
+    func testPagingIsKeysetByByteOrder() throws {
+        let catalog = try view(["b", "a", "Z", "é", "e\u{301}", "c"])
+        XCTAssertEqual(catalog.entries.map(\.name), ["Z", "a", "b", "c", "e\u{301}", "é"])
+        var query = ListQuery(limit: 2)
+        var pages: [[String]] = []
+        while true {
+            let page = catalog.page(query)
+            pages.append(page.entries.map(\.name))
+            guard let next = page.nextCursor else { break }
+            query.after = ListCursor.decode(next)
+        }
+        XCTAssertEqual(pages, [["Z", "a"], ["b", "c"], ["e\u{301}", "é"]])
+        // A cursor whose name has since been removed still continues after it.
+        XCTAssertEqual(catalog.page(ListQuery(limit: 10, after: "bb")).entries.map(\.name), ["c", "e\u{301}", "é"])
+        // Exactly `limit` left: no next page.
+        XCTAssertNil(catalog.page(ListQuery(limit: 2, after: "c")).nextCursor)
+        XCTAssertEqual(catalog.entry(named: "é")?.name, "é")
+        XCTAssertNil(catalog.entry(named: "d"))
+    }
+
+    func testTypeFilterSkipsAcrossPages() throws {
+        let catalog = try view(["1.png", "2.jpg", "3.jpg", "4.png", "5.jpg"]) { $0.hasSuffix("png") ? "image/png" : "image/jpeg" }
+        let first = catalog.page(ListQuery(type: "jpg", limit: 2))
+        XCTAssertEqual(first.entries.map(\.name), ["2.jpg", "3.jpg"])
+        let second = catalog.page(ListQuery(type: "jpg", limit: 2, after: ListCursor.decode(first.nextCursor!)))
+        XCTAssertEqual(second.entries.map(\.name), ["5.jpg"])
+        XCTAssertNil(second.nextCursor)
+    }
+
+    func testTypeMatching() {
+        let png = ListQuery(type: "png"), svg = ListQuery(type: "svg"), full = ListQuery(type: "image/png")
+        XCTAssertTrue(png.matches(type: "image/png"))
+        XCTAssertTrue(png.matches(type: "IMAGE/PNG; charset=binary"))
+        XCTAssertFalse(png.matches(type: "image/apng"))
+        XCTAssertTrue(svg.matches(type: "image/svg+xml"))
+        XCTAssertTrue(full.matches(type: "image/png"))
+        XCTAssertFalse(full.matches(type: "text/png"))
+        XCTAssertTrue(ListQuery().matches(type: "anything"))
+    }
+
+    func testParseNormalisesForTheETag() throws {
+        let a = try ListQuery.parse(["type": "PNG", "limit": "100", "other": "x"])
+        let b = try ListQuery.parse(["type": "png"])
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.variant, b.variant)
+    }
+
+    func testIfNoneMatchParsing() {
+        XCTAssertNil(IfNoneMatch(nil))
+        XCTAssertNil(IfNoneMatch("garbage"))
+        let list = IfNoneMatch(#" W/"a" , "b","#)
+        XCTAssertEqual(list?.tags, [#""a""#, #""b""#])
+        XCTAssertEqual(list?.matches(#""a""#), true)
+        XCTAssertEqual(list?.matches(#""c""#), false)
+        XCTAssertEqual(IfNoneMatch("*")?.matches("\"anything\""), true)
+    }
+
+    func testStoreETagComesBackOnlyForTheSameVariantAndOnlyAsHex() {
+        let tag = ResponseETag.make(variant: "me\nauth0|1", storeETag: "9b2cf535f27731c974343645a3985328-2")
+        XCTAssertEqual(IfNoneMatch(tag)?.storeETag(forVariant: "me\nauth0|1"), "9b2cf535f27731c974343645a3985328-2")
+        XCTAssertNil(IfNoneMatch(tag)?.storeETag(forVariant: "me\nauth0|2"))
+        let hashed = ResponseETag.make(variant: "v", storeETag: "not/hex\"")
+        XCTAssertTrue(hashed.hasPrefix("\"") && hashed.hasSuffix("\"") && !hashed.dropFirst().dropLast().contains("\""))
+        XCTAssertNil(IfNoneMatch(hashed)?.storeETag(forVariant: "v"))
+        XCTAssertNotEqual(ResponseETag.make(variant: "a", storeETag: "1"), ResponseETag.make(variant: "a", storeETag: "2"))
+        XCTAssertNotEqual(ResponseETag.make(variant: "a", storeETag: "1"), ResponseETag.make(variant: "b", storeETag: "1"))
+    }
+}

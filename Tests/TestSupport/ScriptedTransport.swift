@@ -1,0 +1,56 @@
+import HTTPClient
+
+/// The one test double for HTTP: answers each request with the next scripted reply and records
+/// what was sent, so a test can check exact URLs, headers and bodies (Runtime API calls, S3
+/// requests, retry schedules) without a server. An exhausted script answers like a server that
+/// went away (curl error 7).
+public final class ScriptedTransport: HTTPTransport {
+    public enum Reply {
+        case response(HTTPResponse)
+        case failure(HTTPTransportError)
+    }
+
+    private var replies: [Reply]
+    public private(set) var requests: [HTTPRequest] = []
+
+    public init(_ replies: [Reply]) { self.replies = replies }
+
+    /// Bodiless-or-`body` answers with these statuses, each carrying `ETag: "e"`.
+    public convenience init(statuses: [Int], body: String = "") {
+        self.init(statuses.map { .response(HTTPResponse(status: $0, headers: [HTTPHeader(name: "ETag", value: "\"e\"")],
+                                                       body: Array(body.utf8))) })
+    }
+
+    public convenience init(responses: [HTTPResponse]) {
+        self.init(responses.map { .response($0) })
+    }
+
+    public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+        requests.append(request)
+        guard !replies.isEmpty else {
+            throw HTTPTransportError(code: 7, message: "script exhausted", method: request.method, url: request.url)
+        }
+        switch replies.removeFirst() {
+        case .response(let response): return response
+        case .failure(let error): throw error
+        }
+    }
+
+    public static func status(_ status: Int, _ body: String = "", headers: [HTTPHeader] = []) -> Reply {
+        .response(HTTPResponse(status: status, headers: headers, body: Array(body.utf8)))
+    }
+}
+
+extension HTTPRequest {
+    /// The first value of a header, looked up case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// An S3 error document, as S3 sends it.
+public func s3ErrorXML(_ code: String, _ message: String = "msg") -> String {
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>\(message)</Message><RequestId>R1</RequestId></Error>"
+}
