@@ -6,13 +6,23 @@ import Glibc
 import Musl
 #endif
 
-/// HTTP/1.1 over one reused libcurl easy handle, so consecutive requests to the same host share
-/// one kept-alive connection (`curl_easy_reset` clears options but keeps the connection cache).
+/// HTTP/1.1 over libcurl's multi interface: a few reused easy handles (`CurlTransfer`) driven by
+/// one multi handle, which owns the cache of kept-alive connections. Single requests (`send`, the
+/// Lambda loop's long poll) and batches (`sendAll`) go through the same multi, so they share those
+/// connections; a batch runs at most `maxConcurrent` requests at once on one thread, and the
+/// multi never holds more connections than the transport has easy handles.
 ///
 /// Not thread-safe: use one per thread. The Lambda loop is single-threaded by design.
 public final class CurlTransport: HTTPTransport {
-    private let handle: UnsafeMutableRawPointer
+    private let multi: UnsafeMutableRawPointer
+    private var pool: [CurlTransfer] = []
     private let caBundle: String?
+    /// Response-body limit for requests that set no `maxBodyBytes`: a misbehaving server or a
+    /// huge object ends in `isBodyTooLarge`, not in a function out of memory.
+    public var defaultMaxBodyBytes = 64 << 20
+
+    /// Easy handles (and so connections) a transport ever keeps, whatever `maxConcurrent` asks.
+    public static let maxPoolSize = 64
 
     /// Amazon Linux keeps its CA bundle at a path Debian's libcurl never looks at, and libcurl reads
     /// no environment variable itself: `SSL_CERT_FILE` wins, else the first bundle that exists.
@@ -24,108 +34,75 @@ public final class CurlTransport: HTTPTransport {
 
     public init(environment: [String: String] = [:]) {
         _ = CurlTransport.globalInit
-        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
-        handle = h
+        guard let m = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+        multi = m
         caBundle = environment["SSL_CERT_FILE"] ?? getenv("SSL_CERT_FILE").map { String(cString: $0) }
             ?? CurlTransport.knownCABundles.first { access($0, R_OK) == 0 }
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit {
+        curl_multi_cleanup(multi)
+        pool.removeAll()   // easy handles after their multi, as libcurl asks
+    }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_ALL)) }()
 
     public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
-        curl_easy_reset(handle)
-        let sink = Sink()
-        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
-        var list: UnsafeMutablePointer<curl_slist>? = nil
-        // An empty "Expect:" stops libcurl from waiting for 100-continue on larger bodies.
-        for line in request.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
-            list = curl_slist_append(list, line)
-        }
-        defer { curl_slist_free_all(list) }
+        try run([request], maxConcurrent: 1)[0].get()
+    }
 
-        let code: CURLcode = request.url.withCString { url in
-            request.method.withCString { method in
-                request.body.withUnsafeBufferPointer { body in
-                    ccurl_setopt_str(handle, CURLOPT_URL, url)
-                    ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                    ccurl_setopt_long(handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
-                    ccurl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
-                    ccurl_setopt_ptr(handle, CURLOPT_HTTPHEADER, list)
-                    ccurl_setopt_write(handle, sinkBody)
-                    ccurl_setopt_ptr(handle, CURLOPT_WRITEDATA, sinkPointer)
-                    ccurl_setopt_header(handle, sinkHeader)
-                    ccurl_setopt_ptr(handle, CURLOPT_HEADERDATA, sinkPointer)
-                    ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5_000)
-                    ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMs ?? 0)
-                    if let caBundle { ccurl_setopt_str(handle, CURLOPT_CAINFO, caBundle) }
-                    switch request.method {
-                    case "GET" where request.body.isEmpty:
-                        ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
-                    case "HEAD":
-                        ccurl_setopt_long(handle, CURLOPT_NOBODY, 1)
-                    default:
-                        ccurl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, method)
-                        if !request.body.isEmpty || request.method != "GET" && request.method != "DELETE" {
-                            ccurl_setopt_long(handle, CURLOPT_POST, 1)
-                            ccurl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-                            ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, body.baseAddress.map(UnsafeRawPointer.init) ?? emptyBody)
-                        }
-                    }
-                    return curl_easy_perform(handle)
+    public func sendAll(_ requests: [HTTPRequest], maxConcurrent: Int) -> [Result<HTTPResponse, HTTPTransportError>] {
+        run(requests, maxConcurrent: maxConcurrent)
+    }
+
+    /// Grows the pool to `width` easy handles (it never shrinks) and caps the multi's connections
+    /// at the pool's size, so however many requests a batch holds, the connections stay few.
+    private func reserve(_ width: Int) {
+        guard pool.count < width else { return }
+        while pool.count < width { pool.append(CurlTransfer()) }
+        ccurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, pool.count)
+        ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, pool.count)
+    }
+
+    private func run(_ requests: [HTTPRequest], maxConcurrent: Int) -> [Result<HTTPResponse, HTTPTransportError>] {
+        guard !requests.isEmpty else { return [] }
+        let width = min(max(1, maxConcurrent), requests.count, Self.maxPoolSize)
+        reserve(width)
+        var results = [Result<HTTPResponse, HTTPTransportError>?](repeating: nil, count: requests.count)
+        var idle = Array(pool[..<width].reversed())
+        var active: [UnsafeMutableRawPointer: (index: Int, transfer: CurlTransfer)] = [:]
+        var next = 0
+
+        while next < requests.count || !active.isEmpty {
+            while next < requests.count, let transfer = idle.popLast() {
+                transfer.prepare(requests[next], caBundle: caBundle, defaultMaxBodyBytes: defaultMaxBodyBytes)
+                let added = curl_multi_add_handle(multi, transfer.handle)
+                if added == CURLM_OK {
+                    active[transfer.handle] = (next, transfer)
+                } else {
+                    results[next] = transfer.finish(CURLE_OUT_OF_MEMORY, request: requests[next])
+                    idle.append(transfer)
                 }
+                next += 1
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var finished = false
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let (index, transfer) = active.removeValue(forKey: easy) else { continue }
+                let code = ccurl_msg_result(message)   // read before the message is invalidated
+                curl_multi_remove_handle(multi, easy)
+                results[index] = transfer.finish(code, request: requests[index])
+                idle.append(transfer)
+                finished = true
+            }
+            // Waits for socket activity or a libcurl timer; none when a slot just came free.
+            if !finished && running > 0 {
+                curl_multi_poll(multi, nil, 0, 1_000, nil)
             }
         }
-        guard code == CURLE_OK else {
-            let message = String(cString: curl_easy_strerror(code))
-            throw HTTPTransportError(code: Int(code.rawValue), message: message,
-                                     method: request.method, url: request.url)
-        }
-        var status = 0
-        ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
+        return results.map { $0! }
     }
-}
-
-nonisolated(unsafe) private let emptyBody = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
-
-/// Collects one response; headers restart on each status line (a 100 Continue precedes the real one).
-private final class Sink {
-    var body: [UInt8] = []
-    var headers: [HTTPHeader] = []
-}
-
-private let sinkBody: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-    data, size, count, user in
-    let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
-    let n = size * count
-    data!.withMemoryRebound(to: UInt8.self, capacity: n) {
-        sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n))
-    }
-    return n
-}
-
-private let sinkHeader: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-    data, size, count, user in
-    let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
-    let n = size * count
-    data!.withMemoryRebound(to: UInt8.self, capacity: n) { start in
-        var line = UnsafeBufferPointer(start: start, count: n)[...]
-        while let last = line.last, last == 0x0D || last == 0x0A || last == 0x20 || last == 0x09 { line.removeLast() }
-        if line.starts(with: "HTTP/".utf8) {
-            sink.headers.removeAll()
-        } else if let colon = line.firstIndex(of: 0x3A) {
-            var value = line[(colon + 1)...]
-            while let first = value.first, first == 0x20 || first == 0x09 { value.removeFirst() }
-            let header = HTTPHeader(name: String(decoding: line[..<colon], as: UTF8.self),
-                                    value: String(decoding: value, as: UTF8.self))
-            // One allocation for a large body (an 8 MB catalog) instead of a doubling series.
-            if header.name == "content-length", let length = Int(header.value), length <= 64 << 20 {
-                sink.body.reserveCapacity(length)
-            }
-            sink.headers.append(header)
-        }
-    }
-    return n
 }

@@ -8,14 +8,18 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// Whole-transfer limit in milliseconds; `nil` waits forever (the Runtime API's long poll).
     public var timeoutMs: Int?
+    /// Most response-body bytes read into memory; a longer body aborts the transfer with
+    /// `HTTPTransportError.isBodyTooLarge`. `nil`: the transport's default limit.
+    public var maxBodyBytes: Int?
 
     public init(method: String, url: String, headers: [(name: String, value: String)] = [],
-                body: [UInt8] = [], timeoutMs: Int? = nil) {
+                body: [UInt8] = [], timeoutMs: Int? = nil, maxBodyBytes: Int? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeoutMs = timeoutMs
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 
@@ -45,29 +49,4 @@ public struct HTTPHeader: Sendable, Equatable {
         self.name = name.lowercased()
         self.value = value
     }
-}
-
-/// The request never got an HTTP answer: refused, reset, timed out, TLS failed.
-/// Any HTTP status, 5xx included, is a response, not this error.
-public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
-    /// libcurl's `CURLcode`, kept so callers can tell a timeout (28) from a refusal (7).
-    public var code: Int
-    public var message: String
-    public var method: String
-    public var url: String
-
-    public init(code: Int, message: String, method: String, url: String) {
-        self.code = code
-        self.message = message
-        self.method = method
-        self.url = url
-    }
-
-    public var isTimeout: Bool { code == 28 }
-    public var description: String { "\(method) \(url): \(message) (curl error \(code))" }
-}
-
-/// Something that answers HTTP requests: libcurl in production, recorded fixtures in tests.
-public protocol HTTPTransport: AnyObject {
-    func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse
 }

@@ -8,6 +8,12 @@ extension S3Client {
     /// `.notModified` instead of its bytes; with `ifMatch`, a changed one fails with 412.
     public func getObject(bucket: String, key: String, range: S3ByteRange? = nil,
                           ifNoneMatch: String? = nil, ifMatch: String? = nil) throws(S3Error) -> S3GetObjectResult {
+        Self.getObjectResult(try perform(Self.getObjectCall(bucket: bucket, key: key, range: range,
+                                                            ifNoneMatch: ifNoneMatch, ifMatch: ifMatch)))
+    }
+
+    static func getObjectCall(bucket: String, key: String, range: S3ByteRange?,
+                              ifNoneMatch: String?, ifMatch: String?) -> Call {
         var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
         if let range { call.headers.append((name: "Range", value: range.headerValue)) }
         if let ifMatch { call.headers.append((name: "If-Match", value: ifMatch)) }
@@ -15,7 +21,11 @@ extension S3Client {
             call.headers.append((name: "If-None-Match", value: ifNoneMatch))
             call.accept = { (200..<300).contains($0) || $0 == 304 }
         }
-        let response = try perform(call)
+        return call
+    }
+
+    /// An accepted GetObject answer: the object, or 304 "unchanged".
+    static func getObjectResult(_ response: HTTPResponse) -> S3GetObjectResult {
         if response.status == 304 { return .notModified(etag: response.header("etag")) }
         return .object(S3Object(info: S3ObjectInfo(response: response), body: response.body))
     }
@@ -23,11 +33,19 @@ extension S3Client {
     /// An object's metadata, or `nil` when HEAD answers 404 (HEAD has no body, so a missing
     /// bucket looks the same as a missing key).
     public func headObject(bucket: String, key: String) throws(S3Error) -> S3ObjectInfo? {
-        let call = Call(operation: "HeadObject", method: "HEAD", bucket: bucket, key: key)
-        do {
-            return S3ObjectInfo(response: try perform(call))
-        } catch where error.isNotFound {
-            return nil
+        try Self.headObjectResult(performAll([Self.headObjectCall(bucket: bucket, key: key)])[0])
+    }
+
+    static func headObjectCall(bucket: String, key: String) -> Call {
+        Call(operation: "HeadObject", method: "HEAD", bucket: bucket, key: key)
+    }
+
+    /// A HEAD's outcome: the metadata, `nil` for a 404, else the error.
+    static func headObjectResult(_ result: Result<HTTPResponse, S3Error>) throws(S3Error) -> S3ObjectInfo? {
+        switch result {
+        case .success(let response): return S3ObjectInfo(response: response)
+        case .failure(let error) where error.isNotFound: return nil
+        case .failure(let error): throw error
         }
     }
 

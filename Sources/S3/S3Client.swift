@@ -15,8 +15,11 @@ public final class S3Client {
     public var deadlineMs: Int64?
     /// Limit for one request, further shortened to fit the deadline. `nil`: no limit of its own.
     public var requestTimeoutMs: Int?
+    /// Requests a batch operation (`headObjects`, `getObjectHeads`) keeps in flight at once, and
+    /// so the most connections it opens.
+    public var maxConcurrentRequests = 8
     public var hooks: S3ClientHooks
-    private let transport: HTTPTransport
+    let transport: HTTPTransport
 
     public init(configuration: S3Configuration, transport: HTTPTransport,
                 retryPolicy: S3RetryPolicy = .standard, requestTimeoutMs: Int? = 30_000,
@@ -43,49 +46,9 @@ public final class S3Client {
     }
 
     /// Signs and sends `call`, retrying retryable failures; returns the first accepted response.
+    /// One call is a batch of one: `performAll` holds the retry loop for both.
     func perform(_ call: Call) throws(S3Error) -> HTTPResponse {
-        let location = addressing.location(bucket: call.bucket, key: call.key)
-        let url = location.url + (call.query.isEmpty ? "" : "?" + SigV4Canonical.query(call.query))
-        let payloadHash = call.body.isEmpty ? Digest.emptyPayloadHash : Digest.sha256Hex(call.body)
-        let headers = [(name: "Host", value: location.host)] + call.headers
-        let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region,
-                                 clock: hooks.signingClock)
-
-        var attempt = 0
-        while true {
-            attempt += 1
-            var timeout = requestTimeoutMs
-            if let deadlineMs {
-                let remaining = deadlineMs - retryPolicy.deadlineMarginMs - hooks.now()
-                guard remaining > 0 else {
-                    throw S3Error(operation: call.operation, bucket: call.bucket, key: call.key,
-                                  kind: .deadlineExceeded, attempts: attempt - 1)
-                }
-                timeout = min(timeout ?? Int.max, Int(remaining))
-            }
-            let signature = signer.signHeaders(SigV4Request(
-                method: call.method, encodedPath: location.encodedPath, query: call.query,
-                headers: headers, payloadHash: payloadHash))
-            let request = HTTPRequest(method: call.method, url: url, headers: headers + signature.headers,
-                                      body: call.body, timeoutMs: timeout)
-
-            var error: S3Error
-            do {
-                let response = try transport.send(request)
-                if call.accept(response.status) { return response }
-                error = S3Error(call, response: response, attempts: attempt)
-            } catch let transportError {
-                error = S3Error(operation: call.operation, bucket: call.bucket, key: call.key,
-                                kind: .transport(transportError), attempts: attempt)
-            }
-
-            guard error.isRetryable, attempt < retryPolicy.maxAttempts else { throw error }
-            let delay = hooks.random(retryPolicy.backoffCeiling(afterAttempt: attempt))
-            if let deadlineMs, hooks.now() + Int64(delay) >= deadlineMs - retryPolicy.deadlineMarginMs {
-                throw error
-            }
-            hooks.sleep(delay)
-        }
+        try performAll([call])[0].get()
     }
 }
 

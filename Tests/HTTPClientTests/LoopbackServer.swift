@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 
 /// A small HTTP/1.1 keep-alive server on 127.0.0.1 (Python's standard library, run as a
 /// subprocess), so CurlTransport is tested against a real socket peer rather than a mock.
@@ -6,15 +7,20 @@ import Foundation
 /// Endpoints: any method on `/echo` answers 200 with the request body and `X-Method`, `X-Path`,
 /// `X-Conn` (the client's port: same value means same connection) and `X-Echo-<name>` for every
 /// request header named `X-...`; `/status/NNN` answers NNN; `/slow/MS` waits MS ms first;
-/// `/close` answers with `Connection: close`. It never sends `100 Continue`; `X-Expect` echoes
-/// the request's `Expect` header.
+/// `/close` answers with `Connection: close`; `/bytes/N` answers N bytes with a Content-Length,
+/// `/chunked/N` N bytes chunked (no length announced); `/stats` answers `connections max-in-flight`:
+/// TCP connections accepted and the most requests it was ever answering at once (`/stats` itself
+/// not counted). It never sends `100 Continue`; `X-Expect` echoes the request's `Expect` header.
 final class LoopbackServer {
     let process = Process()
     let port: Int
 
     static let script = #"""
-import sys, time
+import sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+lock = threading.Lock()
+stats = {"connections": 0, "in_flight": 0, "max_in_flight": 0}
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -24,16 +30,49 @@ class H(BaseHTTPRequestHandler):
         # Like many S3-compatible servers: no interim 100 Continue, so a client that sent
         # "Expect: 100-continue" stalls until its own timer fires.
         return True
+    def setup(self):
+        super().setup()
+        with lock:
+            stats["connections"] += 1
     def reply(self):
+        if self.path == "/stats":
+            with lock:
+                out = b"%d %d" % (stats["connections"], stats["max_in_flight"])
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
+        with lock:
+            stats["in_flight"] += 1
+            stats["max_in_flight"] = max(stats["max_in_flight"], stats["in_flight"])
+        try:
+            self.answer()
+        finally:
+            with lock:
+                stats["in_flight"] -= 1
+    def answer(self):
+        if self.path.startswith("/chunked/"):
+            n = int(self.path.split("?")[0].split("/")[2])
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, n, 1000):
+                part = b"c" * min(1000, n - start)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         status, extra, out = 200, {}, body
         if self.path.startswith("/status/"):
-            status = int(self.path.split("/")[2]); out = b"status %d" % status
+            status = int(self.path.split("?")[0].split("/")[2]); out = b"status %d" % status
         elif self.path.startswith("/slow/"):
-            time.sleep(int(self.path.split("/")[2]) / 1000); out = b"slow"
+            time.sleep(int(self.path.split("?")[0].split("/")[2]) / 1000); out = b"slow"
         elif self.path == "/close":
             extra["Connection"] = "close"; self.close_connection = True; out = b"closing"
+        elif self.path.startswith("/bytes/"):
+            out = b"b" * int(self.path.split("?")[0].split("/")[2])
         elif self.path == "/headers":
             extra["X-Spaced"] = "  padded value  "; extra["X-Multi"] = "one"
         self.send_response(status)
@@ -53,6 +92,7 @@ class H(BaseHTTPRequestHandler):
             self.wfile.write(out)
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = reply
 
+ThreadingHTTPServer.request_queue_size = 128
 server = ThreadingHTTPServer(("127.0.0.1", 0), H)
 server.daemon_threads = True
 print(server.server_address[1], flush=True)
@@ -79,6 +119,15 @@ server.serve_forever()
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// TCP connections accepted so far and the most requests answered at once.
+    func stats() throws -> (connections: Int, maxInFlight: Int) {
+        let response = try CurlTransport().send(HTTPRequest(method: "GET", url: url("/stats")))
+        let numbers = String(decoding: response.body, as: UTF8.self).split(separator: " ").compactMap { Int($0) }
+        guard numbers.count == 2 else { throw ServerStartError(output: "bad /stats answer") }
+        // The connection this question came on is not one the test made.
+        return (numbers[0] - 1, numbers[1])
+    }
 
     func stop() {
         if process.isRunning {

@@ -1,0 +1,31 @@
+/// Object operations on many keys at once: the requests run concurrently on the transport's few
+/// kept-alive connections (`maxConcurrentRequests` at a time), retryable failures are resent in
+/// rounds within the deadline, and each key gets its own result, so one key's permanent error
+/// (403, an archived object) never fails the others.
+import HTTPClient
+
+extension S3Client {
+    /// The first `bytes` bytes of each key (a ranged GET from byte 0), one result per key in the
+    /// order given.
+    public func getObjectHeads(bucket: String, keys: [String], bytes: Int) -> [Result<S3ObjectHead, S3Error>] {
+        let range = S3ByteRange(first: 0, last: Int64(max(1, bytes)) - 1)
+        let calls = keys.map { Self.getObjectCall(bucket: bucket, key: $0, range: range, ifNoneMatch: nil, ifMatch: nil) }
+        return performAll(calls).map { result in
+            switch result {
+            case .success(let response):
+                // Without If-None-Match every accepted answer is an object.
+                return .success(Self.getObjectResult(response).object.map(S3ObjectHead.object) ?? .missing)
+            case .failure(let error) where error.isNoSuchKey: return .success(.missing)
+            case .failure(let error) where error.status == 416: return .success(.empty)
+            case .failure(let error): return .failure(error)
+            }
+        }
+    }
+
+    /// Each key's metadata (`nil`: 404), one result per key in the order given; like `headObject`.
+    public func headObjects(bucket: String, keys: [String]) -> [Result<S3ObjectInfo?, S3Error>] {
+        performAll(keys.map { Self.headObjectCall(bucket: bucket, key: $0) }).map { result in
+            do throws(S3Error) { return .success(try Self.headObjectResult(result)) } catch { return .failure(error) }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HTTPClient
+import XCTest
+
+/// `sendAll`: concurrent on a bounded set of kept-alive connections, answers in request order.
+final class CurlTransportBatchTests: XCTestCase {
+    private var server: LoopbackServer!
+
+    override func setUpWithError() throws { server = try LoopbackServer() }
+    override func tearDown() { server.stop(); server = nil }
+
+    func testResultsComeInRequestOrder() throws {
+        // Slower requests first, so they finish last.
+        let delays = [300, 10, 200, 0, 100, 50]
+        let results = CurlTransport().sendAll(delays.map { HTTPRequest(method: "GET", url: server.url("/slow/\($0)?n=\($0)")) },
+                                              maxConcurrent: 6)
+        XCTAssertEqual(try results.map { try $0.get().header("x-path") }, delays.map { "/slow/\($0)?n=\($0)" })
+    }
+
+    /// Eight 100 ms answers four at a time: the server sees four at once, never more, on four
+    /// connections; one at a time would take 800 ms.
+    func testRunsUpToMaxConcurrentAtOnce() throws {
+        let transport = CurlTransport()
+        let start = Date()
+        let results = transport.sendAll((0..<8).map { HTTPRequest(method: "GET", url: server.url("/slow/100?i=\($0)")) }, maxConcurrent: 4)
+        let elapsed = Date().timeIntervalSince(start)
+        XCTAssertEqual(try results.map { try $0.get().body }, Array(repeating: Array("slow".utf8), count: 8))
+        let stats = try server.stats()
+        XCTAssertEqual(stats.maxInFlight, 4, "requests answered at once")
+        XCTAssertLessThanOrEqual(stats.connections, 4)
+        XCTAssertLessThan(elapsed, 0.75, "8 × 100 ms took \(elapsed) s: not concurrent")
+    }
+
+    /// A thousand requests do not open a thousand connections: at most `maxConcurrent`, kept
+    /// alive and reused, and the next batch and single requests reuse them again.
+    func testThousandRequestsStayOnTheBoundedPool() throws {
+        let transport = CurlTransport()
+        let requests = (0..<1_000).map { HTTPRequest(method: $0 % 3 == 0 ? "PUT" : "GET", url: server.url("/echo?i=\($0)"),
+                                                     body: $0 % 3 == 0 ? Array("body \($0)".utf8) : []) }
+        let results = transport.sendAll(requests, maxConcurrent: 4)
+        for (i, result) in results.enumerated() {
+            let response = try result.get()
+            XCTAssertEqual(response.header("x-path"), "/echo?i=\(i)")
+            XCTAssertEqual(response.body, i % 3 == 0 ? Array("body \(i)".utf8) : [])
+        }
+        var ports = Set(results.compactMap { try? $0.get().header("x-conn") })
+        XCTAssertLessThanOrEqual(ports.count, 4)
+
+        let again = transport.sendAll((0..<20).map { HTTPRequest(method: "GET", url: server.url("/echo?again=\($0)")) }, maxConcurrent: 2)
+        ports.formUnion(again.compactMap { try? $0.get().header("x-conn") })
+        ports.insert(try XCTUnwrap(try transport.send(HTTPRequest(method: "GET", url: server.url("/echo"))).header("x-conn")))
+        XCTAssertLessThanOrEqual(ports.count, 4, "later batches and single requests reuse the pool's connections")
+        let stats = try server.stats()
+        XCTAssertLessThanOrEqual(stats.connections, 4, "connections accepted by the server")
+        XCTAssertLessThanOrEqual(stats.maxInFlight, 4)
+    }
+
+    func testOneFailureDoesNotStopTheOthers() throws {
+        let requests = [
+            HTTPRequest(method: "GET", url: server.url("/status/503")),
+            HTTPRequest(method: "GET", url: server.url("/slow/2000"), timeoutMs: 100),
+            HTTPRequest(method: "GET", url: "http://127.0.0.1:\(try CurlTransportTests.unusedPort())/x"),
+            HTTPRequest(method: "POST", url: server.url("/echo"), body: [1, 2, 3]),
+        ]
+        let results = CurlTransport().sendAll(requests, maxConcurrent: 2)
+        XCTAssertEqual(try results[0].get().status, 503)
+        XCTAssertThrowsError(try results[1].get()) { XCTAssertEqual(($0 as? HTTPTransportError)?.isTimeout, true) }
+        XCTAssertThrowsError(try results[2].get()) { XCTAssertEqual(($0 as? HTTPTransportError)?.code, 7) }
+        XCTAssertEqual(try results[3].get().body, [1, 2, 3])
+    }
+
+    func testEmptyBatchAndNonPositiveWidth() throws {
+        let transport = CurlTransport()
+        XCTAssertTrue(transport.sendAll([], maxConcurrent: 4).isEmpty)
+        let results = transport.sendAll((0..<3).map { HTTPRequest(method: "GET", url: server.url("/echo?\($0)")) }, maxConcurrent: 0)
+        XCTAssertEqual(try results.map { try $0.get().header("x-path") }, ["/echo?0", "/echo?1", "/echo?2"])
+    }
+
+    /// Transports that only know `send` (scripted ones in tests) get a sequential `sendAll`.
+    func testDefaultSendAllIsSequentialAndInOrder() {
+        final class Counting: HTTPTransport {
+            var seen: [String] = []
+            func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+                seen.append(request.url)
+                if request.url == "fail" { throw HTTPTransportError(code: 7, message: "no", method: "GET", url: "fail") }
+                return HTTPResponse(status: 200, body: Array(request.url.utf8))
+            }
+        }
+        let transport = Counting()
+        let results = transport.sendAll(["a", "fail", "c"].map { HTTPRequest(method: "GET", url: $0) }, maxConcurrent: 8)
+        XCTAssertEqual(transport.seen, ["a", "fail", "c"])
+        XCTAssertEqual(try results[0].get().body, Array("a".utf8))
+        XCTAssertThrowsError(try results[1].get())
+        XCTAssertEqual(try results[2].get().body, Array("c".utf8))
+    }
+}

@@ -1,0 +1,184 @@
+/// Batch operations: per-key results in key order, one key's permanent error isolated, retryable
+/// failures resent in rounds with the client's backoff and deadline. Answers are scripted and time
+/// is fake; `RoundTransport` records each `sendAll` round to show the batch is sent as one.
+import HTTPClient
+import XCTest
+@testable import S3
+
+final class BatchTests: XCTestCase {
+    /// Answers from a script in request order, like `StubTransport`, and records every round.
+    final class RoundTransport: HTTPTransport {
+        let stub: StubTransport
+        private(set) var rounds: [(urls: [String], maxConcurrent: Int, timeoutMs: Int?)] = []
+        init(_ answers: [StubTransport.Answer]) { stub = StubTransport(answers) }
+        var requests: [HTTPRequest] { stub.requests }
+
+        func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+            rounds.append(([request.url], 1, request.timeoutMs))
+            return try stub.send(request)
+        }
+
+        func sendAll(_ requests: [HTTPRequest], maxConcurrent: Int) -> [Result<HTTPResponse, HTTPTransportError>] {
+            rounds.append((requests.map(\.url), maxConcurrent, requests.first?.timeoutMs))
+            return stub.sendAll(requests, maxConcurrent: maxConcurrent)
+        }
+    }
+
+    func client(_ transport: HTTPTransport, time: FakeTime, deadlineMs: Int64? = nil) -> S3Client {
+        let client = S3Client(configuration: S3Configuration(region: "us-east-1",
+                                                             credentials: S3Credentials(accessKeyId: "AK", secretAccessKey: "SK"),
+                                                             endpoint: "http://127.0.0.1:9"),
+                              transport: transport, hooks: time.hooks())
+        client.deadlineMs = deadlineMs
+        client.maxConcurrentRequests = 3
+        return client
+    }
+
+    static func partial(_ body: String, total: Int, etag: String) -> StubTransport.Answer {
+        .response(HTTPResponse(status: 206, headers: [
+            HTTPHeader(name: "ETag", value: etag),
+            HTTPHeader(name: "Content-Length", value: String(body.utf8.count)),
+            HTTPHeader(name: "Content-Range", value: "bytes 0-\(body.utf8.count - 1)/\(total)"),
+        ], body: Array(body.utf8)))
+    }
+
+    static func error(_ status: Int, _ code: String) -> StubTransport.Answer {
+        .response(HTTPResponse(status: status, body: Array(errorXML(code).utf8)))
+    }
+
+    func testHeadsComeInKeyOrderFromOneRangedRound() throws {
+        let transport = RoundTransport([Self.partial("aaaa", total: 100, etag: "\"A\""),
+                                        Self.partial("bb", total: 2, etag: "\"B\""),
+                                        Self.partial("cccc", total: 9, etag: "\"C\"")])
+        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["k1", "k/2", "k3"], bytes: 4)
+        let objects = try results.map { try XCTUnwrap(try $0.get().object) }
+        XCTAssertEqual(objects.map(\.body), [Array("aaaa".utf8), Array("bb".utf8), Array("cccc".utf8)])
+        XCTAssertEqual(objects.map(\.etag), ["\"A\"", "\"B\"", "\"C\""])
+        XCTAssertEqual(objects.map(\.totalSize), [100, 2, 9])
+        XCTAssertEqual(transport.rounds.count, 1, "one batch, not one send per key")
+        XCTAssertEqual(transport.rounds[0].urls, ["http://127.0.0.1:9/b/k1", "http://127.0.0.1:9/b/k/2", "http://127.0.0.1:9/b/k3"])
+        XCTAssertEqual(transport.rounds[0].maxConcurrent, 3)
+        XCTAssertEqual(transport.requests.map { $0.headers.first { $0.name == "Range" }?.value }, Array(repeating: "bytes=0-3", count: 3))
+        XCTAssertTrue(transport.requests.allSatisfy { $0.headers.contains { $0.name == "Authorization" } })
+    }
+
+    /// 404 is "missing", 416 "empty", 403 that key's error; a 503 is resent alone and succeeds.
+    func testEachKeyGetsItsOwnOutcome() throws {
+        let transport = RoundTransport([
+            Self.partial("a", total: 1, etag: "\"A\""),
+            Self.error(404, "NoSuchKey"),
+            Self.error(403, "AccessDenied"),
+            Self.error(503, "SlowDown"),
+            Self.error(416, "InvalidRange"),
+            .failure(HTTPTransportError(code: 56, message: "reset", method: "GET", url: "u")),
+            // round 2: the two retryable ones, in key order
+            Self.partial("d", total: 5, etag: "\"D\""),
+            Self.partial("f", total: 6, etag: "\"F\""),
+        ])
+        let time = FakeTime()
+        let keys = ["a", "gone", "denied", "slow", "empty", "reset"]
+        let results = client(transport, time: time).getObjectHeads(bucket: "b", keys: keys, bytes: 16)
+        XCTAssertEqual(try results[0].get().object?.body, Array("a".utf8))
+        XCTAssertEqual(try results[1].get(), .missing)
+        XCTAssertThrowsError(try results[2].get()) { error in
+            let error = error as! S3Error
+            XCTAssertEqual(error.status, 403)
+            XCTAssertEqual(error.code, "AccessDenied")
+            XCTAssertEqual(error.key, "denied")
+            XCTAssertEqual(error.attempts, 1, "a 403 is not resent")
+        }
+        XCTAssertEqual(try results[3].get().object?.body, Array("d".utf8))
+        XCTAssertEqual(try results[4].get(), .empty)
+        XCTAssertEqual(try results[5].get().object?.etag, "\"F\"")
+        XCTAssertEqual(transport.rounds.map(\.urls.count), [6, 2])
+        XCTAssertEqual(transport.rounds[1].urls, ["http://127.0.0.1:9/b/slow", "http://127.0.0.1:9/b/reset"])
+        XCTAssertEqual(time.sleeps, [25], "one backoff sleep per round, not per key")
+    }
+
+    func testMissingBucketIsAnErrorNotAMissingKey() {
+        let transport = RoundTransport([Self.error(404, "NoSuchBucket")])
+        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["k"], bytes: 4)
+        XCTAssertThrowsError(try results[0].get()) { XCTAssertTrue(($0 as! S3Error).isNoSuchBucket) }
+    }
+
+    func testHeadObjectsMapNotFoundToNilAndRetry() throws {
+        let ok = StubTransport.Answer.response(HTTPResponse(status: 200, headers: [
+            HTTPHeader(name: "ETag", value: "\"E\""), HTTPHeader(name: "Content-Length", value: "42")]))
+        let transport = RoundTransport([ok, .response(HTTPResponse(status: 404)), .response(HTTPResponse(status: 500)),
+                                        .response(HTTPResponse(status: 403)), ok])
+        let results = client(transport, time: FakeTime()).headObjects(bucket: "b", keys: ["x", "y", "z", "w"])
+        XCTAssertEqual(try results[0].get()?.totalSize, 42)
+        XCTAssertNil(try results[1].get())
+        XCTAssertEqual(try results[2].get()?.etag, "\"E\"")
+        XCTAssertThrowsError(try results[3].get()) { XCTAssertEqual(($0 as! S3Error).code, "Forbidden") }
+        XCTAssertEqual(transport.requests.map(\.method), Array(repeating: "HEAD", count: 5))
+        XCTAssertEqual(transport.rounds.map(\.urls.count), [4, 1])
+    }
+
+    /// Retries stop when the next round's sleep would end past the deadline's margin: the keys
+    /// still failing keep their last error, the finished ones keep their answers.
+    func testRetriesStopAtTheDeadline() throws {
+        let time = FakeTime(nowMs: 1_000_000)
+        let slow = Self.error(503, "SlowDown")
+        let transport = RoundTransport([Self.partial("a", total: 1, etag: "\"A\""), slow, slow, slow, slow])
+        // margin 250: round 1 sleeps 25 (ok: 1_000_025 < 1_000_270), round 2 would sleep 50 past it.
+        let results = client(transport, time: time, deadlineMs: 1_000_000 + 250 + 70)
+            .getObjectHeads(bucket: "b", keys: ["a", "s1", "s2"], bytes: 4)
+        XCTAssertEqual(try results[0].get().object?.body, Array("a".utf8))
+        for result in results[1...] {
+            XCTAssertThrowsError(try result.get()) { error in
+                let error = error as! S3Error
+                XCTAssertEqual(error.code, "SlowDown")
+                XCTAssertEqual(error.attempts, 2)
+            }
+        }
+        XCTAssertEqual(time.sleeps, [25])
+        XCTAssertEqual(transport.rounds.map(\.urls.count), [3, 2])
+        XCTAssertEqual(transport.rounds.map(\.timeoutMs), [70, 45], "each round's timeout fits the time left")
+    }
+
+    func testNothingIsSentPastTheDeadline() {
+        let time = FakeTime(nowMs: 1_000_000)
+        let transport = RoundTransport([])
+        let results = client(transport, time: time, deadlineMs: 1_000_100).headObjects(bucket: "b", keys: ["a", "b"])
+        XCTAssertTrue(transport.rounds.isEmpty)
+        for (result, key) in zip(results, ["a", "b"]) {
+            XCTAssertThrowsError(try result.get()) { error in
+                let error = error as! S3Error
+                XCTAssertEqual(error.kind, .deadlineExceeded)
+                XCTAssertEqual(error.key, key)
+                XCTAssertEqual(error.attempts, 0)
+            }
+        }
+    }
+
+    func testAttemptLimitAppliesPerKey() {
+        let transport = RoundTransport(Array(repeating: Self.error(500, "InternalError"), count: 8))
+        let time = FakeTime()
+        let results = client(transport, time: time).headObjects(bucket: "b", keys: ["k"])
+        XCTAssertThrowsError(try results[0].get()) { XCTAssertEqual(($0 as! S3Error).attempts, 8) }
+        XCTAssertEqual(transport.rounds.count, 8)
+        XCTAssertEqual(time.sleeps, [25, 50, 100, 200, 400, 800, 1600])
+    }
+
+    func testEmptyBatchSendsNothing() {
+        let transport = RoundTransport([])
+        XCTAssertTrue(client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: [], bytes: 4).isEmpty)
+        XCTAssertTrue(transport.rounds.isEmpty)
+    }
+
+    /// A body over the transport's limit is the key's error, at once: resending cannot help.
+    func testBodyTooLargeIsNotRetried() {
+        let transport = RoundTransport([.failure(HTTPTransportError(code: 63, message: "too large", method: "GET", url: "u"))])
+        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["k"], bytes: 4)
+        XCTAssertThrowsError(try results[0].get()) { XCTAssertEqual(($0 as! S3Error).attempts, 1) }
+    }
+
+    /// Dot segments are part of the key: signed and sent as they are (the transport keeps them).
+    func testDotSegmentKeysAreSentAsSigned() throws {
+        let transport = RoundTransport([Self.partial("x", total: 1, etag: "\"X\""), Self.partial("y", total: 1, etag: "\"Y\"")])
+        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["images/./a.png", "../x"], bytes: 4)
+        XCTAssertEqual(results.count, 2)
+        XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b/images/./a.png", "http://127.0.0.1:9/b/../x"])
+    }
+}
