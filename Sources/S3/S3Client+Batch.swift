@@ -1,3 +1,4 @@
+import SigV4
 /// The retry loop shared by single calls and batches: each round signs and sends every call still
 /// pending through `HTTPTransport.sendAll`, keeps the answers, and resends only what failed in a
 /// retryable way, after one backoff sleep for the round, within `deadlineMs`. One call's

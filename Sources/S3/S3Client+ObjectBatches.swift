@@ -1,3 +1,4 @@
+import SigV4
 /// Object operations on many keys at once: the requests run concurrently on the transport's few
 /// kept-alive connections (`maxConcurrentRequests` at a time), retryable failures are resent in
 /// rounds within the deadline, and each key gets its own result, so one key's permanent error

@@ -3,14 +3,16 @@
 /// is fake; `RoundTransport` records each `sendAll` round to show the batch is sent as one.
 import HTTPClient
 import XCTest
+import TestSupport
+@testable import SigV4
 @testable import S3
 
 final class BatchTests: XCTestCase {
-    /// Answers from a script in request order, like `StubTransport`, and records every round.
+    /// Answers from a script in request order, like `ScriptedTransport`, and records every round.
     final class RoundTransport: HTTPTransport {
-        let stub: StubTransport
+        let stub: ScriptedTransport
         private(set) var rounds: [(urls: [String], maxConcurrent: Int, timeoutMs: Int?)] = []
-        init(_ answers: [StubTransport.Answer]) { stub = StubTransport(answers) }
+        init(_ answers: [ScriptedTransport.Reply]) { stub = ScriptedTransport(answers) }
         var requests: [HTTPRequest] { stub.requests }
 
         func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
@@ -26,7 +28,7 @@ final class BatchTests: XCTestCase {
 
     func client(_ transport: HTTPTransport, time: FakeTime, deadlineMs: Int64? = nil) -> S3Client {
         let client = S3Client(configuration: S3Configuration(region: "us-east-1",
-                                                             credentials: S3Credentials(accessKeyId: "AK", secretAccessKey: "SK"),
+                                                             credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"),
                                                              endpoint: "http://127.0.0.1:9"),
                               transport: transport, hooks: time.hooks())
         client.deadlineMs = deadlineMs
@@ -34,7 +36,7 @@ final class BatchTests: XCTestCase {
         return client
     }
 
-    static func partial(_ body: String, total: Int, etag: String) -> StubTransport.Answer {
+    static func partial(_ body: String, total: Int, etag: String) -> ScriptedTransport.Reply {
         .response(HTTPResponse(status: 206, headers: [
             HTTPHeader(name: "ETag", value: etag),
             HTTPHeader(name: "Content-Length", value: String(body.utf8.count)),
@@ -42,8 +44,8 @@ final class BatchTests: XCTestCase {
         ], body: Array(body.utf8)))
     }
 
-    static func error(_ status: Int, _ code: String) -> StubTransport.Answer {
-        .response(HTTPResponse(status: status, body: Array(errorXML(code).utf8)))
+    static func error(_ status: Int, _ code: String) -> ScriptedTransport.Reply {
+        .response(HTTPResponse(status: status, body: Array(s3ErrorXML(code).utf8)))
     }
 
     func testHeadsComeInKeyOrderFromOneRangedRound() throws {
@@ -102,7 +104,7 @@ final class BatchTests: XCTestCase {
     }
 
     func testHeadObjectsMapNotFoundToNilAndRetry() throws {
-        let ok = StubTransport.Answer.response(HTTPResponse(status: 200, headers: [
+        let ok = ScriptedTransport.Reply.response(HTTPResponse(status: 200, headers: [
             HTTPHeader(name: "ETag", value: "\"E\""), HTTPHeader(name: "Content-Length", value: "42")]))
         let transport = RoundTransport([ok, .response(HTTPResponse(status: 404)), .response(HTTPResponse(status: 500)),
                                         .response(HTTPResponse(status: 403)), ok])
