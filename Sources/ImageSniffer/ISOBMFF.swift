@@ -3,6 +3,12 @@
 /// `ispe` (image spatial extents) property, found through `meta` → `iprp` → `ipco`/`ipma`, then
 /// changed by its transformative properties (`clap` crop, `irot` rotation, `imir` mirror) in the
 /// order `ipma` lists them, as a reader must apply them.
+///
+/// Bounded against hostile files: the box tree is read to a fixed depth (top level, `meta`,
+/// `iprp`, `ipco`/`ipma`), every box takes at least 8 bytes and every association at least
+/// one, so the walks are linear in the bytes; the top-level walk resumes across rounds
+/// (`ParseProgress`); `ispe` sizes are checked against `ImageSniffer.maxDimension` before
+/// their areas are compared.
 enum ISOBMFF {
     struct Box {
         let type: String
@@ -63,6 +69,7 @@ enum ISOBMFF {
         var boxes: [Box] = []
         var at = start
         while at + 8 <= end {
+            input.progress.steps += 1
             let b = try box(input, at: at, parentEnd: end)
             boxes.append(b)
             at = b.end
@@ -101,9 +108,12 @@ enum ISOBMFF {
     static func parse(_ input: Input) throws(Stop) -> ImageInfo {
         let name = input.name
         // Top level: find `meta`, skipping whatever comes first (usually nothing, sometimes mdat).
-        var at = 0
+        var at = input.progress.resumePoint(for: input.format)?.at ?? 0
         var meta: Box? = nil
         while meta == nil {
+            // Every box before `at` is present and skipped: a longer prefix resumes here.
+            input.progress.record(input.format, at: at, in: input)
+            input.progress.steps += 1
             if let size = input.fileSize, at >= size {
                 throw .need(end: at + 8, preferred: at + 8, offset: at, what: "\(name) file, with no 'meta' box up to offset \(at),")
             }
@@ -160,6 +170,7 @@ enum ISOBMFF {
             chosen = []
             for p in properties where p.type == "ispe" {
                 let e = try spatialExtents(input, p)
+                // Both sides are at most 2^20 (`spatialExtents`), so the areas fit easily.
                 if extents.map({ e.width * e.height > $0.width * $0.height }) ?? true { extents = e }
             }
         }
@@ -199,6 +210,7 @@ enum ISOBMFF {
         guard width > 0, height > 0 else {
             throw .malformed(offset: p.start, "\(input.name) 'ispe' at offset \(p.start) gives size \(width)x\(height)")
         }
+        try input.checkSize(width, height, at: p.start, "\(input.name) 'ispe' at offset \(p.start)")
         return (width, height)
     }
 
@@ -229,10 +241,12 @@ enum ISOBMFF {
         let version = try take(1)
         let flags = try take(1) << 16 | (try take(2))
         let entries = try take(4)
+        // Each entry takes at least 3 bytes, so the box's size bounds the loop whatever `entries` says.
         for _ in 0..<min(entries, (ipma.end - at) / 3 + 1) {
             let item = try take(version < 1 ? 2 : 4)
             let count = try take(1)
             var indices: [Int] = []
+            input.progress.steps += 1 + count
             for _ in 0..<count {
                 let v = try take(flags & 1 == 1 ? 2 : 1)
                 indices.append(flags & 1 == 1 ? v & 0x7FFF : v & 0x7F)  // top bit: "essential"

@@ -13,10 +13,21 @@
 ///
 /// Every result is reached in a bounded number of steps: each `.needMore` asks for strictly
 /// more bytes than were given, never past `totalSize` or `maxBytes`.
+///
+/// Hostile input: no bytes can make it trap (every read is bounds-checked, every number from
+/// the file is bounded before arithmetic), no answer gives a side above `maxDimension`, and the
+/// work is linear in the bytes read (loops walk structures that each take bytes; the driver
+/// resumes walks instead of restarting them each round).
 public enum ImageSniffer {
     /// The default read limit: 1 MiB covers every real-world header we know of (the largest are
     /// JPEGs with embedded previews in EXIF, or HEIFs with a `meta` box listing many tiles).
     public static let defaultMaxBytes = 1 << 20
+
+    /// The largest width or height answered, in pixels (2^20 = 1,048,576). Above every real
+    /// picture's side (JPEG stops at 65,535, WebP at 16,384; the largest stitched panoramas and
+    /// slide scans are a few hundred thousand), far below what overflows arithmetic on it. A
+    /// header claiming more is `.corrupt` (`.malformed`), whatever its format.
+    public static let maxDimension = 1 << 20
 
     /// Bytes needed before the signature check: enough for every magic number and for the
     /// fixed headers of PNG, GIF, BMP and most WebPs, so those answer in one step.
@@ -31,6 +42,11 @@ public enum ImageSniffer {
     ///   - maxBytes: never ask for bytes past this offset; a header that goes further gives
     ///     `.corrupt` with kind `.beyondLimit`.
     public static func sniff(prefix: [UInt8], totalSize: Int64?, maxBytes: Int = defaultMaxBytes) -> SniffResult {
+        sniff(prefix: prefix, totalSize: totalSize, maxBytes: maxBytes, progress: ParseProgress())
+    }
+
+    /// As above, resuming the walks `progress` recorded over a shorter prefix of the same file.
+    static func sniff(prefix: [UInt8], totalSize: Int64?, maxBytes: Int, progress: ParseProgress) -> SniffResult {
         var fileSize: Int? = nil
         if let totalSize, totalSize >= 0 {
             fileSize = max(Int(clamping: totalSize), prefix.count)
@@ -41,14 +57,17 @@ public enum ImageSniffer {
         let wanted = min(signatureBytes, fileSize ?? signatureBytes)
         if prefix.count < wanted { return .needMore(upTo: min(wanted, limit)) }
 
-        var input = Input(bytes: prefix, fileSize: fileSize, limit: limit)
+        var input = Input(bytes: prefix, fileSize: fileSize, limit: limit, progress: progress)
         do throws(Stop) {
             var format = try Signature.detect(input)
             if format == .heic {
                 format = try ISOBMFF.format(&input)  // the brands tell HEIC from AVIF
             }
             input.format = format
-            return .image(try parse(format, input))
+            let info = try parse(format, input)
+            try input.checkSize(info.storedWidth ?? 0, info.storedHeight ?? 0, at: 0, "\(input.name) header")
+            try input.checkSize(info.width ?? 0, info.height ?? 0, at: 0, "\(input.name) header")
+            return .image(info)
         } catch {
             return resolve(error, input)
         }

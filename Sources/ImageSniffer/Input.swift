@@ -1,15 +1,11 @@
-/// Why a format parser stopped before reaching an answer. Parsers throw it so that each can be
-/// written as a straight walk through its header; `ImageSniffer` turns it into a `SniffResult`.
-enum Stop: Error {
-    /// Bytes up to `end` are needed. `preferred` (≥ `end`) is what to ask for when the parser is
-    /// scanning text of unknown length and one byte more would just mean another round trip.
-    case need(end: Int, preferred: Int, offset: Int, what: String)
-    case malformed(offset: Int, String)
-    case notImage(String)
-}
-
 /// A parser's view of the file: the bytes read so far, plus what is known of the rest.
 /// All reads are bounds-checked and throw `Stop.need`, so no input can make a parser trap.
+///
+/// Arithmetic on numbers from the file stays far from `Int`'s range without overflow checks at
+/// every `+`: a read gives at most 2^32 (`u32`), `u64` is refused by its callers at 2^62 or
+/// more, offsets that walk on (`pos = end`) stop at the first one past the bytes present (at
+/// most `limit + 2^62`), and sizes are checked against `ImageSniffer.maxDimension` before any
+/// product. Counts that drive loops are bounded by the bytes they describe.
 struct Input {
     let bytes: [UInt8]
     /// The whole file's size when known; never smaller than `bytes.count`.
@@ -19,6 +15,8 @@ struct Input {
     /// The format being parsed, for failure reports; `nil` while an ISO base media file's
     /// brands have not yet told HEIC from AVIF.
     var format: ImageFormat? = nil
+    /// Resume points and the step count, shared with later rounds over the same file.
+    let progress: ParseProgress
 
     /// The format's name for messages ("JPEG segment...").
     var name: String { format?.displayName ?? "ISO base media" }
@@ -37,8 +35,8 @@ struct Input {
 
     /// For scans of unknown length: at least one byte past what we have, preferably twice as
     /// much (at least 4 KiB more), so a long scan re-reads its start only a logarithmic number of times.
-    func needScanChunk(_ what: String, at offset: Int) -> Stop {
-        .need(end: bytes.count + 1, preferred: bytes.count + max(4096, bytes.count), offset: offset, what: what)
+    func needScanChunk(_ what: @autoclosure () -> String, at offset: Int) -> Stop {
+        .need(end: bytes.count + 1, preferred: bytes.count + max(4096, bytes.count), offset: offset, what: what())
     }
 
     func u8(_ o: Int) throws(Stop) -> UInt8 {
@@ -55,6 +53,15 @@ struct Input {
     func i32le(_ o: Int) throws(Stop) -> Int { Int(Int32(truncatingIfNeeded: try u32le(o))) }
     func u64be(_ o: Int) throws(Stop) -> UInt64 {
         UInt64(try u32be(o)) << 32 | UInt64(try u32be(o + 4))
+    }
+
+    /// Throws unless `width`×`height` are both within `ImageSniffer.maxDimension`: called before
+    /// any arithmetic on a size, and on every answer.
+    func checkSize(_ width: Int, _ height: Int, at offset: Int, _ what: @autoclosure () -> String) throws(Stop) {
+        let cap = ImageSniffer.maxDimension
+        guard width <= cap, height <= cap else {
+            throw .malformed(offset: offset, "\(what()) gives size \(width)x\(height), past the \(cap)-pixel limit per side")
+        }
     }
 
     /// Whether `signature` appears at `offset` (false when the bytes are not there yet).
@@ -83,22 +90,4 @@ func fourCCText(_ bytes: ArraySlice<UInt8>) -> String {
 func hex(_ b: UInt8) -> String {
     let digits = Array("0123456789abcdef")
     return String(digits[Int(b >> 4)]) + String(digits[Int(b & 0xF)])
-}
-
-extension ImageFormat {
-    /// The name used in messages ("JPEG segment...").
-    var displayName: String {
-        switch self {
-        case .jpg: "JPEG"
-        case .png: "PNG"
-        case .gif: "GIF"
-        case .webp: "WebP"
-        case .bmp: "BMP"
-        case .tiff: "TIFF"
-        case .heic: "HEIF"
-        case .avif: "AVIF"
-        case .ico: "ICO"
-        case .svg: "SVG"
-        }
-    }
 }

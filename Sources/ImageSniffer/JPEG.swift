@@ -1,17 +1,30 @@
 /// JPEG: walks the marker segments from SOI to the first frame header (SOFn), following each
 /// segment's length, and reads the EXIF orientation from the first APP1 "Exif" segment on the
 /// way. Entropy-coded data is never entered: every SOFn precedes the first scan (SOS).
+///
+/// The walk costs one step per segment, marker or skipped byte, and resumes where the previous
+/// round stopped (`ParseProgress`): a file of a million empty segments fed in small reads costs
+/// what it costs read at once. Messages are built only when thrown.
 enum JPEG {
     /// Bytes to ask for at a segment start: marker (2), length (2), and a frame header's
     /// precision (1), height (2) and width (2), so reaching the frame costs no extra read.
     static let headerLookahead = 9
 
+    static let exifSignature: [UInt8] = Array("Exif".utf8)
+
     static func parse(_ input: Input) throws(Stop) -> ImageInfo {
         let bytes = input.bytes
+        let progress = input.progress
         var pos = 2  // after SOI
         var orientation: Orientation? = nil
+        if let resume = progress.resumePoint(for: .jpg) {
+            (pos, orientation) = resume
+        }
 
         while true {
+            // Everything before `pos` is decided: a longer prefix resumes here.
+            progress.record(.jpg, at: pos, orientation: orientation, in: input)
+            progress.steps += 1
             // Ask for a whole segment header at once (one round trip, not three), and for the
             // frame header's size fields with it, in case this is the frame.
             try input.require(min(pos + headerLookahead, input.fileSize ?? pos + headerLookahead), "JPEG segment header", at: pos)
@@ -20,15 +33,22 @@ enum JPEG {
             }
             // Garbage between segments: decoders (libjpeg's next_marker) skip to the next 0xFF.
             if bytes[pos] != 0xFF {
+                let start = pos
                 guard let ff = bytes[pos...].firstIndex(of: 0xFF) else {
-                    throw input.needScanChunk("JPEG marker search", at: pos)
+                    progress.steps += bytes.count - start
+                    throw input.needScanChunk("JPEG marker search", at: start)
                 }
+                progress.steps += ff - start
                 pos = ff
             }
             // Any number of 0xFF fill bytes may precede the marker code.
             var code = pos + 1
             while code < bytes.count && bytes[code] == 0xFF { code += 1 }
+            progress.steps += code - pos
             guard code < bytes.count else {
+                if code - pos > headerLookahead {
+                    throw input.needScanChunk("JPEG fill bytes at offset \(pos)", at: pos)
+                }
                 throw .need(end: code + 1, preferred: code + headerLookahead - 1, offset: pos, what: "JPEG marker")
             }
             let marker = bytes[code]
@@ -48,16 +68,16 @@ enum JPEG {
                 break
             }
 
-            let name = "JPEG segment 0x\(hex(marker)) at offset \(markerAt)"
-            try input.require(pos + 2, "\(name) length", at: markerAt)
+            func name() -> String { "JPEG segment 0x\(hex(marker)) at offset \(markerAt)" }
+            try input.require(pos + 2, "\(name()) length", at: markerAt)
             let length = try input.u16be(pos)
             guard length >= 2 else {
-                throw .malformed(offset: markerAt, "\(name) has length \(length), less than its own 2 length bytes")
+                throw .malformed(offset: markerAt, "\(name()) has length \(length), less than its own 2 length bytes")
             }
             let segmentEnd = pos + length
             if let size = input.fileSize, segmentEnd > size {
                 throw .need(end: segmentEnd, preferred: segmentEnd, offset: markerAt,
-                            what: "\(name) with length \(length)")
+                            what: "\(name()) with length \(length)")
             }
 
             if isStartOfFrame(marker) {
@@ -79,8 +99,8 @@ enum JPEG {
 
             if marker == 0xE1 && orientation == nil && length >= 8 + 2 {
                 // Ask for the next segment's header along with this one: one round trip, not two.
-                try input.require(min(segmentEnd + headerLookahead, input.fileSize ?? segmentEnd + headerLookahead), name, at: markerAt)
-                if input.matches(Array("Exif".utf8), at: pos + 2) && bytes[pos + 7] == 0 {
+                try input.require(min(segmentEnd + headerLookahead, input.fileSize ?? segmentEnd + headerLookahead), name(), at: markerAt)
+                if input.matches(exifSignature, at: pos + 2) && bytes[pos + 7] == 0 {
                     // EXIF that does not parse is ignored, as viewers do: it cannot hide the picture.
                     orientation = (try? EXIF.orientation(input, tiffAt: pos + 8, end: segmentEnd)) ?? .normal
                 }

@@ -14,7 +14,7 @@ enum PNG {
         try input.require(chunk + 8, "PNG first chunk header", at: chunk)
         // Apple's "optimised" iPhone PNGs put a CgBI chunk before IHDR; skip it.
         if try input.fourCC(chunk + 4) == "CgBI" {
-            chunk += 12 + (try input.u32be(chunk))
+            chunk += 12 + (try input.u32be(chunk))  // at most 2^32 past offset 8: no overflow
             try input.require(chunk + 8, "PNG chunk header after CgBI", at: chunk)
         }
         let type = try input.fourCC(chunk + 4)
@@ -129,6 +129,7 @@ enum ICO {
         let directoryEnd = 6 + 16 * count
         try input.require(directoryEnd, "ICO directory of \(count) entries", at: 6)
         var best: (width: Int, height: Int)? = nil
+        input.progress.steps += count  // at most 65,535, and the directory must be present
         for i in 0..<count {
             let e = 6 + 16 * i
             let w = Int(try input.u8(e)), h = Int(try input.u8(e + 1))

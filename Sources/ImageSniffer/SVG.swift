@@ -7,6 +7,10 @@
 /// missing the `viewBox` does; when one is missing the viewBox's aspect ratio gives it. A
 /// percentage (or em/ex) means the size depends on the page: the size is then unknown (`nil`),
 /// the type still `svg`.
+///
+/// Every loop moves forward through the text (one step per byte looked at); a scan that runs
+/// out of bytes asks for twice as many, so the rounds over a long prolog cost at most about
+/// twice the bytes read. A size past `ImageSniffer.maxDimension` is refused like any format's.
 enum SVG {
     /// Whether the bytes start like markup: optional BOM and whitespace, then `<`. `nil` when
     /// the bytes end inside the leading whitespace.
@@ -81,10 +85,11 @@ enum SVG {
         return (w, h)
     }
 
-    /// Rounds to whole pixels; sizes beyond any real display are refused rather than trapped on.
+    /// Rounds to whole pixels. A size too large to convert is clamped (not trapped on), so the
+    /// sniffer's size limit refuses it like any other side past `ImageSniffer.maxDimension`.
     static func pixels(_ v: Double) -> Int? {
-        guard v.isFinite, v > 0, v < 1e9 else { return nil }
-        return max(1, Int(v.rounded()))
+        guard v.isFinite, v > 0 else { return nil }
+        return v >= 1e15 ? 1_000_000_000_000_000 : max(1, Int(v.rounded()))
     }
 
     static func trimmed(_ s: String) -> String {
@@ -105,6 +110,7 @@ enum SVG {
         /// SVG ends early) when it has not been read.
         func peek(_ ahead: Int = 0, _ what: @autoclosure () -> String = "SVG text") throws(Stop) -> UInt8 {
             let i = pos + ahead
+            input.progress.steps += 1
             if i < input.count { return input.bytes[i] }
             if input.isComplete {
                 throw .need(end: i + 1, preferred: i + 1, offset: pos, what: what())
@@ -129,6 +135,12 @@ enum SVG {
             let t = Array(terminator.utf8)
             let start = pos
             while true {
+                // Jump to the terminator's first byte (one step per byte passed).
+                if pos < input.count, input.bytes[pos] != t[0] {
+                    let next = input.bytes[pos...].firstIndex(of: t[0]) ?? input.count
+                    input.progress.steps += next - pos
+                    pos = next
+                }
                 if try peek(0, "\(what) at offset \(start)") == t[0] {
                     var all = true
                     for i in 1..<t.count where try peek(i, "\(what) at offset \(start)") != t[i] { all = false; break }

@@ -1,6 +1,11 @@
 /// Reads the first image file directory (IFD0) of a TIFF structure: a TIFF file, or the EXIF
 /// block inside a JPEG's APP1 segment (which is a TIFF structure too). Offsets inside a TIFF are
 /// relative to its header, which is why the reader carries `base`.
+///
+/// Only IFD0 is read: no chain of `next IFD` offsets (which a hostile file can make cyclic) and
+/// no sub-IFDs are followed. Its entry count is capped at 65,535 and must fit in the bytes (and,
+/// for EXIF, in its segment); sizes are checked against `ImageSniffer.maxDimension` by the
+/// sniffer before they are answered.
 struct TIFFDirectory {
     struct Entry {
         let tag: Int
@@ -69,6 +74,7 @@ struct TIFFDirectory {
 
         var list: [Entry] = []
         list.reserveCapacity(count)
+        input.progress.steps += count
         for i in 0..<count {
             let e = at + countSize + i * entrySize
             let n = try (big ? u64(e + 4) : u32(e + 4))

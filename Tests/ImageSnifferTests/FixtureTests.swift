@@ -3,7 +3,7 @@ import XCTest
 
 final class FixtureTests: XCTestCase {
     func testEveryFixtureIsListed() throws {
-        let listed = Set(Fixtures.images.map(\.file) + Fixtures.others.map(\.file))
+        let listed = Set(Fixtures.images.map(\.file) + Fixtures.others.map(\.file) + Fixtures.refused.map(\.file))
         let present = Set(try FileManager.default.contentsOfDirectory(atPath: Fixtures.directory.path))
         XCTAssertEqual(present.subtracting(listed), [], "fixtures without expectations")
         XCTAssertEqual(listed.subtracting(present), [], "expectations without fixtures")
@@ -27,6 +27,31 @@ final class FixtureTests: XCTestCase {
                 XCTFail("\(file) should not be an image"); continue
             }
             XCTAssertTrue(reason.contains(word), "\(file): \(reason)")
+        }
+    }
+
+    /// The kept reproducers: each refused, naming the size limit, never trapping.
+    func testReproducersAreRefused() {
+        for (file, format) in Fixtures.refused {
+            let bytes = Fixtures.bytes(file)
+            guard case .corrupt(let f) = ImageSniffer.sniff(prefix: bytes, totalSize: Int64(bytes.count)) else {
+                XCTFail("\(file) should be refused"); continue
+            }
+            XCTAssertEqual(f.kind, .malformed, file)
+            XCTAssertEqual(f.format, format, file)
+            XCTAssertTrue(f.message.contains("1048576-pixel limit"), "\(file): \(f.message)")
+        }
+        XCTAssertEqual(Fixtures.bytes("huge-ispe.heic").count, 172)
+    }
+
+    /// The generator once ignored its byte-order flag and wrote every TIFF little-endian: the
+    /// files named big-endian must start with "MM", the little-endian ones with "II".
+    func testTIFFFixturesHaveTheByteOrderTheirNameSays() {
+        for file in ["big-endian.tif", "big-endian-orientation8.tif", "be-long.tif", "be-short.tif"] {
+            XCTAssertEqual(Array(Fixtures.bytes(file).prefix(4)), [0x4D, 0x4D, 0x00, 0x2A], file)
+        }
+        for file in ["little-endian.tif", "le-long.tif", "le-short.tif"] {
+            XCTAssertEqual(Array(Fixtures.bytes(file).prefix(4)), [0x49, 0x49, 0x2A, 0x00], file)
         }
     }
 

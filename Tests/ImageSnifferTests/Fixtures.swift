@@ -66,6 +66,23 @@ enum Fixtures {
         image("bom-prolog.svg", .svg, 96, 64),
         Expected(file: "unsized.svg", info: ImageInfo(format: .svg, width: nil, height: nil)),
         Expected(file: "percent.svg", info: ImageInfo(format: .svg, width: nil, height: nil)),
+        // Crafted by the script's python section (no encoder writes these structures).
+        // ispe 1280x720, cropped by clap to 1200x700, then irot 1 and imir 1: displayed 700x1200.
+        Expected(file: "props-assoc.heic", info: ImageInfo(format: .heic, width: 700, height: 1200,
+                                                           storedWidth: 1280, storedHeight: 720, orientation: .transverse)),
+        rotated("props-assoc.avif", .avif, stored: 96, 64, .rotate90),       // irot 3
+        rotated("be-long.tif", .tiff, stored: 300, 200, .rotate90),
+        image("le-long.tif", .tiff, 1000, 3),
+        image("be-short.tif", .tiff, 9, 4),
+        rotated("le-short.tif", .tiff, stored: 17, 5, .rotate180),
+        rotated("many-segments.jpg", .jpg, stored: 123, 45, .rotate270),
+    ]
+
+    /// The review's reproducers (a trap, absurd sizes): refused as malformed, with the format.
+    static let refused: [(file: String, format: ImageFormat)] = [
+        ("huge-ispe.heic", .heic),
+        ("huge-ispe.avif", .avif),
+        ("huge-long.tif", .tiff),
     ]
 
     /// Non-images and the words their reason must contain.

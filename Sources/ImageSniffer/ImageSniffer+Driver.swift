@@ -16,6 +16,16 @@ extension ImageSniffer {
         maxBytes: Int = defaultMaxBytes,
         read: (_ range: Range<Int>) throws(E) -> [UInt8]
     ) throws(E) -> (result: SniffResult, bytesRead: Int, reads: Int) {
+        try sniff(totalSize: totalSize, firstRead: firstRead, readAhead: readAhead, maxBytes: maxBytes,
+                  progress: ParseProgress(), read: read)
+    }
+
+    /// As above, with the resume points and step count in `progress` (which tests read). Each
+    /// round resumes the walk where the previous one stopped, so its cost is the new bytes'.
+    static func sniff<E: Error>(
+        totalSize: Int64?, firstRead: Int = 4096, readAhead: Int = 0, maxBytes: Int, progress: ParseProgress,
+        read: (_ range: Range<Int>) throws(E) -> [UInt8]
+    ) throws(E) -> (result: SniffResult, bytesRead: Int, reads: Int) {
         var size = totalSize
         var bytes: [UInt8] = []
         var reads = 0
@@ -33,12 +43,12 @@ extension ImageSniffer {
 
         try fill(to: max(firstRead, signatureBytes))
         while true {
-            let result = sniff(prefix: bytes, totalSize: size, maxBytes: maxBytes)
+            let result = sniff(prefix: bytes, totalSize: size, maxBytes: maxBytes, progress: progress)
             guard case .needMore(let upTo) = result else {
                 return (result, bytes.count, reads)
             }
             let before = (bytes.count, size)
-            try fill(to: max(upTo, bytes.count + readAhead))
+            try fill(to: max(upTo, bytes.count + min(max(readAhead, 0), maxBytes)))
             // No progress means the reader returned nothing yet no end was known: take the end
             // as reached, which makes the next sniff final.
             if before.0 == bytes.count && before.1 == size {
