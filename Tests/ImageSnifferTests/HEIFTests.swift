@@ -1,4 +1,5 @@
 import ImageSniffer
+import TestSupport
 import XCTest
 
 /// HEIF/AVIF property handling the encoders at hand could not produce (heif-enc writes no irot).

@@ -1,4 +1,5 @@
 @testable import ImageSniffer
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -54,9 +55,7 @@ final class HostileInputTests: XCTestCase {
     func testTheLimitIsTheSameForEveryFormat() {
         let cap = ImageSniffer.maxDimension
         XCTAssertEqual(cap, 1 << 20)
-        func png(_ w: Int, _ h: Int) -> [UInt8] {
-            PNG.signature + Build.be32(13) + Build.ascii("IHDR") + Build.be32(w) + Build.be32(h) + [8, 2, 0, 0, 0] + Build.be32(0)
-        }
+        func png(_ w: Int, _ h: Int) -> [UInt8] { Build.png(width: w, height: h) }
         func bmp(_ w: Int, _ h: Int) -> [UInt8] {
             Build.ascii("BM") + [UInt8](repeating: 0, count: 12) + Build.le32(40) + Build.le32(w) + Build.le32(h) + [UInt8](repeating: 0, count: 36)
         }

@@ -1,4 +1,5 @@
 import ImageSniffer
+import TestSupport
 import XCTest
 
 final class JPEGTests: XCTestCase {

@@ -1,4 +1,5 @@
 import ImageSniffer
+import TestSupport
 import XCTest
 
 /// PNG, GIF, BMP, WebP, TIFF and ICO headers the fixtures do not cover.

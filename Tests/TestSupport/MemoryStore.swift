@@ -24,10 +24,8 @@ public final class MemoryStore: CatalogStore {
     }
 
     /// A PNG as far as any header reader can tell: signature and IHDR, then `padding` bytes.
-    public static func png(width: UInt32, height: UInt32, padding: Int = 0) -> [UInt8] {
-        func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
-        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + be(13) + Array("IHDR".utf8) + be(width) + be(height)
-            + [8, 2, 0, 0, 0] + [0, 0, 0, 0] + [UInt8](repeating: 0, count: padding)
+    public static func png(width: Int, height: Int, padding: Int = 0) -> [UInt8] {
+        Build.png(width: width, height: height, padding: padding)
     }
 
     public func delete(_ bucket: String, _ key: String) { buckets[bucket]?[key] = nil }
