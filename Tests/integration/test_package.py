@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import socket
@@ -531,3 +532,17 @@ def test_zip_is_reproducible(built_zip, tmp_path):
     second = tmp_path / "second.zip"
     run_package(second)
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_release_binary_carries_no_foundation(package_zip):
+    """No Foundation, FoundationEssentials or FoundationNetworking code in the shipped bootstrap:
+    their type metadata would name the module (`10Foundation`, `FoundationEssentials`), and a
+    dynamic build would need libFoundation*.so. The Swift runtime's own bridging class name
+    `Foundation.__SwiftValue` is the one mention allowed (it is a string in libswiftCore)."""
+    with zipfile.ZipFile(package_zip) as zf:
+        binary = zf.read("bootstrap")
+        names = zf.namelist()
+    assert len(binary) > 1_000_000
+    mentions = [m.group(0).decode("latin-1") for m in re.finditer(rb"[\w.]*Foundation[\w.]*", binary)]
+    assert [m for m in mentions if m != "Foundation.__SwiftValue"] == [], mentions[:10]
+    assert not any("Foundation" in n or "libicu" in n for n in names), names
