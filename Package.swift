@@ -47,11 +47,11 @@ let package = Package(
                 path: "Tests/TestSupport"),
 
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Basics"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "SigV4", "HTTPClient", "Basics", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON", "TestSupport"]),
         .testTarget(name: "ImageSnifferTests", dependencies: ["ImageSniffer", "TestSupport"], exclude: ["Images"]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events", "JSON", "Basics"]),
         .testTarget(name: "CatalogSyncTests", dependencies: ["CatalogSync", "Catalog", "JSON", "S3", "ImageSniffer",

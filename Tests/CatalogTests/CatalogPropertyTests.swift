@@ -1,19 +1,7 @@
 import Catalog
 import JSON
+import TestSupport
 import XCTest
-
-/// A small deterministic generator (SplitMix64), so a failure reproduces from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// However a batch is shuffled and duplicated, applying it gives the catalog that applying the
 /// last observation of each key once gives, and applying it again changes nothing.

@@ -1,25 +1,13 @@
 import ImageSniffer
+import TestSupport
 import XCTest
 
 /// A deterministic mutation run over every fixture: flipped bytes, cuts, inserted and deleted
 /// runs. The sniffer must return (not trap, not hang) and keep its promises. The libFuzzer
 /// target (scripts/fuzz) explores further; this keeps a floor in every `swift test`.
 final class RobustnessTests: XCTestCase {
-    /// SplitMix64: a tiny seeded generator, so failures reproduce.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
-
     func testMutatedFixturesKeepTheContract() {
-        var random = Random(state: 20_240_601)
+        var random = SeededGenerator(seed: 20_240_601)
         let interesting: [UInt8] = [0x00, 0xFF, 0x7F, 0x80, 0x01, 0xFE]
         var outcomes: [String: Int] = [:]
         for e in Fixtures.images {

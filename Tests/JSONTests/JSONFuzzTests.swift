@@ -1,24 +1,14 @@
 import JSON
+import TestSupport
 import XCTest
 
 /// Mutated documents must be either rejected with an error inside the input or accepted as
 /// something that round-trips; never a crash or a hang.
 final class JSONFuzzTests: XCTestCase {
-    private struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testMutatedDocumentsNeverCrash() {
         let seed = Array(#"{"a":[1,-2.5e3,true,false,null,"x\"\u00e9\ud83d\ude00"],"b":{"c":[]},"d":"é"}"#.utf8)
         let alphabet = Array(#"{}[],:"\ u0123456789abcdefEe+-.tnrl"#.utf8) + [0x00, 0x0A, 0x80, 0xC3, 0xA9, 0xED, 0xF0, 0xFF]
-        var rng = SplitMix(state: 42)
+        var rng = SeededGenerator(seed: 42)
         var accepted = 0
         for _ in 0..<20_000 {
             var doc = seed
