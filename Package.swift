@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "SigV4", dependencies: ["CCrypto", "Basics"]),
         .target(name: "S3", dependencies: ["HTTPClient", "SigV4", "Basics"]),
         .target(name: "Catalog", dependencies: ["JSON"]),
-        .target(name: "ImageSniffer"),
+        .target(name: "ImageSniffer", dependencies: ["Basics"]),
         .target(name: "S3Events", dependencies: ["JSON", "Basics"]),
         .target(name: "CatalogSync", dependencies: ["Catalog", "ImageSniffer", "S3", "HTTPClient", "JSON", "Basics"]),
         .target(name: "API", dependencies: ["Catalog", "S3", "JSON", "Basics"]),
@@ -40,7 +40,7 @@ let package = Package(
         .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient", "Basics"]),
 
         // Tools, never linked into bootstrap.
-        .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
+        .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer", "Basics"]),
         .executableTarget(name: "EventDecoderFuzz", dependencies: ["S3Events", "JSON", "Basics"]),
         .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "Basics"]),
         .target(name: "TestSupport", dependencies: ["HTTPClient", "LambdaRuntime", "CatalogSync", "ImageSniffer", "Basics"],

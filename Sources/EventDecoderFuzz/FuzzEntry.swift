@@ -1,13 +1,11 @@
 // Fuzz target for the event decoder (JSON parser → S3/SQS/SNS/EventBridge shapes → key decoding).
 // Built two ways, like Sources/ImageSnifferFuzz:
-// - by `scripts/fuzz events`, which compiles this file with the JSON, Basics and S3Events sources
-//   as one module with `swiftc -sanitize=fuzzer`;
+// - by `scripts/fuzz events`, which compiles JSON, Basics and S3Events as instrumented modules
+//   and this file with `swiftc -sanitize=fuzzer`;
 // - by a plain `swift build`: a replay tool, `EventDecoderFuzz FILE...`.
-#if canImport(S3Events)
 import Basics
 import JSON
 import S3Events
-#endif
 
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,5 @@
+import Basics
+
 /// SVG: XML text whose root element is `<svg>`. Skips a UTF-8 byte order mark, the XML
 /// declaration, comments, processing instructions and a DOCTYPE (with its internal subset),
 /// then reads the root's `width`, `height` and `viewBox`.
@@ -67,12 +69,12 @@ enum SVG {
     enum Length: Equatable { case pixels(Double), relative, missing }
 
     static func length(_ text: String) -> Length {
-        let t = trimmed(text)
+        let t = ASCII.trimmed(text)
         let units: [(String, Double)] = [("px", 1), ("pt", 96.0 / 72), ("pc", 16), ("mm", 96 / 25.4),
                                          ("cm", 96 / 2.54), ("in", 96), ("", 1)]
         if t.hasSuffix("%") || t.hasSuffix("em") || t.hasSuffix("ex") { return .relative }
         for (unit, scale) in units where t.hasSuffix(unit) {
-            guard let v = Double(trimmed(String(t.dropLast(unit.count)))), v.isFinite, v > 0 else { return .missing }
+            guard let v = Double(ASCII.trimmed(t.dropLast(unit.count))), v.isFinite, v > 0 else { return .missing }
             return .pixels(v * scale)
         }
         return .missing
@@ -90,13 +92,6 @@ enum SVG {
     static func pixels(_ v: Double) -> Int? {
         guard v.isFinite, v > 0 else { return nil }
         return v >= 1e15 ? 1_000_000_000_000_000 : max(1, Int(v.rounded()))
-    }
-
-    static func trimmed(_ s: String) -> String {
-        var sub = Substring(s)
-        while let c = sub.first, c.isWhitespace { sub.removeFirst() }
-        while let c = sub.last, c.isWhitespace { sub.removeLast() }
-        return String(sub)
     }
 
     static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }

@@ -1,11 +1,14 @@
 // Fuzz target for ImageSniffer. Built two ways:
-// - by scripts/fuzz, which compiles this file and the ImageSniffer sources as one module with
-//   `swiftc -sanitize=fuzzer -DIMAGESNIFFER_LIBFUZZER`: libFuzzer supplies `main` and calls
-//   `LLVMFuzzerTestOneInput` with generated inputs. (Not through SwiftPM: it links executables
-//   with `main` renamed to `<target>_main`, which libFuzzer's own `main` cannot satisfy.)
+// - by scripts/fuzz, which compiles ImageSniffer and Basics as instrumented modules (testable, so
+//   the step counter is visible) and this file with `swiftc -sanitize=fuzzer
+//   -DIMAGESNIFFER_LIBFUZZER`: libFuzzer supplies `main` and calls `LLVMFuzzerTestOneInput` with
+//   generated inputs. (Not through SwiftPM: it links executables with `main` renamed to
+//   `<target>_main`, which libFuzzer's own `main` cannot satisfy.)
 // - by a plain `swift build`: a replay tool, `ImageSnifferFuzz FILE...`, that sniffs each file
 //   as the fuzzer would, so a crasher can be re-run and debugged without the fuzzer.
-#if canImport(ImageSniffer)
+#if IMAGESNIFFER_LIBFUZZER
+@testable import ImageSniffer
+#else
 import ImageSniffer
 #endif
 
@@ -17,7 +20,7 @@ import Glibc
 /// promise is broken (libFuzzer reports a trap as a crash, with the input saved): no trap
 /// inside the sniffer, no side above `maxDimension`, `needMore` only forward and within the
 /// limit, the incremental driver agreeing with the one-shot answer, and a cost linear in the
-/// bytes read (counted in steps when built with the sniffer's sources, as scripts/fuzz does).
+/// bytes read (counted in steps in the libFuzzer build).
 func exercise(_ bytes: [UInt8]) {
     let complete = ImageSniffer.sniff(prefix: bytes, totalSize: Int64(bytes.count))
     if case .needMore = complete { fatalError("needMore although the whole file was given") }

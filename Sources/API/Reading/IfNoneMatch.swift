@@ -1,3 +1,5 @@
+import Basics
+
 /// A parsed `If-None-Match` header: `*` or a list of entity tags, weak or strong.
 public struct IfNoneMatch: Equatable, Sendable {
     public var any: Bool
@@ -10,9 +12,7 @@ public struct IfNoneMatch: Equatable, Sendable {
         any = false
         tags = []
         for part in header.utf8.split(separator: UInt8(ascii: ",")) {
-            var text = Substring(String(decoding: part, as: UTF8.self))
-            while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-            while text.last == " " || text.last == "\t" { text = text.dropLast() }
+            var text = Substring(ASCII.trimmed(String(decoding: part, as: UTF8.self)))
             if text == "*" {
                 any = true
             } else {
