@@ -15,16 +15,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 
 import pytest
 
 from conftest import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-
-from bench_lib import fast_api, package, procfs, report  # noqa: E402
+from imagecat_tools.bench_lib import fast_api, package, procfs, report
 
 PYTHON_PEER = REPO_ROOT.parent / "shared" / "peers" / "python-boto3" / "bootstrap"
 needs_peer = pytest.mark.skipif(not PYTHON_PEER.is_file(),

@@ -17,7 +17,7 @@ system, for uploads only:
 whose CORS rules let the gallery's origin PUT and GET (and nothing else), the catalog feeder,
 and the local API serving web/ without a token and the API with one.
 
-    from local_uploads import LocalGallery
+    from imagecat_tools.local_uploads import LocalGallery
     with LocalGallery(bootstrap, server=s3_server, bucket="b", verifier=verifier) as gallery:
         print(gallery.url)
 
@@ -30,21 +30,18 @@ import datetime
 import hashlib
 import hmac
 import http.client
-import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 from typing import Any, Callable
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from . import s3_events
+from .local_api import JWTVerifier, LocalAPI
+from .local_runtime_api import LocalRuntimeAPI, Result
+from .paths import WEB
 
-import s3_events  # noqa: E402
-from local_api import JWTVerifier, LocalAPI  # noqa: E402
-from local_runtime_api import LocalRuntimeAPI, Result  # noqa: E402
-
-WEB_DIR = HERE.parent / "web"
+WEB_DIR = WEB
 POLL_INTERVAL = 0.5
 """Seconds between two HEADs of a watched key (the delay an upload waits for its event)."""
 WATCH_GRACE = 60.0
