@@ -1,4 +1,4 @@
-"""The HTTP API end to end: real HTTP into scripts/local_api.py (JWT checks like API Gateway's
+"""The HTTP API end to end: real HTTP into imagecat_tools.local_api (JWT checks like API Gateway's
 authorizer), payload 2.0 events through the local Runtime API into the real bootstrap
 (_HANDLER=api), which reads the real local S3 server (SeaweedFS by default)."""
 

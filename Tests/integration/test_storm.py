@@ -1,4 +1,4 @@
-"""The storm (scripts/storm.py), small: real uploads and deletes on the local S3 server, every
+"""The storm (imagecat_tools.storm), small: real uploads and deletes on the local S3 server, every
 event delivered twice and shuffled to 8 concurrent bootstrap processes, then an exact audit.
 
 Also proves the audit itself: each kind of divergence is counted on a hand-made catalog, and

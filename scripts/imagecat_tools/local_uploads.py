@@ -10,7 +10,7 @@ system, for uploads only:
       → the local API calls CatalogFeeder.watch(K, E)
       → the feeder HEADs K every 0.5 s (a SigV4-signed request) until E + 60 s have passed
       → whenever K exists with an ETag not seen before, it enqueues an `ObjectCreated:Put`
-        record for K (built by scripts/s3_events.py) to its own local Runtime API, where
+        record for K (built by s3_events) to its own local Runtime API, where
         `bootstrap` runs with _HANDLER=catalog and rebuilds K's catalog entry from the bytes.
 
 `LocalGallery` puts the pieces together for `scripts/gallery` and the browser test: a bucket
