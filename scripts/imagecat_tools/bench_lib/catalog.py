@@ -172,15 +172,21 @@ class CatalogBench:
         except procfs.ProcessGone:
             return None
 
+    def _seeded(self, runner: Runner, entries: int, needed: int) -> tuple[str, list[tuple[str, int, str]]]:
+        """`runner`'s bucket with a catalog of `entries` seeded entries, and its uploaded objects
+        (at least `needed` of them)."""
+        bucket = self.buckets[runner.name]
+        objects = self.objects[runner.name]
+        if needed > len(objects):
+            raise ValueError(f"this run needs {needed} uploaded objects, have {len(objects)}")
+        self.s3.put_object(Bucket=bucket, Key=CATALOG_KEY, Body=seeded_catalog(entries),
+                           ContentType="application/json")
+        return bucket, objects
+
     def throughput(self, runner: Runner, size: int, events: int) -> ThroughputRun:
         """One run: seed a catalog of `size` entries, one warm-up event, then `events` timed
         single-record events for objects not yet in the catalog."""
-        bucket = self.buckets[runner.name]
-        objects = self.objects[runner.name]
-        if events + 1 > len(objects):
-            raise ValueError(f"{events} events need {events + 1} uploaded objects, have {len(objects)}")
-        self.s3.put_object(Bucket=bucket, Key=CATALOG_KEY, Body=seeded_catalog(size),
-                           ContentType="application/json")
+        bucket, objects = self._seeded(runner, size, needed=events + 1)
         payloads = [self._event(bucket, [obj]) for obj in objects[:events + 1]]
         with contextlib.ExitStack() as stack:
             endpoint = None
@@ -216,12 +222,7 @@ class CatalogBench:
                        seed_entries: int = 1000) -> list[RequestCount]:
         """S3 requests per invocation, by kind, through a counting proxy: one record for a new
         key, `batch` records for new keys, then the same `batch` records delivered again."""
-        bucket = self.buckets[runner.name]
-        objects = self.objects[runner.name]
-        if batch + 2 > len(objects):
-            raise ValueError(f"a batch of {batch} needs {batch + 2} uploaded objects")
-        self.s3.put_object(Bucket=bucket, Key=CATALOG_KEY, Body=seeded_catalog(seed_entries),
-                           ContentType="application/json")
+        bucket, objects = self._seeded(runner, seed_entries, needed=batch + 2)
         counted: Counter = Counter()
         lock = threading.Lock()
 
