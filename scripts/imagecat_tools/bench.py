@@ -274,7 +274,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--figures", default=",".join(FIGURES),
                         help=f"which figures, comma-separated (default {','.join(FIGURES)})")
     add_latency_argument(parser, "each of the runtimes' S3 requests in the catalog and request "
-                                 "figures (through the proxy; seeding and checks stay direct)")
+                                 "figures", "; seeding and checks go to S3 directly")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the report")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL

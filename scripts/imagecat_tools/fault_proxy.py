@@ -480,7 +480,7 @@ class FaultProxy:
 
 # -- command line ----------------------------------------------------------------------------
 
-def add_latency_argument(parser: argparse.ArgumentParser, what: str) -> None:
+def add_latency_argument(parser: argparse.ArgumentParser, what: str, note: str = "") -> None:
     """`--latency MIN-MAX` (ms), parsed to a (min, max) tuple; the storm and the benchmarks
     take it too, for the function's S3 traffic only."""
     def latency(text: str) -> tuple[float, float]:
@@ -489,8 +489,8 @@ def add_latency_argument(parser: argparse.ArgumentParser, what: str) -> None:
         except ValueError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
     parser.add_argument("--latency", type=latency, default=None, metavar="MIN-MAX",
-                        help=f"delay {what} by a uniform random MIN..MAX ms (e.g. 10-30, "
-                             f"in-region S3), applied before the request is forwarded")
+                        help=f"delay {what} by a uniform random MIN..MAX ms (e.g. 10-30: S3 in "
+                             f"the same region), before the request is forwarded{note}")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(

@@ -34,7 +34,7 @@ counted and printed.
 
     scripts/storm [--uploads 1000] [--deletes 200] [--procs 8] [--max-batch 10]
         [--seed 1] [--bootstrap .build/release/bootstrap | --peer | --naive] [--sqs]
-        [--eventbridge] [--liars] [--faults 0.1 [--resets 0.03]] [--via-proxy] [--kill 3]
+        [--eventbridge] [--liars] [--faults 0.1 [--resets 0.03]] [--via-proxy] [--latency 10-30] [--kill 3]
         [--json]
 
 As a module (the integration tests): `run_storm(StormConfig(...), server=S3Server)` returns

@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--via-proxy", action="store_true",
                         help="route the function's S3 traffic through the proxy even without "
                              "faults, to count requests and conflicts (412/409)")
-    add_latency_argument(parser, "each of the function's S3 requests (through the proxy; the "
-                                 "storm's own uploads and audit stay direct)")
+    add_latency_argument(parser, "each of the function's S3 requests",
+                         "; the storm's own uploads and audit go to S3 directly")
     parser.add_argument("--kill", type=int, default=0, metavar="N",
                         help="SIGKILL N random runtimes mid-run (their invocations are requeued)")
     parser.add_argument("--keys", type=int, default=None, help="key pool size (default 40%% of uploads)")
