@@ -518,7 +518,8 @@ def _serve_until_stopped(api: LocalAPI) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/local-api", description="Serve the imagecat API locally (JWT-checked, payload 2.0).")
+    parser = argparse.ArgumentParser(prog="scripts/local-api",
+                                     description="Serve the imagecat API locally (JWT-checked, payload 2.0).")
     parser.add_argument("--bootstrap", default=_default_bootstrap(),
                         help="the built bootstrap executable (default $IMAGECAT_BOOTSTRAP)")
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0 = any)")
