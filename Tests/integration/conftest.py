@@ -2,7 +2,7 @@
 bootstrap binary, and S3 event records shaped like the ones Lambda delivers.
 
 Fixtures:
-    s3_server       (session)  one running scripts/s3_server.S3Server for the whole run
+    s3_server       (session)  one running imagecat_tools.s3_server.S3Server for the whole run
     s3              (session)  boto3 S3 client for it
     bucket          (function) a fresh, uniquely named, empty bucket; removed afterwards
     bootstrap_path  (session)  path of the built `bootstrap` executable
@@ -12,38 +12,84 @@ Helpers (import with `from conftest import ...`):
     s3_encode_key(key, encode_slash=False) -> str
     s3_event_record(bucket, key, *, size, etag, event_name, sequencer, ...) -> dict
     s3_event(*records) -> {"Records": [...]}
+    run_tool(module, *args, **run_kwargs)  runs `python3 -m imagecat_tools.MODULE` in a child
+    tool_env(*extra_paths) -> dict         os.environ with scripts/ (and extra) on PYTHONPATH
+    missing_prerequisite(message)          fails: what scripts/setup provides is not there
+
+The tooling (scripts/imagecat_tools) is importable because pytest.ini here puts scripts/ on
+sys.path (`pythonpath`); child Pythons get it through tool_env().
+
+Skips: a skip must be declared in EXPECTED_SKIPS below (a reason that depends on the chosen S3
+backend or the machine, not on what is installed); any other skip fails the session, and
+the counts (passed, failed, skipped, unexpected skips) are written as JSON to
+$IMAGECAT_PYTEST_SUMMARY when that is set (scripts/test prints them in its last line).
 
 Environment:
     IMAGECAT_BOOTSTRAP      use this bootstrap instead of running `swift build`
     IMAGECAT_SCRATCH_PATH   SwiftPM scratch path for that build (default .build)
     IMAGECAT_S3_SERVER      "seaweedfs" (default, the reference) or "moto"
+    IMAGECAT_PYTEST_SUMMARY where to write the counts as JSON (see Skips)
 """
 
 from __future__ import annotations
 
-import datetime
+import json
 import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.parse
 import uuid
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO_ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from imagecat_tools.paths import REPO_ROOT, SCRIPTS
+from imagecat_tools.s3_server import S3Server
 
-from s3_server import S3Server  # noqa: E402  (needs the sys.path entry above)
+# S3 notification builders live in imagecat_tools.s3_events (the demo and the storm use them
+# too); re-exported here under the names the tests use.
+from imagecat_tools.s3_events import (TEMPLATE_ETAG, TEMPLATE_SEQUENCER, next_sequencer,  # noqa: F401
+                                      encode_key as s3_encode_key, event as s3_event,
+                                      record as s3_event_record)
 
-# S3 notification builders live in scripts/s3_events.py (the demo and the storm use them too);
-# re-exported here under the names the tests use.
-from s3_events import (TEMPLATE_ETAG, TEMPLATE_SEQUENCER, next_sequencer,  # noqa: E402,F401
-                       encode_key as s3_encode_key, event as s3_event, record as s3_event_record)
+EXPECTED_SKIPS = {
+    "does not check signatures": "moto (IMAGECAT_S3_SERVER=moto) accepts any signature",
+    "port layout is specific to weed mini": "only SeaweedFS has weed mini's ports",
+    "needs two CPUs": "CPU placement cannot be measured on one CPU",
+}
+"""Skip reasons (substrings) that are fine: they depend on the chosen S3 backend or the machine's
+shape. Every other skip (something missing) fails the session."""
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def tool_env(*extra_paths: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (default os.environ) with scripts/ and `extra_paths` first on PYTHONPATH: for
+    child Pythons that import imagecat_tools (pytest's `pythonpath` reaches only this one)."""
+    env = dict(os.environ if base is None else base)
+    paths = [str(p) for p in (*extra_paths, SCRIPTS)]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def run_tool(module: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    """Runs `python3 -m imagecat_tools.MODULE ARGS` as its command script would (captured,
+    text, from the repository root unless `cwd` says otherwise)."""
+    kwargs.setdefault("cwd", REPO_ROOT)
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    kwargs["env"] = tool_env(base=kwargs.get("env"))
+    return subprocess.run([sys.executable, "-m", f"imagecat_tools.{module}", *args], **kwargs)
+
+
+def missing_prerequisite(message: str) -> NoReturn:
+    """The one answer to "a test's prerequisite is not there" (a browser, chroot, a peer):
+    the test fails, in CI and elsewhere alike, since scripts/setup (or running as root, as CI
+    does) provides it. A skip would let the suite pass without having checked anything."""
+    pytest.fail(f"prerequisite missing: {message}", pytrace=False)
 
 
 # -- hooks -----------------------------------------------------------------------------------
@@ -57,6 +103,50 @@ def pytest_configure(config):
     fixture teardown, so no S3 server outlives the run holding its ports."""
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _interrupt)
+    config.pluginmanager.register(RunCounts(), "imagecat-run-counts")
+
+
+class RunCounts:
+    """Counts the outcomes; a skip not declared in EXPECTED_SKIPS fails the session (after
+    every test ran, listed at the end); the counts go to $IMAGECAT_PYTEST_SUMMARY as JSON."""
+
+    def __init__(self):
+        self.counts: dict = {"passed": 0, "failed": 0, "skipped": 0, "expected_skips": 0,
+                             "unexpected_skips": []}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        counts = self.counts
+        if report.skipped:
+            reason = skip_reason(report)
+            counts["skipped"] += 1
+            if any(expected in reason for expected in EXPECTED_SKIPS):
+                counts["expected_skips"] += 1
+            else:
+                counts["unexpected_skips"].append(f"{report.nodeid}: {reason}")
+        elif report.failed:
+            counts["failed"] += 1  # errors in setup or teardown count as failures too
+        elif report.passed and report.when == "call":
+            counts["passed"] += 1
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.counts["unexpected_skips"] and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        target = os.environ.get("IMAGECAT_PYTEST_SUMMARY")
+        if target:
+            Path(target).write_text(json.dumps(self.counts))
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.counts["unexpected_skips"]:
+            terminalreporter.section("skips not declared as expected (they fail the run)", red=True)
+            for line in self.counts["unexpected_skips"]:
+                terminalreporter.line(line)
+
+
+def skip_reason(report: pytest.TestReport) -> str:
+    """The reason of a skipped report (its longrepr is (file, line, "Skipped: reason"))."""
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return text.removeprefix("Skipped: ")
 
 
 # -- fixtures --------------------------------------------------------------------------------

@@ -15,16 +15,14 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 
 import pytest
 
 from conftest import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-
-from bench_lib import fast_api, package, procfs, report  # noqa: E402
+from imagecat_tools.bench_lib import catalog, fast_api, package, procfs, report
+from imagecat_tools.fault_proxy import FaultProxy
 
 PYTHON_PEER = REPO_ROOT.parent / "shared" / "peers" / "python-boto3" / "bootstrap"
 needs_peer = pytest.mark.skipif(not PYTHON_PEER.is_file(),
@@ -135,6 +133,24 @@ def test_bad_arguments_are_refused():
     assert run.returncode == 2 and "unknown figures ['nope']" in run.stderr
     run = run_bench("--bootstrap", "/nonexistent", "--placements", "same CPU,elsewhere")
     assert run.returncode == 2 and "unknown ['elsewhere']" in run.stderr
+    run = run_bench("--bootstrap", "/nonexistent", "--latency", "30-10")
+    assert run.returncode == 2 and "latency range must satisfy 0 <= MIN <= MAX" in run.stderr
+
+
+def test_catalog_runs_with_latency_on_the_runtimes_s3_requests(s3_server, bootstrap_path):
+    """--latency puts the delaying proxy between the runtime and S3 in the catalog figures:
+    each single-record event costs at least a catalog read and a conditional write, one after
+    the other, so N events cannot take less than N × 2 × 10 ms (a lower bound: no flake)."""
+    runner = catalog.Runner("bootstrap", [str(bootstrap_path)])
+    bench = catalog.CatalogBench(s3_server, [runner], objects=6, latency=(10.0, 30.0))
+    try:
+        run = bench.throughput(runner, size=10, events=5)
+        counts = bench.request_counts(runner, batch=2, proxy_class=FaultProxy, seed_entries=10)
+    finally:
+        bench.close()
+    assert run.entries_after == 10 + 6
+    assert run.seconds >= 5 * 2 * 0.010, f"5 events took {run.seconds * 1000:.0f} ms"
+    assert all(c.total >= 2 for c in counts), counts
 
 
 def test_placements_pin_to_one_cpu_or_two():

@@ -4,24 +4,15 @@
 from __future__ import annotations
 
 import json
-import struct
-import zlib
-from pathlib import Path
 
 import pytest
 
-import s3_events
-from local_runtime_api import LocalRuntimeAPI
+from imagecat_tools import s3_events
+from imagecat_tools.images import png
+from imagecat_tools.local_runtime_api import LocalRuntimeAPI
+from imagecat_tools.paths import SAMPLE_IMAGES as SAMPLES
 
 IMAGE_KEYS = ["photos/cat.jpg", "dog one.png", "a+b.gif", "日本/猫.webp", "odd (1)&=%.jpeg"]
-SAMPLES = Path(__file__).resolve().parents[1] / "ImageSnifferTests" / "Images"
-
-
-def png(width: int, height: int, padding: int = 0) -> bytes:
-    """A PNG header (signature + IHDR) any reader accepts, then `padding` bytes."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return b"\x89PNG\r\n\x1a\n" + chunk + b"\0" * padding
 
 
 def catalog(s3, bucket) -> list[dict]:

@@ -1,7 +1,7 @@
 """Faults: S3 that answers 503 SlowDown and drops connections, runtimes killed mid-invocation,
 and a corrupt catalog. The catalog must come out exact, or be left alone.
 
-The fault proxy (scripts/fault_proxy.py) sits between the function and the real local S3
+The fault proxy (imagecat_tools.fault_proxy) sits between the function and the real local S3
 server; the runtimes run on the local Runtime API, which hands a dead runtime's invocation to
 another one (as Lambda retries).
 """
@@ -13,22 +13,16 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO_ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
-
-import s3_events  # noqa: E402
-from fault_proxy import FaultProxy  # noqa: E402
-from local_runtime_api import LocalRuntimeAPI  # noqa: E402
-from storm import StormConfig, audit, format_report, make_image, run_storm  # noqa: E402
+from imagecat_tools import s3_events
+from imagecat_tools.fault_proxy import FaultProxy, parse_latency
+from imagecat_tools.images import make_image
+from imagecat_tools.local_runtime_api import LocalRuntimeAPI
+from imagecat_tools.storm import StormConfig, audit, format_report, run_storm
 
 CATALOG = "images.json"
 KEYS = {"cat one.jpg": "jpg", "a+b=c&d.png": "png", "ünï/фото 1.webp": "webp",
@@ -80,6 +74,58 @@ def test_proxy_forwards_signed_requests_unchanged_on_kept_alive_connections(s3_s
     assert counts["requests"] == counts["forwarded"] == 24
     assert counts["slowdowns"] == counts["resets"] == 0
     assert counts["connections"] < counts["requests"]  # kept alive
+
+
+def test_proxy_delays_every_request_by_its_latency(s3_server, bucket):
+    """--latency 10-30: each request waits 10..30 ms before it is forwarded. N requests one
+    after another cannot take less than N × 10 ms (a lower bound, so no timing flake); the
+    same requests without latency take far less on loopback, so the delay is the proxy's."""
+    requests = 20
+    with FaultProxy(s3_server.endpoint, seed=1) as plain:
+        s3 = proxy_client(s3_server, plain)
+        s3.put_object(Bucket=bucket, Key="warm", Body=b"x")  # connection and client set up
+        started = time.monotonic()
+        for i in range(requests):
+            s3.head_object(Bucket=bucket, Key="warm")
+        undelayed = time.monotonic() - started
+        assert plain.counts()["delayed"] == 0
+    with FaultProxy(s3_server.endpoint, seed=1, latency=parse_latency("10-30")) as proxy:
+        s3 = proxy_client(s3_server, proxy)
+        s3.put_object(Bucket=bucket, Key="warm", Body=b"x")
+        started = time.monotonic()
+        for i in range(requests):
+            s3.head_object(Bucket=bucket, Key="warm")
+        delayed = time.monotonic() - started
+        counts = proxy.counts()
+    assert delayed >= requests * 0.010, f"{requests} requests took {delayed * 1000:.0f} ms"
+    assert counts["delayed"] == counts["requests"] == requests + 1
+    assert 10 * counts["delayed"] <= counts["latency_ms"] <= 30 * counts["delayed"]
+    print(f"{requests} HEADs: {undelayed * 1000:.0f} ms direct, {delayed * 1000:.0f} ms at 10-30 ms")
+
+
+def test_latency_argument_forms():
+    assert parse_latency("10-30") == (10.0, 30.0)
+    assert parse_latency("20") == (20.0, 20.0)
+    assert parse_latency("0.5-1.5") == (0.5, 1.5)
+    for bad in ("30-10", "-5", "ten", "10-", ""):
+        with pytest.raises(ValueError, match="latency"):
+            parse_latency(bad)
+
+
+def test_storm_latency_applies_to_the_functions_s3_requests_only(s3_server, bootstrap_path):
+    """`--latency` puts the proxy in front of the function only: every request it sees is
+    delayed, and none of them is one of the storm's own uploads (those go direct)."""
+    result = run_storm(StormConfig(uploads=24, deletes=4, procs=2, max_batch=4, seed=5,
+                                   bootstrap=str(bootstrap_path), latency=(10.0, 30.0)),
+                       server=s3_server)
+    report = format_report(result)
+    print(report)
+    faults = result.summary()["faults"]
+    assert result.ok, report
+    assert faults["requests"] > 0 and faults["delayed"] == faults["requests"]
+    assert faults["slowdowns"] == faults["resets"] == 0
+    assert result.summary()["latency_ms"] == [10.0, 30.0]
+    assert re.search(r"latency: 10-30 ms on each function S3 request \(\d+ delayed, [\d.]+ ms mean", report)
 
 
 def test_proxy_answers_a_real_looking_slowdown(s3_server, bucket):

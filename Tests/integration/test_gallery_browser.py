@@ -7,8 +7,8 @@ Behind it: the real bootstrap as the API (_HANDLER=api) and as the catalog funct
 (_HANDLER=catalog), fed by local_uploads.CatalogFeeder, and a real SeaweedFS.
 
 A screenshot is saved under pytest's temporary directory (its path is printed), or in
-$IMAGECAT_ARTIFACTS when that is set. Without a browser the test fails in CI (CI=true) and is
-skipped elsewhere; scripts/setup installs one.
+$IMAGECAT_ARTIFACTS when that is set. Without a browser the test fails (conftest's
+missing_prerequisite); scripts/setup installs one.
 """
 
 from __future__ import annotations
@@ -25,13 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
-
-import mint_token  # noqa: E402  (scripts/ is on sys.path, see conftest)
-from local_api import JWTVerifier  # noqa: E402
-from local_uploads import LocalGallery  # noqa: E402
-
-IMAGES = REPO_ROOT / "Tests" / "ImageSnifferTests" / "Images"
+from conftest import missing_prerequisite
+from imagecat_tools import mint_token
+from imagecat_tools.local_api import JWTVerifier
+from imagecat_tools.local_uploads import LocalGallery
+from imagecat_tools.paths import SAMPLE_IMAGES as IMAGES
 # (file, catalog type, bytes, width, height): what ImageSnifferTests knows these files to be.
 UPLOADS = [
     ("rgb8.png", "png", 171, 50, 40),
@@ -39,16 +37,9 @@ UPLOADS = [
 ]
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
-
-
 def _unavailable(reason: str):
-    """Fails in CI, where scripts/setup must have installed the browser; skips elsewhere."""
-    message = f"headless Chromium is needed for the gallery test: {reason} (scripts/setup installs it)"
-    if _in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
+    missing_prerequisite(f"headless Chromium is needed for the gallery test: {reason} "
+                         f"(scripts/setup installs it)")
 
 
 @pytest.fixture

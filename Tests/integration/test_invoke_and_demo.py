@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run_tool
 
 
 def invoke(bootstrap_path, *args):
-    return subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "invoke.py"), "--bootstrap", str(bootstrap_path), *args],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    return run_tool("invoke", "--bootstrap", str(bootstrap_path), *args, timeout=120)
 
 
 def test_sum_event(bootstrap_path):
@@ -49,8 +47,7 @@ def test_misuse_prints_usage():
 
 
 def test_demo_prints_the_catalog(bootstrap_path):
-    run = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "demo.py"), "--bootstrap", str(bootstrap_path)],
-                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    run = run_tool("demo", "--bootstrap", str(bootstrap_path), timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     catalog = json.loads(run.stdout)
     assert sorted(e["name"] for e in catalog) == ["icons/a+b.gif", "photos/cat.jpg", "photos/dog one.png"]

@@ -1,4 +1,4 @@
-"""The HTTP API end to end: real HTTP into scripts/local_api.py (JWT checks like API Gateway's
+"""The HTTP API end to end: real HTTP into imagecat_tools.local_api (JWT checks like API Gateway's
 authorizer), payload 2.0 events through the local Runtime API into the real bootstrap
 (_HANDLER=api), which reads the real local S3 server (SeaweedFS by default)."""
 
@@ -9,18 +9,15 @@ import hashlib
 import hmac
 import http.client
 import json
-import subprocess
-import sys
 import time
 import urllib.parse
 import uuid
 
 import pytest
 
-from conftest import REPO_ROOT
-
-import mint_token  # noqa: E402  (scripts/ is on sys.path, see conftest)
-from local_api import JWTVerifier, LocalAPI, LocalAPIError  # noqa: E402
+from conftest import run_tool
+from imagecat_tools import mint_token
+from imagecat_tools.local_api import JWTVerifier, LocalAPI, LocalAPIError
 
 ISSUER = "https://imagecat-test.eu.auth0.com/"
 AUDIENCE = "https://imagecat.example.com/api"
@@ -310,10 +307,8 @@ def test_missing_bucket_variable_is_an_init_error(s3_server, bootstrap_path, key
 # -- mint-token's command line -----------------------------------------------------------------
 
 def test_mint_token_command(tmp_path):
-    result = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "mint_token.py"), "--dir", str(tmp_path),
-                             "--sub", "google-oauth2|42", "--aud", AUDIENCE, "--iss", ISSUER,
-                             "--scope", "read:images", "--expires-in", "120"],
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = run_tool("mint_token", "--dir", str(tmp_path), "--sub", "google-oauth2|42", "--aud", AUDIENCE,
+                      "--iss", ISSUER, "--scope", "read:images", "--expires-in", "120", timeout=60, check=True)
     bearer = result.stdout.strip()
     jwks = json.loads((tmp_path / "jwks.json").read_text())
     assert (tmp_path / "private-key.pem").stat().st_mode & 0o077 == 0
@@ -323,8 +318,7 @@ def test_mint_token_command(tmp_path):
     header = json.loads(base64.urlsafe_b64decode(bearer.split(".")[0] + "=="))
     assert header == {"alg": "RS256", "typ": "JWT", "kid": jwks["keys"][0]["kid"]}
 
-    expired = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "mint_token.py"), "--dir", str(tmp_path),
-                              "--expires-in", "-600"], capture_output=True, text=True, timeout=60, check=True)
+    expired = run_tool("mint_token", "--dir", str(tmp_path), "--expires-in", "-600", timeout=60, check=True)
     payload = json.loads(base64.urlsafe_b64decode(expired.stdout.strip().split(".")[1] + "=="))
     assert payload["exp"] < time.time() - 500
     # The same key is reused: the JWKS did not change.

@@ -13,8 +13,8 @@ HTTPS: a TLS-terminating proxy (certificate for localhost/127.0.0.1 from a CA ma
 stands in front of SeaweedFS; the CA is installed only at /etc/pki/tls/certs/ca-bundle.crt,
 Amazon Linux's path, and SSL_CERT_FILE is not set.
 
-Needs root (CI runs as root) or unprivileged user namespaces for `chroot`; in CI (CI=true) their
-absence fails the tests instead of skipping them.
+Needs root (CI runs as root) or unprivileged user namespaces for `chroot`; without them the
+tests fail (conftest's missing_prerequisite), they never pass unchecked.
 
 The zip under test is built once per session with scripts/package (release build, minimal
 libcurl; ~1 min on a fresh 2-core machine, seconds when cached), unless IMAGECAT_ZIP names one.
@@ -36,21 +36,21 @@ import shutil
 import socket
 import ssl
 import stat
-import struct
 import subprocess
 import threading
 import time
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
-from local_runtime_api import LocalRuntimeAPI
-from selfcontained import BundleError, analyze_bundle, check_bundle, elf_info, glibc_version
-from s3_events import event as s3_event
-from s3_events import record as s3_record
+from conftest import REPO_ROOT, missing_prerequisite
+from imagecat_tools.images import png
+from imagecat_tools.local_runtime_api import LocalRuntimeAPI
+from imagecat_tools.s3_events import event as s3_event
+from imagecat_tools.s3_events import record as s3_record
+from imagecat_tools.selfcontained import (BundleError, analyze_bundle, check_bundle, elf_info,
+                                          glibc_version)
 
 TASK_ROOT = "/var/task"
 LOADER = f"{TASK_ROOT}/lib/ld-linux-x86-64.so.2"
@@ -138,11 +138,8 @@ def _chroot_prefix() -> list[str] | str:
 def chroot_prefix() -> list[str]:
     prefix = _chroot_prefix()
     if isinstance(prefix, str):
-        message = (f"cannot test the packaged bootstrap in an empty root: {prefix}. "
-                   "Run the tests as root (CI does).")
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_prerequisite(f"cannot test the packaged bootstrap in an empty root: {prefix}. "
+                             "Run the tests as root (CI does).")
     return prefix
 
 
@@ -317,20 +314,11 @@ def tls_proxy(s3_server, test_ca):
 
 # -- catalog round trip ------------------------------------------------------------------------
 
-def tiny_png(width: int, height: int) -> bytes:
-    """A valid grey PNG of the given size."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
 def catalog_round_trip(tmp_path, api, prefix, root, s3, bucket, s3_env) -> tuple[dict, list]:
     """Uploads a PNG, has the packaged bootstrap handle its S3 event; returns (the uploaded
     object's facts, the catalog it wrote)."""
     key = "photos/sunset beach.png"
-    body = tiny_png(3, 2)
+    body = png(3, 2, pixels=True)
     etag = s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"].strip('"')
     log = tmp_path / "bootstrap.log"
     process = start_in_root(api, prefix, root, lambda_env(api, "catalog", s3_env), log)
@@ -489,7 +477,7 @@ def test_https_without_ca_bundle_fails_with_a_clear_error(package_zip, chroot_pr
     77: no CA file, or 60: unverifiable peer), not succeed by some other trust path."""
     root = make_root(tmp_path, package_zip, ca_bundle=None)
     key = "lonely.png"
-    body = tiny_png(1, 1)
+    body = png(1, 1, pixels=True)
     etag = s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"].strip('"')
     env = s3_client_env(s3_server, f"https://localhost:{tls_proxy.port}")
     with LocalRuntimeAPI(function_timeout=15.0) as api:

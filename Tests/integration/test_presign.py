@@ -16,9 +16,9 @@ import pytest
 
 from conftest import REPO_ROOT
 
-import mint_token  # noqa: E402  (scripts/ is on sys.path, see conftest)
-from local_api import JWTVerifier, LocalAPI  # noqa: E402
-from local_uploads import LocalGallery  # noqa: E402
+from imagecat_tools import mint_token
+from imagecat_tools.local_api import JWTVerifier, LocalAPI
+from imagecat_tools.local_uploads import LocalGallery
 
 IMAGES = REPO_ROOT / "Tests" / "ImageSnifferTests" / "Images"
 PNG = (IMAGES / "rgb8.png").read_bytes()  # 50 × 40

@@ -4,21 +4,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run_tool
 
 SAMPLES = REPO_ROOT / "Tests" / "ImageSnifferTests" / "Images"
 
 
 def reconcile(s3_server, bootstrap_path, bucket):
     env = {**s3_server.child_env(), "CATALOG_BUCKET": bucket}
-    return subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "invoke.py"), "--bootstrap", str(bootstrap_path),
-                           "--handler", "reconcile", str(REPO_ROOT / "events" / "scheduled.json")],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return run_tool("invoke", "--bootstrap", str(bootstrap_path), "--handler", "reconcile",
+                    str(REPO_ROOT / "events" / "scheduled.json"), env=env, timeout=120)
 
 
 def test_repairs_a_drifted_catalog(s3, s3_server, bucket, bootstrap_path):

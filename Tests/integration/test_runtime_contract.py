@@ -28,12 +28,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO_ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
-
-from local_runtime_api import LocalRuntimeAPI, sqs_batch_event  # noqa: E402
+from imagecat_tools.local_runtime_api import LocalRuntimeAPI, sqs_batch_event
+from imagecat_tools.paths import REPO_ROOT, SCRIPTS
 
 INVALID_EVENT = "Function.InvalidEvent"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,10 +15,10 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-import s3_server as launcher
 from conftest import (REPO_ROOT, TEMPLATE_ETAG, TEMPLATE_SEQUENCER, next_sequencer,
-                      s3_encode_key, s3_event, s3_event_record)
-from s3_server import S3Server, S3ServerError
+                      s3_encode_key, s3_event, s3_event_record, tool_env)
+from imagecat_tools import s3_server as launcher
+from imagecat_tools.s3_server import S3Server, S3ServerError
 
 
 def error_status(error: ClientError) -> int:
@@ -269,7 +268,7 @@ def test_sigterm_to_pytest_still_stops_the_session_server(tmp_path):
         [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
          str(tmp_path / "test_hold.py")],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=dict(os.environ, PYTHONPATH=str(Path(__file__).parent)))
+        env=tool_env(Path(__file__).parent))
     server_pid = None
     try:
         deadline = time.monotonic() + 90

@@ -1,4 +1,4 @@
-"""The storm (scripts/storm.py), small: real uploads and deletes on the local S3 server, every
+"""The storm (imagecat_tools.storm), small: real uploads and deletes on the local S3 server, every
 event delivered twice and shuffled to 8 concurrent bootstrap processes, then an exact audit.
 
 Also proves the audit itself: each kind of divergence is counted on a hand-made catalog, and
@@ -8,17 +8,10 @@ the lab's naive logic, put through the same storm, is caught losing entries.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO_ROOT / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
-
-from storm import (PEER_DIR, StormConfig, audit, body_for, format_report,  # noqa: E402
+from imagecat_tools.storm import (PEER_DIR, StormConfig, audit, body_for, format_report,
                    is_image_key, key_pool, make_image, plan_operations, run_storm)
 
 SMALL = dict(uploads=150, deletes=40, procs=8, max_batch=8, liars=True)
@@ -184,8 +177,8 @@ def test_storm_retries_conflicts_and_redelivers_failed_sqs_messages_only():
     """Function.CatalogConflict → the same event again (as Lambda retries an async invoke), up
     to max_retries; any other error → unrecovered; an SQS answer's batchItemFailures → those
     messages, and only those, in a new batch (as SQS makes them visible again)."""
-    from local_runtime_api import Result
-    from storm import Storm
+    from imagecat_tools.local_runtime_api import Result
+    from imagecat_tools.storm import Storm
 
     storm = Storm(StormConfig(uploads=1, deletes=0, max_retries=1), server=None, bucket="b")
     storm.api = api = RecordingAPI()

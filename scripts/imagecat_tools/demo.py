@@ -13,16 +13,13 @@ import argparse
 import json
 import random
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from . import s3_events
+from .local_runtime_api import LocalRuntimeAPI
+from .paths import SAMPLE_IMAGES
+from .s3_server import S3Server
 
-import s3_events  # noqa: E402
-from local_runtime_api import LocalRuntimeAPI  # noqa: E402
-from s3_server import S3Server  # noqa: E402
-
-IMAGES = HERE.parent / "Tests" / "ImageSnifferTests" / "Images"
+IMAGES = SAMPLE_IMAGES
 BUCKET = "imagecat-demo"
 # (key in the bucket, sample file, content type): names with a space, a '+' and unicode on
 # purpose, and one text file, which the catalog must leave out.
@@ -51,7 +48,7 @@ def invoke(api: LocalRuntimeAPI, payload: dict) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bootstrap", required=True, help="path of the built bootstrap binary")
     args = parser.parse_args()
 

@@ -15,28 +15,21 @@ is read back and must hold exactly N + E + 1 entries.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import struct
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from .. import s3_events
+from ..fault_proxy import FaultProxy
+from ..images import png
+from ..local_runtime_api import LocalRuntimeAPI
 from . import procfs
-
-SCRIPTS = Path(__file__).resolve().parent.parent
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
-
-import s3_events  # noqa: E402
-from local_runtime_api import LocalRuntimeAPI  # noqa: E402
 
 CATALOG_KEY = "images.json"
 
@@ -93,14 +86,6 @@ class RequestCount:
         return sum(self.by_kind.values())
 
 
-def png(width: int, height: int, salt: int) -> bytes:
-    """A small valid PNG head: signature, IHDR (with its CRC), then filler that makes each
-    object's ETag distinct. Enough for a sniffer, which reads only the first bytes."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return b"\x89PNG\r\n\x1a\n" + chunk + salt.to_bytes(8, "big") * 8
-
-
 def seeded_catalog(entries: int) -> bytes:
     """N entries in the lab's shape, as the lab's Node function writes them (compact JSON)."""
     return json.dumps([{"name": f"seed/{i:06d}.png", "type": "png", "size": 1000 + i % 9000}
@@ -110,8 +95,12 @@ def seeded_catalog(entries: int) -> bytes:
 class CatalogBench:
     """Owns the buckets, the uploaded objects and a local Runtime API for one benchmark run."""
 
-    def __init__(self, server, runners: list[Runner], objects: int):
+    def __init__(self, server, runners: list[Runner], objects: int,
+                 latency: tuple[float, float] | None = None):
         self.server = server
+        self.latency = latency
+        """(min, max) ms on each of the runtime's S3 requests, through the fault proxy (seeding
+        and checking go to the server directly); None: straight to the server."""
         self.s3 = server.boto3_client()
         self.runners = runners
         self.api = LocalRuntimeAPI(function_timeout=300.0).start()
@@ -131,7 +120,7 @@ class CatalogBench:
         uploaded = []
         for i in range(count):
             key = f"uploads/img-{i:05d}.png"
-            body = png(16 + i % 64, 9 + i % 32, i)
+            body = png(16 + i % 64, 9 + i % 32) + i.to_bytes(8, "big") * 8  # a distinct ETag each
             etag = self.s3.put_object(Bucket=bucket, Key=key, Body=body,
                                       ContentType="image/png")["ETag"]
             uploaded.append((key, len(body), etag))
@@ -183,17 +172,31 @@ class CatalogBench:
         except procfs.ProcessGone:
             return None
 
+    def _seeded(self, runner: Runner, entries: int, needed: int) -> tuple[str, list[tuple[str, int, str]]]:
+        """`runner`'s bucket with a catalog of `entries` seeded entries, and its uploaded objects
+        (at least `needed` of them)."""
+        bucket = self.buckets[runner.name]
+        objects = self.objects[runner.name]
+        if needed > len(objects):
+            raise ValueError(f"this run needs {needed} uploaded objects, have {len(objects)}")
+        self.s3.put_object(Bucket=bucket, Key=CATALOG_KEY, Body=seeded_catalog(entries),
+                           ContentType="application/json")
+        return bucket, objects
+
     def throughput(self, runner: Runner, size: int, events: int) -> ThroughputRun:
         """One run: seed a catalog of `size` entries, one warm-up event, then `events` timed
         single-record events for objects not yet in the catalog."""
-        bucket = self.buckets[runner.name]
-        objects = self.objects[runner.name]
-        if events + 1 > len(objects):
-            raise ValueError(f"{events} events need {events + 1} uploaded objects, have {len(objects)}")
-        self.s3.put_object(Bucket=bucket, Key=CATALOG_KEY, Body=seeded_catalog(size),
-                           ContentType="application/json")
+        bucket, objects = self._seeded(runner, size, needed=events + 1)
         payloads = [self._event(bucket, [obj]) for obj in objects[:events + 1]]
-        process = self._spawn(runner)
+        with contextlib.ExitStack() as stack:
+            endpoint = None
+            if self.latency is not None:
+                endpoint = stack.enter_context(FaultProxy(self.server.endpoint, latency=self.latency)).endpoint
+            return self._timed_run(runner, bucket, objects, size, events, payloads, endpoint)
+
+    def _timed_run(self, runner: Runner, bucket: str, objects: list[tuple[str, int, str]], size: int,
+                   events: int, payloads: list[bytes], endpoint: str | None) -> ThroughputRun:
+        process = self._spawn(runner, endpoint=endpoint)
         try:
             self._invoke(runner, process, payloads[:1], timeout=120)
             before = procfs.sample(process.pid)
@@ -219,12 +222,7 @@ class CatalogBench:
                        seed_entries: int = 1000) -> list[RequestCount]:
         """S3 requests per invocation, by kind, through a counting proxy: one record for a new
         key, `batch` records for new keys, then the same `batch` records delivered again."""
-        bucket = self.buckets[runner.name]
-        objects = self.objects[runner.name]
-        if batch + 2 > len(objects):
-            raise ValueError(f"a batch of {batch} needs {batch + 2} uploaded objects")
-        self.s3.put_object(Bucket=bucket, Key=CATALOG_KEY, Body=seeded_catalog(seed_entries),
-                           ContentType="application/json")
+        bucket, objects = self._seeded(runner, seed_entries, needed=batch + 2)
         counted: Counter = Counter()
         lock = threading.Lock()
 
@@ -239,7 +237,7 @@ class CatalogBench:
                  (f"{batch} new keys", objects[2:batch + 2]),
                  (f"same {batch} again", objects[2:batch + 2])]
         counts = []
-        with proxy_class(self.server.endpoint, on_answer=on_answer) as proxy:
+        with proxy_class(self.server.endpoint, on_answer=on_answer, latency=self.latency) as proxy:
             process = self._spawn(runner, endpoint=proxy.endpoint)
             try:
                 for case, chosen in cases:

@@ -1,4 +1,4 @@
-"""Turns a benchmark's results (the dict scripts/bench.py builds, also its --json output) into
+"""Turns a benchmark's results (the dict imagecat_tools.bench builds, also its --json output) into
 the plain-text report: the command, the machine, one table per figure with ratios against
 the peers, and the goals from the issue with "met" or "BEHIND".
 
@@ -159,7 +159,7 @@ def _catalog(section: dict) -> str:
                          f"{r['cpu_ms_per_event']:.2f}", "-" if server is None else f"{server:.2f}",
                          f"{r['peak_rss_kb'] / 1024:.1f}",
                          *_ratios(r["events_per_second"], rates, names, n)])
-    head = (f"4. Catalog throughput, _HANDLER=catalog, local SeaweedFS: {section['events']} "
+    head = (f"4. Catalog throughput, _HANDLER=catalog, local SeaweedFS{_latency(section)}: {section['events']} "
             f"single-record events per run (new PNG keys) after 1 warm-up, one process, median "
             f"of {section['repeats']} runs, alternating; CPU = the runtime's own per event (schedstat), "
             f"and the S3 server's over the same events; "
@@ -169,13 +169,19 @@ def _catalog(section: dict) -> str:
                       _load(section)])
 
 
+def _latency(section: dict) -> str:
+    """", 10-30 ms per runtime S3 request" when the run added latency (through the proxy)."""
+    latency = section.get("latency_ms")
+    return f", {latency[0]:g}-{latency[1]:g} ms per runtime S3 request" if latency else ""
+
+
 def _requests(section: dict) -> str:
     rows = []
     for n, cases in section["runtimes"].items():
         for case in cases:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(case["by_kind"].items()))
             rows.append([n, case["case"], str(case["total"]), kinds])
-    head = (f"5. S3 requests per invocation (counted by a loopback proxy; catalog seeded with "
+    head = (f"5. S3 requests per invocation (counted by a loopback proxy{_latency(section)}; catalog seeded with "
             f"{section['seed_entries']:,} entries)")
     return head + "\n" + table(["runtime", "invocation", "requests", "by kind"], rows)
 

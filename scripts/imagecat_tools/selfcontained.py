@@ -330,7 +330,7 @@ def report_lines(zip_path: Path, bundle: Path, task_root: str, budget: int) -> l
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python3 -m imagecat_tools.selfcontained", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("collect", help="copy BINARY's libraries into LIBDIR")
     p.add_argument("binary", type=Path)

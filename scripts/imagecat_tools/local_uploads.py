@@ -10,14 +10,14 @@ system, for uploads only:
       → the local API calls CatalogFeeder.watch(K, E)
       → the feeder HEADs K every 0.5 s (a SigV4-signed request) until E + 60 s have passed
       → whenever K exists with an ETag not seen before, it enqueues an `ObjectCreated:Put`
-        record for K (built by scripts/s3_events.py) to its own local Runtime API, where
+        record for K (built by s3_events) to its own local Runtime API, where
         `bootstrap` runs with _HANDLER=catalog and rebuilds K's catalog entry from the bytes.
 
 `LocalGallery` puts the pieces together for `scripts/gallery` and the browser test: a bucket
 whose CORS rules let the gallery's origin PUT and GET (and nothing else), the catalog feeder,
 and the local API serving web/ without a token and the API with one.
 
-    from local_uploads import LocalGallery
+    from imagecat_tools.local_uploads import LocalGallery
     with LocalGallery(bootstrap, server=s3_server, bucket="b", verifier=verifier) as gallery:
         print(gallery.url)
 
@@ -30,21 +30,18 @@ import datetime
 import hashlib
 import hmac
 import http.client
-import sys
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 from typing import Any, Callable
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from . import s3_events
+from .local_api import JWTVerifier, LocalAPI
+from .local_runtime_api import LocalRuntimeAPI, Result
+from .paths import WEB
 
-import s3_events  # noqa: E402
-from local_api import JWTVerifier, LocalAPI  # noqa: E402
-from local_runtime_api import LocalRuntimeAPI, Result  # noqa: E402
-
-WEB_DIR = HERE.parent / "web"
+WEB_DIR = WEB
 POLL_INTERVAL = 0.5
 """Seconds between two HEADs of a watched key (the delay an upload waits for its event)."""
 WATCH_GRACE = 60.0

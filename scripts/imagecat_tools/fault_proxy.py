@@ -10,7 +10,11 @@ S3 server never fails on its own, so this proxy sits in front of it and, with a 
 - resets (RST, no answer) a fraction of connections, half of them *before* the request is
   forwarded (nothing happened) and half *after* the server answered (the request took
   effect, but the client never learns it: a conditional PUT that succeeded looks failed);
-- forwards everything else unchanged, byte for byte.
+- forwards everything else unchanged, byte for byte;
+- with a latency range (`latency=(10, 30)` ms), holds every request for a uniformly drawn
+  time in that range before acting on it: S3 in the same region costs 10–30 ms a request
+  (to its first byte), loopback ~0.1 ms, and a function's write path behaves differently when
+  the window between reading the catalog and writing it is that long.
 
 The client signs `host=127.0.0.1:PROXYPORT` and the server checks signatures against the
 Host header it receives, so request heads are forwarded exactly as received: no header is
@@ -20,16 +24,17 @@ upstream connection per client connection, reopened when the server closes it.
 
 As a module (Python 3.11 standard library only):
 
-    from fault_proxy import FaultProxy
-    with FaultProxy(server.endpoint, error_rate=0.10, reset_rate=0.03, seed=7) as proxy:
+    from imagecat_tools.fault_proxy import FaultProxy
+    with FaultProxy(server.endpoint, error_rate=0.10, reset_rate=0.03, seed=7,
+                    latency=parse_latency("10-30")) as proxy:
         env["AWS_ENDPOINT_URL_S3"] = proxy.endpoint      # http://127.0.0.1:PORT
         ...
         print(proxy.counts())    # {"requests": ..., "forwarded": ..., "slowdowns": ..., ...}
 
 As a command (prints {"endpoint": ...} once listening, the counts as JSON on SIGTERM/Ctrl-C):
 
-    python3 scripts/fault_proxy.py --upstream http://127.0.0.1:8333 --error-rate 0.1 \\
-        --reset-rate 0.03 --seed 7 [--port 0]
+    python3 -m imagecat_tools.fault_proxy --upstream http://127.0.0.1:8333 --error-rate 0.1 \\
+        --reset-rate 0.03 --seed 7 [--latency 10-30] [--port 0]
 """
 
 from __future__ import annotations
@@ -57,6 +62,18 @@ SLOWDOWN_XML = (
     "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
     "<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
 )
+
+
+def parse_latency(text: str) -> tuple[float, float]:
+    """"10-30" → (10.0, 30.0) and "20" → (20.0, 20.0): a per-request latency range in ms."""
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high if sep else low))
+    except ValueError:
+        raise ValueError(f"latency must be MS or MIN-MAX in milliseconds, got {text!r}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise ValueError(f"latency range must satisfy 0 <= MIN <= MAX, got {text!r}")
+    return bounds
 
 
 class _ClientGone(Exception):
@@ -198,7 +215,7 @@ class FaultProxy:
 
     def __init__(self, upstream: str, *, error_rate: float = 0.0, reset_rate: float = 0.0,
                  seed: int | None = 0, host: str = "127.0.0.1", port: int = 0,
-                 reset_after_share: float = 0.5,
+                 reset_after_share: float = 0.5, latency: tuple[float, float] | None = None,
                  on_answer: Callable[[str, str, int], None] | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the fault proxy only binds to the loopback interface")
@@ -213,6 +230,11 @@ class FaultProxy:
         self.error_rate = error_rate
         self.reset_rate = reset_rate
         self.reset_after_share = reset_after_share
+        if latency is not None and not 0 <= latency[0] <= latency[1]:
+            raise ValueError(f"latency must be (min, max) ms with 0 <= min <= max, got {latency}")
+        self.latency = latency
+        """(min, max) ms: every request waits a uniform draw from it before the proxy acts on
+        it (forwards it, answers SlowDown or resets), as if S3 were that far away."""
         self.on_answer = on_answer
         """Called with (method, request target, status) once the server has answered a
         forwarded request, before the answer is relayed: a test can block in it to freeze the
@@ -220,10 +242,12 @@ class FaultProxy:
         self.host = host
         self.port = port
         self._rng = random.Random(seed)
+        # Its own RNG: adding latency leaves the seeded sequence of faults unchanged.
+        self._latency_rng = random.Random(None if seed is None else seed + 1)
         self._lock = threading.Lock()
         self._counts = {"connections": 0, "requests": 0, "forwarded": 0, "slowdowns": 0,
                         "resets_before_forwarding": 0, "resets_after_forwarding": 0,
-                        "upstream_reconnects": 0}
+                        "upstream_reconnects": 0, "delayed": 0, "latency_ms": 0.0}
         self._statuses: Counter[int] = Counter()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
@@ -280,6 +304,7 @@ class FaultProxy:
             counts: dict = dict(self._counts)
             counts["answers"] = {str(k): v for k, v in sorted(self._statuses.items())}
         counts["resets"] = counts["resets_before_forwarding"] + counts["resets_after_forwarding"]
+        counts["latency_ms"] = round(counts["latency_ms"], 1)
         return counts
 
     # -- internals -------------------------------------------------------------------------
@@ -298,6 +323,16 @@ class FaultProxy:
             if draw < self.error_rate + self.reset_rate:
                 return "reset_after" if self._rng.random() < self.reset_after_share else "reset_before"
             return "forward"
+
+    def _delay(self) -> None:
+        """Holds the current request for its drawn latency (nothing without a range)."""
+        if self.latency is None:
+            return
+        with self._lock:
+            ms = self._latency_rng.uniform(*self.latency)
+            self._counts["delayed"] += 1
+            self._counts["latency_ms"] += ms
+        self._stopping.wait(ms / 1000)
 
     def _track(self, sock: socket.socket, add: bool) -> None:
         with self._lock:
@@ -336,6 +371,7 @@ class FaultProxy:
                 except _ClientGone:
                     return
                 method = request.start.split(" ", 1)[0].upper()
+                self._delay()
                 fate = self._fate()
                 if fate == "reset_before":
                     self._count("resets_before_forwarding")
@@ -444,10 +480,23 @@ class FaultProxy:
 
 # -- command line ----------------------------------------------------------------------------
 
+def add_latency_argument(parser: argparse.ArgumentParser, what: str, note: str = "") -> None:
+    """`--latency MIN-MAX` (ms), parsed to a (min, max) tuple; the storm and the benchmarks
+    take it too, for the function's S3 traffic only."""
+    def latency(text: str) -> tuple[float, float]:
+        try:
+            return parse_latency(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    parser.add_argument("--latency", type=latency, default=None, metavar="MIN-MAX",
+                        help=f"delay {what} by a uniform random MIN..MAX ms (e.g. 10-30: S3 in "
+                             f"the same region), before the request is forwarded{note}")
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
+        prog="python3 -m imagecat_tools.fault_proxy",
         description="Loopback HTTP/1.1 proxy that injects S3 503 SlowDown answers and "
-                    "connection resets into a fraction of requests.")
+                    "connection resets into a fraction of requests, and latency into all.")
     parser.add_argument("--upstream", required=True, help="the S3 server, http://HOST:PORT")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
     parser.add_argument("--error-rate", type=float, default=0.1,
@@ -455,9 +504,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reset-rate", type=float, default=0.03,
                         help="fraction of requests whose connection is reset (default 0.03)")
     parser.add_argument("--seed", type=int, default=0, help="RNG seed (default 0)")
+    add_latency_argument(parser, "every request")
     args = parser.parse_args(argv)
     proxy = FaultProxy(args.upstream, error_rate=args.error_rate, reset_rate=args.reset_rate,
-                       seed=args.seed, port=args.port).start()
+                       seed=args.seed, port=args.port, latency=args.latency).start()
     print(json.dumps({"endpoint": proxy.endpoint, "upstream": args.upstream}), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -26,7 +26,7 @@ served without a token, like a static site next to the API; every other path is 
 
 Library use (tests):
 
-    from local_api import LocalAPI, JWTVerifier
+    from imagecat_tools.local_api import LocalAPI, JWTVerifier
     with LocalAPI(bootstrap, env=server.child_env({...}), verifier=JWTVerifier(jwks, iss, aud)) as api:
         urllib.request.urlopen(api.url + "/images")
 
@@ -52,10 +52,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from local_runtime_api import LocalRuntimeAPI  # noqa: E402
-import mint_token  # noqa: E402
+from . import mint_token
+from .local_runtime_api import LocalRuntimeAPI
 
 DEFAULT_LEEWAY = 30
 """Seconds of clock skew tolerated on exp / nbf / iat."""
@@ -520,7 +518,8 @@ def _serve_until_stopped(api: LocalAPI) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve the imagecat API locally (JWT-checked, payload 2.0).")
+    parser = argparse.ArgumentParser(prog="scripts/local-api",
+                                     description="Serve the imagecat API locally (JWT-checked, payload 2.0).")
     parser.add_argument("--bootstrap", default=_default_bootstrap(),
                         help="the built bootstrap executable (default $IMAGECAT_BOOTSTRAP)")
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0 = any)")
@@ -563,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
             _serve_until_stopped(api)
         return 0
 
-    from s3_server import S3Server
+    from .s3_server import S3Server
 
     bucket = "imagecat-demo"
     sub = mint_token.DEFAULT_SUB
@@ -606,8 +605,8 @@ def _gallery(args: argparse.Namespace, verifier: JWTVerifier, jwks_path: Path | 
              say: Callable[[str], None]) -> int:
     """scripts/gallery: an empty private bucket on a local SeaweedFS, the catalog function fed
     with the uploads' notifications, the page and the API on one local origin."""
-    from local_uploads import LocalGallery
-    from s3_server import S3Server
+    from .local_uploads import LocalGallery
+    from .s3_server import S3Server
 
     def quiet(line: str) -> None:
         # The page revalidates the catalog every couple of seconds; unchanged answers are noise.

@@ -4,7 +4,7 @@ Every record starts from events/s3-put.json (the Lambda console's s3-put templat
 only what S3 would: bucket, form-URL-encoded key, size, eTag, eventName, sequencer, eventTime.
 Removal records carry no size and no eTag, as on AWS.
 
-Python 3.11 standard library only; used by scripts/demo.py, the storm and the tests.
+Python 3.11 standard library only; used by the demo, the storm and the tests.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import json
 import threading
 import time
 import urllib.parse
-from pathlib import Path
 
-TEMPLATE = json.loads((Path(__file__).resolve().parent.parent / "events" / "s3-put.json").read_text())
+from .paths import EVENTS
+
+TEMPLATE = json.loads((EVENTS / "s3-put.json").read_text())
 TEMPLATE_ETAG = TEMPLATE["Records"][0]["s3"]["object"]["eTag"]
 TEMPLATE_SEQUENCER = TEMPLATE["Records"][0]["s3"]["object"]["sequencer"]
 _REMOVALS = ("ObjectRemoved:", "LifecycleExpiration:")

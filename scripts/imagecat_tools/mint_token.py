@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Mint RS256 access tokens for the local API (scripts/local_api.py), like Auth0 issues them.
+"""Mint RS256 access tokens for the local API (imagecat_tools.local_api), like Auth0 issues them.
 
 On first use it creates a local RSA key pair and its JWKS under .tools/local-auth/ (ignored by
 git): private-key.pem (mode 0600) and jwks.json, whose one key's `kid` is the RFC 7638
@@ -14,7 +14,7 @@ https://TENANT.auth0.com/.well-known/jwks.json. These keys are for local testing
 
 Library use (tests):
 
-    from mint_token import LocalKeys, mint
+    from imagecat_tools.mint_token import LocalKeys, mint
     keys = LocalKeys.ensure(directory)
     token = mint(keys, sub="auth0|abc", scope="read:images")
 
@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from .paths import REPO_ROOT
+
 DEFAULT_DIR = REPO_ROOT / ".tools" / "local-auth"
 # Shaped like an Auth0 tenant's issuer and an API identifier (docs/api.md), but local-only names.
 DEFAULT_ISSUER = "https://imagecat.local/"
@@ -180,7 +181,7 @@ def mint(keys: LocalKeys, *, sub: str | None = DEFAULT_SUB, audience: str | list
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Mint an RS256 access token for the local API.")
+    parser = argparse.ArgumentParser(prog="scripts/mint-token", description="Mint an RS256 access token for the local API.")
     parser.add_argument("--sub", default=DEFAULT_SUB, help=f"subject (default {DEFAULT_SUB})")
     parser.add_argument("--aud", default=DEFAULT_AUDIENCE, help=f"audience (default {DEFAULT_AUDIENCE})")
     parser.add_argument("--iss", default=DEFAULT_ISSUER, help=f"issuer (default {DEFAULT_ISSUER})")

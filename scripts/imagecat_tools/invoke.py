@@ -17,10 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from local_runtime_api import LocalRuntimeAPI  # noqa: E402
+from .local_runtime_api import LocalRuntimeAPI
+from .paths import RELEASE_BOOTSTRAP
 
 
 def buckets_in(event) -> set[str]:
@@ -51,7 +49,7 @@ def main() -> int:
     parser.add_argument("event", help="event JSON file (see events/)")
     parser.add_argument("--handler", default=os.environ.get("_HANDLER", "catalog"), help="_HANDLER (default catalog)")
     parser.add_argument("--local-s3", action="store_true", help="start a local S3 server for the run")
-    parser.add_argument("--bootstrap", default=str(HERE.parent / ".build" / "release" / "bootstrap"))
+    parser.add_argument("--bootstrap", default=str(RELEASE_BOOTSTRAP))
     parser.add_argument("--timeout", type=float, default=30.0, help="function timeout, seconds")
     args = parser.parse_args()
     try:
@@ -63,7 +61,7 @@ def main() -> int:
     env = {**os.environ, "_HANDLER": args.handler}
     server = None
     if args.local_s3:
-        from s3_server import S3Server
+        from .s3_server import S3Server
         server = S3Server().start()
         env = {**server.child_env(), "_HANDLER": args.handler}
         for bucket in sorted(buckets_in(event)):

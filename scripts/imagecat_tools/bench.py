@@ -14,7 +14,7 @@ medians of the repeated runs:
 4. catalog throughput: S3 events/s against a local SeaweedFS at several catalog sizes;
 5. S3 requests per invocation by kind, through a counting loopback proxy.
 
-    python3 scripts/bench.py --bootstrap .build/release/bootstrap [--quick] [--spawns N]
+    scripts/bench --bootstrap .build/release/bootstrap [--quick] [--spawns N]
         [--invokes N] [--rounds N] [--sizes 0,1000,10000,100000] [--events N] [--repeats N]
         [--batch N] [--zip dist/bootstrap.zip] [--swift-runtime-peer PATH]
         [--figures cold,loop,catalog,requests] [--json]
@@ -35,15 +35,12 @@ import tempfile
 import time
 from pathlib import Path
 
-SCRIPTS = Path(__file__).resolve().parent
-REPO_ROOT = SCRIPTS.parent
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from .bench_lib import coldstart, fast_api, machine, package, report
+from .bench_lib.report import PYTHON_PEER, SWIFT_PEER, median, percentile
+from .fault_proxy import FaultProxy, add_latency_argument
+from .paths import PEERS, REPO_ROOT
 
-from bench_lib import coldstart, fast_api, machine, package, report  # noqa: E402
-from bench_lib.report import PYTHON_PEER, SWIFT_PEER, median, percentile  # noqa: E402
-
-PYTHON_PEER_PATH = REPO_ROOT.parent / "shared" / "peers" / "python-boto3" / "bootstrap"
+PYTHON_PEER_PATH = PEERS / "python-boto3" / "bootstrap"
 SUM_EVENT = b'{"key1":1,"key2":2}'
 FIGURES = ("cold", "loop", "catalog", "requests")
 
@@ -193,15 +190,16 @@ def run_warm_loop(runtimes: list[Runtime], invokes: int, warmup: int, rounds: in
 
 
 def run_catalog(runtimes: list[Runtime], figures: set[str], sizes: list[int], events: int,
-                repeats: int, batch: int) -> dict:
-    from bench_lib import catalog
-    from s3_server import S3Server
+                repeats: int, batch: int, latency: tuple[float, float] | None = None) -> dict:
+    from .bench_lib import catalog
+    from .s3_server import S3Server
 
     runners = [catalog.Runner(r.name, r.argv) for r in runtimes if r.catalog]
     out: dict = {}
     progress("starting a local SeaweedFS")
     with S3Server() as server:
-        bench = catalog.CatalogBench(server, runners, objects=max(events + 1, batch + 2))
+        bench = catalog.CatalogBench(server, runners, objects=max(events + 1, batch + 2),
+                                     latency=latency)
         try:
             if "catalog" in figures:
                 runs: dict[int, dict[str, list]] = {s: {r.name: [] for r in runners} for s in sizes}
@@ -216,6 +214,7 @@ def run_catalog(runtimes: list[Runtime], figures: set[str], sizes: list[int], ev
                                      f"{run.peak_rss_kb / 1024:.1f} MB")
                 out["catalog"] = {
                     "events": events, "repeats": repeats, "runtimes": [r.name for r in runners],
+                    "latency_ms": list(latency) if latency else None,
                     "sizes": {str(size): {name: {
                         "events_per_second": median([r.events_per_second for r in rs]),
                         "cpu_ms_per_event": median([r.cpu_ms_per_event for r in rs]),
@@ -228,7 +227,6 @@ def run_catalog(runtimes: list[Runtime], figures: set[str], sizes: list[int], ev
                                  for r in rs]}
                         for name, rs in by_name.items()} for size, by_name in runs.items()}}
             if "requests" in figures:
-                from fault_proxy import FaultProxy
                 seed = 1000
                 counts = {}
                 for runner in runners:
@@ -237,7 +235,8 @@ def run_catalog(runtimes: list[Runtime], figures: set[str], sizes: list[int], ev
                         for c in bench.request_counts(runner, batch, FaultProxy, seed_entries=seed)]
                     progress(f"requests: {runner.name} "
                              + "; ".join(f"{c['case']}: {c['total']}" for c in counts[runner.name]))
-                out["requests"] = {"batch": batch, "seed_entries": seed, "runtimes": counts}
+                out["requests"] = {"batch": batch, "seed_entries": seed, "runtimes": counts,
+                                   "latency_ms": list(latency) if latency else None}
         finally:
             bench.close()
     return out
@@ -249,7 +248,7 @@ def _median_or_none(values: list[float | None]) -> float | None:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", required=True, help="the bootstrap binary to measure")
     parser.add_argument("--zip", default=str(REPO_ROOT / "dist" / "bootstrap.zip"),
@@ -274,6 +273,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, help=f"records in the counted batch (default {FULL['batch']})")
     parser.add_argument("--figures", default=",".join(FIGURES),
                         help=f"which figures, comma-separated (default {','.join(FIGURES)})")
+    add_latency_argument(parser, "each of the runtimes' S3 requests in the catalog and request "
+                                 "figures", "; seeding and checks go to S3 directly")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the report")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
@@ -302,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     # scripts/bench says how it was called, and how many leading arguments it added itself.
-    prefix = os.environ.get("IMAGECAT_BENCH_PREFIX", "scripts/bench.py")
+    prefix = os.environ.get("IMAGECAT_BENCH_PREFIX", "scripts/bench")
     skip = int(os.environ.get("IMAGECAT_BENCH_SKIP", "0") or 0)
     command = " ".join([prefix, shlex.join(argv[skip:])]).strip()
     results: dict = {"command": command,
@@ -324,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.figure_set & {"catalog", "requests"}:
             watch = machine.CpuWatch()
             results.update(run_catalog(runtimes, args.figure_set, args.size_list, args.events,
-                                       args.repeats, args.batch))
+                                       args.repeats, args.batch, args.latency))
             for name in ("catalog", "requests"):
                 if name in results:
                     results[name]["cpu"] = watch.stop()

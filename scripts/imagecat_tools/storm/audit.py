@@ -1,0 +1,95 @@
+"""Step 4 of the storm: the audit. The bucket (list_objects_v2) is the truth; images.json is
+compared with it entry by entry: lost, duplicated, resurrected, stale, malformed."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .config import CATALOG_KEY
+from .synthesis import is_image_key
+
+
+@dataclass
+class Audit:
+    catalog_entries: int = 0
+    bucket_images: int = 0
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    resurrected: list[str] = field(default_factory=list)
+    resurrected_non_images: int = 0
+    """Of the resurrected: keys that exist in the bucket but are not images."""
+    stale: list[str] = field(default_factory=list)
+    malformed: int = 0
+    """Entries that are not objects with a string name, a string type and an integer size."""
+    without_etag: int = 0
+    """Entries the function wrote without an etag: their staleness is judged by size only."""
+    catalog_error: str | None = None
+
+    @property
+    def exact(self) -> bool:
+        return (self.catalog_error is None and not self.lost and not self.duplicated
+                and not self.resurrected and not self.stale and not self.malformed)
+
+
+
+def audit(s3, bucket: str, expected: dict[str, tuple[str, int | None, int | None]] | None = None) -> Audit:
+    """Compares the catalog with the bucket: the bucket (list_objects_v2) is the truth.
+
+    `expected` maps each key whose current content is an image to (type, width, height), as
+    the storm uploaded it; without it, keys are judged images by their extension (and pixel
+    sizes are not checked). Entries that carry width and height (a function that reads
+    content) must also match the type and pixel size, else they are counted as stale."""
+    result = Audit()
+    truth: dict[str, tuple[int, str]] = {}
+    others: set[str] = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            image = key in expected if expected is not None else is_image_key(key)
+            if image and key != CATALOG_KEY:
+                truth[key] = (item["Size"], item["ETag"].strip('"'))
+            elif key != CATALOG_KEY:
+                others.add(key)
+    result.bucket_images = len(truth)
+    try:
+        raw = s3.get_object(Bucket=bucket, Key=CATALOG_KEY)["Body"].read()
+        entries = json.loads(raw)
+    except s3.exceptions.NoSuchKey:
+        entries = []
+    except ValueError as error:
+        result.catalog_error = f"{CATALOG_KEY} is not JSON: {error}"
+        result.lost = sorted(truth)
+        return result
+    if not isinstance(entries, list):
+        result.catalog_error = f"{CATALOG_KEY} is not a JSON array"
+        result.lost = sorted(truth)
+        return result
+    result.catalog_entries = len(entries)
+    names = Counter()
+    by_name: dict[str, dict] = {}
+    for entry in entries:
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                and isinstance(entry.get("type"), str) and type(entry.get("size")) is int):
+            result.malformed += 1
+            continue
+        names[entry["name"]] += 1
+        by_name.setdefault(entry["name"], entry)
+    result.duplicated = sorted(n for n, c in names.items() if c > 1)
+    result.lost = sorted(k for k in truth if k not in names)
+    result.resurrected = sorted(n for n in names if n not in truth)
+    result.resurrected_non_images = sum(n in others for n in result.resurrected)
+    for name, entry in sorted(by_name.items()):
+        if name not in truth:
+            continue
+        size, etag = truth[name]
+        if "etag" not in entry:
+            result.without_etag += 1
+        stale = entry["size"] != size or ("etag" in entry and str(entry["etag"]).strip('"') != etag)
+        if expected is not None and "width" in entry:
+            fmt, width, height = expected[name]
+            stale = stale or (entry["type"], entry.get("width"), entry.get("height")) != (fmt, width, height)
+        if stale:
+            result.stale.append(name)
+    return result

@@ -1,0 +1,80 @@
+"""The storm's command line (scripts/storm, `python3 -m imagecat_tools.storm`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..fault_proxy import add_latency_argument
+from .config import DEFAULT_BOOTSTRAP, StormConfig
+from .delivery import run_storm
+from .report import format_report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scripts/storm",
+        description="Real uploads and deletes on a local S3 server, every event delivered twice "
+                    "and shuffled to concurrent catalog functions; then images.json is audited "
+                    "against the bucket. Exit 0 only when it is exact.")
+    parser.add_argument("--uploads", type=int, default=1000)
+    parser.add_argument("--deletes", type=int, default=200)
+    parser.add_argument("--procs", type=int, default=8, help="concurrent runtime processes")
+    parser.add_argument("--max-batch", type=int, default=10, help="records per invocation: 1..N")
+    parser.add_argument("--seed", type=int, default=1)
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--bootstrap", default=None,
+                     help="the runtime executable (default .build/release/bootstrap)")
+    who.add_argument("--peer", action="store_true",
+                     help="run ../shared/peers/python-boto3/bootstrap instead, for comparison")
+    who.add_argument("--naive", action="store_true",
+                     help="run the naive peer (expected to FAIL: proves the audit sees loss)")
+    parser.add_argument("--sqs", action="store_true", help="deliver about half the batches via SQS")
+    parser.add_argument("--eventbridge", action="store_true",
+                        help="deliver some single records as EventBridge events")
+    parser.add_argument("--liars", action="store_true",
+                        help="add keys whose name lies (text named .jpg, PNGs without extension)")
+    parser.add_argument("--faults", type=float, default=0.0, metavar="RATE",
+                        help="route the function's S3 traffic through the fault proxy: RATE of "
+                             "requests answered 503 SlowDown")
+    parser.add_argument("--resets", type=float, default=None, metavar="RATE",
+                        help="with the fault proxy: RATE of connections reset (default faults×0.3)")
+    parser.add_argument("--via-proxy", action="store_true",
+                        help="route the function's S3 traffic through the proxy even without "
+                             "faults, to count requests and conflicts (412/409)")
+    add_latency_argument(parser, "each of the function's S3 requests",
+                         "; the storm's own uploads and audit go to S3 directly")
+    parser.add_argument("--kill", type=int, default=0, metavar="N",
+                        help="SIGKILL N random runtimes mid-run (their invocations are requeued)")
+    parser.add_argument("--keys", type=int, default=None, help="key pool size (default 40%% of uploads)")
+    parser.add_argument("--upload-threads", type=int, default=4)
+    parser.add_argument("--function-timeout", type=float, default=30.0)
+    parser.add_argument("--max-retries", type=int, default=5,
+                        help="re-enqueues of an event after Function.CatalogConflict")
+    parser.add_argument("--retry-any", action="store_true",
+                        help="retry every failed invocation (Lambda's async retry), not only conflicts")
+    parser.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds")
+    parser.add_argument("--log-dir", default=None, help="where runtime stderr goes")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary only")
+    args = parser.parse_args(argv)
+    if (args.peer or args.naive) and (args.sqs or args.eventbridge):
+        parser.error("the peers only read direct S3 events: --sqs/--eventbridge need the Swift bootstrap")
+    if args.bootstrap is None and not (args.peer or args.naive) and not DEFAULT_BOOTSTRAP.exists():
+        parser.error(f"{DEFAULT_BOOTSTRAP} does not exist: `swift build -c release --product "
+                     f"bootstrap` first, or pass --bootstrap PATH")
+    config = StormConfig(
+        uploads=args.uploads, deletes=args.deletes, procs=args.procs, max_batch=args.max_batch,
+        seed=args.seed, bootstrap=args.bootstrap,
+        peer="python-boto3" if args.peer else "naive" if args.naive else None,
+        sqs=args.sqs, eventbridge=args.eventbridge, liars=args.liars, faults=args.faults,
+        resets=args.resets, via_proxy=args.via_proxy, latency=args.latency,
+        kill=args.kill, keys=args.keys, upload_threads=args.upload_threads,
+        function_timeout=args.function_timeout, max_retries=args.max_retries,
+        retry_any=args.retry_any, timeout=args.timeout, log_dir=args.log_dir)
+    result = run_storm(config)
+    if args.json:
+        print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+    else:
+        print(format_report(result))
+    return 0 if result.ok else 1
+

@@ -1,0 +1,75 @@
+"""The storm's knobs (StormConfig) and the names it shares between its steps."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..paths import PEERS, RELEASE_BOOTSTRAP, REPO_ROOT
+
+PEER_DIR = PEERS / "python-boto3"
+DEFAULT_BOOTSTRAP = RELEASE_BOOTSTRAP
+CATALOG_KEY = "images.json"
+CONFLICT = "Function.CatalogConflict"
+
+
+@dataclass
+class StormConfig:
+    uploads: int = 1000
+    deletes: int = 200
+    procs: int = 8
+    max_batch: int = 10
+    seed: int = 1
+    bootstrap: str | None = None
+    """Runtime command; None: the release build (or the peer with `peer`)."""
+    peer: str | None = None
+    """"python-boto3" or "naive": run that peer from ../shared/peers instead."""
+    sqs: bool = False
+    eventbridge: bool = False
+    liars: bool = False
+    """Add keys whose name lies about their content (the function must judge by content)."""
+    faults: float = 0.0
+    """Share of the function's S3 requests answered 503 SlowDown (through the fault proxy)."""
+    resets: float | None = None
+    """Share of the function's S3 requests whose connection is reset (default: faults × 0.3)."""
+    latency: tuple[float, float] | None = None
+    """(min, max) ms added to each of the function's S3 requests by the proxy (10-30: S3 in
+    the same region); the storm's own uploads and audit go to the server directly."""
+    via_proxy: bool = False
+    """Route the function's S3 traffic through the fault proxy even without faults (to count
+    its requests and the server's answers)."""
+    kill: int = 0
+    upload_threads: int = 4
+    keys: int | None = None
+    """Size of the key pool (default: 40% of the uploads, at least 1)."""
+    late_share: float = 0.1
+    """Share of record copies held back until every operation is done."""
+    max_delay: float = 0.5
+    """Upper bound (s) of the random delay of the other copies."""
+    function_timeout: float = 30.0
+    max_retries: int = 5
+    """Re-enqueues per event after Function.CatalogConflict (or any error with retry_any)."""
+    retry_any: bool = False
+    timeout: float = 900.0
+    """Give up (and fail) when the storm has not settled after this many seconds."""
+    log_dir: str | None = None
+    """Where the runtimes' stderr goes (default: a temporary directory, kept on failure)."""
+
+    def command(self) -> list[str]:
+        if self.peer:
+            name = {"python-boto3": "bootstrap", "naive": "naive-bootstrap"}[self.peer]
+            return [sys.executable, str(PEER_DIR / name)]
+        return [str(self.bootstrap or DEFAULT_BOOTSTRAP)]
+
+    def label(self) -> str:
+        if self.peer:
+            return f"{self.peer} peer ({os.path.relpath(PEER_DIR, REPO_ROOT)})"
+        path = Path(self.bootstrap or DEFAULT_BOOTSTRAP)
+        try:
+            shown = os.path.relpath(path, REPO_ROOT)
+        except ValueError:
+            shown = str(path)
+        return f"imagecat bootstrap ({shown})"
+

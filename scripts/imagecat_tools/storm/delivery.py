@@ -1,0 +1,327 @@
+"""Step 3 of the storm: the run. Performs the plan on the S3 server (a few upload threads,
+each key owned by one), hands the due record copies to the local Runtime API, runs the
+runtime processes (optionally behind the fault proxy, optionally SIGKILLing some), retries
+conflicts as Lambda retries an asynchronous invoke, redelivers failed SQS messages, then
+audits."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import uuid
+import zlib
+from collections import defaultdict
+
+from .. import s3_events
+from ..local_runtime_api import LocalRuntimeAPI, Result, sqs_batch_event
+from .audit import audit
+from .config import CATALOG_KEY, CONFLICT, StormConfig
+from .planning import Deliverer, Operation, eventbridge_event, plan_operations
+from .report import StormResult
+from .synthesis import body_for
+
+
+class Storm:
+    def __init__(self, config: StormConfig, server, bucket: str):
+        self.config = config
+        self.server = server
+        self.bucket = bucket
+        self.rng = random.Random(config.seed)
+        self.operations, plan = plan_operations(
+            self.rng, config.uploads, config.deletes,
+            config.keys if config.keys is not None else max(1, int(config.uploads * 0.4)),
+            liars=config.liars)
+        self.result = StormResult(config, config.label(), plan)
+        self.previous_op: dict[int, int] = {}
+        last: dict[str, int] = {}
+        for op in self.operations:
+            if op.key in last:
+                self.previous_op[op.index] = last[op.key]
+            last[op.key] = op.index
+        self.deliverer = Deliverer(self)
+        self.lock = threading.Condition()
+        self.outstanding = 0
+        self.ops_done = 0
+        self.uploads_finished_at: float | None = None
+        self.results_during_uploads = 0
+        self.results_total = 0
+        self.first_result_at: float | None = None
+        self.ops_after_first_result = 0
+        self.upload_errors: list[str] = []
+        self.final: dict[str, Operation | None] = {}
+        """Each key's last completed operation (None after a delete): what S3 now holds."""
+        self.lineage: dict[str, tuple[bytes, int, str]] = {}
+        """request id → (event, retries so far, shape)."""
+        self.api: LocalRuntimeAPI | None = None
+        self.proxy = None
+        self.log_file = None
+
+    # -- invocations ---------------------------------------------------------------------
+
+    def deliver(self, records: list[dict], shape: str) -> None:
+        if shape == "sqs":
+            payload = sqs_batch_event([s3_events.event(r) for r in records])
+        elif shape == "eventbridge":
+            payload = json.dumps(eventbridge_event(records[0])).encode()
+        else:
+            payload = json.dumps(s3_events.event(*records)).encode()
+        with self.lock:
+            self.result.deliveries += len(records)
+        self._enqueue(payload, 0, shape)
+
+    def _enqueue(self, payload: bytes, retries: int, shape: str) -> None:
+        with self.lock:
+            self.outstanding += 1
+            self.result.invocations += 1
+            by_shape = self.result.invocations_by_shape
+            by_shape[shape] = by_shape.get(shape, 0) + 1
+        request_id = str(uuid.uuid4())
+        with self.lock:
+            self.lineage[request_id] = (payload, retries, shape)
+        assert self.api is not None
+        self.api.enqueue(payload, request_id=request_id)
+
+    def on_result(self, result: Result) -> None:
+        try:
+            self._handle_result(result)
+        finally:
+            with self.lock:
+                self.outstanding -= 1
+                self.results_total += 1
+                if self.uploads_finished_at is None:
+                    self.results_during_uploads += 1
+                if self.first_result_at is None:
+                    self.first_result_at = time.monotonic()
+                self.lock.notify_all()
+
+    def _handle_result(self, result: Result) -> None:
+        with self.lock:
+            payload, retries, shape = self.lineage.pop(result.id)
+            if result.attempts > 1:
+                self.result.requeued_after_crash += 1
+        if result.kind == "response":
+            if shape == "sqs":
+                self._redeliver_sqs(payload, result)
+            return
+        error_type = result.error_type or result.kind
+        with self.lock:
+            self.result.failures += 1
+            failures = self.result.failures_by_type
+            failures[error_type] = failures.get(error_type, 0) + 1
+            if len(self.result.error_samples) < 5:
+                self.result.error_samples.append(
+                    {"type": error_type, "body": result.body.decode("utf-8", "replace")[:500]})
+        retryable = error_type == CONFLICT or self.config.retry_any
+        if retryable and retries < self.config.max_retries:
+            with self.lock:
+                self.result.retries += 1
+                by_type = self.result.retries_by_type
+                by_type[error_type] = by_type.get(error_type, 0) + 1
+            self._enqueue(payload, retries + 1, shape)
+        else:
+            with self.lock:
+                self.result.unrecovered += 1
+
+    def _redeliver_sqs(self, payload: bytes, result: Result) -> None:
+        """SQS makes the messages listed in batchItemFailures visible again: a new batch."""
+        try:
+            failed = {f["itemIdentifier"] for f in result.json().get("batchItemFailures", [])}
+        except (ValueError, AttributeError, TypeError, KeyError):
+            with self.lock:
+                self.result.unrecovered += 1
+                self.result.error_samples.append(
+                    {"type": "bad SQS response", "body": result.body.decode("utf-8", "replace")[:500]})
+            return
+        if not failed:
+            return
+        messages = [m for m in json.loads(payload)["Records"] if m["messageId"] in failed]
+        with self.lock:
+            self.result.sqs_redeliveries += len(messages)
+        self._enqueue(sqs_batch_event([m["body"] for m in messages]), 0, "sqs")
+
+    # -- S3 operations -------------------------------------------------------------------
+
+    def _uploader(self, ops: list[Operation]) -> None:
+        s3 = self.server.boto3_client()
+        for op in ops:
+            try:
+                if op.kind == "put":
+                    body = body_for(op)
+                    answer = s3.put_object(Bucket=self.bucket, Key=op.key, Body=body)
+                    record = s3_events.record(self.bucket, op.key, event_name="ObjectCreated:Put",
+                                              size=len(body), etag=answer["ETag"])
+                    self.final[op.key] = op
+                else:
+                    s3.delete_object(Bucket=self.bucket, Key=op.key)
+                    record = s3_events.record(self.bucket, op.key,
+                                              event_name="ObjectRemoved:Delete")
+                    self.final[op.key] = None
+            except Exception as error:  # noqa: BLE001 (reported, and fails the storm)
+                with self.lock:
+                    self.upload_errors.append(f"{op.kind} {op.key!r}: {error}")
+                continue
+            self.deliverer.add(op, record)
+            with self.lock:
+                self.ops_done += 1
+                if self.first_result_at is not None:
+                    self.ops_after_first_result += 1
+
+    def _killer(self, stop: threading.Event) -> None:
+        """SIGKILLs `kill` random runtime processes while operations are under way, each at
+        an evenly spaced point of the plan's progress, and starts a replacement for each."""
+        total = len(self.operations)
+        marks = [total * (i + 1) // (self.config.kill + 1) for i in range(self.config.kill)]
+        rng = random.Random(self.config.seed * 31 + 7)
+        assert self.api is not None
+        while marks and not stop.wait(0.02):
+            with self.lock:
+                done = self.ops_done
+            if done < marks[0] or not self.api.pending():
+                continue
+            marks.pop(0)
+            living = [p for p in self.api.processes if p.poll() is None]
+            if not living:
+                continue
+            victim = rng.choice(living)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            with self.lock:
+                self.result.kills += 1
+            self.spawn(1)
+
+    def spawn(self, n: int) -> None:
+        assert self.api is not None
+        self.api.spawn(self.config.command(), n=n, env=self.function_env,
+                       stdout=self.log_file, stderr=self.log_file)
+
+    # -- the run -------------------------------------------------------------------------
+
+    def run(self) -> StormResult:
+        config = self.config
+        log_dir = config.log_dir or tempfile.mkdtemp(prefix="imagecat-storm-")
+        os.makedirs(log_dir, exist_ok=True)
+        self.result.log_dir = log_dir
+        self.log_file = open(os.path.join(log_dir, "runtimes.log"), "ab")
+        endpoint = self.server.endpoint
+        if config.faults or config.resets or config.via_proxy or config.latency:
+            from ..fault_proxy import FaultProxy
+            resets = config.resets if config.resets is not None else config.faults * 0.3
+            self.proxy = FaultProxy(self.server.endpoint, error_rate=config.faults,
+                                    reset_rate=resets, seed=config.seed,
+                                    latency=config.latency).start()
+            endpoint = self.proxy.endpoint
+        self.function_env = self.server.child_env()
+        self.function_env.update({"AWS_ENDPOINT_URL_S3": endpoint, "_HANDLER": "catalog",
+                                  "CATALOG_KEY": CATALOG_KEY})
+        self.api = LocalRuntimeAPI(function_timeout=config.function_timeout,
+                                   on_result=self.on_result).start()
+        stop = threading.Event()
+        started = time.monotonic()
+        try:
+            self.spawn(config.procs)
+            self.api.wait_for_waiting(min(config.procs, 1), timeout=30)
+            owners = defaultdict(list)
+            threads_n = max(1, config.upload_threads)
+            for op in self.operations:
+                owners[zlib.crc32(op.key.encode()) % threads_n].append(op)
+            uploaders = [threading.Thread(target=self._uploader, args=(ops,), daemon=True)
+                         for ops in owners.values()]
+            killer = threading.Thread(target=self._killer, args=(stop,), daemon=True)
+            started = time.monotonic()
+            for thread in uploaders:
+                thread.start()
+            if config.kill:
+                killer.start()
+            while any(t.is_alive() for t in uploaders):
+                self.deliverer.flush()
+                time.sleep(0.02)
+            with self.lock:
+                self.uploads_finished_at = time.monotonic()
+            self.deliverer.flush(everything=True)
+            deadline = started + config.timeout
+            with self.lock:
+                while self.outstanding > 0 and time.monotonic() < deadline:
+                    self.lock.wait(0.2)
+                self.result.settled = self.outstanding == 0
+            self.result.wall_seconds = time.monotonic() - started
+            self.result.settle_seconds = time.monotonic() - self.uploads_finished_at
+            stop.set()
+            if config.kill:
+                killer.join(timeout=5)
+            self.result.runtimes = runtime_usage(self.api.processes)
+        finally:
+            stop.set()
+            self.api.stop()
+            if self.proxy is not None:
+                self.result.faults = self.proxy.counts()
+                self.proxy.stop()
+            self.log_file.close()
+        r = self.result
+        r.events = len(self.operations) - len(self.upload_errors)
+        r.reordering = {
+            "out_of_order_deliveries": self.deliverer.out_of_order,
+            "deletes_before_their_create": self.deliverer.delete_before_create,
+            "late_share": config.late_share,
+        }
+        r.overlap = {
+            "invocations_done_while_uploading": self.results_during_uploads,
+            "operations_after_first_invocation": self.ops_after_first_result,
+            "upload_seconds": round((self.uploads_finished_at or started) - started, 2),
+        }
+        if self.upload_errors:
+            r.error_samples.extend({"type": "upload", "body": e} for e in self.upload_errors[:5])
+            r.unrecovered += len(self.upload_errors)
+        expected = {k: (op.fmt, op.width, op.height) for k, op in self.final.items()
+                    if op is not None and op.fmt is not None}
+        r.audit = audit(self.server.boto3_client(), self.bucket, expected)
+        if r.ok and config.log_dir is None:  # a temporary log is only worth keeping on failure
+            shutil.rmtree(log_dir, ignore_errors=True)
+            r.log_dir = None
+        return r
+
+
+def runtime_usage(processes) -> dict:
+    """CPU seconds and peak RSS of the runtime processes still alive (from /proc; Linux only):
+    what the function itself cost, apart from S3 and the storm's own work."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu, peak, counted = 0.0, 0, 0
+    for process in processes:
+        if process.poll() is not None:
+            continue
+        try:
+            with open(f"/proc/{process.pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+            with open(f"/proc/{process.pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            counted += 1
+        except (OSError, IndexError, ValueError):
+            continue
+    return {"processes": counted, "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(peak / 1024, 1)}
+
+
+
+def run_storm(config: StormConfig, server=None, bucket: str | None = None) -> StormResult:
+    """Runs one storm against `server` (an S3Server; a fresh one when None) in `bucket` (a
+    fresh one when None)."""
+    if config.peer and config.sqs:
+        raise ValueError("the peers only read direct S3 events: no SQS with a peer")
+    if config.peer and config.eventbridge:
+        raise ValueError("the peers only read direct S3 events: no EventBridge with a peer")
+    if server is None:
+        from ..s3_server import S3Server
+        with S3Server() as own:
+            return run_storm(config, own, bucket)
+    s3 = server.boto3_client()
+    if bucket is None:
+        bucket = f"imagecat-storm-{uuid.uuid4().hex[:12]}"
+        s3.create_bucket(Bucket=bucket)
+    return Storm(config, server, bucket).run()
