@@ -352,7 +352,9 @@ static_files_mime_types = (
                 "pkce-required": False, "pkce-required-public-client": True,
                 "resource-allowed": True, "resource-client-property": "resource",
                 "resource-scope": {}, "resource-scope-and-client-property": False,
-                "session-management-allowed": True,
+                # end_session: the login page's logout step reads the session's front-channel
+                # client list, which glewlwyd answers only with front-channel logout allowed.
+                "session-management-allowed": True, "front-channel-logout-allowed": True,
                 "session-cookie-name": "GLEWLWYD2_OIDC_SID", "session-cookie-expiration": 3600,
                 "request-parameter-allow": False,
                 "introspection-revocation-allowed": False,
