@@ -390,10 +390,11 @@ static_files_mime_types = (
         discovery = session.json("GET", f"{self.issuer}/.well-known/openid-configuration")
         verifier, challenge = pkce_pair()
         state, nonce = b64url(secrets.token_bytes(16)), b64url(secrets.token_bytes(16))
+        audience = {"resource": resource, "audience": resource} if resource else {}  # "": glewlwyd's default aud
         query = urllib.parse.urlencode({
             "response_type": "code", "client_id": self.client_id, "redirect_uri": redirect_uri, "scope": scope,
             "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256",
-            "resource": resource, "audience": self.audience})
+            **audience})
         authorize = f"{discovery['authorization_endpoint']}?{query}"
 
         status, headers, _ = session.request("GET", authorize)
@@ -416,7 +417,7 @@ static_files_mime_types = (
             raise ProviderError(f"the redirect to the client carries no code or another state: {location}")
         tokens = session.json("POST", discovery["token_endpoint"], form={
             "grant_type": "authorization_code", "code": answer["code"], "redirect_uri": redirect_uri,
-            "client_id": self.client_id, "code_verifier": verifier, "resource": resource})
+            "client_id": self.client_id, "code_verifier": verifier, **({"resource": resource} if resource else {})})
         return {**tokens, "state": state, "nonce": nonce, "code_verifier": verifier}
 
 
