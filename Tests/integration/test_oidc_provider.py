@@ -237,3 +237,38 @@ def test_command_line(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0, process.stderr.read()
+
+
+def test_the_gallery_command_prints_the_page_and_a_user_who_can_sign_in(bootstrap_path):
+    """`scripts/gallery` (= local_api.py --gallery): the page's URL and the test user's name and
+    password are printed; the page's config.json names the running glewlwyd; that user signs in
+    and the API takes the token."""
+    import http.client
+    import re
+
+    from imagecat_tools.oidc_provider import code_flow
+
+    env = {**os.environ, "IMAGECAT_BOOTSTRAP": str(bootstrap_path)}
+    process = subprocess.Popen([sys.executable, str(REPO_ROOT / "scripts" / "local_api.py"), "--gallery", "--port", "0"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        printed = ""
+        while "Ctrl-C" not in printed:
+            line = process.stdout.readline()
+            assert line, f"the gallery stopped early: {printed}"
+            printed += line
+        page = re.search(r"open (http://127\.0\.0\.1:\d+/)", printed).group(1)
+        username, password = re.search(r"sign in as (\S+) / (\S+) \(", printed).groups()
+        config = Session().json("GET", page + "config.json")
+        assert set(config) == {"issuer", "clientId", "audience", "apiUrl"}
+        tokens = code_flow(config["issuer"], config["clientId"], username, password, redirect_uri=page,
+                           scope="openid email profile read:images write:images", resource=config["audience"])
+        split = urllib.parse.urlsplit(page)
+        connection = http.client.HTTPConnection(split.hostname, split.port, timeout=30)
+        connection.request("GET", "/images", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["images"] == []
+        connection.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0

@@ -379,46 +379,50 @@ static_files_mime_types = (
 
     def sign_in(self, *, scope: str | None = None, redirect_uri: str | None = None, username: str | None = None,
                 password: str | None = None, resource: str | None = None, session: Session | None = None) -> dict:
-        """Authorization code + PKCE (S256) for the public client: log in through glewlwyd's
-        login API (what its login page posts), grant the scopes (its grant page), follow
-        /auth to the redirect URI, check `state`, and redeem the code at the token endpoint.
-        Returns the token response plus `state`, `nonce` and `code_verifier` used."""
-        session = session or Session()
-        scope = scope or " ".join(self.scopes)
-        redirect_uri = redirect_uri or self.redirect_uris[0]
-        resource = self.audience if resource is None else resource
-        discovery = session.json("GET", f"{self.issuer}/.well-known/openid-configuration")
-        verifier, challenge = pkce_pair()
-        state, nonce = b64url(secrets.token_bytes(16)), b64url(secrets.token_bytes(16))
-        audience = {"resource": resource, "audience": resource} if resource else {}  # "": glewlwyd's default aud
-        query = urllib.parse.urlencode({
-            "response_type": "code", "client_id": self.client_id, "redirect_uri": redirect_uri, "scope": scope,
-            "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256",
-            **audience})
-        authorize = f"{discovery['authorization_endpoint']}?{query}"
+        """`code_flow` for this provider's client and test user; `resource=""` asks for no
+        audience (glewlwyd then sets `aud` to the scope list)."""
+        return code_flow(self.issuer, self.client_id, username or self.user.username, password or self.user.password,
+                         redirect_uri=redirect_uri or self.redirect_uris[0], scope=scope or " ".join(self.scopes),
+                         resource=self.audience if resource is None else resource, session=session)
 
-        status, headers, _ = session.request("GET", authorize)
-        login = urllib.parse.urlsplit(headers.get("location", ""))
-        if status != 302 or not login.path.endswith("/login.html"):
-            raise ProviderError(f"expected a redirect to glewlwyd's login page, got {status} {headers.get('location')}")
-        # The login page sends the browser back to `callback_url` with `g_continue` once the
-        # user has logged in and granted the scopes.
-        callback = dict(urllib.parse.parse_qsl(login.query))["callback_url"] + "&g_continue"
-        session.json("POST", f"{self.base_url}/api/auth/", json_body={
-            "username": username or self.user.username, "password": password or self.user.password})
-        session.json("PUT", f"{self.base_url}/api/auth/grant/{urllib.parse.quote(self.client_id)}",
-                     json_body={"scope": scope})
-        status, headers, body = session.request("GET", callback)
-        location = headers.get("location", "")
-        if status != 302 or not location.startswith(redirect_uri):
-            raise ProviderError(f"/auth did not redirect to the client: {status} {location} {body[:200]!r}")
-        answer = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
-        if answer.get("state") != state or "code" not in answer:
-            raise ProviderError(f"the redirect to the client carries no code or another state: {location}")
-        tokens = session.json("POST", discovery["token_endpoint"], form={
-            "grant_type": "authorization_code", "code": answer["code"], "redirect_uri": redirect_uri,
-            "client_id": self.client_id, "code_verifier": verifier, **({"resource": resource} if resource else {})})
-        return {**tokens, "state": state, "nonce": nonce, "code_verifier": verifier}
+
+def code_flow(issuer: str, client_id: str, username: str, password: str, *, redirect_uri: str, scope: str,
+              resource: str = "", session: Session | None = None) -> dict:
+    """Authorization code + PKCE (S256) for a public client of a glewlwyd issuer: log in through
+    glewlwyd's login API (what its login page posts), grant the scopes (its grant page), follow
+    /auth to the redirect URI, check `state`, and redeem the code at the token endpoint.
+    Returns the token response plus the `state`, `nonce` and `code_verifier` used."""
+    session = session or Session()
+    base_url = issuer[:issuer.index("/api/")]
+    discovery = session.json("GET", f"{issuer}/.well-known/openid-configuration")
+    verifier, challenge = pkce_pair()
+    state, nonce = b64url(secrets.token_bytes(16)), b64url(secrets.token_bytes(16))
+    audience = {"resource": resource, "audience": resource} if resource else {}
+    query = urllib.parse.urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope,
+        "state": state, "nonce": nonce, "code_challenge": challenge, "code_challenge_method": "S256", **audience})
+    authorize = f"{discovery['authorization_endpoint']}?{query}"
+
+    status, headers, _ = session.request("GET", authorize)
+    login = urllib.parse.urlsplit(headers.get("location", ""))
+    if status != 302 or not login.path.endswith("/login.html"):
+        raise ProviderError(f"expected a redirect to glewlwyd's login page, got {status} {headers.get('location')}")
+    # The login page sends the browser back to `callback_url` with `g_continue` once the user
+    # has logged in and granted the scopes.
+    callback = dict(urllib.parse.parse_qsl(login.query))["callback_url"] + "&g_continue"
+    session.json("POST", f"{base_url}/api/auth/", json_body={"username": username, "password": password})
+    session.json("PUT", f"{base_url}/api/auth/grant/{urllib.parse.quote(client_id)}", json_body={"scope": scope})
+    status, headers, body = session.request("GET", callback)
+    location = headers.get("location", "")
+    if status != 302 or not location.startswith(redirect_uri):
+        raise ProviderError(f"/auth did not redirect to the client: {status} {location} {body[:200]!r}")
+    answer = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    if answer.get("state") != state or "code" not in answer:
+        raise ProviderError(f"the redirect to the client carries no code or another state: {location}")
+    tokens = session.json("POST", discovery["token_endpoint"], form={
+        "grant_type": "authorization_code", "code": answer["code"], "redirect_uri": redirect_uri,
+        "client_id": client_id, "code_verifier": verifier, **({"resource": resource} if resource else {})})
+    return {**tokens, "state": state, "nonce": nonce, "code_verifier": verifier}
 
 
 # -- command line -----------------------------------------------------------------------------
