@@ -5,7 +5,7 @@ a payload format 2.0 event, run through a local Lambda Runtime API by a spawned 
 (_HANDLER=api), and the function's response is sent back.
 
 The JWT authorizer, locally: the `Authorization: Bearer <token>` header must carry an RS256 JWT
-whose `kid` is in the JWKS file, whose signature verifies, whose `iss` is the issuer and whose
+whose `kid` is in the issuer's JWKS (from its discovery document, or a file), whose signature verifies, whose `iss` is the issuer and whose
 `aud` holds the audience, with `exp` in the future and `nbf`/`iat` not (30 s leeway). Any other
 algorithm (`none`, HS256, ...) is refused. A missing or invalid token gets 401 from the gateway
 itself, with the reason in `www-authenticate`, and never reaches the function. Verified claims
@@ -16,10 +16,11 @@ API Gateway facts mirrored: `rawPath` is the percent-decoded path; `queryStringP
 decoded with duplicates joined by commas; header names are lower-case; cookies go to `cookies`;
 a function error is `500 {"message":"Internal Server Error"}`, a timeout 503.
 
-    scripts/local-api --demo            # own S3 server, sample data, a token, curl commands
-    scripts/local-api --bucket NAME     # against the S3 named by AWS_* variables
-    scripts/gallery                     # = --gallery: own S3 server, the gallery page on /,
-                                        #   uploads fed to the catalog function (local_uploads.py)
+    scripts/local-api --demo            # own S3 server and identity provider (glewlwyd), sample
+                                        #   data, a signed-in user's token, curl commands
+    scripts/local-api --bucket NAME --issuer URL   # against the S3 named by AWS_* variables
+    scripts/gallery                     # = --gallery: own S3 server and identity provider, the
+                                        #   gallery page on /, uploads fed to the catalog function
 
 With `static_dir` (the gallery), GET/HEAD of `/` and of the files directly in that directory are
 served without a token, like a static site next to the API; every other path is the API's.
