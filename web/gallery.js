@@ -1,5 +1,6 @@
-// The imagecat gallery: sign in with a bearer token, list the catalog (GET /images?urls=1), and
-// upload images straight to S3 through presigned URLs (POST /uploads, then a PUT per file).
+// The imagecat gallery: sign in with the identity provider (oidc.js), record the user with the API
+// (PUT /me), list the catalog (GET /images?urls=1), and upload images straight to S3 through
+// presigned URLs (POST /uploads, then a PUT per file).
 //
 // Plain JavaScript, no build step, no framework, nothing from other hosts. The page never sees
 // S3 credentials: each upload gets its own short-lived URL for one key, type and size, and each
@@ -7,9 +8,8 @@
 "use strict";
 
 (() => {
-  const apiMeta = document.querySelector('meta[name="imagecat-api"]');
-  const API = ((apiMeta && apiMeta.content) || window.location.origin).replace(/\/+$/, "");
-  const TOKEN_KEY = "imagecat.token";
+  const oidc = window.ImagecatOIDC;
+  let API = window.location.origin; // config.json's apiUrl once loaded
   const POLL_MS = 1500; // how often the catalog is revalidated (a 304 when nothing changed)
   const HIDDEN_POLL_MS = 15000;
   const PAGE_LIMIT = 1000;
@@ -23,8 +23,8 @@
 
   const $ = (id) => document.getElementById(id);
   const ui = {
-    status: $("status"), who: $("who"), signOut: $("sign-out"), signIn: $("sign-in"), form: $("sign-in-form"),
-    token: $("token"), upload: $("upload"), dropZone: $("drop-zone"), files: $("files"), uploads: $("uploads"),
+    status: $("status"), who: $("who"), signOut: $("sign-out"), signIn: $("sign-in"), signInButton: $("sign-in-button"),
+    upload: $("upload"), dropZone: $("drop-zone"), files: $("files"), uploads: $("uploads"),
     gallery: $("gallery"), grid: $("grid"), count: $("count"), empty: $("empty"),
   };
 
@@ -38,44 +38,28 @@
   // -- sign in -----------------------------------------------------------------------------
 
   function token() {
-    return window.sessionStorage.getItem(TOKEN_KEY);
+    const session = oidc.session();
+    return session ? session.accessToken : null;
   }
 
   function say(message) {
     ui.status.textContent = message;
   }
 
-  /** The token's `sub`, for display only (the API verifies the token, not this page). */
-  function subjectOf(text) {
-    try {
-      const part = text.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      const claims = JSON.parse(atob(part + "===".slice((part.length + 3) % 4)));
-      return typeof claims.sub === "string" ? claims.sub : null;
-    } catch (error) {
-      return null;
-    }
-  }
-
   function showSignedIn() {
-    const signedIn = token() !== null;
+    const session = oidc.session();
+    const signedIn = session !== null;
     ui.signIn.hidden = signedIn;
     ui.upload.hidden = !signedIn;
     ui.gallery.hidden = !signedIn;
     ui.signOut.hidden = !signedIn;
     ui.who.hidden = !signedIn;
-    ui.who.textContent = signedIn ? `Signed in as ${subjectOf(token()) || "(unknown subject)"}` : "";
+    ui.who.textContent = signedIn ? `Signed in as ${session.email || session.name || session.sub}` : "";
   }
 
-  function signIn(text) {
-    window.sessionStorage.setItem(TOKEN_KEY, text.replace(/^\s*bearer\s+/i, "").trim());
-    ui.token.value = "";
-    showSignedIn();
-    say("Signed in. Loading the gallery…");
-    refresh();
-  }
-
+  /** Drops the tab's tokens and clears the page (the provider's session is left alone). */
   function signOut(message) {
-    window.sessionStorage.removeItem(TOKEN_KEY);
+    oidc.forget();
     clearTimeout(pollTimer);
     pollTimer = null;
     catalogETag = null;
@@ -84,7 +68,23 @@
     ui.count.textContent = "";
     showSignedIn();
     say(message);
-    ui.token.focus();
+    ui.signInButton.focus();
+  }
+
+  /**
+   * The API creates or refreshes the user's record from the verified token (and the provider's
+   * userinfo), never from anything this page sends: PUT /me has no body.
+   */
+  async function recordUser() {
+    try {
+      const response = await api("/me", { method: "PUT" });
+      document.body.dataset.userRecord = response.ok ? "saved" : `failed:${response.status}`;
+      if (!response.ok) say(`Signed in, but the API did not save your user record: ${await problem(response)}`);
+    } catch (error) {
+      if (error instanceof SignedOut) throw error;
+      document.body.dataset.userRecord = "failed";
+      say(`Signed in, but the API could not be reached to save your user record: ${error.message}`);
+    }
   }
 
   // -- the API -----------------------------------------------------------------------------
@@ -348,12 +348,21 @@
 
   // -- wiring ------------------------------------------------------------------------------
 
-  ui.form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = ui.token.value.trim();
-    if (text) signIn(text);
+  ui.signInButton.addEventListener("click", async () => {
+    ui.signInButton.disabled = true;
+    say("Going to the sign-in page…");
+    try {
+      await oidc.signIn();
+    } catch (error) {
+      ui.signInButton.disabled = false;
+      say(error instanceof oidc.SignInError ? error.message : `Sign-in failed: ${error.message}`);
+    }
   });
-  ui.signOut.addEventListener("click", () => signOut("Signed out."));
+  ui.signOut.addEventListener("click", async () => {
+    const leaving = oidc.signOut(); // takes the ID token (the provider's hint) before it is dropped
+    signOut("Signing out…");
+    if (!(await leaving)) say("Signed out.");
+  });
   ui.files.addEventListener("change", () => {
     uploadAll(ui.files.files);
     ui.files.value = "";
@@ -378,6 +387,27 @@
     if (!document.hidden && token() !== null) refresh();
   });
 
+  async function start() {
+    try {
+      await oidc.load();
+      API = await oidc.apiBase();
+      if (oidc.completeSignOut()) say("Signed out, also at the identity provider.");
+      const session = await oidc.completeSignIn();
+      showSignedIn();
+      if (session) {
+        say("Signed in. Loading the gallery…");
+        await recordUser();
+      }
+    } catch (error) {
+      if (error instanceof SignedOut) return;
+      oidc.forget();
+      showSignedIn();
+      say(error instanceof oidc.SignInError ? error.message : `Sign-in failed: ${error.message}`);
+      return;
+    }
+    if (token() !== null) refresh();
+  }
+
   showSignedIn();
-  if (token() !== null) refresh();
+  start();
 })();

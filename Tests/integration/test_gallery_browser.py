@@ -1,9 +1,11 @@
 """The gallery page in a real browser: headless Chromium (Debian's `chromium` and
-`chromium-driver`, driven by Selenium) loads the page from the local API, signs in with a
-minted token, uploads two real image files through the file input, and sees both in the grid
-with their real type, size and dimensions, their thumbnails loaded through presigned GET URLs;
-then a third image arrives by drag and drop.
-Behind it: the real bootstrap as the API (_HANDLER=api) and as the catalog function
+`chromium-driver`, driven by Selenium) loads the page from the local API, signs in on the local
+identity provider's own login page (glewlwyd: OpenID Connect code flow with PKCE), uploads two
+real image files through the file input, and sees both in the grid with their real type, size
+and dimensions, their thumbnails loaded through presigned GET URLs; then a third image arrives by
+drag and drop; then it signs out, at the provider too. A callback with a forged `state` is
+refused.
+Behind it: glewlwyd, the real bootstrap as the API (_HANDLER=api) and as the catalog function
 (_HANDLER=catalog), fed by local_uploads.CatalogFeeder, and a real SeaweedFS.
 
 A screenshot is saved under pytest's temporary directory (its path is printed), or in
@@ -26,10 +28,12 @@ from pathlib import Path
 import pytest
 
 from conftest import missing_prerequisite
-from imagecat_tools import mint_token
 from imagecat_tools.local_api import JWTVerifier
 from imagecat_tools.local_uploads import LocalGallery
+from imagecat_tools.oidc_provider import OIDCProvider, free_port
 from imagecat_tools.paths import SAMPLE_IMAGES as IMAGES
+
+AUDIENCE = "https://imagecat.example.com/api"
 # (file, catalog type, bytes, width, height): what ImageSnifferTests knows these files to be.
 UPLOADS = [
     ("rgb8.png", "png", 171, 50, 40),
@@ -80,14 +84,22 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture
-def gallery(s3_server, bootstrap_path, bucket, tmp_path):
-    keys = mint_token.LocalKeys.ensure(tmp_path / "auth")
-    verifier = JWTVerifier(keys.jwks, mint_token.DEFAULT_ISSUER, mint_token.DEFAULT_AUDIENCE)
+def gallery(s3_server, bootstrap_path, bucket):
+    """The page and API on 127.0.0.1:PORT, trusting a glewlwyd whose public client may come back
+    to exactly that page. The API needs `write:images` for uploads, as deployed."""
+    port = free_port()
+    page = f"http://127.0.0.1:{port}/"
     lines: list[str] = []
-    with LocalGallery(bootstrap_path, server=s3_server, bucket=bucket, verifier=verifier, log=lines.append) as running:
-        running.token = mint_token.mint(keys, scope="read:images")
-        running.lines = lines
-        yield running
+    with OIDCProvider(redirect_uris=[page], audience=AUDIENCE) as idp:
+        verifier = JWTVerifier.from_issuer(idp.issuer, AUDIENCE)
+        config = {"issuer": idp.issuer, "clientId": idp.client_id, "audience": AUDIENCE, "apiUrl": ""}
+        with LocalGallery(bootstrap_path, server=s3_server, bucket=bucket, verifier=verifier, port=port,
+                          env={"REQUIRED_SCOPE": "read:images", "UPLOAD_SCOPE": "write:images"},
+                          log=lines.append, page_config=config) as running:
+            running.idp = idp
+            running.verifier = verifier
+            running.lines = lines
+            yield running
 
 
 def _wait(driver, what: str, condition, timeout: float = 30.0):
@@ -102,24 +114,88 @@ def _artifact_dir(tmp_path: Path) -> Path:
     return directory
 
 
-def test_sign_in_upload_two_images_and_see_them(gallery, browser, s3, bucket, tmp_path):
+def _session(browser) -> dict | None:
+    return browser.execute_script("return JSON.parse(sessionStorage.getItem('imagecat.oidc.session'))")
+
+
+def _sign_in(browser, gallery, shots: Path | None = None) -> dict:
+    """Click "Sign in", log in on glewlwyd's own page, grant the scopes if asked, come back."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.ID, "sign-in-button").click()
+    _wait(browser, "glewlwyd's login page", lambda d: d.current_url.startswith(gallery.idp.base_url + "/login.html")
+          and d.find_elements(By.ID, "username") and d.find_element(By.ID, "username").is_displayed())
+    if shots:
+        browser.save_screenshot(str(shots / "provider-login.png"))
+    browser.find_element(By.ID, "username").send_keys(gallery.idp.user.username)
+    browser.find_element(By.ID, "password").send_keys(gallery.idp.user.password)
+    browser.find_element(By.ID, "loginbut").click()
+
+    def back(d) -> bool:
+        return d.current_url.startswith(gallery.url) and d.find_element(By.ID, "who").is_displayed()
+
+    def back_or_button(d, text: str):
+        try:
+            if back(d):
+                return "back"
+            buttons = [b for b in d.find_elements(By.TAG_NAME, "button") if b.is_displayed() and b.text == text]
+            return "button" if buttons else None
+        except StaleElementReferenceException:  # the page changed under the lookup
+            return None
+
+    if _wait(browser, "the grant page or the gallery", lambda d: back_or_button(d, "Grant access")) == "button":
+        # glewlwyd's grant page wants each scope ticked before "Grant access".
+        for box in browser.find_elements(By.CSS_SELECTOR, "input[type=checkbox][id^=grant-]"):
+            if not box.is_selected():
+                box.click()
+        if shots:
+            browser.save_screenshot(str(shots / "provider-grant.png"))
+        next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Grant access").click()
+        _wait(browser, "the grant saved", lambda d: back_or_button(d, "Grant access") is None)
+        # Then its "Connection to imagecat gallery" page: Continue.
+        if _wait(browser, "glewlwyd's continue page or the gallery", lambda d: back_or_button(d, "Continue")) != "back":
+            next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.text == "Continue").click()
+            _wait(browser, "the gallery after the grant", back)
+    session = _session(browser)
+    assert session is not None
+    return session
+
+
+def _call(gallery, method: str, path: str, token: str | None) -> tuple[int, bytes]:
+    split = urllib.parse.urlsplit(gallery.url)
+    connection = http.client.HTTPConnection(split.hostname, split.port, timeout=30)
+    try:
+        connection.request(method, path, headers={"Authorization": f"Bearer {token}"} if token else {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_sign_in_upload_two_images_see_them_and_sign_out(gallery, browser, s3, bucket, tmp_path):
     # `gallery` before `browser`: the browser quits before the servers stop.
     from selenium.webdriver.common.by import By
 
+    shots = _artifact_dir(tmp_path)
     started = time.monotonic()
     browser.get(gallery.url)
     assert browser.title == "imagecat gallery"
-    # Signed out: only the sign-in form, with a real label for the token field.
+    # Signed out: only the sign-in button; no field to paste a token into.
     assert browser.find_element(By.ID, "sign-in").is_displayed()
     assert not browser.find_element(By.ID, "upload").is_displayed()
-    assert browser.find_element(By.CSS_SELECTOR, "label[for=token]").text == "Access token"
+    assert browser.find_elements(By.CSS_SELECTOR, "textarea, input[type=text], input[type=password]") == []
 
-    browser.find_element(By.ID, "token").send_keys(gallery.token)
-    browser.find_element(By.CSS_SELECTOR, "#sign-in-form button[type=submit]").click()
+    session = _sign_in(browser, gallery, shots)
+    assert browser.current_url == gallery.url, "the code and state must not stay in the address bar"
     _wait(browser, "the upload form after sign-in", lambda d: d.find_element(By.ID, "upload").is_displayed())
     _wait(browser, "the empty gallery", lambda d: d.find_element(By.ID, "empty").is_displayed())
-    assert browser.find_element(By.ID, "who").text == "Signed in as auth0|local-user"
-    assert browser.execute_script("return sessionStorage.getItem('imagecat.token')") == gallery.token
+    assert browser.find_element(By.ID, "who").text == f"Signed in as {gallery.idp.user.email}"
+    # What the page holds is a real access token from glewlwyd, for this API.
+    claims = gallery.verifier.verify(session["accessToken"])
+    assert claims["iss"] == gallery.idp.issuer and claims["aud"] == AUDIENCE
+    assert set(claims["scope"].split()) >= {"openid", "read:images", "write:images"}
+    assert session["sub"] == claims["sub"] and session["email"] == gallery.idp.user.email
 
     # Two real files through the file input, in one selection (the input is `multiple`).
     file_input = browser.find_element(By.ID, "files")
@@ -137,9 +213,9 @@ def test_sign_in_upload_two_images_and_see_them(gallery, browser, s3, bucket, tm
         _wait(browser, "both thumbnails loaded", lambda d: d.execute_script(
             "return [...document.querySelectorAll('#grid img')].every(i => i.complete && i.naturalWidth > 0)"))
     finally:
-        screenshot = _artifact_dir(tmp_path) / "gallery.png"
+        screenshot = shots / "gallery.png"
         browser.save_screenshot(str(screenshot))
-        print(f"\ngallery screenshot: {screenshot}")
+        print(f"\ngallery screenshots: {shots}")
 
     by_file = {card.get_attribute("data-name").rsplit("/", 1)[1]: card for card in cards(browser)}
     assert sorted(by_file) == sorted(name for name, *_ in UPLOADS)
@@ -182,10 +258,80 @@ def test_sign_in_upload_two_images_and_see_them(gallery, browser, s3, bucket, tm
 
     # The page keeps polling with If-None-Match: an unchanged catalog is a 304, not a download.
     _wait(browser, "a revalidation answered 304", lambda d: any(" /images 304 " in line for line in gallery.lines), timeout=10)
-    # No script error, CSP violation or failed request on the way.
-    problems = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    # No script error, CSP violation or failed request of the gallery's on the way (glewlwyd's
+    # own pages log a missing translation file and a 401 probe of their own).
+    # Until the API's PUT /me route exists (see the xfail test below) the function answers it 405.
+    put_me_missing = f"{gallery.url}me - Failed to load resource: the server responded with a status of 405"
+    problems = [entry["message"] for entry in browser.get_log("browser")
+                if entry["level"] == "SEVERE" and not entry["message"].startswith(gallery.idp.base_url)
+                and not entry["message"].startswith(put_me_missing)]
     assert problems == [], problems
-    assert time.monotonic() - started < 60
+    assert time.monotonic() - started < 90
+
+    # Sign out: the tab drops its tokens and the provider's session ends too (end_session with
+    # post_logout_redirect_uri and state), and the browser comes back to the page.
+    old_token = session["accessToken"]
+    browser.find_element(By.ID, "sign-out").click()
+    # glewlwyd asks the user to confirm (OpenID Connect RP-initiated logout): "Logout".
+    _wait(browser, "glewlwyd's end-session page", lambda d: d.current_url.startswith(gallery.idp.base_url + "/login.html")
+          and "prompt=end_session" in d.current_url and any(
+              b.is_displayed() and b.text.strip() == "Logout" for b in d.find_elements(By.TAG_NAME, "button")))
+    browser.save_screenshot(str(shots / "provider-end-session.png"))
+    next(b for b in browser.find_elements(By.TAG_NAME, "button") if b.is_displayed() and b.text.strip() == "Logout").click()
+    _wait(browser, "back on the gallery, signed out", lambda d: d.current_url == gallery.url
+          and d.find_element(By.ID, "sign-in").is_displayed()
+          and d.find_element(By.ID, "status").text == "Signed out, also at the identity provider.")
+    browser.save_screenshot(str(shots / "signed-out.png"))
+    assert _session(browser) is None
+    assert browser.execute_script("return Object.keys(sessionStorage).concat(Object.keys(localStorage))"
+                                  ".filter(k => k.startsWith('imagecat.'))") == []
+    # The old session's token: a JWT stays valid until it expires, as on API Gateway; once
+    # expired (the verifier's clock moved past `exp` plus the leeway) the API refuses it.
+    assert _call(gallery, "GET", "/images", old_token)[0] == 200
+    gallery.verifier.clock = lambda: claims["exp"] + 31
+    status, body = _call(gallery, "GET", "/images", old_token)
+    assert status == 401 and json.loads(body) == {"message": "Unauthorized"}
+    gallery.verifier.clock = time.time
+    # The provider's session is gone: signing in again asks for the password again.
+    browser.find_element(By.ID, "sign-in-button").click()
+    _wait(browser, "glewlwyd's login page again", lambda d: d.current_url.startswith(gallery.idp.base_url + "/login.html")
+          and d.find_elements(By.ID, "password") and d.find_element(By.ID, "password").is_displayed())
+
+
+def test_a_callback_with_a_wrong_state_is_refused(gallery, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.get(gallery.url)
+    browser.find_element(By.ID, "sign-in-button").click()
+    _wait(browser, "glewlwyd's login page", lambda d: d.current_url.startswith(gallery.idp.base_url + "/login.html"))
+    # Instead of logging in, someone else's redirect arrives: a code with a state this tab never made.
+    browser.get(gallery.url + "?code=forged-code&state=not-the-state-this-tab-sent")
+    _wait(browser, "the refusal", lambda d: "wrong state" in d.find_element(By.ID, "status").text)
+    browser.save_screenshot(str(_artifact_dir(tmp_path) / "wrong-state.png"))
+    assert browser.find_element(By.ID, "status").text.startswith("Sign-in refused:")
+    assert browser.find_element(By.ID, "sign-in").is_displayed()
+    assert not browser.find_element(By.ID, "upload").is_displayed()
+    assert _session(browser) is None
+    assert browser.current_url == gallery.url, "the forged code must not stay in the address bar"
+    # The state of the abandoned sign-in is used up: replaying the right state later fails too.
+    assert browser.execute_script("return sessionStorage.getItem('imagecat.oidc.pending')") is None
+
+
+@pytest.mark.xfail(strict=True, reason="needs the API's PUT /me sign-in route (issue 12, Swift side): until it "
+                                       "exists the function answers 405 and no users/<sub>.json is written")
+def test_first_sign_in_creates_the_users_record(gallery, browser, s3, bucket):
+    from selenium.webdriver.common.by import By
+
+    browser.get(gallery.url)
+    session = _sign_in(browser, gallery)
+    _wait(browser, "the page's PUT /me", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-user-record"))
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-user-record") == "saved"
+    record = json.loads(s3.get_object(Bucket=bucket, Key=f"users/{session['sub']}.json")["Body"].read())
+    assert record["sub"] == session["sub"]
+    assert record["email"] == gallery.idp.user.email and record["name"] == gallery.idp.user.name
+    assert record["createdAt"] and record["lastSignInAt"]
+    status, body = _call(gallery, "GET", "/me", session["accessToken"])
+    assert status == 200 and json.loads(body) == record
 
 
 def test_page_is_served_without_a_token_and_the_api_is_not(gallery):
@@ -201,11 +347,15 @@ def test_page_is_served_without_a_token_and_the_api_is_not(gallery):
             connection.close()
 
     for path, content_type in [("/", "text/html"), ("/index.html", "text/html"), ("/gallery.js", "text/javascript"),
+                               ("/oidc.js", "text/javascript"), ("/config.json", "application/json"),
                                ("/gallery.css", "text/css"), ("/favicon.svg", "image/svg+xml")]:
         status, headers = get(path)
         assert status == 200, path
         assert headers["content-type"].startswith(content_type), (path, headers)
         assert "script-src 'self'" in headers["content-security-policy"]
+        # The page may talk to the identity provider (discovery, keys, token), and to no other host.
+        connect = next(d for d in headers["content-security-policy"].split("; ") if d.startswith("connect-src "))
+        assert connect.split()[-1] == gallery.idp.base_url, connect
     for path in ["/images", "/me", "/uploads", "/../README.md", "/%2e%2e/README.md", "/web/index.html", "/.hidden",
                  "/missing.js"]:
         assert get(path)[0] == 401, f"{path} is not a static file: it goes to the API, which needs a token"

@@ -311,6 +311,8 @@ def test_cors_only_for_the_gallery_origin(template):
     assert bucket[1]["CorsRules"][0]["AllowedOrigins"] == [{"Ref": "GalleryOrigin"}]
     assert bucket[1]["CorsRules"][0]["AllowedMethods"] == ["GET", "PUT"]
     assert api[1]["AllowOrigins"] == [{"Ref": "GalleryOrigin"}]
+    # The gallery GETs the catalog, POSTs uploads and PUTs /me when the user signs in.
+    assert api[1]["AllowMethods"] == ["GET", "POST", "PUT"]
     assert template["Parameters"]["GalleryOrigin"]["Default"] == ""
 
 

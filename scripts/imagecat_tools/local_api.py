@@ -5,7 +5,7 @@ a payload format 2.0 event, run through a local Lambda Runtime API by a spawned 
 (_HANDLER=api), and the function's response is sent back.
 
 The JWT authorizer, locally: the `Authorization: Bearer <token>` header must carry an RS256 JWT
-whose `kid` is in the JWKS file, whose signature verifies, whose `iss` is the issuer and whose
+whose `kid` is in the issuer's JWKS (from its discovery document, or a file), whose signature verifies, whose `iss` is the issuer and whose
 `aud` holds the audience, with `exp` in the future and `nbf`/`iat` not (30 s leeway). Any other
 algorithm (`none`, HS256, ...) is refused. A missing or invalid token gets 401 from the gateway
 itself, with the reason in `www-authenticate`, and never reaches the function. Verified claims
@@ -16,10 +16,11 @@ API Gateway facts mirrored: `rawPath` is the percent-decoded path; `queryStringP
 decoded with duplicates joined by commas; header names are lower-case; cookies go to `cookies`;
 a function error is `500 {"message":"Internal Server Error"}`, a timeout 503.
 
-    scripts/local-api --demo            # own S3 server, sample data, a token, curl commands
-    scripts/local-api --bucket NAME     # against the S3 named by AWS_* variables
-    scripts/gallery                     # = --gallery: own S3 server, the gallery page on /,
-                                        #   uploads fed to the catalog function (local_uploads.py)
+    scripts/local-api --demo            # own S3 server and identity provider (glewlwyd), sample
+                                        #   data, a signed-in user's token, curl commands
+    scripts/local-api --bucket NAME --issuer URL   # against the S3 named by AWS_* variables
+    scripts/gallery                     # = --gallery: own S3 server and identity provider, the
+                                        #   gallery page on /, uploads fed to the catalog function
 
 With `static_dir` (the gallery), GET/HEAD of `/` and of the files directly in that directory are
 served without a token, like a static site next to the API; every other path is the API's.
@@ -52,7 +53,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
-from . import mint_token
 from .local_runtime_api import LocalRuntimeAPI
 
 DEFAULT_LEEWAY = 30
@@ -120,6 +120,21 @@ class JWTVerifier:
     def from_file(cls, path: Path | str, issuer: str, audience: str, **kwargs) -> "JWTVerifier":
         return cls(json.loads(Path(path).read_text()), issuer, audience, **kwargs)
 
+    @classmethod
+    def from_issuer(cls, issuer: str, audience: str, *, timeout: float = 10.0, **kwargs) -> "JWTVerifier":
+        """Trusts the keys the issuer publishes, found the way API Gateway finds them: the
+        `jwks_uri` of `<issuer>/.well-known/openid-configuration`, whose `issuer` must be it."""
+        import urllib.request
+
+        def get(url: str) -> dict:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return json.loads(response.read())
+
+        discovery = get(issuer.rstrip("/") + "/.well-known/openid-configuration")
+        if discovery.get("issuer") != issuer:
+            raise ValueError(f"the discovery document names issuer {discovery.get('issuer')!r}, not {issuer!r}")
+        return cls(get(discovery["jwks_uri"]), issuer, audience, **kwargs)
+
     def verify(self, token: str) -> dict:
         """The token's claims, or JWTError saying why it is refused."""
         from cryptography.exceptions import InvalidSignature
@@ -184,8 +199,8 @@ def route_of(method: str, path: str) -> tuple[str, dict | None]:
     """The route key and path parameters template.yaml's HTTP API would match."""
     if method == "GET" and path == "/images":
         return "GET /images", None
-    if method == "GET" and path == "/me":
-        return "GET /me", None
+    if method in ("GET", "PUT") and path == "/me":
+        return f"{method} /me", None
     if method == "POST" and path == "/uploads":
         return "POST /uploads", None
     if method == "GET" and path.startswith("/images/") and len(path) > len("/images/"):
@@ -280,9 +295,10 @@ class LocalAPI:
     def __init__(self, bootstrap: str | Path, *, env: dict[str, str], verifier: JWTVerifier,
                  port: int = 0, runtimes: int = 1, function_timeout: float = 10.0,
                  log: Callable[[str], None] | None = None, static_dir: str | Path | None = None,
-                 on_upload: Callable[[str, float], None] | None = None):
+                 on_upload: Callable[[str, float], None] | None = None, page_config: dict | None = None):
         """`static_dir`: files served on / without a token (the gallery page). `on_upload(key,
-        expires_in)`: called after each 200 answer to POST /uploads (the catalog feeder)."""
+        expires_in)`: called after each 200 answer to POST /uploads (the catalog feeder).
+        `page_config`: served as /config.json next to the page (what a deploy writes there)."""
         self.bootstrap = str(bootstrap)
         self.env = dict(env)
         self.env["_HANDLER"] = "api"
@@ -293,6 +309,7 @@ class LocalAPI:
         self.log = log
         self.static_dir = Path(static_dir) if static_dir is not None else None
         self.on_upload = on_upload
+        self.page_config = page_config
         self.runtime: LocalRuntimeAPI | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -420,9 +437,12 @@ class LocalAPI:
         if not _STATIC_NAME.match(name) or name in _API_NAMES:
             return None
         file = self.static_dir / name
-        if not file.is_file():
+        if name == "config.json" and self.page_config is not None:
+            data = (json.dumps(self.page_config, indent=2) + "\n").encode()
+        elif file.is_file():
+            data = file.read_bytes()
+        else:
             return None
-        data = file.read_bytes()
         content_type = _STATIC_TYPES.get(file.suffix.lower(), "application/octet-stream")
         return 200, [("content-type", content_type), ("cache-control", "no-cache"),
                      ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer"),
@@ -437,8 +457,14 @@ class LocalAPI:
             s3 = f"{split.scheme}://{split.netloc}"
         else:
             s3 = "https://*.amazonaws.com"
+        connect = s3
+        issuer = (self.page_config or {}).get("issuer")
+        if issuer:
+            # The sign-in: discovery, JWKS and token requests go to the identity provider.
+            split = urllib.parse.urlsplit(issuer)
+            connect += f" {split.scheme}://{split.netloc}"
         return ("default-src 'none'; script-src 'self'; style-src 'self'; "
-                f"img-src 'self' {s3}; connect-src 'self' {s3}; "
+                f"img-src 'self' {s3}; connect-src 'self' {connect}; "
                 "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
@@ -528,62 +554,94 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog-key", default=os.environ.get("CATALOG_KEY", "images.json"))
     parser.add_argument("--required-scope", default=os.environ.get("REQUIRED_SCOPE", ""),
                         help="scope /images* needs (default none)")
-    parser.add_argument("--jwks", default=None, help="JWKS file (default: the mint-token key's)")
-    parser.add_argument("--issuer", default=mint_token.DEFAULT_ISSUER)
-    parser.add_argument("--audience", default=mint_token.DEFAULT_AUDIENCE)
+    parser.add_argument("--jwks", default=None,
+                        help="JWKS file to trust (default: the issuer's, from its discovery document)")
+    parser.add_argument("--issuer", default=None,
+                        help="the tokens' issuer, e.g. https://TENANT.auth0.com/ (--demo and --gallery start "
+                             "their own, a local glewlwyd)")
+    parser.add_argument("--audience", default=DEFAULT_AUDIENCE, help=f"the API's audience (default {DEFAULT_AUDIENCE})")
     parser.add_argument("--runtimes", type=int, default=1, help="bootstrap processes (default 1)")
     parser.add_argument("--demo", action="store_true",
-                        help="start a local S3 server with sample data and print curl commands")
+                        help="start a local S3 server with sample data and a local identity provider, "
+                             "sign in, and print a token and curl commands")
     parser.add_argument("--gallery", action="store_true",
-                        help="start a local S3 server, serve the gallery page on / and feed uploads to the "
-                             "catalog function (what scripts/gallery runs)")
+                        help="start a local S3 server and a local identity provider, serve the gallery page "
+                             "on / and feed uploads to the catalog function (what scripts/gallery runs)")
     parser.add_argument("--s3", choices=("seaweedfs", "moto"), default="seaweedfs",
                         help="--demo's S3 server (--gallery always uses SeaweedFS: it checks signatures)")
     args = parser.parse_args(argv)
     if not args.bootstrap:
         parser.error("--bootstrap (or IMAGECAT_BOOTSTRAP) is required; scripts/local-api builds it")
 
-    jwks_path = args.jwks or mint_token.LocalKeys.ensure().jwks_path
-    verifier = JWTVerifier.from_file(jwks_path, args.issuer, args.audience)
-
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     env = {"CATALOG_KEY": args.catalog_key, "REQUIRED_SCOPE": args.required_scope}
-    if args.gallery:
-        return _gallery(args, verifier, jwks_path, env, say)
-    if not args.demo:
-        if not args.bucket:
-            parser.error("--bucket (or CATALOG_BUCKET) is required without --demo")
-        env["CATALOG_BUCKET"] = args.bucket
-        with LocalAPI(args.bootstrap, env={**os.environ, **env}, verifier=verifier, port=args.port,
-                      runtimes=args.runtimes, log=say) as api:
-            say(f"local-api: serving s3://{args.bucket} at {api.url} (Ctrl-C stops)")
-            _serve_until_stopped(api)
-        return 0
+    if args.gallery or args.demo:
+        if args.issuer or args.jwks:
+            parser.error("--demo and --gallery run their own identity provider: no --issuer or --jwks")
+        return (_gallery if args.gallery else _demo)(args, env, say)
+    if not args.bucket:
+        parser.error("--bucket (or CATALOG_BUCKET) is required without --demo")
+    if not args.issuer:
+        parser.error("--issuer is required with --bucket (the issuer whose tokens the API accepts)")
+    verifier = (JWTVerifier.from_file(args.jwks, args.issuer, args.audience) if args.jwks
+                else JWTVerifier.from_issuer(args.issuer, args.audience))
+    env["CATALOG_BUCKET"] = args.bucket
+    with LocalAPI(args.bootstrap, env={**os.environ, **env}, verifier=verifier, port=args.port,
+                  runtimes=args.runtimes, log=say) as api:
+        say(f"local-api: serving s3://{args.bucket} at {api.url} (Ctrl-C stops)")
+        _serve_until_stopped(api)
+    return 0
 
+
+DEFAULT_AUDIENCE = "https://imagecat.local/api"
+"""The local API's audience: shaped like an Auth0 API identifier, never fetched."""
+
+
+def _port(requested: int) -> int:
+    """The port to serve on, chosen before anything starts: the identity provider must know the
+    page's address (its redirect URIs) before the page is served."""
+    if requested:
+        return requested
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _identity_provider(port: int, audience: str, say: Callable[[str], None]):
+    from .oidc_provider import OIDCProvider
+
+    pages = [f"http://127.0.0.1:{port}/", f"http://localhost:{port}/"]
+    return OIDCProvider(redirect_uris=pages, post_logout_redirect_uris=pages, audience=audience, log=say)
+
+
+def _demo(args: argparse.Namespace, env: dict[str, str], say: Callable[[str], None]) -> int:
+    """--demo: sample data on a local S3 server, a local identity provider, a signed-in user."""
     from .s3_server import S3Server
 
     bucket = "imagecat-demo"
-    sub = mint_token.DEFAULT_SUB
-    with S3Server(args.s3) as server:
+    port = _port(args.port)
+    with _identity_provider(port, args.audience, say) as idp, S3Server(args.s3) as server:
+        tokens = idp.sign_in()
+        sub = JWTVerifier.from_issuer(idp.issuer, args.audience).verify(tokens["access_token"])["sub"]
         s3 = server.boto3_client()
         s3.create_bucket(Bucket=bucket)
         catalog = "[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in DEMO_CATALOG) + "\n]\n"
         s3.put_object(Bucket=bucket, Key=args.catalog_key, Body=catalog.encode(), ContentType="application/json")
-        record = {"sub": sub, "displayName": "Local User", "favourites": ["images/cats/tabby.png"]}
+        record = {"sub": sub, "email": idp.user.email, "name": idp.user.name, "favourites": ["images/cats/tabby.png"]}
         s3.put_object(Bucket=bucket, Key=f"users/{sub}.json", Body=json.dumps(record).encode(),
                       ContentType="application/json")
         env["CATALOG_BUCKET"] = bucket
-        with LocalAPI(args.bootstrap, env=server.child_env(env), verifier=verifier, port=args.port,
+        verifier = JWTVerifier.from_issuer(idp.issuer, args.audience)
+        with LocalAPI(args.bootstrap, env=server.child_env(env), verifier=verifier, port=port,
                       runtimes=args.runtimes, log=say) as api:
-            keys = mint_token.LocalKeys.ensure(Path(jwks_path).parent) if args.jwks is None else None
-            token = mint_token.mint(keys, sub=sub, audience=args.audience, issuer=args.issuer,
-                                    scope=args.required_scope or "read:images") if keys else "<token>"
             print(f"""
 local-api demo: {api.url} serving s3://{bucket} on a local {args.s3} server; Ctrl-C stops.
+Identity provider (glewlwyd): {idp.issuer}; {idp.user.username} signed in (code flow + PKCE).
 
-TOKEN='{token}'
+TOKEN='{tokens["access_token"]}'
 
 curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/images'
 curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/images?type=png&limit=1'
@@ -591,20 +649,18 @@ curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/images/images/cats/tabby.pn
 curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/me'
 curl -si -H "Authorization: Bearer $TOKEN" -H 'If-None-Match: <etag from the line above>' '{api.url}/me'
 curl -si '{api.url}/images'                                  # no token: 401
-curl -si -H "Authorization: Bearer $(scripts/mint-token --expires-in -3600)" '{api.url}/me'   # expired: 401
 """, flush=True)
             _serve_until_stopped(api)
     return 0
 
 
 GALLERY_BUCKET = "imagecat-gallery"
-GALLERY_TOKEN_SECONDS = 12 * 3600
 
 
-def _gallery(args: argparse.Namespace, verifier: JWTVerifier, jwks_path: Path | str, env: dict[str, str],
-             say: Callable[[str], None]) -> int:
+def _gallery(args: argparse.Namespace, env: dict[str, str], say: Callable[[str], None]) -> int:
     """scripts/gallery: an empty private bucket on a local SeaweedFS, the catalog function fed
-    with the uploads' notifications, the page and the API on one local origin."""
+    with the uploads' notifications, a local identity provider (glewlwyd) with a test user, and
+    the page and the API on one local origin."""
     from .local_uploads import LocalGallery
     from .s3_server import S3Server
 
@@ -613,25 +669,23 @@ def _gallery(args: argparse.Namespace, verifier: JWTVerifier, jwks_path: Path | 
         if " /images 304 " not in line and "(static)" not in line:
             say(line)
 
-    with S3Server("seaweedfs") as server:
+    port = _port(args.port)
+    with _identity_provider(port, args.audience, say) as idp, S3Server("seaweedfs") as server:
         server.boto3_client().create_bucket(Bucket=GALLERY_BUCKET)
+        page_config = {"issuer": idp.issuer, "clientId": idp.client_id, "audience": args.audience, "apiUrl": ""}
         try:
-            gallery = LocalGallery(args.bootstrap, server=server, bucket=GALLERY_BUCKET, verifier=verifier,
-                                   port=args.port, catalog_key=args.catalog_key,
-                                   env={"REQUIRED_SCOPE": env["REQUIRED_SCOPE"]}, log=quiet).start()
+            gallery = LocalGallery(args.bootstrap, server=server, bucket=GALLERY_BUCKET,
+                                   verifier=JWTVerifier.from_issuer(idp.issuer, args.audience), port=port,
+                                   catalog_key=args.catalog_key, env={"REQUIRED_SCOPE": env["REQUIRED_SCOPE"]},
+                                   log=quiet, page_config=page_config).start()
         except OSError as error:
-            say(f"gallery: could not listen on 127.0.0.1:{args.port}: {error} (try --port 0 or another port)")
+            say(f"gallery: could not listen on 127.0.0.1:{port}: {error} (try --port 0 or another port)")
             return 1
         try:
-            keys = mint_token.LocalKeys.ensure(Path(jwks_path).parent) if args.jwks is None else None
-            token = mint_token.mint(keys, audience=args.audience, issuer=args.issuer,
-                                    scope=args.required_scope or "read:images",
-                                    expires_in=GALLERY_TOKEN_SECONDS) if keys else "<a token from your issuer>"
             print(f"""
 gallery: open {gallery.url}
-and sign in with this token (valid for {GALLERY_TOKEN_SECONDS // 3600} hours; `scripts/mint-token` makes more):
-
-{token}
+and sign in as {idp.user.username} / {idp.user.password} ({idp.user.email}) on the local identity provider
+(glewlwyd, {idp.issuer}; its database lives only as long as this run).
 
 Uploads go to s3://{GALLERY_BUCKET}/ on a local SeaweedFS ({server.endpoint}) through presigned URLs;
 the bucket has no public access. Ctrl-C stops everything.

@@ -212,7 +212,8 @@ class LocalGallery:
 
     def __init__(self, bootstrap: str | Path, *, server: Any, bucket: str, verifier: JWTVerifier,
                  port: int = 0, catalog_key: str = "images.json", env: dict[str, str] | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, page_config: dict | None = None):
+        """`page_config`: the page's /config.json (issuer, clientId, audience, apiUrl)."""
         self.bootstrap = bootstrap
         self.server = server
         self.bucket = bucket
@@ -221,6 +222,7 @@ class LocalGallery:
         self.catalog_key = catalog_key
         self.extra_env = dict(env or {})
         self.log = log
+        self.page_config = page_config
         self.feeder: CatalogFeeder | None = None
         self.api: LocalAPI | None = None
 
@@ -236,7 +238,7 @@ class LocalGallery:
                                         log=self.log).start()
             self.api = LocalAPI(self.bootstrap, env=self.server.child_env(base), verifier=self.verifier,
                                 port=self.port, log=self.log, static_dir=WEB_DIR,
-                                on_upload=self.feeder.watch).start()
+                                on_upload=self.feeder.watch, page_config=self.page_config).start()
             origins = [self.api.url, f"http://localhost:{self.api.port}"]
             allow_origins(self.server.boto3_client(), self.bucket, origins)
         except BaseException:
