@@ -4,12 +4,14 @@ import HTTPClient
 import S3
 
 /// What the `catalog` and `reconcile` handlers read from the environment, once, at start-up:
-/// S3 from the standard AWS variables and `CATALOG_KEY`. No I/O, so a cold start reaches `/next`
-/// at once.
+/// S3 from the standard AWS variables, `CATALOG_KEY`, and the buckets served (`CATALOG_BUCKETS`
+/// or `CATALOG_BUCKET`). No I/O, so a cold start reaches `/next` at once.
 public struct CatalogConfiguration: Sendable {
     public var s3: S3Configuration
     /// `CATALOG_KEY`, default `images.json`.
     public var catalogKey: String
+    /// The buckets whose notifications the `catalog` handler applies (all when unset).
+    public var buckets: BucketAllowList
     /// The whole environment, for libcurl's CA bundle (`SSL_CERT_FILE`).
     public var environment: Environment
 
@@ -18,7 +20,15 @@ public struct CatalogConfiguration: Sendable {
             throw ConfigurationError("AWS", "configuration: \(error)")
         }
         catalogKey = environment.get("CATALOG_KEY") ?? "images.json"
+        buckets = BucketAllowList(environment)
         self.environment = environment
+    }
+
+    /// The `catalog` handler on a real S3 client, serving `buckets` only.
+    public func makeHandler() -> CatalogHandler {
+        var handler = CatalogHandler(updater: makeUpdater())
+        handler.buckets = buckets
+        return handler
     }
 
     /// The updater on a real S3 client.

@@ -10,6 +10,8 @@ import S3Events
 public struct CatalogHandler: LambdaHandler {
     public var updater: CatalogUpdater
     public var log: RuntimeLog
+    /// Records for buckets outside it are skipped with a reason (`BucketAllowList`).
+    public var buckets: BucketAllowList = .any
 
     public init(updater: CatalogUpdater, log: RuntimeLog = .standardError) {
         self.updater = updater
@@ -20,7 +22,7 @@ public struct CatalogHandler: LambdaHandler {
         updater.store.setDeadline(epochMs: context.knownDeadlineMs)
         let value: JSONValue
         do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
-        switch try EventDecoder.decode(value) {
+        switch buckets.screen(try EventDecoder.decode(value)) {
         case .s3(let records):
             return try applyAll(records, context: context)
         case .eventBridge(let record):

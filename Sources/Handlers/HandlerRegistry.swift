@@ -22,7 +22,7 @@ public enum HandlerRegistry {
             case "sum":
                 return SumHandler()
             case "catalog":
-                return CatalogHandler(updater: try CatalogConfiguration(environment).makeUpdater())
+                return try CatalogConfiguration(environment).makeHandler()
             case "reconcile":
                 return ReconcileHandler(configuration: try ReconcileConfiguration(environment))
             default:

@@ -9,11 +9,12 @@ extension S3Client {
     /// (`UNSIGNED-PAYLOAD`). An explicit `signedAt` lets a caller hand out identical URLs within a
     /// time window.
     public func presignedURL(method: String, bucket: String, key: String, expiresInSeconds: Int,
+                             query: [(name: String, value: String)] = [],
                              headers: [(name: String, value: String)] = [], signedAt: Int64? = nil) -> String {
         let location = addressing.location(bucket: bucket, key: key)
         let clock = signedAt.map { time in { time } } ?? hooks.signingClock
         let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, clock: clock)
-        let signed = signer.presign(SigV4Request(method: method, encodedPath: location.encodedPath,
+        let signed = signer.presign(SigV4Request(method: method, encodedPath: location.encodedPath, query: query,
                                                  headers: [(name: "Host", value: location.host)] + headers,
                                                  payloadHash: SigV4Signer.unsignedPayload),
                                     expiresInSeconds: expiresInSeconds)

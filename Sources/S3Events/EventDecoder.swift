@@ -11,6 +11,9 @@ public enum EventDecoder {
         if object["source"] != nil || object["detail-type"] != nil {
             return .eventBridge(try eventBridge(event, path: ""))
         }
+        // S3 sends it once when a notification is configured; delivered directly it has no
+        // `Records`, only `Service`, `Event`, `Bucket`... It names no object: nothing to do.
+        if isTestEvent(event) { return .s3(records: [testEventOutcome]) }
         guard let records = object["Records"]?.arrayValue else {
             throw EventError("", "not an S3, SQS or EventBridge event: no \"Records\" array and no \"source\"")
         }
@@ -80,9 +83,7 @@ public enum EventDecoder {
         do { value = try JSONValue(parsing: Array(text.utf8)) } catch {
             throw EventError(path, "not JSON: \(error)")
         }
-        if value["Event"]?.stringValue == "s3:TestEvent" {
-            return [.ignored(key: nil, reason: "s3:TestEvent (sent once when the notification is configured)")]
-        }
+        if isTestEvent(value) { return [testEventOutcome] }
         if value["Type"]?.stringValue == "Notification", let message = value["Message"]?.stringValue {
             return try notificationBody(message, path: "\(path).Message")
         }
@@ -118,6 +119,14 @@ public enum EventDecoder {
     }
 
     // MARK: helpers
+
+    /// S3's `s3:TestEvent`, the same bare object whether invoked directly or inside SQS/SNS.
+    static func isTestEvent(_ value: JSONValue) -> Bool {
+        value["Event"]?.stringValue == "s3:TestEvent" && value["Records"] == nil
+    }
+
+    static let testEventOutcome = RecordOutcome.ignored(
+        key: nil, reason: "s3:TestEvent (sent once when the notification is configured)")
 
     private static func string(_ container: JSONValue?, _ member: String, _ path: String) throws(EventError) -> String {
         let at = path.isEmpty ? member : "\(path).\(member)"

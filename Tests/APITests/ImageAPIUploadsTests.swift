@@ -18,14 +18,17 @@ final class RecordingPresigner: URLPresigner {
         var headers: [String]
         var signedAt: Int64
         var expiresInSeconds: Int
+        /// The signed query parameters, `name=value`.
+        var query: [String] = []
     }
 
     var calls: [Call] = []
 
-    func presignedURL(method: String, key: String, headers: [(name: String, value: String)],
-                      signedAt: Int64, expiresInSeconds: Int) -> String {
+    func presignedURL(method: String, key: String, query: [(name: String, value: String)],
+                      headers: [(name: String, value: String)], signedAt: Int64, expiresInSeconds: Int) -> String {
         calls.append(Call(method: method, key: key, headers: headers.map { "\($0.name): \($0.value)" },
-                          signedAt: signedAt, expiresInSeconds: expiresInSeconds))
+                          signedAt: signedAt, expiresInSeconds: expiresInSeconds,
+                          query: query.map { "\($0.name)=\($0.value)" }))
         return "https://s3.test/\(method)/\(key)?t=\(signedAt)&e=\(expiresInSeconds)"
     }
 }
@@ -312,7 +315,7 @@ final class ImageAPIUploadsTests: XCTestCase {
         let client = S3Client(configuration: configuration, transport: transport)
         let s3 = S3ObjectStore(client: client, bucket: "pics", catalogKey: "images.json")
         let headers = [(name: "Content-Type", value: "image/png"), (name: "Content-Length", value: "171")]
-        let url = s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", headers: headers,
+        let url = s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
                                   signedAt: Self.now, expiresInSeconds: 300)
         XCTAssertTrue(url.hasPrefix("http://127.0.0.1:8333/pics/images/uploads/ab/my%20cat%2B1.png?"), url)
         for part in ["X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=AKIDEXAMPLE%2F20270115%2Feu-west-1%2Fs3%2Faws4_request",
@@ -320,9 +323,9 @@ final class ImageAPIUploadsTests: XCTestCase {
                      "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost", "X-Amz-Signature="] {
             XCTAssertTrue(url.contains(part), "\(part) missing from \(url)")
         }
-        XCTAssertEqual(url, s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", headers: headers,
+        XCTAssertEqual(url, s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
                                             signedAt: Self.now, expiresInSeconds: 300), "same inputs, same URL")
-        XCTAssertNotEqual(url, s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", headers: headers,
+        XCTAssertNotEqual(url, s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
                                                signedAt: Self.now + 1, expiresInSeconds: 300))
         XCTAssertTrue(transport.requests.isEmpty, "presigning sends nothing")
     }

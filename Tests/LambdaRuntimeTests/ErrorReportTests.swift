@@ -25,9 +25,26 @@ final class ErrorReportTests: XCTestCase {
         XCTAssertEqual(try JSONValue(parsing: report.jsonBody())["errorMessage"], .string("line1\nline2 \"quoted\" \\ tab\t"))
     }
 
-    func testLambdaErrorKeepsItsTypeAndMessage() {
-        let report = ErrorReport(TypedError(errorType: "Function.CatalogConflict", errorMessage: "contended"))
-        XCTAssertEqual(report, ErrorReport(errorType: "Function.CatalogConflict", errorMessage: "contended"))
+    /// What the loop posts to `/error` for a handler's `LambdaError`: its own type, in the header
+    /// and the body, and its message, checked on the wire rather than against another report.
+    func testLambdaErrorKeepsItsTypeAndMessage() throws {
+        let transport = ScriptedTransport([ScriptedTransport.invocation("{}", id: "req-e"), ScriptedTransport.accepted])
+        let handler = ThrowingHandler(error: TypedError(errorType: "Function.CatalogConflict", errorMessage: "contended \"x\""))
+        try LambdaLoop(runtimeAPI: "127.0.0.1:9001", transport: transport, log: LogLines().log).runOnce(handler)
+        let post = try XCTUnwrap(transport.requests.last)
+        XCTAssertEqual(post.url, "http://127.0.0.1:9001/2018-06-01/runtime/invocation/req-e/error")
+        XCTAssertEqual(post.header("Lambda-Runtime-Function-Error-Type"), "Function.CatalogConflict")
+        let body = try JSONValue(parsing: Array(post.bodyText.utf8))
+        XCTAssertEqual(body["errorType"], .string("Function.CatalogConflict"))
+        XCTAssertEqual(body["errorMessage"], .string("contended \"x\""))
+        XCTAssertEqual(body["stackTrace"], .array([]))
+    }
+
+    /// A type Lambda would replace with `Runtime.Unknown` keeps its information in the message.
+    func testInvalidTypeIsReportedAsUnhandledWithTheTypeInTheMessage() {
+        let report = ErrorReport(TypedError(errorType: "Function.S3Error", errorMessage: "boom"))
+        XCTAssertEqual(report.errorType, "Function.UnhandledError")
+        XCTAssertEqual(report.errorMessage, "Function.S3Error: boom")
     }
 
     func testResponseSizeTooLargeMessage() {

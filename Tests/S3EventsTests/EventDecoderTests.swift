@@ -52,6 +52,25 @@ final class EventDecoderTests: XCTestCase {
         XCTAssertEqual(removed.kind, .removed)
     }
 
+    /// S3 invokes the function once with this bare object when direct delivery is configured.
+    func testBareTestEventInvokedDirectlyIsIgnored() throws {
+        guard case .s3(let records) = try EventDecoder.decode(sample("s3-test-event.json")) else {
+            return XCTFail("not decoded as direct S3 delivery")
+        }
+        XCTAssertEqual(records.count, 1)
+        guard case .ignored(nil, let reason)? = records.first else { return XCTFail("\(records)") }
+        XCTAssertTrue(reason.hasPrefix("s3:TestEvent"), reason)
+    }
+
+    func testOtherObjectsWithoutRecordsAreStillRefused() {
+        XCTAssertThrowsError(try decode(#"{"Service":"Amazon S3","Event":"s3:SomethingElse"}"#)) {
+            XCTAssertEqual("\($0)", #"not an S3, SQS or EventBridge event: no "Records" array and no "source""#)
+        }
+        XCTAssertThrowsError(try decode(#"{"Event":"s3:TestEvent","Records":[{"eventSource":"aws:dynamodb"}]}"#)) {
+            XCTAssertEqual("\($0)", #"Records[0].eventSource: expected "aws:s3", found "aws:dynamodb""#)
+        }
+    }
+
     func testSQSBadBodiesFailOnlyTheirMessage() throws {
         guard case .sqs(let messages) = try EventDecoder.decode(sample("sqs-partial-failure.json")) else {
             return XCTFail("not SQS")

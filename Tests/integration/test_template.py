@@ -174,10 +174,13 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     grants = allowed(template["Resources"]["CatalogFunctionRole"])
     bucket_arn = "arn:${AWS::Partition}:s3:::" + BUCKET_NAME_SUB
     assert {a: r for a, r in grants.items() if a.startswith("s3:")} == {
-        "s3:GetObject": {bucket_arn + "/*"}, "s3:PutObject": {bucket_arn + "/*"}, "s3:ListBucket": {bucket_arn}}
+        "s3:GetObject": {bucket_arn + "/*"}, "s3:ListBucket": {bucket_arn},
+        "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogStatePrefix}*"}}
     assert {a for a in grants if a.startswith("sqs:")} <= {
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
-    assert all(r == {json.dumps({"Fn::GetAtt": ["CatalogQueue", "Arn"]})} for a, r in grants.items() if a.startswith("sqs:"))
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
+    assert grants["sqs:SendMessage"] == {json.dumps({"Fn::GetAtt": ["CatalogFailureQueue", "Arn"]})}
+    assert all(r == {json.dumps({"Fn::GetAtt": ["CatalogQueue", "Arn"]})} for a, r in grants.items()
+               if a.startswith("sqs:") and a != "sqs:SendMessage")
     assert set(grants) - {a for a in grants if a.startswith(("s3:", "sqs:"))} == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert grants["logs:PutLogEvents"] == {
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-catalog:*",
@@ -236,7 +239,7 @@ def notifications(template) -> list[dict]:
 
 def test_catalog_notifications_cannot_match_the_catalog_key(template):
     configs = notifications(template)
-    assert sorted(c["Event"] for c in configs) == sorted(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"] * 2)
+    assert sorted(c["Event"] for c in configs) == sorted(["s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"] * 2)
     for config in configs:
         rules = config["Filter"]["S3Key"]["Rules"]
         assert rules == [{"Name": "prefix", "Value": {"Ref": "ImagesPrefix"}}]
@@ -299,6 +302,7 @@ def test_functions(template):
     api = functions["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert api == {"CATALOG_BUCKET": {"Ref": "ImagesBucket"}, "CATALOG_KEY": {"Ref": "CatalogKey"},
                    "REQUIRED_SCOPE": {"Ref": "RequiredScope"},
+                   "UPLOAD_SCOPE": {"Fn::If": ["HasUploadScope", {"Ref": "UploadScope"}, {"Ref": "RequiredScope"}]},
                    "UPLOAD_PREFIX": {"Fn::Sub": "${ImagesPrefix}uploads/"}, "VIEW_PREFIX": {"Ref": "ImagesPrefix"}}
 
 

@@ -19,7 +19,7 @@ extension ImageAPI {
         let key = uploads.prefix + uploadID() + "/" + request.name
         let signedAt = clock()
         let headers = [(name: "Content-Type", value: request.contentType)]
-        let url = presigner.presignedURL(method: "PUT", key: key,
+        let url = presigner.presignedURL(method: "PUT", key: key, query: [],
                                          headers: headers + [(name: "Content-Length", value: String(request.size))],
                                          signedAt: signedAt, expiresInSeconds: uploads.expiresInSeconds)
         let body = JSONValue.object([
@@ -51,7 +51,8 @@ extension ImageAPI {
         guard let window else { return entry.write(to: &body) }
         var copy = entry
         if let presigner, uploads.mayView(entry.name) {
-            copy.extra["url"] = .string(presigner.presignedURL(method: "GET", key: entry.name, headers: [],
+            copy.extra["url"] = .string(presigner.presignedURL(method: "GET", key: entry.name,
+                                                               query: ViewingOverrides.query(forType: entry.type), headers: [],
                                                                signedAt: window.signedAt,
                                                                expiresInSeconds: window.expiresInSeconds))
         } else {

@@ -7,7 +7,8 @@
 public protocol URLPresigner {
     /// A URL for `method` on `key`, signed as of `signedAt` (epoch seconds) and valid for
     /// `expiresInSeconds` from then. `headers` are signed: the request must send them unchanged.
-    func presignedURL(method: String, key: String, headers: [(name: String, value: String)],
-                      signedAt: Int64, expiresInSeconds: Int) -> String
+    /// `query` (e.g. `response-content-disposition`) is signed into the URL too.
+    func presignedURL(method: String, key: String, query: [(name: String, value: String)],
+                      headers: [(name: String, value: String)], signedAt: Int64, expiresInSeconds: Int) -> String
 }
 

@@ -1,0 +1,125 @@
+"""Keys with `./`, `../`, `//`, a literal `%2F`, a trailing space and 1,024 bytes, end to end:
+real S3 servers, S3 notifications through the project's local Runtime API, the real bootstrap.
+
+Two servers, because they disagree: SeaweedFS refuses `./` and `../` keys with 400 (and a
+1,024-byte key, KeyTooLongError) and stores `//` as `/`; moto stores every key as given and (started with INITIAL_NO_AUTH_ACTION_COUNT and
+used with a moto IAM user's key) checks signatures. The function must sign every key exactly as
+sent (no SignatureDoesNotMatch anywhere), never crash, catalog what the server holds, and skip a
+key the server refuses with a reason while the batch's other records are applied.
+(moto re-encodes `%` before checking a signature, so it refuses correctly signed requests for
+the `%2F` key: that key is exercised against SeaweedFS only.)"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from conftest import REPO_ROOT
+
+from imagecat_tools import s3_events
+from imagecat_tools.local_runtime_api import LocalRuntimeAPI
+from imagecat_tools.s3_server import S3Server
+
+PNG = (REPO_ROOT / "Tests" / "ImageSnifferTests" / "Images" / "rgb8.png").read_bytes()
+LONG = "images/" + "k" * (1024 - len("images/") - len(".png")) + ".png"
+assert len(LONG.encode()) == 1024
+KEYS = {
+    "dot": "images/./dot.png",
+    "dotdot": "images/sub/../up.png",
+    "double slash": "images//double.png",
+    "literal %2F": "images/lit%2Fslash.png",
+    "trailing space": "images/trailing.png ",
+    "1024 bytes": LONG,
+}
+OK = "images/ok.png"
+
+
+@pytest.fixture(scope="module")
+def moto_with_auth(tmp_path_factory):
+    """moto server checking signatures, and a client whose IAM user's key it accepts."""
+    os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "6"
+    try:
+        server = S3Server("moto").start()
+    finally:
+        del os.environ["INITIAL_NO_AUTH_ACTION_COUNT"]
+    try:
+        import boto3
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=server.region,
+                           aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key)
+        iam.create_user(UserName="imagecat")
+        iam.put_user_policy(UserName="imagecat", PolicyName="s3", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="imagecat")["AccessKey"]
+        server.access_key, server.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
+        # Use up what is left of the unauthenticated allowance, then prove a bad signature fails.
+        wrong = server.boto3_client(secret_key="x" * 40, retries={"max_attempts": 1, "mode": "standard"})
+        refused = False
+        for _ in range(8):
+            try:
+                wrong.list_buckets()
+            except Exception:  # noqa: BLE001
+                refused = True
+                break
+        assert refused, "moto is not checking signatures"
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["seaweedfs", "moto"])
+def server(request, s3_server):
+    return s3_server if request.param == "seaweedfs" else request.getfixturevalue("moto_with_auth")
+
+
+def test_key_shapes_through_bootstrap(server, bootstrap_path, tmp_path):
+    s3 = server.boto3_client()
+    bucket = f"imagecat-keys-{os.urandom(6).hex()}"
+    s3.create_bucket(Bucket=bucket)
+    keys = dict(KEYS)
+    if server.kind == "moto":
+        del keys["literal %2F"]
+    refused = {}
+    records = []
+    for name, key in [("ok", OK), *keys.items()]:
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=PNG, ContentType="image/png")
+        except Exception as error:  # noqa: BLE001  (SeaweedFS: 400 for dot segments)
+            refused[name] = key
+            assert server.kind == "seaweedfs" and name in ("dot", "dotdot", "1024 bytes"), (name, error)
+        records.append(s3_events.record(bucket, key, size=len(PNG)))
+    if server.kind == "seaweedfs":
+        # SeaweedFS 4.48 also refuses a 1,024-byte key (KeyTooLongError), which S3 allows.
+        assert {"dot", "dotdot"} <= set(refused) <= {"dot", "dotdot", "1024 bytes"}, refused
+
+    out = tmp_path / "bootstrap.out"
+    with open(out, "wb") as sink:
+        api = LocalRuntimeAPI(function_timeout=60.0).start()
+        try:
+            api.spawn([str(bootstrap_path)], env={**server.child_env(), "_HANDLER": "catalog"}, stdout=sink, stderr=sink)
+            (result,) = api.wait_for([api.enqueue(s3_events.event(*records))], timeout=60)
+            assert api.processes[0].poll() is None, "bootstrap died"
+        finally:
+            api.stop()
+    printed = out.read_text(errors="replace")
+    body = result.body.decode() if isinstance(result.body, bytes) else result.body
+    assert "SignatureDoesNotMatch" not in printed + body, printed + body
+    assert result.kind == "response", body
+    summary = json.loads(body)
+
+    catalog = json.loads(s3.get_object(Bucket=bucket, Key="images.json")["Body"].read())
+    names = {entry["name"] for entry in catalog}
+    listed = {item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])} - {"images.json"}
+    assert OK in names
+    for name, key in keys.items():
+        if name in refused:
+            # Skipped with a reason, not applied, and the rest of the batch still was.
+            assert key not in names
+            assert key in {s["key"] for s in summary["skipped"]}, summary
+        elif server.kind == "seaweedfs" and name == "double slash":
+            # Stored as images/double.png: the event's key names no object, so no entry for it.
+            assert "images/double.png" in listed
+        else:
+            assert key in names, (name, key, sorted(names))
+            assert key in listed

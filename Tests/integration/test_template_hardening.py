@@ -1,0 +1,109 @@
+"""template.yaml's answers to the review's smaller gaps: the catalog role writes only the
+catalog (and its reserved state prefix), Direct delivery keeps failed events in a queue after
+Lambda's two retries, lifecycle expirations are subscribed, uploads have their own scope
+(defaulting to the read scope), and the catalog function is told which bucket it serves.
+Parsed with cfn-lint's loader, like test_template.py."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import REPO_ROOT
+
+import cfnlint.decode as cfnlint_decode  # noqa: E402  (a test requirement, see scripts/setup)
+
+TEMPLATE = REPO_ROOT / "template.yaml"
+BUCKET_ARN = "arn:${AWS::Partition}:s3:::${BucketNamePrefix}-${AWS::AccountId}-${AWS::Region}"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    decoded, problems = cfnlint_decode.decode(str(TEMPLATE))
+    assert not problems, problems
+    return json.loads(json.dumps(decoded, default=str))
+
+
+def sub_text(value) -> str:
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        return value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+    assert isinstance(value, str), value
+    return value
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(role: dict):
+    for policy in role["Properties"]["Policies"]:
+        for branch in policy["Fn::If"][1:] if "Fn::If" in policy else [policy]:
+            if branch != {"Ref": "AWS::NoValue"}:
+                yield from branch["PolicyDocument"]["Statement"]
+
+
+def test_catalog_role_may_put_only_the_catalog_and_its_state_prefix(template):
+    role = template["Resources"]["CatalogFunctionRole"]
+    puts = [s for s in role_statements(role) if "s3:PutObject" in as_list(s["Action"])]
+    assert len(puts) == 1 and puts[0]["Effect"] == "Allow"
+    assert as_list(puts[0]["Action"]) == ["s3:PutObject"], "no other action rides on the write grant"
+    assert sorted(sub_text(r) for r in as_list(puts[0]["Resource"])) == sorted(
+        [BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogStatePrefix}*"])
+    # Never the whole bucket, never under the images prefix.
+    assert all(not sub_text(r).endswith("/*") or "CatalogStatePrefix" in sub_text(r) for r in as_list(puts[0]["Resource"]))
+
+
+def test_state_prefix_is_a_root_folder_outside_the_images(template):
+    parameter = template["Parameters"]["CatalogStatePrefix"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch(parameter["Default"]) and parameter["Default"].endswith("/")
+    images_default = template["Parameters"]["ImagesPrefix"]["Default"]
+    assert not parameter["Default"].startswith(images_default)
+    assert not images_default.startswith(parameter["Default"])
+    for bad in ["", "/", "state", "a b/"]:
+        assert not pattern.fullmatch(bad), bad
+
+
+def test_direct_delivery_has_an_on_failure_queue_after_two_retries(template):
+    r = template["Resources"]
+    config = r["CatalogInvokeConfig"]
+    assert config["Condition"] == "UseDirect"
+    properties = config["Properties"]
+    assert properties["MaximumRetryAttempts"] == 2
+    assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["CatalogFailureQueue", "Arn"]}
+    queue = r["CatalogFailureQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue" and queue["Condition"] == "UseDirect"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 1209600  # the maximum, 14 days
+    # Lambda sends to the destination with the function's role.
+    sends = [s for s in role_statements(r["CatalogFunctionRole"]) if "sqs:SendMessage" in as_list(s["Action"])]
+    assert [s["Resource"] for s in sends] == [{"Fn::GetAtt": ["CatalogFailureQueue", "Arn"]}]
+    assert template["Outputs"]["FailedEventsQueueUrl"]["Value"] == {"Ref": "CatalogFailureQueue"}
+
+
+@pytest.mark.parametrize("kind,target", [("LambdaConfigurations", "Function"), ("QueueConfigurations", "Queue")])
+def test_lifecycle_expirations_are_subscribed(template, kind, target):
+    configs = template["Resources"]["ImagesBucket"]["Properties"]["NotificationConfiguration"][kind]["Fn::If"][1]
+    events = {c["Event"]: c for c in configs}
+    assert set(events) == {"s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*"}
+    expiration = events["s3:LifecycleExpiration:*"]
+    assert expiration[target] == events["s3:ObjectRemoved:*"][target]
+    assert expiration["Filter"] == {"S3Key": {"Rules": [{"Name": "prefix", "Value": {"Ref": "ImagesPrefix"}}]}}
+
+
+def test_upload_scope_defaults_to_the_read_scope(template):
+    parameter = template["Parameters"]["UploadScope"]
+    assert parameter["Default"] == ""
+    assert parameter["AllowedPattern"] == template["Parameters"]["RequiredScope"]["AllowedPattern"]
+    assert template["Conditions"]["HasUploadScope"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "UploadScope"}, ""]}]}
+    variables = template["Resources"]["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["UPLOAD_SCOPE"] == {"Fn::If": ["HasUploadScope", {"Ref": "UploadScope"}, {"Ref": "RequiredScope"}]}
+
+
+def test_catalog_function_knows_its_bucket(template):
+    variables = template["Resources"]["CatalogFunction"]["Properties"]["Environment"]["Variables"]
+    # The bucket's name string, not a reference to the bucket (that would be a circular dependency).
+    assert variables["CATALOG_BUCKET"] == {"Fn::Sub": "${BucketNamePrefix}-${AWS::AccountId}-${AWS::Region}"}
+    assert "ImagesBucket" not in json.dumps(template["Resources"]["CatalogFunction"])
