@@ -54,6 +54,32 @@ final class APIMemoryStore: ObjectStore {
         reads.append(line + " -> 200")
         return .found(bytes: stored.bytes, etag: stored.etag)
     }
+
+    /// `put user auth0|x if-match E -> 200`, `... if-none-match * -> 412`, ...
+    var writes: [String] = []
+    /// Runs once, right before the next record write is evaluated: where a test puts the other
+    /// writer of a scripted interleaving.
+    var beforeWrite: (() -> Void)?
+
+    func writeRecord(of subject: Subject, bytes: [UInt8], ifMatch: String?) throws -> RecordWrite {
+        if let hook = beforeWrite {
+            beforeWrite = nil
+            hook()
+        }
+        var line = "put user \(subject.value) " + (ifMatch.map { "if-match \($0)" } ?? "if-none-match *")
+        if let failure {
+            writes.append(line + " -> error")
+            throw failure
+        }
+        guard users[subject.value]?.etag == ifMatch else {
+            writes.append(line + " -> 412")
+            return .conflict
+        }
+        line += " -> 200"
+        writes.append(line)
+        users[subject.value] = (bytes, ResponseETag.hexDigest(bytes))
+        return .written(etag: ResponseETag.hexDigest(bytes))
+    }
 }
 
 /// A sample event is not shaped like an HTTP API event (a broken fixture fails the test).
