@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "ImageSniffer", dependencies: ["Basics"]),
         .target(name: "S3Events", dependencies: ["JSON", "Basics"]),
         .target(name: "CatalogSync", dependencies: ["Catalog", "ImageSniffer", "S3", "HTTPClient", "JSON", "Basics"]),
-        .target(name: "API", dependencies: ["Catalog", "S3", "JSON", "Basics"]),
+        .target(name: "API", dependencies: ["Catalog", "S3", "HTTPClient", "JSON", "Basics"]),
         .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON", "Basics"]),
         .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3Events", "CatalogSync", "API", "S3", "HTTPClient",
                                                  "Catalog", "JSON", "Basics"]),
@@ -58,7 +58,7 @@ let package = Package(
                                                             "HTTPClient", "Basics", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["Handlers", "API", "SigV4", "Catalog", "JSON", "S3", "Basics", "HTTPClient", "TestSupport"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "JSON", "Basics", "TestSupport"]),
-        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "S3Events", "CatalogSync", "API", "Catalog", "JSON",
+        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "S3Events", "CatalogSync", "API", "Catalog", "JSON", "HTTPClient", "SigV4",
                                                          "S3", "ImageSniffer", "LambdaRuntime", "Basics", "TestSupport"]),
     ]
 )

@@ -3,17 +3,20 @@ import Catalog
 import JSON
 
 /// The HTTP API in front of the bucket (API Gateway HTTP API, payload format 2.0, behind a JWT
-/// authorizer). It only reads; writes happen through the presigned URLs it hands out, straight
-/// from the browser to S3. No Lambda types here: `Handlers.APIHandler` adapts it to the runtime.
+/// authorizer). It reads, and writes only the caller's own record at sign-in; images are written
+/// through the presigned URLs it hands out, straight from the browser to S3. No Lambda types
+/// here: `Handlers.APIHandler` adapts it to the runtime.
 ///
 ///     GET /images[?type=png&limit=100&cursor=...]  {"images": [...], "nextCursor": ... | null}
 ///     GET /images/{name}                           one catalog entry, or 404
 ///     GET /me                                      users/<sub>.json, or 404
+///     PUT /me                                      sign-in: creates (201) or refreshes (200) it
 ///     POST /uploads {"name","contentType","size"}  a presigned PUT URL for one new image
 ///     GET /images?urls=1                           ... plus a presigned viewing "url" per entry
 ///
 /// Order of checks: claims (401), path safety (400), route (404/405), scope (403), query or body
-/// (400), then at most one S3 read (none for `/uploads`, which only signs). Each check throws an
+/// (400), then at most one S3 read (none for `/uploads`, which only signs; `PUT /me` reads and
+/// writes the caller's record, retrying lost races). Each check throws an
 /// `APIError` carrying its answer; every answer is an HTTP response.
 public struct ImageAPI {
     public var store: any ObjectStore
@@ -30,11 +33,20 @@ public struct ImageAPI {
     public var clock: () -> Int64
     /// The random part of upload keys.
     public var uploadID: () -> String
+    /// Where `PUT /me` gets email, name and picture; without one, records get `sub` and times.
+    public var profiles: ProfileSource?
+    /// `PUT /me`'s conditional write: at most this many rounds, with full-jitter backoff between
+    /// them (like the catalog's), and never past the invocation's deadline.
+    public var recordAttempts = 10
+    public var recordBackoff = Backoff(baseMs: 10, maxMs: 1_000)
+    public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
+    public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
+    public var jitter: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
 
     public init(store: any ObjectStore, requiredScope: String? = nil, cache: CatalogViewCache = CatalogViewCache(),
                 log: @escaping (String) -> Void = { _ in }, uploads: UploadPolicy = UploadPolicy(),
                 presigner: (any URLPresigner)? = nil, clock: @escaping () -> Int64 = SystemClock.epochSeconds,
-                uploadID: @escaping () -> String = ImageAPI.randomUploadID) {
+                uploadID: @escaping () -> String = ImageAPI.randomUploadID, profiles: ProfileSource? = nil) {
         self.store = store
         self.requiredScope = requiredScope
         self.cache = cache
@@ -43,6 +55,7 @@ public struct ImageAPI {
         self.presigner = presigner
         self.clock = clock
         self.uploadID = uploadID
+        self.profiles = profiles
     }
 
     /// The scope a route needs: `REQUIRED_SCOPE` for the catalog, the upload scope for uploads,
@@ -51,12 +64,13 @@ public struct ImageAPI {
         switch route {
         case .listImages, .image: requiredScope
         case .uploads: uploads.scope
-        case .me: nil
+        case .me, .signIn: nil
         }
     }
 
-    /// The response to one request. `requestID` only labels log lines.
-    public func respond(to request: GatewayRequest, requestID: String = "-") -> GatewayResponse {
+    /// The response to one request. `requestID` only labels log lines; `deadlineMs` (epoch ms,
+    /// the invocation's) bounds `PUT /me`'s retries and userinfo call.
+    public func respond(to request: GatewayRequest, requestID: String = "-", deadlineMs: Int64? = nil) -> GatewayResponse {
         var route: Route?
         do {
             let caller = try Caller(request)
@@ -73,6 +87,8 @@ public struct ImageAPI {
                 return try image(named: name, condition: condition)
             case .me:
                 return try record(of: caller.subject, condition: condition)
+            case .signIn:
+                return try signIn(caller.subject, request: request, requestID: requestID, deadlineMs: deadlineMs)
             case .uploads:
                 return try upload(body: request.bodyBytes())
             }
@@ -128,7 +144,7 @@ public struct ImageAPI {
         }
     }
 
-    private func record(of subject: Subject, condition: IfNoneMatch?) throws -> GatewayResponse {
+    func record(of subject: Subject, condition: IfNoneMatch?) throws -> GatewayResponse {
         let variant = "me\n" + subject.value
         switch try store.read(.user(subject), ifNoneMatch: condition?.storeETag(forVariant: variant)) {
         case .missing:

@@ -1,12 +1,15 @@
 import API
 import Basics
+import HTTPClient
 import S3
 
 /// The `api` handler's environment, read once at start-up: `CATALOG_BUCKET` (required),
 /// `CATALOG_KEY`, `REQUIRED_SCOPE`, the upload and viewing limits (`UPLOAD_PREFIX`,
 /// `UPLOAD_EXPIRES_SECONDS`, `MAX_UPLOAD_BYTES`, `UPLOAD_SCOPE`, `VIEW_PREFIX`,
-/// `VIEW_URL_EXPIRES_SECONDS`) and S3 from the standard AWS variables. A bad value fails the
-/// start-up naming the variable, rather than handing out URLs for the wrong keys.
+/// `VIEW_URL_EXPIRES_SECONDS`), where `PUT /me` finds the caller's profile (`OIDC_ISSUER`,
+/// `OIDC_USERINFO_URL`, `USER_CLAIMS_NAMESPACE`) and S3 from the standard AWS variables. A bad
+/// value fails the start-up naming the variable, rather than handing out URLs for the wrong keys
+/// or sending callers' tokens somewhere unintended.
 public struct APIConfiguration: Sendable {
     public var s3: S3Configuration
     public var bucket: String
@@ -14,6 +17,14 @@ public struct APIConfiguration: Sendable {
     /// When set, `/images*` needs this scope in the token.
     public var requiredScope: String?
     public var uploads: UploadPolicy
+    /// The issuer whose userinfo endpoint `PUT /me` may call, exactly as in the tokens' `iss`
+    /// (the JWT authorizer's issuer). Unset: no userinfo calls.
+    public var oidcIssuer: String?
+    /// A userinfo endpoint to call instead of the one the issuer's discovery document names.
+    public var userinfoURL: String?
+    /// Prefix of the profile claims an Auth0 Action adds to access tokens, e.g.
+    /// `https://imagecat.example.com/` for `https://imagecat.example.com/email`.
+    public var claimNamespace: String?
     public var environment: Environment
 
     public init(_ environment: Environment) throws(ConfigurationError) {
@@ -24,7 +35,32 @@ public struct APIConfiguration: Sendable {
         }
         catalogKey = environment.get("CATALOG_KEY") ?? "images.json"
         uploads = try Self.uploadPolicy(environment, catalogKey: catalogKey, requiredScope: requiredScope)
+        oidcIssuer = try Self.url(environment, "OIDC_ISSUER")
+        userinfoURL = try Self.url(environment, "OIDC_USERINFO_URL")
+        if userinfoURL != nil && oidcIssuer == nil {
+            throw ConfigurationError("OIDC_ISSUER", "is not set: OIDC_USERINFO_URL is only called for tokens from that issuer")
+        }
+        claimNamespace = environment.get("USER_CLAIMS_NAMESPACE")
+        if let claimNamespace, claimNamespace.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            throw ConfigurationError("USER_CLAIMS_NAMESPACE", "=\(claimNamespace) must not contain spaces or control characters")
+        }
         self.environment = environment
+    }
+
+    /// `PUT /me`'s profile source, or `nil` when neither claims nor userinfo are configured.
+    public func profileSource(transport: any HTTPTransport) -> ProfileSource? {
+        guard oidcIssuer != nil || claimNamespace != nil else { return nil }
+        return ProfileSource(claimNamespace: claimNamespace, issuer: oidcIssuer, userinfoURL: userinfoURL, transport: transport)
+    }
+
+    /// An `http://` or `https://` URL without spaces or control characters, `nil` when unset.
+    static func url(_ env: Environment, _ name: String) throws(ConfigurationError) -> String? {
+        guard let value = env.get(name) else { return nil }
+        guard value.hasPrefix("https://") || value.hasPrefix("http://"), value.utf8.count > "https://".utf8.count,
+              !value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            throw ConfigurationError(name, "=\(value) must be an http:// or https:// URL")
+        }
+        return value
     }
 
     /// Uploads need `UPLOAD_SCOPE` when set, else the read scope: a token that may not even read

@@ -13,12 +13,15 @@ public struct APIHandler: LambdaHandler {
 
     public init(api: ImageAPI) { self.api = api }
 
-    /// The real thing: S3 on libcurl, upload and viewing URLs signed by the same client.
+    /// The real thing: S3 on libcurl, upload and viewing URLs signed by the same client, and the
+    /// userinfo calls of `PUT /me` on the same transport (one thread, kept-alive connections).
     public init(configuration: APIConfiguration, log: RuntimeLog = .standardError) {
-        let client = S3Client(configuration: configuration.s3, transport: CurlTransport(environment: configuration.environment.values))
+        let transport = CurlTransport(environment: configuration.environment.values)
+        let client = S3Client(configuration: configuration.s3, transport: transport)
         let store = S3ObjectStore(client: client, bucket: configuration.bucket, catalogKey: configuration.catalogKey)
         self.init(api: ImageAPI(store: store, requiredScope: configuration.requiredScope, log: { log($0) },
-                                uploads: configuration.uploads, presigner: store))
+                                uploads: configuration.uploads, presigner: store,
+                                profiles: configuration.profileSource(transport: transport)))
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
@@ -26,6 +29,6 @@ public struct APIHandler: LambdaHandler {
         do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
         let request = try GatewayRequest(event: value)
         api.store.setDeadline(epochMs: context.knownDeadlineMs)
-        return api.respond(to: request, requestID: context.requestID).serialized()
+        return api.respond(to: request, requestID: context.requestID, deadlineMs: context.knownDeadlineMs).serialized()
     }
 }

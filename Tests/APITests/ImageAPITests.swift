@@ -54,6 +54,39 @@ final class APIMemoryStore: ObjectStore {
         reads.append(line + " -> 200")
         return .found(bytes: stored.bytes, etag: stored.etag)
     }
+
+    /// `put user auth0|x if-match E -> 200`, `... if-none-match * -> 412`, ...
+    var writes: [String] = []
+    /// Runs once, right before the next record write is evaluated: where a test puts the other
+    /// writer of a scripted interleaving.
+    var beforeWrite: (() -> Void)?
+    /// Answer this many writes with `.conflict` whatever the condition.
+    var forcedConflicts = 0
+
+    func writeRecord(of subject: Subject, bytes: [UInt8], ifMatch: String?) throws -> RecordWrite {
+        if let hook = beforeWrite {
+            beforeWrite = nil
+            hook()
+        }
+        var line = "put user \(subject.value) " + (ifMatch.map { "if-match \($0)" } ?? "if-none-match *")
+        if let failure {
+            writes.append(line + " -> error")
+            throw failure
+        }
+        if forcedConflicts > 0 {
+            forcedConflicts -= 1
+            writes.append(line + " -> 409")
+            return .conflict
+        }
+        guard users[subject.value]?.etag == ifMatch else {
+            writes.append(line + " -> 412")
+            return .conflict
+        }
+        line += " -> 200"
+        writes.append(line)
+        users[subject.value] = (bytes, ResponseETag.hexDigest(bytes))
+        return .written(etag: ResponseETag.hexDigest(bytes))
+    }
 }
 
 /// A sample event is not shaped like an HTTP API event (a broken fixture fails the test).
@@ -461,6 +494,29 @@ final class ImageAPITests: XCTestCase {
         XCTAssertEqual((api?.store as? S3ObjectStore)?.catalogKey, "images.json")
         XCTAssertEqual((api?.store as? S3ObjectStore)?.bucket, "b")
         XCTAssertTrue(HandlerRegistry.knownNames.contains("api"))
+        XCTAssertNil(api?.api.profiles, "no issuer and no claim namespace: records get sub and times only")
+    }
+
+    func testSignInConfiguration() throws {
+        let base = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "CATALOG_BUCKET": "b"]
+        func make(_ extra: [String: String]) throws -> APIHandler? {
+            try HandlerRegistry.make(environment: apiEnvironment(base.merging(extra) { $1 })) as? APIHandler
+        }
+        let full = try make(["OIDC_ISSUER": "https://example.eu.auth0.com/", "USER_CLAIMS_NAMESPACE": "https://imagecat.example.com/"])
+        XCTAssertEqual(full?.api.profiles?.issuer, "https://example.eu.auth0.com/")
+        XCTAssertEqual(full?.api.profiles?.claimNamespace, "https://imagecat.example.com/")
+        XCTAssertNil(full?.api.profiles?.userinfoURL)
+        let local = try make(["OIDC_ISSUER": "http://127.0.0.1:5000/api/oidc", "OIDC_USERINFO_URL": "http://127.0.0.1:5000/api/oidc/userinfo"])
+        XCTAssertEqual(local?.api.profiles?.userinfoURL, "http://127.0.0.1:5000/api/oidc/userinfo")
+        for (bad, variable) in [(["OIDC_USERINFO_URL": "https://example.eu.auth0.com/userinfo"], "OIDC_ISSUER is not set"),
+                                (["OIDC_ISSUER": "example.eu.auth0.com"], "OIDC_ISSUER=example.eu.auth0.com must be"),
+                                (["OIDC_ISSUER": "https://a/", "OIDC_USERINFO_URL": "ftp://a/userinfo"], "OIDC_USERINFO_URL="),
+                                (["USER_CLAIMS_NAMESPACE": "https://a/ b"], "USER_CLAIMS_NAMESPACE=")] {
+            XCTAssertThrowsError(try make(bad)) {
+                XCTAssertEqual(($0 as? LambdaError)?.errorType, "Runtime.InvalidConfiguration")
+                XCTAssertTrue("\($0)".contains(variable), "\($0)")
+            }
+        }
     }
 }
 

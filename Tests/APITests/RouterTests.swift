@@ -11,6 +11,7 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(try Router.resolve(method: "GET", path: "/images"), .listImages)
         XCTAssertEqual(try Router.resolve(method: "GET", path: "/images/cats/tabby one.png"), .image(name: "cats/tabby one.png"))
         XCTAssertEqual(try Router.resolve(method: "GET", path: "/me"), .me)
+        XCTAssertEqual(try Router.resolve(method: "PUT", path: "/me"), .signIn)
         XCTAssertEqual(try Router.resolve(method: "POST", path: "/uploads"), .uploads)
     }
 
@@ -19,8 +20,10 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(status("GET", "/images/"), 404, "an empty name is no image")
         do { _ = try Router.resolve(method: "DELETE", path: "/me"); XCTFail("accepted") } catch {
             XCTAssertEqual(error.response.statusCode, 405)
-            XCTAssertEqual(error.response.headers["allow"], "GET")
+            XCTAssertEqual(error.response.headers["allow"], "GET, PUT")
         }
+        XCTAssertEqual(status("POST", "/me"), 405)
+        XCTAssertEqual(status("PUT", "/images"), 405)
     }
 
     func testUnsafePathsAre400BeforeAnyMatch() {

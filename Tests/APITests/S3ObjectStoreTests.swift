@@ -62,6 +62,28 @@ final class S3ObjectStoreTests: XCTestCase {
         }
     }
 
+    func testRecordWritesAreConditionalPutsOfTheCallersKeyOnly() throws {
+        let user = try XCTUnwrap(Subject("auth0|abc"))
+        let (store, transport) = store([
+            HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"new1\"")]),
+            HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"new2\"")]),
+            Self.error(412, "PreconditionFailed"), Self.error(409, "ConditionalRequestConflict"), Self.error(500, "InternalError"),
+        ])
+        XCTAssertEqual(try store.writeRecord(of: user, bytes: Array("{}".utf8), ifMatch: nil), .written(etag: "new1"))
+        XCTAssertEqual(try store.writeRecord(of: user, bytes: Array("{}".utf8), ifMatch: "new1"), .written(etag: "new2"))
+        XCTAssertEqual(try store.writeRecord(of: user, bytes: Array("{}".utf8), ifMatch: "new1"), .conflict)
+        XCTAssertEqual(try store.writeRecord(of: user, bytes: Array("{}".utf8), ifMatch: "new2"), .conflict)
+        XCTAssertThrowsError(try store.writeRecord(of: user, bytes: Array("{}".utf8), ifMatch: "new2"))
+        XCTAssertEqual(Set(transport.requests.map(\.url)), ["http://127.0.0.1:9/pics/users/auth0%7Cabc.json"])
+        XCTAssertEqual(transport.requests.map(\.method), Array(repeating: "PUT", count: 5))
+        XCTAssertEqual(transport.requests[0].header("if-none-match"), "*")
+        XCTAssertNil(transport.requests[0].header("if-match"))
+        XCTAssertEqual(transport.requests[1].header("if-match"), "\"new1\"")
+        XCTAssertNil(transport.requests[1].header("if-none-match"))
+        XCTAssertEqual(transport.requests[1].header("content-type"), "application/json")
+        XCTAssertEqual(transport.requests[1].bodyText, "{}")
+    }
+
     func testSubjectsAllowedAndRefused() {
         for ok in ["auth0|5f7c8ec7c33c6c004bbafe82", "google-oauth2|110248495921238986420", "samlp|corp|jane@example.com",
                    "a", "a.b_c-d", String(repeating: "x", count: 128)] {

@@ -94,7 +94,7 @@ def gallery(s3_server, bootstrap_path, bucket):
         verifier = JWTVerifier.from_issuer(idp.issuer, AUDIENCE)
         config = {"issuer": idp.issuer, "clientId": idp.client_id, "audience": AUDIENCE, "apiUrl": ""}
         with LocalGallery(bootstrap_path, server=s3_server, bucket=bucket, verifier=verifier, port=port,
-                          env={"REQUIRED_SCOPE": "read:images", "UPLOAD_SCOPE": "write:images"},
+                          env={"REQUIRED_SCOPE": "read:images", "UPLOAD_SCOPE": "write:images", "OIDC_ISSUER": idp.issuer},
                           log=lines.append, page_config=config) as running:
             running.idp = idp
             running.verifier = verifier
@@ -260,11 +260,8 @@ def test_sign_in_upload_two_images_see_them_and_sign_out(gallery, browser, s3, b
     _wait(browser, "a revalidation answered 304", lambda d: any(" /images 304 " in line for line in gallery.lines), timeout=10)
     # No script error, CSP violation or failed request of the gallery's on the way (glewlwyd's
     # own pages log a missing translation file and a 401 probe of their own).
-    # Until the API's PUT /me route exists (see the xfail test below) the function answers it 405.
-    put_me_missing = f"{gallery.url}me - Failed to load resource: the server responded with a status of 405"
     problems = [entry["message"] for entry in browser.get_log("browser")
-                if entry["level"] == "SEVERE" and not entry["message"].startswith(gallery.idp.base_url)
-                and not entry["message"].startswith(put_me_missing)]
+                if entry["level"] == "SEVERE" and not entry["message"].startswith(gallery.idp.base_url)]
     assert problems == [], problems
     assert time.monotonic() - started < 90
 
@@ -317,8 +314,6 @@ def test_a_callback_with_a_wrong_state_is_refused(gallery, browser, tmp_path):
     assert browser.execute_script("return sessionStorage.getItem('imagecat.oidc.pending')") is None
 
 
-@pytest.mark.xfail(strict=True, reason="needs the API's PUT /me sign-in route (issue 12, Swift side): until it "
-                                       "exists the function answers 405 and no users/<sub>.json is written")
 def test_first_sign_in_creates_the_users_record(gallery, browser, s3, bucket):
     from selenium.webdriver.common.by import By
 

@@ -323,3 +323,60 @@ def test_mint_token_command(tmp_path):
     assert payload["exp"] < time.time() - 500
     # The same key is reused: the JWKS did not change.
     assert json.loads((tmp_path / "jwks.json").read_text()) == jwks
+
+
+# -- PUT /me: the record made at sign-in ----------------------------------------------------------
+
+def test_sign_in_creates_then_refreshes_the_record_on_real_s3(s3_server, bootstrap_path, keys, seeded, s3):
+    """Conditional writes of users/<sub>.json on a real S3 server: created (201, If-None-Match: *),
+    refreshed (200, If-Match) keeping a member an administrator added, concurrent sign-ins losing
+    nothing, and never anything from the request body. (No OIDC_ISSUER here: the minted tokens'
+    issuer has no userinfo endpoint, so the record holds sub and the times.)"""
+    newcomer = "auth0|newcomer-1"
+    key = f"users/{newcomer}.json"
+    api = LocalAPI(bootstrap_path, env=s3_server.child_env({"CATALOG_BUCKET": seeded}),
+                   verifier=JWTVerifier(keys.jwks, ISSUER, AUDIENCE), runtimes=2).start()
+    try:
+        bearer = token(keys, sub=newcomer)
+
+        def put_me() -> tuple[int, dict, bytes]:
+            connection = http.client.HTTPConnection("127.0.0.1", api.port, timeout=30)
+            try:
+                connection.request("PUT", "/me", body=b'{"email":"mallory@evil.example","createdAt":"1970"}',
+                                   headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"})
+                response = connection.getresponse()
+                return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+            finally:
+                connection.close()
+
+        status, headers, body = put_me()
+        assert status == 201, body
+        record = json.loads(body)
+        assert record["sub"] == newcomer and record["createdAt"] == record["lastSignInAt"]
+        assert set(record) == {"sub", "createdAt", "lastSignInAt"}, "nothing from the body"
+        assert s3.get_object(Bucket=seeded, Key=key)["Body"].read() == body
+
+        s3.put_object(Bucket=seeded, Key=key, Body=json.dumps({**record, "plan": "pro"}).encode(),
+                      ContentType="application/json")
+        time.sleep(1.1)  # a later second, so lastSignInAt moves
+        status, headers, body = put_me()
+        assert status == 200, body
+        refreshed = json.loads(body)
+        assert refreshed["plan"] == "pro" and refreshed["createdAt"] == record["createdAt"]
+        assert refreshed["lastSignInAt"] > record["lastSignInAt"]
+        status, get_headers, got = call(api, "/me", bearer)
+        assert status == 200 and got == body and get_headers["etag"] == headers["etag"]
+
+        import threading
+        results: list[int] = []
+        threads = [threading.Thread(target=lambda: results.append(put_me()[0])) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [200] * 6
+        final = json.loads(s3.get_object(Bucket=seeded, Key=key)["Body"].read())
+        assert final["plan"] == "pro" and final["createdAt"] == record["createdAt"]
+        assert json.loads(s3.get_object(Bucket=seeded, Key="users/auth0|victim.json")["Body"].read()) == {"secret": VICTIM_SECRET}
+    finally:
+        api.stop()

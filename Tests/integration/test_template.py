@@ -194,15 +194,17 @@ def test_reconcile_runs_daily_on_the_images_prefix(template):
     assert function["Environment"]["Variables"]["CATALOG_PREFIX"] == {"Ref": "ImagesPrefix"}
 
 
-def test_api_role_reads_only_the_catalog_and_users(template):
+def test_api_role_reads_only_the_catalog_and_users_and_writes_only_users(template):
     grants = allowed(template["Resources"]["ApiFunctionRole"])
     assert {a: r for a, r in grants.items() if not a.startswith("logs:")} == {
         "s3:GetObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/${CatalogKey}",
                          "arn:${AWS::Partition}:s3:::${ImagesBucket}/users/*",
                          # presigned viewing URLs: images only
                          "arn:${AWS::Partition}:s3:::${ImagesBucket}/${ImagesPrefix}*"},
-        # presigned upload URLs: the upload prefix only, which the catalog notification covers
-        "s3:PutObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/${ImagesPrefix}uploads/*"}}
+        # presigned upload URLs: the upload prefix only, which the catalog notification covers;
+        # and users' own records at sign-in (PUT /me)
+        "s3:PutObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/${ImagesPrefix}uploads/*",
+                         "arn:${AWS::Partition}:s3:::${ImagesBucket}/users/*"}}
     assert grants["logs:PutLogEvents"] == {
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-api:*"}
 
@@ -303,7 +305,16 @@ def test_functions(template):
     assert api == {"CATALOG_BUCKET": {"Ref": "ImagesBucket"}, "CATALOG_KEY": {"Ref": "CatalogKey"},
                    "REQUIRED_SCOPE": {"Ref": "RequiredScope"},
                    "UPLOAD_SCOPE": {"Fn::If": ["HasUploadScope", {"Ref": "UploadScope"}, {"Ref": "RequiredScope"}]},
-                   "UPLOAD_PREFIX": {"Fn::Sub": "${ImagesPrefix}uploads/"}, "VIEW_PREFIX": {"Ref": "ImagesPrefix"}}
+                   "UPLOAD_PREFIX": {"Fn::Sub": "${ImagesPrefix}uploads/"}, "VIEW_PREFIX": {"Ref": "ImagesPrefix"},
+                   "OIDC_ISSUER": {"Ref": "Issuer"}, "OIDC_USERINFO_URL": {"Ref": "UserinfoUrl"},
+                   "USER_CLAIMS_NAMESPACE": {"Ref": "UserClaimsNamespace"}}
+    parameters = template["Parameters"]
+    assert parameters["UserClaimsNamespace"]["Default"] == parameters["UserinfoUrl"]["Default"] == ""
+    userinfo = re.compile(parameters["UserinfoUrl"]["AllowedPattern"])
+    assert userinfo.fullmatch("https://tenant.eu.auth0.com/userinfo") and userinfo.fullmatch("")
+    assert not userinfo.fullmatch("http://tenant.eu.auth0.com/userinfo"), "the token is never sent in clear"
+    namespace = re.compile(parameters["UserClaimsNamespace"]["AllowedPattern"])
+    assert namespace.fullmatch("https://imagecat.example.com/") and not namespace.fullmatch("a b")
 
 
 def test_cors_only_for_the_gallery_origin(template):
@@ -335,7 +346,7 @@ def test_every_route_needs_the_jwt_authorizer(transformed):
     assert authorizer["identitySource"] == "$request.header.Authorization"
     assert authorizer["jwtConfiguration"] == {"issuer": {"Ref": "Issuer"}, "audience": [{"Ref": "Audience"}]}
     routes = {(path, method) for path, methods in body["paths"].items() for method in methods}
-    assert routes == {("/images", "get"), ("/images/{name+}", "get"), ("/me", "get"), ("/uploads", "post"),
+    assert routes == {("/images", "get"), ("/images/{name+}", "get"), ("/me", "get"), ("/me", "put"), ("/uploads", "post"),
                       ("/{proxy+}", "x-amazon-apigateway-any-method")}
     for path, methods in body["paths"].items():
         for method, operation in methods.items():

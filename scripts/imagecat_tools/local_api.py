@@ -588,6 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     verifier = (JWTVerifier.from_file(args.jwks, args.issuer, args.audience) if args.jwks
                 else JWTVerifier.from_issuer(args.issuer, args.audience))
     env["CATALOG_BUCKET"] = args.bucket
+    env["OIDC_ISSUER"] = args.issuer  # PUT /me asks this issuer's userinfo endpoint
     with LocalAPI(args.bootstrap, env={**os.environ, **env}, verifier=verifier, port=args.port,
                   runtimes=args.runtimes, log=say) as api:
         say(f"local-api: serving s3://{args.bucket} at {api.url} (Ctrl-C stops)")
@@ -634,6 +635,7 @@ def _demo(args: argparse.Namespace, env: dict[str, str], say: Callable[[str], No
         s3.put_object(Bucket=bucket, Key=f"users/{sub}.json", Body=json.dumps(record).encode(),
                       ContentType="application/json")
         env["CATALOG_BUCKET"] = bucket
+        env["OIDC_ISSUER"] = idp.issuer
         verifier = JWTVerifier.from_issuer(idp.issuer, args.audience)
         with LocalAPI(args.bootstrap, env=server.child_env(env), verifier=verifier, port=port,
                       runtimes=args.runtimes, log=say) as api:
@@ -676,7 +678,8 @@ def _gallery(args: argparse.Namespace, env: dict[str, str], say: Callable[[str],
         try:
             gallery = LocalGallery(args.bootstrap, server=server, bucket=GALLERY_BUCKET,
                                    verifier=JWTVerifier.from_issuer(idp.issuer, args.audience), port=port,
-                                   catalog_key=args.catalog_key, env={"REQUIRED_SCOPE": env["REQUIRED_SCOPE"]},
+                                   catalog_key=args.catalog_key,
+                                   env={"REQUIRED_SCOPE": env["REQUIRED_SCOPE"], "OIDC_ISSUER": idp.issuer},
                                    log=quiet, page_config=page_config).start()
         except OSError as error:
             say(f"gallery: could not listen on 127.0.0.1:{port}: {error} (try --port 0 or another port)")

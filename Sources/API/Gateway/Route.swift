@@ -8,8 +8,10 @@ public enum Route: Equatable, Sendable {
     case listImages
     /// `GET /images/{name}`: `name` is the rest of the path, `/` included.
     case image(name: String)
-    /// `GET /me`
+    /// `GET /me`: the caller's record.
     case me
+    /// `PUT /me`: sign-in; creates or refreshes the caller's record from verified data.
+    case signIn
     /// `POST /uploads`: a presigned PUT URL for one new image.
     case uploads
 
@@ -18,14 +20,15 @@ public enum Route: Equatable, Sendable {
     public var needsScope: Bool {
         switch self {
         case .listImages, .image: true
-        case .me, .uploads: false
+        case .me, .signIn, .uploads: false
         }
     }
 
     /// The methods the route's path answers (the `allow` header of a 405).
     public var allowedMethods: [String] {
         switch self {
-        case .listImages, .image, .me: ["GET"]
+        case .listImages, .image: ["GET"]
+        case .me, .signIn: ["GET", "PUT"]
         case .uploads: ["POST"]
         }
     }

@@ -13,7 +13,7 @@ public enum Router {
         if path == "/images" {
             route = .listImages
         } else if path == "/me" {
-            route = .me
+            route = method == "PUT" ? .signIn : .me
         } else if path == "/uploads" {
             route = .uploads
         } else if path.utf8.starts(with: "/images/".utf8), path.utf8.count > "/images/".utf8.count {
