@@ -10,7 +10,16 @@ extension S3Client {
     /// order given.
     public func getObjectHeads(bucket: String, keys: [String], bytes: Int) -> [Result<S3ObjectHead, S3Error>] {
         let range = S3ByteRange(first: 0, last: Int64(max(1, bytes)) - 1)
-        let calls = keys.map { Self.getObjectCall(bucket: bucket, key: $0, range: range, ifNoneMatch: nil, ifMatch: nil) }
+        return getObjectRanges(bucket: bucket, reads: keys.map { ($0, range, nil) })
+    }
+
+    /// Ranged GETs of many keys, each with its own range and optional `If-Match` (the ETag of
+    /// an earlier read of the same key, so that all of a key's bytes come from one version: a
+    /// replaced object answers with a 412 error). One result per read, in the order given: a
+    /// range past the end (or any range of an empty object) is `.empty`, a missing key `.missing`.
+    public func getObjectRanges(bucket: String, reads: [(key: String, range: S3ByteRange, ifMatch: String?)])
+        -> [Result<S3ObjectHead, S3Error>] {
+        let calls = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: nil, ifMatch: $0.ifMatch) }
         return performAll(calls).map { result in
             switch result {
             case .success(let response):
