@@ -30,6 +30,8 @@ public final class MemoryStore: CatalogStore {
     /// Per-key failures of observations and of HEADs.
     public var observeErrors: [ExactKey: KeyReadError] = [:]
     public var headErrors: [ExactKey: KeyReadError] = [:]
+    /// Keys the listing leaves out (as a server may list a key under another name).
+    public var unlisted: Set<ExactKey> = []
     /// Last-Modified times come from a counter: every put is a new second.
     private var clock = 0
 
@@ -105,6 +107,7 @@ public final class MemoryStore: CatalogStore {
         let from = startAfter.map(ExactKey.init)
         let matching = (buckets[bucket] ?? [:])
             .filter { object in object.key.hasPrefix(ExactKey(prefix)) && (from.map { $0 < object.key } ?? true) }
+            .filter { !unlisted.contains($0.key) }
             .sorted { $0.key < $1.key }
         // A listing's time has milliseconds, as S3's does.
         let objects = matching.prefix(maxKeys).map {
