@@ -6,7 +6,8 @@ import TestSupport
 
 /// The reorderings of the write path, each scripted as the interleaving that would break it:
 /// observations before the catalog read, observations kept across lost writes, re-observation
-/// of only the keys found changed, and the time budget.
+/// of only the keys found changed, and the time budget. These pin down the plain rounds
+/// (`groupCommit` off); `GroupCommitTests` covers what a lost write leads to by default.
 final class CatalogUpdaterOrderTests: XCTestCase {
     var store = MemoryStore()
     var sleeps: [Int] = []
@@ -15,6 +16,7 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { [unowned self] in sleeps.append($0) }
         updater.random = { $0 }
+        updater.groupCommit = false
         return updater
     }
 
