@@ -1,4 +1,5 @@
 import Catalog
+import S3
 
 extension CatalogUpdater {
     /// Where invocations whose write lost publish their observations (see `PendingObservations`).
@@ -8,11 +9,12 @@ extension CatalogUpdater {
     /// observations, so writers that collide stop costing a write window each.
     ///
     /// 1. publish our observations as a pending object (before any further attempt);
-    /// 2. each round: read the catalog, list the pending objects (oldest first, at most
-    ///    `maxMergedPending`); if ours is gone, another committer merged it *and* fenced it
-    ///    (it deletes only after its re-check passed): done. Else read the others, apply every
-    ///    observation (ours and theirs; for a key observed more than once, the latest
-    ///    Last-Modified), write conditionally;
+    /// 2. each round: list the pending objects (oldest first, at most `maxMergedPending`); if
+    ///    ours is gone, another committer merged it *and* fenced it (it deletes only after its
+    ///    re-check passed): done. If another is older (and not stale), wait and list again: one
+    ///    committer at a time. Else read the catalog and the others, apply every observation
+    ///    (ours first; for a key observed more than once, the latest Last-Modified), write
+    ///    conditionally;
     /// 3. re-check *every* merged key, changed or not (deleting a pending object discharges its
     ///    invocation, so its observations must be fenced even where the catalog already agreed);
     ///    a changed key is observed again and becomes ours; a refused one is dropped;
@@ -24,7 +26,7 @@ extension CatalogUpdater {
     /// entry re-checks it, and an invocation succeeds only once its observations were applied by
     /// a write whose re-check of them passed.
     func groupCommit(_ observed: [ObservedKey], bucket: String, deadlineMs: Int64?, into result: inout BucketSyncResult,
-                     attempt: Int, conflicts: Int) throws(CatalogUpdateError) {
+                     attempt: Int, conflicts: Int, lastRoundMs: Int64) throws(CatalogUpdateError) {
         let mine = pendingPrefix + Self.pendingName(nowMs: nowMs(), random: UInt64.random(in: .min ... .max))
         let myKey = ExactKey(mine)
         try storage(bucket) { try store.putObject(bucket: bucket, key: mine, bytes: PendingObservations(observed).serialized()) }
@@ -32,11 +34,10 @@ extension CatalogUpdater {
         var dropped: Set<ExactKey> = []
         var attempt = attempt
         var conflicts = conflicts
+        var commitRoundMs = lastRoundMs
+        var polls = 0
         while true {
-            attempt += 1
-            result.attempts = attempt
             let started = nowMs()
-            let (stored, loaded) = try load(bucket)
             let page = try storage(bucket) {
                 try store.listPage(bucket: bucket, prefix: pendingPrefix, startAfter: nil, maxKeys: maxMergedPending)
             }
@@ -48,6 +49,24 @@ extension CatalogUpdater {
                     return
                 }
             }
+            // One committer at a time: the owner of the oldest pending object, or anyone once
+            // that one is older than `pendingStaleAfterMs` (its owner died or is stuck). The
+            // others only poll the listing: committers that all merge the same objects would
+            // multiply the work and collide with each other.
+            if let oldest = page.objects.first?.key, ExactKey(oldest) != myKey, !isStalePending(oldest, now: started) {
+                polls += 1
+                let delay = pendingPollMs + random(pendingPollMs)
+                if let deadlineMs {
+                    guard nowMs() + Int64(delay) + commitRoundMs + InvocationDeadline.marginMs < deadlineMs else { break }
+                } else {
+                    guard polls < maxAttempts * 20 else { break }
+                }
+                sleepMs(delay)
+                continue
+            }
+            attempt += 1
+            result.attempts = attempt
+            let (stored, loaded) = try load(bucket)
             // Ours win: they include every key observed again after a re-check found it changed,
             // and letting an older pending observation beat such a one would go round for ever
             // (a pending "exists" against our fresh "gone"). Among theirs, the latest
@@ -118,10 +137,18 @@ extension CatalogUpdater {
                     if let item = fresh[key] { local.append(item) } else { dropped.insert(key) }   // refused now
                 }
             }
+            commitRoundMs = nowMs() - started
             guard mayGoOn(attempt: attempt, roundStarted: started, delay: delay, deadlineMs: deadlineMs) else { break }
             if delay > 0 { sleepMs(delay) }
         }
         throw .contended(bucket: bucket, key: catalogKey, attempts: result.attempts)
+    }
+
+    /// Whether the pending object `key` (named by its creation time) is older than
+    /// `pendingStaleAfterMs`; a name that gives no time counts as stale.
+    func isStalePending(_ key: String, now: Int64) -> Bool {
+        guard let created = Int64(key.dropFirst(pendingPrefix.count).prefix(13)) else { return true }
+        return now - created > pendingStaleAfterMs
     }
 
     /// Pending objects merged per round at most: one listing page, read in about two round trips.

@@ -6,8 +6,8 @@ import TestSupport
 
 /// The reorderings of the write path, each scripted as the interleaving that would break it:
 /// observations before the catalog read, observations kept across lost writes, re-observation
-/// of only the keys found changed, and the time budget. These pin down the plain rounds
-/// (`groupCommit` off); `GroupCommitTests` covers what a lost write leads to by default.
+/// of only the keys found changed, and the time budget: the plain rounds (`groupCommit` off, the
+/// default; `GroupCommitTests` covers the group commit).
 final class CatalogUpdaterOrderTests: XCTestCase {
     var store = MemoryStore()
     var sleeps: [Int] = []

@@ -4,7 +4,8 @@ import TestSupport
 @testable import CatalogSync
 
 /// After a lost write an invocation publishes its observations under `images.json.pending/` and
-/// whoever commits next carries them: scripted interleavings of that protocol.
+/// whoever commits next carries them: scripted interleavings of that protocol (opt-in, see
+/// `CatalogUpdater.groupCommit`).
 final class GroupCommitTests: XCTestCase {
     var store = MemoryStore()
 
@@ -12,6 +13,7 @@ final class GroupCommitTests: XCTestCase {
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { _ in }
         updater.random = { $0 }
+        updater.groupCommit = true
         return updater
     }
 
@@ -58,9 +60,10 @@ final class GroupCommitTests: XCTestCase {
         XCTAssertEqual(pendingKeys(), [])
     }
 
-    /// We lost, published, and before our next round another committer merged our observations,
-    /// fenced and deleted them: we are done without a write of our own.
-    func testAWaiterWhoseObservationsWereMergedIsDone() throws {
+    /// We lost and published; before our next round another invocation loses too, finds our
+    /// pending object older than `pendingStaleAfterMs` (we look stuck), commits both and deletes
+    /// them: we are done without a write of our own.
+    func testAStuckCommittersObservationsAreTakenOver() throws {
         store.put("b", "a.png", bytes: MemoryStore.png(width: 2, height: 2))
         store.put("b", "b.png", bytes: MemoryStore.png(width: 3, height: 3))
         var otherRan = false
@@ -69,15 +72,48 @@ final class GroupCommitTests: XCTestCase {
             guard line == "LIST b images.json.pending/", !otherRan else { return }
             otherRan = true
             store.forcedConflicts = 1
-            otherResult = try? updater().sync(bucket: "b", keys: ["b.png"])
+            var other = updater()
+            other.nowMs = { 15_000 }
+            otherResult = try? other.sync(bucket: "b", keys: ["b.png"])
         }
         store.forcedConflicts = 1
-        let result = try updater().sync(bucket: "b", keys: ["a.png"])
+        var mine = updater()
+        mine.nowMs = { 10_000 }
+        let result = try mine.sync(bucket: "b", keys: ["a.png"])
         XCTAssertTrue(result.mergedElsewhere)
         XCTAssertEqual(otherResult?.mergedPending, 1)
         XCTAssertEqual(Set(try catalog().names), ["a.png", "b.png"])
         XCTAssertEqual(pendingKeys(), [])
         XCTAssertEqual(store.requests.filter { $0 == "PUT b/images.json" }.count, 3)   // two lost, one for both
+    }
+
+    /// An older pending object's owner is committing: we only poll the listing until ours is
+    /// gone, with no catalog read or write of our own.
+    func testAWaiterLeavesTheCommitToTheOldestAndPollsUntilMerged() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 2, height: 2))
+        store.put("b", "l.png", bytes: MemoryStore.png(width: 4, height: 4))
+        publish("0000000009900-1.json", [try observation("l.png")])    // the leader's, 100 ms old
+        var mine = updater()
+        mine.nowMs = { 10_000 }
+        var polls = 0
+        mine.sleepMs = { [unowned self] _ in
+            polls += 1
+            guard polls == 3 else { return }
+            // The leader commits: both keys, then deletes what it merged.
+            var leader = updater()
+            leader.groupCommit = false
+            _ = try? leader.sync(bucket: "b", keys: ["l.png", "a.png"])
+            for key in pendingKeys() { store.delete("b", key) }
+        }
+        store.forcedConflicts = 1
+        store.requests = []
+        let result = try mine.sync(bucket: "b", keys: ["a.png"])
+        XCTAssertTrue(result.mergedElsewhere)
+        XCTAssertEqual(polls, 3)   // the backoff after the lost write, then two polls
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("LIST b images.json.pending/") }.count, 3)
+        // Ours: one lost write; the leader's plain sync: one read, one write.
+        XCTAssertEqual(store.requests.filter { $0 == "PUT b/images.json" }.count, 2)
+        XCTAssertEqual(Set(try catalog().names), ["a.png", "l.png"])
     }
 
     /// A crash left a pending object with an old observation; the catalog holds the same stale

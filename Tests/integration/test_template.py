@@ -174,9 +174,7 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     grants = allowed(template["Resources"]["CatalogFunctionRole"])
     bucket_arn = "arn:${AWS::Partition}:s3:::" + BUCKET_NAME_SUB
     assert {a: r for a, r in grants.items() if a.startswith("s3:")} == {
-        "s3:GetObject": {bucket_arn + "/*"}, "s3:PutObject": {bucket_arn + "/*"}, "s3:ListBucket": {bucket_arn},
-        # a group commit deletes the pending observations it merged, under its reserved prefix only
-        "s3:DeleteObject": {bucket_arn + "/${CatalogKey}.pending/*"}}
+        "s3:GetObject": {bucket_arn + "/*"}, "s3:PutObject": {bucket_arn + "/*"}, "s3:ListBucket": {bucket_arn}}
     assert {a for a in grants if a.startswith("sqs:")} <= {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
     assert all(r == {json.dumps({"Fn::GetAtt": ["CatalogQueue", "Arn"]})} for a, r in grants.items() if a.startswith("sqs:"))
