@@ -1,19 +1,32 @@
 /// What keeping a catalog needs from a bucket, and nothing more. `S3CatalogStore` is the real
 /// one; the protocol lets the race-handling logic be tested with scripted interleavings.
+///
+/// The per-key operations take a whole batch: a store runs them concurrently (S3 is 10–30 ms
+/// away) and answers one result per key, in the order given, so one key's failure never hides
+/// another key's answer.
 public protocol CatalogStore {
-    /// The catalog's bytes and ETag; `.unchanged` when its ETag is still `ifNoneMatch` (a 304:
-    /// nothing downloaded), `.missing` when it does not exist yet.
+    /// The object's bytes and ETag; `.unchanged` when its ETag is still `ifNoneMatch` (a 304:
+    /// nothing downloaded), `.missing` when it does not exist yet. (The catalog, and the
+    /// reconcile's small state object.)
     func readCatalog(bucket: String, key: String, ifNoneMatch: String?) throws -> CatalogRead
-    /// S3's current truth for one object, or `nil` when it does not exist. Reads only as
-    /// much of the object's head as it takes to tell its format and size (ranged GETs).
-    func observe(bucket: String, key: String) throws -> ObjectObservation?
-    /// The object's current ETag, or `nil` when it does not exist (a cheap re-check).
-    func currentETag(bucket: String, key: String) throws -> String?
-    /// Writes the catalog only if it is still the version read (`ifMatch`), or still absent
+    /// S3's current truth for each key (`nil`: no such object), reading only as much of each
+    /// object's head as it takes to tell its format and size; all of one key's bytes come from
+    /// one version of it.
+    func observe(bucket: String, keys: [String]) -> [Result<ObjectObservation?, KeyReadError>]
+    /// Each key's current ETag and Last-Modified (`nil`: no such object): the cheap re-check.
+    func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>]
+    /// Writes only if the object is still the version read (`ifMatch`), or still absent
     /// (`ifMatch == nil`). Someone else having written first is `.conflict`, not an error.
     func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome
-    /// Every object in the bucket under `prefix` (all pages), for the reconcile.
-    func list(bucket: String, prefix: String) throws -> [ListedObject]
+    /// One page of the objects under `prefix` whose keys sort (as UTF-8 bytes) after
+    /// `startAfter`, at most `maxKeys` of them, in key order.
+    func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage
+    /// Stores a small object as it is (a group commit's pending observations).
+    func putObject(bucket: String, key: String, bytes: [UInt8]) throws
+    /// Whole small objects, concurrently (`nil`: no such object).
+    func readObjects(bucket: String, keys: [String]) -> [Result<[UInt8]?, KeyReadError>]
+    /// Deletes every key, concurrently; a key already gone is no error.
+    func deleteObjects(bucket: String, keys: [String]) throws
     /// Requests (and their retries) must end by then: the invocation's deadline.
     func setDeadline(epochMs: Int64?)
 }
@@ -21,4 +34,3 @@ public protocol CatalogStore {
 extension CatalogStore {
     public func setDeadline(epochMs: Int64?) {}
 }
-

@@ -1,13 +1,16 @@
 import Basics
-import ImageSniffer
 import S3
 
-/// `CatalogStore` on the real S3 client.
+/// `CatalogStore` on the real S3 client. Batches go through the client's concurrent batch
+/// operations (`S3Client.maxConcurrentRequests` at a time); see `S3CatalogStore+Observe.swift`
+/// for the observations.
 public final class S3CatalogStore: CatalogStore {
     public let client: S3Client
     /// Bytes asked for beyond what the sniffer needs, on each read after the first: a JPEG whose
     /// frame header sits behind 60 KB of EXIF then takes two or three round trips, not six.
     public var readAhead = 16 * 1024
+    /// The first read of every key: enough for almost every image's header.
+    public var firstRead = 4096
 
     public init(client: S3Client) { self.client = client }
 
@@ -30,51 +33,42 @@ public final class S3CatalogStore: CatalogStore {
         }
     }
 
-    /// Ranged GETs of the object's head until the sniffer has its answer. Every read after the
-    /// first carries `If-Match` with the first read's ETag, so the bytes all come from one
-    /// version; if the object is replaced meanwhile, the observation starts over.
-    public func observe(bucket: String, key: String) throws -> ObjectObservation? {
-        for _ in 1...3 {
-            var first: S3ObjectInfo?
-            var gone = false
-            do throws(S3Error) {
-                let (result, bytesRead, _) = try ImageSniffer.sniff(totalSize: nil, readAhead: readAhead) {
-                    range throws(S3Error) -> [UInt8] in
-                    guard !range.isEmpty, !gone else { return [] }
-                    do throws(S3Error) {
-                        let r = S3ByteRange(first: Int64(range.lowerBound), last: Int64(range.upperBound - 1))
-                        guard let object = try client.getObject(bucket: bucket, key: key, range: r, ifMatch: first?.etag).object else {
-                            return []
-                        }
-                        if first == nil { first = object.info }
-                        return object.body
-                    } catch {
-                        if error.status == 416 { return [] }      // past the end, or an empty object
-                        if error.isNoSuchKey && first == nil { gone = true; return [] }
-                        throw error
-                    }
-                }
-                if gone { return nil }
-                if first == nil { first = try client.headObject(bucket: bucket, key: key) }   // empty object
-                guard let info = first, let etag = info.etag else { return nil }
-                return ObjectObservation(size: info.totalSize, etag: ETag.unquoted(etag),
-                                         lastModified: info.lastModified.flatMap { UTCTime.iso8601(fromHTTPDate: $0) },
-                                         content: result, bytesRead: bytesRead)
-            } catch {
-                if !error.isPreconditionFailed { throw error }      // replaced mid-read: look again
+    public func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>] {
+        client.headObjects(bucket: bucket, keys: keys).map { answer in
+            switch answer {
+            case .success(let info):
+                return .success(info.map { Self.version(of: $0) })
+            case .failure(let error):
+                return .failure(KeyReadError(error))
             }
         }
-        throw CatalogStoreError.unstable(bucket: bucket, key: key)
     }
 
-    public func list(bucket: String, prefix: String) throws -> [ListedObject] {
-        try client.listAllObjects(bucket: bucket, prefix: prefix.isEmpty ? nil : prefix).map {
-            ListedObject(key: $0.key, size: $0.size, etag: $0.etag.map { ETag.unquoted($0) })
+    static func version(of info: S3ObjectInfo) -> ObjectVersion {
+        ObjectVersion(etag: info.etag.map { ETag.unquoted($0) } ?? "",
+                      lastModified: info.lastModified.flatMap { UTCTime.iso8601(fromHTTPDate: $0) })
+    }
+
+    public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
+        let page = try client.listObjectsV2(bucket: bucket, prefix: prefix.isEmpty ? nil : prefix,
+                                            startAfter: startAfter, maxKeys: maxKeys)
+        return ListedPage(objects: page.entries.map {
+            ListedObject(key: $0.key, size: $0.size, etag: $0.etag.map { ETag.unquoted($0) }, lastModified: $0.lastModified)
+        }, isTruncated: page.isTruncated)
+    }
+
+    public func putObject(bucket: String, key: String, bytes: [UInt8]) throws {
+        _ = try client.putObject(bucket: bucket, key: key, body: bytes, contentType: "application/json")
+    }
+
+    public func readObjects(bucket: String, keys: [String]) -> [Result<[UInt8]?, KeyReadError>] {
+        client.getObjects(bucket: bucket, keys: keys).map { answer in
+            answer.map { $0?.body }.mapError { KeyReadError($0) }
         }
     }
 
-    public func currentETag(bucket: String, key: String) throws -> String? {
-        try client.headObject(bucket: bucket, key: key)?.etag.map { ETag.unquoted($0) }
+    public func deleteObjects(bucket: String, keys: [String]) throws {
+        for answer in client.deleteObjects(bucket: bucket, keys: keys) { try answer.get() }
     }
 
     public func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome {
@@ -87,6 +81,4 @@ public final class S3CatalogStore: CatalogStore {
             throw error
         }
     }
-
 }
-

@@ -91,15 +91,20 @@ public struct CatalogHandler: LambdaHandler {
     private func plan(_ records: [RecordOutcome], report: inout SyncReport) -> [(bucket: String, keys: [String])] {
         var order: [String] = []
         var keysByBucket: [String: [String]] = [:]
-        var seen: Set<[String]> = []
+        // Byte for byte: keys that differ only in Unicode normalization are two objects.
+        var seen: Set<[[UInt8]]> = []
         for record in records {
             switch record {
             case .ignored(let key, let reason):
                 report.ignored.append(SkippedKey(key: key ?? "", reason: reason))
-            case .change(let n) where n.key == updater.catalogKey:
+            case .change(let n) where ExactKey(n.key) == ExactKey(updater.catalogKey):
                 report.ignored.append(SkippedKey(key: n.key, reason: "the catalog itself (no self-trigger)"))
+            case .change(let n) where ExactKey(n.key) == ExactKey(updater.stateKey):
+                report.ignored.append(SkippedKey(key: n.key, reason: "the reconcile's state object"))
+            case .change(let n) where ExactKey(n.key).hasPrefix(ExactKey(updater.pendingPrefix)):
+                report.ignored.append(SkippedKey(key: n.key, reason: "pending observations of a group commit"))
             case .change(let n):
-                guard seen.insert([n.bucket, n.key]).inserted else { continue }
+                guard seen.insert([Array(n.bucket.utf8), Array(n.key.utf8)]).inserted else { continue }
                 if keysByBucket[n.bucket] == nil { order.append(n.bucket) }
                 keysByBucket[n.bucket, default: []].append(n.key)
             }

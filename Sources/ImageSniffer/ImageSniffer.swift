@@ -45,8 +45,9 @@ public enum ImageSniffer {
         sniff(prefix: prefix, totalSize: totalSize, maxBytes: maxBytes, progress: ParseProgress())
     }
 
-    /// As above, resuming the walks `progress` recorded over a shorter prefix of the same file.
-    static func sniff(prefix: [UInt8], totalSize: Int64?, maxBytes: Int, progress: ParseProgress) -> SniffResult {
+    /// As above, resuming the walks `progress` recorded over a shorter prefix of the same file
+    /// (pass the same `progress` with each longer prefix, never one of another file).
+    public static func sniff(prefix: [UInt8], totalSize: Int64?, maxBytes: Int, progress: ParseProgress) -> SniffResult {
         var fileSize: Int? = nil
         if let totalSize, totalSize >= 0 {
             fileSize = max(Int(clamping: totalSize), prefix.count)

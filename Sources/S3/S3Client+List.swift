@@ -3,14 +3,16 @@ import SigV4
 import HTTPClient
 
 extension S3Client {
-    /// One page of keys under `prefix`, in key order. Pass the previous page's
-    /// `nextContinuationToken` to get the next one.
+    /// One page of keys under `prefix`, in key order (UTF-8 bytes). Pass the previous page's
+    /// `nextContinuationToken` to get the next one, or `startAfter` to begin after a key (the
+    /// key itself is not listed).
     public func listObjectsV2(bucket: String, prefix: String? = nil, continuationToken: String? = nil,
-                              maxKeys: Int? = nil) throws(S3Error) -> S3ListPage {
+                              startAfter: String? = nil, maxKeys: Int? = nil) throws(S3Error) -> S3ListPage {
         var call = Call(operation: "ListObjectsV2", method: "GET", bucket: bucket, key: nil,
                         query: [(name: "list-type", value: "2")])
         if let prefix { call.query.append((name: "prefix", value: prefix)) }
         if let continuationToken { call.query.append((name: "continuation-token", value: continuationToken)) }
+        if let startAfter { call.query.append((name: "start-after", value: startAfter)) }
         if let maxKeys { call.query.append((name: "max-keys", value: String(maxKeys))) }
         let response = try perform(call)
         return try Self.parseListPage(response, bucket: bucket)

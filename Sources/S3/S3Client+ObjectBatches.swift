@@ -10,7 +10,16 @@ extension S3Client {
     /// order given.
     public func getObjectHeads(bucket: String, keys: [String], bytes: Int) -> [Result<S3ObjectHead, S3Error>] {
         let range = S3ByteRange(first: 0, last: Int64(max(1, bytes)) - 1)
-        let calls = keys.map { Self.getObjectCall(bucket: bucket, key: $0, range: range, ifNoneMatch: nil, ifMatch: nil) }
+        return getObjectRanges(bucket: bucket, reads: keys.map { ($0, range, nil) })
+    }
+
+    /// Ranged GETs of many keys, each with its own range and optional `If-Match` (the ETag of
+    /// an earlier read of the same key, so that all of a key's bytes come from one version: a
+    /// replaced object answers with a 412 error). One result per read, in the order given: a
+    /// range past the end (or any range of an empty object) is `.empty`, a missing key `.missing`.
+    public func getObjectRanges(bucket: String, reads: [(key: String, range: S3ByteRange, ifMatch: String?)])
+        -> [Result<S3ObjectHead, S3Error>] {
+        let calls = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: nil, ifMatch: $0.ifMatch) }
         return performAll(calls).map { result in
             switch result {
             case .success(let response):
@@ -27,6 +36,31 @@ extension S3Client {
     public func headObjects(bucket: String, keys: [String]) -> [Result<S3ObjectInfo?, S3Error>] {
         performAll(keys.map { Self.headObjectCall(bucket: bucket, key: $0) }).map { result in
             do throws(S3Error) { return .success(try Self.headObjectResult(result)) } catch { return .failure(error) }
+        }
+    }
+}
+
+extension S3Client {
+    /// Whole objects (small ones: pending observations), one result per key in the order given;
+    /// `nil` for a missing key.
+    public func getObjects(bucket: String, keys: [String]) -> [Result<S3Object?, S3Error>] {
+        let calls = keys.map { Self.getObjectCall(bucket: bucket, key: $0, range: nil, ifNoneMatch: nil, ifMatch: nil) }
+        return performAll(calls).map { result in
+            switch result {
+            case .success(let response): return .success(Self.getObjectResult(response).object)
+            case .failure(let error) where error.isNoSuchKey: return .success(nil)
+            case .failure(let error): return .failure(error)
+            }
+        }
+    }
+
+    /// Deletes every key, concurrently (S3 answers 204 whether or not a key existed). Plain
+    /// DELETEs rather than one `DeleteObjects` call: that one wants a checksum of its XML body
+    /// and answers per-key errors inside a 200, while a batch of a few keys costs one round trip
+    /// either way.
+    public func deleteObjects(bucket: String, keys: [String]) -> [Result<Void, S3Error>] {
+        performAll(keys.map { Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: $0) }).map {
+            $0.map { _ in () }
         }
     }
 }

@@ -15,9 +15,13 @@ public final class S3Client {
     public var deadlineMs: Int64?
     /// Limit for one request, further shortened to fit the deadline. `nil`: no limit of its own.
     public var requestTimeoutMs: Int?
-    /// Requests a batch operation (`headObjects`, `getObjectHeads`) keeps in flight at once, and
-    /// so the most connections it opens.
-    public var maxConcurrentRequests = 8
+    /// Requests a batch operation (`headObjects`, `getObjectRanges`) keeps in flight at once, and
+    /// so the most connections it opens. 32: with S3 10–30 ms away a batch costs
+    /// `ceil(keys / 32)` round trips (an SQS batch of 100 keys: 4, about 80 ms), while the
+    /// connections stay few enough that a cold start's TLS handshakes (a few ms of CPU each at
+    /// 128 MB) and their buffers (tens of KB each) stay small next to the round trips saved;
+    /// twice as many would save one round trip per 100 keys and double both.
+    public var maxConcurrentRequests = 32
     public var hooks: S3ClientHooks
     let transport: HTTPTransport
 

@@ -38,7 +38,7 @@ final class ReconcileTests: XCTestCase {
         XCTAssertEqual(Set(rebuilt.names), ["kept.png", "changed.png", "missing.png"])
         XCTAssertEqual(rebuilt["changed.png"]?.extra["width"]?.int64Value, 20)
         // kept.png matched by ETag: never read again.
-        XCTAssertFalse(store.requests.contains("HEAD b/kept.png"))
+        XCTAssertFalse(store.requests.contains { $0.hasSuffix("b/kept.png") })
     }
 
     func testASecondReconcileWritesNothing() throws {
@@ -47,7 +47,8 @@ final class ReconcileTests: XCTestCase {
         store.requests = []
         let again = try updater().reconcile(bucket: "b")
         XCTAssertFalse(again.wrote)
-        XCTAssertEqual(store.requests, ["GET b/images.json", "LIST b"])
+        // The state object is read too (it remembers refusals and where a pass stopped).
+        XCTAssertEqual(store.requests, ["GET b/images.json.reconcile", "GET b/images.json", "LIST b"])
     }
 
     func testAPrefixLimitsWhatIsListedAndRemoved() throws {
@@ -73,5 +74,94 @@ final class ReconcileTests: XCTestCase {
             guard case CatalogUpdateError.corruptCatalog = $0 else { return XCTFail("\($0)") }
         }
         XCTAssertEqual(store.text("b", "images.json"), "[1,")
+    }
+}
+
+/// What the reconcile remembers between runs, and how it stays within one invocation.
+final class ReconcileStateTests: XCTestCase {
+    let store = MemoryStore()
+
+    func updater() -> CatalogUpdater {
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { _ in }
+        return updater
+    }
+
+    func catalog() throws -> Catalog { try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)) }
+
+    func testUnchangedNonImagesAreNotFetchedAgain() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "notes.txt", "text")
+        _ = try updater().reconcile(bucket: "b")
+        store.requests = []
+        let again = try updater().reconcile(bucket: "b")
+        XCTAssertFalse(store.requests.contains("OBSERVE b/notes.txt"), "\(store.requests)")
+        XCTAssertEqual(again.remembered, 1)
+        // Changed, it is looked at again.
+        store.put("b", "notes.txt", bytes: MemoryStore.png(width: 5, height: 5))
+        let third = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(third.summary?.added, 1)
+        XCTAssertEqual(Set(try catalog().names), ["a.png", "notes.txt"])
+    }
+
+    func testTheListingIsNotRedonePerConflictRound() throws {
+        for i in 0..<5 { store.put("b", "\(i).png", bytes: MemoryStore.png(width: 1, height: 1)) }
+        store.forcedConflicts = 3
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.attempts, 4)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("LIST b") && !$0.contains("after") }.count, 1)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("OBSERVE") }.count, 5)
+        XCTAssertEqual(try catalog().count, 5)
+    }
+
+    func testTheSummaryIsBounded() throws {
+        for i in 0..<300 { store.put("b", "junk/\(i)", "junk") }
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.skipped.count, 100)
+        XCTAssertEqual(result.skippedCount, 300)
+    }
+
+    /// One deadline lists one page here; each run commits what it listed and the next goes on,
+    /// until the pass is complete and an entry whose object is gone is removed.
+    func testABigBucketIsFinishedAcrossInvocations() throws {
+        for i in 0..<2_500 { store.put("b", "p/\(1_000_000 + i).png", bytes: MemoryStore.png(width: 1, height: 1)) }
+        store.put("b", "images.json", #"[{"name":"p/1000003x.png","type":"png","size":1},{"name":"p/zzz.png","type":"png","size":1}]"#)
+        var updater = updater()
+        var now: Int64 = 0
+        updater.nowMs = { now }
+        store.onRequest = { line in if line.hasPrefix("LIST") { now += 600 } }
+        var runs: [Bool?] = []
+        repeat {
+            now = 0
+            runs.append(try updater.reconcile(bucket: "b", deadlineMs: 1_000).complete)
+        } while runs.last != true && runs.count < 10
+        XCTAssertEqual(runs, [false, false, true])
+        let names = Set(try catalog().names)
+        XCTAssertEqual(names.count, 2_500)
+        XCTAssertFalse(names.contains("p/1000003x.png"))
+        XCTAssertFalse(names.contains("p/zzz.png"))
+        // The next run starts a new pass.
+        XCTAssertTrue(String(decoding: store.object("b", "images.json.reconcile")!.bytes, as: UTF8.self).contains(#""startAfter":null"#))
+    }
+
+    func testAStaleEntryThatDiffersOnlyInNormalizationIsRemoved() throws {
+        let composed = "caf\u{E9}.png", decomposed = "cafe\u{301}.png"
+        store.put("b", composed, bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", decomposed, bytes: MemoryStore.png(width: 1, height: 1))
+        _ = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(try catalog().count, 2)
+        store.delete("b", decomposed)
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.summary?.removed, 1)
+        XCTAssertEqual(try catalog().names.map { Array($0.utf8) }, [Array(composed.utf8)])
+    }
+
+    func testAPrefixIsComparedByBytes() throws {
+        store.put("b", "cafe\u{301}/a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "images.json", "[{\"name\":\"cafe\u{301}/gone.png\",\"type\":\"png\",\"size\":1}]")
+        // The composed prefix is another folder: the decomposed one's entries are not its business.
+        let result = try updater().reconcile(bucket: "b", prefix: "caf\u{E9}/")
+        XCTAssertEqual(result.summary?.removed, 0)
+        XCTAssertEqual(try catalog().count, 1)
     }
 }

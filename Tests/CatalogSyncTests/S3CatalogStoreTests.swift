@@ -2,107 +2,131 @@ import HTTPClient
 import ImageSniffer
 import S3
 import SigV4
-import TestSupport
 import XCTest
+import TestSupport
 @testable import CatalogSync
 
-/// The production store on a scripted S3: ranged reads with `If-Match` after the first, the
-/// "object replaced mid-read" restart, the `unstable` error after three replacements, and the
-/// ordinary answers (gone, not an image, conditional write lost).
+/// The production store over scripted S3 answers: the batch observation's rounds, `If-Match` on
+/// follow-up reads, an object replaced mid-read, per-key refusals, the empty-object HEAD.
 final class S3CatalogStoreTests: XCTestCase {
-    /// A 40×30 JPEG whose frame header sits behind a 5,000-byte APP1 segment, so the sniffer
-    /// needs a second read after the first 4 KiB.
-    static let jpeg: [UInt8] = {
-        var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE1, 0x13, 0x88]      // SOI, APP1 of length 5000
-        bytes += [UInt8](repeating: 0, count: 4998)
-        bytes += [0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 30, 0x00, 40, 0x03,   // SOF0 8-bit 30 high 40 wide
-                  0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]
+    /// Records each `sendAll` round.
+    final class RoundTransport: HTTPTransport {
+        let stub: ScriptedTransport
+        private(set) var rounds: [[HTTPRequest]] = []
+        init(_ answers: [ScriptedTransport.Reply]) { stub = ScriptedTransport(answers) }
+        func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
+            rounds.append([request])
+            return try stub.send(request)
+        }
+        func sendAll(_ requests: [HTTPRequest], maxConcurrent: Int) -> [Result<HTTPResponse, HTTPTransportError>] {
+            rounds.append(requests)
+            return stub.sendAll(requests, maxConcurrent: maxConcurrent)
+        }
+    }
+
+    func store(_ transport: RoundTransport) -> S3CatalogStore {
+        let client = S3Client(configuration: S3Configuration(region: "us-east-1",
+                                                             credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"),
+                                                             endpoint: "http://127.0.0.1:9"),
+                              transport: transport, retryPolicy: .none)
+        return S3CatalogStore(client: client)
+    }
+
+    static func part(_ bytes: [UInt8], from: Int, total: Int, etag: String) -> ScriptedTransport.Reply {
+        .response(HTTPResponse(status: 206, headers: [
+            HTTPHeader(name: "ETag", value: etag),
+            HTTPHeader(name: "Last-Modified", value: "Wed, 25 Nov 2026 16:00:09 GMT"),
+            HTTPHeader(name: "Content-Length", value: String(bytes.count)),
+            HTTPHeader(name: "Content-Range", value: "bytes \(from)-\(from + bytes.count - 1)/\(total)"),
+        ], body: bytes))
+    }
+
+    static func error(_ status: Int, _ code: String) -> ScriptedTransport.Reply {
+        .response(HTTPResponse(status: status, body: Array(s3ErrorXML(code).utf8)))
+    }
+
+    /// A JPEG whose frame header sits behind 6,000 bytes of APP1: past the first 4 KiB.
+    static let deepJPEG: [UInt8] = {
+        var bytes: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE1, 0x17, 0x72] + [UInt8](repeating: 0, count: 6_000)
+        bytes += [0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0xE0, 0x02, 0x80, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]
         bytes += [0xFF, 0xD9]
         return bytes
     }()
 
-    func store(_ transport: ScriptedTransport) -> S3CatalogStore {
-        let client = S3Client(configuration: S3Configuration(region: "us-east-1",
-                                                             credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"),
-                                                             endpoint: "http://127.0.0.1:9"),
-                              transport: transport)
-        return S3CatalogStore(client: client)
-    }
-
-    /// A 206 for `bytes[range]` of the whole `bytes`, as S3 sends it.
-    static func partial(_ bytes: [UInt8], _ range: Range<Int>, etag: String) -> ScriptedTransport.Reply {
-        let upper = min(range.upperBound, bytes.count)
-        return .response(HTTPResponse(status: 206, headers: [
-            HTTPHeader(name: "ETag", value: "\"\(etag)\""),
-            HTTPHeader(name: "Content-Range", value: "bytes \(range.lowerBound)-\(upper - 1)/\(bytes.count)"),
-            HTTPHeader(name: "Last-Modified", value: "Wed, 25 Nov 2026 17:30:05 GMT"),
-        ], body: Array(bytes[range.lowerBound..<upper])))
-    }
-
-    static var replaced: ScriptedTransport.Reply { ScriptedTransport.status(412, s3ErrorXML("PreconditionFailed", "At least one of the pre-conditions you specified did not hold")) }
-
-    func testTwoReadsOfOneVersion() throws {
-        let transport = ScriptedTransport([Self.partial(Self.jpeg, 0..<4096, etag: "v1"),
-                                           Self.partial(Self.jpeg, 4096..<Self.jpeg.count, etag: "v1")])
-        let observation = try XCTUnwrap(try store(transport).observe(bucket: "b", key: "a.jpg"))
-        XCTAssertEqual(observation.etag, "v1")
-        XCTAssertEqual(observation.size, Int64(Self.jpeg.count))
-        XCTAssertEqual(observation.lastModified, "2026-11-25T17:30:05Z")
-        guard case .image(let info) = observation.content else { return XCTFail("\(observation.content)") }
-        XCTAssertEqual(info.format, .jpg)
-        XCTAssertEqual([info.width, info.height], [40, 30])
-        XCTAssertEqual(transport.requests.count, 2)
-        XCTAssertNil(transport.requests[0].header("If-Match"), "the first read fixes the version")
-        XCTAssertEqual(transport.requests[0].header("Range"), "bytes=0-4095")
-        XCTAssertEqual(transport.requests[1].header("If-Match"), "\"v1\"", "later reads must be of the same version")
-        XCTAssertTrue(transport.requests[1].header("Range")?.hasPrefix("bytes=4096-") == true, "\(transport.requests[1].headers)")
-    }
-
-    /// The object is replaced between the two reads: the second read's `If-Match` fails (412),
-    /// and the observation starts over on the new version instead of mixing two versions' bytes.
-    func testReplacedMidReadStartsOverOnTheNewVersion() throws {
-        let transport = ScriptedTransport([
-            Self.partial(Self.jpeg, 0..<4096, etag: "v1"), Self.replaced,
-            Self.partial(Self.jpeg, 0..<4096, etag: "v2"), Self.partial(Self.jpeg, 4096..<Self.jpeg.count, etag: "v2"),
+    func testOneConcurrentRoundThenFollowUpsWithIfMatch() throws {
+        let jpeg = Self.deepJPEG
+        let transport = RoundTransport([
+            // Round 1: every key's first 4 KiB at once.
+            Self.part(Array(jpeg[0..<4096]), from: 0, total: jpeg.count, etag: "\"v1\""),
+            Self.error(404, "NoSuchKey"),
+            Self.error(403, "AccessDenied"),
+            Self.error(416, "InvalidRange"),
+            // The empty object's HEAD, for its ETag.
+            .response(HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"z\""),
+                                                          HTTPHeader(name: "Content-Length", value: "0")], body: [])),
+            // Round 2: the JPEG's rest, but it was replaced meanwhile.
+            Self.error(412, "PreconditionFailed"),
+            // Round 3: read again from the start; round 4: the rest, from the same version.
+            Self.part(Array(jpeg[0..<4096]), from: 0, total: jpeg.count, etag: "\"v2\""),
+            Self.part(Array(jpeg[4096...]), from: 4096, total: jpeg.count, etag: "\"v2\""),
         ])
-        let observation = try XCTUnwrap(try store(transport).observe(bucket: "b", key: "a.jpg"))
-        XCTAssertEqual(observation.etag, "v2")
-        XCTAssertEqual(transport.requests.map { $0.header("If-Match") }, [nil, "\"v1\"", nil, "\"v2\""])
+        let results = store(transport).observe(bucket: "b", keys: ["deep.jpg", "gone.png", "denied.png", "empty.png"])
+
+        let deep = try XCTUnwrap(try results[0].get())
+        XCTAssertEqual(deep.etag, "v2")
+        XCTAssertEqual(deep.lastModified, "2026-11-25T16:00:09Z")
+        XCTAssertEqual(deep.content, .image(ImageInfo(format: .jpg, width: 640, height: 480)))
+        XCTAssertNil(try results[1].get())
+        guard case .failure(.refused(let reason)) = results[2] else { return XCTFail("\(results[2])") }
+        XCTAssertTrue(reason.hasPrefix("S3 refuses it: GetObject s3://b/denied.png: 403 AccessDenied"), reason)
+        let empty = try XCTUnwrap(try results[3].get())
+        XCTAssertEqual(empty.etag, "z")
+        XCTAssertEqual(empty.content, .notImage(reason: "empty file"))
+
+        XCTAssertEqual(transport.rounds.map(\.count), [4, 1, 1, 1, 1])
+        let followUps = transport.rounds.suffix(3).map { $0[0] }
+        XCTAssertEqual(followUps.map { $0.headers.first { $0.name == "If-Match" }?.value }, ["\"v1\"", nil, "\"v2\""])
+        XCTAssertEqual(followUps.map { $0.headers.first { $0.name == "Range" }?.value },
+                       ["bytes=4096-\(jpeg.count - 1)", "bytes=0-4095", "bytes=4096-\(jpeg.count - 1)"])
     }
 
-    /// Replaced on every attempt: after three the store gives up with `unstable`, naming the
-    /// object, rather than looping or cataloging a mix of versions.
-    func testReplacedOnEveryReadIsUnstable() {
-        var script: [ScriptedTransport.Reply] = []
-        for version in 1...3 { script += [Self.partial(Self.jpeg, 0..<4096, etag: "v\(version)"), Self.replaced] }
-        script.append(Self.partial(Self.jpeg, 0..<4096, etag: "v4"))  // never asked for
-        let transport = ScriptedTransport(script)
-        XCTAssertThrowsError(try store(transport).observe(bucket: "b", key: "a.jpg")) { error in
-            XCTAssertEqual("\(error)", "s3://b/a.jpg changed on every read of its header")
+    func testAKeyThatKeepsChangingFailsTheBucketNotForGood() {
+        let jpeg = Self.deepJPEG
+        var answers: [ScriptedTransport.Reply] = []
+        for i in 0..<3 {
+            answers.append(Self.part(Array(jpeg[0..<4096]), from: 0, total: jpeg.count, etag: "\"v\(i)\""))
+            answers.append(Self.error(412, "PreconditionFailed"))
         }
-        XCTAssertEqual(transport.requests.count, 6, "three attempts of two reads, then stop")
+        let results = store(RoundTransport(answers)).observe(bucket: "b", keys: ["busy.jpg"])
+        guard case .failure(.failed(let error)) = results[0] else { return XCTFail("\(results[0])") }
+        XCTAssertEqual("\(error)", "s3://b/busy.jpg changed on every read of its header")
     }
 
-    func testOtherErrorsAreNotMistakenForAReplacement() {
-        let transport = ScriptedTransport([Self.partial(Self.jpeg, 0..<4096, etag: "v1"),
-                                           ScriptedTransport.status(403, s3ErrorXML("AccessDenied", "Access Denied"))])
-        XCTAssertThrowsError(try store(transport).observe(bucket: "b", key: "a.jpg")) { error in
-            XCTAssertFalse("\(error)".contains("changed on every read"), "\(error)")
-            XCTAssertTrue("\(error)".contains("403"), "\(error)")
-        }
-        XCTAssertEqual(transport.requests.count, 2, "a permanent error is not retried as a replacement")
+    func testVersionsComeFromConcurrentHEADs() throws {
+        let transport = RoundTransport([
+            .response(HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"e\""),
+                                                          HTTPHeader(name: "Last-Modified", value: "Wed, 25 Nov 2026 16:00:09 GMT")], body: [])),
+            .response(HTTPResponse(status: 404, body: [])),
+            .response(HTTPResponse(status: 400, body: [])),
+        ])
+        let results = store(transport).versions(bucket: "b", keys: ["a", "b", "c"])
+        XCTAssertEqual(try results[0].get(), ObjectVersion(etag: "e", lastModified: "2026-11-25T16:00:09Z"))
+        XCTAssertNil(try results[1].get())
+        guard case .failure(.refused) = results[2] else { return XCTFail("\(results[2])") }
+        XCTAssertEqual(transport.rounds.count, 1)
     }
 
-    func testGoneObjectIsNil() throws {
-        let transport = ScriptedTransport([ScriptedTransport.status(404, s3ErrorXML("NoSuchKey", "The specified key does not exist."))])
-        XCTAssertNil(try store(transport).observe(bucket: "b", key: "gone.png"))
-        XCTAssertEqual(transport.requests.count, 1)
-    }
-
-    func testLostConditionalWriteIsAConflictNotAnError() throws {
-        let transport = ScriptedTransport([ScriptedTransport.status(412, s3ErrorXML("PreconditionFailed"))])
-        XCTAssertEqual(try store(transport).writeCatalog(bucket: "b", key: "images.json", bytes: Array("[]".utf8), ifMatch: "e1"),
-                       .conflict)
-        XCTAssertEqual(transport.requests.first?.header("If-Match"), "e1", "sent as the caller gave it")
+    func testAListingPageStartsAfterAKey() throws {
+        let xml = """
+            <ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>images/a.png</Key>\
+            <LastModified>2026-11-25T16:00:09.000Z</LastModified><ETag>"e"</ETag><Size>3</Size></Contents></ListBucketResult>
+            """
+        let transport = RoundTransport([.response(HTTPResponse(status: 200, body: Array(xml.utf8)))])
+        let page = try store(transport).listPage(bucket: "b", prefix: "images/", startAfter: "images/", maxKeys: 1000)
+        XCTAssertEqual(page, ListedPage(objects: [ListedObject(key: "images/a.png", size: 3, etag: "e",
+                                                                lastModified: "2026-11-25T16:00:09.000Z")], isTruncated: false))
+        let url = try XCTUnwrap(transport.rounds.first?.first?.url)
+        XCTAssertTrue(url.contains("start-after=images%2F"), url)
+        XCTAssertEqual(ObjectVersion.seconds("2026-11-25T16:00:09.000Z"), "2026-11-25T16:00:09Z")
     }
 }

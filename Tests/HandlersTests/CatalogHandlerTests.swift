@@ -1,6 +1,7 @@
 import Catalog
 import JSON
 import LambdaRuntime
+import S3
 import XCTest
 import TestSupport
 @testable import CatalogSync
@@ -97,6 +98,56 @@ final class CatalogHandlerTests: XCTestCase {
         XCTAssertEqual(answer, .object(["batchItemFailures": .array([])]))
         XCTAssertEqual(lines.all.count, 1)
         XCTAssertTrue(lines.all[0].hasPrefix("req-1 skipped notes.png: not an image: "), lines.all[0])
+    }
+
+    /// Under SQS only messages that truly failed come back: a key S3 refuses for good is skipped
+    /// (logged, in no failure), a key whose read failed in a retryable way fails its bucket.
+    func testSQSListsOnlyTrulyFailedMessages() throws {
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let lines = Lines()
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("b", "archived.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("c", "slow.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.observeErrors[ExactKey("archived.png")] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "b", key: "archived.png",
+            kind: .service(status: 403, code: "InvalidObjectState", message: "The operation is not valid for the object's storage class", requestId: nil)))
+        store.observeErrors[ExactKey("slow.png")] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "c", key: "slow.png",
+            kind: .service(status: 503, code: "SlowDown", message: "", requestId: nil)))
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { _ in }
+        let handler = CatalogHandler(updater: updater, log: RuntimeLog { lines.all.append($0) })
+        func body(_ records: JSONValue...) -> String {
+            String(decoding: JSONValue.object(["Records": .array(records)]).serialized(), as: UTF8.self)
+        }
+        let event = JSONValue.object(["Records": .array([
+            sqsMessage("m-good", body(s3Record("b", "a.png"))),
+            sqsMessage("m-archived", body(s3Record("b", "archived.png"))),
+            sqsMessage("m-slow", body(s3Record("c", "slow.png"))),
+        ])])
+        let answer = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+        XCTAssertEqual(answer, .object(["batchItemFailures": .array([.object(["itemIdentifier": .string("m-slow")])])]))
+        XCTAssertEqual(try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)).names, ["a.png"])
+        XCTAssertTrue(lines.all.contains { $0.hasPrefix("req-1 skipped archived.png: S3 refuses it: GetObject s3://b/archived.png: 403 InvalidObjectState") },
+                      "\(lines.all)")
+    }
+
+    func testKeysThatDifferOnlyInNormalizationAreBothApplied() throws {
+        let composed = "caf\u{E9}.png", decomposed = "cafe\u{301}.png"
+        store.put("b", composed, bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", decomposed, bytes: MemoryStore.png(width: 2, height: 2))
+        // Event keys are form-encoded: the two spellings as S3 would send them.
+        let answer = try invoke(.object(["Records": .array([
+            s3Record("b", "caf%C3%A9.png"), s3Record("b", "cafe%CC%81.png"), s3Record("b", "caf%C3%A9.png"),
+        ])]))
+        XCTAssertEqual(answer["added"]?.int64Value, 2)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("OBSERVE") }.count, 2)
+    }
+
+    func testTheReconcileStateObjectIsNotACatalogMatter() throws {
+        let answer = try invoke(.object(["Records": .array([s3Record("b", "images.json.reconcile")])]))
+        XCTAssertEqual(answer["skipped"]?.arrayValue?.first?["reason"]?.stringValue, "the reconcile's state object")
+        XCTAssertTrue(store.requests.isEmpty)
     }
 
     func testNotJSONIsAnInvalidEvent() {

@@ -16,6 +16,9 @@ final class ReconcileHandlerTests: XCTestCase {
         XCTAssertEqual(answer["bucket"]?.stringValue, "b")
         XCTAssertEqual(answer["added"]?.int64Value, 1)
         XCTAssertNil(answer["records"])
+        // The whole listing was walked: the next run starts a new pass.
+        XCTAssertEqual(answer["complete"], .bool(true))
+        XCTAssertEqual(answer["remembered"]?.int64Value, 0)
     }
 
     func testReconcileNeedsABucket() {

@@ -1,0 +1,20 @@
+import S3
+
+extension KeyReadError {
+    /// Which S3 failures are the key's own, for good: 4xx answers that asking again cannot
+    /// change (403 AccessDenied or InvalidObjectState for an archived object, 400 for a key the
+    /// server will not take or a KMS failure, 405 for a delete marker), and answers that could
+    /// not be understood. A missing bucket, throttling, 5xx, timeouts, transport failures and
+    /// the deadline fail the bucket instead, so its records come back.
+    public init(_ error: S3Error) {
+        switch error.kind {
+        case .service(let status, let code, _, _)
+            where (400..<500).contains(status) && !error.isRetryable && code != "NoSuchBucket" && status != 408:
+            self = .refused(reason: "S3 refuses it: \(error)")
+        case .invalidResponse:
+            self = .refused(reason: "S3's answer is unreadable: \(error)")
+        default:
+            self = .failed(error)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+/// What the re-check after a write compares with an observation: the object's ETag and its
+/// Last-Modified time. The time matters as much as the ETag: the same bytes uploaded again keep
+/// their ETag but not their Last-Modified, which the entry records.
+public struct ObjectVersion: Equatable, Sendable {
+    /// Without quotes.
+    public var etag: String
+    /// ISO 8601 to the second (`2026-11-25T16:00:09Z`), as entries store it; `nil` if unknown.
+    public var lastModified: String?
+
+    public init(etag: String, lastModified: String?) {
+        self.etag = etag
+        self.lastModified = lastModified
+    }
+
+    /// `2026-11-25T16:00:09.000Z` (a listing's form) as `2026-11-25T16:00:09Z` (a header's).
+    public static func seconds(_ iso8601: String) -> String {
+        guard let dot = iso8601.firstIndex(of: "."), iso8601.hasSuffix("Z") else { return iso8601 }
+        return String(iso8601[..<dot]) + "Z"
+    }
+}

@@ -1,0 +1,143 @@
+import Catalog
+import S3
+import XCTest
+import TestSupport
+@testable import CatalogSync
+
+/// The reorderings of the write path, each scripted as the interleaving that would break it:
+/// observations before the catalog read, observations kept across lost writes, re-observation
+/// of only the keys found changed, and the time budget: the plain rounds (`groupCommit` off, the
+/// default; `GroupCommitTests` covers the group commit).
+final class CatalogUpdaterOrderTests: XCTestCase {
+    var store = MemoryStore()
+    var sleeps: [Int] = []
+
+    func updater() -> CatalogUpdater {
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { [unowned self] in sleeps.append($0) }
+        updater.random = { $0 }
+        updater.groupCommit = false
+        return updater
+    }
+
+    /// Another invocation, delivered its own event, run to the end at once.
+    func otherInvocation(_ keys: String...) {
+        var other = CatalogUpdater(store: store, catalogKey: "images.json")
+        other.sleepMs = { _ in }
+        _ = try? other.sync(bucket: "b", keys: keys)
+    }
+
+    func catalog() throws -> Catalog { try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)) }
+
+    func observations() -> [String] { store.requests.filter { $0.hasPrefix("OBSERVE") } }
+
+    /// We observe a.jpg; before we even read the catalog it is deleted and the delete's own
+    /// invocation finds nothing to remove. Our write then publishes a.jpg: the re-check sees it
+    /// gone, observes it (alone) again, and the next round removes it.
+    func testAStaleObservationThenADeleteConverges() throws {
+        store.put("b", "images.json", "[]\n")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("b", "b.png", bytes: MemoryStore.png(width: 1, height: 1))
+        var struck = false
+        store.onRequest = { [unowned self] line in
+            guard line == "GET b/images.json", !struck else { return }
+            struck = true
+            store.delete("b", "a.jpg")
+            otherInvocation("a.jpg")
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.jpg", "b.png"])
+        XCTAssertEqual(result.attempts, 2)
+        XCTAssertEqual(try catalog().names, ["b.png"])
+        XCTAssertEqual(observations(), ["OBSERVE b/a.jpg", "OBSERVE b/b.png", "OBSERVE b/a.jpg", "OBSERVE b/a.jpg"])
+        //  ours ----------------------------------------------^  the delete's ^  ours again, a.jpg only ^
+    }
+
+    /// A lost conditional write re-reads the catalog and applies the same observations: no key
+    /// is fetched again.
+    func testALostWriteReusesItsObservations() throws {
+        for key in ["a.png", "b.png", "c.png"] { store.put("b", key, bytes: MemoryStore.png(width: 2, height: 2)) }
+        store.forcedConflicts = 2
+        let result = try updater().sync(bucket: "b", keys: ["a.png", "b.png", "c.png"])
+        XCTAssertEqual(result.attempts, 3)
+        XCTAssertEqual(sleeps, [10, 20])
+        XCTAssertEqual(observations().count, 3)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("GET") }.count, 3)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("PUT") }.count, 3)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("HEAD") }, ["HEAD b/a.png", "HEAD b/b.png", "HEAD b/c.png"])
+        XCTAssertEqual(Set(try catalog().names), ["a.png", "b.png", "c.png"])
+    }
+
+    /// Another writer wins, having cataloged a key of ours from a newer object: we re-apply our
+    /// older observation on its catalog, but the re-check catches it and only that key is
+    /// observed again.
+    func testARecheckMismatchObservesOnlyThatKeyAgain() throws {
+        for key in ["a.png", "b.png", "c.png"] { store.put("b", key, bytes: MemoryStore.png(width: 2, height: 2)) }
+        store.beforeWrite = { [unowned self] in
+            store.put("b", "b.png", bytes: MemoryStore.png(width: 50, height: 40))
+            otherInvocation("b.png")
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.png", "b.png", "c.png"])
+        XCTAssertEqual(result.attempts, 3)   // lost write, stale b.png, then clean
+        XCTAssertEqual(observations(), ["OBSERVE b/a.png", "OBSERVE b/b.png", "OBSERVE b/c.png",
+                                        "OBSERVE b/b.png",      // the other invocation
+                                        "OBSERVE b/b.png"])     // ours, b.png alone
+        XCTAssertEqual(try catalog()["b.png"]?.extra["width"]?.int64Value, 50)
+        // The last write changed b.png only, so only b.png was re-checked after it.
+        XCTAssertEqual(store.requests.suffix(3), ["GET b/images.json if-none-match", "PUT b/images.json", "HEAD b/b.png"])
+    }
+
+    /// The same bytes uploaded again keep their ETag: the re-check compares Last-Modified too,
+    /// or a slow writer would publish the older time for good.
+    func testTheSameBytesUploadedAgainAreCaughtByLastModified() throws {
+        let v1 = MemoryStore.png(width: 3, height: 3)
+        store.put("b", "a.png", bytes: v1)
+        var struck = false
+        store.onRequest = { [unowned self] line in
+            guard line == "GET b/images.json", !struck else { return }
+            struck = true
+            store.put("b", "a.png", bytes: MemoryStore.png(width: 9, height: 9))
+            otherInvocation("a.png")
+            store.put("b", "a.png", bytes: v1)
+            otherInvocation("a.png")
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.png"])
+        XCTAssertEqual(result.attempts, 2)   // written with the old time, caught, written again
+        let entry = try catalog()["a.png"]
+        XCTAssertEqual(entry?.extra["lastModified"]?.stringValue, store.object("b", "a.png")?.lastModified)
+        XCTAssertEqual(entry?.extra["width"]?.int64Value, 3)
+    }
+
+    /// Writers are no longer stopped by a count: 30 lost writes in a row still end in success
+    /// while the deadline is far.
+    func testTheBudgetIsTimeNotACount() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.forcedConflicts = 30
+        var updater = updater()
+        var now: Int64 = 1_000_000
+        updater.nowMs = { now }
+        updater.sleepMs = { now += Int64($0) }
+        let result = try updater.sync(bucket: "b", keys: ["a.png"], deadlineMs: now + 60_000)
+        XCTAssertEqual(result.attempts, 31)
+        XCTAssertTrue(result.wrote)
+    }
+
+    /// The last round's length is measured: with rounds of 300 ms and 500 ms of margin, a round
+    /// is started only if it can end before the deadline.
+    func testTheLastRoundsLengthIsKeptBackFromTheDeadline() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.forcedConflicts = .max
+        var updater = updater()
+        var now: Int64 = 1_000_000
+        updater.nowMs = { now }
+        updater.sleepMs = { [unowned self] in sleeps.append($0); now += Int64($0) }
+        store.onRequest = { line in if line.hasPrefix("PUT") { now += 300 } }
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.png"], deadlineMs: now + 2_000)) { error in
+            guard case CatalogUpdateError.contended(_, _, let attempts) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(attempts, 4)
+        }
+        // Rounds end at 300, 610, 930 and 1,270 ms: after the 4th, 80 ms of backoff and another
+        // 300 ms round would end at 1,650, past the deadline less its 500 ms margin (1,500).
+        XCTAssertEqual(sleeps, [10, 20, 40])
+        XCTAssertEqual(now, 1_001_270)
+    }
+}
