@@ -45,9 +45,16 @@ extension CatalogUpdater {
         guard let smallest = items.indices.min(by: { keys[$0] < keys[$1] }), let largest = keys.max() else { return [] }
         // Start just below the smallest key: without its last character it sorts before it.
         let startAfter = String(Substring(items[smallest].key.unicodeScalars.dropLast()))
-        let page = try storage(bucket) {
-            try store.listPage(bucket: bucket, prefix: ExactKey.commonPrefix(items.map(\.key)),
-                               startAfter: startAfter.isEmpty ? nil : startAfter, maxKeys: 1000)
+        let page: ListedPage
+        do {
+            page = try store.listPage(bucket: bucket, prefix: ExactKey.commonPrefix(items.map(\.key)),
+                                      startAfter: startAfter.isEmpty ? nil : startAfter, maxKeys: 1000)
+        } catch {
+            // The listing only saves requests. One that fails (a server that refuses this prefix
+            // or start-after, as moto does for some keys) confirms nothing: HEAD every key, and
+            // leave listing alone in this bucket for a while. S3 down fails the HEADs too.
+            cache.listingPause[bucket] = Self.listingPauseLength
+            return Array(items.indices)
         }
         let reach = page.isTruncated ? page.objects.last.map { ExactKey($0.key) } : nil
         if page.isTruncated && (reach.map { $0 < largest } ?? true) {

@@ -133,6 +133,16 @@ final class CatalogUpdaterKeysTests: XCTestCase {
         XCTAssertEqual(store.requests.filter { $0.hasPrefix("HEAD") }.count, 4)
     }
 
+    func testAFailedListingFallsBackToHEADsInsteadOfFailingTheBucket() throws {
+        let keys = (0..<5).map { "images/\($0).png" }
+        for key in keys { store.put("b", key, bytes: MemoryStore.png(width: 1, height: 1)) }
+        store.listError = KeyReadError.refused(reason: "403 SignatureDoesNotMatch")
+        let result = try updater().sync(bucket: "b", keys: keys)
+        XCTAssertEqual(result.summary?.added, 5)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("LIST") }.count, 1)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("HEAD") }.count, 5)
+    }
+
     /// A listing never decides a mismatch alone: a key it does not show is HEADed, not
     /// observed again (a server may list a key under another name, as `a//b` under `a/b`).
     func testAKeyMissingFromTheListingIsHEADedNotObservedAgain() throws {
@@ -174,7 +184,7 @@ final class CatalogUpdaterKeysTests: XCTestCase {
             let updater = updater()
             updater.cache.compactAfterChanges = compactAfterChanges
             for i in 0..<3_000 {
-                store.put("b", "a.png", bytes: MemoryStore.png(width: UInt32(i % 7 + 1), height: 1))
+                store.put("b", "a.png", bytes: MemoryStore.png(width: i % 7 + 1, height: 1))
                 _ = try updater.sync(bucket: "b", keys: ["a.png"])
             }
             let cached = try XCTUnwrap(updater.cache.catalog(for: "b")?.catalog)

@@ -32,6 +32,8 @@ public final class MemoryStore: CatalogStore {
     public var headErrors: [ExactKey: KeyReadError] = [:]
     /// Keys the listing leaves out (as a server may list a key under another name).
     public var unlisted: Set<ExactKey> = []
+    /// When set, every listing fails with it (as a server that refuses a listing's parameters).
+    public var listError: (any Error)?
     /// Last-Modified times come from a counter: every put is a new second.
     private var clock = 0
 
@@ -102,6 +104,7 @@ public final class MemoryStore: CatalogStore {
     public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
         roundTrips += 1
         record("LIST \(bucket)" + (prefix.isEmpty ? "" : " \(prefix)") + (startAfter.map { " after \($0)" } ?? ""))
+        if let listError { throw listError }
         let from = startAfter.map(ExactKey.init)
         let matching = (buckets[bucket] ?? [:])
             .filter { object in object.key.hasPrefix(ExactKey(prefix)) && (from.map { $0 < object.key } ?? true) }

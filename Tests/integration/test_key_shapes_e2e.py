@@ -114,9 +114,12 @@ def test_key_shapes_through_bootstrap(server, bootstrap_path, tmp_path):
     assert OK in names
     for name, key in keys.items():
         if name in refused:
-            # Skipped with a reason, not applied, and the rest of the batch still was.
+            # Not applied, and the rest of the batch still was. A dot-segment key is refused on
+            # every request (400), so the function skips it with S3's answer as the reason; the
+            # over-long key was only refused on upload, so reading it finds no object at all.
             assert key not in names
-            assert key in {s["key"] for s in summary["skipped"]}, summary
+            if name != "1024 bytes":
+                assert key in {s["key"] for s in summary["skipped"]}, summary
         elif server.kind == "seaweedfs" and name == "double slash":
             # Stored as images/double.png: the event's key names no object, so no entry for it.
             assert "images/double.png" in listed
