@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events", "JSON", "Basics"]),
         .testTarget(name: "CatalogSyncTests", dependencies: ["CatalogSync", "Catalog", "JSON", "S3", "ImageSniffer",
                                                             "HTTPClient", "Basics", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["Handlers", "API", "SigV4", "Catalog", "JSON", "S3", "Basics", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "SigV4", "Catalog", "JSON", "S3", "Basics", "HTTPClient", "TestSupport"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "JSON", "Basics", "TestSupport"]),
         .testTarget(name: "HandlersTests", dependencies: ["Handlers", "S3Events", "CatalogSync", "API", "Catalog", "JSON", "HTTPClient", "SigV4",
                                                          "S3", "ImageSniffer", "LambdaRuntime", "Basics", "TestSupport"]),
