@@ -96,6 +96,22 @@ final class SignInTests: XCTestCase {
         XCTAssertFalse(logged.lines.joined().contains("eyJ"), "the token never reaches the log")
     }
 
+    func testABareTokenIsSentAsBearerAndAnotherSchemeIsNot() throws {
+        let bare = String(Self.token.dropFirst("Bearer ".count))
+        let transport = ScriptedTransport([Self.discovery, Self.userinfo()])
+        let put = try invoke(api(transport), event(headers: ["authorization": bare]))
+        XCTAssertEqual(put.status, 201)
+        XCTAssertEqual(put.body?["email"]?.stringValue, "ada@example.com", "a token without the scheme still reaches userinfo")
+        XCTAssertEqual(transport.requests.map(\.url), [Self.discoveryURL, Self.userinfoURL])
+        XCTAssertEqual(transport.requests[1].header("authorization"), Self.token)
+        XCTAssertFalse(logged.lines.joined().contains("eyJ"), "the token never reaches the log")
+
+        XCTAssertEqual(ProfileSource.bearer("bearer abc"), "bearer abc", "the caller's header as sent")
+        for refused in [nil, "", "Basic YWRhOnNlY3JldA==", "Bearer", "two words"] {
+            XCTAssertNil(ProfileSource.bearer(refused), "\(refused ?? "nil")")
+        }
+    }
+
     func testLaterSignInRefreshesKeepsHandAddedFieldsAndCreatedAtAndReusesDiscovery() throws {
         store.setUser(Self.sub, #"{"sub":"auth0|5f7c8ec7c33c6c004bbafe82","displayName":"Ada","favourites":["cats/tabby.png"],"email":"old@example.com","createdAt":"2026-01-01T00:00:00Z","lastSignInAt":"2026-01-01T00:00:00Z"}"#)
         let transport = ScriptedTransport([Self.discovery, Self.userinfo(), Self.userinfo()])
