@@ -1,3 +1,5 @@
+import Basics
+
 /// A strict RFC 8259 pull parser over UTF-8 bytes.
 ///
 /// `JSONParser` builds whole `JSONValue` trees with it; callers that only need part of a large
@@ -202,8 +204,6 @@ public struct JSONReader {
         return "byte 0x" + JSONReader.hex(byte)
     }
 
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
-    }
+    /// A byte as a message quotes it: two upper-case digits.
+    static func hex(_ byte: UInt8) -> String { Hex.encode(byte, uppercase: true) }
 }
