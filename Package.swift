@@ -5,7 +5,7 @@ import PackageDescription
 // keeps the zip small and the cold start short (see BENCHMARKS.md). The modules, bottom up:
 //
 //   Basics        small shared helpers: base64, percent-decoding, dates, clock, backoff, environment
-//   JSON          strict JSON parser with positions, and writer
+//   JSON          strict JSON parser with positions, and writer (Basics for hex)
 //   HTTPClient    HTTP over libcurl (kept-alive connections)
 //   SigV4         AWS Signature Version 4 (OpenSSL's libcrypto)
 //   S3            the S3 REST client; knows nothing of catalogs
@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "Basics"),
-        .target(name: "JSON"),
+        .target(name: "JSON", dependencies: ["Basics"]),
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "SigV4", dependencies: ["CCrypto", "Basics"]),
         .target(name: "S3", dependencies: ["HTTPClient", "SigV4", "Basics"]),
@@ -42,7 +42,7 @@ let package = Package(
         // Tools, never linked into bootstrap.
         .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer", "Basics"]),
         .executableTarget(name: "EventDecoderFuzz", dependencies: ["S3Events", "JSON", "Basics"]),
-        .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "Basics"]),
+        .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "JSON", "Basics"]),
         .target(name: "TestSupport", dependencies: ["HTTPClient", "LambdaRuntime", "CatalogSync", "ImageSniffer", "Basics"],
                 path: "Tests/TestSupport"),
 
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events", "JSON", "Basics"]),
         .testTarget(name: "CatalogSyncTests", dependencies: ["CatalogSync", "Catalog", "JSON", "S3", "ImageSniffer",
                                                             "HTTPClient", "Basics", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["Handlers", "API", "SigV4", "Catalog", "JSON", "S3", "Basics", "HTTPClient", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "SigV4", "Catalog", "JSON", "S3", "Basics", "HTTPClient", "TestSupport"]),
         .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "JSON", "Basics", "TestSupport"]),
         .testTarget(name: "HandlersTests", dependencies: ["Handlers", "S3Events", "CatalogSync", "API", "Catalog", "JSON", "HTTPClient", "SigV4",
                                                          "S3", "ImageSniffer", "LambdaRuntime", "Basics", "TestSupport"]),

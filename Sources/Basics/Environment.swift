@@ -43,19 +43,3 @@ public struct Environment: Sendable, ExpressibleByDictionaryLiteral {
         return scope
     }
 }
-
-/// A configuration variable is missing or wrong. `description` reads `NAME is not set: ...` or
-/// `NAME=value must be ...`.
-public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var variable: String
-    public var problem: String
-
-    public init(_ variable: String, _ problem: String) {
-        self.variable = variable
-        self.problem = problem
-    }
-
-    public var description: String {
-        problem.hasPrefix("=") || problem.hasPrefix(" ") ? variable + problem : "\(variable) \(problem)"
-    }
-}

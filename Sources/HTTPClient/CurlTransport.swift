@@ -24,20 +24,13 @@ public final class CurlTransport: HTTPTransport {
     /// Easy handles (and so connections) a transport ever keeps, whatever `maxConcurrent` asks.
     public static let maxPoolSize = 64
 
-    /// Amazon Linux keeps its CA bundle at a path Debian's libcurl never looks at, and libcurl reads
-    /// no environment variable itself: `SSL_CERT_FILE` wins, else the first bundle that exists.
-    static let knownCABundles = [
-        "/etc/pki/tls/certs/ca-bundle.crt",      // Amazon Linux, RHEL
-        "/etc/ssl/certs/ca-certificates.crt",    // Debian, Ubuntu
-        "/etc/ssl/cert.pem",                     // Alpine, macOS
-    ]
-
-    public init(environment: [String: String] = [:]) {
+    /// `caBundle`: the CA file to verify servers with (`CURLOPT_CAINFO`); `nil` keeps libcurl's
+    /// default. The caller resolves it from its configuration: the transport reads no environment.
+    public init(caBundle: String? = nil) {
         _ = CurlTransport.globalInit
         guard let m = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         multi = m
-        caBundle = environment["SSL_CERT_FILE"] ?? getenv("SSL_CERT_FILE").map { String(cString: $0) }
-            ?? CurlTransport.knownCABundles.first { access($0, R_OK) == 0 }
+        self.caBundle = caBundle
     }
 
     deinit {

@@ -25,7 +25,8 @@ public struct APIConfiguration: Sendable {
     /// Prefix of the profile claims an Auth0 Action adds to access tokens, e.g.
     /// `https://imagecat.example.com/` for `https://imagecat.example.com/email`.
     public var claimNamespace: String?
-    public var environment: Environment
+    /// libcurl's CA bundle (`SSL_CERT_FILE`).
+    public var transport: TransportConfiguration
 
     public init(_ environment: Environment) throws(ConfigurationError) {
         bucket = try environment.require("CATALOG_BUCKET", "it names the bucket whose catalog the API serves")
@@ -44,7 +45,7 @@ public struct APIConfiguration: Sendable {
         if let claimNamespace, claimNamespace.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
             throw ConfigurationError("USER_CLAIMS_NAMESPACE", "=\(claimNamespace) must not contain spaces or control characters")
         }
-        self.environment = environment
+        transport = TransportConfiguration(environment)
     }
 
     /// `PUT /me`'s profile source, or `nil` when neither claims nor userinfo are configured.

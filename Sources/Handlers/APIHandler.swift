@@ -16,7 +16,7 @@ public struct APIHandler: LambdaHandler {
     /// The real thing: S3 on libcurl, upload and viewing URLs signed by the same client, and the
     /// userinfo calls of `PUT /me` on the same transport (one thread, kept-alive connections).
     public init(configuration: APIConfiguration, log: RuntimeLog = .standardError) {
-        let transport = CurlTransport(environment: configuration.environment.values)
+        let transport = configuration.transport.makeTransport()
         let client = S3Client(configuration: configuration.s3, transport: transport)
         let store = S3ObjectStore(client: client, bucket: configuration.bucket, catalogKey: configuration.catalogKey)
         self.init(api: ImageAPI(store: store, requiredScope: configuration.requiredScope, log: { log($0) },

@@ -12,8 +12,8 @@ public struct CatalogConfiguration: Sendable {
     public var catalogKey: String
     /// The buckets whose notifications the `catalog` handler applies (all when unset).
     public var buckets: BucketAllowList
-    /// The whole environment, for libcurl's CA bundle (`SSL_CERT_FILE`).
-    public var environment: Environment
+    /// libcurl's CA bundle (`SSL_CERT_FILE`).
+    public var transport: TransportConfiguration
 
     public init(_ environment: Environment) throws(ConfigurationError) {
         do { s3 = try S3Configuration.fromEnvironment(environment) } catch {
@@ -21,7 +21,7 @@ public struct CatalogConfiguration: Sendable {
         }
         catalogKey = environment.get("CATALOG_KEY") ?? "images.json"
         buckets = BucketAllowList(environment)
-        self.environment = environment
+        transport = TransportConfiguration(environment)
     }
 
     /// The `catalog` handler on a real S3 client, serving `buckets` only.
@@ -33,7 +33,7 @@ public struct CatalogConfiguration: Sendable {
 
     /// The updater on a real S3 client.
     public func makeUpdater() -> CatalogUpdater {
-        let client = S3Client(configuration: s3, transport: CurlTransport(environment: environment.values))
+        let client = S3Client(configuration: s3, transport: transport.makeTransport())
         return CatalogUpdater(store: S3CatalogStore(client: client), catalogKey: catalogKey)
     }
 }

@@ -1,3 +1,5 @@
+import Basics
+
 /// A parser's view of the file: the bytes read so far, plus what is known of the rest.
 /// All reads are bounds-checked and throw `Stop.need`, so no input can make a parser trap.
 ///
@@ -87,7 +89,5 @@ func fourCCText(_ bytes: ArraySlice<UInt8>) -> String {
     return s
 }
 
-func hex(_ b: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String(digits[Int(b >> 4)]) + String(digits[Int(b & 0xF)])
-}
+/// A byte as a message quotes it: two lower-case digits.
+func hex(_ b: UInt8) -> String { Hex.encode(b) }

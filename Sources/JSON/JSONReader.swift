@@ -1,19 +1,4 @@
-/// The kind of value that starts at the reader's position.
-public enum JSONKind: Equatable, Sendable {
-    case null, bool, number, string, array, object
-
-    /// "an object", "a string"...: the words error messages use (also `JSONValue.kindDescription`).
-    public var description: String {
-        switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
-    }
-}
+import Basics
 
 /// A strict RFC 8259 pull parser over UTF-8 bytes.
 ///
@@ -219,8 +204,6 @@ public struct JSONReader {
         return "byte 0x" + JSONReader.hex(byte)
     }
 
-    static func hex(_ byte: UInt8) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
-    }
+    /// A byte as a message quotes it: two upper-case digits.
+    static func hex(_ byte: UInt8) -> String { Hex.encode(byte, uppercase: true) }
 }

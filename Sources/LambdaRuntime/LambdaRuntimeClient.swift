@@ -1,25 +1,5 @@
 import HTTPClient
 
-/// One invocation as `/next` delivered it.
-public struct Invocation: Sendable {
-    public var context: InvocationContext
-    public var event: [UInt8]
-
-    public init(context: InvocationContext, event: [UInt8]) {
-        self.context = context
-        self.event = event
-    }
-}
-
-/// How the Runtime API answered a response or error report that it did not fail on.
-public enum PostOutcome: Sendable, Equatable {
-    /// 202 (any 2xx): Lambda has it.
-    case accepted
-    /// 4xx, e.g. 400 unknown or already answered request id, 403 wrong state, 413 too large.
-    /// The report is lost, but the environment is healthy: log it and take the next event.
-    case rejected(status: Int, body: String)
-}
-
 /// The Runtime API's HTTP calls (2018-06-01), one request each, over one kept-alive connection.
 ///
 /// URLs are built once: the hot path only appends the request id. Not thread-safe, like the

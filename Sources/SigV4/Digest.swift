@@ -1,5 +1,6 @@
 /// SHA-256 and HMAC-SHA256 over bytes, hex-encoded the way SigV4 writes them. A thin layer over the
 /// `CCrypto` C target so the signer never touches pointers and the binary links only libcrypto.
+import Basics
 import CCrypto
 
 package enum Digest {
@@ -25,19 +26,8 @@ package enum Digest {
         return out
     }
 
-    package static func sha256Hex(_ data: [UInt8]) -> String { hex(sha256(data)) }
-
-    /// Lower-case hex, as SigV4 wants for hashes and signatures.
-    package static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    /// Lower-case hex, as SigV4 wants for hashes.
+    package static func sha256Hex(_ data: [UInt8]) -> String { Hex.encode(sha256(data)) }
 
     /// SHA-256 of the empty payload, precomputed: every GET, HEAD and DELETE sends it.
     package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

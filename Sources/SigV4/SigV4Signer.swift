@@ -99,7 +99,7 @@ public struct SigV4Signer {
         key = Digest.hmacSHA256(key: key, Array(region.utf8))
         key = Digest.hmacSHA256(key: key, Array(service.utf8))
         key = Digest.hmacSHA256(key: key, Array("aws4_request".utf8))
-        let signature = Digest.hex(Digest.hmacSHA256(key: key, Array(stringToSign.utf8)))
+        let signature = Hex.encode(Digest.hmacSHA256(key: key, Array(stringToSign.utf8)))
         return (stringToSign, signature)
     }
 }

@@ -1,3 +1,5 @@
+import Basics
+
 /// Percent-encoding exactly as SigV4 and S3 define it. Getting one byte wrong here makes S3 answer
 /// 403 SignatureDoesNotMatch for keys with spaces, `+` or non-ASCII names, so it lives in one place.
 public enum URIEncoding {
@@ -27,7 +29,6 @@ public enum URIEncoding {
     }
 
     package static func encode(_ value: String, keepSlash: Bool) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
         var out = [UInt8]()
         out.reserveCapacity(value.utf8.count)
         for byte in value.utf8 {
@@ -35,8 +36,7 @@ public enum URIEncoding {
                 out.append(byte)
             } else {
                 out.append(UInt8(ascii: "%"))
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0F)])
+                Hex.append(byte, to: &out, uppercase: true)
             }
         }
         return String(decoding: out, as: UTF8.self)

@@ -26,7 +26,7 @@ guard let runtimeAPI = environment.get("AWS_LAMBDA_RUNTIME_API") else {
     exit(2)
 }
 
-let loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: CurlTransport(environment: environment.values))
+let loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: TransportConfiguration(environment).makeTransport())
 
 let handler: any LambdaHandler
 do {

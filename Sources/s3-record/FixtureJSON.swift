@@ -1,6 +1,8 @@
 import Basics
-/// A minimal JSON writer for fixture files, pretty enough to review in a diff (one header per
-/// line). Kept local to the recorder so it depends on nothing but the S3 and HTTP modules.
+import JSON
+
+/// The layout of fixture files, pretty enough to review in a diff (one header per line); strings
+/// are escaped by the JSON module's writer, which has no pretty-printing of its own.
 enum FixtureJSON {
     case string(String)
     case int(Int)
@@ -29,22 +31,11 @@ enum FixtureJSON {
         }
     }
 
+    /// A JSON string literal, escaped by the JSON module's writer.
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out: [UInt8] = []
+        JSONValue.writeString(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A body as `bodyText` when it is printable UTF-8, else as `bodyBase64`.

@@ -21,15 +21,7 @@ import S3
 
 // MARK: - Arguments and environment
 
-var environment: [String: String] = [:]
-var entry = environ
-while let pointer = entry.pointee {
-    let line = String(cString: pointer)
-    if let eq = line.firstIndex(of: "=") {
-        environment[String(line[..<eq])] = String(line[line.index(after: eq)...])
-    }
-    entry += 1
-}
+let environment = Environment.current()
 
 var bucket = "imagecat-fixtures"
 var outDirectory = "Tests/S3Tests/Fixtures"
@@ -45,7 +37,7 @@ while let argument = arguments.popFirst() {
 
 let configuration: S3Configuration
 do {
-    configuration = try S3Configuration.fromEnvironment(Environment(environment))
+    configuration = try S3Configuration.fromEnvironment(environment)
 } catch {
     fail("\(error)")
 }
@@ -56,7 +48,8 @@ print("recording against \(configuration)")
 
 // MARK: - Script
 
-let recorder = RecordingTransport(wrapping: CurlTransport(environment: environment), directory: outDirectory)
+// The endpoint is a local http:// server (checked above): no TLS, so no CA bundle to find.
+let recorder = RecordingTransport(wrapping: CurlTransport(), directory: outDirectory)
 let client = S3Client(configuration: configuration, transport: recorder, requestTimeoutMs: 15_000)
 var wrongSecret = configuration
 wrongSecret.credentials.secretAccessKey += "-wrong"

@@ -1,100 +1,9 @@
 import Foundation
 import JSON
-import LambdaRuntime
 import XCTest
 import TestSupport
 @testable import API
-@testable import Handlers
 import Basics
-
-/// An in-memory `ObjectStore`: the routing tests need no server. It keeps every read, so a test can
-/// prove which objects a request touched (and that a refused request touched none).
-/// The same handler runs against a real S3 server in Tests/integration/test_local_api.py.
-final class APIMemoryStore: ObjectStore {
-    var catalog: (bytes: [UInt8], etag: String)?
-    var users: [String: (bytes: [UInt8], etag: String)] = [:]
-    /// `catalog`, `catalog if-none-match E -> 304`, `user auth0|x`, ...
-    var reads: [String] = []
-    var failure: (any Error)?
-
-    func setCatalog(_ text: String) {
-        let bytes = Array(text.utf8)
-        catalog = (bytes, ResponseETag.hexDigest(bytes))
-    }
-
-    func setUser(_ sub: String, _ text: String) {
-        let bytes = Array(text.utf8)
-        users[sub] = (bytes, ResponseETag.hexDigest(bytes))
-    }
-
-    func read(_ object: StoredObject, ifNoneMatch: String?) throws -> StoreRead {
-        let stored: (bytes: [UInt8], etag: String)?
-        var line: String
-        switch object {
-        case .catalog:
-            stored = catalog
-            line = "catalog"
-        case .user(let subject):
-            stored = users[subject.value]
-            line = "user \(subject.value)"
-        }
-        if let ifNoneMatch { line += " if-none-match \(ifNoneMatch)" }
-        if let failure {
-            reads.append(line + " -> error")
-            throw failure
-        }
-        guard let stored else {
-            reads.append(line + " -> 404")
-            return .missing
-        }
-        if stored.etag == ifNoneMatch {
-            reads.append(line + " -> 304")
-            return .notModified(etag: stored.etag)
-        }
-        reads.append(line + " -> 200")
-        return .found(bytes: stored.bytes, etag: stored.etag)
-    }
-
-    /// `put user auth0|x if-match E -> 200`, `... if-none-match * -> 412`, ...
-    var writes: [String] = []
-    /// Runs once, right before the next record write is evaluated: where a test puts the other
-    /// writer of a scripted interleaving.
-    var beforeWrite: (() -> Void)?
-    /// Answer this many writes with `.conflict` whatever the condition.
-    var forcedConflicts = 0
-
-    func writeRecord(of subject: Subject, bytes: [UInt8], ifMatch: String?) throws -> RecordWrite {
-        if let hook = beforeWrite {
-            beforeWrite = nil
-            hook()
-        }
-        var line = "put user \(subject.value) " + (ifMatch.map { "if-match \($0)" } ?? "if-none-match *")
-        if let failure {
-            writes.append(line + " -> error")
-            throw failure
-        }
-        if forcedConflicts > 0 {
-            forcedConflicts -= 1
-            writes.append(line + " -> 409")
-            return .conflict
-        }
-        guard users[subject.value]?.etag == ifMatch else {
-            writes.append(line + " -> 412")
-            return .conflict
-        }
-        line += " -> 200"
-        writes.append(line)
-        users[subject.value] = (bytes, ResponseETag.hexDigest(bytes))
-        return .written(etag: ResponseETag.hexDigest(bytes))
-    }
-}
-
-/// A sample event is not shaped like an HTTP API event (a broken fixture fails the test).
-struct SampleError: Error { var name: String }
-
-struct SimulatedS3Failure: Error, CustomStringConvertible {
-    var description: String { "GetObject s3://secret-bucket/images.json: 503 SlowDown <Error><Code>SlowDown</Code></Error>" }
-}
 
 final class ImageAPITests: XCTestCase {
     static let eventsDir = URL(fileURLWithPath: #filePath)
@@ -112,16 +21,15 @@ final class ImageAPITests: XCTestCase {
 
     let store = APIMemoryStore()
     let cache = CatalogViewCache()
-    let context = InvocationContext(requestID: "req-1", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
-    let logged = APILogLines()
+    let logged = LogLines()
 
     override func setUp() {
         store.setCatalog(Self.catalogText)
         store.setUser(Self.sampleSub, #"{"sub":"auth0|5f7c8ec7c33c6c004bbafe82","displayName":"Ada", "favourites": ["cats/tabby.png"]}"#)
     }
 
-    func handler(requiredScope: String? = nil) -> APIHandler {
-        APIHandler(api: ImageAPI(store: store, requiredScope: requiredScope, cache: cache, log: { [logged] in logged.append($0) }))
+    func api(requiredScope: String? = nil) -> ImageAPI {
+        ImageAPI(store: store, requiredScope: requiredScope, cache: cache, log: { [logged] in logged.append($0) })
     }
 
     func sample(_ name: String) throws -> JSONValue {
@@ -130,7 +38,7 @@ final class ImageAPITests: XCTestCase {
 
     /// Runs the full Lambda path (event bytes in, payload 2.0 response bytes out) and decodes it.
     func invoke(_ event: JSONValue, requiredScope: String? = nil) throws -> (status: Int, headers: [String: String], body: JSONValue?, raw: String) {
-        let payload = try handler(requiredScope: requiredScope).handle(event.serialized(), context: context)
+        let payload = try api(requiredScope: requiredScope).handle(event.serialized(), requestID: "req-1")
         let response = try JSONValue(parsing: payload)
         XCTAssertEqual(response["isBase64Encoded"], .bool(false))
         var headers: [String: String] = [:]
@@ -245,7 +153,7 @@ final class ImageAPITests: XCTestCase {
     }
 
     func testResponseIsAPayload2Object() throws {
-        let payload = try handler().handle(sample("api-get-me.json").serialized(), context: context)
+        let payload = try api().handle(sample("api-get-me.json").serialized(), requestID: "req-1")
         let response = try JSONValue(parsing: payload)
         XCTAssertEqual(response.objectValue?.members.map(\.key), ["statusCode", "headers", "body", "isBase64Encoded"])
         XCTAssertEqual(response["statusCode"], .number("200"))
@@ -464,71 +372,4 @@ final class ImageAPITests: XCTestCase {
         XCTAssertEqual(logged.lines.count, 2)
         XCTAssertTrue(logged.lines[0].contains("catalog is not an array"), logged.lines[0])
     }
-
-    // MARK: - Events and configuration
-
-    func testNonHTTPEventsFailTheInvocation() throws {
-        for text in [#"{"version":"1.0","httpMethod":"GET","path":"/images"}"#, #"{"Records":[]}"#, "[1]", "{", #"{"version":"2.0","rawPath":"/me"}"#] {
-            XCTAssertThrowsError(try handler().handle(Array(text.utf8), context: context), text) {
-                XCTAssertEqual(($0 as? LambdaError)?.errorType, "Function.InvalidEvent")
-            }
-        }
-    }
-
-    func testInitNeedsTheBucket() {
-        let base = ["_HANDLER": "api", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret"]
-        XCTAssertThrowsError(try HandlerRegistry.make(environment: apiEnvironment(base))) {
-            XCTAssertEqual(($0 as? LambdaError)?.errorType, "Runtime.InvalidConfiguration")
-            XCTAssertTrue("\($0)".contains("CATALOG_BUCKET is not set"), "\($0)")
-        }
-        XCTAssertThrowsError(try HandlerRegistry.make(environment: apiEnvironment(base.merging(["CATALOG_BUCKET": ""]) { $1 })))
-        XCTAssertThrowsError(try HandlerRegistry.make(environment: apiEnvironment(base.merging(["CATALOG_BUCKET": "b", "REQUIRED_SCOPE": "a b"]) { $1 }))) {
-            XCTAssertEqual(($0 as? LambdaError)?.errorType, "Runtime.InvalidConfiguration")
-        }
-        XCTAssertThrowsError(try HandlerRegistry.make(environment: apiEnvironment(["CATALOG_BUCKET": "b"]))) {
-            XCTAssertEqual(($0 as? LambdaError)?.errorType, "Runtime.InvalidConfiguration")
-        }
-        let made = try? HandlerRegistry.make(environment: apiEnvironment(base.merging(["CATALOG_BUCKET": "b", "REQUIRED_SCOPE": "read:images"]) { $1 }))
-        let api = made as? APIHandler
-        XCTAssertEqual(api?.api.requiredScope, "read:images")
-        XCTAssertEqual((api?.store as? S3ObjectStore)?.catalogKey, "images.json")
-        XCTAssertEqual((api?.store as? S3ObjectStore)?.bucket, "b")
-        XCTAssertTrue(HandlerRegistry.knownNames.contains("api"))
-        XCTAssertNil(api?.api.profiles, "no issuer and no claim namespace: records get sub and times only")
-    }
-
-    func testSignInConfiguration() throws {
-        let base = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "CATALOG_BUCKET": "b"]
-        func make(_ extra: [String: String]) throws -> APIHandler? {
-            try HandlerRegistry.make(environment: apiEnvironment(base.merging(extra) { $1 })) as? APIHandler
-        }
-        let full = try make(["OIDC_ISSUER": "https://example.eu.auth0.com/", "USER_CLAIMS_NAMESPACE": "https://imagecat.example.com/"])
-        XCTAssertEqual(full?.api.profiles?.issuer, "https://example.eu.auth0.com/")
-        XCTAssertEqual(full?.api.profiles?.claimNamespace, "https://imagecat.example.com/")
-        XCTAssertNil(full?.api.profiles?.userinfoURL)
-        let local = try make(["OIDC_ISSUER": "http://127.0.0.1:5000/api/oidc", "OIDC_USERINFO_URL": "http://127.0.0.1:5000/api/oidc/userinfo"])
-        XCTAssertEqual(local?.api.profiles?.userinfoURL, "http://127.0.0.1:5000/api/oidc/userinfo")
-        for (bad, variable) in [(["OIDC_USERINFO_URL": "https://example.eu.auth0.com/userinfo"], "OIDC_ISSUER is not set"),
-                                (["OIDC_ISSUER": "example.eu.auth0.com"], "OIDC_ISSUER=example.eu.auth0.com must be"),
-                                (["OIDC_ISSUER": "https://a/", "OIDC_USERINFO_URL": "ftp://a/userinfo"], "OIDC_USERINFO_URL="),
-                                (["USER_CLAIMS_NAMESPACE": "https://a/ b"], "USER_CLAIMS_NAMESPACE=")] {
-            XCTAssertThrowsError(try make(bad)) {
-                XCTAssertEqual(($0 as? LambdaError)?.errorType, "Runtime.InvalidConfiguration")
-                XCTAssertTrue("\($0)".contains(variable), "\($0)")
-            }
-        }
-    }
-}
-
-/// The `api` handler's environment: `_HANDLER=api` plus `values`.
-func apiEnvironment(_ values: [String: String]) -> Environment {
-    Environment(values.merging(["_HANDLER": "api"]) { $1 })
-}
-
-/// Collects log lines written from the handler.
-final class APILogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
-    var lines: [String] { lock.withLock { stored } }
-    func append(_ line: String) { lock.withLock { stored.append(line) } }
 }

@@ -1,13 +1,11 @@
 import Foundation
 import HTTPClient
 import JSON
-import LambdaRuntime
 import S3
 import TestSupport
 import XCTest
 @testable import SigV4
 @testable import API
-@testable import Handlers
 
 /// Records what it was asked to sign, and answers a URL that shows it, so a test can check
 /// exactly which key, headers, time and lifetime went into a presigned URL.
@@ -79,16 +77,15 @@ final class ImageAPIUploadsTests: XCTestCase {
 
     let store = APIMemoryStore()
     let presigner = RecordingPresigner()
-    let context = InvocationContext(requestID: "req-up", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
 
-    func handler(_ policy: UploadPolicy = UploadPolicy(), presigner: (any URLPresigner)?? = .none) -> APIHandler {
+    func handler(_ policy: UploadPolicy = UploadPolicy(), presigner: (any URLPresigner)?? = .none) -> ImageAPI {
         let chosen: (any URLPresigner)? = presigner ?? self.presigner
-        return APIHandler(api: ImageAPI(store: store, log: { _ in }, uploads: policy, presigner: chosen,
-                          clock: { Self.now }, uploadID: { "0123456789abcdef" }))
+        return ImageAPI(store: store, log: { _ in }, uploads: policy, presigner: chosen,
+                        clock: { Self.now }, uploadID: { "0123456789abcdef" })
     }
 
-    func invoke(_ event: JSONValue, _ handler: APIHandler? = nil) throws -> (status: Int, headers: [String: String], body: JSONValue?) {
-        let payload = try (handler ?? self.handler()).handle(event.serialized(), context: context)
+    func invoke(_ event: JSONValue, _ handler: ImageAPI? = nil) throws -> (status: Int, headers: [String: String], body: JSONValue?) {
+        let payload = try (handler ?? self.handler()).handle(event.serialized(), requestID: "req-up")
         let response = try JSONValue(parsing: payload)
         var headers: [String: String] = [:]
         for member in response["headers"]?.objectValue?.members ?? [] { headers[member.key] = member.value.stringValue }
@@ -96,7 +93,7 @@ final class ImageAPIUploadsTests: XCTestCase {
         return (Int(try XCTUnwrap(response["statusCode"]?.int64Value)), headers, raw.isEmpty ? nil : try JSONValue(parsing: raw))
     }
 
-    func post(_ body: String?, _ handler: APIHandler? = nil) throws -> (status: Int, headers: [String: String], body: JSONValue?) {
+    func post(_ body: String?, _ handler: ImageAPI? = nil) throws -> (status: Int, headers: [String: String], body: JSONValue?) {
         try invoke(UploadEvents.event(body: body), handler)
     }
 
@@ -135,7 +132,7 @@ final class ImageAPIUploadsTests: XCTestCase {
     }
 
     func testEveryKeyGetsItsOwnRandomDirectory() throws {
-        let real = APIHandler(api: ImageAPI(store: store, uploads: UploadPolicy(), presigner: presigner))
+        let real = ImageAPI(store: store, uploads: UploadPolicy(), presigner: presigner)
         for _ in 0..<2 { XCTAssertEqual(try post(UploadEvents.body(), real).status, 200) }
         let keys = presigner.calls.map(\.key)
         XCTAssertEqual(Set(keys).count, 2, "\(keys)")
@@ -278,7 +275,7 @@ final class ImageAPIUploadsTests: XCTestCase {
                                  handler(policy))
         XCTAssertEqual(allowed.status, 200)
         // REQUIRED_SCOPE guards reading the catalog, not uploading.
-        let reader = APIHandler(api: ImageAPI(store: store, requiredScope: "read:catalog", uploads: UploadPolicy(), presigner: presigner))
+        let reader = ImageAPI(store: store, requiredScope: "read:catalog", uploads: UploadPolicy(), presigner: presigner)
         XCTAssertEqual(try post(UploadEvents.body(), reader).status, 200)
     }
 

@@ -1,8 +1,6 @@
 import JSON
-import LambdaRuntime
 import XCTest
 @testable import API
-@testable import Handlers
 
 /// `GET /images?urls=1`: a presigned viewing URL per entry, stable within a window so that
 /// revalidation (304) and the browser's cache keep working.
@@ -19,7 +17,6 @@ final class ImageAPIViewURLTests: XCTestCase {
     let store = APIMemoryStore()
     let presigner = RecordingPresigner()
     var now: Int64 = 1_800_000_000
-    let context = InvocationContext(requestID: "req-v", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
     let cache = CatalogViewCache()
 
     override func setUp() {
@@ -27,11 +24,11 @@ final class ImageAPIViewURLTests: XCTestCase {
     }
 
     func list(_ query: [String: String], ifNoneMatch: String? = nil) throws -> (status: Int, etag: String?, body: JSONValue?) {
-        let handler = APIHandler(api: ImageAPI(store: store, cache: cache, log: { _ in }, uploads: UploadPolicy(),
-                                 presigner: presigner, clock: { [now] in now }))
+        let api = ImageAPI(store: store, cache: cache, log: { _ in }, uploads: UploadPolicy(),
+                           presigner: presigner, clock: { [now] in now })
         let event = try UploadEvents.event(method: "GET", path: "/images", query: query,
                                            headers: ifNoneMatch.map { ["if-none-match": $0] } ?? [:])
-        let response = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+        let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-v"))
         let raw = try XCTUnwrap(response["body"]?.stringValue)
         return (Int(try XCTUnwrap(response["statusCode"]?.int64Value)), response["headers"]?["etag"]?.stringValue,
                 raw.isEmpty ? nil : try JSONValue(parsing: raw))

@@ -1,11 +1,9 @@
 import Foundation
 import HTTPClient
 import JSON
-import LambdaRuntime
 import TestSupport
 import XCTest
 @testable import API
-@testable import Handlers
 import Basics
 
 /// `PUT /me`: the record made or refreshed at sign-in, through the full Lambda path (event bytes
@@ -22,7 +20,7 @@ final class SignInTests: XCTestCase {
         .appendingPathComponent("events")
 
     let store = APIMemoryStore()
-    let logged = APILogLines()
+    let logged = LogLines()
     var sleeps: [Int] = []
 
     static var discovery: ScriptedTransport.Reply { ScriptedTransport.status(200, #"{"issuer":"https://example.eu.auth0.com/","userinfo_endpoint":"https://example.eu.auth0.com/userinfo","jwks_uri":"https://example.eu.auth0.com/.well-known/jwks.json"}"#) }
@@ -61,10 +59,9 @@ final class SignInTests: XCTestCase {
         return .object(root)
     }
 
-    /// Runs `event` through `APIHandler` and decodes the payload 2.0 response.
-    func invoke(_ api: ImageAPI, _ event: JSONValue, deadlineMs: Int64 = .max) throws -> (status: Int, etag: String?, body: JSONObject?, raw: String) {
-        let context = InvocationContext(requestID: "req-1", deadlineMs: deadlineMs, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
-        let response = try JSONValue(parsing: APIHandler(api: api).handle(event.serialized(), context: context))
+    /// Runs `event` through the gateway encoding and decodes the payload 2.0 response.
+    func invoke(_ api: ImageAPI, _ event: JSONValue, deadlineMs: Int64? = nil) throws -> (status: Int, etag: String?, body: JSONObject?, raw: String) {
+        let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-1", deadlineMs: deadlineMs))
         let raw = try XCTUnwrap(response["body"]?.stringValue)
         return (Int(try XCTUnwrap(response["statusCode"]?.int64Value)), response["headers"]?["etag"]?.stringValue,
                 raw.isEmpty ? nil : try JSONValue(parsing: raw).objectValue, raw)
@@ -97,6 +94,22 @@ final class SignInTests: XCTestCase {
         XCTAssertEqual(get.raw, put.raw, "GET /me returns exactly what PUT /me stored")
         XCTAssertEqual(get.etag, put.etag)
         XCTAssertFalse(logged.lines.joined().contains("eyJ"), "the token never reaches the log")
+    }
+
+    func testABareTokenIsSentAsBearerAndAnotherSchemeIsNot() throws {
+        let bare = String(Self.token.dropFirst("Bearer ".count))
+        let transport = ScriptedTransport([Self.discovery, Self.userinfo()])
+        let put = try invoke(api(transport), event(headers: ["authorization": bare]))
+        XCTAssertEqual(put.status, 201)
+        XCTAssertEqual(put.body?["email"]?.stringValue, "ada@example.com", "a token without the scheme still reaches userinfo")
+        XCTAssertEqual(transport.requests.map(\.url), [Self.discoveryURL, Self.userinfoURL])
+        XCTAssertEqual(transport.requests[1].header("authorization"), Self.token)
+        XCTAssertFalse(logged.lines.joined().contains("eyJ"), "the token never reaches the log")
+
+        XCTAssertEqual(ProfileSource.bearer("bearer abc"), "bearer abc", "the caller's header as sent")
+        for refused in [nil, "", "Basic YWRhOnNlY3JldA==", "Bearer", "two words"] {
+            XCTAssertNil(ProfileSource.bearer(refused), "\(refused ?? "nil")")
+        }
     }
 
     func testLaterSignInRefreshesKeepsHandAddedFieldsAndCreatedAtAndReusesDiscovery() throws {

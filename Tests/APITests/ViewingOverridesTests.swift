@@ -1,12 +1,10 @@
 import HTTPClient
 import JSON
-import LambdaRuntime
 import S3
 import TestSupport
 import XCTest
 @testable import SigV4
 @testable import API
-@testable import Handlers
 
 /// Viewing URLs carry signed response overrides: an SVG opened directly is downloaded (no script
 /// runs on the bucket's origin) and every image is served as the type the catalog sniffed.
@@ -37,11 +35,10 @@ final class ViewingOverridesTests: XCTestCase {
             ]
             """)
         let presigner = RecordingPresigner()
-        let handler = APIHandler(api: ImageAPI(store: store, cache: CatalogViewCache(), log: { _ in }, uploads: UploadPolicy(),
-                                               presigner: presigner, clock: { 1_800_000_000 }))
+        let api = ImageAPI(store: store, cache: CatalogViewCache(), log: { _ in }, uploads: UploadPolicy(),
+                           presigner: presigner, clock: { 1_800_000_000 })
         let event = try UploadEvents.event(method: "GET", path: "/images", query: ["urls": "1"])
-        let context = InvocationContext(requestID: "req-svg", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
-        let response = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+        let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-svg"))
         XCTAssertEqual(response["statusCode"]?.int64Value, 200)
         XCTAssertEqual(presigner.calls.map(\.key), ["images/a.svg", "images/b.png"])
         XCTAssertEqual(presigner.calls.map(\.query), [
@@ -52,11 +49,10 @@ final class ViewingOverridesTests: XCTestCase {
 
     func testUploadURLsSignNoOverrides() throws {
         let presigner = RecordingPresigner()
-        let handler = APIHandler(api: ImageAPI(store: APIMemoryStore(), cache: CatalogViewCache(), log: { _ in },
-                                               uploads: UploadPolicy(), presigner: presigner, clock: { 1_800_000_000 }))
+        let api = ImageAPI(store: APIMemoryStore(), cache: CatalogViewCache(), log: { _ in },
+                           uploads: UploadPolicy(), presigner: presigner, clock: { 1_800_000_000 })
         let event = try UploadEvents.event(body: UploadEvents.body(name: "x.svg", contentType: "image/svg+xml", size: 100))
-        let context = InvocationContext(requestID: "req-up", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
-        _ = try handler.handle(event.serialized(), context: context)
+        _ = try api.handle(event.serialized(), requestID: "req-up")
         XCTAssertEqual(presigner.calls.count, 1)
         XCTAssertEqual(presigner.calls.first?.query, [])
     }

@@ -6,5 +6,6 @@ public final class LogLines: @unchecked Sendable {
     private var storage: [String] = []
     public init() {}
     public var lines: [String] { storage }
-    public var log: RuntimeLog { RuntimeLog { [self] in self.storage.append($0) } }
+    public func append(_ line: String) { storage.append(line) }
+    public var log: RuntimeLog { RuntimeLog { [self] in self.append($0) } }
 }

@@ -1,8 +1,8 @@
 /// Who is calling, as API Gateway's JWT authorizer verified it.
 ///
 /// The handler never sees a token: on AWS the HTTP API's JWT authorizer checks issuer,
-/// audience, expiry and signature and passes the claims in the event (locally,
-/// scripts/local_api.py does the same). The handler still refuses an event without claims, so
+/// audience, expiry and signature and passes the claims in the event (locally, the
+/// `imagecat_tools.local_api` module does the same). The handler still refuses an event without claims, so
 /// a route deployed without the authorizer fails closed instead of serving anonymous callers.
 public struct Caller: Equatable, Sendable {
     /// The `sub` claim, the only thing that selects a caller's record.

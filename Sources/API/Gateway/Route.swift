@@ -15,15 +15,6 @@ public enum Route: Equatable, Sendable {
     /// `POST /uploads`: a presigned PUT URL for one new image.
     case uploads
 
-    /// Whether `REQUIRED_SCOPE` applies (it guards the catalog, not the caller's own record;
-    /// uploads have their own `UPLOAD_SCOPE`).
-    public var needsScope: Bool {
-        switch self {
-        case .listImages, .image: true
-        case .me, .signIn, .uploads: false
-        }
-    }
-
     /// The methods the route's path answers (the `allow` header of a 405).
     public var allowedMethods: [String] {
         switch self {

@@ -35,29 +35,9 @@ public enum Router {
         guard bytes.first == UInt8(ascii: "/") else { return "the path must start with /" }
         guard bytes.count <= maxPathBytes else { return "the path is too long" }
         guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return "the path contains control characters" }
-        for segment in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) where isDotSegment(segment) {
+        for segment in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) where PathSegment.isDot(segment, percentEncoded: true) {
             return "the path contains a . or .. segment"
         }
         return nil
-    }
-
-    /// `.`, `..`, or either spelled with `%2e`/`%2E` (what a double-decoding proxy would turn
-    /// into a dot segment).
-    static func isDotSegment(_ segment: ArraySlice<UInt8>) -> Bool {
-        var dots = 0
-        var i = segment.startIndex
-        while i < segment.endIndex {
-            if segment[i] == UInt8(ascii: ".") {
-                i += 1
-            } else if segment[i] == UInt8(ascii: "%"), segment.endIndex - i >= 3, segment[i + 1] == UInt8(ascii: "2"),
-                      segment[i + 2] | 0x20 == UInt8(ascii: "e") {
-                i += 3
-            } else {
-                return false
-            }
-            dots += 1
-            if dots > 2 { return false }
-        }
-        return dots == 1 || dots == 2
     }
 }

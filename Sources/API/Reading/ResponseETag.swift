@@ -22,8 +22,7 @@ public enum ResponseETag {
     public static func hexDigest(_ bytes: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.utf8.count) + hex
+        return Hex.padded(hash)
     }
 
     static func version(_ storeETag: String) -> String {

@@ -53,7 +53,7 @@ public final class ProfileSource {
             log("PUT /me: the token's issuer is not OIDC_ISSUER; userinfo not asked")
             return Profile()
         }
-        guard let authorization, ASCII.lowercased(String(authorization.prefix(7))) == "bearer " else {
+        guard let authorization = Self.bearer(authorization) else {
             log("PUT /me: no bearer Authorization header to call userinfo with")
             return Profile()
         }
@@ -65,6 +65,18 @@ public final class ProfileSource {
             return Profile()
         }
         return Profile(answer)
+    }
+
+    /// The `Authorization` value to call userinfo with: the caller's header as sent when it is
+    /// `Bearer <token>`, and `Bearer <token>` for a bare token (some clients and proxies forward
+    /// the access token without the scheme; it is the same credential, and refusing it would
+    /// quietly store a record without the email). `nil` for no token or another scheme.
+    static func bearer(_ authorization: String?) -> String? {
+        guard let authorization, !authorization.isEmpty, ASCII.lowercased(authorization) != "bearer" else { return nil }
+        if ASCII.lowercased(String(authorization.prefix(7))) == "bearer " { return authorization }
+        // A token is one word of visible ASCII: anything with a space is another scheme ("Basic …").
+        guard authorization.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        return "Bearer " + authorization
     }
 
     /// `userinfo_endpoint` of `<issuer>/.well-known/openid-configuration` (OpenID Connect

@@ -66,7 +66,6 @@ extension ImageAPI {
     /// 16 hex digits from the system's cryptographic random source (`getrandom` on Linux).
     public static func randomUploadID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = String(generator.next() as UInt64, radix: 16)
-        return String(repeating: "0", count: 16 - hex.utf8.count) + hex
+        return Hex.padded(generator.next())
     }
 }

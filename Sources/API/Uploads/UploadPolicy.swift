@@ -92,7 +92,7 @@ public struct UploadPolicy: Equatable, Sendable {
             return "must not contain control characters or backslashes"
         }
         for segment in bytes.dropLast().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            if segment.isEmpty || segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {
+            if segment.isEmpty || PathSegment.isDot(segment) {
                 return "must not contain empty, . or .. segments"
             }
         }

@@ -77,7 +77,7 @@ public struct UploadRequest: Equatable, Sendable {
         guard bytes.last != UInt8(ascii: "/") else { return "must not end with /" }
         for segment in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
             if segment.isEmpty { return "must not contain //" }
-            if segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) {
+            if PathSegment.isDot(segment) {
                 return "must not contain . or .. segments"
             }
         }

@@ -1,3 +1,5 @@
+import Basics
+
 extension JSONValue {
     /// Compact UTF-8 JSON.
     public func serialized() -> [UInt8] {
@@ -36,26 +38,11 @@ extension JSONValue {
             case 0x0D: out.append(contentsOf: #"\r"#.utf8)
             case 0x09: out.append(contentsOf: #"\t"#.utf8)
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
                 out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
+                Hex.append(byte, to: &out)
             default: out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-}
-
-extension JSONObject {
-    public func write(to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        for (i, member) in members.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONValue.writeString(member.key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            member.value.write(to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
     }
 }

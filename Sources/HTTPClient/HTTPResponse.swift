@@ -1,0 +1,18 @@
+public struct HTTPResponse: Sendable, Equatable {
+    public var status: Int
+    /// Header fields as received, names lower-cased.
+    public var headers: [HTTPHeader]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of a header, looked up case-insensitively.
+    public func header(_ name: String) -> String? {
+        let name = name.lowercased()
+        return headers.first { $0.name == name }?.value
+    }
+}
