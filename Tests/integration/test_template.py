@@ -174,7 +174,10 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     grants = allowed(template["Resources"]["CatalogFunctionRole"])
     bucket_arn = "arn:${AWS::Partition}:s3:::" + BUCKET_NAME_SUB
     assert {a: r for a, r in grants.items() if a.startswith("s3:")} == {
-        "s3:GetObject": {bucket_arn + "/*"}, "s3:ListBucket": {bucket_arn},
+        # Never users/* (email addresses): only what it catalogs, the catalog and its bookkeeping.
+        "s3:GetObject": {bucket_arn + "/${ImagesPrefix}*", bucket_arn + "/${CatalogKey}",
+                         bucket_arn + "/${CatalogStatePrefix}*"},
+        "s3:ListBucket": {bucket_arn},
         "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogStatePrefix}*"}}
     assert {a for a in grants if a.startswith("sqs:")} <= {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
@@ -347,7 +350,7 @@ def test_every_route_needs_the_jwt_authorizer(transformed):
     assert authorizer["jwtConfiguration"] == {"issuer": {"Ref": "Issuer"}, "audience": [{"Ref": "Audience"}]}
     routes = {(path, method) for path, methods in body["paths"].items() for method in methods}
     assert routes == {("/images", "get"), ("/images/{name+}", "get"), ("/me", "get"), ("/me", "put"), ("/uploads", "post"),
-                      ("/{proxy+}", "x-amazon-apigateway-any-method")}
+                      *(("/{proxy+}", method) for method in ("get", "head", "post", "put", "patch", "delete"))}
     for path, methods in body["paths"].items():
         for method, operation in methods.items():
             assert operation["security"] == [{"Auth0": []}], (path, method)
