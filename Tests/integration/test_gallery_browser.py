@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from conftest import missing_prerequisite
+from imagecat_tools import gallery_site
 from imagecat_tools.local_api import JWTVerifier
 from imagecat_tools.local_uploads import LocalGallery
 from imagecat_tools.oidc_provider import OIDCProvider, free_port
@@ -92,7 +93,7 @@ def gallery(s3_server, bootstrap_path, bucket):
     lines: list[str] = []
     with OIDCProvider(redirect_uris=[page], audience=AUDIENCE) as idp:
         verifier = JWTVerifier.from_issuer(idp.issuer, AUDIENCE)
-        config = {"issuer": idp.issuer, "clientId": idp.client_id, "audience": AUDIENCE, "apiUrl": ""}
+        config = gallery_site.page_config(issuer=idp.issuer, client_id=idp.client_id, audience=AUDIENCE, api_url="")
         with LocalGallery(bootstrap_path, server=s3_server, bucket=bucket, verifier=verifier, port=port,
                           env={"REQUIRED_SCOPE": "read:images", "UPLOAD_SCOPE": "write:images", "OIDC_ISSUER": idp.issuer},
                           log=lines.append, page_config=config) as running:
