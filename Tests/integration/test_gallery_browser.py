@@ -179,7 +179,6 @@ def test_sign_in_upload_two_images_see_them_and_sign_out(gallery, browser, s3, b
     from selenium.webdriver.common.by import By
 
     shots = _artifact_dir(tmp_path)
-    started = time.monotonic()
     browser.get(gallery.url)
     assert browser.title == "imagecat gallery"
     # Signed out: only the sign-in button; no field to paste a token into.
@@ -264,7 +263,6 @@ def test_sign_in_upload_two_images_see_them_and_sign_out(gallery, browser, s3, b
     problems = [entry["message"] for entry in browser.get_log("browser")
                 if entry["level"] == "SEVERE" and not entry["message"].startswith(gallery.idp.base_url)]
     assert problems == [], problems
-    assert time.monotonic() - started < 90
 
     # Sign out: the tab drops its tokens and the provider's session ends too (end_session with
     # post_logout_redirect_uri and state), and the browser comes back to the page.
