@@ -8,7 +8,8 @@
 // `audience`, RFC 8707 providers (glewlwyd) read `resource`; the page sends both.
 //
 // Configuration comes from config.json next to the page (written by scripts/gallery locally and by
-// the deploy in production): {"issuer", "clientId", "audience", "apiUrl"}.
+// the deploy in production): {"issuer", "clientId", "audience", "apiUrl", "scopes"}; `scopes` are the
+// API's (the deploy's REQUIRED_SCOPE and UPLOAD_SCOPE), asked for besides `openid email profile`.
 "use strict";
 
 window.ImagecatOIDC = (() => {
@@ -17,8 +18,7 @@ window.ImagecatOIDC = (() => {
   const LOGOUT_KEY = "imagecat.oidc.logout"; // state of a sign-out in flight
   const LEEWAY_S = 60; // clock skew tolerated on exp / iat
   const PENDING_MAX_MS = 10 * 60 * 1000;
-  // The API's scopes (REQUIRED_SCOPE, UPLOAD_SCOPE): a provider leaves out any it does not know.
-  const SCOPE = "openid email profile read:images write:images";
+  const OIDC_SCOPE = "openid email profile"; // the API's own scopes come from config.json
 
   /** A sign-in that must not go on; `message` is for the user. */
   class SignInError extends Error {}
@@ -69,6 +69,9 @@ window.ImagecatOIDC = (() => {
         throw new SignInError(`config.json has no ${name}: the deploy writes it (see docs/api.md).`);
       }
     }
+    if (typeof loaded.scopes !== "string") {
+      throw new SignInError("config.json has no scopes: the deploy writes it (see docs/api.md).");
+    }
     config = { apiUrl: "", ...loaded };
     return config;
   }
@@ -103,7 +106,7 @@ window.ImagecatOIDC = (() => {
       response_type: "code",
       client_id: config.clientId,
       redirect_uri: redirectUri(),
-      scope: SCOPE,
+      scope: `${OIDC_SCOPE} ${config.scopes}`.trim(),
       state: pending.state,
       nonce: pending.nonce,
       code_challenge: b64url(await sha256(pending.verifier)),

@@ -45,16 +45,15 @@ final class CurlTransportTests: XCTestCase {
         XCTAssertEqual(response.body, body)
     }
 
-    /// A large body must go out at once: libcurl would otherwise wait up to a second for a
-    /// `100 Continue` the server never sends.
+    /// A large body must go out at once: libcurl would otherwise send `Expect: 100-continue` and
+    /// wait up to a second for a `100 Continue` the server never sends. The server saw no
+    /// `Expect` header, which is what rules the wait out (no stopwatch needed).
     func testLargePostIsNotDelayedByExpectContinue() throws {
         let body = [UInt8](repeating: 0x61, count: 2 * 1024 * 1024)
-        let start = Date()
         let response = try CurlTransport().send(HTTPRequest(method: "POST", url: server.url("/echo"), body: body))
         XCTAssertEqual(response.header("x-body-length"), String(body.count))
         XCTAssertEqual(response.header("x-expect"), "none")
         XCTAssertEqual(response.body.count, body.count)
-        XCTAssertLessThan(Date().timeIntervalSince(start), 0.9)
     }
 
     func testPostWithEmptyBodyIsStillAPost() throws {

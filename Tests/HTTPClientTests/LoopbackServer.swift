@@ -11,6 +11,9 @@ import HTTPClient
 /// `/chunked/N` N bytes chunked (no length announced); `/stats` answers `connections max-in-flight`:
 /// TCP connections accepted and the most requests it was ever answering at once (`/stats` itself
 /// not counted). It never sends `100 Continue`; `X-Expect` echoes the request's `Expect` header.
+/// `/barrier/N` holds its answer until N requests to `/barrier/N` are waiting at the same time,
+/// then answers them all (`released`; the next N form the next group): concurrency proven by
+/// the server, not by a stopwatch. A group that is not complete within 30 s answers 504.
 final class LoopbackServer {
     let process = Process()
     let port: Int
@@ -21,6 +24,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
 stats = {"connections": 0, "in_flight": 0, "max_in_flight": 0}
+barrier = threading.Condition()
+arrivals = {}
+
+def wait_for_group(n):
+    with barrier:
+        mine = arrivals.get(n, 0)
+        arrivals[n] = mine + 1
+        barrier.notify_all()
+        return barrier.wait_for(lambda: arrivals[n] >= (mine // n + 1) * n, timeout=30)
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -69,6 +81,9 @@ class H(BaseHTTPRequestHandler):
             status = int(self.path.split("?")[0].split("/")[2]); out = b"status %d" % status
         elif self.path.startswith("/slow/"):
             time.sleep(int(self.path.split("?")[0].split("/")[2]) / 1000); out = b"slow"
+        elif self.path.startswith("/barrier/"):
+            released = wait_for_group(int(self.path.split("?")[0].split("/")[2]))
+            status, out = (200, b"released") if released else (504, b"barrier timed out")
         elif self.path == "/close":
             extra["Connection"] = "close"; self.close_connection = True; out = b"closing"
         elif self.path.startswith("/bytes/"):

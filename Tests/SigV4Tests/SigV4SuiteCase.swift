@@ -17,7 +17,8 @@ struct SigV4SuiteCase {
     let headers: [(name: String, value: String)]
     let body: [UInt8]
 
-    /// The suite folder, found from this source file: Tests/S3Tests/ → repo root → ../shared.
+    /// The suite folder, found from this source file: Tests/SigV4Tests/ → repo root → ../shared
+    /// (the project's shared folder beside the checkout, by design: never copied in).
     static func suiteDirectory(file: String = #filePath) -> URL {
         URL(fileURLWithPath: file)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -13,8 +13,9 @@ final class SigV4SuiteTests: XCTestCase {
         let dir = SigV4SuiteCase.suiteDirectory()
         guard FileManager.default.fileExists(atPath: dir.path) else {
             XCTFail("""
-                SigV4 test suite not found at \(dir.path). The tests expect the shared folder next to \
-                the repository (../shared/sigv4-test-suite/v4 relative to the repo root).
+                prerequisite missing: ../shared/sigv4-test-suite (looked for \(dir.path)). The tests \
+                expect the project's shared folder, with the SigV4 test suite and the boto3 peer, \
+                beside the checkout; it is not part of the repository.
                 """)
             return []
         }

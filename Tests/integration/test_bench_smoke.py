@@ -19,14 +19,22 @@ import zipfile
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, missing_prerequisite
 
 from imagecat_tools.bench_lib import catalog, fast_api, package, procfs, report
 from imagecat_tools.fault_proxy import FaultProxy
 
 PYTHON_PEER = REPO_ROOT.parent / "shared" / "peers" / "python-boto3" / "bootstrap"
-needs_peer = pytest.mark.skipif(not PYTHON_PEER.is_file(),
-                                reason="../shared/peers/python-boto3 is not next to the repository")
+
+
+@pytest.fixture
+def python_peer():
+    """The boto3 peer every figure compares against. It lives in the project's shared folder
+    beside the checkout (CI has it there by design): missing, the test fails and says so."""
+    if not PYTHON_PEER.is_file():
+        missing_prerequisite(f"{PYTHON_PEER} (../shared/peers/python-boto3/bootstrap): the project's shared "
+                             "folder, with the boto3 peer, must be beside the checkout")
+    return PYTHON_PEER
 
 
 def run_bench(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -49,8 +57,7 @@ def row(text: str, name: str) -> list[str]:
     raise AssertionError(f"no row for {name} in:\n{text}")
 
 
-@needs_peer
-def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path):
+def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path, python_peer):
     # A zip holding the bootstrap stands in for the package (it runs as is: no /var/task loader),
     # and the bootstrap also stands in for the swift-runtime peer (it implements `sum` too), so
     # every runtime row and every ratio column shows up.
@@ -111,8 +118,7 @@ def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path):
     assert re.search(r"zip ≤ 10 MB\s+\d+\.\d\d MB\s+(met|BEHIND)", goals), goals
 
 
-@needs_peer
-def test_json_output(bootstrap_path):
+def test_json_output(bootstrap_path, python_peer):
     run = run_bench("--quick", "--json", "--bootstrap", str(bootstrap_path), "--zip", "",
                     "--figures", "cold,loop", "--spawns", "1", "--invokes", "100", "--warmup", "10",
                     "--placements", "same CPU")
@@ -286,9 +292,21 @@ def test_percentile_and_ratio():
     assert report.ratio(1.0, None) == "-"
 
 
-def test_program_interpreter_of_this_python():
+def test_program_interpreter_of_this_python(tmp_path):
+    """This (dynamically linked) Python's PT_INTERP is the loader the kernel mapped into it."""
     interpreter = package.program_interpreter(os.path.realpath(sys.executable))
-    assert interpreter is None or os.path.exists(interpreter)
+    assert interpreter is not None and os.path.isabs(interpreter), interpreter
+    with open(f"/proc/{os.getpid()}/maps") as maps:
+        mapped = {os.path.realpath(line.split()[-1]) for line in maps if len(line.split()) >= 6}
+    assert os.path.realpath(interpreter) in mapped, (interpreter, sorted(m for m in mapped if "/ld-" in m))
+    # An ELF file without program headers (statically linked, no PT_INTERP): None.
+    static = tmp_path / "static"
+    header = bytearray(64)
+    header[:6] = b"\x7fELF\x02\x01"
+    static.write_bytes(bytes(header))
+    assert package.program_interpreter(str(static)) is None
+    with pytest.raises(package.PackageError):
+        package.program_interpreter(__file__)
 
 
 def test_cpu_between_samples_prefers_schedstat_only_when_complete():

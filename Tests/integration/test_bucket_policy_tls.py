@@ -37,3 +37,15 @@ def test_nothing_is_allowed_to_anyone():
     for statement in POLICY["Statement"]:
         assert statement["Effect"] == "Deny", statement
         assert "NotPrincipal" not in statement and "NotAction" not in statement and "NotResource" not in statement
+
+
+def test_a_valid_policy_document_with_unique_sids_and_placeholder_resources():
+    """Checks moved from the former test_bucket_policy.py, whose Allow-statement checks had
+    nothing to check: the document's version, unique statement ids, and only the YOUR-BUCKET
+    placeholder as resource (never a real bucket)."""
+    assert POLICY["Version"] == "2012-10-17"
+    sids = [statement["Sid"] for statement in POLICY["Statement"]]
+    assert all(sids) and len(sids) == len(set(sids)), sids
+    for statement in POLICY["Statement"]:
+        for resource in as_list(statement["Resource"]):
+            assert resource in ("arn:aws:s3:::YOUR-BUCKET", "arn:aws:s3:::YOUR-BUCKET/*"), resource

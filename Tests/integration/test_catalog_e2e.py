@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import json
+import threading
+import urllib.parse
 
 import pytest
 
 from imagecat_tools import s3_events
+from imagecat_tools.fault_proxy import FaultProxy
 from imagecat_tools.images import png
 from imagecat_tools.local_runtime_api import LocalRuntimeAPI
 from imagecat_tools.paths import SAMPLE_IMAGES as SAMPLES
@@ -88,17 +91,42 @@ def test_redelivery_and_self_trigger_change_nothing(s3, bucket, runtime):
     assert [e["name"] for e in catalog(s3, bucket)] == ["cat.jpg"]
 
 
-def test_racing_writers_lose_nothing(s3, bucket, runtime):
+def test_racing_writers_lose_nothing(s3_server, s3, bucket, runtime):
     """Two runtime processes, each handed one-record events at the same moment: every
-    conditional write that loses is re-read and re-applied, so all entries survive."""
+    conditional write that loses is re-read and re-applied, so all entries survive.
+
+    The race is made certain, not left to scheduling: the two processes reach S3 through a
+    proxy that holds the answers to the first two catalog reads until both have been answered,
+    so both writers start from the same catalog and one of their conditional writes must lose
+    (412, or 409 for a concurrent one); the proxy counts the answers."""
     keys = [f"race/{i:03d}.png" for i in range(40)]
     records = [upload(s3, bucket, key, png(i + 1, 1)) for i, key in enumerate(keys)]
-    api = runtime(procs=2)
-    results = api.wait_for([api.enqueue(s3_events.event(r)) for r in records], timeout=120)
+    both_read = threading.Barrier(2, timeout=60)
+    held: list[str] = []
+    lock = threading.Lock()
+
+    def hold_the_first_two_catalog_reads(method: str, target: str, status: int) -> None:
+        if method != "GET" or urllib.parse.urlsplit(target).path != f"/{bucket}/images.json":
+            return
+        with lock:
+            if len(held) >= 2:
+                return
+            held.append(target)
+        both_read.wait()  # raises (and fails the test below) if the second read never comes
+
+    with FaultProxy(s3_server.endpoint, seed=1, on_answer=hold_the_first_two_catalog_reads) as proxy:
+        api = runtime(procs=2, AWS_ENDPOINT_URL_S3=proxy.endpoint)
+        results = api.wait_for([api.enqueue(s3_events.event(r)) for r in records], timeout=120)
+        answers = proxy.counts()["answers"]
     assert all(r.kind == "response" for r in results), [r.body for r in results if r.kind != "response"]
+    assert len(held) == 2 and not both_read.broken, "the two writers did not read the catalog at the same time"
+    lost = answers.get("412", 0) + answers.get("409", 0)
+    assert lost >= 1, f"no conditional write lost, so nothing was retried: {answers}"
     entries = catalog(s3, bucket)
     assert sorted(e["name"] for e in entries) == keys
     assert len(entries) == len(keys)
+    # Every event wrote its entry once: 40 writes that took effect, plus one per lost race.
+    assert sum(json.loads(r.body)["catalogWrites"] for r in results) == len(keys)
 
 
 def test_a_delete_removes_and_a_late_create_does_not_resurrect(s3, bucket, runtime):

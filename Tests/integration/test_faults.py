@@ -17,6 +17,7 @@ import threading
 import time
 
 import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError
 
 from imagecat_tools import s3_events
 from imagecat_tools.fault_proxy import FaultProxy, parse_latency
@@ -134,7 +135,7 @@ def test_proxy_answers_a_real_looking_slowdown(s3_server, bucket):
         head_status, head_headers, head_body = raw_request(proxy, "HEAD", f"/{bucket}/x.jpg")
         put_status, _, _ = raw_request(proxy, "PUT", f"/{bucket}/y.jpg", b"abc" * 1000)
         s3 = proxy_client(s3_server, proxy)
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(ClientError) as caught:
             s3.get_object(Bucket=bucket, Key="x.jpg")
         counts = proxy.counts()
     assert status == 503 and head_status == 503 and put_status == 503
@@ -143,7 +144,8 @@ def test_proxy_answers_a_real_looking_slowdown(s3_server, bucket):
                         rb"<Message>Please reduce your request rate.</Message><RequestId>[0-9A-F]+"
                         rb"</RequestId><HostId>[^<]+</HostId></Error>", body), body
     assert head_body == b""
-    assert getattr(caught.value, "response", {}).get("Error", {}).get("Code") == "SlowDown"
+    assert caught.value.response["Error"]["Code"] == "SlowDown"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
     assert counts["slowdowns"] == counts["requests"] == 4 and counts["forwarded"] == 0
 
 
@@ -151,18 +153,19 @@ def test_proxy_resets_before_and_after_forwarding(s3_server, bucket):
     """A reset after forwarding means the request took effect although the client saw none."""
     with FaultProxy(s3_server.endpoint, reset_rate=1.0, reset_after_share=1.0, seed=1) as proxy:
         s3 = proxy_client(s3_server, proxy)
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosedError):  # the RST, not an S3 error
             s3.put_object(Bucket=bucket, Key="landed.jpg", Body=b"12345")
         after = proxy.counts()
     with FaultProxy(s3_server.endpoint, reset_rate=1.0, reset_after_share=0.0, seed=1) as proxy:
         s3 = proxy_client(s3_server, proxy)
-        with pytest.raises(Exception):
+        with pytest.raises(ConnectionClosedError):
             s3.put_object(Bucket=bucket, Key="never.jpg", Body=b"12345")
         before = proxy.counts()
     direct = s3_server.boto3_client()
     assert direct.head_object(Bucket=bucket, Key="landed.jpg")["ContentLength"] == 5
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError) as missing:
         direct.head_object(Bucket=bucket, Key="never.jpg")
+    assert missing.value.response["Error"]["Code"] == "404"
     assert after["resets_after_forwarding"] == after["forwarded"] == 1
     assert before["resets_before_forwarding"] == 1 and before["forwarded"] == 0
 

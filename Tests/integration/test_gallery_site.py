@@ -4,6 +4,8 @@ which scripts/deploy runs with the stack's ApiUrl (never edited by hand)."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -28,8 +30,86 @@ def test_the_site_is_web_plus_its_config(tmp_path):
         ["config.json", *(p.name for p in (REPO_ROOT / "web").iterdir() if p.is_file() and p.name != "config.json")])
     assert json.loads((site / "config.json").read_text()) == {
         "issuer": ISSUER, "clientId": "spa123", "audience": AUDIENCE,
-        "apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com"}
+        "apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com", "scopes": "read:images write:images"}
     assert (site / "oidc.js").read_bytes() == (REPO_ROOT / "web" / "oidc.js").read_bytes()
+
+
+def csp_of(index_html: str) -> dict[str, list[str]]:
+    """The directives of the page's one Content-Security-Policy <meta>."""
+    found = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', index_html)
+    assert len(found) == 1, index_html
+    directives = {}
+    for directive in found[0].split(";"):
+        name, *values = directive.split()
+        assert name not in directives, name
+        directives[name] = values
+    return directives
+
+
+def test_the_built_page_carries_a_content_security_policy(tmp_path):
+    """A static host adds no headers: the page's own <meta> limits it to its files, the identity
+    provider, the API and S3 in the API's region, before any script runs."""
+    config = gallery_site.page_config(issuer="https://tenant.eu.auth0.com/", client_id="spa", audience=AUDIENCE,
+                                      api_url="https://abc123.execute-api.eu-west-1.amazonaws.com")
+    site = gallery_site.build(tmp_path / "site", config)
+    html = (site / "index.html").read_text()
+    policy = csp_of(html)
+    s3 = ["https://*.s3.eu-west-1.amazonaws.com", "https://s3.eu-west-1.amazonaws.com"]
+    assert policy == {
+        "default-src": ["'none'"], "script-src": ["'self'"], "style-src": ["'self'"],
+        "img-src": ["'self'", *s3],
+        "connect-src": ["'self'", "https://tenant.eu.auth0.com", "https://abc123.execute-api.eu-west-1.amazonaws.com", *s3],
+        "base-uri": ["'none'"], "form-action": ["'none'"]}
+    assert html.index("Content-Security-Policy") < html.index("<script"), "the policy must precede the scripts"
+    # Everything else is web/index.html as it is.
+    original = (REPO_ROOT / "web" / "index.html").read_text()
+    assert re.sub(r'\n  <meta http-equiv="Content-Security-Policy"[^>]*>', "", html) == original
+    assert "Content-Security-Policy" not in original
+
+    # An API URL that names no region (a custom domain): any AWS host, and the page's origin API.
+    same_origin = gallery_site.build(tmp_path / "same", gallery_site.page_config(
+        issuer="https://login.example.com/", client_id="spa", audience=AUDIENCE, api_url=""))
+    policy = csp_of((same_origin / "index.html").read_text())
+    assert policy["connect-src"] == ["'self'", "https://login.example.com", "https://*.amazonaws.com"]
+    assert policy["img-src"] == ["'self'", "https://*.amazonaws.com"]
+
+
+def test_s3_origin_can_be_given(tmp_path):
+    subprocess.run([sys.executable, "-m", "imagecat_tools.gallery_site", "--issuer", ISSUER, "--client-id", "spa",
+                    "--audience", AUDIENCE, "--s3-origin", "https://my-bucket.s3.eu-central-1.amazonaws.com",
+                    "--out", str(tmp_path / "site")],
+                   cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60, check=True)
+    policy = csp_of((tmp_path / "site" / "index.html").read_text())
+    assert policy["img-src"] == ["'self'", "https://my-bucket.s3.eu-central-1.amazonaws.com"]
+    bad = subprocess.run([sys.executable, "-m", "imagecat_tools.gallery_site", "--issuer", ISSUER, "--client-id", "spa",
+                          "--audience", AUDIENCE, "--s3-origin", 'https://x" onload="y', "--out", str(tmp_path / "bad")],
+                         cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "--s3-origin" in bad.stderr and not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("scopes, expected", [
+    ("read:images write:images", "read:images write:images"),
+    ("", ""),                                   # an API that checks no scope
+    ("  read:images   read:images ", "read:images"),
+])
+def test_scopes_go_to_the_config(scopes, expected):
+    config = gallery_site.page_config(issuer=ISSUER, client_id="spa", audience=AUDIENCE, api_url="", scopes=scopes)
+    assert config["scopes"] == expected
+
+
+def test_scopes_default_and_bad_scopes():
+    assert gallery_site.page_config(issuer=ISSUER, client_id="spa", audience=AUDIENCE, api_url="")["scopes"] == \
+        "read:images write:images"
+    for bad in ('read:"images', "read:images\\"):
+        with pytest.raises(ValueError, match="scopes"):
+            gallery_site.page_config(issuer=ISSUER, client_id="spa", audience=AUDIENCE, api_url="", scopes=bad)
+
+
+def test_the_page_takes_its_scopes_from_the_config():
+    """web/oidc.js asks for openid email profile plus config.json's scopes, and hard-codes none."""
+    script = (REPO_ROOT / "web" / "oidc.js").read_text()
+    assert "read:images" not in script and "write:images" not in script
+    assert "scope: `${OIDC_SCOPE} ${config.scopes}`.trim()" in script
 
 
 @pytest.mark.parametrize("issuer, api_url, client_id", [
@@ -58,4 +138,26 @@ def test_deploy_writes_the_gallery_config_from_the_stack(tmp_path):
     assert lines[-2] == ("api_url=\"$(aws cloudformation describe-stacks --stack-name imagecat --region eu-west-1 "
                          "--query 'Stacks[0].Outputs[?OutputKey==`ApiUrl`].OutputValue' --output text)\"")
     assert lines[-1] == (f"PYTHONPATH=scripts python3 -m imagecat_tools.gallery_site --issuer {ISSUER} "
-                         f"--client-id spa123 --audience {AUDIENCE} --api-url \"$api_url\" --out dist/gallery")
+                         f"--client-id spa123 --audience {AUDIENCE} --scopes '' --api-url \"$api_url\" --out dist/gallery")
+
+
+@pytest.mark.parametrize("scope_args, scopes", [
+    (["--required-scope", "read:images", "--upload-scope", "write:images"], "read:images write:images"),
+    (["--required-scope", "read:images"], "read:images"),          # UploadScope defaults to RequiredScope
+    (["--upload-scope", "write:images"], "write:images"),
+    ([], ""),
+])
+def test_deploy_gives_the_page_its_scopes(tmp_path, scope_args, scopes):
+    """The printed gallery command, run as the deploy would run it (with the ApiUrl output
+    stubbed), writes config.json with the deploy's RequiredScope and UploadScope."""
+    result = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
+                             "--client-id", "spa123", "--tool", "aws", "--dry-run", *scope_args],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    gallery_line = result.stdout.strip().splitlines()[-1]
+    (tmp_path / "scripts").symlink_to(REPO_ROOT / "scripts")
+    subprocess.run(["bash", "-c", "api_url=https://abc.execute-api.eu-west-1.amazonaws.com; " + gallery_line],
+                   cwd=tmp_path, check=True, timeout=60, capture_output=True, env=dict(os.environ, PYTHONPATH=""))
+    config = json.loads((tmp_path / "dist" / "gallery" / "config.json").read_text())
+    assert config["scopes"] == scopes
+    assert config["apiUrl"] == "https://abc.execute-api.eu-west-1.amazonaws.com"

@@ -126,3 +126,53 @@ def test_key_shapes_through_bootstrap(server, bootstrap_path, tmp_path):
         else:
             assert key in names, (name, key, sorted(names))
             assert key in listed
+
+
+IMAGES = REPO_ROOT / "Tests" / "ImageSnifferTests" / "Images"
+POISON = {"images/poison.heic": "huge-ispe.heic", "images/poison.avif": "huge-ispe.avif"}
+
+
+def test_crafted_huge_images_cannot_kill_bootstrap(server, bootstrap_path, tmp_path):
+    """The review's 172-byte HEIC (two `ispe` of 0xFFFFFFFF × 0xFFFFFFFF, no association) and its
+    AVIF twin, uploaded beside a good PNG and delivered in one event to bootstrap on a real S3
+    server: the process stays alive and serves the next invocation, both are skipped with the
+    size-limit reason, and the PNG is cataloged."""
+    s3 = server.boto3_client()
+    bucket = f"imagecat-poison-{os.urandom(6).hex()}"
+    s3.create_bucket(Bucket=bucket)
+    records = []
+    for key, file in [*POISON.items(), (OK, "rgb8.png")]:
+        body = (IMAGES / file).read_bytes()
+        etag = s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/octet-stream")["ETag"]
+        records.append(s3_events.record(bucket, key, size=len(body), etag=etag))
+    follow_up = s3.put_object(Bucket=bucket, Key="images/next.png", Body=PNG, ContentType="image/png")["ETag"]
+
+    out = tmp_path / "bootstrap.out"
+    with open(out, "wb") as sink:
+        api = LocalRuntimeAPI(function_timeout=60.0).start()
+        try:
+            [process] = api.spawn([str(bootstrap_path)], env={**server.child_env(), "_HANDLER": "catalog"},
+                                  stdout=sink, stderr=sink)
+            (result,) = api.wait_for([api.enqueue(s3_events.event(*records))], timeout=60)
+            assert process.poll() is None, "bootstrap died on the crafted images"
+            # The next invocation is served by the same process.
+            (after,) = api.wait_for([api.enqueue(s3_events.event(
+                s3_events.record(bucket, "images/next.png", size=len(PNG), etag=follow_up)))], timeout=60)
+            assert process.poll() is None and len(api.processes) == 1
+            assert result.attempts == 1 and after.attempts == 1, "an invocation was retried after a crash"
+        finally:
+            api.stop()
+    printed = out.read_text(errors="replace")
+    body = result.body.decode() if isinstance(result.body, bytes) else result.body
+    assert result.kind == "response", body + printed
+    summary = json.loads(body)
+    assert summary["added"] == 1, summary
+    skipped = {s["key"]: s["reason"] for s in summary["skipped"]}
+    assert set(skipped) == set(POISON), summary
+    for key, reason in skipped.items():
+        assert "1048576-pixel limit" in reason and "4294967295x4294967295" in reason, (key, reason)
+    assert after.kind == "response" and json.loads(after.body)["added"] == 1, after.body
+
+    catalog = json.loads(s3.get_object(Bucket=bucket, Key="images.json")["Body"].read())
+    assert sorted((e["name"], e["type"], e["width"], e["height"]) for e in catalog) == [
+        ("images/next.png", "png", 50, 40), (OK, "png", 50, 40)]

@@ -259,9 +259,10 @@ def test_the_gallery_command_prints_the_page_and_a_user_who_can_sign_in(bootstra
         page = re.search(r"open (http://127\.0\.0\.1:\d+/)", printed).group(1)
         username, password = re.search(r"sign in as (\S+) / (\S+) \(", printed).groups()
         config = Session().json("GET", page + "config.json")
-        assert set(config) == {"issuer", "clientId", "audience", "apiUrl"}
+        assert set(config) == {"issuer", "clientId", "audience", "apiUrl", "scopes"}
+        assert config["scopes"] == "read:images write:images"
         tokens = code_flow(config["issuer"], config["clientId"], username, password, redirect_uri=page,
-                           scope="openid email profile read:images write:images", resource=config["audience"])
+                           scope="openid email profile " + config["scopes"], resource=config["audience"])
         split = urllib.parse.urlsplit(page)
         connection = http.client.HTTPConnection(split.hostname, split.port, timeout=30)
         connection.request("GET", "/images", headers={"Authorization": f"Bearer {tokens['access_token']}"})

@@ -7,6 +7,7 @@ _HANDLER=catalog)."""
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import time
@@ -145,17 +146,35 @@ def test_put_url_refuses_everything_else(api, bearer, s3, bucket):
     assert request(url, "PUT", PNG, headers)[0] == 200
 
 
+def signed_window(url: str) -> tuple[float, int]:
+    """(X-Amz-Date as a POSIX time, X-Amz-Expires) of a presigned URL."""
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    signed_at = datetime.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    return signed_at.timestamp(), int(query["X-Amz-Expires"])
+
+
 def test_put_url_expires(s3_server, bootstrap_path, keys, bearer, s3, bucket):
-    # 2 s: X-Amz-Date has whole seconds, so a URL signed late in a second has a little over 1 s.
-    local = start_api(s3_server, bootstrap_path, keys, bucket, UPLOAD_EXPIRES_SECONDS="2")
-    try:
-        used_now = upload_url(local, bearer, name="now.png")
-        used_late = upload_url(local, bearer, name="late.png")
-    finally:
-        local.stop()
-    assert used_now["expiresIn"] == 2
+    """Expiry tested by time, not by a race: a URL with an hour to go is used, and a 1-second URL
+    is used only once the clock is well past its signed date plus its lifetime."""
+    for expires, name in ((3600, "now.png"), (1, "late.png")):
+        local = start_api(s3_server, bootstrap_path, keys, bucket, UPLOAD_EXPIRES_SECONDS=str(expires))
+        try:
+            if expires == 3600:
+                used_now = upload_url(local, bearer, name=name)
+            else:
+                used_late = upload_url(local, bearer, name=name)
+        finally:
+            local.stop()
+    assert used_now["expiresIn"] == 3600 and used_late["expiresIn"] == 1
     assert request(used_now["url"], "PUT", PNG, used_now["headers"])[0] == 200
-    time.sleep(3.5)
+    signed_at, lifetime = signed_window(used_late["url"])
+    assert lifetime == 1
+    expires_at = datetime.datetime.strptime(used_late["expiresAt"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    assert expires_at == signed_at + lifetime, used_late
+    # Two seconds past the end of its window, whatever the machine's load was until now.
+    while time.time() < signed_at + lifetime + 2:
+        time.sleep(signed_at + lifetime + 2 - time.time())
     status, _, body = request(used_late["url"], "PUT", PNG, used_late["headers"])
     assert status == 403, body
     assert "expired" in body.decode("utf-8", "replace").lower(), body

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (REPO_ROOT, TEMPLATE_ETAG, TEMPLATE_SEQUENCER, next_sequencer,
-                      s3_encode_key, s3_event, s3_event_record, tool_env)
+                      missing_prerequisite, s3_encode_key, s3_event, s3_event_record, tool_env)
 from imagecat_tools import s3_server as launcher
 from imagecat_tools.s3_server import S3Server, S3ServerError
 
@@ -289,9 +289,9 @@ def test_sigterm_to_pytest_still_stops_the_session_server(tmp_path):
             os.kill(server_pid, signal.SIGKILL)  # don't leak it when the assertion failed
 
 
-@pytest.mark.skipif(launcher.find_executable("moto_server") is None,
-                    reason="moto_server not installed (optional second backend)")
 def test_moto_backend_serves_conditional_writes_and_stops():
+    if launcher.find_executable("moto_server") is None:
+        missing_prerequisite("moto_server (pip moto[server]; scripts/setup installs it)")
     with S3Server("moto") as server:
         s3 = server.boto3_client()
         s3.create_bucket(Bucket="moto-bucket")

@@ -174,7 +174,10 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     grants = allowed(template["Resources"]["CatalogFunctionRole"])
     bucket_arn = "arn:${AWS::Partition}:s3:::" + BUCKET_NAME_SUB
     assert {a: r for a, r in grants.items() if a.startswith("s3:")} == {
-        "s3:GetObject": {bucket_arn + "/*"}, "s3:ListBucket": {bucket_arn},
+        # Never users/* (email addresses): only what it catalogs, the catalog and its bookkeeping.
+        "s3:GetObject": {bucket_arn + "/${ImagesPrefix}*", bucket_arn + "/${CatalogKey}",
+                         bucket_arn + "/${CatalogStatePrefix}*"},
+        "s3:ListBucket": {bucket_arn},
         "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogStatePrefix}*"}}
     assert {a for a in grants if a.startswith("sqs:")} <= {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
@@ -347,7 +350,7 @@ def test_every_route_needs_the_jwt_authorizer(transformed):
     assert authorizer["jwtConfiguration"] == {"issuer": {"Ref": "Issuer"}, "audience": [{"Ref": "Audience"}]}
     routes = {(path, method) for path, methods in body["paths"].items() for method in methods}
     assert routes == {("/images", "get"), ("/images/{name+}", "get"), ("/me", "get"), ("/me", "put"), ("/uploads", "post"),
-                      ("/{proxy+}", "x-amazon-apigateway-any-method")}
+                      *(("/{proxy+}", method) for method in ("get", "head", "post", "put", "patch", "delete"))}
     for path, methods in body["paths"].items():
         for method, operation in methods.items():
             assert operation["security"] == [{"Auth0": []}], (path, method)
@@ -377,15 +380,28 @@ def deploy(args, env=None, cwd_script=DEPLOY):
 def test_deploy_dry_run_checks_and_prints_without_calling_aws(fake_aws):
     env, marker = fake_aws
     result = deploy(["--dry-run", "--tool", "aws", "--issuer", ISSUER, "--audience", AUDIENCE,
-                     "--delivery", "SQS", "--required-scope", "read:images", "--region", "eu-west-1"], env)
+                     "--delivery", "SQS", "--required-scope", "read:images", "--region", "eu-west-1",
+                     "--gallery-origin", "https://gallery.example.com",
+                     "--user-claims-namespace", "https://imagecat.example.com/",
+                     "--userinfo-url", "https://example-tenant.eu.auth0.com/userinfo"], env)
     assert result.returncode == 0, result.stderr
     assert "cfn-lint template.yaml" in result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("aws cloudformation package --template-file template.yaml")
     assert lines[1].startswith("aws cloudformation deploy --template-file dist/packaged.yaml --stack-name imagecat")
     for expected in (f"Issuer={ISSUER}", f"Audience={AUDIENCE}", "Delivery=SQS", "RequiredScope=read:images",
-                     "CAPABILITY_IAM", "--region eu-west-1"):
+                     "CAPABILITY_IAM", "--region eu-west-1", "GalleryOrigin=https://gallery.example.com",
+                     "UserClaimsNamespace=https://imagecat.example.com/",
+                     "UserinfoUrl=https://example-tenant.eu.auth0.com/userinfo"):
         assert expected in lines[1], expected
+    # Each is a parameter of the template, so CloudFormation does not refuse the override.
+    parameters = set(plain(cfnlint_decode.decode(str(TEMPLATE))[0])["Parameters"])
+    overrides = lines[1].split("--parameter-overrides ")[1].split()
+    assert {o.split("=")[0] for o in overrides} <= parameters, overrides
+    # Left out, they are not overridden (the template's defaults, "": no CORS, userinfo discovered).
+    bare = deploy(["--dry-run", "--tool", "aws", "--issuer", ISSUER, "--audience", AUDIENCE], env)
+    assert bare.returncode == 0, bare.stderr
+    assert not [w for w in ("GalleryOrigin", "UserClaimsNamespace", "UserinfoUrl") if w in bare.stdout]
     assert not marker.exists(), marker.read_text()
 
     sam = deploy(["--dry-run", "--tool", "sam", "--issuer", ISSUER, "--audience", AUDIENCE], env)
@@ -407,6 +423,12 @@ def test_deploy_refuses_bad_parameters(fake_aws):
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--delivery", "Kinesis"], "--delivery"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--required-scope", "a b"], "--required-scope"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--stack-name", "x" * 57], "--stack-name"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--gallery-origin", "http://gallery.example.com"], "--gallery-origin"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--gallery-origin", "https://gallery.example.com/"], "--gallery-origin"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--user-claims-namespace", "https://a b/"], "--user-claims-namespace"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--user-claims-namespace", 'x"y'], "--user-claims-namespace"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--userinfo-url", "http://tenant.auth0.com/userinfo"], "--userinfo-url"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--userinfo-url", "https://tenant auth0.com/"], "--userinfo-url"),
     ):
         result = deploy(["--dry-run", "--tool", "aws", *args], env)
         assert result.returncode != 0, args

@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO_ROOT
 
 import cfnlint.decode as cfnlint_decode  # noqa: E402  (a test requirement, see scripts/setup)
+from cfnlint.template.transforms._sam import Transform  # noqa: E402
 
 TEMPLATE = REPO_ROOT / "template.yaml"
 BUCKET_ARN = "arn:${AWS::Partition}:s3:::${BucketNamePrefix}-${AWS::AccountId}-${AWS::Region}"
@@ -107,3 +108,46 @@ def test_catalog_function_knows_its_bucket(template):
     # The bucket's name string, not a reference to the bucket (that would be a circular dependency).
     assert variables["CATALOG_BUCKET"] == {"Fn::Sub": "${BucketNamePrefix}-${AWS::AccountId}-${AWS::Region}"}
     assert "ImagesBucket" not in json.dumps(template["Resources"]["CatalogFunction"])
+
+
+def test_catalog_role_reads_only_images_the_catalog_and_its_state(template):
+    """users/* holds email addresses: the catalog functions have no reason to read them."""
+    role = template["Resources"]["CatalogFunctionRole"]
+    reads = [s for s in role_statements(role) if "s3:GetObject" in as_list(s["Action"])]
+    assert len(reads) == 1 and as_list(reads[0]["Action"]) == ["s3:GetObject"]
+    assert sorted(sub_text(r) for r in as_list(reads[0]["Resource"])) == sorted(
+        [BUCKET_ARN + "/${ImagesPrefix}*", BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogStatePrefix}*"])
+    assert not [r for r in as_list(reads[0]["Resource"]) if sub_text(r).endswith("}/*") or "users/" in sub_text(r)]
+
+
+def routes_matching_options(template_path) -> list[tuple[str, str, list]]:
+    """(path, method, security) of every HTTP API route, after the SAM transform, that an OPTIONS
+    request can match: an OPTIONS route or an ANY route."""
+    decoded, problems = cfnlint_decode.decode(str(template_path))
+    assert not problems, problems
+    transform = Transform(str(template_path), decoded, "us-east-1")
+    assert transform.transform_template() == []
+    transformed = json.loads(json.dumps(transform.template(), default=str))
+    [api] = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    paths = api["Properties"]["Body"]["paths"]
+    assert paths, "the transform produced no routes"
+    return [(path, method, operation.get("security", []))
+            for path, methods in paths.items() for method, operation in methods.items()
+            if method in ("options", "x-amazon-apigateway-any-method")]
+
+
+def test_no_route_behind_the_authorizer_matches_a_cors_preflight(tmp_path):
+    """A browser's CORS pre-flight (OPTIONS, never with a token) must reach API Gateway's own
+    CORS answer or an unauthenticated route: a route behind the JWT authorizer that matches
+    OPTIONS (OPTIONS or ANY) answers it 401 and the gallery cannot call the API."""
+    for path, method, security in routes_matching_options(TEMPLATE):
+        assert security in ([], [{}]), f"{method} {path} is behind {security}: pre-flights would get 401"
+
+    # The check itself: the catch-all as ANY behind the default authorizer is caught.
+    text = TEMPLATE.read_text()
+    any_route = text.replace("            Method: DELETE\n            Path: /{proxy+}",
+                             "            Method: ANY\n            Path: /{proxy+}")
+    assert any_route != text
+    (tmp_path / "template.yaml").write_text(any_route)
+    caught = routes_matching_options(tmp_path / "template.yaml")
+    assert [(p, m) for p, m, s in caught if s not in ([], [{}])] == [("/{proxy+}", "x-amazon-apigateway-any-method")]

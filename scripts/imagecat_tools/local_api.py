@@ -663,6 +663,7 @@ def _gallery(args: argparse.Namespace, env: dict[str, str], say: Callable[[str],
     """scripts/gallery: an empty private bucket on a local SeaweedFS, the catalog function fed
     with the uploads' notifications, a local identity provider (glewlwyd) with a test user, and
     the page and the API on one local origin."""
+    from . import gallery_site
     from .local_uploads import LocalGallery
     from .s3_server import S3Server
 
@@ -674,7 +675,9 @@ def _gallery(args: argparse.Namespace, env: dict[str, str], say: Callable[[str],
     port = _port(args.port)
     with _identity_provider(port, args.audience, say) as idp, S3Server("seaweedfs") as server:
         server.boto3_client().create_bucket(Bucket=GALLERY_BUCKET)
-        page_config = {"issuer": idp.issuer, "clientId": idp.client_id, "audience": args.audience, "apiUrl": ""}
+        # What a deploy writes for the page, with the default scopes (the provider knows them).
+        page_config = gallery_site.page_config(issuer=idp.issuer, client_id=idp.client_id, audience=args.audience,
+                                               api_url="")
         try:
             gallery = LocalGallery(args.bootstrap, server=server, bucket=GALLERY_BUCKET,
                                    verifier=JWTVerifier.from_issuer(idp.issuer, args.audience), port=port,

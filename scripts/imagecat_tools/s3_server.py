@@ -5,7 +5,7 @@ Why a real server: the Swift S3 client signs requests by hand and relies on cond
 writes (If-Match / If-None-Match) for the catalog's optimistic locking. A mock that does not
 check signatures or conditions would let broken code pass. SeaweedFS (`weed mini`) checks
 both, so it is the default and the reference; moto is offered as a lighter second backend
-with known gaps (see ../shared/FIELD-NOTES.md).
+with known gaps (it accepts any signature, so the signature tests skip on it).
 
 Library use (tests, other scripts):
 
@@ -294,8 +294,8 @@ class S3Server:
         other keyword arguments override botocore `Config` options.
 
         `Connection: close` on every request: SeaweedFS has been seen to hang 60 s on the
-        request that follows a zero-byte upload on the same kept-alive connection (see
-        ../shared/FIELD-NOTES.md). A fresh loopback connection costs far less than a
+        request that follows a zero-byte upload on the same kept-alive connection. A fresh
+        loopback connection costs far less than a
         millisecond, so test clients never risk it.
         Checksums are only sent when an operation requires them, so uploads are plain bodies
         as the Swift client sends them (no aws-chunked trailers).
