@@ -174,7 +174,7 @@ final class CatalogUpdaterKeysTests: XCTestCase {
             let updater = updater()
             updater.cache.compactAfterChanges = compactAfterChanges
             for i in 0..<3_000 {
-                store.put("b", "a.png", bytes: MemoryStore.png(width: UInt32(i % 7 + 1), height: 1))
+                store.put("b", "a.png", bytes: MemoryStore.png(width: i % 7 + 1, height: 1))
                 _ = try updater.sync(bucket: "b", keys: ["a.png"])
             }
             let cached = try XCTUnwrap(updater.cache.catalog(for: "b")?.catalog)

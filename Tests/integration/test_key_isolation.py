@@ -5,21 +5,13 @@ an unchanged non-image is not fetched again by the next reconcile."""
 from __future__ import annotations
 
 import json
-import struct
-import sys
-import subprocess
-import zlib
 
 import pytest
 
-import s3_events
-from conftest import REPO_ROOT
-from local_runtime_api import LocalRuntimeAPI
-
-
-def png(width: int, height: int) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+from conftest import run_tool
+from imagecat_tools import s3_events
+from imagecat_tools.images import png
+from imagecat_tools.local_runtime_api import LocalRuntimeAPI
 
 
 @pytest.fixture
@@ -69,9 +61,8 @@ def test_the_reconcile_remembers_non_images(s3, s3_server, bucket, bootstrap_pat
 
     def reconcile() -> dict:
         env = {**s3_server.child_env(), "CATALOG_BUCKET": bucket}
-        run = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "invoke.py"), "--bootstrap", str(bootstrap_path),
-                              "--handler", "reconcile", str(REPO_ROOT / "events" / "scheduled.json")],
-                             env=env, capture_output=True, text=True, timeout=120)
+        run = run_tool("invoke", "--bootstrap", str(bootstrap_path), "--handler", "reconcile", "events/scheduled.json",
+                       env=env, timeout=120)
         assert run.returncode == 0, run.stdout + run.stderr
         return json.loads(run.stdout)
 
