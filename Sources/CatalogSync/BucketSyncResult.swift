@@ -26,11 +26,6 @@ public struct BucketSyncResult: Sendable {
     public var remembered = 0
     public var complete: Bool?
 
-    /// Group commit: pending objects of other invocations this one merged into its write, and
-    /// whether another invocation merged (and fenced) this one's observations instead.
-    public var mergedPending = 0
-    public var mergedElsewhere = false
-
     mutating func skip(_ key: String, _ reason: String) {
         skippedCount += 1
         if skipped.count < skippedListLimit { skipped.append(SkippedKey(key: key, reason: reason)) }

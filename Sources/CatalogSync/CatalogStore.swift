@@ -21,12 +21,6 @@ public protocol CatalogStore {
     /// One page of the objects under `prefix` whose keys sort (as UTF-8 bytes) after
     /// `startAfter`, at most `maxKeys` of them, in key order.
     func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage
-    /// Stores a small object as it is (a group commit's pending observations).
-    func putObject(bucket: String, key: String, bytes: [UInt8]) throws
-    /// Whole small objects, concurrently (`nil`: no such object).
-    func readObjects(bucket: String, keys: [String]) -> [Result<[UInt8]?, KeyReadError>]
-    /// Deletes every key, concurrently; a key already gone is no error.
-    func deleteObjects(bucket: String, keys: [String]) throws
     /// Requests (and their retries) must end by then: the invocation's deadline.
     func setDeadline(epochMs: Int64?)
 }

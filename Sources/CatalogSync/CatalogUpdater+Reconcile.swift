@@ -35,7 +35,6 @@ extension CatalogUpdater {
         // only names in this version can be found missing from the listing.
         let (_, catalog) = try load(bucket)
         let exactPrefix = ExactKey(prefix)
-        let pending = ExactKey(pendingPrefix)
         let passStart = state.startAfter.map(ExactKey.init)
 
         var observed: [ObservedKey] = []
@@ -49,7 +48,7 @@ extension CatalogUpdater {
             let page = try storage(bucket) { try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, maxKeys: 1000) }
             var toObserve: [String] = []
             var listedETags: [ExactKey: String] = [:]
-            for object in page.objects where object.key != catalogKey && object.key != stateKey && !ExactKey(object.key).hasPrefix(pending) {
+            for object in page.objects where object.key != catalogKey && object.key != stateKey {
                 let key = ExactKey(object.key)
                 present.insert(key)
                 if let reason = EntryBuilder.refusal(forKey: object.key) {

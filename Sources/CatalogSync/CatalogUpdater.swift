@@ -27,20 +27,6 @@ public struct CatalogUpdater {
     public var maxAttempts = 50
     /// Backoff between conflicting writes: full jitter, doubling from 10 ms to 1 s.
     public var backoff = Backoff(baseMs: 10, maxMs: 1_000)
-    /// After a lost write, publish the observations and commit together with every other
-    /// waiting invocation (see `groupCommit(_:bucket:deadlineMs:into:attempt:conflicts:lastRoundMs:)`).
-    /// Off by default: with the observations out of the read-write window, the plain rounds
-    /// measured faster and cheaper in every storm we could run (S3 10-30 ms away, 8-16
-    /// concurrent invocations of 1-10 records); the group commit pays a PUT, a GET and a DELETE
-    /// per waiting invocation plus the leader's re-check of every merged key, which only pays off
-    /// once the write window itself is the limit. Turning it on needs `s3:DeleteObject` on
-    /// `<catalog key>.pending/*`.
-    public var groupCommit = false
-    /// A group commit's pending object older than this is merged by whoever sees it, not only
-    /// by its owner's turn; and a waiter lists the pending objects again after
-    /// `pendingPollMs` to twice that.
-    public var pendingStaleAfterMs: Int64 = 2_000
-    public var pendingPollMs = 50
     /// Re-checks of at least this many keys try one listing page first (see `recheck`).
     public var listRecheckMinimum = 4
     public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
@@ -79,7 +65,7 @@ public struct CatalogUpdater {
         result.skipped = result.skipped.enumerated().sorted {
             (order[ExactKey($0.element.key)] ?? 0, $0.offset) < (order[ExactKey($1.element.key)] ?? 0, $1.offset)
         }.map(\.element)
-        try commit(observed, bucket: bucket, deadlineMs: deadlineMs, group: groupCommit, into: &result)
+        try commit(observed, bucket: bucket, deadlineMs: deadlineMs, into: &result)
         return result
     }
 
@@ -117,12 +103,12 @@ public struct CatalogUpdater {
     /// `observed`, write conditionally unless nothing changed, then re-check the keys whose
     /// entries the write changed. A lost write goes round again with the same observations after
     /// a jittered backoff; a key found changed is observed again, alone, and the round repeats.
-    func commit(_ observed: [ObservedKey], bucket: String, deadlineMs: Int64?, group: Bool = false,
+    func commit(_ observed: [ObservedKey], bucket: String, deadlineMs: Int64?,
                 into result: inout BucketSyncResult) throws(CatalogUpdateError) {
         var observed = observed
         var conflicts = 0
         var attempt = 0
-        rounds: while true {
+        while true {
             attempt += 1
             result.attempts = attempt
             let started = nowMs()
@@ -159,27 +145,16 @@ public struct CatalogUpdater {
             case .conflict:
                 conflicts += 1
                 delay = random(backoff.ceiling(afterAttempt: conflicts))
-                if group {
-                    guard mayGoOn(attempt: attempt, roundStarted: started, delay: delay, deadlineMs: deadlineMs) else { break rounds }
-                    sleepMs(delay)
-                    try groupCommit(observed, bucket: bucket, deadlineMs: deadlineMs, into: &result,
-                                    attempt: attempt, conflicts: conflicts, lastRoundMs: nowMs() - started)
-                    return
-                }
             }
-            guard mayGoOn(attempt: attempt, roundStarted: started, delay: delay, deadlineMs: deadlineMs) else { break }
+            if let deadlineMs {
+                let lastRound = nowMs() - started
+                if nowMs() + Int64(delay) + lastRound + InvocationDeadline.marginMs >= deadlineMs { break }
+            } else if attempt >= maxAttempts {
+                break
+            }
             if delay > 0 { sleepMs(delay) }
         }
         throw .contended(bucket: bucket, key: catalogKey, attempts: result.attempts)
-    }
-
-    /// Whether another round may start. With a deadline, the budget is time: the backoff plus a
-    /// round as long as the last one (measured) must end `InvocationDeadline.marginMs` before
-    /// it. Without one, `maxAttempts` rounds.
-    func mayGoOn(attempt: Int, roundStarted: Int64, delay: Int, deadlineMs: Int64?) -> Bool {
-        guard let deadlineMs else { return attempt < maxAttempts }
-        let now = nowMs()
-        return now + Int64(delay) + (now - roundStarted) + InvocationDeadline.marginMs < deadlineMs
     }
 
     /// The stored catalog's ETag (`nil`: none yet) and contents, from the cache when S3 answers

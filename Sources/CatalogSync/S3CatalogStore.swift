@@ -57,20 +57,6 @@ public final class S3CatalogStore: CatalogStore {
         }, isTruncated: page.isTruncated)
     }
 
-    public func putObject(bucket: String, key: String, bytes: [UInt8]) throws {
-        _ = try client.putObject(bucket: bucket, key: key, body: bytes, contentType: "application/json")
-    }
-
-    public func readObjects(bucket: String, keys: [String]) -> [Result<[UInt8]?, KeyReadError>] {
-        client.getObjects(bucket: bucket, keys: keys).map { answer in
-            answer.map { $0?.body }.mapError { KeyReadError($0) }
-        }
-    }
-
-    public func deleteObjects(bucket: String, keys: [String]) throws {
-        for answer in client.deleteObjects(bucket: bucket, keys: keys) { try answer.get() }
-    }
-
     public func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome {
         do {
             let result = try client.putObject(bucket: bucket, key: key, body: bytes, contentType: "application/json",

@@ -101,8 +101,6 @@ public struct CatalogHandler: LambdaHandler {
                 report.ignored.append(SkippedKey(key: n.key, reason: "the catalog itself (no self-trigger)"))
             case .change(let n) where ExactKey(n.key) == ExactKey(updater.stateKey):
                 report.ignored.append(SkippedKey(key: n.key, reason: "the reconcile's state object"))
-            case .change(let n) where ExactKey(n.key).hasPrefix(ExactKey(updater.pendingPrefix)):
-                report.ignored.append(SkippedKey(key: n.key, reason: "pending observations of a group commit"))
             case .change(let n):
                 guard seen.insert([Array(n.bucket.utf8), Array(n.key.utf8)]).inserted else { continue }
                 if keysByBucket[n.bucket] == nil { order.append(n.bucket) }

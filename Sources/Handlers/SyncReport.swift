@@ -12,9 +12,6 @@ struct SyncReport {
     /// Reconcile only: see `BucketSyncResult.remembered` and `.complete`.
     var remembered = 0
     var complete: Bool?
-    /// Group commits: other invocations' pending objects merged here, and buckets whose
-    /// observations another invocation merged.
-    var merged = 0, mergedElsewhere = 0
 
     mutating func add(_ result: BucketSyncResult) {
         if let s = result.summary {
@@ -28,8 +25,6 @@ struct SyncReport {
         skipped += result.skipped
         skippedCount += result.skippedCount
         remembered += result.remembered
-        merged += result.mergedPending
-        if result.mergedElsewhere { mergedElsewhere += 1 }
         if let done = result.complete { complete = (complete ?? true) && done }
     }
 
@@ -44,8 +39,6 @@ struct SyncReport {
             "skipped": list(skipped + ignored),
         ]
         if skippedCount > skipped.count { members["skippedCount"] = .int(skippedCount + ignored.count) }
-        if merged > 0 { members["mergedFromOthers"] = .int(merged) }
-        if mergedElsewhere > 0 { members["mergedByOthers"] = .int(mergedElsewhere) }
         if let complete {
             members["complete"] = .bool(complete)
             members["remembered"] = .int(remembered)

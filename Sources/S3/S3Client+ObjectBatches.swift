@@ -39,28 +39,3 @@ extension S3Client {
         }
     }
 }
-
-extension S3Client {
-    /// Whole objects (small ones: pending observations), one result per key in the order given;
-    /// `nil` for a missing key.
-    public func getObjects(bucket: String, keys: [String]) -> [Result<S3Object?, S3Error>] {
-        let calls = keys.map { Self.getObjectCall(bucket: bucket, key: $0, range: nil, ifNoneMatch: nil, ifMatch: nil) }
-        return performAll(calls).map { result in
-            switch result {
-            case .success(let response): return .success(Self.getObjectResult(response).object)
-            case .failure(let error) where error.isNoSuchKey: return .success(nil)
-            case .failure(let error): return .failure(error)
-            }
-        }
-    }
-
-    /// Deletes every key, concurrently (S3 answers 204 whether or not a key existed). Plain
-    /// DELETEs rather than one `DeleteObjects` call: that one wants a checksum of its XML body
-    /// and answers per-key errors inside a 200, while a batch of a few keys costs one round trip
-    /// either way.
-    public func deleteObjects(bucket: String, keys: [String]) -> [Result<Void, S3Error>] {
-        performAll(keys.map { Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: $0) }).map {
-            $0.map { _ in () }
-        }
-    }
-}

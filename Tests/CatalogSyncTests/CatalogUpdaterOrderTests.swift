@@ -6,8 +6,7 @@ import TestSupport
 
 /// The reorderings of the write path, each scripted as the interleaving that would break it:
 /// observations before the catalog read, observations kept across lost writes, re-observation
-/// of only the keys found changed, and the time budget: the plain rounds (`groupCommit` off, the
-/// default; `GroupCommitTests` covers the group commit).
+/// of only the keys found changed, and the time budget.
 final class CatalogUpdaterOrderTests: XCTestCase {
     var store = MemoryStore()
     var sleeps: [Int] = []
@@ -16,7 +15,6 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { [unowned self] in sleeps.append($0) }
         updater.random = { $0 }
-        updater.groupCommit = false
         return updater
     }
 

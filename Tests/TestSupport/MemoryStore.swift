@@ -118,28 +118,6 @@ public final class MemoryStore: CatalogStore {
         return ListedPage(objects: Array(objects), isTruncated: matching.count > maxKeys)
     }
 
-    public func putObject(bucket: String, key: String, bytes: [UInt8]) throws {
-        roundTrips += 1
-        record("PUT \(bucket)/\(key)")
-        put(bucket, key, bytes: bytes)
-    }
-
-    public func readObjects(bucket: String, keys: [String]) -> [Result<[UInt8]?, KeyReadError>] {
-        roundTrips += 1
-        return keys.map { key in
-            record("GET \(bucket)/\(key)")
-            return .success(object(bucket, key)?.bytes)
-        }
-    }
-
-    public func deleteObjects(bucket: String, keys: [String]) throws {
-        roundTrips += 1
-        for key in keys {
-            record("DELETE \(bucket)/\(key)")
-            delete(bucket, key)
-        }
-    }
-
     public func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome {
         roundTrips += 1
         if let hook = beforeWrite {
