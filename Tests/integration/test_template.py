@@ -174,11 +174,11 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     grants = allowed(template["Resources"]["CatalogFunctionRole"])
     bucket_arn = "arn:${AWS::Partition}:s3:::" + BUCKET_NAME_SUB
     assert {a: r for a, r in grants.items() if a.startswith("s3:")} == {
-        # Never users/* (email addresses): only what it catalogs, the catalog and its bookkeeping.
+        # Never users/* (email addresses): only what it catalogs, the catalog and the reconcile's state.
         "s3:GetObject": {bucket_arn + "/${ImagesPrefix}*", bucket_arn + "/${CatalogKey}",
-                         bucket_arn + "/${CatalogStatePrefix}*"},
+                         bucket_arn + "/${CatalogKey}.reconcile"},
         "s3:ListBucket": {bucket_arn},
-        "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogStatePrefix}*"}}
+        "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.reconcile"}}
     assert {a for a in grants if a.startswith("sqs:")} <= {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
     assert grants["sqs:SendMessage"] == {json.dumps({"Fn::GetAtt": ["CatalogFailureQueue", "Arn"]})}

@@ -45,26 +45,15 @@ def role_statements(role: dict):
                 yield from branch["PolicyDocument"]["Statement"]
 
 
-def test_catalog_role_may_put_only_the_catalog_and_its_state_prefix(template):
+def test_catalog_role_may_put_only_the_catalog_and_its_reconcile_state(template):
     role = template["Resources"]["CatalogFunctionRole"]
     puts = [s for s in role_statements(role) if "s3:PutObject" in as_list(s["Action"])]
     assert len(puts) == 1 and puts[0]["Effect"] == "Allow"
     assert as_list(puts[0]["Action"]) == ["s3:PutObject"], "no other action rides on the write grant"
     assert sorted(sub_text(r) for r in as_list(puts[0]["Resource"])) == sorted(
-        [BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogStatePrefix}*"])
-    # Never the whole bucket, never under the images prefix.
-    assert all(not sub_text(r).endswith("/*") or "CatalogStatePrefix" in sub_text(r) for r in as_list(puts[0]["Resource"]))
-
-
-def test_state_prefix_is_a_root_folder_outside_the_images(template):
-    parameter = template["Parameters"]["CatalogStatePrefix"]
-    pattern = re.compile(parameter["AllowedPattern"])
-    assert pattern.fullmatch(parameter["Default"]) and parameter["Default"].endswith("/")
-    images_default = template["Parameters"]["ImagesPrefix"]["Default"]
-    assert not parameter["Default"].startswith(images_default)
-    assert not images_default.startswith(parameter["Default"])
-    for bad in ["", "/", "state", "a b/"]:
-        assert not pattern.fullmatch(bad), bad
+        [BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.reconcile"])
+    # Never a wildcard: two objects, neither under the images prefix.
+    assert not [r for r in as_list(puts[0]["Resource"]) if "*" in sub_text(r)]
 
 
 def test_direct_delivery_has_an_on_failure_queue_after_two_retries(template):
@@ -116,7 +105,7 @@ def test_catalog_role_reads_only_images_the_catalog_and_its_state(template):
     reads = [s for s in role_statements(role) if "s3:GetObject" in as_list(s["Action"])]
     assert len(reads) == 1 and as_list(reads[0]["Action"]) == ["s3:GetObject"]
     assert sorted(sub_text(r) for r in as_list(reads[0]["Resource"])) == sorted(
-        [BUCKET_ARN + "/${ImagesPrefix}*", BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogStatePrefix}*"])
+        [BUCKET_ARN + "/${ImagesPrefix}*", BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.reconcile"])
     assert not [r for r in as_list(reads[0]["Resource"]) if sub_text(r).endswith("}/*") or "users/" in sub_text(r)]
 
 
