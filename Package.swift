@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer", "Basics"]),
         .executableTarget(name: "EventDecoderFuzz", dependencies: ["S3Events", "JSON", "Basics"]),
         .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "JSON", "Basics"]),
-        .target(name: "TestSupport", dependencies: ["HTTPClient", "LambdaRuntime", "CatalogSync", "ImageSniffer", "Basics"],
+        .target(name: "TestSupport", dependencies: ["HTTPClient", "LambdaRuntime", "Catalog", "CatalogSync", "ImageSniffer", "Basics"],
                 path: "Tests/TestSupport"),
 
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),

@@ -10,13 +10,9 @@ import TestSupport
 final class CatalogUpdaterKeysTests: XCTestCase {
     var store = MemoryStore()
 
-    func updater() -> CatalogUpdater {
-        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
-        updater.sleepMs = { _ in }
-        return updater
-    }
+    func updater() -> CatalogUpdater { store.updater() }
 
-    func catalog() throws -> Catalog { try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)) }
+    func catalog() throws -> Catalog { try store.catalog() }
 
     static func s3Error(_ status: Int, _ code: String, key: String) -> S3Error {
         S3Error(operation: "GetObject", bucket: "b", key: key, kind: .service(status: status, code: code, message: "", requestId: nil))

@@ -11,12 +11,7 @@ final class CatalogUpdaterOrderTests: XCTestCase {
     var store = MemoryStore()
     var sleeps: [Int] = []
 
-    func updater() -> CatalogUpdater {
-        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
-        updater.sleepMs = { [unowned self] in sleeps.append($0) }
-        updater.random = { $0 }
-        return updater
-    }
+    func updater() -> CatalogUpdater { store.updater { [unowned self] in sleeps.append($0) } }
 
     /// Another invocation, delivered its own event, run to the end at once.
     func otherInvocation(_ keys: String...) {
@@ -25,7 +20,7 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         _ = try? other.sync(bucket: "b", keys: keys)
     }
 
-    func catalog() throws -> Catalog { try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)) }
+    func catalog() throws -> Catalog { try store.catalog() }
 
     func observations() -> [String] { store.requests.filter { $0.hasPrefix("OBSERVE") } }
 

@@ -7,12 +7,7 @@ final class CatalogUpdaterTests: XCTestCase {
     var store = MemoryStore()
     var sleeps: [Int] = []
 
-    func updater() -> CatalogUpdater {
-        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
-        updater.sleepMs = { [unowned self] in sleeps.append($0) }
-        updater.random = { $0 }
-        return updater
-    }
+    func updater() -> CatalogUpdater { store.updater { [unowned self] in sleeps.append($0) } }
 
     func names() throws -> [String] {
         guard let text = store.text("b", "images.json") else { return [] }

@@ -7,13 +7,9 @@ import TestSupport
 final class ReconcileTests: XCTestCase {
     let store = MemoryStore()
 
-    func updater() -> CatalogUpdater {
-        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
-        updater.sleepMs = { _ in }
-        return updater
-    }
+    func updater() -> CatalogUpdater { store.updater() }
 
-    func catalog() throws -> Catalog { try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)) }
+    func catalog() throws -> Catalog { try store.catalog() }
 
     func testRebuildsADriftedCatalog() throws {
         store.put("b", "kept.png", bytes: MemoryStore.png(width: 1, height: 1))
@@ -81,13 +77,9 @@ final class ReconcileTests: XCTestCase {
 final class ReconcileStateTests: XCTestCase {
     let store = MemoryStore()
 
-    func updater() -> CatalogUpdater {
-        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
-        updater.sleepMs = { _ in }
-        return updater
-    }
+    func updater() -> CatalogUpdater { store.updater() }
 
-    func catalog() throws -> Catalog { try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)) }
+    func catalog() throws -> Catalog { try store.catalog() }
 
     func testUnchangedNonImagesAreNotFetchedAgain() throws {
         store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
