@@ -1,0 +1,12 @@
+/// An inclusive byte range for GetObject: `bytes=first-last`, or `bytes=first-` to the end.
+public struct S3ByteRange: Sendable, Equatable {
+    public var first: Int64
+    public var last: Int64?
+
+    public init(first: Int64, last: Int64? = nil) {
+        self.first = first
+        self.last = last
+    }
+
+    public var headerValue: String { "bytes=\(first)-" + (last.map(String.init) ?? "") }
+}
