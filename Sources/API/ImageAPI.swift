@@ -29,8 +29,9 @@ public struct ImageAPI {
     public var uploads: UploadPolicy
     /// Signs those URLs; without one, `POST /uploads` answers 501 and `urls=1` adds nothing.
     public var presigner: (any URLPresigner)?
-    /// Epoch seconds: the signing time of URLs (injectable so tests can check expiry exactly).
-    public var clock: () -> Int64
+    /// Epoch milliseconds: the signing time of URLs, records' times, the write's deadline checks
+    /// (one clock, injectable so tests can check expiry exactly).
+    public var nowMs: () -> Int64
     /// The random part of upload keys.
     public var uploadID: () -> String
     /// Where `PUT /me` gets email, name and picture; without one, records get `sub` and times.
@@ -39,13 +40,12 @@ public struct ImageAPI {
     /// them (like the catalog's), and never past the invocation's deadline.
     public var recordAttempts = 10
     public var recordBackoff = Backoff(baseMs: 10, maxMs: 1_000)
-    public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var jitter: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
 
     public init(store: any ObjectStore, requiredScope: String? = nil, cache: CatalogViewCache = CatalogViewCache(),
                 log: @escaping (String) -> Void = { _ in }, uploads: UploadPolicy = UploadPolicy(),
-                presigner: (any URLPresigner)? = nil, clock: @escaping () -> Int64 = SystemClock.epochSeconds,
+                presigner: (any URLPresigner)? = nil, nowMs: @escaping () -> Int64 = SystemClock.epochMilliseconds,
                 uploadID: @escaping () -> String = ImageAPI.randomUploadID, profiles: ProfileSource? = nil) {
         self.store = store
         self.requiredScope = requiredScope
@@ -53,10 +53,13 @@ public struct ImageAPI {
         self.log = log
         self.uploads = uploads
         self.presigner = presigner
-        self.clock = clock
+        self.nowMs = nowMs
         self.uploadID = uploadID
         self.profiles = profiles
     }
+
+    /// `nowMs` in whole seconds, as URLs and ISO 8601 times are signed and written.
+    var nowSeconds: Int64 { nowMs() / 1000 }
 
     /// The scope a route needs: `REQUIRED_SCOPE` for the catalog, the upload scope for uploads,
     /// none for the caller's own record.
@@ -81,7 +84,7 @@ public struct ImageAPI {
             case .listImages:
                 let query = try ListQuery.parse(request.query)
                 let window = try Self.wantsURLs(request.query)
-                    ? ViewWindow(now: clock(), expiresInSeconds: uploads.viewExpiresInSeconds) : nil
+                    ? ViewWindow(now: nowSeconds, expiresInSeconds: uploads.viewExpiresInSeconds) : nil
                 return try listImages(query, urls: window, condition: condition)
             case .image(let name):
                 return try image(named: name, condition: condition)

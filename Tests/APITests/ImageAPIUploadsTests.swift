@@ -81,7 +81,7 @@ final class ImageAPIUploadsTests: XCTestCase {
     func handler(_ policy: UploadPolicy = UploadPolicy(), presigner: (any URLPresigner)?? = .none) -> ImageAPI {
         let chosen: (any URLPresigner)? = presigner ?? self.presigner
         return ImageAPI(store: store, log: { _ in }, uploads: policy, presigner: chosen,
-                        clock: { Self.now }, uploadID: { "0123456789abcdef" })
+                        nowMs: { Self.now * 1000 }, uploadID: { "0123456789abcdef" })
     }
 
     func invoke(_ event: JSONValue, _ handler: ImageAPI? = nil) throws -> (status: Int, headers: [String: String], body: JSONValue?) {

@@ -25,7 +25,7 @@ final class ImageAPIViewURLTests: XCTestCase {
 
     func list(_ query: [String: String], ifNoneMatch: String? = nil) throws -> (status: Int, etag: String?, body: JSONValue?) {
         let api = ImageAPI(store: store, cache: cache, log: { _ in }, uploads: UploadPolicy(),
-                           presigner: presigner, clock: { [now] in now })
+                           presigner: presigner, nowMs: { [now] in now * 1000 })
         let event = try UploadEvents.event(method: "GET", path: "/images", query: query,
                                            headers: ifNoneMatch.map { ["if-none-match": $0] } ?? [:])
         let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-v"))

@@ -32,7 +32,7 @@ final class SignInTests: XCTestCase {
              userinfoURL: String? = nil, clock: Int64 = SignInTests.now) -> ImageAPI {
         let profiles = transport.map { ProfileSource(claimNamespace: namespace, issuer: issuer, userinfoURL: userinfoURL, transport: $0) }
         profiles?.nowMs = { clock * 1000 }
-        var api = ImageAPI(store: store, log: { [logged] in logged.append($0) }, clock: { clock }, profiles: profiles)
+        var api = ImageAPI(store: store, log: { [logged] in logged.append($0) }, nowMs: { clock * 1000 }, profiles: profiles)
         api.nowMs = { clock * 1000 }
         api.sleepMs = { [unowned self] in sleeps.append($0) }
         api.jitter = { $0 }

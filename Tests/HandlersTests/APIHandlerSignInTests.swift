@@ -47,7 +47,7 @@ final class APIHandlerSignInTests: XCTestCase {
         let client = S3Client(configuration: configuration, transport: transport, retryPolicy: S3RetryPolicy(maxAttempts: 1))
         let store = S3ObjectStore(client: client, bucket: "pics", catalogKey: "images.json")
         let logged = LogLines()
-        var api = ImageAPI(store: store, log: { logged.log($0) }, clock: { 1_800_000_000 },
+        var api = ImageAPI(store: store, log: { logged.log($0) }, nowMs: { 1_800_000_000_000 },
                            profiles: ProfileSource(issuer: Self.issuer, transport: transport))
         api.sleepMs = { _ in }
         let context = InvocationContext(requestID: "r-1", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")

@@ -21,7 +21,7 @@ extension ImageAPI {
                 throw Self.userinfoUnavailable
             }
         }
-        let now = UTCTime.iso8601(epochSeconds: clock())
+        let now = UTCTime.iso8601(epochSeconds: nowSeconds)
         let variant = "me\n" + subject.value
         for attempt in 1...max(1, recordAttempts) {
             var existing: JSONObject?

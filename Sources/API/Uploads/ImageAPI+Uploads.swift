@@ -17,7 +17,7 @@ extension ImageAPI {
         // A random directory per upload: two users' `cat.png` never collide or overwrite each
         // other, and no user id ends up in a key that every catalog reader sees.
         let key = uploads.prefix + uploadID() + "/" + request.name
-        let signedAt = clock()
+        let signedAt = nowSeconds
         let headers = [(name: "Content-Type", value: request.contentType)]
         let url = presigner.presignedURL(method: "PUT", key: key, query: [],
                                          headers: headers + [(name: "Content-Length", value: String(request.size))],
