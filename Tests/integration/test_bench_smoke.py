@@ -281,6 +281,8 @@ def test_procfs_counts_all_threads_cpu_and_peak_rss():
 def test_percentile_and_ratio():
     values = [float(v) for v in range(1, 21)]
     assert report.percentile(values, 0.1) == 2.0 and report.percentile(values, 0.9) == 18.0
+    hundred = [float(v) for v in range(1, 101)]  # nearest rank: ceil(p × n), never one past it
+    assert [report.percentile(hundred, p) for p in (0.5, 0.95, 0.07, 1.0)] == [50.0, 95.0, 7.0, 100.0]
     assert report.median(values) == 10.5
     assert report.ratio(1.0, 4.0) == "0.25×" and report.ratio(1.0, 40.0) == "0.025×"
     assert report.ratio(1.0, None) == "-"

@@ -8,6 +8,7 @@ is better for rates. Printing one convention everywhere keeps a reader from gues
 
 from __future__ import annotations
 
+import math
 import statistics
 
 PYTHON_PEER = "python-boto3"
@@ -27,11 +28,13 @@ def median(values: list[float]) -> float:
 
 
 def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation: with 20 samples p10 is the 2nd smallest)."""
+    """Nearest-rank percentile (no interpolation: with 20 samples p10 is the 2nd smallest,
+    with 100 p95 is the 95th): the smallest value with at least `fraction` of them at or
+    below it."""
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered) - 1e-9)))
     return ordered[rank - 1]
 
 

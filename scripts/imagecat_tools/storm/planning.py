@@ -1,7 +1,7 @@
 """Step 2 of the storm: the plan. The operations (uploads, deletes, re-uploads) in a random
 order that keeps each key's own order, and the delivery of their records: every record twice,
 each copy after a random delay or held back until the end, cut into shuffled batches of
-1..k records, each batch shaped as a direct S3 event, an SQS batch or an EventBridge event."""
+min..max records, each batch shaped as a direct S3 event, an SQS batch or an EventBridge event."""
 
 from __future__ import annotations
 
@@ -122,10 +122,13 @@ class Copy:
 
 
 class Deliverer:
-    """Holds record copies until they are due, then cuts shuffled batches and enqueues them.
+    """Holds record copies until they are due, then cuts shuffled batches of min_batch..max_batch
+    records and enqueues them (a smaller batch only once its oldest copy has waited
+    batch_window, or at the end).
 
-    Each batch becomes a direct S3 event, or (with `sqs`) an SQS batch of one-record messages,
-    or (with `eventbridge`, single records only) an EventBridge event."""
+    Each batch becomes a direct S3 event or an SQS batch of one-record messages (as the
+    config's `delivery` says), or (with `eventbridge`, single records only) an EventBridge
+    event."""
 
     def __init__(self, storm: "Storm"):
         self.storm = storm
@@ -147,19 +150,27 @@ class Deliverer:
                 copy = Copy(op, record, now + self.rng.uniform(0, config.max_delay))
                 (self.late if self.rng.random() < config.late_share else self.waiting).append(copy)
 
-    def flush(self, everything: bool = False) -> int:
-        """Enqueues the due copies (all of them with `everything`); returns how many."""
+    def flush(self, everything: bool = False, keep_late: bool = False) -> int:
+        """Enqueues the due copies (all of them with `everything`, but the held-back ones only
+        without `keep_late`); returns how many."""
         now = time.monotonic()
         with self.lock:
-            if everything:
+            if everything and keep_late:
+                due, self.waiting = self.waiting, []
+            elif everything:
                 due, self.waiting, self.late = self.waiting + self.late, [], []
             else:
                 due = [c for c in self.waiting if c.due <= now]
                 self.waiting = [c for c in self.waiting if c.due > now]
             self.rng.shuffle(due)
             batches = []
+            config = self.storm.config
             while due:
-                size = self.rng.randint(1, max(1, self.storm.config.max_batch))
+                size = self.rng.randint(config.min_batch, config.max_batch)
+                if len(due) < config.min_batch and not everything \
+                        and now - min(c.due for c in due) < config.batch_window:
+                    self.waiting.extend(due)  # too few for a batch yet: wait for more
+                    break
                 batches.append(due[:size])
                 due = due[size:]
             for batch in batches:
@@ -174,7 +185,7 @@ class Deliverer:
         draw = self.rng.random()
         if config.eventbridge and size == 1 and draw < 0.5:
             return "eventbridge"
-        if config.sqs and draw < 0.5:
+        if config.delivery == "sqs" or (config.delivery == "mixed" and draw < 0.5):
             return "sqs"
         return "direct"
 
