@@ -58,7 +58,7 @@ def test_sqs_flood_batches_hold_min_to_max_messages_and_wait_for_more():
     first = [shape_and_size(p) for p in api.enqueued]
     assert first and all(shape == "sqs" and 50 <= size <= 100 for shape, size in first), first
     held = 326 - sum(size for _, size in first)
-    assert 0 <= held < 50  # too few for a batch: they wait (the window has not passed)
+    assert 0 <= held < 100  # too few for the drawn size: they wait (the window has not passed)
     assert len(storm.deliverer.waiting) == held
     storm.deliverer.flush()
     assert len(api.enqueued) == len(first)
@@ -85,6 +85,15 @@ def test_delivery_picks_the_event_shape(delivery, shapes):
     storm.deliverer.flush(everything=True)
     assert {shape_and_size(p)[0] for p in api.enqueued} == shapes
     assert all(1 <= shape_and_size(p)[1] <= 4 for p in api.enqueued)
+
+
+def test_direct_batches_never_wait_and_sqs_batches_wait_one_second_by_default():
+    assert StormConfig().batch_window == 0.0
+    assert StormConfig(min_batch=50, max_batch=100).batch_window == 1.0
+    assert StormConfig(min_batch=50, max_batch=100, batch_window=0.2).batch_window == 0.2
+    storm, api = storm_with_copies(2 * 30, max_batch=10)
+    storm.deliverer.flush()
+    assert sum(shape_and_size(p)[1] for p in api.enqueued) == 60  # all of it, at once
 
 
 def test_config_and_command_line_reject_what_cannot_run():

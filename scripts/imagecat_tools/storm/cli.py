@@ -22,12 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deletes", type=int, default=200)
     parser.add_argument("--procs", type=int, default=8, help="concurrent runtime processes")
     parser.add_argument("--min-batch", type=int, default=1,
-                        help="records per invocation: at least N (a smaller batch only at the end "
-                             "or after --batch-window; default 1)")
+                        help="records per invocation: at least N (fewer only when no more come "
+                             "within --batch-window, or at the end; default 1)")
     parser.add_argument("--max-batch", type=int, default=10, help="records per invocation: at most N")
-    parser.add_argument("--batch-window", type=float, default=1.0, metavar="SECONDS",
-                        help="how long due records wait for a batch of --min-batch (as an SQS "
-                             "event source's batching window; default 1)")
+    parser.add_argument("--batch-window", type=float, default=None, metavar="SECONDS",
+                        help="how long due records may wait for their batch to fill (as an SQS "
+                             "event source's batching window; default 1 with --min-batch > 1, "
+                             "else 0)")
     parser.add_argument("--seed", type=int, default=1)
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--bootstrap", default=None,

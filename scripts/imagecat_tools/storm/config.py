@@ -25,10 +25,10 @@ class StormConfig:
     procs: int = 8
     min_batch: int = 1
     max_batch: int = 10
-    """Records per invocation: a uniform draw from min_batch..max_batch. Fewer than min_batch
-    due copies wait (as an SQS event source mapping's batching window) until more are due or
-    the oldest has waited `batch_window`, and at the end."""
-    batch_window: float = 1.0
+    """Records per invocation: a uniform draw from min_batch..max_batch per batch."""
+    batch_window: float | None = None
+    """Seconds due copies may wait for their batch to fill (an SQS event source mapping's
+    batching window); None: 1 s when min_batch > 1, else 0 (whatever is due goes at once)."""
     seed: int = 1
     bootstrap: str | None = None
     """Runtime command; None: the release build (or the peer with `peer`)."""
@@ -71,6 +71,8 @@ class StormConfig:
     """Where the runtimes' stderr goes (default: a temporary directory, kept on failure)."""
 
     def __post_init__(self) -> None:
+        if self.batch_window is None:
+            self.batch_window = 1.0 if self.min_batch > 1 else 0.0
         if self.delivery not in DELIVERIES:
             raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, got {self.delivery!r}")
         if not 1 <= self.min_batch <= self.max_batch:

@@ -122,9 +122,10 @@ class Copy:
 
 
 class Deliverer:
-    """Holds record copies until they are due, then cuts shuffled batches of min_batch..max_batch
-    records and enqueues them (a smaller batch only once its oldest copy has waited
-    batch_window, or at the end).
+    """Holds record copies until they are due, then cuts shuffled batches of a size drawn from
+    min_batch..max_batch and enqueues them. Fewer due copies than the drawn size wait for more
+    until the oldest has waited batch_window (as an SQS event source mapping's batching
+    window), then go as a smaller batch; at the end everything goes.
 
     Each batch becomes a direct S3 event or an SQS batch of one-record messages (as the
     config's `delivery` says), or (with `eventbridge`, single records only) an EventBridge
@@ -167,9 +168,9 @@ class Deliverer:
             config = self.storm.config
             while due:
                 size = self.rng.randint(config.min_batch, config.max_batch)
-                if len(due) < config.min_batch and not everything \
+                if len(due) < size and not everything \
                         and now - min(c.due for c in due) < config.batch_window:
-                    self.waiting.extend(due)  # too few for a batch yet: wait for more
+                    self.waiting.extend(due)  # too few for this batch yet: wait for more
                     break
                 batches.append(due[:size])
                 due = due[size:]
