@@ -190,6 +190,8 @@ def test_small_sqs_flood_under_latency_reports_every_figure(s3_server, bootstrap
                               "409": s["faults"]["answers"].get("409", 0)}
     limit = s["physical_limit"]
     assert 1.0 <= limit["latency_ms"] <= 3.0 and limit["records_per_second"] > 0
+    assert limit["catalog_writes"] == s["requests_by_kind"]["PUT catalog"]
+    assert limit["measured_writes_per_second"] > 0
     for needle in ("invocation duration (/next → answer): p50", "S3 requests per delivered record",
                    "physical limit at", "delivered records/s", "0 wrong entries"):
         assert needle in report, needle

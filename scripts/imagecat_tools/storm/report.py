@@ -108,7 +108,12 @@ class StormResult:
         mean = sum(self.config.latency) / 2
         if self.faults and self.faults.get("delayed"):
             mean = self.faults["latency_ms"] / self.faults["delayed"]
-        return physical_limit(mean, self.records_per_invocation, self.config.procs)
+        limit = physical_limit(mean, self.records_per_invocation, self.config.procs)
+        writes = self.requests_by_kind.get("PUT catalog", 0)
+        limit["catalog_writes"] = writes
+        limit["measured_writes_per_second"] = (round(writes / self.delivery_seconds, 1)
+                                               if self.delivery_seconds else None)
+        return limit
 
     @property
     def events_per_second(self) -> float:
@@ -243,7 +248,10 @@ def format_report(result: StormResult) -> str:
             f"{limit['records_per_invocation']:g} records = {limit['records_per_second_by_window']:,.0f} "
             f"records/s; {c.procs} processes × {limit['records_per_invocation']:g} records per "
             f"{limit['invocation_ms']:g} ms (3 round trips) = {limit['records_per_second_by_processes']:,.0f} "
-            f"records/s; ceiling {limit['records_per_second']:,.0f} records/s, measured {share:.0%} of it")
+            f"records/s; ceiling {limit['records_per_second']:,.0f} records/s, measured {share:.0%} of it "
+            f"({limit['catalog_writes']} catalog writes succeeded: {limit['measured_writes_per_second']} "
+            f"writes/s, {s['deliveries'] / max(1, limit['catalog_writes']):.1f} records per write; an "
+            f"invocation whose records are all in the catalog already writes nothing)")
     lines += [
         f"  wall time: {s['wall_seconds']:.2f} s; {s['events_per_second']:.1f} events/s; settled "
         f"{s['settle_seconds']:.2f} s after the last upload",
