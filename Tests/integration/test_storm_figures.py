@@ -60,7 +60,11 @@ def test_sqs_flood_batches_hold_min_to_max_messages_and_wait_for_more():
     held = 326 - sum(size for _, size in first)
     assert 0 <= held < 100  # too few for the drawn size: they wait (the window has not passed)
     assert len(storm.deliverer.waiting) == held
-    storm.deliverer.flush()
+    waiting_for = storm.deliverer.next_size
+    assert held < waiting_for <= 100
+    for _ in range(20):  # the batch waits for its own drawn size, not for a new draw each time
+        storm.deliverer.flush()
+        assert storm.deliverer.next_size == waiting_for
     assert len(api.enqueued) == len(first)
     storm.deliverer.flush(everything=True)  # the end: whatever is left goes, however few
     assert sum(shape_and_size(p)[1] for p in api.enqueued) == 326

@@ -136,6 +136,8 @@ class Deliverer:
         self.rng = random.Random(storm.config.seed * 7919 + 1)
         self.lock = threading.Lock()
         self.waiting: list[Copy] = []
+        self.next_size: int | None = None
+        """The drawn size of the batch that is waiting to fill."""
         self.late: list[Copy] = []
         self.first_delivery: dict[int, int] = {}
         self.delivered = 0
@@ -167,11 +169,13 @@ class Deliverer:
             batches = []
             config = self.storm.config
             while due:
-                size = self.rng.randint(config.min_batch, config.max_batch)
+                size = self.next_size or self.rng.randint(config.min_batch, config.max_batch)
                 if len(due) < size and not everything \
                         and now - min(c.due for c in due) < config.batch_window:
                     self.waiting.extend(due)  # too few for this batch yet: wait for more
+                    self.next_size = size  # the same size next time (a new draw would favour small ones)
                     break
+                self.next_size = None
                 batches.append(due[:size])
                 due = due[size:]
             for batch in batches:
