@@ -153,6 +153,8 @@ def test_requests_are_named_by_what_they_read_or_write():
     assert request_kind("HEAD", "/b/x.png", 404) == "HEAD object 404"
     assert request_kind("GET", "/b?list-type=2&prefix=x%2F", 200) == "LIST"
     assert request_kind("GET", "/b/?list-type=2", 200) == "LIST"
+    assert request_kind("PUT", "/b/images.json.pending/abc", 200) == "PUT catalog state"
+    assert request_kind("GET", "/b?list-type=2&prefix=images.json.pending%2F", 200) == "LIST catalog state"
 
 
 def test_result_gives_percentiles_and_records_per_second_from_first_delivery():

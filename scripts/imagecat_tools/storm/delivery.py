@@ -312,14 +312,17 @@ class Storm:
 
 def request_kind(method: str, target: str, status: int) -> str:
     """"GET catalog", "GET catalog 304", "PUT catalog 412", "GET object (range)", "HEAD object
-    404", "LIST", ...: one of the function's S3 requests (path-style), named by what it reads
-    or writes and, unless it succeeded, the status."""
+    404", "LIST", "PUT catalog state" (a key under the catalog's own name, such as
+    images.json.pending/...), ...: one of the function's S3 requests (path-style), named by
+    what it reads or writes and, unless it succeeded, the status."""
     path, _, query = target.partition("?")
     params = urllib.parse.parse_qs(query, keep_blank_values=True)
     if method == "GET" and ("list-type" in params or path.strip("/").count("/") == 0):
-        return "LIST"
+        prefix = params.get("prefix", [""])[0]
+        return "LIST catalog state" if prefix.startswith(CATALOG_KEY) else "LIST"
     key = urllib.parse.unquote(path).lstrip("/").partition("/")[2]
-    what = "catalog" if key == CATALOG_KEY else "object"
+    what = ("catalog" if key == CATALOG_KEY else
+            "catalog state" if key.startswith(CATALOG_KEY) else "object")
     suffix = " (range)" if status == 206 else f" {status}" if status >= 300 else ""
     return f"{method} {what}{suffix}"
 
