@@ -103,6 +103,7 @@ def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path):
     requests = section(out, "5. S3 requests per invocation")
     ours = [line for line in requests.splitlines() if line.split()[:1] == ["bootstrap"]]
     assert any("10 new keys" in line and "PUT catalog 1" in line for line in ours), requests
+    assert requests.splitlines()[1].split()[:4] == ["runtime", "invocation", "requests", "ms"], requests
     peer = [line for line in requests.splitlines() if line.split()[:1] == ["python-boto3"]]
     assert any("10 new keys" in line and "GET catalog 1, PUT catalog 1" in line for line in peer), requests
 
@@ -151,6 +152,8 @@ def test_catalog_runs_with_latency_on_the_runtimes_s3_requests(s3_server, bootst
     assert run.entries_after == 10 + 6
     assert run.seconds >= 5 * 2 * 0.010, f"5 events took {run.seconds * 1000:.0f} ms"
     assert all(c.total >= 2 for c in counts), counts
+    # each counted invocation is timed too: at least a catalog read, 10 ms away
+    assert all(c.seconds >= 0.010 for c in counts), counts
 
 
 def test_placements_pin_to_one_cpu_or_two():

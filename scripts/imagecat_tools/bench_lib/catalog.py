@@ -80,6 +80,9 @@ class RequestCount:
     case: str
     records: int
     by_kind: dict[str, int]
+    seconds: float = 0.0
+    """The invocation's wall time (with latency: how many round trips it waited, one after
+    another)."""
 
     @property
     def total(self) -> int:
@@ -243,10 +246,11 @@ class CatalogBench:
                 for case, chosen in cases:
                     with lock:
                         counted.clear()
-                    self._invoke(runner, process, [self._event(bucket, chosen)], timeout=300)
+                    seconds = self._invoke(runner, process, [self._event(bucket, chosen)], timeout=300)
                     if case != "warm-up":
                         with lock:
-                            counts.append(RequestCount(runner.name, case, len(chosen), dict(counted)))
+                            counts.append(RequestCount(runner.name, case, len(chosen), dict(counted),
+                                                       seconds))
             finally:
                 _stop(process)
         return counts
