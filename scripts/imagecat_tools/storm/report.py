@@ -248,10 +248,11 @@ def format_report(result: StormResult) -> str:
             f"{limit['records_per_invocation']:g} records = {limit['records_per_second_by_window']:,.0f} "
             f"records/s; {c.procs} processes × {limit['records_per_invocation']:g} records per "
             f"{limit['invocation_ms']:g} ms (3 round trips) = {limit['records_per_second_by_processes']:,.0f} "
-            f"records/s; ceiling {limit['records_per_second']:,.0f} records/s, measured {share:.0%} of it "
-            f"({limit['catalog_writes']} catalog writes succeeded: {limit['measured_writes_per_second']} "
-            f"writes/s, {s['deliveries'] / max(1, limit['catalog_writes']):.1f} records per write; an "
-            f"invocation whose records are all in the catalog already writes nothing)")
+            f"records/s; ceiling {limit['records_per_second']:,.0f} records/s while every invocation "
+            f"needs a write of its own, measured {share:.0%} of it ({limit['catalog_writes']} catalog "
+            f"writes succeeded: {limit['measured_writes_per_second']} writes/s against the window's "
+            f"{limit['writes_per_second']:g}, {s['deliveries'] / max(1, limit['catalog_writes']):.1f} "
+            f"records per write: an invocation whose records are all cataloged already writes nothing)")
     lines += [
         f"  wall time: {s['wall_seconds']:.2f} s; {s['events_per_second']:.1f} events/s; settled "
         f"{s['settle_seconds']:.2f} s after the last upload",
