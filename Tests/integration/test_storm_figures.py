@@ -16,7 +16,7 @@ from imagecat_tools import s3_events
 from imagecat_tools.local_runtime_api import LocalRuntimeAPI
 from imagecat_tools.storm import PEER_DIR, Storm, StormConfig, format_report, run_storm
 from imagecat_tools.storm.cli import main as storm_main, run_with_peer
-from imagecat_tools.storm.delivery import request_kind
+from imagecat_tools.fault_proxy import request_kind
 from imagecat_tools.storm.planning import Operation
 from imagecat_tools.storm.report import StormResult, format_comparison, physical_limit
 

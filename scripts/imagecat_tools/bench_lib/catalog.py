@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import s3_events
-from ..fault_proxy import FaultProxy
+from ..fault_proxy import FaultProxy, request_kind
 from ..images import png
 from ..local_runtime_api import LocalRuntimeAPI
 from . import procfs
@@ -230,11 +230,8 @@ class CatalogBench:
         lock = threading.Lock()
 
         def on_answer(method: str, target: str, status: int) -> None:
-            path = target.split("?", 1)[0]
-            what = "catalog" if path.endswith("/" + CATALOG_KEY) else "object"
-            ranged = " (range)" if status == 206 else ""
             with lock:
-                counted[f"{method} {what}{ranged}"] += 1
+                counted[request_kind(method, target, status, CATALOG_KEY)] += 1
 
         cases = [("warm-up", objects[:1]), ("1 new key", objects[1:2]),
                  (f"{batch} new keys", objects[2:batch + 2]),

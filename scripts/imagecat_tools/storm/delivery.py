@@ -14,12 +14,12 @@ import signal
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
 import zlib
 from collections import defaultdict
 
 from .. import s3_events
+from ..fault_proxy import request_kind
 from ..local_runtime_api import LocalRuntimeAPI, Result, sqs_batch_event
 from .audit import audit
 from .config import CATALOG_KEY, CONFLICT, StormConfig
@@ -158,7 +158,7 @@ class Storm:
 
     def _count_request(self, method: str, target: str, status: int) -> None:
         """The proxy's answer hook: the function's S3 requests by what they are for."""
-        kind = request_kind(method, target, status)
+        kind = request_kind(method, target, status, CATALOG_KEY)
         with self.lock:
             counts = self.result.requests_by_kind
             counts[kind] = counts.get(kind, 0) + 1
@@ -308,23 +308,6 @@ class Storm:
             shutil.rmtree(log_dir, ignore_errors=True)
             r.log_dir = None
         return r
-
-
-def request_kind(method: str, target: str, status: int) -> str:
-    """"GET catalog", "GET catalog 304", "PUT catalog 412", "GET object (range)", "HEAD object
-    404", "LIST", "PUT catalog state" (a key under the catalog's own name, such as
-    images.json.pending/...), ...: one of the function's S3 requests (path-style), named by
-    what it reads or writes and, unless it succeeded, the status."""
-    path, _, query = target.partition("?")
-    params = urllib.parse.parse_qs(query, keep_blank_values=True)
-    if method == "GET" and ("list-type" in params or path.strip("/").count("/") == 0):
-        prefix = params.get("prefix", [""])[0]
-        return "LIST catalog state" if prefix.startswith(CATALOG_KEY) else "LIST"
-    key = urllib.parse.unquote(path).lstrip("/").partition("/")[2]
-    what = ("catalog" if key == CATALOG_KEY else
-            "catalog state" if key.startswith(CATALOG_KEY) else "object")
-    suffix = " (range)" if status == 206 else f" {status}" if status >= 300 else ""
-    return f"{method} {what}{suffix}"
 
 
 def runtime_usage(processes) -> dict:
