@@ -110,6 +110,7 @@ def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path, pyt
     requests = section(out, "5. S3 requests per invocation")
     ours = [line for line in requests.splitlines() if line.split()[:1] == ["bootstrap"]]
     assert any("10 new keys" in line and "PUT catalog 1" in line for line in ours), requests
+    assert requests.splitlines()[1].split()[:4] == ["runtime", "invocation", "requests", "ms"], requests
     peer = [line for line in requests.splitlines() if line.split()[:1] == ["python-boto3"]]
     assert any("10 new keys" in line and "GET catalog 1, PUT catalog 1" in line for line in peer), requests
 
@@ -157,6 +158,8 @@ def test_catalog_runs_with_latency_on_the_runtimes_s3_requests(s3_server, bootst
     assert run.entries_after == 10 + 6
     assert run.seconds >= 5 * 2 * 0.010, f"5 events took {run.seconds * 1000:.0f} ms"
     assert all(c.total >= 2 for c in counts), counts
+    # each counted invocation is timed too: at least a catalog read, 10 ms away
+    assert all(c.seconds >= 0.010 for c in counts), counts
 
 
 def test_placements_pin_to_one_cpu_or_two():
@@ -287,6 +290,8 @@ def test_procfs_counts_all_threads_cpu_and_peak_rss():
 def test_percentile_and_ratio():
     values = [float(v) for v in range(1, 21)]
     assert report.percentile(values, 0.1) == 2.0 and report.percentile(values, 0.9) == 18.0
+    hundred = [float(v) for v in range(1, 101)]  # nearest rank: ceil(p × n), never one past it
+    assert [report.percentile(hundred, p) for p in (0.5, 0.95, 0.07, 1.0)] == [50.0, 95.0, 7.0, 100.0]
     assert report.median(values) == 10.5
     assert report.ratio(1.0, 4.0) == "0.25×" and report.ratio(1.0, 40.0) == "0.025×"
     assert report.ratio(1.0, None) == "-"

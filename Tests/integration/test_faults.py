@@ -203,7 +203,7 @@ def test_small_storm_with_runtimes_killed_is_exact(s3_server, bootstrap_path):
     """Three runtimes SIGKILLed at random points of the storm (their invocations go to other
     runtimes, replacements are started): still exact."""
     result = run_storm(StormConfig(uploads=150, deletes=40, procs=8, max_batch=8, seed=29,
-                                   bootstrap=str(bootstrap_path), kill=3, sqs=True),
+                                   bootstrap=str(bootstrap_path), kill=3, delivery="mixed"),
                        server=s3_server)
     print(format_report(result))
     assert result.summary()["kills"] == 3

@@ -132,7 +132,7 @@ def test_small_storm_is_exact(s3_server, bootstrap_path):
     """150 uploads + 40 deletes, each event twice, shuffled, direct + SQS + EventBridge, 8
     processes: the catalog must equal the bucket's images exactly."""
     result = run_storm(StormConfig(**SMALL, seed=11, bootstrap=str(bootstrap_path),
-                                   sqs=True, eventbridge=True), server=s3_server)
+                                   delivery="mixed", eventbridge=True), server=s3_server)
     print(format_report(result))
     assert_exact(result)
     summary = result.summary()

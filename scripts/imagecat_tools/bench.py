@@ -231,7 +231,8 @@ def run_catalog(runtimes: list[Runtime], figures: set[str], sizes: list[int], ev
                 counts = {}
                 for runner in runners:
                     counts[runner.name] = [
-                        {"case": c.case, "records": c.records, "total": c.total, "by_kind": c.by_kind}
+                        {"case": c.case, "records": c.records, "total": c.total, "by_kind": c.by_kind,
+                         "ms": round(c.seconds * 1000, 1)}
                         for c in bench.request_counts(runner, batch, FaultProxy, seed_entries=seed)]
                     progress(f"requests: {runner.name} "
                              + "; ".join(f"{c['case']}: {c['total']}" for c in counts[runner.name]))

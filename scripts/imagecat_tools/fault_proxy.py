@@ -76,6 +76,24 @@ def parse_latency(text: str) -> tuple[float, float]:
     return bounds
 
 
+def request_kind(method: str, target: str, status: int, catalog_key: str = "images.json") -> str:
+    """"GET catalog", "GET catalog 304", "PUT catalog 412", "GET object (range)", "HEAD object
+    404", "LIST", "PUT catalog state" (a key under the catalog's own name, such as
+    images.json.pending/...), ...: one S3 request (path-style) as the proxy saw it, named by
+    what it reads or writes and, unless it succeeded, the status. The storm and the
+    benchmarks count a function's requests by it."""
+    path, _, query = target.partition("?")
+    params = urllib.parse.parse_qs(query, keep_blank_values=True)
+    if method == "GET" and ("list-type" in params or path.strip("/").count("/") == 0):
+        prefix = params.get("prefix", [""])[0]
+        return "LIST catalog state" if prefix.startswith(catalog_key) else "LIST"
+    key = urllib.parse.unquote(path).lstrip("/").partition("/")[2]
+    what = ("catalog" if key == catalog_key else
+            "catalog state" if key.startswith(catalog_key) else "object")
+    suffix = " (range)" if status == 206 else f" {status}" if status >= 300 else ""
+    return f"{method} {what}{suffix}"
+
+
 class _ClientGone(Exception):
     """The client closed its connection (between requests, or mid-request)."""
 

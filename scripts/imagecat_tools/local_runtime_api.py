@@ -86,6 +86,9 @@ class Result:
     error_type: str | None = None
     attempts: int = 1
     """How many times it was delivered to a runtime (more than 1 after a crash)."""
+    duration: float | None = None
+    """Seconds from the last time `/next` handed it out to its `/response` or `/error` (or
+    its deadline): what Lambda bills as the invocation's duration. None if never handed out."""
 
     def json(self):
         """The body parsed as JSON (raises ValueError if it is not JSON)."""
@@ -93,9 +96,9 @@ class Result:
 
     def to_dict(self) -> dict:
         text = self.body.decode("utf-8", errors="replace")
-        out = {"id": self.id, "kind": self.kind, "body": text, "error_type": self.error_type,
-               "attempts": self.attempts}
-        return out
+        return {"id": self.id, "kind": self.kind, "body": text, "error_type": self.error_type,
+                "attempts": self.attempts,
+                "duration_ms": None if self.duration is None else round(self.duration * 1000, 3)}
 
 
 @dataclass
@@ -106,6 +109,8 @@ class _Invocation:
     client_context: str | None
     attempts: int = 0
     deadline_ms: int = 0
+    handed_out: float | None = None
+    """time.monotonic() when `/next` last handed it out."""
     connection: int | None = None
     """The connection that received it while in flight; None while queued."""
 
@@ -381,11 +386,13 @@ class LocalRuntimeAPI:
             invocation.attempts += 1
             invocation.connection = connection
             invocation.deadline_ms = int(time.time() * 1000 + self.function_timeout * 1000)
+            invocation.handed_out = time.monotonic()
             self._in_flight[invocation.id] = invocation
             return invocation
 
     def _finish(self, request_id: str, kind: str, body: bytes, error_type: str | None) -> bool:
         """Records a result; False when the id is unknown or already answered."""
+        now = time.monotonic()
         with self._lock:
             invocation = self._all.get(request_id)
             if invocation is None or request_id in self.results or invocation.attempts == 0:
@@ -393,7 +400,8 @@ class LocalRuntimeAPI:
             self._in_flight.pop(request_id, None)
             if invocation in self._queue:  # answered after a crash re-queued it
                 self._queue.remove(invocation)
-            result = Result(request_id, kind, body, error_type, invocation.attempts)
+            duration = None if invocation.handed_out is None else now - invocation.handed_out
+            result = Result(request_id, kind, body, error_type, invocation.attempts, duration)
             self.results[request_id] = result
             self._lock.notify_all()
         if self.on_result:

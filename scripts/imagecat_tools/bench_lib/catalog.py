@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .. import s3_events
-from ..fault_proxy import FaultProxy
+from ..fault_proxy import FaultProxy, request_kind
 from ..images import png
 from ..local_runtime_api import LocalRuntimeAPI
 from . import procfs
@@ -80,6 +80,9 @@ class RequestCount:
     case: str
     records: int
     by_kind: dict[str, int]
+    seconds: float = 0.0
+    """The invocation's wall time (with latency: how many round trips it waited, one after
+    another)."""
 
     @property
     def total(self) -> int:
@@ -227,11 +230,8 @@ class CatalogBench:
         lock = threading.Lock()
 
         def on_answer(method: str, target: str, status: int) -> None:
-            path = target.split("?", 1)[0]
-            what = "catalog" if path.endswith("/" + CATALOG_KEY) else "object"
-            ranged = " (range)" if status == 206 else ""
             with lock:
-                counted[f"{method} {what}{ranged}"] += 1
+                counted[request_kind(method, target, status, CATALOG_KEY)] += 1
 
         cases = [("warm-up", objects[:1]), ("1 new key", objects[1:2]),
                  (f"{batch} new keys", objects[2:batch + 2]),
@@ -243,10 +243,11 @@ class CatalogBench:
                 for case, chosen in cases:
                     with lock:
                         counted.clear()
-                    self._invoke(runner, process, [self._event(bucket, chosen)], timeout=300)
+                    seconds = self._invoke(runner, process, [self._event(bucket, chosen)], timeout=300)
                     if case != "warm-up":
                         with lock:
-                            counts.append(RequestCount(runner.name, case, len(chosen), dict(counted)))
+                            counts.append(RequestCount(runner.name, case, len(chosen), dict(counted),
+                                                       seconds))
             finally:
                 _stop(process)
         return counts

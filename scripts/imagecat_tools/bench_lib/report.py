@@ -8,6 +8,7 @@ is better for rates. Printing one convention everywhere keeps a reader from gues
 
 from __future__ import annotations
 
+import math
 import statistics
 
 PYTHON_PEER = "python-boto3"
@@ -27,11 +28,13 @@ def median(values: list[float]) -> float:
 
 
 def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation: with 20 samples p10 is the 2nd smallest)."""
+    """Nearest-rank percentile (no interpolation: with 20 samples p10 is the 2nd smallest,
+    with 100 p95 is the 95th): the smallest value with at least `fraction` of them at or
+    below it."""
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered) - 1e-9)))
     return ordered[rank - 1]
 
 
@@ -180,10 +183,11 @@ def _requests(section: dict) -> str:
     for n, cases in section["runtimes"].items():
         for case in cases:
             kinds = ", ".join(f"{k} {v}" for k, v in sorted(case["by_kind"].items()))
-            rows.append([n, case["case"], str(case["total"]), kinds])
+            rows.append([n, case["case"], str(case["total"]), f"{case['ms']:,.0f}" if "ms" in case else "-",
+                         kinds])
     head = (f"5. S3 requests per invocation (counted by a loopback proxy{_latency(section)}; catalog seeded with "
-            f"{section['seed_entries']:,} entries)")
-    return head + "\n" + table(["runtime", "invocation", "requests", "by kind"], rows)
+            f"{section['seed_entries']:,} entries; ms: the invocation's wall time, one process)")
+    return head + "\n" + table(["runtime", "invocation", "requests", "ms", "by kind"], rows)
 
 
 def _package(section: dict) -> str:

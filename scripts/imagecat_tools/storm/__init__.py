@@ -16,9 +16,9 @@ result with the bucket itself. This script:
    notification record, with the size, ETag and sequencer S3 would give it;
 3. delivers every record TWICE, shuffled: each copy waits a random delay, a share of copies is
    held back until the end (so some deletes arrive before their creates, some creates arrive
-   after everything else), in batches of 1..k records per invocation, as direct S3 events and,
-   with --sqs / --eventbridge, some as SQS batches (failed messages are redelivered, as SQS
-   does) and single EventBridge events;
+   after everything else), in batches of min..max records per invocation, as direct S3 events,
+   SQS batches (--delivery sqs, or mixed: about half; failed messages are redelivered, as SQS
+   does) and, with --eventbridge, single EventBridge events;
 4. runs ≥8 bootstrap processes on the local Runtime API (optionally behind the fault proxy:
    503 SlowDown and connection resets; optionally SIGKILLing some mid-run, whose invocations
    the Runtime API hands to another process);
@@ -27,15 +27,27 @@ result with the bucket itself. This script:
    duplicated (a name listed more than once), resurrected (in the catalog, not an image in the
    bucket), stale (size or ETag differ; for entries with width/height, also type or pixels).
 
+The report gives delivered records/s (from the first delivery until everything settled),
+failed invocations by error type, p50/p95/max invocation duration (from the Runtime API's
+`/next` to the answer), the function's S3 requests per delivered record by kind, lost
+conditional writes (412/409), and, with --latency, the physical limit at that latency (see
+report.physical_limit). --compare-peer runs the python-boto3 peer on the same plan right after
+the function, against the same server, and prints both side by side.
+
 It exits 0 only when all four counts are 0 and every invocation ended well. An invocation
 that fails with Function.CatalogConflict (the function gave up on a contended catalog before
 its deadline) is enqueued again, as Lambda retries an asynchronous invoke; those retries are
 counted and printed.
 
-    scripts/storm [--uploads 1000] [--deletes 200] [--procs 8] [--max-batch 10]
-        [--seed 1] [--bootstrap .build/release/bootstrap | --peer | --naive] [--sqs]
-        [--eventbridge] [--liars] [--faults 0.1 [--resets 0.03]] [--via-proxy] [--latency 10-30] [--kill 3]
-        [--json]
+    scripts/storm [--uploads 1000] [--deletes 200] [--procs 8] [--min-batch 1] [--max-batch 10]
+        [--seed 1] [--bootstrap .build/release/bootstrap | --peer | --naive] [--compare-peer]
+        [--delivery direct|sqs|mixed] [--sqs] [--eventbridge] [--liars]
+        [--faults 0.1 [--resets 0.03]] [--via-proxy] [--latency 10-30] [--kill 3] [--json]
+
+    # issue 11's two scenarios, S3 10-30 ms away:
+    scripts/storm --delivery sqs --min-batch 50 --max-batch 100 --procs 3 --uploads 2000 \
+        --deletes 300 --latency 10-30
+    scripts/storm --procs 8 --max-batch 10 --uploads 600 --deletes 100 --latency 10-30 --compare-peer
 
 As a module (the integration tests): `run_storm(StormConfig(...), server=S3Server)` returns
 a `StormResult`. Python 3.11 standard library, plus boto3 for the uploads and the audit.

@@ -28,6 +28,12 @@ class Audit:
     catalog_error: str | None = None
 
     @property
+    def wrong(self) -> int:
+        """Entries that differ from the bucket, all kinds together (a lost one counts too)."""
+        return (len(self.lost) + len(self.duplicated) + len(self.resurrected) + len(self.stale)
+                + self.malformed)
+
+    @property
     def exact(self) -> bool:
         return (self.catalog_error is None and not self.lost and not self.duplicated
                 and not self.resurrected and not self.stale and not self.malformed)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from ..fault_proxy import add_latency_argument
-from .config import DEFAULT_BOOTSTRAP, StormConfig
+from .config import DEFAULT_BOOTSTRAP, DELIVERIES, StormConfig
 from .delivery import run_storm
-from .report import format_report
+from .report import comparison, format_comparison, format_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uploads", type=int, default=1000)
     parser.add_argument("--deletes", type=int, default=200)
     parser.add_argument("--procs", type=int, default=8, help="concurrent runtime processes")
-    parser.add_argument("--max-batch", type=int, default=10, help="records per invocation: 1..N")
+    parser.add_argument("--min-batch", type=int, default=1,
+                        help="records per invocation: at least N (fewer only when no more come "
+                             "within --batch-window, or at the end; default 1)")
+    parser.add_argument("--max-batch", type=int, default=10, help="records per invocation: at most N")
+    parser.add_argument("--batch-window", type=float, default=None, metavar="SECONDS",
+                        help="how long due records may wait for their batch to fill (as an SQS "
+                             "event source's batching window; default 1 with --min-batch > 1, "
+                             "else 0)")
     parser.add_argument("--seed", type=int, default=1)
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--bootstrap", default=None,
@@ -29,9 +37,20 @@ def main(argv: list[str] | None = None) -> int:
                      help="run ../shared/peers/python-boto3/bootstrap instead, for comparison")
     who.add_argument("--naive", action="store_true",
                      help="run the naive peer (expected to FAIL: proves the audit sees loss)")
-    parser.add_argument("--sqs", action="store_true", help="deliver about half the batches via SQS")
+    parser.add_argument("--compare-peer", action="store_true",
+                        help="after the function, run the python-boto3 peer on the same plan against "
+                             "the same S3 server (direct delivery only) and print both side by side; "
+                             "the exit status is the function's")
+    parser.add_argument("--delivery", choices=DELIVERIES, default="direct",
+                        help="batches as direct S3 events, as SQS batches (S3 → SQS → Lambda), "
+                             "or about half each (default direct)")
+    parser.add_argument("--sqs", dest="delivery", action="store_const", const="mixed",
+                        help="the same as --delivery mixed")
     parser.add_argument("--eventbridge", action="store_true",
                         help="deliver some single records as EventBridge events")
+    parser.add_argument("--backlog", action="store_true",
+                        help="perform every upload and delete first, then deliver all records (a "
+                             "queue's backlog): records/s measures the function, not the uploads")
     parser.add_argument("--liars", action="store_true",
                         help="add keys whose name lies (text named .jpg, PNGs without extension)")
     parser.add_argument("--faults", type=float, default=0.0, metavar="RATE",
@@ -57,24 +76,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log-dir", default=None, help="where runtime stderr goes")
     parser.add_argument("--json", action="store_true", help="print a JSON summary only")
     args = parser.parse_args(argv)
-    if (args.peer or args.naive) and (args.sqs or args.eventbridge):
-        parser.error("the peers only read direct S3 events: --sqs/--eventbridge need the Swift bootstrap")
+    if (args.peer or args.naive or args.compare_peer) and (args.delivery != "direct" or args.eventbridge):
+        parser.error("the peers only read direct S3 events: --delivery sqs|mixed, --sqs and "
+                     "--eventbridge need the Swift bootstrap")
+    if args.compare_peer and (args.peer or args.naive):
+        parser.error("--compare-peer runs the function and then the peer: not with --peer/--naive")
+    if not 1 <= args.min_batch <= args.max_batch:
+        parser.error(f"batches need 1 <= --min-batch <= --max-batch, got {args.min_batch}..{args.max_batch}")
     if args.bootstrap is None and not (args.peer or args.naive) and not DEFAULT_BOOTSTRAP.exists():
         parser.error(f"{DEFAULT_BOOTSTRAP} does not exist: `swift build -c release --product "
                      f"bootstrap` first, or pass --bootstrap PATH")
     config = StormConfig(
-        uploads=args.uploads, deletes=args.deletes, procs=args.procs, max_batch=args.max_batch,
-        seed=args.seed, bootstrap=args.bootstrap,
+        uploads=args.uploads, deletes=args.deletes, procs=args.procs, min_batch=args.min_batch,
+        max_batch=args.max_batch, batch_window=args.batch_window, seed=args.seed,
+        bootstrap=args.bootstrap,
         peer="python-boto3" if args.peer else "naive" if args.naive else None,
-        sqs=args.sqs, eventbridge=args.eventbridge, liars=args.liars, faults=args.faults,
-        resets=args.resets, via_proxy=args.via_proxy, latency=args.latency,
+        delivery=args.delivery, backlog=args.backlog, eventbridge=args.eventbridge,
+        liars=args.liars, faults=args.faults, resets=args.resets, via_proxy=args.via_proxy, latency=args.latency,
         kill=args.kill, keys=args.keys, upload_threads=args.upload_threads,
         function_timeout=args.function_timeout, max_retries=args.max_retries,
         retry_any=args.retry_any, timeout=args.timeout, log_dir=args.log_dir)
-    result = run_storm(config)
+    if not args.compare_peer:
+        result = run_storm(config)
+        if args.json:
+            print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+        else:
+            print(format_report(result))
+        return 0 if result.ok else 1
+    results = run_with_peer(config)
     if args.json:
-        print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+        print(json.dumps({"runs": [r.summary() for r in results], "comparison": comparison(results)},
+                         indent=2, ensure_ascii=False))
     else:
-        print(format_report(result))
-    return 0 if result.ok else 1
+        print("\n\n".join([*(format_report(r) for r in results), format_comparison(results)]))
+    return 0 if results[0].ok else 1
+
+
+def run_with_peer(config: StormConfig, server=None) -> list:
+    """The function's storm, then the python-boto3 peer's on the same plan (same seed) and the
+    same S3 server (a fresh one when None), each in a fresh bucket: [function, peer]."""
+    if server is None:
+        from ..s3_server import S3Server
+        with S3Server() as own:
+            return run_with_peer(config, own)
+    ours = run_storm(config, server)
+    theirs = run_storm(dataclasses.replace(config, peer="python-boto3", bootstrap=None,
+                                           log_dir=None), server)
+    return [ours, theirs]
 

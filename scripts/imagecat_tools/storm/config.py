@@ -13,6 +13,9 @@ PEER_DIR = PEERS / "python-boto3"
 DEFAULT_BOOTSTRAP = RELEASE_BOOTSTRAP
 CATALOG_KEY = "images.json"
 CONFLICT = "Function.CatalogConflict"
+DELIVERIES = ("direct", "sqs", "mixed")
+"""How record batches reach the function: all as direct S3 events, all as SQS batches (S3 →
+SQS → Lambda), or about half each."""
 
 
 @dataclass
@@ -20,13 +23,19 @@ class StormConfig:
     uploads: int = 1000
     deletes: int = 200
     procs: int = 8
+    min_batch: int = 1
     max_batch: int = 10
+    """Records per invocation: a uniform draw from min_batch..max_batch per batch."""
+    batch_window: float | None = None
+    """Seconds due copies may wait for their batch to fill (an SQS event source mapping's
+    batching window); None: 1 s when min_batch > 1, else 0 (whatever is due goes at once)."""
     seed: int = 1
     bootstrap: str | None = None
     """Runtime command; None: the release build (or the peer with `peer`)."""
     peer: str | None = None
     """"python-boto3" or "naive": run that peer from ../shared/peers instead."""
-    sqs: bool = False
+    delivery: str = "direct"
+    """One of DELIVERIES."""
     eventbridge: bool = False
     liars: bool = False
     """Add keys whose name lies about their content (the function must judge by content)."""
@@ -44,6 +53,10 @@ class StormConfig:
     upload_threads: int = 4
     keys: int | None = None
     """Size of the key pool (default: 40% of the uploads, at least 1)."""
+    backlog: bool = False
+    """Perform every operation first, then deliver all the records (a queue that filled up
+    while the function was away): records/s then measures the function alone, not the pace
+    of the storm's own uploads. Without it the function works while the uploads happen."""
     late_share: float = 0.1
     """Share of record copies held back until every operation is done."""
     max_delay: float = 0.5
@@ -56,6 +69,20 @@ class StormConfig:
     """Give up (and fail) when the storm has not settled after this many seconds."""
     log_dir: str | None = None
     """Where the runtimes' stderr goes (default: a temporary directory, kept on failure)."""
+
+    def __post_init__(self) -> None:
+        if self.batch_window is None:
+            self.batch_window = 1.0 if self.min_batch > 1 else 0.0
+        if self.delivery not in DELIVERIES:
+            raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, got {self.delivery!r}")
+        if not 1 <= self.min_batch <= self.max_batch:
+            raise ValueError(f"batches need 1 <= min_batch <= max_batch, got "
+                             f"{self.min_batch}..{self.max_batch}")
+
+    @property
+    def sqs(self) -> bool:
+        """Some batches arrive as SQS events (the function must answer batchItemFailures)."""
+        return self.delivery != "direct"
 
     def command(self) -> list[str]:
         if self.peer:

@@ -19,6 +19,7 @@ import zlib
 from collections import defaultdict
 
 from .. import s3_events
+from ..fault_proxy import request_kind
 from ..local_runtime_api import LocalRuntimeAPI, Result, sqs_batch_event
 from .audit import audit
 from .config import CATALOG_KEY, CONFLICT, StormConfig
@@ -52,6 +53,9 @@ class Storm:
         self.results_during_uploads = 0
         self.results_total = 0
         self.first_result_at: float | None = None
+        self.first_delivery_at: float | None = None
+        self.last_delivery_at: float | None = None
+        self.last_result_at: float | None = None
         self.ops_after_first_result = 0
         self.upload_errors: list[str] = []
         self.final: dict[str, Operation | None] = {}
@@ -73,6 +77,10 @@ class Storm:
             payload = json.dumps(s3_events.event(*records)).encode()
         with self.lock:
             self.result.deliveries += len(records)
+            self.result.batch_sizes.append(len(records))
+            self.last_delivery_at = time.monotonic()
+            if self.first_delivery_at is None:
+                self.first_delivery_at = self.last_delivery_at
         self._enqueue(payload, 0, shape)
 
     def _enqueue(self, payload: bytes, retries: int, shape: str) -> None:
@@ -96,8 +104,9 @@ class Storm:
                 self.results_total += 1
                 if self.uploads_finished_at is None:
                     self.results_during_uploads += 1
+                self.last_result_at = time.monotonic()
                 if self.first_result_at is None:
-                    self.first_result_at = time.monotonic()
+                    self.first_result_at = self.last_result_at
                 self.lock.notify_all()
 
     def _handle_result(self, result: Result) -> None:
@@ -105,6 +114,8 @@ class Storm:
             payload, retries, shape = self.lineage.pop(result.id)
             if result.attempts > 1:
                 self.result.requeued_after_crash += 1
+            if result.duration is not None:
+                self.result.durations.append(result.duration)
         if result.kind == "response":
             if shape == "sqs":
                 self._redeliver_sqs(payload, result)
@@ -144,6 +155,13 @@ class Storm:
         with self.lock:
             self.result.sqs_redeliveries += len(messages)
         self._enqueue(sqs_batch_event([m["body"] for m in messages]), 0, "sqs")
+
+    def _count_request(self, method: str, target: str, status: int) -> None:
+        """The proxy's answer hook: the function's S3 requests by what they are for."""
+        kind = request_kind(method, target, status, CATALOG_KEY)
+        with self.lock:
+            counts = self.result.requests_by_kind
+            counts[kind] = counts.get(kind, 0) + 1
 
     # -- S3 operations -------------------------------------------------------------------
 
@@ -214,7 +232,7 @@ class Storm:
             resets = config.resets if config.resets is not None else config.faults * 0.3
             self.proxy = FaultProxy(self.server.endpoint, error_rate=config.faults,
                                     reset_rate=resets, seed=config.seed,
-                                    latency=config.latency).start()
+                                    latency=config.latency, on_answer=self._count_request).start()
             endpoint = self.proxy.endpoint
         self.function_env = self.server.child_env()
         self.function_env.update({"AWS_ENDPOINT_URL_S3": endpoint, "_HANDLER": "catalog",
@@ -239,10 +257,13 @@ class Storm:
             if config.kill:
                 killer.start()
             while any(t.is_alive() for t in uploaders):
-                self.deliverer.flush()
+                if not config.backlog:
+                    self.deliverer.flush()
                 time.sleep(0.02)
             with self.lock:
                 self.uploads_finished_at = time.monotonic()
+            if config.backlog:  # the queue's backlog first, the held-back copies after it
+                self.deliverer.flush(everything=True, keep_late=True)
             self.deliverer.flush(everything=True)
             deadline = started + config.timeout
             with self.lock:
@@ -251,6 +272,9 @@ class Storm:
                 self.result.settled = self.outstanding == 0
             self.result.wall_seconds = time.monotonic() - started
             self.result.settle_seconds = time.monotonic() - self.uploads_finished_at
+            if self.first_delivery_at is not None and self.last_result_at is not None:
+                self.result.delivery_seconds = self.last_result_at - self.first_delivery_at
+                self.result.feeding_seconds = self.last_delivery_at - self.first_delivery_at
             stop.set()
             if config.kill:
                 killer.join(timeout=5)

@@ -1,7 +1,7 @@
 """Step 2 of the storm: the plan. The operations (uploads, deletes, re-uploads) in a random
 order that keeps each key's own order, and the delivery of their records: every record twice,
 each copy after a random delay or held back until the end, cut into shuffled batches of
-1..k records, each batch shaped as a direct S3 event, an SQS batch or an EventBridge event."""
+min..max records, each batch shaped as a direct S3 event, an SQS batch or an EventBridge event."""
 
 from __future__ import annotations
 
@@ -122,16 +122,22 @@ class Copy:
 
 
 class Deliverer:
-    """Holds record copies until they are due, then cuts shuffled batches and enqueues them.
+    """Holds record copies until they are due, then cuts shuffled batches of a size drawn from
+    min_batch..max_batch and enqueues them. Fewer due copies than the drawn size wait for more
+    until the oldest has waited batch_window (as an SQS event source mapping's batching
+    window), then go as a smaller batch; at the end everything goes.
 
-    Each batch becomes a direct S3 event, or (with `sqs`) an SQS batch of one-record messages,
-    or (with `eventbridge`, single records only) an EventBridge event."""
+    Each batch becomes a direct S3 event or an SQS batch of one-record messages (as the
+    config's `delivery` says), or (with `eventbridge`, single records only) an EventBridge
+    event."""
 
     def __init__(self, storm: "Storm"):
         self.storm = storm
         self.rng = random.Random(storm.config.seed * 7919 + 1)
         self.lock = threading.Lock()
         self.waiting: list[Copy] = []
+        self.next_size: int | None = None
+        """The drawn size of the batch that is waiting to fill."""
         self.late: list[Copy] = []
         self.first_delivery: dict[int, int] = {}
         self.delivered = 0
@@ -147,19 +153,29 @@ class Deliverer:
                 copy = Copy(op, record, now + self.rng.uniform(0, config.max_delay))
                 (self.late if self.rng.random() < config.late_share else self.waiting).append(copy)
 
-    def flush(self, everything: bool = False) -> int:
-        """Enqueues the due copies (all of them with `everything`); returns how many."""
+    def flush(self, everything: bool = False, keep_late: bool = False) -> int:
+        """Enqueues the due copies (all of them with `everything`, but the held-back ones only
+        without `keep_late`); returns how many."""
         now = time.monotonic()
         with self.lock:
-            if everything:
+            if everything and keep_late:
+                due, self.waiting = self.waiting, []
+            elif everything:
                 due, self.waiting, self.late = self.waiting + self.late, [], []
             else:
                 due = [c for c in self.waiting if c.due <= now]
                 self.waiting = [c for c in self.waiting if c.due > now]
             self.rng.shuffle(due)
             batches = []
+            config = self.storm.config
             while due:
-                size = self.rng.randint(1, max(1, self.storm.config.max_batch))
+                size = self.next_size or self.rng.randint(config.min_batch, config.max_batch)
+                if len(due) < size and not everything \
+                        and now - min(c.due for c in due) < config.batch_window:
+                    self.waiting.extend(due)  # too few for this batch yet: wait for more
+                    self.next_size = size  # the same size next time (a new draw would favour small ones)
+                    break
+                self.next_size = None
                 batches.append(due[:size])
                 due = due[size:]
             for batch in batches:
@@ -174,7 +190,7 @@ class Deliverer:
         draw = self.rng.random()
         if config.eventbridge and size == 1 and draw < 0.5:
             return "eventbridge"
-        if config.sqs and draw < 0.5:
+        if config.delivery == "sqs" or (config.delivery == "mixed" and draw < 0.5):
             return "sqs"
         return "direct"
 

@@ -4,8 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..bench_lib.report import percentile, table
 from .audit import Audit
 from .config import StormConfig
+
+SEQUENTIAL_ROUND_TRIPS = 3
+"""The fewest S3 round trips one after another an invocation needs while keeping the
+function's guarantees: observe the objects (concurrently, alongside the catalog read), the
+conditional write, the re-check after it."""
+WINDOW_ROUND_TRIPS = 2
+"""Round trips in one writer's GET → conditional PUT window: the catalog read the write is
+conditional on, and the write. Writes to one catalog succeed one window after another."""
+
+
+def physical_limit(latency_ms: float, records_per_invocation: float, procs: int) -> dict:
+    """What S3 latency alone allows, in records/s, for writers that each commit one
+    invocation's records: the write window (one success per GET → PUT window, whatever the
+    number of writers) and the processes (each needs SEQUENTIAL_ROUND_TRIPS per invocation).
+    The smaller of the two is the ceiling; a write that carries more than one invocation's
+    records (group commit) lifts the first."""
+    window_ms = WINDOW_ROUND_TRIPS * latency_ms
+    writes = 1000 / window_ms if window_ms else float("inf")
+    invocation_ms = SEQUENTIAL_ROUND_TRIPS * latency_ms
+    per_process = 1000 / invocation_ms if invocation_ms else float("inf")
+    by_window = writes * records_per_invocation
+    by_processes = procs * per_process * records_per_invocation
+    return {"latency_ms": round(latency_ms, 1), "records_per_invocation": round(records_per_invocation, 1),
+            "window_ms": round(window_ms, 1), "writes_per_second": round(writes, 1),
+            "records_per_second_by_window": round(by_window, 1),
+            "invocation_ms": round(invocation_ms, 1),
+            "records_per_second_by_processes": round(by_processes, 1),
+            "records_per_second": round(min(by_window, by_processes), 1)}
 
 
 @dataclass
@@ -15,6 +44,9 @@ class StormResult:
     plan: dict
     events: int = 0
     deliveries: int = 0
+    batch_sizes: list = field(default_factory=list)
+    """Records in each batch the storm cut from record copies (not counting retries and SQS
+    redeliveries), in delivery order."""
     invocations: int = 0
     invocations_by_shape: dict = field(default_factory=dict)
     failures: int = 0
@@ -31,6 +63,15 @@ class StormResult:
     wall_seconds: float = 0.0
     settle_seconds: float = 0.0
     """From the last upload to the last invocation's end."""
+    delivery_seconds: float = 0.0
+    """From the first batch handed to the Runtime API to the last invocation's end."""
+    feeding_seconds: float = 0.0
+    """From the first batch handed to the Runtime API to the last (the storm's own pace: when
+    it is close to delivery_seconds, the uploads, not the function, set records/s)."""
+    durations: list = field(default_factory=list)
+    """Seconds each finished invocation took, from `/next` handing it out to its answer."""
+    requests_by_kind: dict = field(default_factory=dict)
+    """The function's S3 requests the server answered, by kind (through the proxy)."""
     runtimes: dict = field(default_factory=dict)
     faults: dict | None = None
     audit: Audit = field(default_factory=Audit)
@@ -40,7 +81,39 @@ class StormResult:
 
     @property
     def records_per_second(self) -> float:
-        return self.deliveries / self.wall_seconds if self.wall_seconds else 0.0
+        """Delivered records ÷ the time from the first delivery until everything settled."""
+        return self.deliveries / self.delivery_seconds if self.delivery_seconds else 0.0
+
+    def duration_ms(self) -> dict:
+        """p50, p95 and max invocation duration in ms (None without invocations)."""
+        if not self.durations:
+            return {"p50": None, "p95": None, "max": None, "n": 0}
+        return {"p50": round(percentile(self.durations, 0.50) * 1000, 1),
+                "p95": round(percentile(self.durations, 0.95) * 1000, 1),
+                "max": round(max(self.durations) * 1000, 1), "n": len(self.durations)}
+
+    @property
+    def records_per_invocation(self) -> float:
+        return self.deliveries / len(self.batch_sizes) if self.batch_sizes else 0.0
+
+    def requests_per_record(self) -> float | None:
+        if self.faults is None or not self.deliveries:
+            return None
+        return self.faults["requests"] / self.deliveries
+
+    def limit(self) -> dict | None:
+        """physical_limit() at the latency the proxy actually added (None without latency)."""
+        if not self.config.latency:
+            return None
+        mean = sum(self.config.latency) / 2
+        if self.faults and self.faults.get("delayed"):
+            mean = self.faults["latency_ms"] / self.faults["delayed"]
+        limit = physical_limit(mean, self.records_per_invocation, self.config.procs)
+        writes = self.requests_by_kind.get("PUT catalog", 0)
+        limit["catalog_writes"] = writes
+        limit["measured_writes_per_second"] = (round(writes / self.delivery_seconds, 1)
+                                               if self.delivery_seconds else None)
+        return limit
 
     @property
     def events_per_second(self) -> float:
@@ -60,6 +133,10 @@ class StormResult:
             "plan": self.plan,
             "events": self.events,
             "deliveries": self.deliveries,
+            "batches": len(self.batch_sizes),
+            "records_per_invocation": round(self.records_per_invocation, 2),
+            "delivery": self.config.delivery,
+            "batch_sizes": [self.config.min_batch, self.config.max_batch],
             "invocations": self.invocations,
             "invocations_by_shape": self.invocations_by_shape,
             "failures": self.failures,
@@ -74,10 +151,19 @@ class StormResult:
             "overlap": self.overlap,
             "wall_seconds": round(self.wall_seconds, 2),
             "settle_seconds": round(self.settle_seconds, 2),
+            "delivery_seconds": round(self.delivery_seconds, 2),
+            "feeding_seconds": round(self.feeding_seconds, 2),
+            "invocation_ms": self.duration_ms(),
             "runtimes": self.runtimes,
             "events_per_second": round(self.events_per_second, 1),
             "records_per_second": round(self.records_per_second, 1),
             "faults": self.faults,
+            "requests_by_kind": dict(sorted(self.requests_by_kind.items())),
+            "requests_per_record": None if self.requests_per_record() is None
+            else round(self.requests_per_record(), 2),
+            "conflicts": None if self.faults is None else
+            {k: self.faults["answers"].get(k, 0) for k in ("412", "409")},
+            "physical_limit": self.limit(),
             "latency_ms": list(self.config.latency) if self.config.latency else None,
             "catalog_entries": a.catalog_entries,
             "bucket_images": a.bucket_images,
@@ -87,6 +173,7 @@ class StormResult:
             "resurrected_non_images": a.resurrected_non_images,
             "stale": len(a.stale),
             "malformed": a.malformed,
+            "wrong_entries": a.wrong,
             "without_etag": a.without_etag,
             "catalog_error": a.catalog_error,
             "examples": {"lost": a.lost[:5], "duplicated": a.duplicated[:5],
@@ -107,7 +194,8 @@ def format_report(result: StormResult) -> str:
 
     plan = s["plan"]
     lines = [
-        f"storm: {s['function']}, {c.procs} processes, seed {c.seed}, batches of 1..{c.max_batch}",
+        f"storm: {s['function']}, {c.procs} processes, seed {c.seed}, {c.delivery} delivery, "
+        f"batches of {c.min_batch}..{c.max_batch} records",
         f"  plan: {plan['uploads']} uploads + {plan['deletes']} deletes over {plan['keys']} keys "
         f"({plan['image_keys']} images of {len(plan['formats'])} formats, {plan['non_image_keys']} "
         f"text{', ' + str(plan['lying_names']) + ' with lying names' if plan['lying_names'] else ''}); re-uploads: {plan['reuploads_new_size']} new size, "
@@ -116,7 +204,8 @@ def format_report(result: StormResult) -> str:
         f"  events: {s['events']} S3 events, {s['deliveries']} records delivered (each event twice, "
         f"shuffled; {s['reordering']['out_of_order_deliveries']} delivered after a later change of "
         f"the same key, {s['reordering']['deletes_before_their_create']} deletes before their create)",
-        f"  invocations: {s['invocations']} ({by_type(s['invocations_by_shape'])}); "
+        f"  invocations: {s['invocations']} ({by_type(s['invocations_by_shape'])}; "
+        f"{s['batches']} batches of {s['records_per_invocation']:.1f} records on average); "
         f"done while uploads ran: {s['overlap']['invocations_done_while_uploading']}, uploads "
         f"took {s['overlap']['upload_seconds']} s",
         f"  failures: {s['failures']} ({by_type(s['failures_by_type'])}); retries: {s['retries']} "
@@ -136,15 +225,37 @@ def format_report(result: StormResult) -> str:
                      f"  proxy: {f['requests']} function S3 requests, no faults injected")
         if c.latency:
             lines.append(f"  latency: {c.latency[0]:g}-{c.latency[1]:g} ms on each function S3 request "
-                         f"({f['delayed']} delayed, {f['latency_ms'] / max(1, f['delayed']):.1f} ms mean; "
-                         f"{f['requests'] / max(1, s['deliveries']):.2f} requests per delivered record)")
-        conflicts = f["answers"].get("412", 0) + f["answers"].get("409", 0)
+                         f"({f['delayed']} delayed, {f['latency_ms'] / max(1, f['delayed']):.1f} ms mean)")
+        lines.append(f"  S3 requests per delivered record: {s['requests_per_record']:.2f} "
+                     f"({f['requests']} ÷ {s['deliveries']}); by kind: {by_type(s['requests_by_kind'])}")
+        conflicts = s["conflicts"]
         lines.append(f"  server answers: {', '.join(f'{k}: {v}' for k, v in f['answers'].items())} "
-                     f"({conflicts} conditional writes lost to another writer, 412/409)")
+                     f"(conditional writes lost to another writer: 412 {conflicts['412']}, "
+                     f"409 {conflicts['409']})")
+    d = s["invocation_ms"]
+    if d["n"]:
+        lines.append(f"  invocation duration (/next → answer): p50 {d['p50']:,.1f} ms, p95 "
+                     f"{d['p95']:,.1f} ms, max {d['max']:,.1f} ms over {d['n']} invocations")
+    lines.append(f"  throughput: {s['records_per_second']:.1f} delivered records/s ({s['deliveries']} "
+                 f"records from the first delivery to settled in {s['delivery_seconds']:.2f} s; "
+                 f"the storm handed out its last batch after {s['feeding_seconds']:.2f} s)")
+    limit = s["physical_limit"]
+    if limit:
+        share = s["records_per_second"] / limit["records_per_second"] if limit["records_per_second"] else 0
+        lines.append(
+            f"  physical limit at {limit['latency_ms']:g} ms per request: one catalog write per "
+            f"GET → PUT window ({limit['window_ms']:g} ms) ≤ {limit['writes_per_second']:g} writes/s × "
+            f"{limit['records_per_invocation']:g} records = {limit['records_per_second_by_window']:,.0f} "
+            f"records/s; {c.procs} processes × {limit['records_per_invocation']:g} records per "
+            f"{limit['invocation_ms']:g} ms (3 round trips) = {limit['records_per_second_by_processes']:,.0f} "
+            f"records/s; ceiling {limit['records_per_second']:,.0f} records/s while every invocation "
+            f"needs a write of its own, measured {share:.0%} of it ({limit['catalog_writes']} catalog "
+            f"writes succeeded: {limit['measured_writes_per_second']} writes/s against the window's "
+            f"{limit['writes_per_second']:g}, {s['deliveries'] / max(1, limit['catalog_writes']):.1f} "
+            f"records per write: an invocation whose records are all cataloged already writes nothing)")
     lines += [
-        f"  wall time: {s['wall_seconds']:.2f} s; {s['events_per_second']:.1f} events/s "
-        f"({s['records_per_second']:.1f} delivered records/s); settled {s['settle_seconds']:.2f} s "
-        f"after the last upload",
+        f"  wall time: {s['wall_seconds']:.2f} s; {s['events_per_second']:.1f} events/s; settled "
+        f"{s['settle_seconds']:.2f} s after the last upload",
         f"  runtimes: {s['runtimes'].get('cpu_seconds', '?')} CPU s in the "
         f"{s['runtimes'].get('processes', '?')} live processes, peak RSS "
         f"{s['runtimes'].get('peak_rss_mb', '?')} MB",
@@ -153,7 +264,8 @@ def format_report(result: StormResult) -> str:
         f"{' (' + str(s['resurrected_non_images']) + ' not images)' if s['resurrected_non_images'] else ''}"
         f", stale {s['stale']}"
         + (f", malformed {s['malformed']}" if s["malformed"] else "")
-        + (f" ({s['without_etag']} entries without etag: compared by size only)" if s["without_etag"] else ""),
+        + (f" ({s['without_etag']} entries without etag: compared by size only)" if s["without_etag"] else "")
+        + f"; {s['wrong_entries']} wrong entries",
     ]
     if s["catalog_error"]:
         lines.append(f"  catalog error: {s['catalog_error']}")
@@ -167,3 +279,39 @@ def format_report(result: StormResult) -> str:
     lines.append("  PASS: the catalog equals the bucket" if s["ok"] else
                  f"  FAIL (runtime logs: {s['log_dir']})")
     return "\n".join(lines)
+
+
+def comparison(results: list[StormResult]) -> dict:
+    """The figures the issue compares, one row per runtime of one run, with records/s as a
+    ratio to the last (the peer)."""
+    rows = []
+    for result in results:
+        s = result.summary()
+        rows.append({"function": s["function"], "records_per_second": s["records_per_second"],
+                     "failures": s["failures"], "failures_by_type": s["failures_by_type"],
+                     "invocation_ms": s["invocation_ms"], "requests_per_record": s["requests_per_record"],
+                     "conflicts": s["conflicts"], "wrong_entries": s["wrong_entries"], "ok": s["ok"]})
+    peer = rows[-1]["records_per_second"]
+    for row in rows:
+        row["records_per_second_vs_peer"] = round(row["records_per_second"] / peer, 2) if peer else None
+    return {"rows": rows}
+
+
+def format_comparison(results: list[StormResult]) -> str:
+    def ms(value) -> str:
+        return "-" if value is None else f"{value:,.0f}"
+
+    rows = []
+    for row in comparison(results)["rows"]:
+        d, c = row["invocation_ms"], row["conflicts"] or {}
+        failures = f"{row['failures']}" + (" (" + ", ".join(f"{k} {v}" for k, v in
+                                                            sorted(row["failures_by_type"].items())) + ")"
+                                           if row["failures"] else "")
+        rows.append([row["function"].split(" (")[0], f"{row['records_per_second']:.1f}",
+                     f"{row['records_per_second_vs_peer']:.2f}×" if row["records_per_second_vs_peer"] else "-",
+                     failures, ms(d["p50"]), ms(d["p95"]), ms(d["max"]),
+                     "-" if row["requests_per_record"] is None else f"{row['requests_per_record']:.2f}",
+                     f"{c.get('412', '-')}/{c.get('409', '-')}", str(row["wrong_entries"])])
+    return "same plan, same server, one after the other:\n" + table(
+        ["runtime", "records/s", "vs peer", "failed invocations", "p50 ms", "p95 ms", "max ms",
+         "S3 req/record", "412/409", "wrong entries"], rows)
