@@ -6,31 +6,31 @@ extension S3CatalogStore {
     /// One key's observation in progress.
     private struct Reading {
         var key: String
-        var bytes: [UInt8] = []
-        /// The whole object's size, once known (from `Content-Range`, or a short read).
-        var size: Int64?
+        /// What the sniffer has, and decides to read next: the same ranges as
+        /// `ImageSniffer.sniff(totalSize:readAhead:read:)` would ask for.
+        var session: SniffSession
         /// The first answer's metadata: its ETag goes as `If-Match` on every later read.
         var first: S3ObjectInfo?
-        var progress = ParseProgress()
         /// Times the object was replaced between two of our reads.
         var restarts = 0
         /// The next range to read, `nil` when none is needed.
         var next: Range<Int>?
         var outcome: Result<ObjectObservation?, KeyReadError>?
 
-        init(key: String, firstRead: Int) {
+        init(key: String, firstRead: Int, readAhead: Int) {
             self.key = key
-            next = 0..<max(firstRead, 32)
+            session = SniffSession(totalSize: nil, readAhead: readAhead)
+            next = session.firstRange(firstRead)
         }
 
         /// Reads the key again from the start; the third time it gives up (it keeps changing).
-        mutating func restart(firstRead: Int, bucket: String) {
+        mutating func restart(firstRead: Int, readAhead: Int, bucket: String) {
             let restarts = self.restarts + 1
             guard restarts < 3 else {
                 outcome = .failure(.failed(CatalogStoreError.unstable(bucket: bucket, key: key)))
                 return
             }
-            self = Reading(key: key, firstRead: firstRead)
+            self = Reading(key: key, firstRead: firstRead, readAhead: readAhead)
             self.restarts = restarts
         }
     }
@@ -42,7 +42,7 @@ extension S3CatalogStore {
     /// sniffer resumes its walk each round, so the work stays linear in the bytes read. An empty
     /// object (416) gets a HEAD for its ETag.
     public func observe(bucket: String, keys: [String]) -> [Result<ObjectObservation?, KeyReadError>] {
-        var readings = keys.map { Reading(key: $0, firstRead: firstRead) }
+        var readings = keys.map { Reading(key: $0, firstRead: firstRead, readAhead: readAhead) }
         var pending = Array(readings.indices)
         while !pending.isEmpty {
             let reads = pending.map { i in
@@ -58,20 +58,20 @@ extension S3CatalogStore {
                 case .success(.object(let object)):
                     if readings[i].first == nil {
                         readings[i].first = object.info
-                        readings[i].size = object.info.totalSize
+                        readings[i].session = SniffSession(totalSize: object.info.totalSize, readAhead: readAhead,
+                                                           progress: readings[i].session.progress)
                     }
-                    readings[i].bytes += object.body
-                    if readings[i].bytes.count < asked.upperBound { readings[i].size = Int64(readings[i].bytes.count) }
+                    readings[i].session.append(object.body, asked: asked)
                 case .success(.empty):
                     if readings[i].first == nil { emptyObjects.append(i); continue }
-                    readings[i].size = Int64(readings[i].bytes.count)
+                    readings[i].session.endHere()
                 case .success(.missing):
                     if readings[i].first == nil { readings[i].outcome = .success(nil); continue }
-                    readings[i].restart(firstRead: firstRead, bucket: bucket)    // deleted mid-read: look again
+                    readings[i].restart(firstRead: firstRead, readAhead: readAhead, bucket: bucket)    // deleted mid-read: look again
                     continue
                 case .failure(let error):
                     if error.isPreconditionFailed {
-                        readings[i].restart(firstRead: firstRead, bucket: bucket) // replaced mid-read
+                        readings[i].restart(firstRead: firstRead, readAhead: readAhead, bucket: bucket) // replaced mid-read
                     } else {
                         readings[i].outcome = .failure(KeyReadError(error))
                     }
@@ -84,7 +84,7 @@ extension S3CatalogStore {
                     switch answer {
                     case .success(let info?):
                         readings[i].first = info
-                        readings[i].size = 0
+                        readings[i].session.endHere()
                         sniff(&readings[i])
                     case .success(nil): readings[i].outcome = .success(nil)
                     case .failure(let error): readings[i].outcome = .failure(KeyReadError(error))
@@ -96,33 +96,20 @@ extension S3CatalogStore {
         return readings.map { $0.outcome ?? .failure(.failed(CatalogStoreError.unstable(bucket: bucket, key: $0.key))) }
     }
 
-    /// Sniffs what `reading` holds: either an outcome, or the next range to read (as
-    /// `ImageSniffer.sniff(totalSize:readAhead:read:)` would ask for it).
+    /// Sniffs what `reading` holds: either an outcome, or the next range to read.
     private func sniff(_ reading: inout Reading) {
-        let limit = max(ImageSniffer.defaultMaxBytes, 32)
-        while true {
-            let verdict = ImageSniffer.sniff(prefix: reading.bytes, totalSize: reading.size,
-                                             maxBytes: ImageSniffer.defaultMaxBytes, progress: reading.progress)
-            guard case .needMore(let upTo) = verdict else {
-                guard let info = reading.first, let etag = info.etag else {
-                    reading.outcome = .failure(.refused(reason: "S3 gave no ETag for it"))
-                    return
-                }
-                reading.outcome = .success(ObjectObservation(
-                    size: info.totalSize, etag: ETag.unquoted(etag),
-                    lastModified: info.lastModified.flatMap { UTCTime.iso8601(fromHTTPDate: $0) },
-                    content: verdict, bytesRead: reading.bytes.count))
+        switch reading.session.next() {
+        case .read(let range):
+            reading.next = range
+        case .done(let verdict):
+            guard let info = reading.first, let etag = info.etag else {
+                reading.outcome = .failure(.refused(reason: "S3 gave no ETag for it"))
                 return
             }
-            var end = min(max(upTo, reading.bytes.count + max(readAhead, 0)), limit)
-            if let size = reading.size { end = min(end, Int(clamping: size)) }
-            if end > reading.bytes.count {
-                reading.next = reading.bytes.count..<end
-                return
-            }
-            // Nothing more to read, yet no end known: take the end as reached (the next sniff
-            // is final).
-            reading.size = Int64(reading.bytes.count)
+            reading.outcome = .success(ObjectObservation(
+                size: info.totalSize, etag: ETag.unquoted(etag),
+                lastModified: info.lastModified.flatMap { UTCTime.iso8601(fromHTTPDate: $0) },
+                content: verdict, bytesRead: reading.session.bytes.count))
         }
     }
 }

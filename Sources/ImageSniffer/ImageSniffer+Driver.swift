@@ -26,33 +26,17 @@ extension ImageSniffer {
         totalSize: Int64?, firstRead: Int = 4096, readAhead: Int = 0, maxBytes: Int, progress: ParseProgress,
         read: (_ range: Range<Int>) throws(E) -> [UInt8]
     ) throws(E) -> (result: SniffResult, bytesRead: Int, reads: Int) {
-        var size = totalSize
-        var bytes: [UInt8] = []
+        var session = SniffSession(totalSize: totalSize, readAhead: readAhead, maxBytes: maxBytes, progress: progress)
         var reads = 0
-
-        /// Reads `bytes.count..<end`; a short read marks the end of the file.
-        func fill(to end: Int) throws(E) {
-            var end = min(end, max(maxBytes, signatureBytes))
-            if let size { end = min(end, Int(clamping: size)) }
-            guard end > bytes.count else { return }
-            let chunk = try read(bytes.count..<end)
-            reads += 1
-            bytes += chunk
-            if bytes.count < end { size = Int64(bytes.count) }
-        }
-
-        try fill(to: max(firstRead, signatureBytes))
+        var next = session.firstRange(firstRead)
         while true {
-            let result = sniff(prefix: bytes, totalSize: size, maxBytes: maxBytes, progress: progress)
-            guard case .needMore(let upTo) = result else {
-                return (result, bytes.count, reads)
+            if let range = next {
+                session.append(try read(range), asked: range)
+                reads += 1
             }
-            let before = (bytes.count, size)
-            try fill(to: max(upTo, bytes.count + min(max(readAhead, 0), maxBytes)))
-            // No progress means the reader returned nothing yet no end was known: take the end
-            // as reached, which makes the next sniff final.
-            if before.0 == bytes.count && before.1 == size {
-                size = Int64(bytes.count)
+            switch session.next() {
+            case .done(let result): return (result, session.bytes.count, reads)
+            case .read(let range): next = range
             }
         }
     }
