@@ -147,8 +147,10 @@ public struct CatalogUpdater {
                 delay = random(backoff.ceiling(afterAttempt: conflicts))
             }
             if let deadlineMs {
-                let lastRound = nowMs() - started
-                if nowMs() + Int64(delay) + lastRound + InvocationDeadline.marginMs >= deadlineMs { break }
+                // A new round starts only if one as long as the last can still end in time.
+                let now = nowMs()
+                let deadline = Deadline(epochMs: deadlineMs, marginMs: InvocationDeadline.marginMs)
+                if !deadline.allows(waitMs: delay, thenWorkMs: now - started, now: now) { break }
             } else if attempt >= maxAttempts {
                 break
             }

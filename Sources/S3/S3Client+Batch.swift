@@ -1,3 +1,4 @@
+import Basics
 import SigV4
 /// The retry loop shared by single calls and batches: each round signs and sends every call still
 /// pending through `HTTPTransport.sendAll`, keeps the answers, and resends only what failed in a
@@ -15,12 +16,13 @@ extension S3Client {
         let payloadHashes = calls.map { $0.body.isEmpty ? Digest.emptyPayloadHash : Digest.sha256Hex($0.body) }
         var pending = Array(calls.indices)
         var attempt = 0
+        let deadline = deadlineMs.map { Deadline(epochMs: $0, marginMs: retryPolicy.deadlineMarginMs) }
 
         while !pending.isEmpty {
             attempt += 1
             var timeout = requestTimeoutMs
-            if let deadlineMs {
-                let remaining = deadlineMs - retryPolicy.deadlineMarginMs - hooks.now()
+            if let deadline {
+                let remaining = deadline.remainingMs(now: hooks.now())
                 guard remaining > 0 else {
                     for i in pending {
                         results[i] = .failure(S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
@@ -56,7 +58,7 @@ extension S3Client {
             }
             guard !retry.isEmpty else { break }
             let delay = hooks.random(retryPolicy.backoffCeiling(afterAttempt: attempt))
-            if let deadlineMs, hooks.now() + Int64(delay) >= deadlineMs - retryPolicy.deadlineMarginMs {
+            if let deadline, !deadline.allows(waitMs: delay, now: hooks.now()) {
                 for (i, error) in retry { results[i] = .failure(error) }
                 break
             }

@@ -47,7 +47,9 @@ extension ImageAPI {
             }
             if attempt >= recordAttempts { break }
             let delay = jitter(recordBackoff.ceiling(afterAttempt: attempt))
-            if let deadlineMs, nowMs() + Int64(delay) + InvocationDeadline.marginMs >= deadlineMs { break }
+            if let deadlineMs, !Deadline(epochMs: deadlineMs, marginMs: InvocationDeadline.marginMs).allows(waitMs: delay, now: nowMs()) {
+                break
+            }
             sleepMs(delay)
         }
         throw StoredDataError(what: "the record of \(subject)", problem: "other writers kept changing it; gave up")

@@ -105,7 +105,7 @@ public final class ProfileSource {
     func getJSONObject(_ url: String, headers: [(name: String, value: String)], deadlineMs: Int64?) throws(UserInfoError) -> JSONObject {
         var timeout = timeoutMs
         if let deadlineMs {
-            timeout = Int(clamping: min(Int64(timeout), deadlineMs - InvocationDeadline.marginMs - nowMs()))
+            timeout = Int(clamping: min(Int64(timeout), Deadline(epochMs: deadlineMs, marginMs: InvocationDeadline.marginMs).remainingMs(now: nowMs())))
         }
         guard timeout > 0 else { throw UserInfoError(url: url, problem: "no time left before the invocation's deadline") }
         let response: HTTPResponse
