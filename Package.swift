@@ -9,6 +9,7 @@ import PackageDescription
 //   HTTPClient    HTTP over libcurl (kept-alive connections)
 //   SigV4         AWS Signature Version 4 (OpenSSL's libcrypto)
 //   S3            the S3 REST client; knows nothing of catalogs
+//   Storage       the bucket as the sync and the API use it: typed outcomes, bare ETags; on S3
 //   Catalog       the catalog document: entries, upsert/remove, validation (pure)
 //   ImageSniffer  format and pixel size from an image's first bytes (pure)
 //   S3Events      which objects changed: S3, SQS, SNS-in-SQS and EventBridge envelopes
@@ -29,36 +30,39 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["CCurl"]),
         .target(name: "SigV4", dependencies: ["CCrypto", "Basics"]),
         .target(name: "S3", dependencies: ["HTTPClient", "SigV4", "Basics"]),
-        .target(name: "Catalog", dependencies: ["JSON"]),
+        .target(name: "Storage", dependencies: ["S3", "HTTPClient", "Basics"]),
+        .target(name: "Catalog", dependencies: ["JSON", "Basics"]),
         .target(name: "ImageSniffer", dependencies: ["Basics"]),
         .target(name: "S3Events", dependencies: ["JSON", "Basics"]),
-        .target(name: "CatalogSync", dependencies: ["Catalog", "ImageSniffer", "S3", "HTTPClient", "JSON", "Basics"]),
-        .target(name: "API", dependencies: ["Catalog", "S3", "HTTPClient", "JSON", "Basics"]),
+        .target(name: "CatalogSync", dependencies: ["Catalog", "ImageSniffer", "Storage", "JSON", "Basics"]),
+        .target(name: "API", dependencies: ["Catalog", "Storage", "S3", "HTTPClient", "JSON", "Basics"]),
         .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON", "Basics"]),
-        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3Events", "CatalogSync", "API", "S3", "HTTPClient",
-                                                 "Catalog", "JSON", "Basics"]),
+        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3Events", "CatalogSync", "API", "Storage", "S3",
+                                                 "HTTPClient", "Catalog", "JSON", "Basics"]),
         .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient", "Basics"]),
 
         // Tools, never linked into bootstrap.
-        .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer", "Basics"]),
+        .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
         .executableTarget(name: "EventDecoderFuzz", dependencies: ["S3Events", "JSON", "Basics"]),
         .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "JSON", "Basics"]),
-        .target(name: "TestSupport", dependencies: ["HTTPClient", "LambdaRuntime", "Catalog", "CatalogSync", "ImageSniffer", "Basics"],
+        .target(name: "TestSupport", dependencies: ["Storage", "CatalogSync", "Catalog", "LambdaRuntime", "HTTPClient", "Basics"],
                 path: "Tests/TestSupport"),
 
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "TestSupport"]),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "TestSupport"]),
-        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Basics"]),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "SigV4", "HTTPClient", "Basics", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "S3", "SigV4", "HTTPClient", "Basics", "TestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON", "TestSupport"]),
         .testTarget(name: "ImageSnifferTests", dependencies: ["ImageSniffer", "TestSupport"], exclude: ["Images"]),
-        .testTarget(name: "S3EventsTests", dependencies: ["S3Events", "JSON", "Basics"]),
-        .testTarget(name: "CatalogSyncTests", dependencies: ["CatalogSync", "Catalog", "JSON", "S3", "ImageSniffer",
-                                                            "HTTPClient", "Basics", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "SigV4", "Catalog", "JSON", "S3", "Basics", "HTTPClient", "TestSupport"]),
-        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "JSON", "Basics", "TestSupport"]),
-        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "S3Events", "CatalogSync", "API", "Catalog", "JSON", "HTTPClient", "SigV4",
-                                                         "S3", "ImageSniffer", "LambdaRuntime", "Basics", "TestSupport"]),
+        .testTarget(name: "S3EventsTests", dependencies: ["S3Events", "JSON"]),
+        .testTarget(name: "CatalogSyncTests", dependencies: ["CatalogSync", "Catalog", "Storage", "ImageSniffer", "S3", "SigV4",
+                                                            "HTTPClient", "JSON", "Basics", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Storage", "Catalog", "S3", "SigV4", "HTTPClient", "JSON", "Basics",
+                                                    "TestSupport"]),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPClient", "JSON", "Basics", "TestSupport"]),
+        .testTarget(name: "HandlersTests", dependencies: ["Handlers", "API", "CatalogSync", "Catalog", "Storage", "S3Events",
+                                                         "LambdaRuntime", "S3", "SigV4", "HTTPClient", "JSON", "Basics", "TestSupport"]),
     ]
 )

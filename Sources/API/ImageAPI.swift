@@ -1,6 +1,7 @@
 import Basics
 import Catalog
 import JSON
+import Storage
 
 /// The HTTP API in front of the bucket (API Gateway HTTP API, payload format 2.0, behind a JWT
 /// authorizer). It reads, and writes only the caller's own record at sign-in; images are written
@@ -20,6 +21,10 @@ import JSON
 /// `APIError` carrying its answer; every answer is an HTTP response.
 public struct ImageAPI {
     public var store: any ObjectStore
+    /// The bucket whose catalog is served and where users' records live.
+    public var bucket: String
+    /// The catalog object (`CATALOG_KEY`).
+    public var catalogKey: String
     /// When set, `/images*` needs this scope in the token.
     public var requiredScope: String?
     public var cache: CatalogViewCache
@@ -43,11 +48,14 @@ public struct ImageAPI {
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var jitter: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
 
-    public init(store: any ObjectStore, requiredScope: String? = nil, cache: CatalogViewCache = CatalogViewCache(),
+    public init(store: any ObjectStore, bucket: String, catalogKey: String = "images.json",
+                requiredScope: String? = nil, cache: CatalogViewCache = CatalogViewCache(),
                 log: @escaping (String) -> Void = { _ in }, uploads: UploadPolicy = UploadPolicy(),
                 presigner: (any URLPresigner)? = nil, nowMs: @escaping () -> Int64 = SystemClock.epochMilliseconds,
                 uploadID: @escaping () -> String = ImageAPI.randomUploadID, profiles: ProfileSource? = nil) {
         self.store = store
+        self.bucket = bucket
+        self.catalogKey = catalogKey
         self.requiredScope = requiredScope
         self.cache = cache
         self.log = log
@@ -71,9 +79,11 @@ public struct ImageAPI {
         }
     }
 
-    /// The response to one request. `requestID` only labels log lines; `deadlineMs` (epoch ms,
-    /// the invocation's) bounds `PUT /me`'s retries and userinfo call.
-    public func respond(to request: GatewayRequest, requestID: String = "-", deadlineMs: Int64? = nil) -> GatewayResponse {
+    /// The response to one request. `requestID` only labels log lines; `deadline` (the
+    /// invocation's work deadline) bounds every S3 request, `PUT /me`'s retries and the
+    /// userinfo call.
+    public func respond(to request: GatewayRequest, requestID: String = "-", deadline: Deadline? = nil) -> GatewayResponse {
+        store.deadline = deadline
         var route: Route?
         do {
             let caller = try Caller(request)
@@ -91,7 +101,7 @@ public struct ImageAPI {
             case .me:
                 return try record(of: caller.subject, condition: condition)
             case .signIn:
-                return try signIn(caller.subject, request: request, requestID: requestID, deadlineMs: deadlineMs)
+                return try signIn(caller.subject, request: request, requestID: requestID, deadline: deadline)
             case .uploads:
                 return try upload(body: request.bodyBytes())
             }
@@ -149,7 +159,7 @@ public struct ImageAPI {
 
     func record(of subject: Subject, condition: IfNoneMatch?) throws -> GatewayResponse {
         let variant = "me\n" + subject.value
-        switch try store.read(.user(subject), ifNoneMatch: condition?.storeETag(forVariant: variant)) {
+        switch try read(.user(subject), ifNoneMatch: condition?.storeETag(forVariant: variant)) {
         case .missing:
             return .error(404, "not_found", "there is no record for this user")
         case .notModified(let storeETag):
@@ -182,7 +192,7 @@ public struct ImageAPI {
     private func loadCatalog(variant: String, condition: IfNoneMatch?) throws -> CatalogState {
         let cached = cache.view
         let ask = cached?.etag ?? condition?.storeETag(forVariant: variant)
-        switch try store.read(.catalog, ifNoneMatch: ask) {
+        switch try read(.catalog, ifNoneMatch: ask) {
         case .notModified:
             if let cached { return .current(cached) }
             guard let ask else { throw StoredDataError(what: "the catalog", problem: "304 to an unconditional read") }

@@ -1,17 +1,38 @@
-/// An epoch-millisecond deadline less the margin kept back before it, so that a failure is
-/// reported before the deadline cuts the work off. The one place the retry loops (S3 requests,
-/// catalog rounds, the user record's writes, the userinfo call) compare time with a deadline.
-public struct Deadline: Equatable, Sendable {
-    /// The last instant work may end: the deadline minus its margin.
-    public var endMs: Int64
+/// An instant by which work must end, as the Lambda invocation context gives it: one type from
+/// the Runtime API's `Lambda-Runtime-Deadline-Ms` header down to the S3 client's last retry, so
+/// no layer passes bare milliseconds around or re-derives a margin its caller already took.
+///
+/// Absent (`Deadline?` is `nil`) means nobody said: tests, tools run by hand, a Runtime API that
+/// sent no header. Callers then bound their work by a count instead (see `CatalogUpdater`).
+public struct Deadline: Comparable, Sendable, CustomStringConvertible {
+    /// The instant, in Unix epoch milliseconds (the clock of `SystemClock.epochMilliseconds`).
+    public let epochMilliseconds: Int64
 
-    public init(epochMs: Int64, marginMs: Int64) { endMs = epochMs - marginMs }
+    public init(epochMilliseconds: Int64) { self.epochMilliseconds = epochMilliseconds }
 
-    /// Milliseconds left from `now` (negative once past).
-    public func remainingMs(now: Int64) -> Int64 { endMs - now }
-
-    /// Whether waiting `waitMs` from `now`, then working `workMs`, still ends in time.
-    public func allows(waitMs: Int, thenWorkMs workMs: Int64 = 0, now: Int64) -> Bool {
-        now + Int64(waitMs) + workMs < endMs
+    /// `milliseconds` after `now`.
+    public static func after(milliseconds: Int64, now: Int64 = SystemClock.epochMilliseconds()) -> Deadline {
+        Deadline(epochMilliseconds: now + milliseconds)
     }
+
+    /// The same deadline with `milliseconds` kept back, so that whoever works to it still has that
+    /// long to report a failure before the real one.
+    public func earlier(byMilliseconds milliseconds: Int64) -> Deadline {
+        Deadline(epochMilliseconds: epochMilliseconds - milliseconds)
+    }
+
+    /// Milliseconds left from `now`: negative once past.
+    public func remainingMilliseconds(now: Int64 = SystemClock.epochMilliseconds()) -> Int64 {
+        epochMilliseconds - now
+    }
+
+    /// Whether waiting `waitMilliseconds` from `now`, then working `workMilliseconds`, still ends
+    /// strictly before the deadline.
+    public func allows(waitMilliseconds: Int, thenWorkMilliseconds: Int64 = 0, now: Int64) -> Bool {
+        now + Int64(waitMilliseconds) + thenWorkMilliseconds < epochMilliseconds
+    }
+
+    public static func < (a: Deadline, b: Deadline) -> Bool { a.epochMilliseconds < b.epochMilliseconds }
+
+    public var description: String { "deadline \(epochMilliseconds) ms" }
 }

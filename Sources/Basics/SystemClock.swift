@@ -1,11 +1,11 @@
-/// The real clock and sleep behind every injectable `now`/`sleep` hook (the S3 client's, the
-/// catalog updater's, the invocation deadline's), so tests replace them and never sleep.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
 
+/// The real clock and sleep behind every injectable `now`/`sleep` hook (the S3 client's, the
+/// catalog updater's, the invocation deadline's), so tests replace them and never sleep.
 public enum SystemClock {
     public static func epochMilliseconds() -> Int64 {
         var now = timespec()

@@ -1,3 +1,5 @@
+import Basics
+
 extension Catalog {
     /// What is now true of one S3 key: its entry, or `nil` when the object no longer exists.
     public struct Observation: Equatable, Sendable {
@@ -41,10 +43,10 @@ extension Catalog {
     /// passes them oldest first); keys are applied in order of first appearance, so new entries
     /// are appended in that order. Idempotent: applying the same batch again reports no change.
     public mutating func apply(_ observations: [Observation], policy: UpsertPolicy = .merge) -> ApplySummary {
-        var latest: [NameKey: Int] = [:]
-        var order: [NameKey] = []
+        var latest: [ExactKey: Int] = [:]
+        var order: [ExactKey] = []
         for (i, observation) in observations.enumerated() {
-            let key = NameKey(observation.name)
+            let key = ExactKey(observation.name)
             if latest.updateValue(i, forKey: key) == nil { order.append(key) }
         }
         var summary = ApplySummary(duplicatesRemoved: duplicatesRemoved)

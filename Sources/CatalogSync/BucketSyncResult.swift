@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 
 public struct BucketSyncResult: Sendable {
@@ -36,5 +37,16 @@ public struct BucketSyncResult: Sendable {
         let before = skipped.count
         skipped.removeAll { keys.contains(ExactKey($0.key)) }
         skippedCount -= before - skipped.count
+    }
+}
+
+/// A key left out of the catalog, and why.
+public struct SkippedKey: Equatable, Sendable {
+    public var key: String
+    public var reason: String
+
+    public init(key: String, reason: String) {
+        self.key = key
+        self.reason = reason
     }
 }

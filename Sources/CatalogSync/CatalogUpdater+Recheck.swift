@@ -1,3 +1,6 @@
+import Basics
+import Storage
+
 extension CatalogUpdater {
     /// The positions in `items` whose object is no longer the version observed (or whose
     /// re-check S3 refuses: observing again decides those).
@@ -61,16 +64,14 @@ extension CatalogUpdater {
             cache.listingPause[bucket] = Self.listingPauseLength
         }
         var listed: [ExactKey: ObjectVersion] = [:]
-        for object in page.objects {
-            listed[ExactKey(object.key)] = ObjectVersion(etag: object.etag ?? "", lastModified: object.lastModified.map(ObjectVersion.seconds))
-        }
+        for object in page.objects { listed[ExactKey(object.key)] = object.version }
         return items.indices.filter { i in
             if page.isTruncated, !(reach.map { !($0 < keys[i]) } ?? false) { return true }   // past the page
             let version = listed[keys[i]]
             switch (items[i].version, version) {
             case (nil, nil): return false
             case (let seen?, let now?):
-                return !(seen.etag == now.etag && (seen.lastModified == nil || seen.lastModified == now.lastModified))
+                return !seen.isSame(as: now)
             default: return true
             }
         }

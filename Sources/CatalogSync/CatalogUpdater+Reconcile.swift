@@ -1,4 +1,6 @@
+import Basics
 import Catalog
+import Storage
 
 extension CatalogUpdater {
     /// The reconcile's state object, beside the catalog (see `ReconcileState`).
@@ -17,14 +19,14 @@ extension CatalogUpdater {
     /// the state object says where the next run goes on. Unchanged non-images remembered in the
     /// state object are skipped without a request. The answer lists at most
     /// `skippedListLimit` skipped keys (all are counted).
-    public func reconcile(bucket: String, prefix: String = "", deadlineMs: Int64? = nil,
+    public func reconcile(bucket: String, prefix: String = "", deadline: Deadline? = nil,
                           skippedListLimit: Int = 100) throws(CatalogUpdateError) -> BucketSyncResult {
         var result = BucketSyncResult(bucket: bucket)
         result.skippedListLimit = skippedListLimit
         let started = nowMs()
-        let listUntil = deadlineMs.map { started + ($0 - started) / 2 }
+        let listUntil = deadline.map { started + ($0.epochMilliseconds - started) / 2 }
 
-        let stateRead = try storage(bucket) { try store.readCatalog(bucket: bucket, key: stateKey, ifNoneMatch: nil) }
+        let stateRead = try storage(bucket) { try store.read(bucket: bucket, key: stateKey, ifNoneMatch: nil) }
         var stateETag: String?
         var state = ReconcileState()
         if case .found(let bytes, let etag) = stateRead {
@@ -47,7 +49,6 @@ extension CatalogUpdater {
             if let listUntil, nowMs() >= listUntil, cursor != state.startAfter { break }
             let page = try storage(bucket) { try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, maxKeys: 1000) }
             var toObserve: [String] = []
-            var listedETags: [ExactKey: String] = [:]
             for object in page.objects where object.key != catalogKey && object.key != stateKey {
                 let key = ExactKey(object.key)
                 present.insert(key)
@@ -56,17 +57,16 @@ extension CatalogUpdater {
                     continue
                 }
                 if let entry = catalog[object.key] {
-                    if entry.extra["etag"]?.stringValue == object.etag, entry.size == object.size {
+                    if entry.extra["etag"]?.stringValue == object.version.etag, entry.size == object.size {
                         kept += 1                                   // unchanged since it was cataloged
                         continue
                     }
-                } else if let etag = object.etag, state.refused[key] == etag {
-                    refusedNow[key] = etag                          // the same non-image as last time
+                } else if state.refused[key] == object.version.etag {
+                    refusedNow[key] = object.version.etag                          // the same non-image as last time
                     result.remembered += 1
                     continue
                 }
                 toObserve.append(object.key)
-                if let etag = object.etag { listedETags[key] = etag }
             }
             for item in try observe(toObserve, bucket: bucket, into: &result) {
                 if item.entry == nil, let version = item.version {
@@ -91,7 +91,7 @@ extension CatalogUpdater {
         if observed.isEmpty && catalog.duplicatesRemoved == 0 {
             result.summary = Catalog.ApplySummary()                 // nothing to write
         } else {
-            try commit(observed, bucket: bucket, deadlineMs: deadlineMs, into: &result)
+            try commit(observed, bucket: bucket, deadline: deadline, into: &result)
         }
         result.summary?.unchanged += kept
         result.complete = complete
@@ -105,7 +105,8 @@ extension CatalogUpdater {
         if next != state {
             // Losing this write to another run only costs the next run some requests.
             _ = try storage(bucket) {
-                try store.writeCatalog(bucket: bucket, key: stateKey, bytes: next.serialized(), ifMatch: stateETag)
+                try store.write(bucket: bucket, key: stateKey, bytes: next.serialized(), contentType: "application/json",
+                            ifMatch: stateETag)
             }
         }
         return result

@@ -1,6 +1,6 @@
 import Basics
 import Catalog
-import S3
+import Storage
 
 /// Brings one bucket's catalog in line with S3 for a set of keys, safely under concurrency.
 ///
@@ -19,8 +19,10 @@ import S3
 ///    (The catalog's own ETag cannot catch this: identical catalog bytes keep the same ETag, so
 ///    the "nothing changed" writer of a newer event does not fence a slower, staler writer.)
 public struct CatalogUpdater {
-    public var store: any CatalogStore
+    public var store: any ObjectStore
     public var catalogKey: String
+    /// Reads the heads of the objects a batch names.
+    var observer: ObjectObserver
     /// Rounds allowed when there is no deadline (tests, the reconcile run by hand). With a
     /// deadline, the budget is time: a round is started only if one as long as the last can
     /// still end before the deadline's margin.
@@ -37,15 +39,17 @@ public struct CatalogUpdater {
     /// downloaded nor parsed again (at 100,000 entries that is most of an event's cost).
     public let cache = CatalogCache()
 
-    public init(store: any CatalogStore, catalogKey: String) {
+    public init(store: any ObjectStore, catalogKey: String) {
         self.store = store
         self.catalogKey = catalogKey
+        observer = ObjectObserver(store: store)
     }
 
     /// Syncs `keys` (already decoded; duplicates, compared byte for byte, count once) into
     /// `bucket`'s catalog; stops retrying conflicts once a round could no longer end before
-    /// `deadlineMs` (epoch ms), so the error reaches Lambda before the timeout.
-    public func sync(bucket: String, keys: [String], deadlineMs: Int64? = nil) throws(CatalogUpdateError) -> BucketSyncResult {
+    /// `deadline`, so the error reaches Lambda before the timeout (without one, after
+    /// `maxAttempts` rounds).
+    public func sync(bucket: String, keys: [String], deadline: Deadline? = nil) throws(CatalogUpdateError) -> BucketSyncResult {
         var result = BucketSyncResult(bucket: bucket)
         var seen: Set<ExactKey> = []
         var observed: [ObservedKey] = []
@@ -65,7 +69,7 @@ public struct CatalogUpdater {
         result.skipped = result.skipped.enumerated().sorted {
             (order[ExactKey($0.element.key)] ?? 0, $0.offset) < (order[ExactKey($1.element.key)] ?? 0, $1.offset)
         }.map(\.element)
-        try commit(observed, bucket: bucket, deadlineMs: deadlineMs, into: &result)
+        try commit(observed, bucket: bucket, deadline: deadline, into: &result)
         return result
     }
 
@@ -76,19 +80,18 @@ public struct CatalogUpdater {
         throws(CatalogUpdateError) -> [ObservedKey] {
         guard !keys.isEmpty else { return [] }
         var observed: [ObservedKey] = []
-        for (key, answer) in zip(keys, store.observe(bucket: bucket, keys: keys)) {
+        for (key, answer) in zip(keys, observer.observe(bucket: bucket, keys: keys)) {
             switch answer {
             case .success(nil):
                 observed.append(ObservedKey(key: key, version: nil, entry: nil))
             case .success(let observation?):
                 result.bytesRead += observation.bytesRead
-                let version = ObjectVersion(etag: observation.etag, lastModified: observation.lastModified)
                 switch EntryBuilder.entry(key: key, observation: observation) {
                 case .success(let entry):
-                    observed.append(ObservedKey(key: key, version: version, entry: entry))
+                    observed.append(ObservedKey(key: key, version: observation.version, entry: entry))
                 case .failure(let refusal):
                     result.skip(key, refusal.reason)
-                    observed.append(ObservedKey(key: key, version: version, entry: nil))
+                    observed.append(ObservedKey(key: key, version: observation.version, entry: nil))
                 }
             case .failure(.refused(let reason)):
                 result.skip(key, reason)
@@ -103,7 +106,7 @@ public struct CatalogUpdater {
     /// `observed`, write conditionally unless nothing changed, then re-check the keys whose
     /// entries the write changed. A lost write goes round again with the same observations after
     /// a jittered backoff; a key found changed is observed again, alone, and the round repeats.
-    func commit(_ observed: [ObservedKey], bucket: String, deadlineMs: Int64?,
+    func commit(_ observed: [ObservedKey], bucket: String, deadline: Deadline?,
                 into result: inout BucketSyncResult) throws(CatalogUpdateError) {
         var observed = observed
         var conflicts = 0
@@ -123,7 +126,7 @@ public struct CatalogUpdater {
             let changed = observed.indices.filter { !observed[$0].fromKeyAlone && catalog[observed[$0].key] != before[$0] }
             let bytes = catalog.serialized()
             let outcome = try storage(bucket) {
-                try store.writeCatalog(bucket: bucket, key: catalogKey, bytes: bytes, ifMatch: stored)
+                try store.write(bucket: bucket, key: catalogKey, bytes: bytes, contentType: "application/json", ifMatch: stored)
             }
             var delay = 0
             switch outcome {
@@ -146,11 +149,10 @@ public struct CatalogUpdater {
                 conflicts += 1
                 delay = random(backoff.ceiling(afterAttempt: conflicts))
             }
-            if let deadlineMs {
+            if let deadline {
                 // A new round starts only if one as long as the last can still end in time.
                 let now = nowMs()
-                let deadline = Deadline(epochMs: deadlineMs, marginMs: InvocationDeadline.marginMs)
-                if !deadline.allows(waitMs: delay, thenWorkMs: now - started, now: now) { break }
+                if !deadline.allows(waitMilliseconds: delay, thenWorkMilliseconds: now - started, now: now) { break }
             } else if attempt >= maxAttempts {
                 break
             }
@@ -163,8 +165,8 @@ public struct CatalogUpdater {
     /// 304 to its ETag. A catalog that is not a JSON array of entries is an error, never replaced.
     func load(_ bucket: String) throws(CatalogUpdateError) -> (etag: String?, catalog: Catalog) {
         let cached = cache.catalog(for: bucket)
-        switch try storage(bucket, { try store.readCatalog(bucket: bucket, key: catalogKey, ifNoneMatch: cached?.etag) }) {
-        case .unchanged:
+        switch try storage(bucket, { try store.read(bucket: bucket, key: catalogKey, ifNoneMatch: cached?.etag) }) {
+        case .notModified:
             guard let cached else { break }
             return (cached.etag, cached.catalog)
         case .missing:

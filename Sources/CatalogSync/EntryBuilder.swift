@@ -37,8 +37,8 @@ enum EntryBuilder {
             extra["width"] = .int(width)
             extra["height"] = .int(height)
         }
-        extra["etag"] = .string(observation.etag)
-        if let lastModified = observation.lastModified { extra["lastModified"] = .string(lastModified) }
+        extra["etag"] = .string(observation.version.etag)
+        if let lastModified = observation.version.lastModified { extra["lastModified"] = .string(lastModified) }
         return .success(CatalogEntry(name: key, type: format.rawValue, size: observation.size, extra: extra))
     }
 }

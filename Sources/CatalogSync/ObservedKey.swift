@@ -1,4 +1,5 @@
 import Catalog
+import Storage
 
 /// One key's observation: the entry it gives (`nil`: no object, or not an image) and the version
 /// of the object it was read from, which the re-check after a write compares.
@@ -12,13 +13,11 @@ struct ObservedKey {
 
     var observation: Catalog.Observation { Catalog.Observation(name: key, entry: entry) }
 
-    /// Whether `current` (from a HEAD or a listing) is still the version observed. An unknown
-    /// Last-Modified on either side leaves the ETag alone to decide.
+    /// Whether `current` (from a HEAD or a listing) is still the version observed.
     func isCurrent(_ current: ObjectVersion?) -> Bool {
         switch (version, current) {
         case (nil, nil): true
-        case (let seen?, let now?):
-            seen.etag == now.etag && (seen.lastModified == nil || now.lastModified == nil || seen.lastModified == now.lastModified)
+        case (let seen?, let now?): seen.isSame(as: now)
         default: false
         }
     }

@@ -1,3 +1,4 @@
+import Basics
 import JSON
 
 /// What one reconcile run leaves for the next, in a small object beside the catalog

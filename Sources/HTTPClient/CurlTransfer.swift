@@ -115,7 +115,7 @@ final class CurlTransfer {
         } else if let colon = line.firstIndex(of: 0x3A) {
             var value = line[(colon + 1)...]
             while let first = value.first, first == 0x20 || first == 0x09 { value.removeFirst() }
-            let header = HTTPHeader(name: String(decoding: line[..<colon], as: UTF8.self),
+            let header = HTTPHeader(name: String(decoding: line[..<colon], as: UTF8.self).lowercased(),
                                     value: String(decoding: value, as: UTF8.self))
             // One allocation for a large body (an 8 MB catalog) instead of a doubling series.
             if header.name == "content-length", let length = Int(header.value), length <= min(limit, 64 << 20) {

@@ -4,7 +4,7 @@ public struct HTTPRequest: Sendable {
     /// Absolute URL, already percent-encoded as it must go on the wire.
     public var url: String
     /// Header fields in the order they are sent.
-    public var headers: [(name: String, value: String)]
+    public var headers: [HTTPHeader]
     public var body: [UInt8]
     /// Whole-transfer limit in milliseconds; `nil` waits forever (the Runtime API's long poll).
     public var timeoutMs: Int?
@@ -12,7 +12,7 @@ public struct HTTPRequest: Sendable {
     /// `HTTPTransportError.isBodyTooLarge`. `nil`: the transport's default limit.
     public var maxBodyBytes: Int?
 
-    public init(method: String, url: String, headers: [(name: String, value: String)] = [],
+    public init(method: String, url: String, headers: [HTTPHeader] = [],
                 body: [UInt8] = [], timeoutMs: Int? = nil, maxBodyBytes: Int? = nil) {
         self.method = method
         self.url = url

@@ -6,7 +6,10 @@ public struct HTTPResponse: Sendable, Equatable {
 
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
         self.status = status
-        self.headers = headers
+        self.headers = headers.map { header in
+            header.name.utf8.contains(where: { (65...90).contains($0) })
+                ? HTTPHeader(name: header.name.lowercased(), value: header.value) : header
+        }
         self.body = body
     }
 

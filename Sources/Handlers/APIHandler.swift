@@ -4,12 +4,12 @@ import HTTPClient
 import JSON
 import LambdaRuntime
 import S3
+import Storage
 
 /// `_HANDLER=api`: adapts `ImageAPI` to the runtime. An event that is not an HTTP API event at
 /// all fails the invocation (`Function.InvalidEvent`); everything else is an HTTP response.
 public struct APIHandler: LambdaHandler {
     public var api: ImageAPI
-    public var store: any ObjectStore { api.store }
 
     public init(api: ImageAPI) { self.api = api }
 
@@ -18,8 +18,9 @@ public struct APIHandler: LambdaHandler {
     public init(configuration: APIConfiguration, log: RuntimeLog = .standardError) {
         let transport = configuration.transport.makeTransport()
         let client = S3Client(configuration: configuration.s3, transport: transport)
-        let store = S3ObjectStore(client: client, bucket: configuration.bucket, catalogKey: configuration.catalogKey)
-        self.init(api: ImageAPI(store: store, requiredScope: configuration.requiredScope, log: { log($0) },
+        let store = S3ObjectStore(client: client)
+        self.init(api: ImageAPI(store: store, bucket: configuration.bucket, catalogKey: configuration.catalogKey,
+                                requiredScope: configuration.requiredScope, log: { log($0) },
                                 uploads: configuration.uploads, presigner: store,
                                 profiles: configuration.profileSource(transport: transport)))
     }
@@ -28,7 +29,6 @@ public struct APIHandler: LambdaHandler {
         let value: JSONValue
         do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
         let request = try GatewayRequest(event: value)
-        api.store.setDeadline(epochMs: context.knownDeadlineMs)
-        return api.respond(to: request, requestID: context.requestID, deadlineMs: context.knownDeadlineMs).serialized()
+        return api.respond(to: request, requestID: context.requestID, deadline: context.workDeadline).serialized()
     }
 }

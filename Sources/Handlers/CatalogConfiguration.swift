@@ -1,7 +1,7 @@
 import Basics
 import CatalogSync
-import HTTPClient
 import S3
+import Storage
 
 /// What the `catalog` and `reconcile` handlers read from the environment, once, at start-up:
 /// S3 from the standard AWS variables, `CATALOG_KEY`, and the buckets served (`CATALOG_BUCKETS`
@@ -24,16 +24,9 @@ public struct CatalogConfiguration: Sendable {
         transport = TransportConfiguration(environment)
     }
 
-    /// The `catalog` handler on a real S3 client, serving `buckets` only.
-    public func makeHandler() -> CatalogHandler {
-        var handler = CatalogHandler(updater: makeUpdater())
-        handler.buckets = buckets
-        return handler
-    }
-
     /// The updater on a real S3 client.
     public func makeUpdater() -> CatalogUpdater {
         let client = S3Client(configuration: s3, transport: transport.makeTransport())
-        return CatalogUpdater(store: S3CatalogStore(client: client), catalogKey: catalogKey)
+        return CatalogUpdater(store: S3ObjectStore(client: client), catalogKey: catalogKey)
     }
 }

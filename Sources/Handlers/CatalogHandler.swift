@@ -13,13 +13,19 @@ public struct CatalogHandler: LambdaHandler {
     /// Records for buckets outside it are skipped with a reason (`BucketAllowList`).
     public var buckets: BucketAllowList = .any
 
-    public init(updater: CatalogUpdater, log: RuntimeLog = .standardError) {
+    public init(updater: CatalogUpdater, buckets: BucketAllowList = .any, log: RuntimeLog = .standardError) {
         self.updater = updater
+        self.buckets = buckets
         self.log = log
     }
 
+    /// The real thing: an updater on S3, serving the configured buckets only.
+    public init(configuration: CatalogConfiguration, log: RuntimeLog = .standardError) {
+        self.init(updater: configuration.makeUpdater(), buckets: configuration.buckets, log: log)
+    }
+
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
-        updater.store.setDeadline(epochMs: context.knownDeadlineMs)
+        updater.store.deadline = context.workDeadline
         let value: JSONValue
         do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
         switch buckets.screen(try EventDecoder.decode(value)) {
@@ -78,7 +84,7 @@ public struct CatalogHandler: LambdaHandler {
         var failures: [(bucket: String, error: CatalogUpdateError)] = []
         for (bucket, keys) in plan(records, report: &report) {
             do throws(CatalogUpdateError) {
-                report.add(try updater.sync(bucket: bucket, keys: keys, deadlineMs: context.deadlineMs))
+                report.add(try updater.sync(bucket: bucket, keys: keys, deadline: context.workDeadline))
             } catch {
                 failures.append((bucket, error))
             }
@@ -92,7 +98,7 @@ public struct CatalogHandler: LambdaHandler {
         var order: [String] = []
         var keysByBucket: [String: [String]] = [:]
         // Byte for byte: keys that differ only in Unicode normalization are two objects.
-        var seen: Set<[[UInt8]]> = []
+        var seen: [String: Set<ExactKey>] = [:]
         for record in records {
             switch record {
             case .ignored(let key, let reason):
@@ -102,7 +108,7 @@ public struct CatalogHandler: LambdaHandler {
             case .change(let n) where ExactKey(n.key) == ExactKey(updater.stateKey):
                 report.ignored.append(SkippedKey(key: n.key, reason: "the reconcile's state object"))
             case .change(let n):
-                guard seen.insert([Array(n.bucket.utf8), Array(n.key.utf8)]).inserted else { continue }
+                guard seen[n.bucket, default: []].insert(ExactKey(n.key)).inserted else { continue }
                 if keysByBucket[n.bucket] == nil { order.append(n.bucket) }
                 keysByBucket[n.bucket, default: []].append(n.key)
             }

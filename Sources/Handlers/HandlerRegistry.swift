@@ -22,7 +22,7 @@ public enum HandlerRegistry {
             case "sum":
                 return SumHandler()
             case "catalog":
-                return try CatalogConfiguration(environment).makeHandler()
+                return CatalogHandler(configuration: try CatalogConfiguration(environment))
             case "reconcile":
                 return ReconcileHandler(configuration: try ReconcileConfiguration(environment))
             default:

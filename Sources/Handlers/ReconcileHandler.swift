@@ -21,9 +21,9 @@ public struct ReconcileHandler: LambdaHandler {
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
-        updater.store.setDeadline(epochMs: context.knownDeadlineMs)
+        updater.store.deadline = context.workDeadline
         var report = SyncReport(records: 0)
-        report.add(try updater.reconcile(bucket: bucket, prefix: prefix, deadlineMs: context.deadlineMs))
+        report.add(try updater.reconcile(bucket: bucket, prefix: prefix, deadline: context.workDeadline))
         return report.json(leaving: ["records"], adding: ["bucket": .string(bucket)])
     }
 }

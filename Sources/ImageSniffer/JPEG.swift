@@ -102,7 +102,7 @@ enum JPEG {
                 try input.require(min(segmentEnd + headerLookahead, input.fileSize ?? segmentEnd + headerLookahead), name(), at: markerAt)
                 if input.matches(exifSignature, at: pos + 2) && bytes[pos + 7] == 0 {
                     // EXIF that does not parse is ignored, as viewers do: it cannot hide the picture.
-                    orientation = (try? EXIF.orientation(input, tiffAt: pos + 8, end: segmentEnd)) ?? .normal
+                    orientation = (try? TIFFDirectory(input, base: pos + 8, end: segmentEnd).orientation()) ?? .normal  // EXIF: a TIFF block
                 }
             }
             pos = segmentEnd

@@ -2,30 +2,28 @@ import Basics
 
 /// What Lambda tells the runtime about one invocation, from the `/next` response headers.
 public struct InvocationContext: Sendable {
+    /// How long before Lambda's deadline a handler stops working, so that its error still reaches
+    /// `/error` (a report takes one local round trip) before Lambda kills the invocation.
+    public static let reportMarginMilliseconds: Int64 = 500
+
     /// `Lambda-Runtime-Aws-Request-Id`: names the invocation in the response URL and in logs.
     public var requestID: String
-    /// `Lambda-Runtime-Deadline-Ms`: when Lambda kills the invocation, in Unix epoch
-    /// milliseconds. `Int64.max` when the header was missing (no known deadline).
-    public var deadlineMs: Int64
+    /// `Lambda-Runtime-Deadline-Ms`: when Lambda kills the invocation; `nil` when the header was
+    /// missing or unreadable (no known deadline).
+    public var deadline: Deadline?
     /// `Lambda-Runtime-Invoked-Function-Arn` (may carry a version or alias suffix).
     public var invokedFunctionARN: String
     /// `Lambda-Runtime-Trace-Id`, the X-Ray header; also exported as `_X_AMZN_TRACE_ID`.
     public var traceID: String?
 
-    public init(requestID: String, deadlineMs: Int64, invokedFunctionARN: String, traceID: String? = nil) {
+    public init(requestID: String, deadline: Deadline?, invokedFunctionARN: String, traceID: String? = nil) {
         self.requestID = requestID
-        self.deadlineMs = deadlineMs
+        self.deadline = deadline
         self.invokedFunctionARN = invokedFunctionARN
         self.traceID = traceID
     }
 
-    /// The deadline, or `nil` when Lambda sent none (`deadlineMs` is then `Int64.max`).
-    public var knownDeadlineMs: Int64? { deadlineMs == .max ? nil : deadlineMs }
-
-    /// Milliseconds left before the deadline (negative once it has passed), so a handler can
-    /// stop retrying in time to report an error instead of being killed mid-write.
-    public func remainingMs(now: Int64 = SystemClock.epochMilliseconds()) -> Int64 {
-        let (remaining, overflow) = deadlineMs.subtractingReportingOverflow(now)
-        return overflow ? (now < 0 ? Int64.max : Int64.min) : remaining
-    }
+    /// The deadline handlers work to: Lambda's, less `reportMarginMilliseconds`. Everything below
+    /// the handler (S3 retries, catalog rounds, the userinfo call) ends by this instant.
+    public var workDeadline: Deadline? { deadline?.earlier(byMilliseconds: Self.reportMarginMilliseconds) }
 }

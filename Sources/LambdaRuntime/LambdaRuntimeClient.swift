@@ -1,3 +1,4 @@
+import Basics
 import HTTPClient
 
 /// The Runtime API's HTTP calls (2018-06-01), one request each, over one kept-alive connection.
@@ -37,14 +38,14 @@ public struct LambdaRuntimeClient {
             throw .unexpectedStatus(endpoint: "/next", status: response.status, body: excerpt(response.body))
         }
         var requestID: String?
-        var deadlineMs = Int64.max
+        var deadline: Deadline?
         var arn = ""
         var traceID: String?
         // Names arrive lower-cased: one pass, no per-lookup lowercasing.
         for header in response.headers {
             switch header.name {
             case "lambda-runtime-aws-request-id": requestID = header.value
-            case "lambda-runtime-deadline-ms": deadlineMs = Int64(header.value) ?? Int64.max
+            case "lambda-runtime-deadline-ms": deadline = Int64(header.value).map(Deadline.init(epochMilliseconds:))
             case "lambda-runtime-invoked-function-arn": arn = header.value
             case "lambda-runtime-trace-id": traceID = header.value.isEmpty ? nil : header.value
             default: break
@@ -52,14 +53,14 @@ public struct LambdaRuntimeClient {
         }
         guard let requestID, !requestID.isEmpty else { throw .missingRequestID }
         return Invocation(
-            context: InvocationContext(requestID: requestID, deadlineMs: deadlineMs, invokedFunctionARN: arn, traceID: traceID),
+            context: InvocationContext(requestID: requestID, deadline: deadline, invokedFunctionARN: arn, traceID: traceID),
             event: response.body)
     }
 
     /// `POST /invocation/{id}/response`.
     public func sendResponse(_ payload: [UInt8], for requestID: String) throws(LambdaRuntimeError) -> PostOutcome {
         try post(invocationPrefix + requestID + "/response", endpoint: "/response", requestID: requestID,
-                 headers: [("Content-Type", "application/json")], body: payload)
+                 headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: payload)
     }
 
     /// `POST /invocation/{id}/error` with the error type header and the standard JSON body.
@@ -74,12 +75,13 @@ public struct LambdaRuntimeClient {
                  headers: Self.errorHeaders(report), body: report.jsonBody())
     }
 
-    private static func errorHeaders(_ report: ErrorReport) -> [(name: String, value: String)] {
-        [("Lambda-Runtime-Function-Error-Type", report.errorType), ("Content-Type", "application/json")]
+    private static func errorHeaders(_ report: ErrorReport) -> [HTTPHeader] {
+        [HTTPHeader(name: "Lambda-Runtime-Function-Error-Type", value: report.errorType),
+         HTTPHeader(name: "Content-Type", value: "application/json")]
     }
 
     private func post(_ url: String, endpoint: String, requestID: String?,
-                      headers: [(name: String, value: String)], body: [UInt8]) throws(LambdaRuntimeError) -> PostOutcome {
+                      headers: [HTTPHeader], body: [UInt8]) throws(LambdaRuntimeError) -> PostOutcome {
         let response: HTTPResponse
         do {
             response = try transport.send(HTTPRequest(method: "POST", url: url, headers: headers, body: body, timeoutMs: nil))
@@ -97,4 +99,24 @@ public struct LambdaRuntimeClient {
 /// The start of a Runtime API error body, enough to say why, short enough for one log line.
 func excerpt(_ body: [UInt8], limit: Int = 300) -> String {
     body.count <= limit ? String(decoding: body, as: UTF8.self) : String(decoding: body.prefix(limit), as: UTF8.self) + "…"
+}
+
+/// One invocation as `/next` delivered it.
+public struct Invocation: Sendable {
+    public var context: InvocationContext
+    public var event: [UInt8]
+
+    public init(context: InvocationContext, event: [UInt8]) {
+        self.context = context
+        self.event = event
+    }
+}
+
+/// How the Runtime API answered a response or error report that it did not fail on.
+public enum PostOutcome: Sendable, Equatable {
+    /// 202 (any 2xx): Lambda has it.
+    case accepted
+    /// 4xx, e.g. 400 unknown or already answered request id, 403 wrong state, 413 too large.
+    /// The report is lost, but the environment is healthy: log it and take the next event.
+    case rejected(status: Int, body: String)
 }

@@ -1,7 +1,6 @@
-import SigV4
-/// ListObjectsV2, one page at a time or all pages at once; the XML is read with `XMLExtractor`.
 import HTTPClient
 
+/// ListObjectsV2, one page at a time or all pages at once; the XML is read with `XMLExtractor`.
 extension S3Client {
     /// One page of keys under `prefix`, in key order (UTF-8 bytes). Pass the previous page's
     /// `nextContinuationToken` to get the next one, or `startAfter` to begin after a key (the

@@ -1,8 +1,7 @@
-import SigV4
-/// Object operations: GetObject, HeadObject, PutObject, DeleteObject, with the conditional
-/// headers the catalog's compare-and-swap relies on.
 import HTTPClient
 
+/// Object operations: GetObject, HeadObject, PutObject, DeleteObject, with the conditional
+/// headers the catalog's compare-and-swap relies on.
 extension S3Client {
     /// Fetches an object, or part of it. With `ifNoneMatch` (an ETag), an unchanged object gives
     /// `.notModified` instead of its bytes; with `ifMatch`, a changed one fails with 412.
@@ -15,10 +14,10 @@ extension S3Client {
     static func getObjectCall(bucket: String, key: String, range: S3ByteRange?,
                               ifNoneMatch: String?, ifMatch: String?) -> Call {
         var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
-        if let range { call.headers.append((name: "Range", value: range.headerValue)) }
-        if let ifMatch { call.headers.append((name: "If-Match", value: ifMatch)) }
+        if let range { call.headers.append(HTTPHeader(name: "Range", value: range.headerValue)) }
+        if let ifMatch { call.headers.append(HTTPHeader(name: "If-Match", value: ifMatch)) }
         if let ifNoneMatch {
-            call.headers.append((name: "If-None-Match", value: ifNoneMatch))
+            call.headers.append(HTTPHeader(name: "If-None-Match", value: ifNoneMatch))
             call.accept = { (200..<300).contains($0) || $0 == 304 }
         }
         return call
@@ -57,10 +56,10 @@ extension S3Client {
                           condition: S3WriteCondition? = nil) throws(S3Error) -> S3PutObjectResult {
         // Always name the content type: libcurl would otherwise send a form-encoded one.
         var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key,
-                        headers: [(name: "Content-Type", value: contentType)], body: body)
+                        headers: [HTTPHeader(name: "Content-Type", value: contentType)], body: body)
         switch condition {
-        case .ifMatch(let etag): call.headers.append((name: "If-Match", value: etag))
-        case .ifNoneExists: call.headers.append((name: "If-None-Match", value: "*"))
+        case .ifMatch(let etag): call.headers.append(HTTPHeader(name: "If-Match", value: etag))
+        case .ifNoneExists: call.headers.append(HTTPHeader(name: "If-None-Match", value: "*"))
         case nil: break
         }
         let response = try perform(call)
@@ -74,5 +73,25 @@ extension S3Client {
     /// Deletes an object. S3 answers 204 whether or not it existed.
     public func deleteObject(bucket: String, key: String) throws(S3Error) {
         _ = try perform(Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key))
+    }
+}
+
+/// Conditions for PutObject: S3's compare-and-swap.
+public enum S3WriteCondition: Sendable, Equatable {
+    /// Write only if the object's current ETag is this one (`If-Match`).
+    case ifMatch(String)
+    /// Write only if no object exists under the key (`If-None-Match: *`).
+    case ifNoneExists
+}
+
+/// What a successful PutObject returns.
+public struct S3PutObjectResult: Sendable, Equatable {
+    public var status: Int
+    /// The new object's ETag, quotes included.
+    public var etag: String
+
+    public init(status: Int, etag: String) {
+        self.status = status
+        self.etag = etag
     }
 }

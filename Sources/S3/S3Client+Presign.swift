@@ -1,3 +1,4 @@
+import HTTPClient
 import SigV4
 
 /// Presigned URLs: let a browser or another process GET or PUT one object without credentials,
@@ -10,12 +11,12 @@ extension S3Client {
     /// time window.
     public func presignedURL(method: String, bucket: String, key: String, expiresInSeconds: Int,
                              query: [(name: String, value: String)] = [],
-                             headers: [(name: String, value: String)] = [], signedAt: Int64? = nil) -> String {
+                             headers: [HTTPHeader] = [], signedAt: Int64? = nil) -> String {
         let location = addressing.location(bucket: bucket, key: key)
         let clock = signedAt.map { time in { time } } ?? hooks.signingClock
         let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, clock: clock)
         let signed = signer.presign(SigV4Request(method: method, encodedPath: location.encodedPath, query: query,
-                                                 headers: [(name: "Host", value: location.host)] + headers,
+                                                 headers: [(name: "Host", value: location.host)] + headers.map { ($0.name, $0.value) },
                                                  payloadHash: SigV4Signer.unsignedPayload),
                                     expiresInSeconds: expiresInSeconds)
         return location.url + "?" + signed.queryString

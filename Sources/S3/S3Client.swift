@@ -1,18 +1,20 @@
+import Basics
+import HTTPClient
 import SigV4
+
 /// A small S3 REST client over `HTTPTransport`: signs every request (SigV4), retries what is worth
 /// retrying within the caller's deadline, and turns error answers into `S3Error`. The operations
-/// themselves live in the `S3Client+*.swift` files.
+/// themselves live in the `S3Client+*.swift` files; the retry loop they all go through in
+/// `S3Client+Retry.swift`.
 ///
 /// Not thread-safe, like the transport it holds: one client per thread (the Lambda loop has one).
-import HTTPClient
-
 public final class S3Client {
     public let configuration: S3Configuration
     public let addressing: S3Addressing
     public var retryPolicy: S3RetryPolicy
-    /// Epoch milliseconds after which no request is started and no retry is slept for (e.g. the
-    /// Lambda invocation's deadline). `nil`: only `retryPolicy.maxAttempts` bounds the retries.
-    public var deadlineMs: Int64?
+    /// No request is started, and no retry slept for, that could not end by then (the Lambda
+    /// invocation's work deadline). `nil`: only `retryPolicy.maxAttempts` bounds the retries.
+    public var deadline: Deadline?
     /// Limit for one request, further shortened to fit the deadline. `nil`: no limit of its own.
     public var requestTimeoutMs: Int?
     /// Requests a batch operation (`headObjects`, `getObjectRanges`) keeps in flight at once, and
@@ -43,7 +45,7 @@ public final class S3Client {
         var bucket: String
         var key: String?
         var query: [(name: String, value: String)] = []
-        var headers: [(name: String, value: String)] = []
+        var headers: [HTTPHeader] = []
         var body: [UInt8] = []
         /// Statuses that are answers, not errors. Everything else becomes an `S3Error`.
         var accept: (Int) -> Bool = { (200..<300).contains($0) }

@@ -1,7 +1,7 @@
-/// One error type for every S3 failure, carrying what a log line needs (operation, bucket, key,
-/// status, S3's code and message, request id) and the predicates callers branch on.
 import HTTPClient
 
+/// One error type for every S3 failure, carrying what a log line needs (operation, bucket, key,
+/// status, S3's code and message, request id) and the predicates callers branch on.
 public struct S3Error: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// S3 answered with an error status. `code` comes from the XML body, or is derived from

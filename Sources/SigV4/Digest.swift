@@ -1,8 +1,8 @@
-/// SHA-256 and HMAC-SHA256 over bytes, hex-encoded the way SigV4 writes them. A thin layer over the
-/// `CCrypto` C target so the signer never touches pointers and the binary links only libcrypto.
 import Basics
 import CCrypto
 
+/// SHA-256 and HMAC-SHA256 over bytes, hex-encoded the way SigV4 writes them. A thin layer over the
+/// `CCrypto` C target so the signer never touches pointers and the binary links only libcrypto.
 package enum Digest {
     package static func sha256(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)

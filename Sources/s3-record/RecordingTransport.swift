@@ -1,6 +1,3 @@
-/// Wraps the real transport and writes every exchange to a fixture file, named by the script in
-/// main.swift. It can also answer one request itself with a documented S3 error (503 SlowDown),
-/// because a real server cannot be made to throttle on demand.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -8,6 +5,9 @@ import Musl
 #endif
 import HTTPClient
 
+/// Wraps the real transport and writes every exchange to a fixture file, named by the script in
+/// main.swift. It can also answer one request itself with a documented S3 error (503 SlowDown),
+/// because a real server cannot be made to throttle on demand.
 final class RecordingTransport: HTTPTransport {
     struct Expected {
         var name: String

@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 import JSON
 import XCTest
@@ -19,7 +20,7 @@ final class ImageAPITests: XCTestCase {
         ]
         """
 
-    let store = APIMemoryStore()
+    let store = MemoryStore()
     let cache = CatalogViewCache()
     let logged = LogLines()
 
@@ -29,7 +30,7 @@ final class ImageAPITests: XCTestCase {
     }
 
     func api(requiredScope: String? = nil) -> ImageAPI {
-        ImageAPI(store: store, requiredScope: requiredScope, cache: cache, log: { [logged] in logged.append($0) })
+        ImageAPI(store: store, bucket: MemoryStore.apiBucket, requiredScope: requiredScope, cache: cache, log: { [logged] in logged.append($0) })
     }
 
     func sample(_ name: String) throws -> JSONValue {
@@ -193,7 +194,7 @@ final class ImageAPITests: XCTestCase {
     func testColdFunctionRevalidatesWithoutDownloadingTheCatalog() throws {
         let etag = try XCTUnwrap(invoke(sample("api-get-image.json")).headers["etag"])
         cache.view = nil  // a new execution environment
-        store.reads = []
+        store.requests = []
         let again = try invoke(event("api-get-image.json", headers: ["if-none-match": etag]))
         XCTAssertEqual(again.status, 304)
         XCTAssertEqual(again.headers["etag"], etag)
@@ -202,10 +203,10 @@ final class ImageAPITests: XCTestCase {
 
     func testMeRevalidates() throws {
         let etag = try XCTUnwrap(invoke(sample("api-get-me.json")).headers["etag"])
-        store.reads = []
+        store.requests = []
         let again = try invoke(event("api-get-me.json", headers: ["if-none-match": etag]))
         XCTAssertEqual(again.status, 304)
-        XCTAssertEqual(store.reads, ["user \(Self.sampleSub) if-none-match \(store.users[Self.sampleSub]!.etag) -> 304"])
+        XCTAssertEqual(store.reads, ["user \(Self.sampleSub) if-none-match \(store.user(Self.sampleSub)!.etag) -> 304"])
         store.setUser(Self.sampleSub, #"{"displayName":"Ada L."}"#)
         XCTAssertEqual(try invoke(event("api-get-me.json", headers: ["if-none-match": etag])).status, 200)
     }
@@ -328,7 +329,7 @@ final class ImageAPITests: XCTestCase {
         XCTAssertEqual(noImage.status, 404)
         XCTAssertNil(noImage.headers["etag"])
 
-        store.users = [:]
+        store.removeUsers()
         let noUser = try invoke(sample("api-get-me.json"))
         XCTAssertEqual(noUser.status, 404)
         XCTAssertEqual(noUser.body?["error"], .string("not_found"))

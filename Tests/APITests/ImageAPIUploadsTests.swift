@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 import HTTPClient
 import JSON
@@ -22,8 +23,8 @@ final class RecordingPresigner: URLPresigner {
 
     var calls: [Call] = []
 
-    func presignedURL(method: String, key: String, query: [(name: String, value: String)],
-                      headers: [(name: String, value: String)], signedAt: Int64, expiresInSeconds: Int) -> String {
+    func presignedURL(method: String, bucket: String, key: String, query: [(name: String, value: String)],
+                      headers: [HTTPHeader], signedAt: Int64, expiresInSeconds: Int) -> String {
         calls.append(Call(method: method, key: key, headers: headers.map { "\($0.name): \($0.value)" },
                           signedAt: signedAt, expiresInSeconds: expiresInSeconds,
                           query: query.map { "\($0.name)=\($0.value)" }))
@@ -75,12 +76,12 @@ enum UploadEvents {
 final class ImageAPIUploadsTests: XCTestCase {
     static let now: Int64 = 1_800_000_000  // 2027-01-15T08:00:00Z
 
-    let store = APIMemoryStore()
+    let store = MemoryStore()
     let presigner = RecordingPresigner()
 
     func handler(_ policy: UploadPolicy = UploadPolicy(), presigner: (any URLPresigner)?? = .none) -> ImageAPI {
         let chosen: (any URLPresigner)? = presigner ?? self.presigner
-        return ImageAPI(store: store, log: { _ in }, uploads: policy, presigner: chosen,
+        return ImageAPI(store: store, bucket: MemoryStore.apiBucket, log: { _ in }, uploads: policy, presigner: chosen,
                         nowMs: { Self.now * 1000 }, uploadID: { "0123456789abcdef" })
     }
 
@@ -132,7 +133,7 @@ final class ImageAPIUploadsTests: XCTestCase {
     }
 
     func testEveryKeyGetsItsOwnRandomDirectory() throws {
-        let real = ImageAPI(store: store, uploads: UploadPolicy(), presigner: presigner)
+        let real = ImageAPI(store: store, bucket: MemoryStore.apiBucket, uploads: UploadPolicy(), presigner: presigner)
         for _ in 0..<2 { XCTAssertEqual(try post(UploadEvents.body(), real).status, 200) }
         let keys = presigner.calls.map(\.key)
         XCTAssertEqual(Set(keys).count, 2, "\(keys)")
@@ -275,7 +276,7 @@ final class ImageAPIUploadsTests: XCTestCase {
                                  handler(policy))
         XCTAssertEqual(allowed.status, 200)
         // REQUIRED_SCOPE guards reading the catalog, not uploading.
-        let reader = ImageAPI(store: store, requiredScope: "read:catalog", uploads: UploadPolicy(), presigner: presigner)
+        let reader = ImageAPI(store: store, bucket: MemoryStore.apiBucket, requiredScope: "read:catalog", uploads: UploadPolicy(), presigner: presigner)
         XCTAssertEqual(try post(UploadEvents.body(), reader).status, 200)
     }
 
@@ -310,9 +311,9 @@ final class ImageAPIUploadsTests: XCTestCase {
                                             endpoint: "http://127.0.0.1:8333")
         let transport = ScriptedTransport([])
         let client = S3Client(configuration: configuration, transport: transport)
-        let s3 = S3ObjectStore(client: client, bucket: "pics", catalogKey: "images.json")
-        let headers = [(name: "Content-Type", value: "image/png"), (name: "Content-Length", value: "171")]
-        let url = s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
+        let s3 = S3ObjectStore(client: client)
+        let headers = [HTTPHeader(name: "Content-Type", value: "image/png"), HTTPHeader(name: "Content-Length", value: "171")]
+        let url = s3.presignedURL(method: "PUT", bucket: "pics", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
                                   signedAt: Self.now, expiresInSeconds: 300)
         XCTAssertTrue(url.hasPrefix("http://127.0.0.1:8333/pics/images/uploads/ab/my%20cat%2B1.png?"), url)
         for part in ["X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Credential=AKIDEXAMPLE%2F20270115%2Feu-west-1%2Fs3%2Faws4_request",
@@ -320,9 +321,9 @@ final class ImageAPIUploadsTests: XCTestCase {
                      "X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost", "X-Amz-Signature="] {
             XCTAssertTrue(url.contains(part), "\(part) missing from \(url)")
         }
-        XCTAssertEqual(url, s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
+        XCTAssertEqual(url, s3.presignedURL(method: "PUT", bucket: "pics", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
                                             signedAt: Self.now, expiresInSeconds: 300), "same inputs, same URL")
-        XCTAssertNotEqual(url, s3.presignedURL(method: "PUT", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
+        XCTAssertNotEqual(url, s3.presignedURL(method: "PUT", bucket: "pics", key: "images/uploads/ab/my cat+1.png", query: [], headers: headers,
                                                signedAt: Self.now + 1, expiresInSeconds: 300))
         XCTAssertTrue(transport.requests.isEmpty, "presigning sends nothing")
     }

@@ -1,3 +1,5 @@
+import Storage
+import TestSupport
 import JSON
 import XCTest
 @testable import API
@@ -14,7 +16,7 @@ final class ImageAPIViewURLTests: XCTestCase {
         ]
         """
 
-    let store = APIMemoryStore()
+    let store = MemoryStore()
     let presigner = RecordingPresigner()
     var now: Int64 = 1_800_000_000
     let cache = CatalogViewCache()
@@ -24,7 +26,7 @@ final class ImageAPIViewURLTests: XCTestCase {
     }
 
     func list(_ query: [String: String], ifNoneMatch: String? = nil) throws -> (status: Int, etag: String?, body: JSONValue?) {
-        let api = ImageAPI(store: store, cache: cache, log: { _ in }, uploads: UploadPolicy(),
+        let api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, cache: cache, log: { _ in }, uploads: UploadPolicy(),
                            presigner: presigner, nowMs: { [now] in now * 1000 })
         let event = try UploadEvents.event(method: "GET", path: "/images", query: query,
                                            headers: ifNoneMatch.map { ["if-none-match": $0] } ?? [:])
@@ -106,7 +108,7 @@ final class ImageAPIViewURLTests: XCTestCase {
     func testColdFunctionRevalidatesURLListingsWithoutDownloading() throws {
         let first = try list(["urls": "1"])
         cache.view = nil
-        store.reads = []
+        store.requests = []
         let again = try list(["urls": "1"], ifNoneMatch: first.etag)
         XCTAssertEqual(again.status, 304)
         XCTAssertEqual(store.reads.count, 1)

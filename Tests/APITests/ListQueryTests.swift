@@ -53,6 +53,25 @@ final class ListQueryTests: XCTestCase {
         XCTAssertNil(second.nextCursor)
     }
 
+    /// The README's own example, `type=png`, over entries as imagecat writes them (`png`, not
+    /// `image/png`), with every spelling the docs promise.
+    func testTheFilterMatchesTheTypesImagecatWrites() {
+        let written = ["jpg", "png", "gif", "webp", "bmp", "tiff", "heic", "avif", "ico", "svg"]
+        let spellings: [String: [String]] = [
+            "jpg": ["jpg", "JPG", "jpeg", "image/jpeg", "image/jpg"], "png": ["png", "image/png", "IMAGE/PNG"],
+            "gif": ["gif", "image/gif"], "webp": ["webp", "image/webp"], "bmp": ["bmp", "image/bmp"],
+            "tiff": ["tiff", "tif", "image/tiff"], "heic": ["heic", "image/heic", "heif", "image/heif"],
+            "avif": ["avif", "image/avif"], "ico": ["ico", "image/x-icon", "image/vnd.microsoft.icon"],
+            "svg": ["svg", "image/svg+xml", "svg+xml"],
+        ]
+        for (type, asked) in spellings {
+            for spelling in asked {
+                let query = try! ListQuery.parse(["type": spelling])
+                XCTAssertEqual(written.filter { query.matches(type: $0) }, [type], spelling)
+            }
+        }
+    }
+
     func testTypeMatching() {
         let png = ListQuery(type: "png"), svg = ListQuery(type: "svg"), full = ListQuery(type: "image/png")
         XCTAssertTrue(png.matches(type: "image/png"))

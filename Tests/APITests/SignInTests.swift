@@ -1,3 +1,4 @@
+import Storage
 import Foundation
 import HTTPClient
 import JSON
@@ -19,7 +20,7 @@ final class SignInTests: XCTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("events")
 
-    let store = APIMemoryStore()
+    let store = MemoryStore()
     let logged = LogLines()
     var sleeps: [Int] = []
 
@@ -32,7 +33,7 @@ final class SignInTests: XCTestCase {
              userinfoURL: String? = nil, clock: Int64 = SignInTests.now) -> ImageAPI {
         let profiles = transport.map { ProfileSource(claimNamespace: namespace, issuer: issuer, userinfoURL: userinfoURL, transport: $0) }
         profiles?.nowMs = { clock * 1000 }
-        var api = ImageAPI(store: store, log: { [logged] in logged.append($0) }, nowMs: { clock * 1000 }, profiles: profiles)
+        var api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, log: { [logged] in logged.append($0) }, nowMs: { clock * 1000 }, profiles: profiles)
         api.nowMs = { clock * 1000 }
         api.sleepMs = { [unowned self] in sleeps.append($0) }
         api.jitter = { $0 }
@@ -60,15 +61,15 @@ final class SignInTests: XCTestCase {
     }
 
     /// Runs `event` through the gateway encoding and decodes the payload 2.0 response.
-    func invoke(_ api: ImageAPI, _ event: JSONValue, deadlineMs: Int64? = nil) throws -> (status: Int, etag: String?, body: JSONObject?, raw: String) {
-        let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-1", deadlineMs: deadlineMs))
+    func invoke(_ api: ImageAPI, _ event: JSONValue, deadline: Deadline? = nil) throws -> (status: Int, etag: String?, body: JSONObject?, raw: String) {
+        let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-1", deadline: deadline))
         let raw = try XCTUnwrap(response["body"]?.stringValue)
         return (Int(try XCTUnwrap(response["statusCode"]?.int64Value)), response["headers"]?["etag"]?.stringValue,
                 raw.isEmpty ? nil : try JSONValue(parsing: raw).objectValue, raw)
     }
 
     func stored() throws -> JSONObject {
-        try XCTUnwrap(JSONValue(parsing: XCTUnwrap(store.users[Self.sub]).bytes).objectValue)
+        try XCTUnwrap(JSONValue(parsing: XCTUnwrap(store.user(Self.sub)).bytes).objectValue)
     }
 
     static let iso = UTCTime.iso8601(epochSeconds: now)
@@ -148,9 +149,9 @@ final class SignInTests: XCTestCase {
             let response = b.respond(to: GatewayRequest(method: "PUT", path: "/me", headers: ["authorization": Self.token],
                                                         claims: ["sub": .string(Self.sub), "iss": .string(Self.issuer)]))
             XCTAssertEqual(response.statusCode, 201)
-            var record = (try? JSONValue(parsing: store.users[Self.sub]!.bytes))?.objectValue ?? [:]
+            var record = (try? JSONValue(parsing: store.user(Self.sub)!.bytes))?.objectValue ?? [:]
             record["plan"] = .string("pro")
-            store.users[Self.sub] = (JSONValue.object(record).serialized(), "hand-edited")
+            store.setUser(Self.sub, bytes: JSONValue.object(record).serialized(), etag: "hand-edited")
         }
         let response = try invoke(a, event())
         XCTAssertEqual(response.status, 200, "A refreshed the record B created")
@@ -163,12 +164,12 @@ final class SignInTests: XCTestCase {
         XCTAssertEqual(record["lastSignInAt"], .string(Self.iso))
         XCTAssertEqual(record["email"], .string("ada@example.com"))
         XCTAssertEqual(sleeps, [10], "one backoff between the rounds")
-        XCTAssertEqual(response.raw, String(decoding: store.users[Self.sub]!.bytes, as: UTF8.self))
+        XCTAssertEqual(response.raw, String(decoding: store.user(Self.sub)!.bytes, as: UTF8.self))
     }
 
     func testContentionGivesUpAtTheDeadlineWith500() throws {
         store.forcedConflicts = 1_000
-        let response = try invoke(api(nil), event(), deadlineMs: Self.now * 1000 + 505)
+        let response = try invoke(api(nil), event(), deadline: Deadline(epochMilliseconds: Self.now * 1000 + 5))
         XCTAssertEqual(response.status, 500)
         XCTAssertEqual(store.writes.count, 1, "no backoff may run into the deadline's margin")
         XCTAssertEqual(sleeps, [])
@@ -209,7 +210,7 @@ final class SignInTests: XCTestCase {
         XCTAssertEqual(bare.status, 201)
         XCTAssertEqual(bare.raw, #"{"sub":"auth0|5f7c8ec7c33c6c004bbafe82","createdAt":"\#(Self.iso)","lastSignInAt":"\#(Self.iso)"}"#)
         // With userinfo: its email, not the body's. A base64 body that is not base64 fails nothing.
-        store.users = [:]
+        store.removeUsers()
         var event = try event(body: body)
         if case .object(var root) = event { root["isBase64Encoded"] = .bool(true); event = .object(root) }
         let transport = ScriptedTransport([Self.discovery, Self.userinfo()])
@@ -232,7 +233,7 @@ final class SignInTests: XCTestCase {
         XCTAssertNil(response.body?["picture"])
         XCTAssertEqual(transport.requests.count, 0, "the claims are enough: no userinfo call")
         // The namespace configured but absent from this token: userinfo is asked instead.
-        store.users = [:]
+        store.removeUsers()
         let fallback = try invoke(api(transport, namespace: ns), event())
         XCTAssertEqual(fallback.status, 201)
         XCTAssertEqual(transport.requests.map(\.url), [Self.discoveryURL, Self.userinfoURL])
@@ -262,7 +263,7 @@ final class SignInTests: XCTestCase {
             #"["not an object"]"#,
         ]
         for document in refusals {
-            store.users = [:]
+            store.removeUsers()
             let transport = ScriptedTransport([ScriptedTransport.status(200, document), Self.userinfo()])
             let response = try invoke(api(transport), event())
             XCTAssertEqual(response.status, 502, document)
@@ -292,7 +293,7 @@ final class SignInTests: XCTestCase {
         XCTAssertFalse(logged.lines.joined().contains("eyJ"), "the token never reaches the log")
         // No time left before the deadline: no call at all.
         let transport = ScriptedTransport([Self.discovery, Self.userinfo()])
-        XCTAssertEqual(try invoke(api(transport), event(), deadlineMs: Self.now * 1000 + 400).status, 502)
+        XCTAssertEqual(try invoke(api(transport), event(), deadline: Deadline(epochMilliseconds: Self.now * 1000 - 100)).status, 502)
         XCTAssertEqual(transport.requests.count, 0)
     }
 
@@ -316,7 +317,7 @@ final class SignInTests: XCTestCase {
             let response = try invoke(api(nil), event())
             XCTAssertEqual(response.status, 500, text)
             XCTAssertEqual(response.body?["error"], .string("internal_error"))
-            XCTAssertEqual(String(decoding: store.users[Self.sub]!.bytes, as: UTF8.self), text)
+            XCTAssertEqual(String(decoding: store.user(Self.sub)!.bytes, as: UTF8.self), text)
         }
         XCTAssertEqual(store.writes, [])
         XCTAssertEqual(logged.lines.count, 3)

@@ -1,3 +1,4 @@
+import Storage
 import HTTPClient
 import JSON
 import S3
@@ -22,12 +23,12 @@ final class ViewingOverridesTests: XCTestCase {
 
     func testEveryCatalogTypeHasAnInlineMIMEType() {
         for type in ["jpg", "png", "gif", "webp", "bmp", "tiff", "heic", "avif", "ico", "svg"] {
-            XCTAssertNotNil(ViewingOverrides.mimeTypes[type], type)
+            XCTAssertNotNil(ImageType.mimeTypes[type], type)
         }
     }
 
     func testListingSignsTheOverridesPerEntry() throws {
-        let store = APIMemoryStore()
+        let store = MemoryStore()
         store.setCatalog("""
             [
             {"name":"images/a.svg","type":"svg","size":120},
@@ -35,7 +36,7 @@ final class ViewingOverridesTests: XCTestCase {
             ]
             """)
         let presigner = RecordingPresigner()
-        let api = ImageAPI(store: store, cache: CatalogViewCache(), log: { _ in }, uploads: UploadPolicy(),
+        let api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, cache: CatalogViewCache(), log: { _ in }, uploads: UploadPolicy(),
                            presigner: presigner, nowMs: { 1_800_000_000_000 })
         let event = try UploadEvents.event(method: "GET", path: "/images", query: ["urls": "1"])
         let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-svg"))
@@ -49,7 +50,7 @@ final class ViewingOverridesTests: XCTestCase {
 
     func testUploadURLsSignNoOverrides() throws {
         let presigner = RecordingPresigner()
-        let api = ImageAPI(store: APIMemoryStore(), cache: CatalogViewCache(), log: { _ in },
+        let api = ImageAPI(store: MemoryStore(), bucket: MemoryStore.apiBucket, cache: CatalogViewCache(), log: { _ in },
                            uploads: UploadPolicy(), presigner: presigner, nowMs: { 1_800_000_000_000 })
         let event = try UploadEvents.event(body: UploadEvents.body(name: "x.svg", contentType: "image/svg+xml", size: 100))
         _ = try api.handle(event.serialized(), requestID: "req-up")
@@ -63,14 +64,13 @@ final class ViewingOverridesTests: XCTestCase {
         let configuration = S3Configuration(region: "us-east-1",
                                             credentials: AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"),
                                             endpoint: "http://127.0.0.1:8333")
-        let s3 = S3ObjectStore(client: S3Client(configuration: configuration, transport: ScriptedTransport([])),
-                               bucket: "pics", catalogKey: "images.json")
+        let s3 = S3ObjectStore(client: S3Client(configuration: configuration, transport: ScriptedTransport([])))
         let overrides = ViewingOverrides.query(forType: "svg")
-        let url = s3.presignedURL(method: "GET", key: "images/a.svg", query: overrides, headers: [],
+        let url = s3.presignedURL(method: "GET", bucket: "pics", key: "images/a.svg", query: overrides, headers: [],
                                   signedAt: 1_800_000_000, expiresInSeconds: 600)
         XCTAssertTrue(url.contains("response-content-disposition=attachment"), url)
         XCTAssertTrue(url.contains("response-content-type=image%2Fsvg%2Bxml"), url)
-        let bare = s3.presignedURL(method: "GET", key: "images/a.svg", query: [], headers: [],
+        let bare = s3.presignedURL(method: "GET", bucket: "pics", key: "images/a.svg", query: [], headers: [],
                                    signedAt: 1_800_000_000, expiresInSeconds: 600)
         func signature(_ u: String) -> Substring? { u.split(separator: "&").first { $0.hasPrefix("X-Amz-Signature=") } }
         XCTAssertNotNil(signature(url))

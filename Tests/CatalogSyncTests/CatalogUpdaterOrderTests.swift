@@ -1,3 +1,5 @@
+import Storage
+import Basics
 import Catalog
 import S3
 import XCTest
@@ -22,7 +24,8 @@ final class CatalogUpdaterOrderTests: XCTestCase {
 
     func catalog() throws -> Catalog { try store.catalog() }
 
-    func observations() -> [String] { store.requests.filter { $0.hasPrefix("OBSERVE") } }
+    /// The objects whose heads were read, in order (`b/a.png`).
+    func observations() -> [String] { store.requests("RANGE ").map { String($0.split(separator: " ")[1]) } }
 
     /// We observe a.jpg; before we even read the catalog it is deleted and the delete's own
     /// invocation finds nothing to remove. Our write then publishes a.jpg: the re-check sees it
@@ -41,7 +44,7 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         let result = try updater().sync(bucket: "b", keys: ["a.jpg", "b.png"])
         XCTAssertEqual(result.attempts, 2)
         XCTAssertEqual(try catalog().names, ["b.png"])
-        XCTAssertEqual(observations(), ["OBSERVE b/a.jpg", "OBSERVE b/b.png", "OBSERVE b/a.jpg", "OBSERVE b/a.jpg"])
+        XCTAssertEqual(observations(), ["b/a.jpg", "b/b.png", "b/a.jpg", "b/a.jpg"])
         //  ours ----------------------------------------------^  the delete's ^  ours again, a.jpg only ^
     }
 
@@ -56,7 +59,7 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         XCTAssertEqual(observations().count, 3)
         XCTAssertEqual(store.requests.filter { $0.hasPrefix("GET") }.count, 3)
         XCTAssertEqual(store.requests.filter { $0.hasPrefix("PUT") }.count, 3)
-        XCTAssertEqual(store.requests.filter { $0.hasPrefix("HEAD") }, ["HEAD b/a.png", "HEAD b/b.png", "HEAD b/c.png"])
+        XCTAssertEqual(store.requests("HEAD"), ["HEAD b/a.png -> 200", "HEAD b/b.png -> 200", "HEAD b/c.png -> 200"])
         XCTAssertEqual(Set(try catalog().names), ["a.png", "b.png", "c.png"])
     }
 
@@ -71,12 +74,15 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         }
         let result = try updater().sync(bucket: "b", keys: ["a.png", "b.png", "c.png"])
         XCTAssertEqual(result.attempts, 3)   // lost write, stale b.png, then clean
-        XCTAssertEqual(observations(), ["OBSERVE b/a.png", "OBSERVE b/b.png", "OBSERVE b/c.png",
-                                        "OBSERVE b/b.png",      // the other invocation
-                                        "OBSERVE b/b.png"])     // ours, b.png alone
+        XCTAssertEqual(observations(), ["b/a.png", "b/b.png", "b/c.png",
+                                        "b/b.png",      // the other invocation
+                                        "b/b.png"])     // ours, b.png alone
         XCTAssertEqual(try catalog()["b.png"]?.extra["width"]?.int64Value, 50)
         // The last write changed b.png only, so only b.png was re-checked after it.
-        XCTAssertEqual(store.requests.suffix(3), ["GET b/images.json if-none-match", "PUT b/images.json", "HEAD b/b.png"])
+        let read = try XCTUnwrap(store.requests.suffix(3).first)
+        XCTAssertTrue(read.hasPrefix("GET b/images.json if-none-match ") && read.hasSuffix(" -> 304"), read)
+        XCTAssertTrue(store.requests.suffix(2).first!.hasPrefix("PUT b/images.json if-match "), "\(store.requests)")
+        XCTAssertEqual(store.requests.last, "HEAD b/b.png -> 200")
     }
 
     /// The same bytes uploaded again keep their ETag: the re-check compares Last-Modified too,
@@ -109,13 +115,13 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         var now: Int64 = 1_000_000
         updater.nowMs = { now }
         updater.sleepMs = { now += Int64($0) }
-        let result = try updater.sync(bucket: "b", keys: ["a.png"], deadlineMs: now + 60_000)
+        let result = try updater.sync(bucket: "b", keys: ["a.png"], deadline: Deadline(epochMilliseconds: now + 60_000))
         XCTAssertEqual(result.attempts, 31)
         XCTAssertTrue(result.wrote)
     }
 
-    /// The last round's length is measured: with rounds of 300 ms and 500 ms of margin, a round
-    /// is started only if it can end before the deadline.
+    /// The last round's length is measured: with rounds of 300 ms, a round is started only if
+    /// it can end before the (work) deadline.
     func testTheLastRoundsLengthIsKeptBackFromTheDeadline() throws {
         store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
         store.forcedConflicts = .max
@@ -124,12 +130,12 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         updater.nowMs = { now }
         updater.sleepMs = { [unowned self] in sleeps.append($0); now += Int64($0) }
         store.onRequest = { line in if line.hasPrefix("PUT") { now += 300 } }
-        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.png"], deadlineMs: now + 2_000)) { error in
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.png"], deadline: Deadline(epochMilliseconds: now + 1_500))) { error in
             guard case CatalogUpdateError.contended(_, _, let attempts) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(attempts, 4)
         }
         // Rounds end at 300, 610, 930 and 1,270 ms: after the 4th, 80 ms of backoff and another
-        // 300 ms round would end at 1,650, past the deadline less its 500 ms margin (1,500).
+        // 300 ms round would end at 1,650, past the deadline (1,500).
         XCTAssertEqual(sleeps, [10, 20, 40])
         XCTAssertEqual(now, 1_001_270)
     }

@@ -1,3 +1,5 @@
+import Storage
+import Basics
 import Catalog
 import XCTest
 import TestSupport
@@ -19,8 +21,8 @@ final class CatalogUpdaterTests: XCTestCase {
         store.put("b", "b.png", bytes: MemoryStore.png(width: 3, height: 2))
         let result = try updater().sync(bucket: "b", keys: ["a.jpg", "b.png"])
         // Observations first, in one concurrent batch; then the read-write window; then the re-check.
-        XCTAssertEqual(store.requests, ["OBSERVE b/a.jpg", "OBSERVE b/b.png", "GET b/images.json", "PUT b/images.json",
-                                        "HEAD b/a.jpg", "HEAD b/b.png"])
+        XCTAssertEqual(store.requests, ["RANGE b/a.jpg 0-4095 -> 206", "RANGE b/b.png 0-4095 -> 206", "GET b/images.json -> 404",
+                                        "PUT b/images.json if-none-match * -> 200", "HEAD b/a.jpg -> 200", "HEAD b/b.png -> 200"])
         XCTAssertEqual(store.roundTrips, 4)
         XCTAssertEqual(result.summary?.added, 2)
         XCTAssertEqual(result.attempts, 1)
@@ -38,7 +40,7 @@ final class CatalogUpdaterTests: XCTestCase {
         _ = try updater().sync(bucket: "b", keys: ["a.jpg"])
         store.requests = []
         let again = try updater().sync(bucket: "b", keys: ["a.jpg"])
-        XCTAssertEqual(store.requests, ["OBSERVE b/a.jpg", "GET b/images.json"])
+        XCTAssertEqual(store.requests, ["RANGE b/a.jpg 0-4095 -> 206", "GET b/images.json -> 200"])
         XCTAssertFalse(again.wrote)
         XCTAssertEqual(again.summary?.unchanged, 1)
     }
@@ -49,8 +51,9 @@ final class CatalogUpdaterTests: XCTestCase {
         let warm = updater()
         _ = try warm.sync(bucket: "b", keys: ["a.png"])
         store.requests = []
+        let cached = try XCTUnwrap(store.object("b", "images.json")).etag
         let second = try warm.sync(bucket: "b", keys: ["b.png"])
-        XCTAssertEqual(store.requests.prefix(2), ["OBSERVE b/b.png", "GET b/images.json if-none-match"])
+        XCTAssertEqual(store.requests.prefix(2), ["RANGE b/b.png 0-4095 -> 206", "GET b/images.json if-none-match \(cached) -> 304"])
         XCTAssertEqual(second.summary?.added, 1)
         XCTAssertEqual(Set(try names()), ["a.png", "b.png"])
         // Someone else writes: the cached copy is stale, the 200 brings the new catalog.
@@ -166,8 +169,8 @@ final class CatalogUpdaterTests: XCTestCase {
         var now: Int64 = 1_000_000
         updater.nowMs = { now }
         updater.sleepMs = { [unowned self] in sleeps.append($0); now += Int64($0) }
-        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.jpg"], deadlineMs: now + 700))
-        // 10 + 20 + 40 + 80 ms of backoff, then the next 160 ms would cross deadline - 500 ms.
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.jpg"], deadline: Deadline(epochMilliseconds: now + 200)))
+        // 10 + 20 + 40 + 80 ms of backoff, then the next 160 ms would cross the deadline.
         XCTAssertEqual(sleeps, [10, 20, 40, 80])
     }
 }

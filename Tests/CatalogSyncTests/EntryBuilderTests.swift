@@ -1,3 +1,5 @@
+import Storage
+import Basics
 import ImageSniffer
 import JSON
 import TestSupport
@@ -7,7 +9,7 @@ import XCTest
 /// `EntryBuilder`: an entry from what the object's bytes say, never from its name.
 final class EntryBuilderTests: XCTestCase {
     func observation(_ bytes: [UInt8]) -> ObjectObservation {
-        ObjectObservation(size: Int64(bytes.count), etag: "e1", lastModified: "2026-11-25T16:00:09Z",
+        ObjectObservation(size: Int64(bytes.count), version: ObjectVersion(etag: "e1", lastModified: "2026-11-25T16:00:09Z"),
                           content: ImageSniffer.sniff(prefix: bytes, totalSize: Int64(bytes.count)), bytesRead: bytes.count)
     }
 

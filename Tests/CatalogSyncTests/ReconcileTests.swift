@@ -1,3 +1,5 @@
+import Storage
+import Basics
 import Catalog
 import JSON
 import XCTest
@@ -44,7 +46,7 @@ final class ReconcileTests: XCTestCase {
         let again = try updater().reconcile(bucket: "b")
         XCTAssertFalse(again.wrote)
         // The state object is read too (it remembers refusals and where a pass stopped).
-        XCTAssertEqual(store.requests, ["GET b/images.json.reconcile", "GET b/images.json", "LIST b"])
+        XCTAssertEqual(store.requests, ["GET b/images.json.reconcile -> 404", "GET b/images.json -> 200", "LIST b -> 200"])
     }
 
     func testAPrefixLimitsWhatIsListedAndRemoved() throws {
@@ -87,7 +89,7 @@ final class ReconcileStateTests: XCTestCase {
         _ = try updater().reconcile(bucket: "b")
         store.requests = []
         let again = try updater().reconcile(bucket: "b")
-        XCTAssertFalse(store.requests.contains("OBSERVE b/notes.txt"), "\(store.requests)")
+        XCTAssertFalse(store.requests.contains { $0.hasPrefix("RANGE b/notes.txt") }, "\(store.requests)")
         XCTAssertEqual(again.remembered, 1)
         // Changed, it is looked at again.
         store.put("b", "notes.txt", bytes: MemoryStore.png(width: 5, height: 5))
@@ -102,7 +104,7 @@ final class ReconcileStateTests: XCTestCase {
         let result = try updater().reconcile(bucket: "b")
         XCTAssertEqual(result.attempts, 4)
         XCTAssertEqual(store.requests.filter { $0.hasPrefix("LIST b") && !$0.contains("after") }.count, 1)
-        XCTAssertEqual(store.requests.filter { $0.hasPrefix("OBSERVE") }.count, 5)
+        XCTAssertEqual(store.requests("RANGE").count, 5)
         XCTAssertEqual(try catalog().count, 5)
     }
 
@@ -125,7 +127,7 @@ final class ReconcileStateTests: XCTestCase {
         var runs: [Bool?] = []
         repeat {
             now = 0
-            runs.append(try updater.reconcile(bucket: "b", deadlineMs: 1_000).complete)
+            runs.append(try updater.reconcile(bucket: "b", deadline: Deadline(epochMilliseconds: 1_000)).complete)
         } while runs.last != true && runs.count < 10
         XCTAssertEqual(runs, [false, false, true])
         let names = Set(try catalog().names)

@@ -31,7 +31,7 @@ final class CurlTransportTests: XCTestCase {
         let body = Array(#"{"key1":1,"key2":2}"#.utf8)
         let response = try CurlTransport().send(HTTPRequest(
             method: "POST", url: server.url("/echo"),
-            headers: [("X-Custom", "value with spaces"), ("Content-Type", "application/json")], body: body))
+            headers: [HTTPHeader(name: "X-Custom", value: "value with spaces"), HTTPHeader(name: "Content-Type", value: "application/json")], body: body))
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.header("x-method"), "POST")
         XCTAssertEqual(response.header("x-echo-custom"), "value with spaces")

@@ -1,3 +1,4 @@
+import Storage
 import API
 import Basics
 import HTTPClient
@@ -83,9 +84,9 @@ final class APIConfigurationTests: XCTestCase {
         // No scripted replies: reading S3 would fail the test's transport, not answer.
         let transport = ScriptedTransport([])
         let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"))
-        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport), bucket: "b", catalogKey: "images.json")
-        let handler = APIHandler(api: ImageAPI(store: store, log: { _ in }))
-        let context = InvocationContext(requestID: "req-1", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
+        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport))
+        let handler = APIHandler(api: ImageAPI(store: store, bucket: "b", log: { _ in }))
+        let context = InvocationContext(requestID: "req-1", deadline: nil, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
         for text in [#"{"version":"1.0","httpMethod":"GET","path":"/images"}"#, #"{"Records":[]}"#, "[1]", "{", #"{"version":"2.0","rawPath":"/me"}"#] {
             XCTAssertThrowsError(try handler.handle(Array(text.utf8), context: context), text) {
                 XCTAssertEqual(($0 as? LambdaError)?.errorType, "Function.InvalidEvent")
@@ -109,9 +110,9 @@ final class APIConfigurationTests: XCTestCase {
         let made = try HandlerRegistry.make(environment: apiEnvironment(base.merging(["CATALOG_BUCKET": "b", "REQUIRED_SCOPE": "read:images"]) { $1 }))
         let api = try XCTUnwrap(made as? APIHandler)
         XCTAssertEqual(api.api.requiredScope, "read:images")
-        let store = try XCTUnwrap(api.store as? S3ObjectStore)
-        XCTAssertEqual(store.catalogKey, "images.json")
-        XCTAssertEqual(store.bucket, "b")
+        XCTAssertTrue(api.api.store is S3ObjectStore)
+        XCTAssertEqual(api.api.catalogKey, "images.json")
+        XCTAssertEqual(api.api.bucket, "b")
         XCTAssertTrue(HandlerRegistry.knownNames.contains("api"))
         XCTAssertNil(api.api.profiles, "no issuer and no claim namespace: records get sub and times only")
     }

@@ -1,3 +1,4 @@
+import Storage
 import API
 import Basics
 import HTTPClient
@@ -45,12 +46,12 @@ final class APIHandlerSignInTests: XCTestCase {
         let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
                                             endpoint: "http://127.0.0.1:9")
         let client = S3Client(configuration: configuration, transport: transport, retryPolicy: S3RetryPolicy(maxAttempts: 1))
-        let store = S3ObjectStore(client: client, bucket: "pics", catalogKey: "images.json")
+        let store = S3ObjectStore(client: client)
         let logged = LogLines()
-        var api = ImageAPI(store: store, log: { logged.log($0) }, nowMs: { 1_800_000_000_000 },
+        var api = ImageAPI(store: store, bucket: "pics", log: { logged.log($0) }, nowMs: { 1_800_000_000_000 },
                            profiles: ProfileSource(issuer: Self.issuer, transport: transport))
         api.sleepMs = { _ in }
-        let context = InvocationContext(requestID: "r-1", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
+        let context = InvocationContext(requestID: "r-1", deadline: nil, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
         let answer = try JSONValue(parsing: APIHandler(api: api).handle(Self.event(body: #"{"email":"mallory@evil.example"}"#), context: context))
 
         XCTAssertEqual(answer["statusCode"]?.int64Value, 200, "the other writer created it: a refresh")

@@ -1,3 +1,4 @@
+import Storage
 import Basics
 import Catalog
 import JSON
@@ -46,7 +47,7 @@ final class BucketAllowListTests: XCTestCase {
         return handler
     }
 
-    let context = InvocationContext(requestID: "req-b", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f")
+    let context = InvocationContext(requestID: "req-b", deadline: nil, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f")
 
     func record(_ bucket: String, _ key: String) -> String {
         #"{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"\#(bucket)"},"object":{"key":"\#(key)"}}}"#

@@ -1,3 +1,5 @@
+import Storage
+import Basics
 import Catalog
 import JSON
 import LambdaRuntime
@@ -9,7 +11,7 @@ import TestSupport
 
 final class CatalogHandlerTests: XCTestCase {
     let store = MemoryStore()
-    let context = InvocationContext(requestID: "req-1", deadlineMs: .max, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f")
+    let context = InvocationContext(requestID: "req-1", deadline: nil, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f")
 
     func handler() -> CatalogHandler {
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
@@ -28,6 +30,19 @@ final class CatalogHandlerTests: XCTestCase {
 
     func sqsMessage(_ id: String, _ body: String) -> JSONValue {
         .object(["eventSource": .string("aws:sqs"), "messageId": .string(id), "body": .string(body)])
+    }
+
+    /// Without a `Lambda-Runtime-Deadline-Ms` header there is no time budget, so the documented
+    /// cap of `maxAttempts` rounds bounds the contention (it once never applied: a missing
+    /// deadline was passed down as the largest possible one).
+    func testWithoutADeadlineContentionStopsAfterMaxAttempts() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.forcedConflicts = 60
+        XCTAssertThrowsError(try invoke(.object(["Records": .array([s3Record("b", "a.png")])]))) { error in
+            XCTAssertEqual((error as? LambdaError)?.errorType, "Function.CatalogConflict")
+            XCTAssertTrue("\(error)".contains("after 50 conditional writes"), "\(error)")
+        }
+        XCTAssertEqual(store.requests("PUT").count, 50)
     }
 
     func testSummaryCountsAndReasons() throws {
@@ -49,8 +64,8 @@ final class CatalogHandlerTests: XCTestCase {
     func testOneWritePerBucket() throws {
         for key in ["a.png", "b.png", "c.png"] { store.put("one", key, bytes: MemoryStore.png(width: 1, height: 1)); store.put("two", key, bytes: MemoryStore.png(width: 1, height: 1)) }
         _ = try invoke(.object(["Records": .array(["a.png", "b.png", "c.png"].flatMap { [s3Record("one", $0), s3Record("two", $0)] })]))
-        XCTAssertEqual(store.requests.filter { $0.hasPrefix("PUT") }, ["PUT one/images.json", "PUT two/images.json"])
-        XCTAssertEqual(store.requests.filter { $0.hasPrefix("GET") }, ["GET one/images.json", "GET two/images.json"])
+        XCTAssertEqual(store.requests("PUT"), ["PUT one/images.json if-none-match * -> 200", "PUT two/images.json if-none-match * -> 200"])
+        XCTAssertEqual(store.requests("GET"), ["GET one/images.json -> 404", "GET two/images.json -> 404"])
     }
 
     func testDirectDeliveryFailsTheInvocationWhenABucketFails() throws {
@@ -108,10 +123,10 @@ final class CatalogHandlerTests: XCTestCase {
         store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("b", "archived.png", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("c", "slow.png", bytes: MemoryStore.png(width: 3, height: 2))
-        store.observeErrors[ExactKey("archived.png")] = KeyReadError(S3Error(
+        store.rangeErrors[ExactKey("archived.png")] = KeyReadError(S3Error(
             operation: "GetObject", bucket: "b", key: "archived.png",
             kind: .service(status: 403, code: "InvalidObjectState", message: "The operation is not valid for the object's storage class", requestId: nil)))
-        store.observeErrors[ExactKey("slow.png")] = KeyReadError(S3Error(
+        store.rangeErrors[ExactKey("slow.png")] = KeyReadError(S3Error(
             operation: "GetObject", bucket: "c", key: "slow.png",
             kind: .service(status: 503, code: "SlowDown", message: "", requestId: nil)))
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
@@ -141,7 +156,7 @@ final class CatalogHandlerTests: XCTestCase {
             s3Record("b", "caf%C3%A9.png"), s3Record("b", "cafe%CC%81.png"), s3Record("b", "caf%C3%A9.png"),
         ])]))
         XCTAssertEqual(answer["added"]?.int64Value, 2)
-        XCTAssertEqual(store.requests.filter { $0.hasPrefix("OBSERVE") }.count, 2)
+        XCTAssertEqual(store.requests("RANGE").count, 2)
     }
 
     func testTheReconcileStateObjectIsNotACatalogMatter() throws {

@@ -1,3 +1,4 @@
+import Storage
 import Basics
 import CatalogSync
 import JSON
@@ -11,7 +12,7 @@ final class ReconcileHandlerTests: XCTestCase {
         let store = MemoryStore()
         store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
         let handler = ReconcileHandler(updater: CatalogUpdater(store: store, catalogKey: "images.json"), bucket: "b")
-        let context = InvocationContext(requestID: "r", deadlineMs: .max, invokedFunctionARN: "arn")
+        let context = InvocationContext(requestID: "r", deadline: nil, invokedFunctionARN: "arn")
         let answer = try JSONValue(parsing: handler.handle(Array("{}".utf8), context: context))
         XCTAssertEqual(answer["bucket"]?.stringValue, "b")
         XCTAssertEqual(answer["added"]?.int64Value, 1)

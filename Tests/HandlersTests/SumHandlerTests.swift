@@ -1,9 +1,11 @@
+import Storage
+import Basics
 import LambdaRuntime
 import XCTest
 @testable import Handlers
 
 final class SumHandlerTests: XCTestCase {
-    let context = InvocationContext(requestID: "r", deadlineMs: .max, invokedFunctionARN: "arn")
+    let context = InvocationContext(requestID: "r", deadline: nil, invokedFunctionARN: "arn")
 
     func sum(_ event: String) throws -> String {
         String(decoding: try SumHandler().handle(Array(event.utf8), context: context), as: UTF8.self)

@@ -1,3 +1,4 @@
+import Storage
 import Basics
 import XCTest
 @testable import Handlers

@@ -52,22 +52,4 @@ final class ErrorReportTests: XCTestCase {
         XCTAssertEqual(report.errorType, "Function.ResponseSizeTooLarge")
         XCTAssertEqual(report.errorMessage, "response is 7000000 bytes, over Lambda's limit of 6291456 bytes")
     }
-
-    func testLogWritesOneLinePerMessage() {
-        let lines = LogLines()
-        lines.log("first\nsecond\r\nthird")
-        lines.log("plain")
-        XCTAssertEqual(lines.lines, ["first second  third", "plain"])
-    }
-
-    func testRemainingTime() {
-        let context = InvocationContext(requestID: "r", deadlineMs: 10_000, invokedFunctionARN: "a")
-        XCTAssertEqual(context.remainingMs(now: 9_000), 1_000)
-        XCTAssertEqual(context.remainingMs(now: 11_000), -1_000)
-        let unknown = InvocationContext(requestID: "r", deadlineMs: .max, invokedFunctionARN: "a")
-        XCTAssertGreaterThan(unknown.remainingMs(), 1_000_000_000)
-        XCTAssertEqual(unknown.remainingMs(now: -5), Int64.max)
-        XCTAssertEqual(context.knownDeadlineMs, 10_000)
-        XCTAssertNil(unknown.knownDeadlineMs)
-    }
 }

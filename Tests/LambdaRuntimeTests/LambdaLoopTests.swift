@@ -1,3 +1,4 @@
+import Basics
 import HTTPClient
 import JSON
 import LambdaRuntime
@@ -43,23 +44,23 @@ final class LambdaLoopTests: XCTestCase {
         }
         let capture = Capture()
         let transport = ScriptedTransport([
-            ScriptedTransport.invocation("{}", id: "abc", deadlineMs: 1_700_000_123_456, arn: "arn:x", trace: "Root=1-a-b;Sampled=1"),
+            ScriptedTransport.invocation("{}", id: "abc", deadline: Deadline(epochMilliseconds: 1_700_000_123_456), arn: "arn:x", trace: "Root=1-a-b;Sampled=1"),
             ScriptedTransport.accepted,
         ])
         try loop(transport).runOnce(capture)
         let context = try XCTUnwrap(capture.context)
         XCTAssertEqual(context.requestID, "abc")
-        XCTAssertEqual(context.deadlineMs, 1_700_000_123_456)
+        XCTAssertEqual(context.deadline, Deadline(epochMilliseconds: 1_700_000_123_456))
         XCTAssertEqual(context.invokedFunctionARN, "arn:x")
         XCTAssertEqual(context.traceID, "Root=1-a-b;Sampled=1")
     }
 
     func testMissingDeadlineMeansNoKnownDeadline() throws {
         let client = LambdaRuntimeClient(runtimeAPI: api, transport: ScriptedTransport([
-            ScriptedTransport.invocation("{}", id: "x", deadlineMs: nil, arn: nil),
+            ScriptedTransport.invocation("{}", id: "x", deadline: nil, arn: nil),
         ]))
         let invocation = try client.next()
-        XCTAssertEqual(invocation.context.deadlineMs, Int64.max)
+        XCTAssertNil(invocation.context.deadline)
         XCTAssertEqual(invocation.context.invokedFunctionARN, "")
         XCTAssertNil(invocation.context.traceID)
         XCTAssertEqual(invocation.event, Array("{}".utf8))

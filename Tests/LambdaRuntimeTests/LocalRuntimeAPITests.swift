@@ -19,7 +19,7 @@ final class LocalRuntimeAPITests: XCTestCase {
             let trace = getenv("_X_AMZN_TRACE_ID").map { String(cString: $0) }
             return JSONValue.object([
                 "requestID": .string(context.requestID),
-                "deadlineMs": .int(context.deadlineMs),
+                "deadlineMs": context.deadline.map { .int($0.epochMilliseconds) } ?? .null,
                 "nowMs": .int(SystemClock.epochMilliseconds()),
                 "arn": .string(context.invokedFunctionARN),
                 "traceID": context.traceID.map(JSONValue.string) ?? .null,

@@ -1,9 +1,9 @@
-/// URL building: path-style for custom endpoints, virtual-hosted for AWS, and the path-style
-/// fallback for bucket names a TLS wildcard certificate cannot cover.
 import XCTest
 @testable import SigV4
 import S3
 
+/// URL building: path-style for custom endpoints, virtual-hosted for AWS, and the path-style
+/// fallback for bucket names a TLS wildcard certificate cannot cover.
 final class AddressingTests: XCTestCase {
     func testCustomEndpointIsPathStyle() {
         let a = S3Addressing(region: "eu-west-1", endpoint: "http://127.0.0.1:8333")

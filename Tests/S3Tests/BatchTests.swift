@@ -1,12 +1,13 @@
-/// Batch operations: per-key results in key order, one key's permanent error isolated, retryable
-/// failures resent in rounds with the client's backoff and deadline. Answers are scripted and time
-/// is fake; `RoundTransport` records each `sendAll` round to show the batch is sent as one.
+import Basics
 import HTTPClient
 import XCTest
 import TestSupport
 @testable import SigV4
 @testable import S3
 
+/// Batch operations: per-key results in key order, one key's permanent error isolated, retryable
+/// failures resent in rounds with the client's backoff and deadline. Answers are scripted and time
+/// is fake; `RoundTransport` records each `sendAll` round to show the batch is sent as one.
 final class BatchTests: XCTestCase {
     /// Answers from a script in request order, like `ScriptedTransport`, and records every round.
     final class RoundTransport: HTTPTransport {
@@ -26,14 +27,19 @@ final class BatchTests: XCTestCase {
         }
     }
 
-    func client(_ transport: HTTPTransport, time: FakeTime, deadlineMs: Int64? = nil) -> S3Client {
+    func client(_ transport: HTTPTransport, time: FakeTime, deadline: Int64? = nil) -> S3Client {
         let client = S3Client(configuration: S3Configuration(region: "us-east-1",
                                                              credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"),
                                                              endpoint: "http://127.0.0.1:9"),
                               transport: transport, hooks: time.hooks())
-        client.deadlineMs = deadlineMs
+        client.deadline = deadline.map(Deadline.init(epochMilliseconds:))
         client.maxConcurrentRequests = 3
         return client
+    }
+
+    /// The first `bytes` bytes of each key: ranged reads from byte 0.
+    func heads(_ keys: [String], bytes: Int) -> [(key: String, range: S3ByteRange, ifMatch: String?)] {
+        keys.map { ($0, S3ByteRange(first: 0, last: Int64(bytes - 1)), nil) }
     }
 
     static func partial(_ body: String, total: Int, etag: String) -> ScriptedTransport.Reply {
@@ -52,7 +58,7 @@ final class BatchTests: XCTestCase {
         let transport = RoundTransport([Self.partial("aaaa", total: 100, etag: "\"A\""),
                                         Self.partial("bb", total: 2, etag: "\"B\""),
                                         Self.partial("cccc", total: 9, etag: "\"C\"")])
-        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["k1", "k/2", "k3"], bytes: 4)
+        let results = client(transport, time: FakeTime()).getObjectRanges(bucket: "b", reads: heads(["k1", "k/2", "k3"], bytes: 4))
         let objects = try results.map { try XCTUnwrap(try $0.get().object) }
         XCTAssertEqual(objects.map(\.body), [Array("aaaa".utf8), Array("bb".utf8), Array("cccc".utf8)])
         XCTAssertEqual(objects.map(\.etag), ["\"A\"", "\"B\"", "\"C\""])
@@ -79,7 +85,7 @@ final class BatchTests: XCTestCase {
         ])
         let time = FakeTime()
         let keys = ["a", "gone", "denied", "slow", "empty", "reset"]
-        let results = client(transport, time: time).getObjectHeads(bucket: "b", keys: keys, bytes: 16)
+        let results = client(transport, time: time).getObjectRanges(bucket: "b", reads: heads(keys, bytes: 16))
         XCTAssertEqual(try results[0].get().object?.body, Array("a".utf8))
         XCTAssertEqual(try results[1].get(), .missing)
         XCTAssertThrowsError(try results[2].get()) { error in
@@ -99,7 +105,7 @@ final class BatchTests: XCTestCase {
 
     func testMissingBucketIsAnErrorNotAMissingKey() {
         let transport = RoundTransport([Self.error(404, "NoSuchBucket")])
-        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["k"], bytes: 4)
+        let results = client(transport, time: FakeTime()).getObjectRanges(bucket: "b", reads: heads(["k"], bytes: 4))
         XCTAssertThrowsError(try results[0].get()) { XCTAssertTrue(($0 as! S3Error).isNoSuchBucket) }
     }
 
@@ -124,8 +130,8 @@ final class BatchTests: XCTestCase {
         let slow = Self.error(503, "SlowDown")
         let transport = RoundTransport([Self.partial("a", total: 1, etag: "\"A\""), slow, slow, slow, slow])
         // margin 250: round 1 sleeps 25 (ok: 1_000_025 < 1_000_270), round 2 would sleep 50 past it.
-        let results = client(transport, time: time, deadlineMs: 1_000_000 + 250 + 70)
-            .getObjectHeads(bucket: "b", keys: ["a", "s1", "s2"], bytes: 4)
+        let results = client(transport, time: time, deadline: 1_000_000 + 250 + 70)
+            .getObjectRanges(bucket: "b", reads: heads(["a", "s1", "s2"], bytes: 4))
         XCTAssertEqual(try results[0].get().object?.body, Array("a".utf8))
         for result in results[1...] {
             XCTAssertThrowsError(try result.get()) { error in
@@ -142,7 +148,7 @@ final class BatchTests: XCTestCase {
     func testNothingIsSentPastTheDeadline() {
         let time = FakeTime(nowMs: 1_000_000)
         let transport = RoundTransport([])
-        let results = client(transport, time: time, deadlineMs: 1_000_100).headObjects(bucket: "b", keys: ["a", "b"])
+        let results = client(transport, time: time, deadline: 1_000_100).headObjects(bucket: "b", keys: ["a", "b"])
         XCTAssertTrue(transport.rounds.isEmpty)
         for (result, key) in zip(results, ["a", "b"]) {
             XCTAssertThrowsError(try result.get()) { error in
@@ -165,21 +171,21 @@ final class BatchTests: XCTestCase {
 
     func testEmptyBatchSendsNothing() {
         let transport = RoundTransport([])
-        XCTAssertTrue(client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: [], bytes: 4).isEmpty)
+        XCTAssertTrue(client(transport, time: FakeTime()).getObjectRanges(bucket: "b", reads: heads([], bytes: 4)).isEmpty)
         XCTAssertTrue(transport.rounds.isEmpty)
     }
 
     /// A body over the transport's limit is the key's error, at once: resending cannot help.
     func testBodyTooLargeIsNotRetried() {
         let transport = RoundTransport([.failure(HTTPTransportError(code: 63, message: "too large", method: "GET", url: "u"))])
-        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["k"], bytes: 4)
+        let results = client(transport, time: FakeTime()).getObjectRanges(bucket: "b", reads: heads(["k"], bytes: 4))
         XCTAssertThrowsError(try results[0].get()) { XCTAssertEqual(($0 as! S3Error).attempts, 1) }
     }
 
     /// Dot segments are part of the key: signed and sent as they are (the transport keeps them).
     func testDotSegmentKeysAreSentAsSigned() throws {
         let transport = RoundTransport([Self.partial("x", total: 1, etag: "\"X\""), Self.partial("y", total: 1, etag: "\"Y\"")])
-        let results = client(transport, time: FakeTime()).getObjectHeads(bucket: "b", keys: ["images/./a.png", "../x"], bytes: 4)
+        let results = client(transport, time: FakeTime()).getObjectRanges(bucket: "b", reads: heads(["images/./a.png", "../x"], bytes: 4))
         XCTAssertEqual(results.count, 2)
         XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b/images/./a.png", "http://127.0.0.1:9/b/../x"])
     }

@@ -1,11 +1,11 @@
-/// What the client puts on the wire for each operation (headers, query, body) and how it reads
-/// edge-case answers, checked with a scripted transport.
 import HTTPClient
 import XCTest
 import TestSupport
 @testable import SigV4
 @testable import S3
 
+/// What the client puts on the wire for each operation (headers, query, body) and how it reads
+/// edge-case answers, checked with a scripted transport.
 final class ClientRequestTests: XCTestCase {
     func client(_ transport: HTTPTransport, region: String = "us-east-1", endpoint: String? = "http://127.0.0.1:9",
                 token: String? = nil) -> S3Client {
@@ -126,7 +126,7 @@ final class ClientRequestTests: XCTestCase {
     func testPresignedURLs() {
         let transport = ScriptedTransport([])
         let local = client(transport).presignedURL(method: "PUT", bucket: "b", key: "up loads/a.png", expiresInSeconds: 300,
-                                                   headers: [(name: "Content-Type", value: "image/png")])
+                                                   headers: [HTTPHeader(name: "Content-Type", value: "image/png")])
         XCTAssertTrue(local.hasPrefix("http://127.0.0.1:9/b/up%20loads/a.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20150830%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=300&X-Amz-SignedHeaders=content-type%3Bhost&X-Amz-Signature="), local)
         let withToken = client(transport, endpoint: nil, token: "tok/en").presignedURL(method: "GET", bucket: "my-bucket", key: "k", expiresInSeconds: 60)
         XCTAssertTrue(withToken.hasPrefix("https://my-bucket.s3.us-east-1.amazonaws.com/k?"), withToken)

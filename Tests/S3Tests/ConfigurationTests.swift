@@ -1,10 +1,10 @@
-/// Reading the standard AWS environment, and keeping secrets out of every printed form.
 import Foundation
 import XCTest
 import Basics
 @testable import SigV4
 import S3
 
+/// Reading the standard AWS environment, and keeping secrets out of every printed form.
 final class ConfigurationTests: XCTestCase {
     let keys: [String: String] = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "very-secret-key"]
 

@@ -1,9 +1,9 @@
-/// Reads the JSON fixtures that `s3-record` wrote (Tests/S3Tests/Fixtures/NN-name.json): one
-/// recorded HTTP exchange each, request exactly as the client sent it, response as the server gave it.
 import Foundation
 import HTTPClient
 import XCTest
 
+/// Reads the JSON fixtures that `s3-record` wrote (Tests/S3Tests/Fixtures/NN-name.json): one
+/// recorded HTTP exchange each, request exactly as the client sent it, response as the server gave it.
 /// The identity the fixtures were recorded with (a throwaway key for a local server, see
 /// Fixtures/README.md). Replaying needs the secret to reproduce the recorded signatures.
 enum RecordedIdentity {

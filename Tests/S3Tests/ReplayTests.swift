@@ -1,11 +1,11 @@
-/// Replays the exchanges recorded from a real SeaweedFS server (Fixtures/, written by s3-record):
-/// the client must send byte-identical requests (so the signer matches what a real server
-/// accepted) and must read every recorded answer correctly. No server is needed.
 import HTTPClient
 import XCTest
 @testable import SigV4
 @testable import S3
 
+/// Replays the exchanges recorded from a real SeaweedFS server (Fixtures/, written by s3-record):
+/// the client must send byte-identical requests (so the signer matches what a real server
+/// accepted) and must read every recorded answer correctly. No server is needed.
 final class ReplayTests: XCTestCase {
     let bucket = RecordedIdentity.bucket
     let catalogV1 = Array(#"[{"name":"cat.png","type":"png","size":1234}]"#.utf8)

@@ -1,11 +1,11 @@
-/// Serves recorded fixtures in order and checks that each request the client sends is the
-/// recorded one byte for byte: method, URL, every header (Authorization included) and body.
-/// A signature that differs by one bit fails here, which is what makes the replay a signer test.
 import HTTPClient
 import S3
 import XCTest
 @testable import SigV4
 
+/// Serves recorded fixtures in order and checks that each request the client sends is the
+/// recorded one byte for byte: method, URL, every header (Authorization included) and body.
+/// A signature that differs by one bit fails here, which is what makes the replay a signer test.
 final class ReplayTransport: HTTPTransport {
     private var queue: [Fixture]
     private(set) var served: [String] = []

@@ -1,19 +1,20 @@
-/// The client's retry loop: capped exponential backoff with full jitter, attempt limit, deadline
-/// stop, and the statuses that must never be retried. Time is fake: nothing sleeps.
+import Basics
 import HTTPClient
 import XCTest
 import TestSupport
 @testable import SigV4
 @testable import S3
 
+/// The client's retry loop: capped exponential backoff with full jitter, attempt limit, deadline
+/// stop, and the statuses that must never be retried. Time is fake: nothing sleeps.
 final class RetryTests: XCTestCase {
     func client(_ transport: HTTPTransport, time: FakeTime, policy: S3RetryPolicy = .standard,
-                deadlineMs: Int64? = nil) -> S3Client {
+                deadline: Int64? = nil) -> S3Client {
         let client = S3Client(configuration: S3Configuration(region: "us-east-1",
                                                              credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"),
                                                              endpoint: "http://127.0.0.1:9"),
                               transport: transport, retryPolicy: policy, hooks: time.hooks())
-        client.deadlineMs = deadlineMs
+        client.deadline = deadline.map(Deadline.init(epochMilliseconds:))
         return client
     }
 
@@ -64,7 +65,7 @@ final class RetryTests: XCTestCase {
         let transport = ScriptedTransport(statuses: Array(repeating: 503, count: 8))
         let time = FakeTime(nowMs: 0)
         // deadline 400 - margin 250 = 150: sleeps 25 (t=25) and 50 (t=75) fit; 100 (t=175) does not.
-        XCTAssertThrowsError(try client(transport, time: time, deadlineMs: 400).getObject(bucket: "b", key: "k")) { error in
+        XCTAssertThrowsError(try client(transport, time: time, deadline: 400).getObject(bucket: "b", key: "k")) { error in
             let error = error as! S3Error
             XCTAssertEqual(error.status, 503)
             XCTAssertEqual(error.attempts, 3)
@@ -77,18 +78,18 @@ final class RetryTests: XCTestCase {
     func testRequestTimeoutIsShortenedToTheDeadline() throws {
         let transport = ScriptedTransport(statuses: [200])
         let time = FakeTime(nowMs: 10_000)
-        _ = try client(transport, time: time, deadlineMs: 11_250).getObject(bucket: "b", key: "k")
+        _ = try client(transport, time: time, deadline: 11_250).getObject(bucket: "b", key: "k")
         XCTAssertEqual(transport.requests[0].timeoutMs, 1_000, "deadline - margin - now")
 
         let relaxed = ScriptedTransport(statuses: [200])
-        _ = try client(relaxed, time: FakeTime(nowMs: 0), deadlineMs: 1_000_000).getObject(bucket: "b", key: "k")
+        _ = try client(relaxed, time: FakeTime(nowMs: 0), deadline: 1_000_000).getObject(bucket: "b", key: "k")
         XCTAssertEqual(relaxed.requests[0].timeoutMs, 30_000, "the client's own request timeout")
     }
 
     func testNothingIsSentWhenTheDeadlineHasPassed() {
         let transport = ScriptedTransport(statuses: [200])
         let time = FakeTime(nowMs: 10_000)
-        XCTAssertThrowsError(try client(transport, time: time, deadlineMs: 10_100).getObject(bucket: "b", key: "k")) { error in
+        XCTAssertThrowsError(try client(transport, time: time, deadline: 10_100).getObject(bucket: "b", key: "k")) { error in
             let error = error as! S3Error
             XCTAssertEqual(error.kind, .deadlineExceeded)
             XCTAssertFalse(error.isRetryable)

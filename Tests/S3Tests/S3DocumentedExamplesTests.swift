@@ -1,11 +1,11 @@
-/// The worked examples in AWS's S3 SigV4 documentation (examplebucket, AKIAIOSFODNN7EXAMPLE,
-/// 2013-05-24): S3-specific signing (x-amz-content-sha256 signed, `$` encoded in the key, empty
-/// query values) and a presigned URL, checked to the published signatures.
 import XCTest
 import Basics
 @testable import SigV4
 @testable import S3
 
+/// The worked examples in AWS's S3 SigV4 documentation (examplebucket, AKIAIOSFODNN7EXAMPLE,
+/// 2013-05-24): S3-specific signing (x-amz-content-sha256 signed, `$` encoded in the key, empty
+/// query values) and a presigned URL, checked to the published signatures.
 final class S3DocumentedExamplesTests: XCTestCase {
     let credentials = AWSCredentials(accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
     let may24: Int64 = 1_369_353_600 // 2013-05-24T00:00:00Z

@@ -1,10 +1,10 @@
-/// `S3Error`'s predicates and messages: what callers branch on (not found, precondition failed,
-/// conflict, retryable) and what ends up in logs.
 import HTTPClient
 import XCTest
 import TestSupport
 @testable import S3
 
+/// `S3Error`'s predicates and messages: what callers branch on (not found, precondition failed,
+/// conflict, retryable) and what ends up in logs.
 final class S3ErrorTests: XCTestCase {
     func service(_ status: Int, _ code: String, _ message: String = "", key: String? = "k") -> S3Error {
         S3Error(operation: "GetObject", bucket: "bkt", key: key,

@@ -1,8 +1,8 @@
-/// The tiny XML reader behind error bodies and listings: element matching by exact name,
-/// entity and CDATA decoding, empty elements.
 import XCTest
 @testable import S3
 
+/// The tiny XML reader behind error bodies and listings: element matching by exact name,
+/// entity and CDATA decoding, empty elements.
 final class XMLExtractorTests: XCTestCase {
     func bytes(_ s: String) -> ArraySlice<UInt8> { Array(s.utf8)[...] }
 

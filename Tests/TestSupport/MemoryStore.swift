@@ -1,35 +1,39 @@
-import Catalog
-import ImageSniffer
-import CatalogSync
+import Basics
+import Storage
 
-/// An in-memory `CatalogStore` for unit tests of the update logic: it lets a test script exactly
-/// when another writer, a delete or a conflict happens between two steps, which no real server
-/// can be made to do on cue. (The same logic runs against a real S3 server in Tests/integration.)
-/// Keys are byte-exact, as in S3.
-public final class MemoryStore: CatalogStore {
+/// An in-memory `ObjectStore` for unit tests: it lets a test script exactly when another writer,
+/// a delete or a conflict happens between two steps, which no real server can be made to do on
+/// cue. (The same code runs against real S3 servers in Tests/integration.) Keys are byte-exact,
+/// ETags depend only on the bytes (as S3's MD5 ETags do), and every put is a new second.
+public final class MemoryStore: ObjectStore {
     public struct Object {
         public var bytes: [UInt8]
         public var etag: String
         public var lastModified: String
     }
     public var buckets: [String: [ExactKey: Object]] = [:]
+    public var deadline: Deadline?
     public init() {}
 
-    /// Every request, one line per key: `GET b/images.json` (a catalog or state read),
-    /// `OBSERVE b/cat.jpg` (its head's ranged GETs), `HEAD b/cat.jpg`, `PUT b/images.json`,
-    /// `LIST b images/ after images/a`.
+    /// Every request, one line per key, with its answer:
+    /// `GET b/images.json -> 200`, `GET b/images.json if-none-match E -> 304`,
+    /// `RANGE b/cat.jpg 0-4095 -> 206`, `HEAD b/cat.jpg -> 404`,
+    /// `PUT b/images.json if-match E -> 412`, `LIST b images/ after images/a`.
     public var requests: [String] = []
     /// Calls to the store: a batch of keys counts once (its requests run concurrently).
     public var roundTrips = 0
-    /// Runs once, right before the next catalog write is evaluated.
+    /// Runs once, right before the next write is evaluated: where a test puts the other writer
+    /// of a scripted interleaving.
     public var beforeWrite: (() -> Void)?
-    /// Runs before each request is answered, with its line: scripts interleavings anywhere.
+    /// Runs before each request is answered, with its line (without the answer).
     public var onRequest: ((String) -> Void)?
-    /// Answer this many writes with `.conflict` regardless of the condition.
+    /// Answer this many writes with `.conflict` regardless of the condition (409).
     public var forcedConflicts = 0
-    /// Per-key failures of observations and of HEADs.
-    public var observeErrors: [ExactKey: KeyReadError] = [:]
+    /// Per-key failures of ranged reads and of HEADs.
+    public var rangeErrors: [ExactKey: KeyReadError] = [:]
     public var headErrors: [ExactKey: KeyReadError] = [:]
+    /// When set, every whole-object read and write throws it (S3 down).
+    public var failure: (any Error)?
     /// Keys the listing leaves out (as a server may list a key under another name).
     public var unlisted: Set<ExactKey> = []
     /// When set, every listing fails with it (as a server that refuses a listing's parameters).
@@ -37,12 +41,15 @@ public final class MemoryStore: CatalogStore {
     /// Last-Modified times come from a counter: every put is a new second.
     private var clock = 0
 
+    // MARK: Test set-up and inspection
+
     public func put(_ bucket: String, _ key: String, _ text: String) { put(bucket, key, bytes: Array(text.utf8)) }
 
-    public func put(_ bucket: String, _ key: String, bytes: [UInt8]) {
+    /// Stores `bytes` as a new version, with the ETag its bytes give unless `etag` says otherwise.
+    public func put(_ bucket: String, _ key: String, bytes: [UInt8], etag: String? = nil) {
         clock += 1
         let time = "2026-01-01T\(pad(clock / 3600 % 24)):\(pad(clock / 60 % 60)):\(pad(clock % 60))Z"
-        buckets[bucket, default: [:]][ExactKey(key)] = Object(bytes: bytes, etag: Self.etag(bytes), lastModified: time)
+        buckets[bucket, default: [:]][ExactKey(key)] = Object(bytes: bytes, etag: etag ?? Self.etag(bytes), lastModified: time)
     }
 
     private func pad(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
@@ -61,76 +68,88 @@ public final class MemoryStore: CatalogStore {
     }
 
     /// Like S3's ETag for a single PUT (an MD5 of the body), it depends only on the bytes.
-    public static func etag(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return String(hash, radix: 16)
-    }
+    public static func etag(_ bytes: [UInt8]) -> String { StableHash.hex(bytes) }
 
-    private func record(_ line: String) {
+    /// The requests whose line starts with `prefix` (`RANGE`, `PUT b/images.json`...).
+    public func requests(_ prefix: String) -> [String] { requests.filter { $0.hasPrefix(prefix) } }
+
+    private func record(_ line: String) -> (String) -> Void {
         onRequest?(line)
-        requests.append(line)
+        return { self.requests.append(line + " -> " + $0) }
     }
 
-    public func readCatalog(bucket: String, key: String, ifNoneMatch: String?) throws -> CatalogRead {
+    // MARK: ObjectStore
+
+    public func read(bucket: String, key: String, ifNoneMatch: String?) throws -> StoredRead {
         roundTrips += 1
-        record("GET \(bucket)/\(key)" + (ifNoneMatch == nil ? "" : " if-none-match"))
-        guard let object = object(bucket, key) else { return .missing }
-        return object.etag == ifNoneMatch ? .unchanged : .found(bytes: object.bytes, etag: object.etag)
+        let answer = record("GET \(bucket)/\(key)" + (ifNoneMatch.map { " if-none-match \($0)" } ?? ""))
+        if let failure { answer("error"); throw failure }
+        guard let object = object(bucket, key) else { answer("404"); return .missing }
+        if object.etag == ifNoneMatch { answer("304"); return .notModified(etag: object.etag) }
+        answer("200")
+        return .found(bytes: object.bytes, etag: object.etag)
     }
 
-    public func observe(bucket: String, keys: [String]) -> [Result<ObjectObservation?, KeyReadError>] {
+    public func write(bucket: String, key: String, bytes: [UInt8], contentType: String, ifMatch: String?) throws -> StoredWrite {
         roundTrips += 1
-        return keys.map { key in
-            record("OBSERVE \(bucket)/\(key)")
-            if let error = observeErrors[ExactKey(key)] { return .failure(error) }
-            return .success(object(bucket, key).map {
-                ObjectObservation(size: Int64($0.bytes.count), etag: $0.etag, lastModified: $0.lastModified,
-                                  content: ImageSniffer.sniff(prefix: $0.bytes, totalSize: Int64($0.bytes.count)),
-                                  bytesRead: $0.bytes.count)
-            })
+        if let hook = beforeWrite {
+            beforeWrite = nil
+            hook()
+        }
+        let answer = record("PUT \(bucket)/\(key) " + (ifMatch.map { "if-match \($0)" } ?? "if-none-match *"))
+        if let failure { answer("error"); throw failure }
+        if forcedConflicts > 0 {
+            forcedConflicts -= 1
+            answer("409")
+            return .conflict
+        }
+        guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict }
+        put(bucket, key, bytes: bytes)
+        answer("200")
+        return .written(etag: object(bucket, key)!.etag)
+    }
+
+    public func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>] {
+        roundTrips += 1
+        return reads.map { read in
+            let answer = record("RANGE \(bucket)/\(read.key) \(read.range.lowerBound)-\(read.range.upperBound - 1)")
+            if let error = rangeErrors[ExactKey(read.key)] { answer("error"); return .failure(error) }
+            guard let object = object(bucket, read.key) else { answer("404"); return .success(.missing) }
+            if let ifMatch = read.ifMatch, ifMatch != object.etag { answer("412"); return .success(.changed) }
+            let size = Int64(object.bytes.count)
+            guard read.range.lowerBound < size else { answer("416"); return .success(.empty) }
+            answer("206")
+            let bytes = Array(object.bytes[Int(read.range.lowerBound)..<Int(min(read.range.upperBound, size))])
+            return .success(.bytes(bytes, version: ObjectVersion(etag: object.etag, lastModified: object.lastModified),
+                                   totalSize: size))
         }
     }
 
     public func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>] {
         roundTrips += 1
         return keys.map { key in
-            record("HEAD \(bucket)/\(key)")
-            if let error = headErrors[ExactKey(key)] { return .failure(error) }
-            return .success(object(bucket, key).map { ObjectVersion(etag: $0.etag, lastModified: $0.lastModified) })
+            let answer = record("HEAD \(bucket)/\(key)")
+            if let error = headErrors[ExactKey(key)] { answer("error"); return .failure(error) }
+            guard let object = object(bucket, key) else { answer("404"); return .success(nil) }
+            answer("200")
+            return .success(ObjectVersion(etag: object.etag, lastModified: object.lastModified))
         }
     }
 
     public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
         roundTrips += 1
-        record("LIST \(bucket)" + (prefix.isEmpty ? "" : " \(prefix)") + (startAfter.map { " after \($0)" } ?? ""))
-        if let listError { throw listError }
+        let answer = record("LIST \(bucket)" + (prefix.isEmpty ? "" : " \(prefix)") + (startAfter.map { " after \($0)" } ?? ""))
+        if let listError { answer("error"); throw listError }
         let from = startAfter.map(ExactKey.init)
         let matching = (buckets[bucket] ?? [:])
             .filter { object in object.key.hasPrefix(ExactKey(prefix)) && (from.map { $0 < object.key } ?? true) }
             .filter { !unlisted.contains($0.key) }
             .sorted { $0.key < $1.key }
-        // A listing's time has milliseconds, as S3's does.
         let objects = matching.prefix(maxKeys).map {
             ListedObject(key: String(decoding: $0.key.bytes, as: UTF8.self), size: Int64($0.value.bytes.count),
-                         etag: $0.value.etag, lastModified: $0.value.lastModified.dropLast() + ".000Z")
+                         version: ObjectVersion(etag: $0.value.etag, lastModified: $0.value.lastModified))
         }
+        answer("200")
         return ListedPage(objects: Array(objects), isTruncated: matching.count > maxKeys)
-    }
-
-    public func writeCatalog(bucket: String, key: String, bytes: [UInt8], ifMatch: String?) throws -> WriteOutcome {
-        roundTrips += 1
-        if let hook = beforeWrite {
-            beforeWrite = nil
-            hook()
-        }
-        record("PUT \(bucket)/\(key)")
-        if forcedConflicts > 0 {
-            forcedConflicts -= 1
-            return .conflict
-        }
-        guard object(bucket, key)?.etag == ifMatch else { return .conflict }
-        put(bucket, key, bytes: bytes)
-        return .written(etag: object(bucket, key)!.etag)
     }
 }

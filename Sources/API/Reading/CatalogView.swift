@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 
 /// The catalog as the API serves it: every entry, sorted by name (byte order), with the S3
@@ -14,7 +15,7 @@ public struct CatalogView: Sendable {
     public init(bytes: [UInt8], etag: String) throws(CatalogError) {
         let catalog = try Catalog(parsing: bytes)
         self.etag = etag
-        self.entries = catalog.entries.sorted { Self.precedes($0.name, $1.name) }
+        self.entries = catalog.entries.sorted { ExactKey($0.name) < ExactKey($1.name) }
     }
 
     /// The entry named exactly `name` (byte for byte), if any.
@@ -47,16 +48,17 @@ public struct CatalogView: Sendable {
         var high = entries.count
         while low < high {
             let mid = (low + high) / 2
-            let before = inclusive ? Self.precedes(entries[mid].name, name) : !Self.precedes(name, entries[mid].name)
+            let before = inclusive ? ExactKey(entries[mid].name) < ExactKey(name) : !(ExactKey(name) < ExactKey(entries[mid].name))
             if before { low = mid + 1 } else { high = mid }
         }
         return low
     }
-
-    /// UTF-8 byte order: what S3 lists in, and independent of Unicode normalisation (two keys
-    /// that differ only in normalisation are different images).
-    static func precedes(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
-    }
 }
 
+/// The last catalog read, kept between invocations of a warm function so that an unchanged
+/// catalog costs one conditional GET (304) instead of a download and a parse.
+public final class CatalogViewCache {
+    public var view: CatalogView?
+
+    public init(view: CatalogView? = nil) { self.view = view }
+}

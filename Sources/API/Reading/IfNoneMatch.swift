@@ -30,7 +30,7 @@ public struct IfNoneMatch: Equatable, Sendable {
     /// (`If-None-Match`) when nothing is cached. Only plain hex, so nothing the client sent
     /// reaches a header unchecked.
     public func storeETag(forVariant variant: String) -> String? {
-        let prefix = "\"" + ResponseETag.hexDigest(Array((ResponseETag.formatVersion + "\n" + variant).utf8)) + "."
+        let prefix = "\"" + StableHash.hex(Array((ResponseETag.formatVersion + "\n" + variant).utf8)) + "."
         for tag in tags where tag.hasPrefix(prefix) {
             let version = String(tag.dropFirst(prefix.count).dropLast())
             if ResponseETag.isPlainS3ETag(version) { return version }

@@ -6,14 +6,15 @@ public struct ListQuery: Equatable, Sendable {
     public static let defaultLimit = 100
     public static let maxLimit = 1000
 
-    /// Lower-cased filter: a full content type (`image/png`) or a subtype (`png`, `jpeg`).
+    /// The filter's canonical type name (`png`, `jpg`, …: see `ImageType`), whatever spelling
+    /// the client used (`image/png`, `PNG`, `jpeg`).
     public var type: String?
     public var limit: Int
     /// The last name of the previous page: this page starts after it.
     public var after: String?
 
     public init(type: String? = nil, limit: Int = defaultLimit, after: String? = nil) {
-        self.type = type
+        self.type = type.map(ImageType.canonical)
         self.limit = limit
         self.after = after
     }
@@ -38,7 +39,7 @@ public struct ListQuery: Equatable, Sendable {
             guard let type = Self.type(text) else {
                 throw APIError(400, "invalid_type", "type must be a content type such as image/png, or png")
             }
-            result.type = type
+            result.type = ImageType.canonical(type)
         }
         return result
     }
@@ -48,18 +49,11 @@ public struct ListQuery: Equatable, Sendable {
         "images\ntype=\(type ?? "")\nlimit=\(limit)\nafter=" + (after.map { ListCursor.encode($0) } ?? "")
     }
 
-    /// Whether an entry's content type passes the filter. `png` matches `image/png`; `jpg`,
-    /// `tif` and `svg` match what sniffers name `jpeg`, `tiff` and `svg+xml`.
+    /// Whether an entry's `type` passes the filter: imagecat's own names (`png`) and content
+    /// types a hand edit may hold (`image/png`) are the same type.
     public func matches(type entryType: String) -> Bool {
         guard let type else { return true }
-        var full = ASCII.lowercased(entryType)
-        if let semicolon = full.utf8.firstIndex(of: UInt8(ascii: ";")) { full = String(full[..<semicolon]) }
-        while full.utf8.last == UInt8(ascii: " ") { full = String(full.dropLast()) }
-        if type.utf8.contains(UInt8(ascii: "/")) { return full == type }
-        guard let slash = full.utf8.firstIndex(of: UInt8(ascii: "/")) else { return false }
-        let subtype = String(full[full.utf8.index(after: slash)...])
-        let aliases = ["jpg": "jpeg", "tif": "tiff", "svg": "svg+xml"]
-        return subtype == type || subtype == aliases[type]
+        return ImageType.canonical(entryType) == type
     }
 
     /// Digits only (no sign, no spaces), 1...maxLimit.

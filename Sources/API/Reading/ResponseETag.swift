@@ -14,19 +14,11 @@ public enum ResponseETag {
 
     /// The quoted ETag for a body of `variant` built from the stored object version `storeETag`.
     public static func make(variant: String, storeETag: String) -> String {
-        "\"" + hexDigest(Array((formatVersion + "\n" + variant).utf8)) + "." + version(storeETag) + "\""
-    }
-
-    /// FNV-1a 64 as 16 lower-case hex digits: stable across processes (unlike `Hasher`), cheap,
-    /// and only needs to tell variants apart, not resist attackers.
-    public static func hexDigest(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Hex.padded(hash)
+        "\"" + StableHash.hex(Array((formatVersion + "\n" + variant).utf8)) + "." + version(storeETag) + "\""
     }
 
     static func version(_ storeETag: String) -> String {
-        isPlainS3ETag(storeETag) ? storeETag : "h" + hexDigest(Array(storeETag.utf8))
+        isPlainS3ETag(storeETag) ? storeETag : "h" + StableHash.hex(Array(storeETag.utf8))
     }
 
     /// Hex digits and `-` (multipart ETags end in `-<parts>`): safe to echo in a header.

@@ -1,6 +1,6 @@
 import Basics
 import JSON
-import S3
+import Storage
 
 /// `PUT /me`: the record made or refreshed at sign-in.
 extension ImageAPI {
@@ -9,12 +9,12 @@ extension ImageAPI {
     /// means another sign-in or an administrator wrote in between: read again and re-apply, so
     /// nobody's members are lost. Answers the stored record, 201 when this request created it.
     /// A body is never read: nothing in the record comes from the client.
-    func signIn(_ subject: Subject, request: GatewayRequest, requestID: String, deadlineMs: Int64?) throws -> GatewayResponse {
+    func signIn(_ subject: Subject, request: GatewayRequest, requestID: String, deadline: Deadline?) throws -> GatewayResponse {
         var profile = Profile()
         if let profiles {
             do throws(UserInfoError) {
                 profile = try profiles.profile(claims: request.claims ?? JSONObject(), subject: subject,
-                                               authorization: request.header("authorization"), deadlineMs: deadlineMs,
+                                               authorization: request.header("authorization"), deadline: deadline,
                                                log: { log("\(requestID) \($0)") })
             } catch {
                 log("\(requestID) PUT /me: \(error)")
@@ -26,7 +26,7 @@ extension ImageAPI {
         for attempt in 1...max(1, recordAttempts) {
             var existing: JSONObject?
             var version: String?
-            switch try store.read(.user(subject), ifNoneMatch: nil) {
+            switch try read(.user(subject), ifNoneMatch: nil) {
             case .missing:
                 break
             case .notModified:
@@ -40,14 +40,14 @@ extension ImageAPI {
                 version = etag
             }
             let bytes = JSONValue.object(UserRecord.signedIn(existing, subject: subject, profile: profile, at: now)).serialized()
-            if case .written(let etag) = try store.writeRecord(of: subject, bytes: bytes, ifMatch: version) {
+            if case .written(let etag) = try writeRecord(of: subject, bytes: bytes, ifMatch: version) {
                 var response = GatewayResponse.ok(json: bytes, etag: ResponseETag.make(variant: variant, storeETag: etag))
                 if version == nil { response.statusCode = 201 }
                 return response
             }
             if attempt >= recordAttempts { break }
             let delay = jitter(recordBackoff.ceiling(afterAttempt: attempt))
-            if let deadlineMs, !Deadline(epochMs: deadlineMs, marginMs: InvocationDeadline.marginMs).allows(waitMs: delay, now: nowMs()) {
+            if let deadline, !deadline.allows(waitMilliseconds: delay, now: nowMs()) {
                 break
             }
             sleepMs(delay)

@@ -1,7 +1,6 @@
 import Basics
 import HTTPClient
 import JSON
-import S3
 
 /// Where `PUT /me` learns the caller's email, name and picture from, never from the request
 /// itself (access tokens usually carry no email, and a body is the client's word):
@@ -42,7 +41,7 @@ public final class ProfileSource {
     /// The caller's profile from the first source that applies; empty when none does (no
     /// namespace claims and no userinfo configured, a token from another issuer, a userinfo
     /// answer about someone else). `log` says why a source was passed over.
-    public func profile(claims: JSONObject, subject: Subject, authorization: String?, deadlineMs: Int64?,
+    public func profile(claims: JSONObject, subject: Subject, authorization: String?, deadline: Deadline?,
                         log: (String) -> Void) throws(UserInfoError) -> Profile {
         if let claimNamespace {
             let fromClaims = Profile(claims, prefix: claimNamespace)
@@ -58,8 +57,8 @@ public final class ProfileSource {
             return Profile()
         }
         var url = userinfoURL ?? discoveredURL ?? ""
-        if url.isEmpty { url = try discover(issuer, deadlineMs: deadlineMs) }
-        let answer = try getJSONObject(url, headers: [(name: "Authorization", value: authorization)], deadlineMs: deadlineMs)
+        if url.isEmpty { url = try discover(issuer, deadline: deadline) }
+        let answer = try getJSONObject(url, headers: [HTTPHeader(name: "Authorization", value: authorization)], deadline: deadline)
         guard answer["sub"]?.stringValue == subject.value else {
             log("PUT /me: userinfo answered about another subject; its profile is ignored")
             return Profile()
@@ -81,10 +80,10 @@ public final class ProfileSource {
 
     /// `userinfo_endpoint` of `<issuer>/.well-known/openid-configuration` (OpenID Connect
     /// Discovery 1.0 §4), after checking that the document is the issuer's own.
-    func discover(_ issuer: String, deadlineMs: Int64?) throws(UserInfoError) -> String {
+    func discover(_ issuer: String, deadline: Deadline?) throws(UserInfoError) -> String {
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         let url = base + "/.well-known/openid-configuration"
-        let document = try getJSONObject(url, headers: [], deadlineMs: deadlineMs)
+        let document = try getJSONObject(url, headers: [], deadline: deadline)
         guard let stated = document["issuer"]?.stringValue, stated == issuer || stated == base || stated == base + "/" else {
             throw UserInfoError(url: url, problem: "the document names another issuer")
         }
@@ -102,15 +101,15 @@ public final class ProfileSource {
     }
 
     /// One GET whose answer must be a 200 with a JSON object.
-    func getJSONObject(_ url: String, headers: [(name: String, value: String)], deadlineMs: Int64?) throws(UserInfoError) -> JSONObject {
+    func getJSONObject(_ url: String, headers: [HTTPHeader], deadline: Deadline?) throws(UserInfoError) -> JSONObject {
         var timeout = timeoutMs
-        if let deadlineMs {
-            timeout = Int(clamping: min(Int64(timeout), Deadline(epochMs: deadlineMs, marginMs: InvocationDeadline.marginMs).remainingMs(now: nowMs())))
+        if let deadline {
+            timeout = Int(clamping: min(Int64(timeout), deadline.remainingMilliseconds(now: nowMs())))
         }
         guard timeout > 0 else { throw UserInfoError(url: url, problem: "no time left before the invocation's deadline") }
         let response: HTTPResponse
         do {
-            response = try transport.send(HTTPRequest(method: "GET", url: url, headers: headers + [(name: "Accept", value: "application/json")],
+            response = try transport.send(HTTPRequest(method: "GET", url: url, headers: headers + [HTTPHeader(name: "Accept", value: "application/json")],
                                                       timeoutMs: timeout, maxBodyBytes: maxBodyBytes))
         } catch {
             throw UserInfoError(url: url, problem: error.isBodyTooLarge ? "answer longer than \(maxBodyBytes) bytes"

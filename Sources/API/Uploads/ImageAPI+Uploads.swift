@@ -1,5 +1,6 @@
 import Basics
 import Catalog
+import HTTPClient
 import JSON
 
 /// `POST /uploads` and the viewing URLs of `GET /images?urls=1`: the two places where the API
@@ -18,9 +19,9 @@ extension ImageAPI {
         // other, and no user id ends up in a key that every catalog reader sees.
         let key = uploads.prefix + uploadID() + "/" + request.name
         let signedAt = nowSeconds
-        let headers = [(name: "Content-Type", value: request.contentType)]
-        let url = presigner.presignedURL(method: "PUT", key: key, query: [],
-                                         headers: headers + [(name: "Content-Length", value: String(request.size))],
+        let headers = [HTTPHeader(name: "Content-Type", value: request.contentType)]
+        let url = presigner.presignedURL(method: "PUT", bucket: bucket, key: key, query: [],
+                                         headers: headers + [HTTPHeader(name: "Content-Length", value: String(request.size))],
                                          signedAt: signedAt, expiresInSeconds: uploads.expiresInSeconds)
         let body = JSONValue.object([
             "url": .string(url),
@@ -51,7 +52,7 @@ extension ImageAPI {
         guard let window else { return entry.write(to: &body) }
         var copy = entry
         if let presigner, uploads.mayView(entry.name) {
-            copy.extra["url"] = .string(presigner.presignedURL(method: "GET", key: entry.name,
+            copy.extra["url"] = .string(presigner.presignedURL(method: "GET", bucket: bucket, key: entry.name,
                                                                query: ViewingOverrides.query(forType: entry.type), headers: [],
                                                                signedAt: window.signedAt,
                                                                expiresInSeconds: window.expiresInSeconds))

@@ -76,7 +76,7 @@ public struct UploadPolicy: Equatable, Sendable {
     /// a URL for someone's `users/<sub>.json`.
     public func mayView(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.starts(with: viewPrefix.utf8)
-            && !name.utf8.starts(with: S3ObjectStore.usersPrefix.utf8) && !name.utf8.elementsEqual(catalogKey.utf8)
+            && !name.utf8.starts(with: ImageAPI.usersPrefix.utf8) && !name.utf8.elementsEqual(catalogKey.utf8)
             && !name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F })
     }
 
@@ -96,7 +96,7 @@ public struct UploadPolicy: Equatable, Sendable {
                 return "must not contain empty, . or .. segments"
             }
         }
-        if prefix.utf8.starts(with: S3ObjectStore.usersPrefix.utf8) { return "must not be under \(S3ObjectStore.usersPrefix) (users' records)" }
+        if prefix.utf8.starts(with: ImageAPI.usersPrefix.utf8) { return "must not be under \(ImageAPI.usersPrefix) (users' records)" }
         if let catalogKey, catalogKey.utf8.starts(with: prefix.utf8) { return "must not contain the catalog (\(catalogKey))" }
         return nil
     }

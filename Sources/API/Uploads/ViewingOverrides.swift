@@ -11,7 +11,7 @@
 public enum ViewingOverrides {
     /// The query parameters to sign for an entry of catalog `type` (`jpg`, `png`, … `svg`).
     public static func query(forType type: String) -> [(name: String, value: String)] {
-        guard let mime = mimeTypes[type] else {
+        guard let mime = ImageType.mimeTypes[type] else {
             return [(name: "response-content-disposition", value: "attachment"),
                     (name: "response-content-type", value: "application/octet-stream")]
         }
@@ -19,11 +19,4 @@ public enum ViewingOverrides {
         if type == "svg" { query.insert((name: "response-content-disposition", value: "attachment"), at: 0) }
         return query
     }
-
-    /// The catalog's types (ImageSniffer's names) and the MIME types browsers render inline.
-    static let mimeTypes: [String: String] = [
-        "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
-        "bmp": "image/bmp", "tiff": "image/tiff", "heic": "image/heic", "avif": "image/avif",
-        "ico": "image/vnd.microsoft.icon", "svg": "image/svg+xml",
-    ]
 }

@@ -1,0 +1,57 @@
+import S3
+import Storage
+
+/// The only objects the API ever reads.
+public enum StoredObject: Equatable, Sendable {
+    /// The catalog (`CATALOG_KEY`, default `images.json`).
+    case catalog
+    /// A caller's record: `users/<sub>.json`.
+    case user(Subject)
+}
+
+/// A stored object the API cannot serve (a corrupt catalog, a record that is not JSON). Logged
+/// with the details, answered with a plain 500.
+struct StoredDataError: Error, CustomStringConvertible {
+    var what: String
+    var problem: String
+    var description: String { "\(what) cannot be served: \(problem)" }
+}
+
+/// The one place where objects become keys. There is deliberately no way to name a key: a
+/// request can only make the API read the catalog or the caller's own record, and write only
+/// that record, whatever its path, query or token says. Path traversal (`..`, `%2e%2e`, NUL
+/// bytes) cannot reach another key because no code path turns request text into a key; the
+/// only request-derived part of a key is a subject that `Subject` validated.
+extension ImageAPI {
+    /// Where callers' records live. The catalog function is never triggered by them (its
+    /// notification filter only matches the images prefix).
+    public static let usersPrefix = "users/"
+
+    func key(for object: StoredObject) -> String {
+        switch object {
+        case .catalog: catalogKey
+        case .user(let subject): Self.usersPrefix + subject.value + ".json"
+        }
+    }
+
+    /// Reads `object`; with `ifNoneMatch` (a bare ETag), an object that still has it gives
+    /// `.notModified` without its bytes.
+    func read(_ object: StoredObject, ifNoneMatch: String?) throws -> StoredRead {
+        do {
+            return try store.read(bucket: bucket, key: key(for: object), ifNoneMatch: ifNoneMatch)
+        } catch let error as S3Error {
+            // Without s3:ListBucket (the API role deliberately has none) S3 answers a missing key
+            // with 403 AccessDenied instead of 404. Only for users' records: a 403 on the
+            // catalog is a real misconfiguration and must show as an error.
+            if case .user = object, error.status == 403, error.code == "AccessDenied" { return .missing }
+            throw error
+        }
+    }
+
+    /// Writes the record of `subject` only if it is still the version read (`ifMatch`), or still
+    /// absent (`nil`): a lost race is `.conflict`, never an overwrite.
+    func writeRecord(of subject: Subject, bytes: [UInt8], ifMatch: String?) throws -> StoredWrite {
+        try store.write(bucket: bucket, key: key(for: .user(subject)), bytes: bytes, contentType: "application/json",
+                        ifMatch: ifMatch)
+    }
+}

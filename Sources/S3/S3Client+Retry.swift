@@ -1,0 +1,83 @@
+import Basics
+import HTTPClient
+import SigV4
+
+/// The retry loop every call goes through, single or batched: each round signs and sends every
+/// call still pending through `HTTPTransport.sendAll`, keeps the answers, and resends only what
+/// failed in a retryable way, after one backoff sleep for the round, within `deadline`. One
+/// call's permanent error is that call's result and never stops the others.
+extension S3Client {
+    /// One result per call, in the order given.
+    func performAll(_ calls: [Call]) -> [Result<HTTPResponse, S3Error>] {
+        var results = [Result<HTTPResponse, S3Error>?](repeating: nil, count: calls.count)
+        let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region,
+                                 clock: hooks.signingClock)
+        let locations = calls.map { addressing.location(bucket: $0.bucket, key: $0.key) }
+        let payloadHashes = calls.map { $0.body.isEmpty ? Digest.emptyPayloadHash : Digest.sha256Hex($0.body) }
+        var pending = Array(calls.indices)
+        var attempt = 0
+        let deadline = self.deadline?.earlier(byMilliseconds: retryPolicy.deadlineMarginMs)
+
+        while !pending.isEmpty {
+            attempt += 1
+            var timeout = requestTimeoutMs
+            if let deadline {
+                let remaining = deadline.remainingMilliseconds(now: hooks.now())
+                guard remaining > 0 else {
+                    for i in pending {
+                        results[i] = .failure(S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
+                                                      kind: .deadlineExceeded, attempts: attempt - 1))
+                    }
+                    break
+                }
+                timeout = min(timeout ?? Int.max, Int(remaining))
+            }
+            let requests = pending.map { i in
+                signedRequest(calls[i], location: locations[i], payloadHash: payloadHashes[i], signer: signer, timeoutMs: timeout)
+            }
+            let answers = transport.sendAll(requests, maxConcurrent: maxConcurrentRequests)
+
+            var retry: [(index: Int, error: S3Error)] = []
+            for (i, answer) in zip(pending, answers) {
+                let error: S3Error
+                switch answer {
+                case .success(let response) where calls[i].accept(response.status):
+                    results[i] = .success(response)
+                    continue
+                case .success(let response):
+                    error = S3Error(calls[i], response: response, attempts: attempt)
+                case .failure(let transportError):
+                    error = S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
+                                    kind: .transport(transportError), attempts: attempt)
+                }
+                if error.isRetryable && attempt < retryPolicy.maxAttempts {
+                    retry.append((i, error))
+                } else {
+                    results[i] = .failure(error)
+                }
+            }
+            guard !retry.isEmpty else { break }
+            let delay = hooks.random(retryPolicy.backoffCeiling(afterAttempt: attempt))
+            if let deadline, !deadline.allows(waitMilliseconds: delay, now: hooks.now()) {
+                for (i, error) in retry { results[i] = .failure(error) }
+                break
+            }
+            hooks.sleep(delay)
+            pending = retry.map(\.index)
+        }
+        return results.map { $0! }
+    }
+
+    /// The request for one attempt, signed now: a retry is signed again with the current time.
+    private func signedRequest(_ call: Call, location: S3Addressing.Location, payloadHash: String,
+                               signer: SigV4Signer, timeoutMs: Int?) -> HTTPRequest {
+        let url = location.url + (call.query.isEmpty ? "" : "?" + SigV4Canonical.query(call.query))
+        let headers = [HTTPHeader(name: "Host", value: location.host)] + call.headers
+        let signature = signer.signHeaders(SigV4Request(
+            method: call.method, encodedPath: location.encodedPath, query: call.query,
+            headers: headers.map { ($0.name, $0.value) }, payloadHash: payloadHash))
+        return HTTPRequest(method: call.method, url: url,
+                           headers: headers + signature.headers.map { HTTPHeader(name: $0.name, value: $0.value) },
+                           body: call.body, timeoutMs: timeoutMs)
+    }
+}

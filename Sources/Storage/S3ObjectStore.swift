@@ -1,0 +1,99 @@
+import Basics
+import HTTPClient
+import S3
+
+/// `ObjectStore` and `URLPresigner` on the real S3 client: the one place where S3's answers
+/// become the store's typed outcomes (quotes off ETags, HTTP dates to ISO 8601, 404s to
+/// `.missing`, lost conditions to `.conflict`).
+public final class S3ObjectStore: ObjectStore, URLPresigner {
+    public let client: S3Client
+
+    public init(client: S3Client) { self.client = client }
+
+    public var deadline: Deadline? {
+        get { client.deadline }
+        set { client.deadline = newValue }
+    }
+
+    public func read(bucket: String, key: String, ifNoneMatch: String?) throws -> StoredRead {
+        do {
+            switch try client.getObject(bucket: bucket, key: key, ifNoneMatch: ifNoneMatch.map(Self.quoted)) {
+            case .notModified:
+                return .notModified(etag: ifNoneMatch ?? "")
+            case .object(let object):
+                // S3 always sends an ETag; a server that does not still gets a stable validator.
+                let etag = object.etag.map { ETag.unquoted($0) } ?? "h" + StableHash.hex(object.body)
+                return .found(bytes: object.body, etag: etag)
+            }
+        } catch {
+            // (Not `catch where`: that pattern crashes the 6.3 compiler on typed throws.)
+            if error.isNoSuchKey { return .missing }
+            throw error
+        }
+    }
+
+    public func write(bucket: String, key: String, bytes: [UInt8], contentType: String, ifMatch: String?) throws -> StoredWrite {
+        do {
+            let result = try client.putObject(bucket: bucket, key: key, body: bytes, contentType: contentType,
+                                              condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
+            return .written(etag: ETag.unquoted(result.etag))
+        } catch {
+            if error.isConditionalWriteLost { return .conflict }
+            throw error
+        }
+    }
+
+    public func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>] {
+        let requests = reads.map { read in
+            (key: read.key, range: S3ByteRange(first: read.range.lowerBound, last: read.range.upperBound - 1),
+             ifMatch: read.ifMatch.map(Self.quoted))
+        }
+        return client.getObjectRanges(bucket: bucket, reads: requests).map { answer in
+            switch answer {
+            case .success(.object(let object)):
+                return .success(.bytes(object.body, version: Self.version(of: object.info), totalSize: object.totalSize))
+            case .success(.empty): return .success(.empty)
+            case .success(.missing): return .success(.missing)
+            case .failure(let error):
+                if error.isPreconditionFailed { return .success(.changed) }
+                return .failure(KeyReadError(error))
+            }
+        }
+    }
+
+    public func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>] {
+        client.headObjects(bucket: bucket, keys: keys).map { answer in
+            switch answer {
+            case .success(let info): .success(info.map(Self.version(of:)))
+            case .failure(let error): .failure(KeyReadError(error))
+            }
+        }
+    }
+
+    public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
+        let page = try client.listObjectsV2(bucket: bucket, prefix: prefix.isEmpty ? nil : prefix,
+                                            startAfter: startAfter, maxKeys: maxKeys)
+        return ListedPage(objects: page.entries.map {
+            ListedObject(key: $0.key, size: $0.size,
+                         version: ObjectVersion(etag: $0.etag.map { ETag.unquoted($0) } ?? "",
+                                                lastModified: $0.lastModified.map(ObjectVersion.seconds)))
+        }, isTruncated: page.isTruncated)
+    }
+
+    /// Presigned URLs from the same client, credentials and endpoint the store reads with: on
+    /// Lambda the role's temporary credentials (the session token is signed into the URL, which
+    /// therefore stops working when those credentials expire, at the latest), locally the custom
+    /// endpoint. An explicit signing time keeps URLs identical within a window.
+    public func presignedURL(method: String, bucket: String, key: String, query: [(name: String, value: String)],
+                             headers: [HTTPHeader], signedAt: Int64, expiresInSeconds: Int) -> String {
+        client.presignedURL(method: method, bucket: bucket, key: key, expiresInSeconds: expiresInSeconds,
+                            query: query, headers: headers, signedAt: signedAt)
+    }
+
+    static func version(of info: S3ObjectInfo) -> ObjectVersion {
+        ObjectVersion(etag: info.etag.map { ETag.unquoted($0) } ?? "",
+                      lastModified: info.lastModified.flatMap { UTCTime.iso8601(fromHTTPDate: $0) })
+    }
+
+    static func quoted(_ etag: String) -> String { "\"" + etag + "\"" }
+}

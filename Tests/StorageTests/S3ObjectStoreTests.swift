@@ -1,0 +1,145 @@
+import Basics
+import HTTPClient
+import S3
+import SigV4
+import Storage
+import TestSupport
+import XCTest
+
+/// `S3ObjectStore` on a scripted transport: which requests it sends, with which conditions, and
+/// how S3's answers map to the store's outcomes (bare ETags, ISO 8601 times, `.missing`,
+/// `.notModified`, `.conflict`, `.changed`, per-key refusals).
+final class S3ObjectStoreTests: XCTestCase {
+    func store(_ answers: [HTTPResponse]) -> (S3ObjectStore, ScriptedTransport) {
+        let transport = ScriptedTransport(responses: answers)
+        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                            endpoint: "http://127.0.0.1:9")
+        let client = S3Client(configuration: configuration, transport: transport, retryPolicy: S3RetryPolicy(maxAttempts: 1))
+        return (S3ObjectStore(client: client), transport)
+    }
+
+    static func error(_ status: Int, _ code: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [HTTPHeader(name: "Content-Type", value: "application/xml")],
+                     body: Array(s3ErrorXML(code).utf8))
+    }
+
+    static func part(_ body: String, from: Int, total: Int, etag: String) -> HTTPResponse {
+        HTTPResponse(status: 206, headers: [
+            HTTPHeader(name: "ETag", value: etag),
+            HTTPHeader(name: "Last-Modified", value: "Wed, 25 Nov 2026 16:00:09 GMT"),
+            HTTPHeader(name: "Content-Range", value: "bytes \(from)-\(from + body.utf8.count - 1)/\(total)"),
+        ], body: Array(body.utf8))
+    }
+
+    func testReadsWithQuotedIfNoneMatchAndUnquotesETags() throws {
+        let (store, transport) = store([
+            HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"abc123\"")], body: Array("[]".utf8)),
+            HTTPResponse(status: 304, headers: [HTTPHeader(name: "ETag", value: "\"abc123\"")]),
+            Self.error(404, "NoSuchKey"),
+        ])
+        XCTAssertEqual(try store.read(bucket: "pics", key: "images.json", ifNoneMatch: nil), .found(bytes: Array("[]".utf8), etag: "abc123"))
+        XCTAssertEqual(try store.read(bucket: "pics", key: "images.json", ifNoneMatch: "abc123"), .notModified(etag: "abc123"))
+        XCTAssertEqual(try store.read(bucket: "pics", key: "users/auth0|abc.json", ifNoneMatch: nil), .missing)
+        XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/pics/images.json", "http://127.0.0.1:9/pics/images.json",
+                                                        "http://127.0.0.1:9/pics/users/auth0%7Cabc.json"])
+        XCTAssertNil(transport.requests[0].header("if-none-match"))
+        XCTAssertEqual(transport.requests[1].header("if-none-match"), "\"abc123\"")
+    }
+
+    func testAServerWithoutETagsStillGivesAStableValidator() throws {
+        let (store, _) = store([HTTPResponse(status: 200, body: Array("[]".utf8)), HTTPResponse(status: 200, body: Array("[]".utf8))])
+        let first = try store.read(bucket: "b", key: "k", ifNoneMatch: nil)
+        XCTAssertEqual(first, try store.read(bucket: "b", key: "k", ifNoneMatch: nil))
+        guard case .found(_, let etag) = first else { return XCTFail("\(first)") }
+        XCTAssertTrue(etag.hasPrefix("h"), etag)
+    }
+
+    func testRealFailuresAreErrors() throws {
+        let (store, _) = store([Self.error(403, "AccessDenied"), Self.error(404, "NoSuchBucket"), Self.error(500, "InternalError")])
+        for _ in 0..<3 {
+            XCTAssertThrowsError(try store.read(bucket: "b", key: "images.json", ifNoneMatch: nil))
+        }
+    }
+
+    func testWritesAreCompareAndSwap() throws {
+        let (store, transport) = store([
+            HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"new1\"")]),
+            HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"new2\"")]),
+            Self.error(412, "PreconditionFailed"), Self.error(409, "ConditionalRequestConflict"), Self.error(500, "InternalError"),
+        ])
+        let body = Array("{}".utf8)
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: nil), .written(etag: "new1"))
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new1"), .written(etag: "new2"))
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new1"), .conflict)
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new2"), .conflict)
+        XCTAssertThrowsError(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new2"))
+        XCTAssertEqual(transport.requests.map(\.method), Array(repeating: "PUT", count: 5))
+        XCTAssertEqual(transport.requests[0].header("if-none-match"), "*")
+        XCTAssertNil(transport.requests[0].header("if-match"))
+        XCTAssertEqual(transport.requests[1].header("if-match"), "\"new1\"")
+        XCTAssertNil(transport.requests[1].header("if-none-match"))
+        XCTAssertEqual(transport.requests[1].header("content-type"), "application/json")
+        XCTAssertEqual(transport.requests[1].bodyText, "{}")
+    }
+
+    func testRangedReadsMapEveryAnswerPerKey() throws {
+        let (store, transport) = store([
+            Self.part("abcd", from: 0, total: 10, etag: "\"v1\""),
+            Self.error(404, "NoSuchKey"),
+            Self.error(416, "InvalidRange"),
+            Self.error(412, "PreconditionFailed"),
+            Self.error(403, "AccessDenied"),
+            Self.error(503, "SlowDown"),
+        ])
+        let results = store.readRanges(bucket: "b", reads: [
+            RangeRequest(key: "a", range: 0..<4), RangeRequest(key: "gone", range: 0..<4),
+            RangeRequest(key: "empty", range: 0..<4), RangeRequest(key: "replaced", range: 4..<8, ifMatch: "v1"),
+            RangeRequest(key: "denied", range: 0..<4), RangeRequest(key: "busy", range: 0..<4),
+        ])
+        XCTAssertEqual(try results[0].get(), .bytes(Array("abcd".utf8), version: ObjectVersion(etag: "v1", lastModified: "2026-11-25T16:00:09Z"),
+                                                    totalSize: 10))
+        XCTAssertEqual(try results[1].get(), .missing)
+        XCTAssertEqual(try results[2].get(), .empty)
+        XCTAssertEqual(try results[3].get(), .changed)
+        guard case .failure(.refused(let reason)) = results[4] else { return XCTFail("\(results[4])") }
+        XCTAssertTrue(reason.hasPrefix("S3 refuses it: GetObject s3://b/denied: 403 AccessDenied"), reason)
+        guard case .failure(.failed) = results[5] else { return XCTFail("\(results[5])") }
+        XCTAssertEqual(transport.requests[0].header("range"), "bytes=0-3")
+        XCTAssertEqual(transport.requests[3].header("range"), "bytes=4-7")
+        XCTAssertEqual(transport.requests[3].header("if-match"), "\"v1\"")
+    }
+
+    func testVersionsComeFromHEADs() throws {
+        let (store, transport) = store([
+            HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"e\""),
+                                                HTTPHeader(name: "Last-Modified", value: "Wed, 25 Nov 2026 16:00:09 GMT")]),
+            HTTPResponse(status: 404),
+            HTTPResponse(status: 400),
+        ])
+        let results = store.versions(bucket: "b", keys: ["a", "b", "c"])
+        XCTAssertEqual(try results[0].get(), ObjectVersion(etag: "e", lastModified: "2026-11-25T16:00:09Z"))
+        XCTAssertNil(try results[1].get())
+        guard case .failure(.refused) = results[2] else { return XCTFail("\(results[2])") }
+        XCTAssertEqual(transport.requests.map(\.method), ["HEAD", "HEAD", "HEAD"])
+    }
+
+    func testAListingPageStartsAfterAKeyAndGivesTimesToTheSecond() throws {
+        let xml = """
+            <ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>images/a.png</Key>\
+            <LastModified>2026-11-25T16:00:09.000Z</LastModified><ETag>"e"</ETag><Size>3</Size></Contents></ListBucketResult>
+            """
+        let (store, transport) = store([HTTPResponse(status: 200, body: Array(xml.utf8))])
+        let page = try store.listPage(bucket: "b", prefix: "images/", startAfter: "images/", maxKeys: 1000)
+        XCTAssertEqual(page, ListedPage(objects: [ListedObject(key: "images/a.png", size: 3,
+                                                                version: ObjectVersion(etag: "e", lastModified: "2026-11-25T16:00:09Z"))],
+                                        isTruncated: false))
+        let url = try XCTUnwrap(transport.requests.first?.url)
+        XCTAssertTrue(url.contains("start-after=images%2F"), url)
+    }
+
+    func testTheDeadlineIsTheClients() {
+        let (store, _) = store([])
+        store.deadline = Deadline(epochMilliseconds: 42)
+        XCTAssertEqual(store.client.deadline, Deadline(epochMilliseconds: 42))
+    }
+}
