@@ -43,6 +43,8 @@ let package = Package(
         .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer", "Basics"]),
         .executableTarget(name: "EventDecoderFuzz", dependencies: ["S3Events", "JSON", "Basics"]),
         .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "JSON", "Basics"]),
+        // Signs JSON-lines requests with SigV4Signer, for the differential test against botocore.
+        .executableTarget(name: "sigv4-sign", dependencies: ["SigV4", "JSON", "Basics"]),
         .target(name: "TestSupport", dependencies: ["HTTPClient", "LambdaRuntime", "Catalog", "CatalogSync", "ImageSniffer", "Basics"],
                 path: "Tests/TestSupport"),
 
