@@ -13,7 +13,7 @@ extension S3Client {
         let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region,
                                  clock: hooks.signingClock)
         let locations = calls.map { addressing.location(bucket: $0.bucket, key: $0.key) }
-        let payloadHashes = calls.map { $0.body.isEmpty ? Digest.emptyPayloadHash : Digest.sha256Hex($0.body) }
+        let payloadHashes = calls.map { Digest.payloadHash($0.body) }
         var pending = Array(calls.indices)
         var attempt = 0
         let deadline = self.deadline?.earlier(byMilliseconds: retryPolicy.deadlineMarginMs)

@@ -31,4 +31,9 @@ package enum Digest {
 
     /// SHA-256 of the empty payload, precomputed: every GET, HEAD and DELETE sends it.
     package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    /// The payload hash a request with this body signs (the precomputed one when it is empty).
+    package static func payloadHash(_ body: [UInt8]) -> String {
+        body.isEmpty ? emptyPayloadHash : sha256Hex(body)
+    }
 }

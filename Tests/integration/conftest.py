@@ -6,6 +6,7 @@ Fixtures:
     s3              (session)  boto3 S3 client for it
     bucket          (function) a fresh, uniquely named, empty bucket; removed afterwards
     bootstrap_path  (session)  path of the built `bootstrap` executable
+    sigv4_sign_path (session)  path of the built `sigv4-sign` tool, from the same build
     s3_record       (function) the `s3_event_record` helper below
 
 Helpers (import with `from conftest import ...`):
@@ -25,7 +26,8 @@ the counts (passed, failed, skipped, unexpected skips) are written as JSON to
 $IMAGECAT_PYTEST_SUMMARY when that is set (scripts/test prints them in its last line).
 
 Environment:
-    IMAGECAT_BOOTSTRAP      use this bootstrap instead of running `swift build`
+    IMAGECAT_BOOTSTRAP      use this bootstrap instead of running `swift build` (the tools, e.g.
+                            sigv4-sign, are then taken from the same folder)
     IMAGECAT_SCRATCH_PATH   SwiftPM scratch path for that build (default .build)
     IMAGECAT_S3_SERVER      "seaweedfs" (default, the reference) or "moto"
     IMAGECAT_PYTEST_SUMMARY where to write the counts as JSON (see Skips)
@@ -186,6 +188,24 @@ def s3_record():
     return s3_event_record
 
 
+def swift_built(product: str) -> Path:
+    """Builds `product` with `swift build` (scratch path $IMAGECAT_SCRATCH_PATH, default .build)
+    and returns the executable's path."""
+    scratch = os.environ.get("IMAGECAT_SCRATCH_PATH", ".build")
+    base = ["swift", "build", "--scratch-path", scratch]
+    build = subprocess.run(base + ["--product", product], cwd=REPO_ROOT,
+                           capture_output=True, text=True, timeout=1800)
+    if build.returncode != 0:
+        pytest.fail(f"`swift build --product {product}` failed ({build.returncode}):\n"
+                    f"{build.stdout[-4000:]}\n{build.stderr[-4000:]}")
+    bin_dir = subprocess.run(base + ["--show-bin-path"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=300, check=True).stdout.strip()
+    path = Path(bin_dir) / product
+    if not path.is_file():
+        pytest.fail(f"swift build succeeded but {path} does not exist")
+    return path
+
+
 @pytest.fixture(scope="session")
 def bootstrap_path() -> Path:
     """The `bootstrap` executable: $IMAGECAT_BOOTSTRAP, else built once with `swift build`."""
@@ -195,16 +215,18 @@ def bootstrap_path() -> Path:
         if not (path.is_file() and os.access(path, os.X_OK)):
             pytest.fail(f"IMAGECAT_BOOTSTRAP={given} is not an executable file")
         return path
-    scratch = os.environ.get("IMAGECAT_SCRATCH_PATH", ".build")
-    base = ["swift", "build", "--scratch-path", scratch]
-    build = subprocess.run(base + ["--product", "bootstrap"], cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=1800)
-    if build.returncode != 0:
-        pytest.fail(f"`swift build --product bootstrap` failed ({build.returncode}):\n"
-                    f"{build.stdout[-4000:]}\n{build.stderr[-4000:]}")
-    bin_dir = subprocess.run(base + ["--show-bin-path"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, timeout=300, check=True).stdout.strip()
-    path = Path(bin_dir) / "bootstrap"
-    if not path.is_file():
-        pytest.fail(f"swift build succeeded but {path} does not exist")
-    return path
+    return swift_built("bootstrap")
+
+
+@pytest.fixture(scope="session")
+def sigv4_sign_path() -> Path:
+    """The `sigv4-sign` tool (Sources/sigv4-sign): beside $IMAGECAT_BOOTSTRAP, which then names a
+    full build (scripts/test builds every target), else built once with `swift build`."""
+    given = os.environ.get("IMAGECAT_BOOTSTRAP")
+    if given:
+        path = Path(given).parent / "sigv4-sign"
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            pytest.fail(f"{path} is not an executable file: IMAGECAT_BOOTSTRAP={given} must come from a "
+                        "build of every target (`swift build --build-tests`, as scripts/test does)")
+        return path
+    return swift_built("sigv4-sign")

@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text()
 PACKAGE = (ROOT / "Package.swift").read_text()
 
 # Targets that are tools or C shims, not modules of the function.
-NOT_MODULES = {"CCurl", "CCrypto", "ImageSnifferFuzz", "EventDecoderFuzz", "s3-record", "TestSupport"}
+NOT_MODULES = {"CCurl", "CCrypto", "ImageSnifferFuzz", "EventDecoderFuzz", "s3-record", "sigv4-sign", "TestSupport"}
 
 
 def readme_table(heading: str) -> list[list[str]]:

@@ -1,10 +1,11 @@
-/// Loads one case of the AWS SigV4 test suite (`../shared/sigv4-test-suite/v4/<case>/`): its
-/// context.json, the request to sign, and the expected header-* and query-* outputs.
+/// Loads one published SigV4 test vector (`Vectors/<case>/`, copied from AWS's suite; see
+/// Vectors/README.md): its context.json, the request to sign, and the expected header-* and
+/// query-* outputs.
+import Basics
 import Foundation
-import XCTest
 @testable import SigV4
 
-struct SigV4SuiteCase {
+struct SigV4Vector {
     let name: String
     let directory: URL
     let context: [String: Any]
@@ -17,13 +18,9 @@ struct SigV4SuiteCase {
     let headers: [(name: String, value: String)]
     let body: [UInt8]
 
-    /// The suite folder, found from this source file: Tests/SigV4Tests/ → repo root → ../shared
-    /// (the project's shared folder beside the checkout, by design: never copied in).
-    static func suiteDirectory(file: String = #filePath) -> URL {
-        URL(fileURLWithPath: file)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("shared/sigv4-test-suite/v4")
+    /// The vectors folder, found from this source file: it sits beside it in the repository.
+    static func vectorsDirectory(file: String = #filePath) -> URL {
+        URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("Vectors")
     }
 
     init(directory: URL) throws {
@@ -101,27 +98,13 @@ struct SigV4SuiteCase {
         guard let rawQuery, !rawQuery.isEmpty else { return [] }
         return rawQuery.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (name: percentDecode(parts[0]), value: parts.count > 1 ? percentDecode(parts[1]) : "")
+            return (name: PercentDecoding.decode(parts[0], plusIsSpace: false)!,
+                    value: parts.count > 1 ? PercentDecoding.decode(parts[1], plusIsSpace: false)! : "")
         }
     }
 
     var request: SigV4Request {
         SigV4Request(method: method, encodedPath: URIEncoding.encodePath(rawPath), query: queryItems,
-                     headers: headers, payloadHash: Digest.sha256Hex(body))
+                     headers: headers, payloadHash: Digest.payloadHash(body))
     }
-}
-
-func percentDecode(_ s: Substring) -> String {
-    var out: [UInt8] = []
-    var bytes = Array(s.utf8)[...]
-    while let b = bytes.popFirst() {
-        if b == UInt8(ascii: "%"), bytes.count >= 2,
-           let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
-            out.append(v)
-            bytes = bytes.dropFirst(2)
-        } else {
-            out.append(b)
-        }
-    }
-    return String(decoding: out, as: UTF8.self)
 }

@@ -2,7 +2,6 @@
 /// (upper case), `/` survives in paths only, and nothing is encoded twice.
 import XCTest
 @testable import SigV4
-import S3
 
 final class KeyEncodingTests: XCTestCase {
     func testCharactersThatMustBeEncoded() {
