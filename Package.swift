@@ -14,6 +14,7 @@ import PackageDescription
 //   ImageSniffer  format and pixel size from an image's first bytes (pure)
 //   S3Events      which objects changed: S3, SQS, SNS-in-SQS and EventBridge envelopes
 //   CatalogSync   the catalog sync protocol: store, updater, reconcile, entry building, cache
+//   Telemetry     levelled log lines (text or JSON) and EMF metric documents (pure but for the write)
 //   API           the HTTP API: gateway request/response, access, reading, uploads
 //   LambdaRuntime the Runtime API loop; knows nothing of S3
 //   Handlers      the composition root: `_HANDLER` registry, configuration, the four handlers
@@ -34,12 +35,14 @@ let package = Package(
         .target(name: "Catalog", dependencies: ["JSON", "Basics"]),
         .target(name: "ImageSniffer", dependencies: ["Basics"]),
         .target(name: "S3Events", dependencies: ["JSON", "Basics"]),
-        .target(name: "CatalogSync", dependencies: ["Catalog", "ImageSniffer", "Storage", "JSON", "Basics"]),
-        .target(name: "API", dependencies: ["Catalog", "Storage", "S3", "HTTPClient", "JSON", "Basics"]),
-        .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "JSON", "Basics"]),
-        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3Events", "CatalogSync", "API", "Storage", "S3",
-                                                 "HTTPClient", "Catalog", "JSON", "Basics"]),
-        .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient", "Basics"]),
+        .target(name: "CatalogFile", dependencies: ["Catalog", "Storage", "Basics"]),
+        .target(name: "CatalogSync", dependencies: ["CatalogFile", "Catalog", "ImageSniffer", "Storage", "JSON", "Basics"]),
+        .target(name: "Telemetry", dependencies: ["JSON", "Basics"]),
+        .target(name: "API", dependencies: ["CatalogFile", "Catalog", "Storage", "S3", "SigV4", "HTTPClient", "Telemetry", "JSON", "Basics"]),
+        .target(name: "LambdaRuntime", dependencies: ["HTTPClient", "Telemetry", "JSON", "Basics"]),
+        .target(name: "Handlers", dependencies: ["LambdaRuntime", "S3Events", "CatalogSync", "CatalogFile", "API", "Storage", "S3",
+                                                 "HTTPClient", "Catalog", "Telemetry", "JSON", "Basics"]),
+        .executableTarget(name: "bootstrap", dependencies: ["Handlers", "LambdaRuntime", "HTTPClient", "Telemetry", "Basics"]),
 
         // Tools, never linked into bootstrap.
         .executableTarget(name: "ImageSnifferFuzz", dependencies: ["ImageSniffer"]),
@@ -47,7 +50,8 @@ let package = Package(
         .executableTarget(name: "s3-record", dependencies: ["S3", "HTTPClient", "JSON", "Basics"]),
         // Signs JSON-lines requests with SigV4Signer, for the differential test against botocore.
         .executableTarget(name: "sigv4-sign", dependencies: ["SigV4", "JSON", "Basics"]),
-        .target(name: "TestSupport", dependencies: ["Storage", "CatalogSync", "Catalog", "LambdaRuntime", "HTTPClient", "Basics"],
+        .target(name: "TestSupport", dependencies: ["Storage", "CatalogFile", "CatalogSync", "Catalog", "LambdaRuntime", "HTTPClient",
+                                                    "Telemetry", "JSON", "Basics"],
                 path: "Tests/TestSupport"),
 
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
@@ -56,15 +60,18 @@ let package = Package(
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Basics"], exclude: ["Vectors"]),
         .testTarget(name: "S3Tests", dependencies: ["S3", "SigV4", "HTTPClient", "Basics", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "S3", "SigV4", "HTTPClient", "Basics", "TestSupport"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON", "TestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "JSON", "Basics", "TestSupport"]),
+        .testTarget(name: "CatalogFileTests", dependencies: ["CatalogFile", "Catalog", "Storage", "JSON", "Basics", "TestSupport"]),
         .testTarget(name: "ImageSnifferTests", dependencies: ["ImageSniffer", "TestSupport"], exclude: ["Images"]),
         .testTarget(name: "S3EventsTests", dependencies: ["S3Events", "JSON"]),
         .testTarget(name: "CatalogSyncTests", dependencies: ["CatalogSync", "Catalog", "Storage", "ImageSniffer", "S3", "SigV4",
                                                             "HTTPClient", "JSON", "Basics", "TestSupport"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Storage", "Catalog", "S3", "SigV4", "HTTPClient", "JSON", "Basics",
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "JSON", "Basics", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Storage", "Catalog", "S3", "SigV4", "HTTPClient", "Telemetry", "JSON", "Basics",
                                                     "TestSupport"]),
-        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPClient", "JSON", "Basics", "TestSupport"]),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "HTTPClient", "Telemetry", "JSON", "Basics", "TestSupport"]),
         .testTarget(name: "HandlersTests", dependencies: ["Handlers", "API", "CatalogSync", "Catalog", "Storage", "S3Events",
-                                                         "LambdaRuntime", "S3", "SigV4", "HTTPClient", "JSON", "Basics", "TestSupport"]),
+                                                         "LambdaRuntime", "S3", "SigV4", "HTTPClient", "Telemetry", "JSON", "Basics",
+                                                         "TestSupport"]),
     ]
 )

@@ -1,6 +1,7 @@
 // The imagecat gallery: sign in with the identity provider (oidc.js), record the user with the API
-// (PUT /me), list the catalog (GET /images?urls=1), and upload images straight to S3 through
-// presigned URLs (POST /uploads, then a PUT per file).
+// (PUT /me), show the catalog a page at a time (feed.js: newest uploads first, or all images in
+// name order), and upload images straight to S3 through presigned URLs (POST /uploads, then a
+// PUT per file).
 //
 // Plain JavaScript, no build step, no framework, nothing from other hosts. The page never sees
 // S3 credentials: each upload gets its own short-lived URL for one key, type and size, and each
@@ -10,9 +11,9 @@
 (() => {
   const oidc = window.ImagecatOIDC;
   let API = window.location.origin; // config.json's apiUrl once loaded
-  const POLL_MS = 1500; // how often the catalog is revalidated (a 304 when nothing changed)
+  const DEFAULT_UPLOAD_PREFIX = "images/uploads/"; // the API's default UPLOAD_PREFIX
+  const POLL_MS = 1500; // how often the view's first page is revalidated (a 304 when nothing changed)
   const HIDDEN_POLL_MS = 15000;
-  const PAGE_LIMIT = 1000;
   const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
   const TYPES = {
     jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
@@ -26,11 +27,22 @@
     status: $("status"), who: $("who"), signOut: $("sign-out"), signIn: $("sign-in"), signInButton: $("sign-in-button"),
     upload: $("upload"), dropZone: $("drop-zone"), files: $("files"), uploads: $("uploads"),
     gallery: $("gallery"), grid: $("grid"), count: $("count"), empty: $("empty"),
+    above: $("above"), below: $("below"), news: $("news"), views: [...document.querySelectorAll("[data-view]")],
   };
 
-  let catalogETag = null; // of the first page; If-None-Match makes an unchanged catalog a 304
+  // The two views; `newest` needs config.json's uploadPrefix: upload keys begin with a
+  // time-ordered id, so their name-desc order is newest first.
+  const views = {
+    newest: { prefix: DEFAULT_UPLOAD_PREFIX, order: "name-desc", empty: "No uploads yet: upload one above." },
+    all: { prefix: "", order: "name", empty: "No images yet: upload one above." },
+  };
+  let viewName = "newest";
   let pollTimer = null;
-  const cards = new Map(); // name → {li, etag}
+  let expiryTimer = null; // signs out when the session ends, before the API would answer 401
+  const EXPIRED = "Your session has expired: sign in again.";
+  let refreshing = null; // the revalidation under way
+  let refreshAgain = false;
+  let uploadsETag = null; // of the newest uploads' first page, checked for uploads in the "all" view
   const waiting = new Map(); // key → upload list item waiting for the catalog to list it
 
   class SignedOut extends Error {}
@@ -62,13 +74,23 @@
     oidc.forget();
     clearTimeout(pollTimer);
     pollTimer = null;
-    catalogETag = null;
-    cards.clear();
-    ui.grid.replaceChildren();
-    ui.count.textContent = "";
+    clearTimeout(expiryTimer);
+    expiryTimer = null;
+    uploadsETag = null;
+    feed.stop();
     showSignedIn();
     say(message);
     ui.signInButton.focus();
+  }
+
+  /** Signs out when the session ends (oidc.session() drops it a little before its token expires). */
+  function watchExpiry() {
+    clearTimeout(expiryTimer);
+    if (oidc.session() === null) return;
+    expiryTimer = setTimeout(() => {
+      if (oidc.session() === null) signOut(EXPIRED);
+      else watchExpiry();
+    }, oidc.sessionRemainingMs() + 100);
   }
 
   /**
@@ -90,6 +112,11 @@
   // -- the API -----------------------------------------------------------------------------
 
   async function api(path, options = {}) {
+    if (token() === null) {
+      // Ended (or expired) since the page last looked: never send a token the API will refuse.
+      signOut(EXPIRED);
+      throw new SignedOut();
+    }
     const headers = { Authorization: `Bearer ${token()}`, ...(options.headers || {}) };
     // no-store: the browser must not answer from its own cache or add validators of its own,
     // so a 304 reaches this code and means "your copy is current".
@@ -112,68 +139,89 @@
 
   // -- the catalog -------------------------------------------------------------------------
 
-  /** One revalidation of the catalog; every page when it changed. */
-  async function refresh() {
+  const feed = window.ImagecatFeed.create({
+    api, grid: ui.grid, above: ui.above, below: ui.below, makeCard: card,
+    onEntries: arrived,
+    onNews(count) {
+      ui.news.hidden = count === 0;
+      ui.news.textContent = count >= window.ImagecatFeed.PAGE ? `${count}+ new images`
+        : `${count} new image${count === 1 ? "" : "s"}`;
+    },
+    onState() {
+      ui.empty.textContent = views[viewName].empty;
+      ui.empty.hidden = !(feed.ready && feed.size === 0 && feed.atEnd);
+      ui.count.textContent = feed.size > 0 ? `(${feed.size} shown${feed.atEnd ? "" : ", scroll for more"})` : "";
+      document.body.dataset.view = viewName;
+    },
+    onError(error) {
+      if (!(error instanceof SignedOut)) say(error.message);
+    },
+  });
+
+  /**
+   * One revalidation of the view's first page (and of the newest uploads, while an upload waits
+   * and the view does not show them), then the next one is scheduled. Asked for while one runs
+   * (an upload finished), it runs again right after: one revalidation at a time, one timer.
+   */
+  function refresh() {
     clearTimeout(pollTimer);
     if (token() === null) return;
-    try {
-      const first = await api(`/images?urls=1&limit=${PAGE_LIMIT}`,
-                              { headers: catalogETag ? { "If-None-Match": catalogETag } : {} });
-      if (first.status === 200) {
-        const etag = first.headers.get("ETag");
-        let page = await first.json();
-        const entries = page.images.slice();
-        while (page.nextCursor) {
-          const next = await api(`/images?urls=1&limit=${PAGE_LIMIT}&cursor=${encodeURIComponent(page.nextCursor)}`);
-          if (!next.ok) throw new Error(await problem(next));
-          page = await next.json();
-          entries.push(...page.images);
-        }
-        catalogETag = etag;
-        render(entries);
-      } else if (first.status !== 304) {
-        say(`Could not load the gallery: ${await problem(first)}`);
-      }
-    } catch (error) {
-      if (error instanceof SignedOut) return;
-      say(`Could not reach the API: ${error.message}`);
+    if (refreshing) {
+      refreshAgain = true;
+      return;
     }
-    pollTimer = setTimeout(refresh, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+    refreshing = (async () => {
+      await feed.poll();
+      if (waiting.size > 0 && viewName !== "newest") await feed.exclusive(checkUploads);
+    })().finally(() => {
+      refreshing = null;
+      if (refreshAgain) {
+        refreshAgain = false;
+        refresh();
+      } else {
+        schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+      }
+    });
   }
 
-  function render(entries) {
-    entries.sort((a, b) => String(b.lastModified || "").localeCompare(String(a.lastModified || ""))
-                           || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const names = new Set(entries.map((entry) => entry.name));
-    for (const [name, card] of cards) {
-      if (!names.has(name)) {
-        card.li.remove();
-        cards.delete(name);
-      }
+  function schedule(ms) {
+    clearTimeout(pollTimer);
+    pollTimer = token() === null ? null : setTimeout(refresh, ms);
+  }
+
+  /** The newest uploads' first page, names only: an upload shows as done in any view. */
+  async function checkUploads() {
+    const query = new URLSearchParams({ limit: String(window.ImagecatFeed.PAGE), order: "name-desc",
+                                        prefix: views.newest.prefix });
+    try {
+      const response = await api(`/images?${query}`, { headers: uploadsETag ? { "If-None-Match": uploadsETag } : {} });
+      if (response.status !== 200) return;
+      uploadsETag = response.headers.get("ETag");
+      arrived((await response.json()).images);
+    } catch (error) {
+      if (!(error instanceof SignedOut)) say(`Could not reach the API: ${error.message}`);
     }
-    const items = entries.map((entry) => {
-      const known = cards.get(entry.name);
-      // Same object as before: keep its element, so its image is not downloaded again just
-      // because a new viewing URL came with the listing.
-      if (known && known.etag === (entry.etag || null) && (known.hasImage || !entry.url)) return known.li;
-      const li = card(entry);
-      if (known) known.li.replaceWith(li);
-      cards.set(entry.name, { li, etag: entry.etag || null, hasImage: Boolean(entry.url) });
-      return li;
-    });
-    ui.grid.replaceChildren(...items);
-    ui.empty.hidden = entries.length > 0;
-    ui.count.textContent = `(${entries.length})`;
-    const arrived = [];
+  }
+
+  /** Entries the page received: uploads waiting for the catalog are done once it lists them. */
+  function arrived(entries) {
+    const names = [];
     for (const entry of entries) {
       const item = waiting.get(entry.name);
       if (item) {
         waiting.delete(entry.name);
         item.done(entry);
-        arrived.push(baseName(entry.name));
+        names.push(baseName(entry.name));
       }
     }
-    if (arrived.length > 0) say(`${arrived.join(", ")} ${arrived.length === 1 ? "is" : "are"} in the gallery.`);
+    if (names.length > 0) say(`${names.join(", ")} ${names.length === 1 ? "is" : "are"} in the gallery.`);
+  }
+
+  function showView(name) {
+    viewName = name;
+    for (const button of ui.views) button.setAttribute("aria-pressed", String(button.dataset.view === name));
+    feed.start(views[name]);
+    schedule(POLL_MS);
   }
 
   function baseName(name) {
@@ -327,7 +375,7 @@
       await put(answer, file, item);
       item.uploaded();
       waiting.set(answer.key, item);
-      refresh();
+      refresh(); // now, not at the next tick
       setTimeout(() => {
         if (waiting.get(answer.key) === item) {
           waiting.delete(answer.key);
@@ -386,26 +434,43 @@
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && token() !== null) refresh();
   });
+  for (const button of ui.views) {
+    button.addEventListener("click", () => {
+      if (button.dataset.view !== viewName && token() !== null) {
+        showView(button.dataset.view);
+        ui.gallery.scrollIntoView({ block: "start" });
+      }
+    });
+  }
+  ui.news.addEventListener("click", async () => {
+    ui.news.hidden = true;
+    await feed.jumpToTop();
+    ui.gallery.scrollIntoView({ block: "start" });
+  });
 
   async function start() {
     try {
-      await oidc.load();
+      const config = await oidc.load();
       API = await oidc.apiBase();
+      if (typeof config.uploadPrefix === "string" && config.uploadPrefix !== "") views.newest.prefix = config.uploadPrefix;
       if (oidc.completeSignOut()) say("Signed out, also at the identity provider.");
       const session = await oidc.completeSignIn();
       showSignedIn();
+      watchExpiry();
+      if (token() !== null) showView(viewName);
       if (session) {
         say("Signed in. Loading the gallery…");
+        await null; // the gallery's first request (a microtask away) goes before PUT /me
         await recordUser();
+        if (ui.status.textContent === "Signed in. Loading the gallery…") say("");
       }
     } catch (error) {
       if (error instanceof SignedOut) return;
       oidc.forget();
+      feed.stop();
       showSignedIn();
       say(error instanceof oidc.SignInError ? error.message : `Sign-in failed: ${error.message}`);
-      return;
     }
-    if (token() !== null) refresh();
   }
 
   showSignedIn();

@@ -3,20 +3,24 @@
 // production, glewlwyd locally (scripts/gallery).
 //
 // Nothing reaches the page until the ID token's signature (RS256 or ES256, against the provider's
-// JWKS), issuer, audience, expiry and nonce have been checked, and the callback's `state` matched
-// the sign-in this tab started. The access token is requested for the API's audience: Auth0 reads
+// JWKS), issuer, audience, authorized party, validity period (exp, nbf, iat) and nonce have been
+// checked, and the callback's `state` matched the sign-in this tab started. A session ends on its
+// own a little before its access token expires (`session()` drops it), so the page signs the user
+// out before the API would answer 401. The access token is requested for the API's audience: Auth0 reads
 // `audience`, RFC 8707 providers (glewlwyd) read `resource`; the page sends both.
 //
 // Configuration comes from config.json next to the page (written by scripts/gallery locally and by
-// the deploy in production): {"issuer", "clientId", "audience", "apiUrl", "scopes"}; `scopes` are the
-// API's (the deploy's REQUIRED_SCOPE and UPLOAD_SCOPE), asked for besides `openid email profile`.
+// the deploy in production): {"issuer", "clientId", "audience", "apiUrl", "scopes", "uploadPrefix"};
+// `scopes` are the API's (the deploy's REQUIRED_SCOPE and UPLOAD_SCOPE), asked for besides
+// `openid email profile`; `uploadPrefix` is for gallery.js (load() hands it the whole config).
 "use strict";
 
 window.ImagecatOIDC = (() => {
   const PENDING_KEY = "imagecat.oidc.pending"; // state, nonce, verifier of the sign-in in flight
   const SESSION_KEY = "imagecat.oidc.session"; // the verified session: tokens and claims
   const LOGOUT_KEY = "imagecat.oidc.logout"; // state of a sign-out in flight
-  const LEEWAY_S = 60; // clock skew tolerated on exp / iat
+  const LEEWAY_S = 60; // clock skew tolerated on exp / nbf / iat
+  const EXPIRY_MARGIN_MS = 30 * 1000; // a session ends this long before its access token expires
   const PENDING_MAX_MS = 10 * 60 * 1000;
   const OIDC_SCOPE = "openid email profile"; // the API's own scopes come from config.json
 
@@ -203,10 +207,17 @@ window.ImagecatOIDC = (() => {
 
   // -- the ID token ----------------------------------------------------------------------------
 
-  const ALGORITHMS = {
+  // No prototype: a header's `alg` of "constructor", "__proto__" or "toString" names nothing here.
+  const ALGORITHMS = Object.freeze(Object.assign(Object.create(null), {
     RS256: { kty: "RSA", import: { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, verify: { name: "RSASSA-PKCS1-v1_5" } },
     ES256: { kty: "EC", import: { name: "ECDSA", namedCurve: "P-256" }, verify: { name: "ECDSA", hash: "SHA-256" } },
-  };
+  }));
+
+  /** The algorithm a header names, looked up as an own property only (never inherited). */
+  function algorithmOf(header) {
+    const name = header && typeof header.alg === "string" ? header.alg : null;
+    return name !== null && Object.prototype.hasOwnProperty.call(ALGORITHMS, name) ? ALGORITHMS[name] : null;
+  }
 
   async function verifyIdToken(token, nonce) {
     const parts = token.split(".");
@@ -219,8 +230,8 @@ window.ImagecatOIDC = (() => {
       }
     };
     const header = decode(parts[0], "header");
-    const algorithm = ALGORITHMS[header.alg];
-    if (!algorithm) throw new SignInError(`The ID token is signed with ${header.alg}, which this page does not accept.`);
+    const algorithm = algorithmOf(header);
+    if (!algorithm) throw new SignInError(`The ID token is signed with ${String(header && header.alg)}, which this page does not accept.`);
     const jwks = await getJSON(discovery.jwks_uri, "the identity provider's keys");
     const candidates = (jwks.keys || []).filter((key) => key.kty === algorithm.kty
       && (key.use === undefined || key.use === "sig") && (key.alg === undefined || key.alg === header.alg)
@@ -242,9 +253,17 @@ window.ImagecatOIDC = (() => {
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (claims.iss !== discovery.issuer) throw new SignInError("The ID token comes from another issuer: sign-in refused.");
     if (!audiences.includes(config.clientId)) throw new SignInError("The ID token is for another application: sign-in refused.");
-    if (audiences.length > 1 && claims.azp !== config.clientId) throw new SignInError("The ID token was issued to another party.");
+    // azp: required when there are several audiences, and checked whenever it is present.
+    if ((audiences.length > 1 || claims.azp !== undefined) && claims.azp !== config.clientId) {
+      throw new SignInError("The ID token was issued to another party.");
+    }
     if (typeof claims.exp !== "number" || claims.exp + LEEWAY_S < now) throw new SignInError("The ID token has expired: sign in again.");
-    if (typeof claims.iat === "number" && claims.iat - LEEWAY_S > now) throw new SignInError("The ID token was issued in the future.");
+    if (claims.nbf !== undefined && (typeof claims.nbf !== "number" || claims.nbf - LEEWAY_S > now)) {
+      throw new SignInError("The ID token is not valid yet (nbf): check this computer's clock.");
+    }
+    if (claims.iat !== undefined && (typeof claims.iat !== "number" || claims.iat - LEEWAY_S > now)) {
+      throw new SignInError("The ID token was issued in the future.");
+    }
     if (claims.nonce !== nonce) throw new SignInError("The ID token's nonce is not this sign-in's: sign-in refused.");
     if (typeof claims.sub !== "string" || claims.sub === "") throw new SignInError("The ID token names no user.");
     return claims;
@@ -252,14 +271,29 @@ window.ImagecatOIDC = (() => {
 
   // -- the session and sign-out ------------------------------------------------------------------
 
-  /** The verified session of this tab, or null. */
+  /**
+   * The verified session of this tab, or null. A session whose access token expires within
+   * EXPIRY_MARGIN_MS is over: its tokens are dropped here, before the API would refuse them.
+   */
   function session() {
+    let stored = null;
     try {
-      const stored = JSON.parse(window.sessionStorage.getItem(SESSION_KEY) || "null");
-      return stored && typeof stored.accessToken === "string" ? stored : null;
+      stored = JSON.parse(window.sessionStorage.getItem(SESSION_KEY) || "null");
     } catch (error) {
+      stored = null;
+    }
+    if (!stored || typeof stored.accessToken !== "string") return null;
+    if (typeof stored.expiresAt !== "number" || stored.expiresAt - EXPIRY_MARGIN_MS <= Date.now()) {
+      window.sessionStorage.removeItem(SESSION_KEY);
       return null;
     }
+    return stored;
+  }
+
+  /** Milliseconds until this tab's session ends (see `session`), or 0 when there is none. */
+  function sessionRemainingMs() {
+    const current = session();
+    return current ? Math.max(0, current.expiresAt - EXPIRY_MARGIN_MS - Date.now()) : 0;
   }
 
   /** Drops this tab's tokens. */
@@ -310,5 +344,5 @@ window.ImagecatOIDC = (() => {
     return (config.apiUrl || window.location.origin).replace(/\/+$/, "");
   }
 
-  return { SignInError, load, signIn, completeSignIn, completeSignOut, session, forget, signOut, apiBase };
+  return { SignInError, load, signIn, completeSignIn, completeSignOut, session, sessionRemainingMs, forget, signOut, apiBase };
 })();

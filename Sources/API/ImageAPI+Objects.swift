@@ -1,12 +1,18 @@
 import S3
+import SigV4
 import Storage
 
 /// The only objects the API ever reads.
 public enum StoredObject: Equatable, Sendable {
     /// The catalog (`CATALOG_KEY`, default `images.json`).
     case catalog
-    /// A caller's record: `users/<sub>.json`.
+    /// A caller's record: `users/sha256/<hex SHA-256 of sub>.json`. Hashed because a `sub` may
+    /// be an email address (`samlp|corp|jane@example.com`) and the catalog role may list the
+    /// bucket: a listing shows only digests.
     case user(Subject)
+    /// Where an older imagecat kept that record: `users/<sub>.json`. Read once, moved to
+    /// `.user`, and deleted (`readRecord`).
+    case legacyUser(Subject)
 }
 
 /// A stored object the API cannot serve (a corrupt catalog, a record that is not JSON). Logged
@@ -24,13 +30,18 @@ struct StoredDataError: Error, CustomStringConvertible {
 /// only request-derived part of a key is a subject that `Subject` validated.
 extension ImageAPI {
     /// Where callers' records live. The catalog function is never triggered by them (its
-    /// notification filter only matches the images prefix).
+    /// notification filter only matches the images prefix, which may not be `users/`).
     public static let usersPrefix = "users/"
+    /// Records keyed by digest; a legacy key (`users/<sub>.json`) never has a second `/`, so the
+    /// two kinds can never share a key, and IAM can tell them apart (the API may delete legacy
+    /// records only).
+    public static let hashedUsersPrefix = usersPrefix + "sha256/"
 
     func key(for object: StoredObject) -> String {
         switch object {
         case .catalog: catalogKey
-        case .user(let subject): Self.usersPrefix + subject.value + ".json"
+        case .user(let subject): Self.hashedUsersPrefix + Digest.sha256Hex(Array(subject.value.utf8)) + ".json"
+        case .legacyUser(let subject): Self.usersPrefix + subject.value + ".json"
         }
     }
 
@@ -43,7 +54,7 @@ extension ImageAPI {
             // Without s3:ListBucket (the API role deliberately has none) S3 answers a missing key
             // with 403 AccessDenied instead of 404. Only for users' records: a 403 on the
             // catalog is a real misconfiguration and must show as an error.
-            if case .user = object, error.status == 403, error.code == "AccessDenied" { return .missing }
+            if object != .catalog, error.status == 403, error.code == "AccessDenied" { return .missing }
             throw error
         }
     }

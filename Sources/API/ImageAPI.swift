@@ -1,7 +1,9 @@
 import Basics
 import Catalog
+import CatalogFile
 import JSON
 import Storage
+import Telemetry
 
 /// The HTTP API in front of the bucket (API Gateway HTTP API, payload format 2.0, behind a JWT
 /// authorizer). It reads, and writes only the caller's own record at sign-in; images are written
@@ -10,7 +12,7 @@ import Storage
 ///
 ///     GET /images[?type=png&limit=100&cursor=...]  {"images": [...], "nextCursor": ... | null}
 ///     GET /images/{name}                           one catalog entry, or 404
-///     GET /me                                      users/<sub>.json, or 404
+///     GET /me                                      the caller's record (users/sha256/…), or 404
 ///     PUT /me                                      sign-in: creates (201) or refreshes (200) it
 ///     POST /uploads {"name","contentType","size"}  a presigned PUT URL for one new image
 ///     GET /images?urls=1                           ... plus a presigned viewing "url" per entry
@@ -27,9 +29,10 @@ public struct ImageAPI {
     public var catalogKey: String
     /// When set, `/images*` needs this scope in the token.
     public var requiredScope: String?
-    public var cache: CatalogViewCache
-    /// Where failures' details go (bucket, key, S3's answer): never into a response.
-    public var log: (String) -> Void
+    public var cache: CatalogReaderCache
+    /// Where failures' details go (bucket, key, S3's answer): never into a response. `respond`
+    /// stamps each line with the request id it is given.
+    public var log: Logger
     /// What may be uploaded and viewed through presigned URLs.
     public var uploads: UploadPolicy
     /// Signs those URLs; without one, `POST /uploads` answers 501 and `urls=1` adds nothing.
@@ -37,25 +40,32 @@ public struct ImageAPI {
     /// Epoch milliseconds: the signing time of URLs, records' times, the write's deadline checks
     /// (one clock, injectable so tests can check expiry exactly).
     public var nowMs: () -> Int64
-    /// The random part of upload keys.
+    /// The directory of an upload's key: time-ordered (`timeOrderedUploadID`).
     public var uploadID: () -> String
     /// Where `PUT /me` gets email, name and picture; without one, records get `sub` and times.
     public var profiles: ProfileSource?
     /// `PUT /me`'s conditional write: at most this many rounds, with full-jitter backoff between
     /// them (like the catalog's), and never past the invocation's deadline.
     public var recordAttempts = 10
+    /// The biggest catalog without an index the API indexes itself, within a request (~1 s at
+    /// 7 % of a vCPU): past it, `503 catalog_not_ready` until the catalog function or the
+    /// reconcile has written the index. Every version imagecat writes has one.
+    public var maxReindexBytes: Int64 = 8 << 20
+    /// How the catalog is read (its sizes: see `CatalogFile`); store and bucket are this API's.
+    public var layout: CatalogFile
     public var recordBackoff = Backoff(baseMs: 10, maxMs: 1_000)
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var jitter: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
 
     public init(store: any ObjectStore, bucket: String, catalogKey: String = "images.json",
-                requiredScope: String? = nil, cache: CatalogViewCache = CatalogViewCache(),
-                log: @escaping (String) -> Void = { _ in }, uploads: UploadPolicy = UploadPolicy(),
+                requiredScope: String? = nil, cache: CatalogReaderCache = CatalogReaderCache(),
+                log: Logger = .discarding, uploads: UploadPolicy = UploadPolicy(),
                 presigner: (any URLPresigner)? = nil, nowMs: @escaping () -> Int64 = SystemClock.epochMilliseconds,
-                uploadID: @escaping () -> String = ImageAPI.randomUploadID, profiles: ProfileSource? = nil) {
+                uploadID: @escaping () -> String = { ImageAPI.timeOrderedUploadID() }, profiles: ProfileSource? = nil) {
         self.store = store
         self.bucket = bucket
         self.catalogKey = catalogKey
+        layout = CatalogFile(store: store, bucket: bucket, key: catalogKey)
         self.requiredScope = requiredScope
         self.cache = cache
         self.log = log
@@ -82,7 +92,13 @@ public struct ImageAPI {
     /// The response to one request. `requestID` only labels log lines; `deadline` (the
     /// invocation's work deadline) bounds every S3 request, `PUT /me`'s retries and the
     /// userinfo call.
-    public func respond(to request: GatewayRequest, requestID: String = "-", deadline: Deadline? = nil) -> GatewayResponse {
+    public func respond(to request: GatewayRequest, requestID: String? = nil, deadline: Deadline? = nil) -> GatewayResponse {
+        var scoped = self
+        scoped.log = log.with(requestID: requestID)
+        return scoped.serve(request, deadline: deadline)
+    }
+
+    private func serve(_ request: GatewayRequest, deadline: Deadline?) -> GatewayResponse {
         store.deadline = deadline
         var route: Route?
         do {
@@ -101,7 +117,7 @@ public struct ImageAPI {
             case .me:
                 return try record(of: caller.subject, condition: condition)
             case .signIn:
-                return try signIn(caller.subject, request: request, requestID: requestID, deadline: deadline)
+                return try signIn(caller.subject, request: request, deadline: deadline)
             case .uploads:
                 return try upload(body: request.bodyBytes())
             }
@@ -109,7 +125,8 @@ public struct ImageAPI {
             return rejection.response
         } catch {
             // The details (bucket, key, S3's answer) are for the log only.
-            log("\(requestID) \(request.method) \(route.map { "\($0)" } ?? request.path): \(error)")
+            log.error("\(request.method) \(route.map { "\($0)" } ?? request.path): \(error)",
+                      ["status": .int(GatewayResponse.internalError.statusCode), "errorType": .string("\(type(of: error))")])
             return .internalError
         }
     }
@@ -120,46 +137,38 @@ public struct ImageAPI {
     /// of the ETag's variant (see `ViewWindow`).
     private func listImages(_ query: ListQuery, urls: ViewWindow?, condition: IfNoneMatch?) throws -> GatewayResponse {
         let variant = query.variant + (urls.map { "\nurls=\($0.index)" } ?? "")
-        switch try loadCatalog(variant: variant, condition: condition) {
-        case .missing:
+        if let unchanged = try clientIsCurrent(variant: variant, condition: condition) { return unchanged }
+        let page = try catalog { () throws(CatalogFileError) in try reader.page(query) }
+        guard let storeETag = page.etag else {
             // No catalog yet: the bucket has no images.
             return .ok(json: Array(#"{"images":[],"nextCursor":null}"#.utf8), etag: nil)
-        case .unchanged(let etag):
-            return .notModified(etag: ResponseETag.make(variant: variant, storeETag: etag))
-        case .current(let view):
-            let etag = ResponseETag.make(variant: variant, storeETag: view.etag)
-            if condition?.matches(etag) == true { return .notModified(etag: etag) }
-            let page = view.page(query)
-            var body = Array(#"{"images":["#.utf8)
-            for (i, entry) in page.entries.enumerated() {
-                if i > 0 { body.append(UInt8(ascii: ",")) }
-                write(entry, urlsFor: urls, to: &body)
-            }
-            body.append(contentsOf: #"],"nextCursor":"#.utf8)
-            if let next = page.nextCursor { JSONValue.writeString(next, to: &body) } else { body.append(contentsOf: "null".utf8) }
-            body.append(UInt8(ascii: "}"))
-            return .ok(json: body, etag: etag)
         }
+        let etag = ResponseETag.make(variant: variant, storeETag: storeETag)
+        if condition?.matches(etag) == true { return .notModified(etag: etag) }
+        var body = Array(#"{"images":["#.utf8)
+        for (i, entry) in page.entries.enumerated() {
+            if i > 0 { body.append(UInt8(ascii: ",")) }
+            write(entry, urlsFor: urls, to: &body)
+        }
+        body.append(contentsOf: #"],"nextCursor":"#.utf8)
+        if let next = page.nextCursor { JSONValue.writeString(next, to: &body) } else { body.append(contentsOf: "null".utf8) }
+        body.append(UInt8(ascii: "}"))
+        return .ok(json: body, etag: etag)
     }
 
     private func image(named name: String, condition: IfNoneMatch?) throws -> GatewayResponse {
         let variant = "image\n" + name
-        switch try loadCatalog(variant: variant, condition: condition) {
-        case .missing:
-            return Self.noSuchImage
-        case .unchanged(let etag):
-            return .notModified(etag: ResponseETag.make(variant: variant, storeETag: etag))
-        case .current(let view):
-            guard let entry = view.entry(named: name) else { return Self.noSuchImage }
-            let etag = ResponseETag.make(variant: variant, storeETag: view.etag)
-            if condition?.matches(etag) == true { return .notModified(etag: etag) }
-            return .ok(json: entry.serialized(), etag: etag)
-        }
+        if let unchanged = try clientIsCurrent(variant: variant, condition: condition) { return unchanged }
+        let found = try catalog { () throws(CatalogFileError) in try reader.entry(named: name) }
+        guard let entry = found.entry, let storeETag = found.etag else { return Self.noSuchImage }
+        let etag = ResponseETag.make(variant: variant, storeETag: storeETag)
+        if condition?.matches(etag) == true { return .notModified(etag: etag) }
+        return .ok(json: entry.serialized(), etag: etag)
     }
 
     func record(of subject: Subject, condition: IfNoneMatch?) throws -> GatewayResponse {
         let variant = "me\n" + subject.value
-        switch try read(.user(subject), ifNoneMatch: condition?.storeETag(forVariant: variant)) {
+        switch try readRecord(of: subject, ifNoneMatch: condition?.storeETag(forVariant: variant)) {
         case .missing:
             return .error(404, "not_found", "there is no record for this user")
         case .notModified(let storeETag):
@@ -177,37 +186,38 @@ public struct ImageAPI {
 
     private static let noSuchImage = GatewayResponse.error(404, "not_found", "there is no image with that name")
 
+    static let catalogNotReady = APIError(503, "catalog_not_ready", "the catalog is being indexed; try again in a minute",
+                                          headers: ["retry-after": "60"])
+
     // MARK: - Catalog
 
-    private enum CatalogState {
-        case current(CatalogView)
-        /// S3 confirmed that the client's version (from its `If-None-Match`) is current; the
-        /// bytes were not fetched because the answer is a 304 anyway.
-        case unchanged(etag: String)
-        case missing
+    /// The catalog as this API reads it (the bucket's, through the warm cache).
+    var reader: CatalogReader {
+        var file = layout
+        file.store = store
+        file.bucket = bucket
+        file.maxReindexBytes = maxReindexBytes
+        return CatalogReader(file: file, cache: cache)
     }
 
-    /// The current catalog, with a conditional GET: against the cached version when there is one,
-    /// else against the version named in the client's `If-None-Match` for this same variant.
-    private func loadCatalog(variant: String, condition: IfNoneMatch?) throws -> CatalogState {
-        let cached = cache.view
-        let ask = cached?.etag ?? condition?.storeETag(forVariant: variant)
-        switch try read(.catalog, ifNoneMatch: ask) {
-        case .notModified:
-            if let cached { return .current(cached) }
-            guard let ask else { throw StoredDataError(what: "the catalog", problem: "304 to an unconditional read") }
-            return .unchanged(etag: ask)
-        case .found(let bytes, let etag):
-            let view: CatalogView
-            do { view = try CatalogView(bytes: bytes, etag: etag) } catch {
-                cache.view = nil
-                throw StoredDataError(what: "the catalog (ETag \(etag))", problem: "\(error)")
+    /// A 304 when nothing is cached and the client's `If-None-Match` names the S3 version of
+    /// the catalog that is still current: one conditional request, no bytes read.
+    private func clientIsCurrent(variant: String, condition: IfNoneMatch?) throws -> GatewayResponse? {
+        guard cache.version == nil, let storeETag = condition?.storeETag(forVariant: variant),
+              try catalog({ () throws(CatalogFileError) in try reader.isCurrent(storeETag) }) else { return nil }
+        return .notModified(etag: ResponseETag.make(variant: variant, storeETag: storeETag))
+    }
+
+    /// Runs a catalog read; what cannot be served is logged with its details and answered 500.
+    private func catalog<T>(_ body: () throws(CatalogFileError) -> T) throws -> T {
+        do throws(CatalogFileError) { return try body() } catch {
+            cache.version = nil
+            if case .storage(let underlying) = error { throw underlying }
+            if case .notIndexed = error {
+                log.warn("the catalog cannot be served yet: \(error)", ["status": .int(503), "bucket": .string(bucket)])
+                throw Self.catalogNotReady
             }
-            cache.view = view
-            return .current(view)
-        case .missing:
-            cache.view = nil
-            return .missing
+            throw StoredDataError(what: "the catalog", problem: "\(error)")
         }
     }
 }

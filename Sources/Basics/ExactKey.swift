@@ -6,6 +6,11 @@ public struct ExactKey: Hashable, Comparable, Sendable {
 
     public init(_ key: String) { bytes = Array(key.utf8) }
 
+    /// A key from its UTF-8 bytes (a name decoded from JSON or read from a listing).
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
     /// Byte order, which is S3's listing order.
     public static func < (a: ExactKey, b: ExactKey) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 

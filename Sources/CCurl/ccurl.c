@@ -17,5 +17,6 @@ CURLcode ccurl_setopt_seek(CURL *h, int (*f)(void *, curl_off_t, int)) {
     return curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, f);
 }
 CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+CURLcode ccurl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 CURLcode ccurl_msg_result(const CURLMsg *m) { return m->data.result; }

@@ -1,105 +1,131 @@
+import Basics
 import JSON
 
-/// The bucket's `images.json`: a JSON array of entries, one per S3 object, kept in file order.
+/// A catalog file of any shape, read whole and checked: what a hand edit or an older imagecat
+/// may have left (any order, any whitespace, one line, duplicate names). Every entry is
+/// validated; anything that is not a JSON array of valid entries is a `CatalogError`, so the
+/// caller leaves the file alone.
 ///
-/// Built for large catalogs in a 128 MB Lambda: loading validates every entry but keeps each one
-/// as its compact byte slice of the input, plus a name index. Only entries that are looked up
-/// or changed are parsed into `CatalogEntry` values, and untouched entries are written back
-/// byte for byte (same escapes, same number literals, same member order).
+/// It gives the same catalog in imagecat's form (`canonical`): sorted by name, one compact
+/// entry per line, a duplicated name kept once (its last occurrence wins). Entries are kept as
+/// their compact byte slices, never re-encoded, so untouched entries keep their escapes, number
+/// literals and member order.
 ///
-/// Output format (`serialized()`): one entry per line so diffs stay readable,
-/// `[\n{...},\n{...}\n]\n`; an empty catalog is `[]\n`.
+/// For catalogs small enough to hold whole (the writer's and the API's small path, the
+/// conversion of an old or hand-edited file); big ones are read block by block (`EntryRun`).
 public struct Catalog: Sendable {
-    /// Where an entry's compact JSON lives: in the loaded file or in `written`.
-    struct Slot: Sendable {
-        var start: Int
-        var length: Int
-        var inSource: Bool
-        /// Removed entries keep their slot (so `remove` is O(1)) and are skipped on output.
-        var isRemoved = false
+    /// Compact JSON of every entry, in file order.
+    private var compact: [UInt8] = []
+    /// Decoded names, concatenated.
+    private var nameBytes: [UInt8] = []
+    private var items: [(name: Range<Int>, entry: Range<Int>)] = []
+    /// Positions in `items`, sorted by name, each name once.
+    private var order: [Int] = []
+
+    /// Entries in the file, duplicates collapsed.
+    public var count: Int { order.count }
+    /// How many entries reading dropped because a later entry had the same name.
+    public private(set) var duplicatesRemoved = 0
+    /// Whether the file was already exactly `canonical()`: nothing to convert.
+    public private(set) var isCanonical = false
+
+    /// An empty catalog (the bucket has none yet).
+    public init() { isCanonical = true }
+
+    public init(parsing bytes: [UInt8]) throws(CatalogError) {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(CatalogError) in try load(buffer) }
+        var sorted = Array(items.indices)
+        // Stable, so that among equal names the last occurrence is last.
+        sorted.sort { a, b in
+            let x = nameBytes[items[a].name], y = nameBytes[items[b].name]
+            return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a < b)
+        }
+        for position in sorted {
+            if let last = order.last, nameBytes[items[last].name].elementsEqual(nameBytes[items[position].name]) {
+                order[order.count - 1] = position
+                duplicatesRemoved += 1
+            } else {
+                order.append(position)
+            }
+        }
+        isCanonical = canonical() == bytes
     }
 
-    /// The file as loaded; never modified (so loading never copies it).
-    var source: [UInt8] = []
-    /// Compact JSON of entries added or changed since loading (and of loaded entries that had
-    /// whitespace to strip).
-    var written: [UInt8] = []
-    /// Slot `i` is slot `i` of `nameIndex` too.
-    var slots: [Slot] = []
-    var nameIndex = NameIndex()
-
-    /// Number of entries.
-    public internal(set) var count = 0
-    /// How many entries loading dropped because a later entry had the same name. Non-zero means
-    /// the file must be rewritten even when nothing else changes.
-    public internal(set) var duplicatesRemoved = 0
-    /// Whether `serialized()` differs in content from the file this catalog was parsed from:
-    /// an entry was added, changed or removed, or duplicates were collapsed.
-    public internal(set) var isModified = false
-
-    /// An empty catalog (the bucket has no `images.json` yet).
-    public init() {}
-
-    public var isEmpty: Bool { count == 0 }
-
-    public func contains(name: String) -> Bool { nameIndex.slot(named: name) != nil }
-
-    /// The entry for S3 key `name` (names compare byte for byte).
-    public func entry(named name: String) -> CatalogEntry? {
-        nameIndex.slot(named: name).map(entry(at:))
+    private mutating func load(_ buffer: UnsafeBufferPointer<UInt8>) throws(CatalogError) {
+        var reader = JSONReader(buffer)
+        let kind = try syntax { () throws(JSONError) in try reader.peekKind() }
+        guard kind == .array else {
+            // A syntax error anywhere is the more useful message; else say what it is.
+            try syntax { () throws(JSONError) in
+                try reader.skipValue()
+                try reader.finish()
+            }
+            throw .notAnArray(found: kind.description)
+        }
+        try syntax { () throws(JSONError) in try reader.beginArray() }
+        compact.reserveCapacity(buffer.count)
+        nameBytes.reserveCapacity(buffer.count / 3)
+        items.reserveCapacity(buffer.count / 96 + 16)
+        while try syntax({ () throws(JSONError) in try reader.nextArrayElement() }) {
+            let start = reader.offset
+            let whitespaceBefore = reader.whitespaceSkipped
+            let nameStart = nameBytes.count
+            _ = try EntryReader.read(&reader, number: items.count + 1, collectExtras: false, name: &nameBytes)
+            let entryStart = compact.count
+            let source = UnsafeBufferPointer(rebasing: buffer[start..<reader.offset])
+            if reader.whitespaceSkipped == whitespaceBefore {
+                compact.append(contentsOf: source)
+            } else {
+                JSONReader.appendCompacted(source, to: &compact)     // pretty-printed by hand
+            }
+            items.append((nameStart..<nameBytes.count, entryStart..<compact.count))
+        }
+        try syntax { () throws(JSONError) in try reader.finish() }
     }
 
-    public subscript(name: String) -> CatalogEntry? { entry(named: name) }
-
-    /// All names, in catalog order. Cheap: no entry is parsed.
-    public var names: [String] { slots.indices.compactMap { slots[$0].isRemoved ? nil : nameIndex.name(ofSlot: $0) } }
-
-    /// All entries, in catalog order. Parses every entry: meant for tests and small catalogs.
-    public var entries: [CatalogEntry] {
-        slots.indices.compactMap { slots[$0].isRemoved ? nil : entry(at: $0) }
+    private func syntax<T>(_ body: () throws(JSONError) -> T) throws(CatalogError) -> T {
+        do throws(JSONError) { return try body() } catch { throw .syntax(error) }
     }
 
-    /// The catalog file's new content.
-    public func serialized() -> [UInt8] {
-        guard count > 0 else { return Array("[]\n".utf8) }
+    /// The catalog in imagecat's form: `[\n` + one entry per line, sorted by name, + `\n]\n`;
+    /// an empty catalog is `[]\n`.
+    public func canonical() -> [UInt8] {
+        guard !order.isEmpty else { return Array("[]\n".utf8) }
         var out: [UInt8] = []
-        out.reserveCapacity(source.count + written.count + 2 * slots.count + 4)
+        out.reserveCapacity(compact.count + 2 * order.count + 4)
         out.append(contentsOf: "[\n".utf8)
-        var first = true
-        for i in slots.indices where !slots[i].isRemoved {
-            if !first { out.append(contentsOf: ",\n".utf8) }
-            first = false
-            withBytes(of: i) { out.append(contentsOf: $0) }
+        for (n, position) in order.enumerated() {
+            if n > 0 { out.append(contentsOf: ",\n".utf8) }
+            out.append(contentsOf: compact[items[position].entry])
         }
         out.append(contentsOf: "\n]\n".utf8)
         return out
     }
 
-    // MARK: Storage
+    /// All names, in name order.
+    public var names: [String] { order.map { String(decoding: nameBytes[items[$0].name], as: UTF8.self) } }
 
-    func withBytes<R>(of slot: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        let s = slots[slot]
-        let storage = s.inSource ? source : written
-        return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[s.start..<(s.start + s.length)])) }
+    /// All entries, in name order. Parses every entry: meant for tests and small catalogs.
+    public var entries: [CatalogEntry] { order.indices.map(entry(at:)) }
+
+    /// The entry named exactly `name` (byte for byte).
+    public subscript(name: String) -> CatalogEntry? {
+        let key = Array(name.utf8)
+        var low = 0, high = order.count
+        while low < high {
+            let mid = (low + high) / 2
+            if nameBytes[items[order[mid]].name].lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+        }
+        guard low < order.count, nameBytes[items[order[low]].name].elementsEqual(key) else { return nil }
+        return entry(at: low)
     }
 
-    /// Parses a stored entry. Stored bytes were validated when they were stored, so failing here
-    /// would be a bug in this module, not bad input.
-    func entry(at slot: Int) -> CatalogEntry {
-        withBytes(of: slot) { bytes in
-            do throws(CatalogError) {
-                var reader = JSONReader(bytes)
-                return try EntryReader.entry(&reader, number: slot + 1)
-            } catch {
-                preconditionFailure("stored catalog entry no longer parses: \(error)")
+    private func entry(at n: Int) -> CatalogEntry {
+        compact.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(UnsafeBufferPointer(rebasing: buffer[items[order[n]].entry]))
+            do throws(CatalogError) { return try EntryReader.entry(&reader, number: n + 1) } catch {
+                preconditionFailure("an entry read once no longer parses: \(error)")
             }
         }
-    }
-
-    /// Stores `entry`'s compact JSON and returns where.
-    mutating func store(_ entry: CatalogEntry) -> (start: Int, length: Int) {
-        let start = written.count
-        entry.write(to: &written)
-        return (start, written.count - start)
     }
 }

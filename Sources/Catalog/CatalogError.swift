@@ -9,6 +9,9 @@ public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
     case notAnArray(found: String)
     /// Entry `index` (1-based, in file order) is not a valid entry.
     case invalidEntry(index: Int, offset: Int, line: Int, column: Int, problem: String)
+    /// Valid so far, but not in the form imagecat writes (sorted, one entry per line) at `offset`
+    /// of the stretch read: what an index promised is not there. Not corrupt: read it whole.
+    case layout(offset: Int, problem: String)
 
     public var description: String {
         switch self {
@@ -16,8 +19,12 @@ public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
             "catalog is not valid JSON: \(error)"
         case .notAnArray(let found):
             "catalog is not an array (found \(found))"
-        case .invalidEntry(let index, let offset, let line, let column, let problem):
+        case .invalidEntry(let index, let offset, let line, let column, let problem) where line > 0:
             "entry \(index) (line \(line), column \(column), offset \(offset)): \(problem)"
+        case .invalidEntry(let index, let offset, _, _, let problem):
+            "entry \(index) (offset \(offset)): \(problem)"
+        case .layout(let offset, let problem):
+            "catalog is not in imagecat's sorted form at offset \(offset): \(problem)"
         }
     }
 }

@@ -4,8 +4,7 @@ import JSON
 enum EntryReader {
     /// An entry's members other than its name.
     struct Fields {
-        /// `nil` when only validating (the value is checked but no `String` is made).
-        var type: String?
+        var type: String
         var size: Int64
         var extra: JSONObject
     }
@@ -13,8 +12,8 @@ enum EntryReader {
     private static let nameKey = Array("name".utf8), typeKey = Array("type".utf8), sizeKey = Array("size".utf8)
 
     /// Reads the entry object at the reader's position (entry `number`, 1-based, for messages),
-    /// appending the entry's name to `name`. With `collectExtras` false, `type` and the other
-    /// members are validated but not built: loading only needs the name.
+    /// appending the entry's name to `name`. With `collectExtras` false, the members other than
+    /// name, type and size are validated but not built: scanning needs only those three.
     static func read(
         _ reader: inout JSONReader, number: Int, collectExtras: Bool, name: inout [UInt8]
     ) throws(CatalogError) -> Fields {
@@ -34,7 +33,7 @@ enum EntryReader {
         var nameBytes: [UInt8] = []
         let fields = try read(&reader, number: number, collectExtras: true, name: &nameBytes)
         return CatalogEntry(
-            name: String(decoding: nameBytes, as: UTF8.self), type: fields.type ?? "", size: fields.size,
+            name: String(decoding: nameBytes, as: UTF8.self), type: fields.type, size: fields.size,
             extra: fields.extra)
     }
 
@@ -76,7 +75,7 @@ enum EntryReader {
                 guard valueKind == .string else {
                     throw invalid(#""type" must be a string, found "# + valueKind.description)
                 }
-                if collectExtras { type = try reader.readString() } else { try reader.skipValue() }
+                type = try reader.readString()
             } else if key == sizeKey {
                 guard size == nil else { throw invalid(#"duplicate "size" member"#) }
                 size = try readSize(&reader, invalid)
@@ -87,7 +86,7 @@ enum EntryReader {
             }
         }
         guard hasName else { throw invalid(#"missing "name""#) }
-        guard hasType else { throw invalid(#"missing "type""#) }
+        guard hasType, let type else { throw invalid(#"missing "type""#) }
         guard let size else { throw invalid(#"missing "size""#) }
         return Fields(type: type, size: size, extra: extra)
     }

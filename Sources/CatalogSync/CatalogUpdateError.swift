@@ -1,4 +1,5 @@
 import Catalog
+import CatalogFile
 
 /// Why a bucket's catalog could not be brought up to date. Nothing was half-applied, so the
 /// changes can be delivered again.
@@ -9,6 +10,18 @@ public enum CatalogUpdateError: Error, CustomStringConvertible {
     case contended(bucket: String, key: String, attempts: Int)
     /// S3 failed (after the client's own retries), e.g. 403 or 5xx past the deadline.
     case storage(bucket: String, underlying: any Error)
+    /// The stored catalog is valid but not in imagecat's form, and too big to convert here.
+    case unconvertible(bucket: String, key: String, CatalogFileError)
+
+    /// `error` of the catalog of `bucket` at `key`.
+    init(_ error: CatalogFileError, bucket: String, key: String) {
+        switch error {
+        case .corrupt(let problem): self = .corruptCatalog(bucket: bucket, key: key, problem)
+        case .tooBigToConvert, .notIndexed: self = .unconvertible(bucket: bucket, key: key, error)
+        case .storage(let underlying): self = .storage(bucket: bucket, underlying: underlying)
+        case .changed: self = .contended(bucket: bucket, key: key, attempts: 0)
+        }
+    }
 
     public var description: String {
         switch self {
@@ -18,6 +31,8 @@ public enum CatalogUpdateError: Error, CustomStringConvertible {
             "s3://\(bucket)/\(key): still contended after \(attempts) conditional writes; the changes will be redelivered"
         case .storage(_, let underlying):
             "\(underlying)"
+        case .unconvertible(let bucket, let key, let error):
+            "s3://\(bucket)/\(key) is left unchanged: \(error)"
         }
     }
 }

@@ -69,7 +69,7 @@ extension CatalogUpdater {
             if page.isTruncated, !(reach.map { !($0 < keys[i]) } ?? false) { return true }   // past the page
             let version = listed[keys[i]]
             switch (items[i].version, version) {
-            case (nil, nil): return false
+            case (nil, nil): return !store.listingsAreExact      // absent from a listing: gone only on S3
             case (let seen?, let now?):
                 return !seen.isSame(as: now)
             default: return true

@@ -1,28 +1,45 @@
 import Basics
 import Catalog
+import CatalogFile
 import Storage
 
 extension CatalogUpdater {
     /// The reconcile's state object, beside the catalog (see `ReconcileState`).
     public var stateKey: String { catalogKey + ".reconcile" }
 
-    /// Repairs `bucket`'s catalog from a listing of the bucket: entries whose ETag and size still
-    /// match the listed object are kept without a request, new or changed objects are sniffed
-    /// (concurrently, a page at a time), and entries for objects that are gone are removed.
-    /// Heals whatever notifications were lost. A corrupt catalog is refused like anywhere else:
-    /// delete it to rebuild from scratch. With a `prefix`, only objects and entries under it are
-    /// looked at; others are left alone.
+    /// Observations a reconcile gathers before it writes them: a bound on its memory however
+    /// big the bucket.
+    static var reconcileBatch: Int { 1000 }
+
+    /// Repairs `bucket`'s catalog from a listing of the bucket, healing whatever notifications
+    /// were lost. The listing and the catalog are both in name order, so they are walked side by
+    /// side, a page (1,000 keys) at a time, reading only the catalog blocks that page covers:
+    /// memory stays bounded however big the bucket.
     ///
-    /// The listing is walked once per run, never again per conflict round: the observations it
-    /// led to go through the same write-and-re-check rounds as `sync`. With a deadline, listing
-    /// stops once half of the time left at the start is used, the part listed is committed, and
-    /// the state object says where the next run goes on. Unchanged non-images remembered in the
-    /// state object are skipped without a request. The answer lists at most
-    /// `skippedListLimit` skipped keys (all are counted).
+    /// An entry whose ETag, size and Last-Modified match the listed object is kept without a
+    /// request; new or changed objects are observed (concurrently, a page at a time); an entry
+    /// whose object is not listed is removed, after a HEAD confirms it is gone (unless the store
+    /// lists exactly what it holds, as S3 does: other servers may list `a//b` as `a/b`). Keys a
+    /// catalog writer could not confirm before it gave up (`ReconcileState.suspects`) are
+    /// observed first. Observations are written in batches through the same write-and-re-check
+    /// rounds as `sync`. A corrupt catalog is refused like anywhere else.
+    ///
+    /// With a deadline, listing stops once half of the time left at the start is used, what was
+    /// gathered is written, and the state object says where the next run goes on. With a
+    /// `prefix`, only objects and entries under it are looked at.
     public func reconcile(bucket: String, prefix: String = "", deadline: Deadline? = nil,
                           skippedListLimit: Int = 100) throws(CatalogUpdateError) -> BucketSyncResult {
         var result = BucketSyncResult(bucket: bucket)
+        try reconcile(bucket: bucket, prefix: prefix, deadline: deadline, skippedListLimit: skippedListLimit, into: &result)
+        return result
+    }
+
+    /// `reconcile`, keeping what it did in `result` even when it fails.
+    public func reconcile(bucket: String, prefix: String = "", deadline: Deadline? = nil, skippedListLimit: Int = 100,
+                          into result: inout BucketSyncResult) throws(CatalogUpdateError) {
+        result = BucketSyncResult(bucket: bucket)
         result.skippedListLimit = skippedListLimit
+        result.summary = ApplySummary()
         let started = nowMs()
         let listUntil = deadline.map { started + ($0.epochMilliseconds - started) / 2 }
 
@@ -33,82 +50,166 @@ extension CatalogUpdater {
             stateETag = etag
             state = ReconcileState(parsing: bytes)
         }
-        // What the entries are compared with. Entries other writers add meanwhile are theirs:
-        // only names in this version can be found missing from the listing.
-        let (_, catalog) = try load(bucket)
         let exactPrefix = ExactKey(prefix)
-        let passStart = state.startAfter.map(ExactKey.init)
+        var pending: [ObservedKey] = []
+        func flush() throws(CatalogUpdateError) {
+            guard !pending.isEmpty else { return }
+            var round = BucketSyncResult(bucket: bucket)
+            defer { result.absorb(round) }
+            try commit(pending, bucket: bucket, deadline: deadline, into: &round)
+            pending = []
+        }
 
-        var observed: [ObservedKey] = []
-        var present: Set<ExactKey> = []
+        // Keys a writer left unconfirmed: observed first.
+        let suspects = state.suspects.filter { ExactKey($0).hasPrefix(exactPrefix) && !isOwn($0) }
+        pending += try observe(suspects, bucket: bucket, into: &result)
+
         var refusedNow: [ExactKey: String] = [:]
         var cursor = state.startAfter
         var complete = false
-        var kept = 0
+        var version = try current(bucket)
+        var reader = EntryCursor()
+        var changes = 0
         repeat {
-            if let listUntil, nowMs() >= listUntil, cursor != state.startAfter { break }
-            let page = try storage(bucket) { try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, maxKeys: 1000) }
+            if let listUntil, nowMs() >= listUntil, cursor != state.startAfter || changes > 0 { break }
+            let page = try storage(bucket) { try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, maxKeys: reconcilePageSize) }
+            let last = !page.isTruncated
+            let upper = last ? nil : page.objects.last.map { ExactKey($0.key) }
+            var listed: [ExactKey: ListedObject] = [:]
+            for object in page.objects where !isOwn(object.key) { listed[ExactKey(object.key)] = object }
             var toObserve: [String] = []
-            for object in page.objects where object.key != catalogKey && object.key != stateKey {
-                let key = ExactKey(object.key)
-                present.insert(key)
-                if let reason = EntryBuilder.refusal(forKey: object.key) {
-                    result.skip(object.key, reason)
-                    continue
+            var cataloged = Set<ExactKey>()
+            var unlisted: [String] = []
+            // The catalog's entries in the part of the name order this page covers, a bounded
+            // stretch at a time; entries whose objects were not listed are gone, once confirmed.
+            var changed = false
+            var after = cursor.map(ExactKey.init)
+            while true {
+                let entries: [(name: ExactKey, entry: CatalogEntry)], more: Bool
+                do throws(CatalogFileError) {
+                    (entries, more) = try reader.entries(after: after, through: upper, of: version, in: file(bucket))
+                } catch .changed {
+                    changed = true
+                    break
+                } catch {
+                    throw CatalogUpdateError(error, bucket: bucket, key: catalogKey)
                 }
-                if let entry = catalog[object.key] {
-                    if entry.extra["etag"]?.stringValue == object.version.etag, entry.size == object.size {
-                        kept += 1                                   // unchanged since it was cataloged
+                for (name, entry) in entries where name.hasPrefix(exactPrefix) && !isOwn(name.string) {
+                    guard let object = listed[name] else {
+                        unlisted.append(name.string)
                         continue
                     }
-                } else if state.refused[key] == object.version.etag {
-                    refusedNow[key] = object.version.etag                          // the same non-image as last time
-                    result.remembered += 1
-                    continue
+                    cataloged.insert(name)
+                    // The time too: the same bytes uploaded again keep their ETag. (An entry
+                    // without one, written by hand, is not made stale by it.)
+                    let sameTime = entry.extra["lastModified"]?.stringValue.map { $0 == object.version.lastModified } ?? true
+                    if entry.extra["etag"]?.stringValue == object.version.etag, entry.size == object.size, sameTime {
+                        result.summary!.unchanged += 1          // unchanged since it was cataloged
+                    } else {
+                        toObserve.append(object.key)
+                    }
                 }
-                toObserve.append(object.key)
+                after = entries.last?.name ?? after
+                if unlisted.count >= Self.reconcileBatch {
+                    pending += try confirmedGone(unlisted, bucket: bucket, into: &result)
+                    unlisted = []
+                }
+                if pending.count >= Self.reconcileBatch {
+                    // Written now, so that memory stays bounded; the walk goes on in the new
+                    // version from the last name it reached.
+                    try flush()
+                    version = try current(bucket)
+                    reader = EntryCursor()
+                }
+                if !more { break }
+            }
+            if changed {
+                version = try current(bucket)            // another writer: this page again, in the new version
+                reader = EntryCursor()
+                changes += 1
+                if changes > maxAttempts { throw .contended(bucket: bucket, key: catalogKey, attempts: changes) }
+                continue
+            }
+            for object in page.objects where !isOwn(object.key) && !cataloged.contains(ExactKey(object.key)) {
+                let key = ExactKey(object.key)
+                if let reason = EntryBuilder.refusal(forKey: object.key) {
+                    result.skip(object.key, reason, .notImage)
+                } else if state.refused[key] == object.version.etag {
+                    refusedNow[key] = object.version.etag         // the same non-image as last time
+                    result.remembered += 1
+                } else {
+                    toObserve.append(object.key)
+                }
             }
             for item in try observe(toObserve, bucket: bucket, into: &result) {
                 if item.entry == nil, let version = item.version {
                     refusedNow[ExactKey(item.key)] = version.etag   // not an image: remember it
                 }
-                if item.entry != nil || catalog.contains(name: item.key) { observed.append(item) }
+                if item.entry != nil || cataloged.contains(ExactKey(item.key)) { pending.append(item) }
             }
+            pending += try confirmedGone(unlisted, bucket: bucket, into: &result)
             cursor = page.objects.last?.key ?? cursor
-            complete = !page.isTruncated
+            complete = last
+            if pending.count >= Self.reconcileBatch {
+                try flush()
+                version = try current(bucket)
+                reader = EntryCursor()
+            }
         } while !complete
-
-        // Entries whose objects were not listed, within the part of the key space listed.
-        let reach = complete ? nil : cursor.map(ExactKey.init)
-        for name in catalog.names {
-            let key = ExactKey(name)
-            guard key.hasPrefix(exactPrefix), !present.contains(key), name != catalogKey, name != stateKey else { continue }
-            if let passStart, !(passStart < key) { continue }
-            if !complete { guard let reach, !(reach < key) else { continue } }
-            observed.append(ObservedKey(key: name, version: nil, entry: nil))
+        try flush()
+        // A catalog in an older form is converted (and indexed) even when nothing changed: until
+        // then the API cannot page a big one by block.
+        if !result.wrote, file(bucket).isWorthConverting(version) {
+            var round = BucketSyncResult(bucket: bucket)
+            try commit([], bucket: bucket, deadline: deadline, into: &round)
+            result.wrote = round.wrote
         }
-
-        if observed.isEmpty && catalog.duplicatesRemoved == 0 {
-            result.summary = Catalog.ApplySummary()                 // nothing to write
-        } else {
-            try commit(observed, bucket: bucket, deadline: deadline, into: &result)
-        }
-        result.summary?.unchanged += kept
         result.complete = complete
+        if result.catalogEntries == nil {                    // nothing to write: the version read
+            result.catalogEntries = version.index.count
+            result.catalogBytes = version.size
+        }
 
         var next = ReconcileState(startAfter: complete ? nil : cursor)
-        if !complete, let reach {
+        if !complete, let reach = cursor.map(ExactKey.init) {
             // Refusals not reached yet in this pass are still worth remembering.
             for (key, etag) in state.refused where reach < key { next.refused[key] = etag }
         }
         for (key, etag) in refusedNow where next.refused.count < ReconcileState.maxRemembered { next.refused[key] = etag }
+        next.suspects = state.suspects.filter { !ExactKey($0).hasPrefix(exactPrefix) }
         if next != state {
             // Losing this write to another run only costs the next run some requests.
             _ = try storage(bucket) {
                 try store.write(bucket: bucket, key: stateKey, bytes: next.serialized(), contentType: "application/json",
-                            ifMatch: stateETag)
+                                ifMatch: stateETag)
             }
         }
-        return result
+    }
+
+    /// The catalog's own objects (the catalog, its indexes, this state object): never entries.
+    func isOwn(_ key: String) -> Bool {
+        CatalogFile.isPart(key, ofCatalog: catalogKey) || ExactKey(key) == ExactKey(stateKey)
+    }
+
+    /// Observations for `keys` that a listing did not show: each is gone if its HEAD says so,
+    /// or without a request when the store lists exactly what it holds; a key that is there
+    /// after all is observed like any other.
+    func confirmedGone(_ keys: [String], bucket: String, into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
+        guard !keys.isEmpty else { return [] }
+        if store.listingsAreExact { return keys.map { ObservedKey(key: $0, version: nil, entry: nil) } }
+        var gone: [ObservedKey] = []
+        var present: [String] = []
+        for (key, answer) in zip(keys, store.versions(bucket: bucket, keys: keys)) {
+            switch answer {
+            case .success(nil): gone.append(ObservedKey(key: key, version: nil, entry: nil))
+            case .success: present.append(key)
+            case .failure(.refused): continue                     // S3 will not say: leave the entry
+            case .failure(.failed(let error)): throw .storage(bucket: bucket, underlying: error)
+            }
+        }
+        var ignored = BucketSyncResult(bucket: bucket)
+        let observed = try observe(present, bucket: bucket, into: &ignored)
+        result.observeMs += ignored.observeMs                 // the time counts; the reasons do not
+        return gone + observed
     }
 }

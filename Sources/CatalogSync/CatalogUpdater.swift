@@ -1,5 +1,6 @@
 import Basics
 import Catalog
+import CatalogFile
 import Storage
 
 /// Brings one bucket's catalog in line with S3 for a set of keys, safely under concurrency.
@@ -21,6 +22,9 @@ import Storage
 public struct CatalogUpdater {
     public var store: any ObjectStore
     public var catalogKey: String
+    /// How the catalog is read and written (sizes of parts, windows, chunks); its bucket is set
+    /// per call.
+    public var layout: CatalogFile
     /// Reads the heads of the objects a batch names.
     var observer: ObjectObserver
     /// Rounds allowed when there is no deadline (tests, the reconcile run by hand). With a
@@ -29,19 +33,23 @@ public struct CatalogUpdater {
     public var maxAttempts = 50
     /// Backoff between conflicting writes: full jitter, doubling from 10 ms to 1 s.
     public var backoff = Backoff(baseMs: 10, maxMs: 1_000)
+    /// Keys a reconcile lists at a time (S3's largest page): with the catalog entries in the same
+    /// stretch of names, what the reconcile holds at once.
+    public var reconcilePageSize = 1000
     /// Re-checks of at least this many keys try one listing page first (see `recheck`).
     public var listRecheckMinimum = 4
     public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var random: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
-    /// The last catalog this process read or wrote per bucket, kept across warm invocations:
-    /// while S3 still has that version, a conditional GET answers 304 and the catalog is neither
-    /// downloaded nor parsed again (at 100,000 entries that is most of an event's cost).
+    /// The last catalog version this process read or wrote per bucket, kept across warm
+    /// invocations: while S3 still has it, a conditional GET answers 304 and nothing is
+    /// downloaded or parsed again.
     public let cache = CatalogCache()
 
     public init(store: any ObjectStore, catalogKey: String) {
         self.store = store
         self.catalogKey = catalogKey
+        layout = CatalogFile(store: store, bucket: "", key: catalogKey)
         observer = ObjectObserver(store: store)
     }
 
@@ -51,12 +59,20 @@ public struct CatalogUpdater {
     /// `maxAttempts` rounds).
     public func sync(bucket: String, keys: [String], deadline: Deadline? = nil) throws(CatalogUpdateError) -> BucketSyncResult {
         var result = BucketSyncResult(bucket: bucket)
+        try sync(bucket: bucket, keys: keys, deadline: deadline, into: &result)
+        return result
+    }
+
+    /// `sync`, keeping what it did in `result` even when it fails (rounds and lost writes of a
+    /// contended catalog are what its metrics are for).
+    public func sync(bucket: String, keys: [String], deadline: Deadline? = nil,
+                     into result: inout BucketSyncResult) throws(CatalogUpdateError) {
         var seen: Set<ExactKey> = []
         var observed: [ObservedKey] = []
         var toObserve: [String] = []
         for key in keys where seen.insert(ExactKey(key)).inserted {
             if let reason = EntryBuilder.refusal(forKey: key) {
-                result.skip(key, reason)
+                result.skip(key, reason, .notImage)
                 observed.append(ObservedKey(key: key, version: nil, entry: nil, fromKeyAlone: true))
             } else {
                 toObserve.append(key)
@@ -70,7 +86,6 @@ public struct CatalogUpdater {
             (order[ExactKey($0.element.key)] ?? 0, $0.offset) < (order[ExactKey($1.element.key)] ?? 0, $1.offset)
         }.map(\.element)
         try commit(observed, bucket: bucket, deadline: deadline, into: &result)
-        return result
     }
 
     /// Observes `keys` in one concurrent batch. A key S3 refuses for good is left out (its entry,
@@ -79,8 +94,11 @@ public struct CatalogUpdater {
     func observe(_ keys: [String], bucket: String, into result: inout BucketSyncResult)
         throws(CatalogUpdateError) -> [ObservedKey] {
         guard !keys.isEmpty else { return [] }
+        let started = nowMs()
+        let answers = observer.observe(bucket: bucket, keys: keys)
+        result.observeMs += nowMs() - started
         var observed: [ObservedKey] = []
-        for (key, answer) in zip(keys, observer.observe(bucket: bucket, keys: keys)) {
+        for (key, answer) in zip(keys, answers) {
             switch answer {
             case .success(nil):
                 observed.append(ObservedKey(key: key, version: nil, entry: nil))
@@ -90,11 +108,11 @@ public struct CatalogUpdater {
                 case .success(let entry):
                     observed.append(ObservedKey(key: key, version: observation.version, entry: entry))
                 case .failure(let refusal):
-                    result.skip(key, refusal.reason)
+                    result.skip(key, refusal.reason, refusal.kind)
                     observed.append(ObservedKey(key: key, version: observation.version, entry: nil))
                 }
             case .failure(.refused(let reason)):
-                result.skip(key, reason)
+                result.skip(key, reason, .refused)
             case .failure(.failed(let error)):
                 throw .storage(bucket: bucket, underlying: error)
             }
@@ -102,52 +120,102 @@ public struct CatalogUpdater {
         return observed
     }
 
-    /// The optimistic-concurrency loop shared by `sync` and `reconcile`: read the catalog, apply
-    /// `observed`, write conditionally unless nothing changed, then re-check the keys whose
-    /// entries the write changed. A lost write goes round again with the same observations after
-    /// a jittered backoff; a key found changed is observed again, alone, and the round repeats.
+    /// The optimistic-concurrency loop shared by `sync` and `reconcile`: read the current
+    /// version, apply `observed`, write conditionally unless nothing changed, then re-check the
+    /// keys whose entries the write changed. A lost write goes round again with the same
+    /// observations after a jittered backoff; a key found changed is observed again, alone, and
+    /// the round repeats. The time each phase takes, the lost writes and the size of the version
+    /// it ends on go into `result` for the metrics.
     func commit(_ observed: [ObservedKey], bucket: String, deadline: Deadline?,
                 into result: inout BucketSyncResult) throws(CatalogUpdateError) {
         var observed = observed
         var conflicts = 0
         var attempt = 0
+        let file = file(bucket)
+        var summaryOfRound: ApplySummary?
+        var changedKeys = Set<ExactKey>()
+        /// Keys the last re-check found changed, observed again but not yet written and re-checked.
+        var unconfirmed: [String] = []
+        var parent: String?
         while true {
             attempt += 1
             result.attempts = attempt
             let started = nowMs()
-            let (stored, loaded) = try load(bucket)
-            var catalog = loaded
-            let before = observed.map { catalog[$0.key] }
-            let summary = catalog.apply(observed.map(\.observation), policy: EntryBuilder.policy)
-            result.summary = summary
-            guard summary.changed else { return }
-            // Only entries this write changes need fencing: an entry left as it was is the one
-            // its own writer published, and that writer re-checks it.
-            let changed = observed.indices.filter { !observed[$0].fromKeyAlone && catalog[observed[$0].key] != before[$0] }
-            let bytes = catalog.serialized()
-            let outcome = try storage(bucket) {
-                try store.write(bucket: bucket, key: catalogKey, bytes: bytes, contentType: "application/json", ifMatch: stored)
-            }
+            let observations = Observation.sortedLatest(observed.map(\.observation))
             var delay = 0
-            switch outcome {
-            case .written(let etag):
+            let written: CatalogFile.WriteResult?
+            var phase = started
+            /// Milliseconds since the last call (or the round's start).
+            func lap() -> Int64 {
+                let now = nowMs()
+                defer { phase = now }
+                return now - phase
+            }
+            do throws(CatalogFileError) {
+                let version = try file.current(cached: cache.versions[bucket])
+                result.readMs += lap()
+                cache.versions[bucket] = version
+                parent = version.etag
+                result.catalogEntries = version.index.count
+                result.catalogBytes = version.size
+                let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy)
+                result.writeMs += lap()
+                var summary = ApplySummary(outcomes)
+                summary.duplicatesRemoved = version.duplicatesRemoved
+                summaryOfRound = summary
+                changedKeys = Set(zip(observations, outcomes).filter { $0.1.changed }.map { ExactKey($0.0.name) })
+                written = writeResult
+            } catch .changed {
+                result.readMs += lap()
+                cache.versions[bucket] = nil                     // it moved while its blocks were read
+                written = nil
+            } catch {
+                cache.versions[bucket] = nil
+                throw CatalogUpdateError(error, bucket: bucket, key: catalogKey)
+            }
+            result.summary = summaryOfRound
+            switch written {
+            case .unchanged?:
+                result.settledAtMs = nowMs()
+                return
+            case .written(let next)?:
                 result.wrote = true
-                // What was written is what S3 now has: the next read can be a 304.
-                cache.keepWritten(bucket, etag: etag, catalog: catalog, bytes: bytes, changed: changed.count)
+                result.catalogEntries = next.index.count
+                result.catalogBytes = next.size
+                cache.versions[bucket] = next
+                // Only entries this write changed need fencing: an entry left as it was is the
+                // one its own writer published, and that writer re-checks it.
+                let changed = observed.indices.filter { !observed[$0].fromKeyAlone && changedKeys.contains(ExactKey(observed[$0].key)) }
                 let stale = try recheck(changed.map { observed[$0] }, bucket: bucket).map { changed[$0] }
-                if stale.isEmpty { return }
-                let keys = stale.map { observed[$0].key }
-                let again = Set(keys.map(ExactKey.init))
+                unconfirmed = stale.map { observed[$0].key }
+                if stale.isEmpty {
+                    let lost = try isLost(next, over: parent, bucket: bucket)
+                    result.recheckMs += lap()
+                    guard lost else {
+                        result.settledAtMs = nowMs()
+                        return
+                    }
+                    cache.versions[bucket] = nil                 // another completion replaced ours: again
+                    result.lostWrites += 1
+                    conflicts += 1
+                    delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
+                } else {
+                    result.recheckMs += lap()
+                }
+                let again = Set(unconfirmed.map(ExactKey.init))
                 result.unskip(again)
                 var fresh: [ExactKey: ObservedKey] = [:]
-                for key in try observe(keys, bucket: bucket, into: &result) { fresh[ExactKey(key.key)] = key }
+                for key in try observe(unconfirmed, bucket: bucket, into: &result) { fresh[ExactKey(key.key)] = key }
                 observed = observed.compactMap { old in
                     let key = ExactKey(old.key)
                     return again.contains(key) ? fresh[key] : old     // refused now: left out
                 }
-            case .conflict:
+            case .conflict?:
+                result.lostWrites += 1
                 conflicts += 1
-                delay = random(backoff.ceiling(afterAttempt: conflicts))
+                delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
+            case nil:
+                break
             }
             if let deadline {
                 // A new round starts only if one as long as the last can still end in time.
@@ -158,33 +226,65 @@ public struct CatalogUpdater {
             }
             if delay > 0 { sleepMs(delay) }
         }
+        if !unconfirmed.isEmpty { leaveForReconcile(unconfirmed, bucket: bucket) }
         throw .contended(bucket: bucket, key: catalogKey, attempts: result.attempts)
     }
 
-    /// The stored catalog's ETag (`nil`: none yet) and contents, from the cache when S3 answers
-    /// 304 to its ETag. A catalog that is not a JSON array of entries is an error, never replaced.
-    func load(_ bucket: String) throws(CatalogUpdateError) -> (etag: String?, catalog: Catalog) {
-        let cached = cache.catalog(for: bucket)
-        switch try storage(bucket, { try store.read(bucket: bucket, key: catalogKey, ifNoneMatch: cached?.etag) }) {
-        case .notModified:
-            guard let cached else { break }
-            return (cached.etag, cached.catalog)
-        case .missing:
-            cache.forget(bucket)
-            return (nil, Catalog())
-        case .found(let bytes, let etag):
-            do throws(CatalogError) {
-                let catalog = try Catalog(parsing: bytes)
-                cache.keepParsed(bucket, etag: etag, catalog: catalog)
-                return (etag, catalog)
-            } catch {
-                cache.forget(bucket)
-                throw .corruptCatalog(bucket: bucket, key: catalogKey, error)
+    /// The most a writer waits after losing `attempt` writes in a row: the backoff's ceiling, but
+    /// never less than the round it just lost took (at most 5 s). A big catalog's round is long
+    /// (the server copies the unchanged bytes), and a loser that came back after 10 ms would only
+    /// collide again with the writer still finishing its own.
+    func conflictWait(afterAttempt attempt: Int, roundMs: Int64) -> Int {
+        max(backoff.ceiling(afterAttempt: attempt), Int(min(max(roundMs, 0), 5_000)))
+    }
+
+    /// Hands keys this writer could not confirm to the next reconcile, which observes them first
+    /// (`ReconcileState.suspects`): without that, a removal it wrote for an object uploaded again
+    /// meanwhile would wait for the event's retries, or a whole reconcile pass. Best effort: one
+    /// read and one conditional write of the small state object.
+    func leaveForReconcile(_ keys: [String], bucket: String) {
+        for _ in 0..<2 {
+            var state = ReconcileState()
+            var etag: String?
+            if case .found(let bytes, let current)? = try? store.read(bucket: bucket, key: stateKey, ifNoneMatch: nil) {
+                state = ReconcileState(parsing: bytes)
+                etag = current
             }
+            var known = Set(state.suspects.map(ExactKey.init))
+            for key in keys where known.insert(ExactKey(key)).inserted { state.suspects.append(key) }
+            let written = try? store.write(bucket: bucket, key: stateKey, bytes: state.serialized(), contentType: "application/json",
+                                           ifMatch: etag)
+            if case .written? = written { return }
         }
-        // A 304 without a condition cannot happen; read again unconditionally rather than guess.
-        cache.forget(bucket)
-        return try load(bucket)
+    }
+
+    /// Whether the big version just written was lost to a completion the server let through too
+    /// (only where completions are not atomic: see `ObjectStore.completionsAreAtomic`). Checked
+    /// after the re-check, so that a racing completion has had time to land.
+    func isLost(_ version: CatalogVersion, over parent: String?, bucket: String) throws(CatalogUpdateError) -> Bool {
+        guard !store.completionsAreAtomic, version.whole == nil else { return false }
+        do throws(CatalogFileError) { return try !file(bucket).isKept(version, over: parent) } catch {
+            throw CatalogUpdateError(error, bucket: bucket, key: catalogKey)
+        }
+    }
+
+    /// The catalog of `bucket`, as this updater reads and writes it.
+    func file(_ bucket: String) -> CatalogFile {
+        var file = layout
+        file.bucket = bucket
+        return file
+    }
+
+    /// The current version of `bucket`'s catalog (from the warm cache when S3 says 304).
+    func current(_ bucket: String) throws(CatalogUpdateError) -> CatalogVersion {
+        do throws(CatalogFileError) {
+            let version = try file(bucket).current(cached: cache.versions[bucket])
+            cache.versions[bucket] = version
+            return version
+        } catch {
+            cache.versions[bucket] = nil
+            throw CatalogUpdateError(error, bucket: bucket, key: catalogKey)
+        }
     }
 
     func storage<T>(_ bucket: String, _ body: () throws -> T) throws(CatalogUpdateError) -> T {

@@ -14,7 +14,10 @@ enum EntryBuilder {
         key.hasSuffix("/") ? "a folder marker, not an object" : nil
     }
 
-    struct Refusal: Error, Equatable { var reason: String }
+    struct Refusal: Error, Equatable {
+        var reason: String
+        var kind: SkipKind
+    }
 
     static func entry(key: String, observation: ObjectObservation) -> Result<CatalogEntry, Refusal> {
         let format: ImageFormat
@@ -26,11 +29,11 @@ enum EntryBuilder {
         case .corrupt(let failure) where failure.kind == .beyondLimit && failure.format != nil:
             format = failure.format!            // a real image whose size lies too deep to read
         case .corrupt(let failure):
-            return .failure(Refusal(reason: "unreadable \(failure.format?.rawValue ?? "image") header: \(failure.message)"))
+            return .failure(Refusal(reason: "unreadable \(failure.format?.rawValue ?? "image") header: \(failure.message)", kind: .unreadable))
         case .notImage(let reason):
-            return .failure(Refusal(reason: "not an image: \(reason)"))
+            return .failure(Refusal(reason: "not an image: \(reason)", kind: .notImage))
         case .needMore(let upTo):
-            return .failure(Refusal(reason: "header not reached after \(observation.bytesRead) bytes (needs \(upTo))"))
+            return .failure(Refusal(reason: "header not reached after \(observation.bytesRead) bytes (needs \(upTo))", kind: .unreadable))
         }
         var extra = JSONObject()
         if let width = size.width, let height = size.height {

@@ -83,7 +83,7 @@ struct ObjectObserver {
                     if readings[i].first == nil { readings[i].outcome = .success(nil); continue }
                     readings[i].restart(firstRead: firstRead, readAhead: readAhead, bucket: bucket)  // deleted mid-read
                     continue
-                case .success(.changed):
+                case .success(.changed), .success(.notModified):
                     readings[i].restart(firstRead: firstRead, readAhead: readAhead, bucket: bucket)  // replaced mid-read
                     continue
                 case .failure(let error):

@@ -11,7 +11,7 @@ struct ObservedKey {
     /// Decided from the key alone (a folder marker): no request, so nothing to re-check.
     var fromKeyAlone = false
 
-    var observation: Catalog.Observation { Catalog.Observation(name: key, entry: entry) }
+    var observation: Observation { Observation(name: key, entry: entry) }
 
     /// Whether `current` (from a HEAD or a listing) is still the version observed.
     func isCurrent(_ current: ObjectVersion?) -> Bool {

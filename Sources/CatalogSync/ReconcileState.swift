@@ -10,10 +10,15 @@ import JSON
 public struct ReconcileState: Equatable, Sendable {
     public var startAfter: String?
     public var refused: [ExactKey: String] = [:]
+    /// Keys a catalog writer changed but could not confirm before it had to give up (its
+    /// re-check found them changed and no round was left): the next reconcile observes them
+    /// first. At most `maxSuspects`.
+    public var suspects: [String] = []
 
     /// ~100 bytes each: the state object stays under ~2 MB. Refusals past this many are simply
     /// looked at again on the next run.
     public static let maxRemembered = 20_000
+    public static let maxSuspects = 10_000
 
     public init(startAfter: String? = nil, refused: [ExactKey: String] = [:]) {
         self.startAfter = startAfter
@@ -30,6 +35,7 @@ public struct ReconcileState: Equatable, Sendable {
                   let key = items[0].stringValue, let etag = items[1].stringValue else { continue }
             refused[ExactKey(key)] = etag
         }
+        suspects = (value["suspects"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 
     public func serialized() -> [UInt8] {
@@ -40,6 +46,7 @@ public struct ReconcileState: Equatable, Sendable {
             "version": .int(1),
             "startAfter": startAfter.map(JSONValue.string) ?? .null,
             "refused": .array(pairs),
+            "suspects": .array(suspects.prefix(Self.maxSuspects).map(JSONValue.string)),
         ]).serialized()
     }
 }

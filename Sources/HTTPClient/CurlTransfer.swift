@@ -94,7 +94,9 @@ final class CurlTransfer {
         }
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return .success(HTTPResponse(status: status, headers: headers, body: body))
+        var micros: curl_off_t = 0
+        let timed = ccurl_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &micros) == CURLE_OK
+        return .success(HTTPResponse(status: status, headers: headers, body: body, durationMs: timed ? Double(micros) / 1000 : nil))
     }
 
     fileprivate func receive(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

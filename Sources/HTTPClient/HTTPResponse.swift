@@ -3,14 +3,19 @@ public struct HTTPResponse: Sendable, Equatable {
     /// Header fields as received, names lower-cased.
     public var headers: [HTTPHeader]
     public var body: [UInt8]
+    /// How long the exchange took, from the request's start (connecting included, when a new
+    /// connection was needed) to the answer's last byte, in milliseconds; `nil` when the
+    /// transport does not measure it (scripted transports).
+    public var durationMs: Double?
 
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], durationMs: Double? = nil) {
         self.status = status
         self.headers = headers.map { header in
             header.name.utf8.contains(where: { (65...90).contains($0) })
                 ? HTTPHeader(name: header.name.lowercased(), value: header.value) : header
         }
         self.body = body
+        self.durationMs = durationMs
     }
 
     /// The first value of a header, looked up case-insensitively.

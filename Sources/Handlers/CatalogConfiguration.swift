@@ -24,9 +24,10 @@ public struct CatalogConfiguration: Sendable {
         transport = TransportConfiguration(environment)
     }
 
-    /// The updater on a real S3 client.
-    public func makeUpdater() -> CatalogUpdater {
-        let client = S3Client(configuration: s3, transport: transport.makeTransport())
+    /// The updater on a real S3 client, whose requests `meter` counts and times.
+    public func makeUpdater(meter: S3Meter = S3Meter()) -> CatalogUpdater {
+        let client = S3Client(configuration: s3, transport: transport.makeTransport(),
+                              hooks: S3ClientHooks(requestDone: { meter.record($0) }))
         return CatalogUpdater(store: S3ObjectStore(client: client), catalogKey: catalogKey)
     }
 }

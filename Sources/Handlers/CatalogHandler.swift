@@ -1,72 +1,97 @@
 import Basics
 import Catalog
+import CatalogFile
 import CatalogSync
 import JSON
 import LambdaRuntime
 import S3Events
+import Telemetry
 
 /// `_HANDLER=catalog`: applies S3 change notifications (direct, SQS or EventBridge) to each
 /// bucket's catalog with one read and one conditional write per bucket per invocation.
+///
+/// Each invocation writes one EMF document (`SyncReport+Metrics.swift`), failed or not, and
+/// logs each skipped key at the level its reason deserves (a non-image `INFO`, a key S3 refuses
+/// or an unreadable header `WARN`) and each failed bucket or message `ERROR`.
 public struct CatalogHandler: LambdaHandler {
     public var updater: CatalogUpdater
-    public var log: RuntimeLog
     /// Records for buckets outside it are skipped with a reason (`BucketAllowList`).
     public var buckets: BucketAllowList = .any
+    public var telemetry: HandlerTelemetry
 
-    public init(updater: CatalogUpdater, buckets: BucketAllowList = .any, log: RuntimeLog = .standardError) {
+    public init(updater: CatalogUpdater, buckets: BucketAllowList = .any, telemetry: HandlerTelemetry = HandlerTelemetry()) {
         self.updater = updater
         self.buckets = buckets
-        self.log = log
+        self.telemetry = telemetry
     }
 
-    /// The real thing: an updater on S3, serving the configured buckets only.
-    public init(configuration: CatalogConfiguration, log: RuntimeLog = .standardError) {
-        self.init(updater: configuration.makeUpdater(), buckets: configuration.buckets, log: log)
+    /// The real thing: an updater on S3 (its requests counted by the telemetry's meter), serving
+    /// the configured buckets only.
+    public init(configuration: CatalogConfiguration, telemetry: HandlerTelemetry) {
+        self.init(updater: configuration.makeUpdater(meter: telemetry.s3), buckets: configuration.buckets, telemetry: telemetry)
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.deadline = context.workDeadline
-        let value: JSONValue
-        do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
-        switch buckets.screen(try EventDecoder.decode(value)) {
+        updater.store.traceHeader = telemetry.traceHeader(for: context)
+        let log = telemetry.log.with(requestID: context.requestID)
+        var report = SyncReport(records: 0)
+        defer {
+            var document = telemetry.metrics.document()
+            report.write(to: &document, countingRecords: true)
+            telemetry.emit(document, context: context)
+        }
+        let delivered: DeliveredEvent
+        do {
+            let value: JSONValue
+            do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
+            delivered = buckets.screen(try EventDecoder.decode(value))
+        } catch {
+            report.invalidEvents = 1
+            throw error
+        }
+        switch delivered {
         case .s3(let records):
-            return try applyAll(records, context: context)
+            return try applyAll(records, into: &report, context: context, log: log)
         case .eventBridge(let record):
-            return try applyAll([record], context: context)
+            return try applyAll([record], into: &report, context: context, log: log)
         case .sqs(let messages):
-            return applySQS(messages, context: context)
+            return applySQS(messages, into: &report, context: context, log: log)
         }
     }
 
     /// Direct delivery: any bucket that fails fails the whole invocation, so Lambda retries it;
     /// re-applying the buckets that did succeed is harmless (the update is idempotent).
-    private func applyAll(_ records: [RecordOutcome], context: InvocationContext) throws -> [UInt8] {
-        var report = SyncReport(records: records.count)
-        let failures = sync(records, into: &report, context: context)
+    private func applyAll(_ records: [RecordOutcome], into report: inout SyncReport, context: InvocationContext,
+                          log: Logger) throws -> [UInt8] {
+        report.records = records.count
+        let failures = sync(records, into: &report, context: context, log: log)
         // The first failure is the invocation's error, which the runtime logs; log the others.
-        for (bucket, error) in failures.dropFirst() {
-            log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)")
-        }
+        for (bucket, error) in failures.dropFirst() { logFailure(error, bucket: bucket, log: log) }
         if let (_, error) = failures.first { throw error }
         return report.json()
     }
 
     /// SQS delivery: answer with the messages that must come back (`batchItemFailures`); every
     /// message whose body was unreadable or whose bucket failed is listed, the rest are done.
-    private func applySQS(_ messages: [SQSMessage], context: InvocationContext) -> [UInt8] {
+    private func applySQS(_ messages: [SQSMessage], into report: inout SyncReport, context: InvocationContext,
+                          log: Logger) -> [UInt8] {
         var failed: [String] = []
         var messageRecords: [(id: String, records: [RecordOutcome])] = []
         for message in messages {
             switch message.records {
             case .success(let records): messageRecords.append((message.messageID, records))
             case .failure(let error):
-                log(context, "SQS message \(message.messageID): \(error)")
+                log.error("SQS message \(message.messageID): \(error)",
+                          ["messageId": .string(message.messageID), "errorType": .string(error.errorType)])
+                report.invalidEvents += 1
                 failed.append(message.messageID)
             }
         }
-        var report = SyncReport(records: 0)
-        let failures = sync(messageRecords.flatMap(\.records), into: &report, context: context)
-        for (bucket, error) in failures { log(context, "s3://\(bucket): \(error.errorType): \(error.errorMessage)") }
+        let records = messageRecords.flatMap(\.records)
+        report.records = records.count
+        let failures = sync(records, into: &report, context: context, log: log)
+        for (bucket, error) in failures { logFailure(error, bucket: bucket, log: log) }
         let failedBuckets = Set(failures.map(\.bucket))
         for (id, records) in messageRecords where records.contains(where: { record in
             if case .change(let n) = record { failedBuckets.contains(n.bucket) } else { false }
@@ -79,24 +104,51 @@ public struct CatalogHandler: LambdaHandler {
 
     /// Syncs every bucket the records touch, one read and one write each; logs the keys skipped
     /// and returns the buckets that failed, in order.
-    private func sync(_ records: [RecordOutcome], into report: inout SyncReport, context: InvocationContext)
+    private func sync(_ records: [RecordOutcome], into report: inout SyncReport, context: InvocationContext, log: Logger)
         -> [(bucket: String, error: CatalogUpdateError)] {
         var failures: [(bucket: String, error: CatalogUpdateError)] = []
-        for (bucket, keys) in plan(records, report: &report) {
+        for planned in plan(records, report: &report) {
+            var result = BucketSyncResult(bucket: planned.bucket)
             do throws(CatalogUpdateError) {
-                report.add(try updater.sync(bucket: bucket, keys: keys, deadline: context.workDeadline))
+                try updater.sync(bucket: planned.bucket, keys: planned.keys, deadline: context.workDeadline, into: &result)
+                if let settled = result.settledAtMs {
+                    report.lagsMs += planned.eventTimes.map { Double(max(0, settled - $0)) }
+                }
+                log.debug("s3://\(planned.bucket): \(result.summary.map { "\($0.added) added, \($0.updated) updated, \($0.removed) removed, \($0.unchanged) unchanged" } ?? "nothing applied") in \(result.attempts) round(s)",
+                          ["bucket": .string(planned.bucket), "rounds": .int(result.attempts), "lostWrites": .int(result.lostWrites),
+                           "catalogWrites": .int(result.wrote ? 1 : 0)])
             } catch {
-                failures.append((bucket, error))
+                report.failedBuckets += 1
+                failures.append((planned.bucket, error))
             }
+            report.add(result)
         }
-        for skipped in report.skipped { log(context, "skipped \(skipped.key): \(skipped.reason)") }
+        for skipped in report.skipped { logSkip(skipped, log: log) }
         return failures
     }
 
-    /// Distinct keys per bucket, in first-seen order, minus what is not a catalog matter.
-    private func plan(_ records: [RecordOutcome], report: inout SyncReport) -> [(bucket: String, keys: [String])] {
+    /// A key left out: `INFO` when it is not an image (nothing to do), `WARN` when S3 refuses it
+    /// or its header is unreadable (someone should look).
+    private func logSkip(_ skipped: SkippedKey, log: Logger) {
+        let level: LogLevel = switch skipped.kind {
+        case .refused?, .unreadable?: .warn
+        case .notImage?, nil: .info
+        }
+        log.log(level, "skipped \(skipped.key): \(skipped.reason)",
+                ["key": .string(skipped.key), "reason": .string(skipped.reason), "skip": .string(skipped.kind?.rawValue ?? "ignored")])
+    }
+
+    private func logFailure(_ error: CatalogUpdateError, bucket: String, log: Logger) {
+        log.error("s3://\(bucket): \(error.errorType): \(error.errorMessage)", ["bucket": .string(bucket), "errorType": .string(error.errorType)])
+    }
+
+    /// Distinct keys per bucket, in first-seen order, minus what is not a catalog matter, with
+    /// the event time of every record that names the bucket (for the lag metric).
+    private func plan(_ records: [RecordOutcome], report: inout SyncReport)
+        -> [(bucket: String, keys: [String], eventTimes: [Int64])] {
         var order: [String] = []
         var keysByBucket: [String: [String]] = [:]
+        var timesByBucket: [String: [Int64]] = [:]
         // Byte for byte: keys that differ only in Unicode normalization are two objects.
         var seen: [String: Set<ExactKey>] = [:]
         for record in records {
@@ -105,19 +157,17 @@ public struct CatalogHandler: LambdaHandler {
                 report.ignored.append(SkippedKey(key: key ?? "", reason: reason))
             case .change(let n) where ExactKey(n.key) == ExactKey(updater.catalogKey):
                 report.ignored.append(SkippedKey(key: n.key, reason: "the catalog itself (no self-trigger)"))
+            case .change(let n) where CatalogFile.isPart(n.key, ofCatalog: updater.catalogKey):
+                report.ignored.append(SkippedKey(key: n.key, reason: "an index of the catalog"))
             case .change(let n) where ExactKey(n.key) == ExactKey(updater.stateKey):
                 report.ignored.append(SkippedKey(key: n.key, reason: "the reconcile's state object"))
             case .change(let n):
+                if let time = n.eventTime { timesByBucket[n.bucket, default: []].append(time) }
                 guard seen[n.bucket, default: []].insert(ExactKey(n.key)).inserted else { continue }
                 if keysByBucket[n.bucket] == nil { order.append(n.bucket) }
                 keysByBucket[n.bucket, default: []].append(n.key)
             }
         }
-        return order.map { ($0, keysByBucket[$0]!) }
-    }
-
-    private func log(_ context: InvocationContext, _ line: String) {
-        log("\(context.requestID) \(line)")
+        return order.map { ($0, keysByBucket[$0]!, timesByBucket[$0] ?? []) }
     }
 }
-

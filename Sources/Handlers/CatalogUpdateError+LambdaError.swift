@@ -7,6 +7,7 @@ extension CatalogUpdateError: LambdaError {
     public var errorType: String {
         switch self {
         case .corruptCatalog: "Function.CorruptCatalog"
+        case .unconvertible: "Function.UnconvertibleCatalog"
         case .contended: "Function.CatalogConflict"
         case .storage: "Function.StorageError"
         }

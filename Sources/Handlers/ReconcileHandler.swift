@@ -4,26 +4,45 @@ import LambdaRuntime
 
 /// `_HANDLER=reconcile`: rebuilds or repairs the catalog of `CATALOG_BUCKET` from a listing of
 /// the bucket (only under `CATALOG_PREFIX` when set), for a schedule (S3 says notifications can, rarely, be lost). The event itself is
-/// ignored: a scheduled EventBridge event, `{}`, anything.
+/// ignored: a scheduled EventBridge event, `{}`, anything. Each run writes one EMF document,
+/// failed or not.
 public struct ReconcileHandler: LambdaHandler {
     public var updater: CatalogUpdater
     public var bucket: String
     public var prefix: String
+    public var telemetry: HandlerTelemetry
 
-    public init(updater: CatalogUpdater, bucket: String, prefix: String = "") {
+    public init(updater: CatalogUpdater, bucket: String, prefix: String = "", telemetry: HandlerTelemetry = HandlerTelemetry()) {
         self.updater = updater
         self.bucket = bucket
         self.prefix = prefix
+        self.telemetry = telemetry
     }
 
-    public init(configuration: ReconcileConfiguration) {
-        self.init(updater: configuration.catalog.makeUpdater(), bucket: configuration.bucket, prefix: configuration.prefix)
+    public init(configuration: ReconcileConfiguration, telemetry: HandlerTelemetry) {
+        self.init(updater: configuration.catalog.makeUpdater(meter: telemetry.s3), bucket: configuration.bucket,
+                  prefix: configuration.prefix, telemetry: telemetry)
     }
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.deadline = context.workDeadline
+        updater.store.traceHeader = telemetry.traceHeader(for: context)
         var report = SyncReport(records: 0)
-        report.add(try updater.reconcile(bucket: bucket, prefix: prefix, deadline: context.workDeadline))
-        return report.json(leaving: ["records"], adding: ["bucket": .string(bucket)])
+        var result = BucketSyncResult(bucket: bucket)
+        defer {
+            report.add(result)
+            var document = telemetry.metrics.document()
+            report.write(to: &document, countingRecords: false)
+            telemetry.emit(document, context: context)
+        }
+        do {
+            try updater.reconcile(bucket: bucket, prefix: prefix, deadline: context.workDeadline, into: &result)
+        } catch {
+            report.failedBuckets = 1
+            throw error
+        }
+        var answer = report
+        answer.add(result)
+        return answer.json(leaving: ["records"], adding: ["bucket": .string(bucket)])
     }
 }

@@ -1,7 +1,9 @@
 import CatalogSync
 import JSON
 
-/// The invocation's JSON answer for direct and EventBridge delivery (and the reconcile).
+/// What an invocation of the catalog or reconcile handler did, bucket by bucket, summed: the
+/// JSON answer for direct and EventBridge delivery (and the reconcile), and the figures of its
+/// metrics (`SyncReport+Metrics.swift`).
 struct SyncReport {
     var records: Int
     var added = 0, updated = 0, removed = 0, unchanged = 0, writes = 0, bytesRead = 0
@@ -9,9 +11,19 @@ struct SyncReport {
     var skipped: [SkippedKey] = []
     /// Skipped keys, listed or not (the reconcile lists only the first ones).
     var skippedCount = 0
+    var skippedByKind: [SkipKind: Int] = [:]
     /// Reconcile only: see `BucketSyncResult.remembered` and `.complete`.
     var remembered = 0
     var complete: Bool?
+    var rounds = 0, lostWrites = 0
+    var observeMs: Int64 = 0, readMs: Int64 = 0, writeMs: Int64 = 0, recheckMs: Int64 = 0
+    /// Per bucket synced: its catalog's entries and bytes at the end.
+    var catalogEntries: [Int] = []
+    var catalogBytes: [Int64] = []
+    /// Buckets whose sync failed, and events or SQS messages that could not be read at all.
+    var failedBuckets = 0, invalidEvents = 0
+    /// Per record applied: milliseconds from its `eventTime` to the moment the catalog held it.
+    var lagsMs: [Double] = []
 
     mutating func add(_ result: BucketSyncResult) {
         if let s = result.summary {
@@ -24,8 +36,17 @@ struct SyncReport {
         bytesRead += result.bytesRead
         skipped += result.skipped
         skippedCount += result.skippedCount
+        for (kind, n) in result.skippedByKind { skippedByKind[kind, default: 0] += n }
         remembered += result.remembered
         if let done = result.complete { complete = (complete ?? true) && done }
+        rounds += result.attempts
+        lostWrites += result.lostWrites
+        observeMs += result.observeMs
+        readMs += result.readMs
+        writeMs += result.writeMs
+        recheckMs += result.recheckMs
+        if let entries = result.catalogEntries { catalogEntries.append(entries) }
+        if let bytes = result.catalogBytes { catalogBytes.append(bytes) }
     }
 
     func json(leaving omitted: Set<String> = [], adding extra: JSONObject = [:]) -> [UInt8] {

@@ -1,4 +1,5 @@
 import HTTPClient
+import Telemetry
 
 #if canImport(Glibc)
 import Glibc
@@ -15,11 +16,13 @@ public struct LambdaLoop {
     public static let maxResponseBytes = 6 * 1024 * 1024
 
     public let client: LambdaRuntimeClient
-    public let log: RuntimeLog
+    /// The runtime's own lines: a failed invocation (`ERROR`, with its `errorType`), a report the
+    /// Runtime API refused (`ERROR`), start-up failing or the loop stopping (`FATAL`).
+    public var log: Logger
 
     /// `runtimeAPI` is `AWS_LAMBDA_RUNTIME_API` (`host:port`). Does no I/O: the first request is
     /// the first `/next` (or `/init/error`), so nothing delays the cold start.
-    public init(runtimeAPI: String, transport: any HTTPTransport, log: RuntimeLog = .standardError) {
+    public init(runtimeAPI: String, transport: any HTTPTransport, log: Logger = .standardError) {
         client = LambdaRuntimeClient(runtimeAPI: runtimeAPI, transport: transport)
         self.log = log
     }
@@ -29,16 +32,16 @@ public struct LambdaLoop {
     @discardableResult
     public func reportInitError(_ error: any Error) -> Bool {
         let report = ErrorReport(error)
-        log("init failed: \(report.errorType): \(report.errorMessage)")
+        log.fatal("init failed: \(report.errorType): \(report.errorMessage)", ["errorType": .string(report.errorType)])
         do {
             switch try client.sendInitError(report) {
             case .accepted: return true
             case .rejected(let status, let body):
-                log("Runtime API answered \(status) to /init/error: \(body)")
+                log.error("Runtime API answered \(status) to /init/error: \(body)", ["status": .int(status)])
                 return false
             }
         } catch {
-            log("\(error)")
+            log.fatal("\(error)")
             return false
         }
     }
@@ -71,14 +74,15 @@ public struct LambdaLoop {
             return
         }
         if case .rejected(let status, let body) = try client.sendResponse(payload, for: context.requestID) {
-            log("request \(context.requestID): Runtime API answered \(status) to /response: \(body)")
+            log.with(requestID: context.requestID).error("Runtime API answered \(status) to /response: \(body)", ["status": .int(status)])
         }
     }
 
     private func reportError(_ report: ErrorReport, for requestID: String) throws(LambdaRuntimeError) {
-        log("request \(requestID) failed: \(report.errorType): \(report.errorMessage)")
+        let log = self.log.with(requestID: requestID)
+        log.error("invocation failed: \(report.errorType): \(report.errorMessage)", ["errorType": .string(report.errorType)])
         if case .rejected(let status, let body) = try client.sendError(report, for: requestID) {
-            log("request \(requestID): Runtime API answered \(status) to /error: \(body)")
+            log.error("Runtime API answered \(status) to /error: \(body)", ["status": .int(status)])
         }
     }
 

@@ -63,10 +63,14 @@ public struct LambdaRuntimeClient {
                  headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: payload)
     }
 
-    /// `POST /invocation/{id}/error` with the error type header and the standard JSON body.
+    /// `POST /invocation/{id}/error` with the error type header, the standard JSON body and the
+    /// X-Ray error cause (`Lambda-Runtime-Function-XRay-Error-Cause`, bounded: see
+    /// `ErrorReport.xrayErrorCause`), which Lambda puts on the invocation's trace segment.
     public func sendError(_ report: ErrorReport, for requestID: String) throws(LambdaRuntimeError) -> PostOutcome {
         try post(invocationPrefix + requestID + "/error", endpoint: "/error", requestID: requestID,
-                 headers: Self.errorHeaders(report), body: report.jsonBody())
+                 headers: Self.errorHeaders(report) + [HTTPHeader(name: "Lambda-Runtime-Function-XRay-Error-Cause",
+                                                                  value: report.xrayErrorCause())],
+                 body: report.jsonBody())
     }
 
     /// `POST /init/error`: start-up failed; the caller exits right after.

@@ -54,17 +54,22 @@ extension S3Client {
     public func putObject(bucket: String, key: String, body: [UInt8],
                           contentType: String = "application/octet-stream",
                           condition: S3WriteCondition? = nil) throws(S3Error) -> S3PutObjectResult {
+        let call = Self.putObjectCall(bucket: bucket, key: key, body: body, contentType: contentType, condition: condition)
+        return try Self.putObjectResult(try perform(call), of: call)
+    }
+
+    static func putObjectCall(bucket: String, key: String, body: [UInt8], contentType: String,
+                              condition: S3WriteCondition?) -> Call {
         // Always name the content type: libcurl would otherwise send a form-encoded one.
         var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key,
                         headers: [HTTPHeader(name: "Content-Type", value: contentType)], body: body)
-        switch condition {
-        case .ifMatch(let etag): call.headers.append(HTTPHeader(name: "If-Match", value: etag))
-        case .ifNoneExists: call.headers.append(HTTPHeader(name: "If-None-Match", value: "*"))
-        case nil: break
-        }
-        let response = try perform(call)
+        if let condition { call.headers.append(condition.header) }
+        return call
+    }
+
+    static func putObjectResult(_ response: HTTPResponse, of call: Call) throws(S3Error) -> S3PutObjectResult {
         guard let etag = response.header("etag") else {
-            throw S3Error(operation: call.operation, bucket: bucket, key: key,
+            throw S3Error(operation: call.operation, bucket: call.bucket, key: call.key,
                           kind: .invalidResponse(status: response.status, reason: "no ETag header"))
         }
         return S3PutObjectResult(status: response.status, etag: etag)
@@ -82,6 +87,13 @@ public enum S3WriteCondition: Sendable, Equatable {
     case ifMatch(String)
     /// Write only if no object exists under the key (`If-None-Match: *`).
     case ifNoneExists
+
+    var header: HTTPHeader {
+        switch self {
+        case .ifMatch(let etag): HTTPHeader(name: "If-Match", value: etag)
+        case .ifNoneExists: HTTPHeader(name: "If-None-Match", value: "*")
+        }
+    }
 }
 
 /// What a successful PutObject returns.

@@ -39,11 +39,17 @@ extension S3Client {
 
             var retry: [(index: Int, error: S3Error)] = []
             for (i, answer) in zip(pending, answers) {
+                let response = try? answer.get()
+                hooks.requestDone(S3RequestRecord(operation: calls[i].operation, status: response?.status,
+                                                  durationMs: response?.durationMs, attempt: attempt))
                 let error: S3Error
                 switch answer {
                 case .success(let response) where calls[i].accept(response.status):
-                    results[i] = .success(response)
-                    continue
+                    guard calls[i].errorInBody, let embedded = S3Error(calls[i], errorInBody: response, attempts: attempt) else {
+                        results[i] = .success(response)
+                        continue
+                    }
+                    error = embedded
                 case .success(let response):
                     error = S3Error(calls[i], response: response, attempts: attempt)
                 case .failure(let transportError):
@@ -76,8 +82,10 @@ extension S3Client {
         let signature = signer.signHeaders(SigV4Request(
             method: call.method, encodedPath: location.encodedPath, query: call.query,
             headers: headers.map { ($0.name, $0.value) }, payloadHash: payloadHash))
-        return HTTPRequest(method: call.method, url: url,
-                           headers: headers + signature.headers.map { HTTPHeader(name: $0.name, value: $0.value) },
-                           body: call.body, timeoutMs: timeoutMs)
+        var sent = headers + signature.headers.map { HTTPHeader(name: $0.name, value: $0.value) }
+        // After signing, so never among SignedHeaders: AWS SDKs leave it unsigned too, and
+        // anything on the way may add or rewrite it.
+        if let traceHeader { sent.append(HTTPHeader(name: "X-Amzn-Trace-Id", value: traceHeader)) }
+        return HTTPRequest(method: call.method, url: url, headers: sent, body: call.body, timeoutMs: timeoutMs)
     }
 }

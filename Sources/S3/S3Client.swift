@@ -24,6 +24,11 @@ public final class S3Client {
     /// 128 MB) and their buffers (tens of KB each) stay small next to the round trips saved;
     /// twice as many would save one round trip per 100 keys and double both.
     public var maxConcurrentRequests = 32
+    /// The invocation's X-Ray trace header (`Root=1-…;Parent=…;Sampled=…`), sent unsigned as
+    /// `X-Amzn-Trace-Id` on every request, as AWS SDKs do inside Lambda: S3 passes it on with
+    /// the notifications a write causes, and Lambda's recursive-loop detection follows it.
+    /// Set per invocation by whoever owns the client; `nil` sends none.
+    public var traceHeader: String?
     public var hooks: S3ClientHooks
     let transport: HTTPTransport
 
@@ -49,6 +54,10 @@ public final class S3Client {
         var body: [UInt8] = []
         /// Statuses that are answers, not errors. Everything else becomes an `S3Error`.
         var accept: (Int) -> Bool = { (200..<300).contains($0) }
+        /// Whether an accepted answer is an error after all: S3 answers `CompleteMultipartUpload`
+        /// and `UploadPartCopy` with 200 before it knows the outcome, and puts an `<Error>` in
+        /// the body when they fail.
+        var errorInBody = false
     }
 
     /// Signs and sends `call`, retrying retryable failures; returns the first accepted response.
@@ -69,6 +78,27 @@ extension S3Error {
         let requestId = response.header("x-amz-request-id") ?? XMLExtractor.firstText("RequestId", in: body)
         self.init(operation: call.operation, bucket: call.bucket, key: call.key,
                   kind: .service(status: response.status, code: code, message: message, requestId: requestId),
+                  attempts: attempts)
+    }
+
+    /// The `<Error>` S3 may send with a 200 (see `Call.errorInBody`), as the status its code
+    /// stands for, so that retrying and 412/409 handling work as for any other answer.
+    init?(_ call: S3Client.Call, errorInBody response: HTTPResponse, attempts: Int) {
+        let body = response.body[...]
+        guard let error = XMLExtractor.elements("Error", in: body).first,
+              let code = XMLExtractor.firstText("Code", in: error) else { return nil }
+        let status = switch code {
+        case "PreconditionFailed": 412
+        case "ConditionalRequestConflict", "OperationAborted": 409
+        case "NoSuchUpload", "NoSuchKey": 404
+        case "SlowDown": 503
+        case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidRequest", "InvalidArgument": 400
+        case "AccessDenied": 403
+        default: 500
+        }
+        self.init(operation: call.operation, bucket: call.bucket, key: call.key,
+                  kind: .service(status: status, code: code, message: XMLExtractor.firstText("Message", in: error) ?? "",
+                                 requestId: response.header("x-amz-request-id") ?? XMLExtractor.firstText("RequestId", in: error)),
                   attempts: attempts)
     }
 

@@ -9,6 +9,8 @@ public enum S3RangeRead: Sendable, Equatable {
     case empty
     /// 404 `NoSuchKey`: no object under the key (a missing bucket stays an error).
     case missing
+    /// 304: the object still has the ETag given as `If-None-Match`.
+    case notModified
 
     public var object: S3Object? {
         if case .object(let object) = self { object } else { nil }

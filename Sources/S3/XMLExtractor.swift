@@ -39,6 +39,20 @@ enum XMLExtractor {
     }
 
     /// Decodes the five predefined entities, numeric character references and CDATA sections.
+    /// `text` as XML character data (for the few request bodies the client writes).
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
     static func decodeText(_ raw: ArraySlice<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)

@@ -52,7 +52,8 @@ public enum EventDecoder {
         }
         return .change(ObjectNotification(bucket: bucket, key: key, kind: kind, eventName: name,
                                           size: object?["size"]?.int64Value,
-                                          sequencer: object?["sequencer"]?.stringValue))
+                                          sequencer: object?["sequencer"]?.stringValue,
+                                          eventTime: record["eventTime"]?.stringValue.flatMap(UTCTime.epochMilliseconds(iso8601:))))
     }
 
     /// `ObjectCreated:*` adds; `ObjectRemoved:*` (Delete, DeleteMarkerCreated) and
@@ -115,7 +116,8 @@ public enum EventDecoder {
         }
         return .change(ObjectNotification(bucket: bucket, key: key, kind: kind, eventName: type,
                                           size: detail?["object"]?["size"]?.int64Value,
-                                          sequencer: detail?["object"]?["sequencer"]?.stringValue))
+                                          sequencer: detail?["object"]?["sequencer"]?.stringValue,
+                                          eventTime: event["time"]?.stringValue.flatMap(UTCTime.epochMilliseconds(iso8601:))))
     }
 
     // MARK: helpers

@@ -12,15 +12,20 @@ public struct ObjectNotification: Equatable, Sendable {
     public var eventName: String
     public var size: Int64?
     public var sequencer: String?
+    /// When S3 says the change happened (the record's `eventTime`, EventBridge's `time`), in
+    /// epoch milliseconds; `nil` when absent or unreadable. Only measures how far behind the
+    /// catalog is (`CatalogLag`): it never decides an entry, and a bad one fails nothing.
+    public var eventTime: Int64?
 
     public init(bucket: String, key: String, kind: Kind, eventName: String,
-                size: Int64? = nil, sequencer: String? = nil) {
+                size: Int64? = nil, sequencer: String? = nil, eventTime: Int64? = nil) {
         self.bucket = bucket
         self.key = key
         self.kind = kind
         self.eventName = eventName
         self.size = size
         self.sequencer = sequencer
+        self.eventTime = eventTime
     }
 }
 

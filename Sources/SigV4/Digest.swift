@@ -1,7 +1,8 @@
 import Basics
 import CCrypto
 
-/// SHA-256 and HMAC-SHA256 over bytes, hex-encoded the way SigV4 writes them. A thin layer over the
+/// SHA-256 and HMAC-SHA256 over bytes, hex-encoded the way SigV4 writes them, and MD5 for the
+/// one thing S3 uses it for: ETags. A thin layer over the
 /// `CCrypto` C target so the signer never touches pointers and the binary links only libcrypto.
 package enum Digest {
     package static func sha256(_ data: [UInt8]) -> [UInt8] {
@@ -21,6 +22,16 @@ package enum Digest {
                 out.withUnsafeMutableBufferPointer { output in
                     ccrypto_hmac_sha256(k.baseAddress, k.count, input.baseAddress, input.count, output.baseAddress!)
                 }
+            }
+        }
+        return out
+    }
+
+    package static func md5(_ data: ArraySlice<UInt8>) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        data.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                ccrypto_md5(input.baseAddress, input.count, output.baseAddress!)
             }
         }
         return out

@@ -13,6 +13,16 @@ import Basics
 public protocol ObjectStore: AnyObject {
     /// Requests, and their retries, end by then: the invocation's work deadline.
     var deadline: Deadline? { get set }
+    /// The invocation's X-Ray trace header, sent with every request (`S3Client.traceHeader`);
+    /// `nil` outside Lambda. Set per invocation, like `deadline`.
+    var traceHeader: String? { get set }
+    /// Whether a listing shows every key exactly as it is stored, so that a key missing from a
+    /// listing is gone. True of S3; some S3-compatible servers list `a//b` as `a/b`.
+    var listingsAreExact: Bool { get }
+    /// Whether a conditional `completeUpload` is atomic: of two racing completions over the same
+    /// version, one always loses. True of S3 (409 `ConditionalRequestConflict`); SeaweedFS 4.48
+    /// can let both succeed, so a writer there checks afterwards that its version was kept.
+    var completionsAreAtomic: Bool { get }
 
     /// The object's bytes and ETag; `.notModified` when its ETag is still `ifNoneMatch` (a 304:
     /// nothing downloaded), `.missing` when there is no such object.
@@ -27,6 +37,57 @@ public protocol ObjectStore: AnyObject {
     /// One page of the objects under `prefix` whose keys sort (as UTF-8 bytes) after
     /// `startAfter`, at most `maxKeys` of them, in key order.
     func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage
+    /// Deletes an object; deleting a missing one is not an error.
+    func delete(bucket: String, key: String) throws
+
+    // Multipart writes: a big object written as parts, some sent, some copied server-side from
+    // another object, then completed as one compare-and-swap.
+
+    /// Starts an upload of `key`; its id.
+    func startUpload(bucket: String, key: String, contentType: String) throws -> String
+    /// `readRanges`, with `startUpload` of `key` sent at the same time: a writer reads what it
+    /// will rewrite while the upload it will write to is created, one round trip rather than two
+    /// in the window where another writer can win. The upload's id (or why there is none) comes
+    /// with the reads.
+    func readRanges(bucket: String, reads: [RangeRequest], startingUploadOf key: String,
+                    contentType: String) -> (reads: [Result<RangeRead, KeyReadError>], upload: Result<String, any Error>)
+    /// Uploads or copies parts (concurrently); their ETags, in the order given, or `nil` when a
+    /// copy's source is no longer the version it names.
+    func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart]) throws -> [String]?
+    /// Makes parts 1…n (with these ETags) the object, only if it is still the version read
+    /// (`ifMatch`) or still absent (`nil`); another writer having won is `.conflict`.
+    func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite
+    /// `completeUpload`, with an unconditional write of a small object that describes the new
+    /// version (a big catalog's index) sent at the same time: one round trip for both, so the
+    /// window in which another writer can win is one round trip shorter. `companionWritten` is
+    /// false when that write failed, whatever the completion's outcome.
+    func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
+                        writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool)
+    /// Drops an upload that will not be completed, and its parts.
+    func abortUpload(bucket: String, key: String, uploadID: String) throws
+    /// The ETag the store will give an object written whole as `bytes`, or completed from parts
+    /// with these ETags, so that what describes the object can be written before it exists;
+    /// `nil` when it cannot tell (S3 with SSE-KMS, a server with its own scheme).
+    func predictedETag(ofBytes bytes: ArraySlice<UInt8>) -> String?
+    func predictedETag(ofParts partETags: [String]) -> String?
+}
+
+/// One part of a multipart write.
+public struct UploadPart: Sendable {
+    public enum Source: Sendable {
+        case bytes([UInt8])
+        /// Bytes `range` of `key` in the same bucket, from the version `ifMatch` only.
+        case copy(key: String, range: Range<Int64>, ifMatch: String)
+    }
+
+    /// 1…10,000, in the object's order.
+    public var number: Int
+    public var source: Source
+
+    public init(number: Int, source: Source) {
+        self.number = number
+        self.source = source
+    }
 }
 
 /// The outcome of `ObjectStore.read`.
@@ -47,16 +108,18 @@ public enum StoredWrite: Equatable, Sendable {
 }
 
 /// One read of `ObjectStore.readRanges`: bytes `range` of `key`, from the version `ifMatch` if
-/// given.
+/// given, or nothing (`.notModified`) if it is still the version `ifNoneMatch`.
 public struct RangeRequest: Equatable, Sendable {
     public var key: String
     public var range: Range<Int64>
     public var ifMatch: String?
+    public var ifNoneMatch: String?
 
-    public init(key: String, range: Range<Int64>, ifMatch: String? = nil) {
+    public init(key: String, range: Range<Int64>, ifMatch: String? = nil, ifNoneMatch: String? = nil) {
         self.key = key
         self.range = range
         self.ifMatch = ifMatch
+        self.ifNoneMatch = ifNoneMatch
     }
 }
 
@@ -71,4 +134,6 @@ public enum RangeRead: Equatable, Sendable {
     case missing
     /// The object is no longer the version named by `ifMatch` (412): it was replaced meanwhile.
     case changed
+    /// The object is still the version named by `ifNoneMatch` (304).
+    case notModified
 }

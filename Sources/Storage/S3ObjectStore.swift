@@ -10,9 +10,20 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
 
     public init(client: S3Client) { self.client = client }
 
+    /// Only AWS's own S3 (no custom endpoint) is trusted to list exactly.
+    public var listingsAreExact: Bool { client.configuration.endpoint == nil }
+
+    /// Only AWS's own S3 is trusted to complete uploads atomically.
+    public var completionsAreAtomic: Bool { client.configuration.endpoint == nil }
+
     public var deadline: Deadline? {
         get { client.deadline }
         set { client.deadline = newValue }
+    }
+
+    public var traceHeader: String? {
+        get { client.traceHeader }
+        set { client.traceHeader = newValue }
     }
 
     public func read(bucket: String, key: String, ifNoneMatch: String?) throws -> StoredRead {
@@ -44,20 +55,31 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>] {
-        let requests = reads.map { read in
-            (key: read.key, range: S3ByteRange(first: read.range.lowerBound, last: read.range.upperBound - 1),
-             ifMatch: read.ifMatch.map(Self.quoted))
-        }
-        return client.getObjectRanges(bucket: bucket, reads: requests).map { answer in
-            switch answer {
-            case .success(.object(let object)):
-                return .success(.bytes(object.body, version: Self.version(of: object.info), totalSize: object.totalSize))
-            case .success(.empty): return .success(.empty)
-            case .success(.missing): return .success(.missing)
-            case .failure(let error):
-                if error.isPreconditionFailed { return .success(.changed) }
-                return .failure(KeyReadError(error))
-            }
+        client.getObjectRanges(bucket: bucket, reads: reads.map(Self.rangeGet)).map(Self.rangeRead)
+    }
+
+    public func readRanges(bucket: String, reads: [RangeRequest], startingUploadOf key: String,
+                           contentType: String) -> (reads: [Result<RangeRead, KeyReadError>], upload: Result<String, any Error>) {
+        let (answers, upload) = client.getObjectRanges(bucket: bucket, reads: reads.map(Self.rangeGet), creatingUploadOf: key,
+                                                       contentType: contentType)
+        return (answers.map(Self.rangeRead), upload.mapError { $0 })
+    }
+
+    private static func rangeGet(_ read: RangeRequest) -> S3Client.RangeGet {
+        S3Client.RangeGet(key: read.key, range: S3ByteRange(first: read.range.lowerBound, last: read.range.upperBound - 1),
+                          ifMatch: read.ifMatch.map(quoted), ifNoneMatch: read.ifNoneMatch.map(quoted))
+    }
+
+    private static func rangeRead(_ answer: Result<S3RangeRead, S3Error>) -> Result<RangeRead, KeyReadError> {
+        switch answer {
+        case .success(.object(let object)):
+            return .success(.bytes(object.body, version: Self.version(of: object.info), totalSize: object.totalSize))
+        case .success(.empty): return .success(.empty)
+        case .success(.missing): return .success(.missing)
+        case .success(.notModified): return .success(.notModified)
+        case .failure(let error):
+            if error.isPreconditionFailed { return .success(.changed) }
+            return .failure(KeyReadError(error))
         }
     }
 
@@ -78,6 +100,73 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                          version: ObjectVersion(etag: $0.etag.map { ETag.unquoted($0) } ?? "",
                                                 lastModified: $0.lastModified.map(ObjectVersion.seconds)))
         }, isTruncated: page.isTruncated)
+    }
+
+    public func delete(bucket: String, key: String) throws {
+        try client.deleteObject(bucket: bucket, key: key)
+    }
+
+    public func startUpload(bucket: String, key: String, contentType: String) throws -> String {
+        try client.createMultipartUpload(bucket: bucket, key: key, contentType: contentType)
+    }
+
+    public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart]) throws -> [String]? {
+        let requests = parts.map { part in
+            switch part.source {
+            case .bytes(let bytes):
+                S3Client.Part(number: part.number, source: .bytes(bytes))
+            case .copy(let source, let range, let ifMatch):
+                S3Client.Part(number: part.number, source: .copy(key: source, range: S3ByteRange(first: range.lowerBound, last: range.upperBound - 1),
+                                                                  ifMatch: Self.quoted(ifMatch)))
+            }
+        }
+        var etags: [String] = []
+        for result in client.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: requests) {
+            switch result {
+            case .success(let etag): etags.append(ETag.unquoted(etag))
+            case .failure(let error) where error.isPreconditionFailed: return nil
+            case .failure(let error): throw error
+            }
+        }
+        return etags
+    }
+
+    public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite {
+        do {
+            let etag = try client.completeMultipartUpload(bucket: bucket, key: key, uploadID: uploadID,
+                                                          partETags: partETags.map(Self.quoted),
+                                                          condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
+            return .written(etag: ETag.unquoted(etag))
+        } catch {
+            if error.isConditionalWriteLost { return .conflict }
+            throw error
+        }
+    }
+
+    public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
+                               writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool) {
+        let (completed, put) = client.completeMultipartUpload(
+            bucket: bucket, key: key, uploadID: uploadID, partETags: partETags.map(Self.quoted),
+            condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists, putting: companion, body: bytes, contentType: contentType)
+        let written: Bool
+        if case .success = put { written = true } else { written = false }
+        switch completed {
+        case .success(let etag): return (.written(etag: ETag.unquoted(etag)), written)
+        case .failure(let error) where error.isConditionalWriteLost: return (.conflict, written)
+        case .failure(let error): throw error
+        }
+    }
+
+    public func abortUpload(bucket: String, key: String, uploadID: String) throws {
+        try client.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
+    }
+
+    public func predictedETag(ofBytes bytes: ArraySlice<UInt8>) -> String? {
+        ETag.unquoted(S3Client.predictedETag(ofBody: bytes))
+    }
+
+    public func predictedETag(ofParts partETags: [String]) -> String? {
+        S3Client.predictedETag(ofParts: partETags).map { ETag.unquoted($0) }
     }
 
     /// Presigned URLs from the same client, credentials and endpoint the store reads with: on

@@ -7,6 +7,7 @@ import Basics
 import Handlers
 import HTTPClient
 import LambdaRuntime
+import Telemetry
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +18,7 @@ import Musl
 let environment = Environment.current()
 
 guard let runtimeAPI = environment.get("AWS_LAMBDA_RUNTIME_API") else {
-    RuntimeLog.standardError("""
+    StandardStream.error.write("""
         bootstrap: AWS_LAMBDA_RUNTIME_API is not set. This is an AWS Lambda custom runtime \
         (provided.al2023): Lambda starts it with AWS_LAMBDA_RUNTIME_API=host:port and \
         _HANDLER=\(HandlerRegistry.knownNames.joined(separator: "|")). To run it locally, serve \
@@ -26,11 +27,14 @@ guard let runtimeAPI = environment.get("AWS_LAMBDA_RUNTIME_API") else {
     exit(2)
 }
 
-let loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: TransportConfiguration(environment).makeTransport())
+var loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: TransportConfiguration(environment).makeTransport())
 
 let handler: any LambdaHandler
 do {
-    handler = try HandlerRegistry.make(environment: environment)
+    // Logging first, so that a bad handler configuration is logged as configured.
+    let telemetry = try HandlerRegistry.telemetry(environment)
+    loop.log = telemetry.log
+    handler = try HandlerRegistry.make(environment: environment, telemetry: telemetry)
 } catch {
     loop.reportInitError(error)
     exit(1)
@@ -39,6 +43,6 @@ do {
 do {
     try loop.run(handler)
 } catch {
-    loop.log("runtime stopping: \(error)")
+    loop.log.fatal("runtime stopping: \(error)")
     exit(1)
 }

@@ -207,4 +207,61 @@ let gone = step([("23-head-deleted", "HeadObject images.json after the delete: 4
 }
 expect(gone == nil, "23: object still there")
 
+// Multipart: a catalog spliced from a server-side copy of another object's first 5 MiB (S3's
+// smallest part but the last) and a small uploaded tail, completed as a compare-and-swap. The
+// 5 MiB source is written without recording: its body would make a 5 MB fixture.
+let direct = S3Client(configuration: configuration, transport: CurlTransport(), requestTimeoutMs: 15_000)
+let fiveMiB = 5 * 1024 * 1024
+let source: S3PutObjectResult
+do {
+    source = try direct.putObject(bucket: bucket, key: "source.json", body: [UInt8](repeating: UInt8(ascii: " "), count: fiveMiB + 10),
+                                  contentType: "application/json")
+} catch {
+    fail("writing the 5 MiB copy source (not recorded): \(error)")
+}
+let tail = Array("[]\n".utf8)
+
+let upload = step([("24-create-multipart-upload", "CreateMultipartUpload spliced.json: 200 with an UploadId")]) { () throws(S3Error) in
+    try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+}
+let parts = step([
+    ("25-upload-part-copy", "UploadPartCopy part 1 = bytes 0-5242879 of source.json, x-amz-copy-source-if-match its ETag: 200 with CopyPartResult"),
+    ("26-upload-part", "UploadPart part 2 (a 3-byte tail, the last part may be small): 200 with the part's ETag"),
+]) { () throws(S3Error) in
+    try client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload, parts: [
+        S3Client.Part(number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: Int64(fiveMiB) - 1), ifMatch: source.etag)),
+        S3Client.Part(number: 2, source: .bytes(tail)),
+    ]).map { result throws(S3Error) in try result.get() }
+}
+let spliced = step([("27-complete-if-none-match", "CompleteMultipartUpload of the two parts with If-None-Match: *: 200, ETag <md5 of the part md5s>-2")]) { () throws(S3Error) in
+    try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload, partETags: parts, condition: .ifNoneExists)
+}
+expect(spliced == S3Client.predictedETag(ofParts: parts), "27: ETag \(spliced) is not the one predicted from the parts")
+
+let upload2 = step([("28-create-multipart-upload-2", "CreateMultipartUpload spliced.json again: 200 with another UploadId")]) { () throws(S3Error) in
+    try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+}
+let staleCopy = step([("29-upload-part-copy-stale", "UploadPartCopy with x-amz-copy-source-if-match of another ETag: 412 PreconditionFailed")]) { () throws(S3Error) in
+    client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload2, parts: [
+        S3Client.Part(number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 9), ifMatch: spliced)),
+    ])
+}
+expect({ if case .failure(let error) = staleCopy[0] { error.isPreconditionFailed } else { false } }(), "29: expected 412, got \(staleCopy)")
+let part2 = step([("30-upload-part-2", "UploadPart part 1 of the second upload: 200")]) { () throws(S3Error) in
+    try client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload2, parts: [S3Client.Part(number: 1, source: .bytes(tail))])[0].get()
+}
+let staleComplete = failingStep("31-complete-stale-if-match", "CompleteMultipartUpload with If-Match of an ETag the object no longer has: 412") { () throws(S3Error) in
+    _ = try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload2, partETags: [part2],
+                                           condition: .ifMatch(source.etag))
+}
+expect(staleComplete.isConditionalWriteLost, "31: expected 412")
+step([("32-abort-multipart-upload", "AbortMultipartUpload of the second upload: 204")]) { () throws(S3Error) in
+    try client.abortMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload2)
+}
+let aborted = failingStep("33-complete-aborted", "CompleteMultipartUpload of the aborted upload: 404 NoSuchUpload") { () throws(S3Error) in
+    _ = try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload2, partETags: [part2],
+                                           condition: .ifMatch(spliced))
+}
+expect(aborted.status == 404, "33: expected 404, got \(aborted)")
+
 print("wrote \(recorder.written.count) fixtures to \(outDirectory)")

@@ -25,13 +25,23 @@ final class ImageAPIObjectsTests: XCTestCase {
     func testOnlyTheCatalogKeyAndUsersRecordsAreKeys() throws {
         let (api, _) = api([])
         XCTAssertEqual(api.key(for: .catalog), "images.json")
-        XCTAssertEqual(api.key(for: .user(try XCTUnwrap(Subject("google-oauth2|1234")))), "users/google-oauth2|1234.json")
+        // A sub may be an email address: the key holds its SHA-256 (printf %s SUB | sha256sum).
+        let subject = try XCTUnwrap(Subject("samlp|corp|jane@example.com"))
+        XCTAssertEqual(api.key(for: .user(subject)),
+                       "users/sha256/0a84aa1a70c5e6019a3f9578f4ae3c4922ef0fc9555b308055449b346a002014.json")
+        XCTAssertFalse(api.key(for: .user(subject)).contains("jane"))
+        XCTAssertEqual(api.key(for: .legacyUser(subject)), "users/samlp|corp|jane@example.com.json")
     }
 
-    func testUserRecordKeyIsEncoded() throws {
-        let (api, transport) = api([HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"e\"")], body: Array("{}".utf8))])
-        _ = try api.read(.user(try XCTUnwrap(Subject("auth0|abc"))), ifNoneMatch: nil)
-        XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/pics/users/auth0%7Cabc.json"])
+    func testUserRecordKeysAreEncoded() throws {
+        let ok = HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"e\"")], body: Array("{}".utf8))
+        let (api, transport) = api([ok, ok])
+        let subject = try XCTUnwrap(Subject("auth0|abc"))
+        _ = try api.read(.user(subject), ifNoneMatch: nil)
+        _ = try api.read(.legacyUser(subject), ifNoneMatch: nil)
+        XCTAssertEqual(transport.requests.map(\.url), [
+            "http://127.0.0.1:9/pics/users/sha256/c5d09a77163332e87cd67f4fdec08160705a9a73940b9a4591b4b6f1cb53a61d.json",
+            "http://127.0.0.1:9/pics/users/auth0%7Cabc.json"])
     }
 
     func testAMissingRecordMayBeA403ButAMissingCatalogAccessIsAnError() throws {
@@ -39,7 +49,7 @@ final class ImageAPIObjectsTests: XCTestCase {
         let (api, _) = api([Self.error(404, "NoSuchKey"), Self.error(403, "AccessDenied"), Self.error(403, "AccessDenied")])
         XCTAssertEqual(try api.read(.user(user), ifNoneMatch: nil), .missing)
         // No s3:ListBucket: a missing record is a 403 from S3.
-        XCTAssertEqual(try api.read(.user(user), ifNoneMatch: nil), .missing)
+        XCTAssertEqual(try api.read(.legacyUser(user), ifNoneMatch: nil), .missing)
         XCTAssertThrowsError(try api.read(.catalog, ifNoneMatch: nil))
     }
 
@@ -47,7 +57,8 @@ final class ImageAPIObjectsTests: XCTestCase {
         let user = try XCTUnwrap(Subject("auth0|abc"))
         let (api, transport) = api([HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"new1\"")])])
         XCTAssertEqual(try api.writeRecord(of: user, bytes: Array("{}".utf8), ifMatch: nil), .written(etag: "new1"))
-        XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/pics/users/auth0%7Cabc.json"])
+        XCTAssertEqual(transport.requests.map(\.url), [
+            "http://127.0.0.1:9/pics/users/sha256/c5d09a77163332e87cd67f4fdec08160705a9a73940b9a4591b4b6f1cb53a61d.json"])
         XCTAssertEqual(transport.requests[0].header("if-none-match"), "*")
     }
 

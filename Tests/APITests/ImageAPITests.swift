@@ -21,7 +21,7 @@ final class ImageAPITests: XCTestCase {
         """
 
     let store = MemoryStore()
-    let cache = CatalogViewCache()
+    let cache = CatalogReaderCache()
     let logged = LogLines()
 
     override func setUp() {
@@ -30,7 +30,7 @@ final class ImageAPITests: XCTestCase {
     }
 
     func api(requiredScope: String? = nil) -> ImageAPI {
-        ImageAPI(store: store, bucket: MemoryStore.apiBucket, requiredScope: requiredScope, cache: cache, log: { [logged] in logged.append($0) })
+        ImageAPI(store: store, bucket: MemoryStore.apiBucket, requiredScope: requiredScope, cache: cache, log: logged.log)
     }
 
     func sample(_ name: String) throws -> JSONValue {
@@ -142,7 +142,7 @@ final class ImageAPITests: XCTestCase {
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.raw, #"{"name":"cats/tabby.png","type":"image/png","size":2048,"width":64,"height":48}"#)
         XCTAssertNotNil(response.headers["etag"])
-        XCTAssertEqual(store.reads, ["catalog -> 200"])
+        XCTAssertEqual(store.reads, ["catalog 0-1048575 -> 206"])
     }
 
     func testMeSampleEventReadsOnlyTheCallersRecord() throws {
@@ -150,7 +150,7 @@ final class ImageAPITests: XCTestCase {
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.body?["displayName"], .string("Ada"))
         XCTAssertEqual(response.raw, #"{"sub":"auth0|5f7c8ec7c33c6c004bbafe82","displayName":"Ada","favourites":["cats/tabby.png"]}"#)
-        XCTAssertEqual(store.reads, ["user \(Self.sampleSub) -> 200"])
+        XCTAssertEqual(store.reads, ["user \(MemoryStore.digest(Self.sampleSub)) -> 200"])
     }
 
     func testResponseIsAPayload2Object() throws {
@@ -172,7 +172,7 @@ final class ImageAPITests: XCTestCase {
         XCTAssertNil(again.headers["content-type"])
         XCTAssertEqual(again.headers["etag"], etag)
         // Warm: the second read asked S3 with the cached version, and S3 said "unchanged".
-        XCTAssertEqual(store.reads.last, "catalog if-none-match \(store.catalog!.etag) -> 304")
+        XCTAssertEqual(store.reads.last, "catalog 0-1048575 if-none-match \(store.catalog!.etag) -> 304")
 
         // Weak form, lists and * match too.
         for header in ["W/\(etag)", "\"other\", \(etag)", "*"] {
@@ -193,12 +193,12 @@ final class ImageAPITests: XCTestCase {
 
     func testColdFunctionRevalidatesWithoutDownloadingTheCatalog() throws {
         let etag = try XCTUnwrap(invoke(sample("api-get-image.json")).headers["etag"])
-        cache.view = nil  // a new execution environment
+        cache.version = nil  // a new execution environment
         store.requests = []
         let again = try invoke(event("api-get-image.json", headers: ["if-none-match": etag]))
         XCTAssertEqual(again.status, 304)
         XCTAssertEqual(again.headers["etag"], etag)
-        XCTAssertEqual(store.reads, ["catalog if-none-match \(store.catalog!.etag) -> 304"])
+        XCTAssertEqual(store.reads, ["catalog 0-0 if-none-match \(store.catalog!.etag) -> 304"])
     }
 
     func testMeRevalidates() throws {
@@ -206,7 +206,7 @@ final class ImageAPITests: XCTestCase {
         store.requests = []
         let again = try invoke(event("api-get-me.json", headers: ["if-none-match": etag]))
         XCTAssertEqual(again.status, 304)
-        XCTAssertEqual(store.reads, ["user \(Self.sampleSub) if-none-match \(store.user(Self.sampleSub)!.etag) -> 304"])
+        XCTAssertEqual(store.reads, ["user \(MemoryStore.digest(Self.sampleSub)) if-none-match \(store.user(Self.sampleSub)!.etag) -> 304"])
         store.setUser(Self.sampleSub, #"{"displayName":"Ada L."}"#)
         XCTAssertEqual(try invoke(event("api-get-me.json", headers: ["if-none-match": etag])).status, 200)
     }
@@ -215,7 +215,7 @@ final class ImageAPITests: XCTestCase {
         let variantTag = ResponseETag.make(variant: "me\n" + Self.sampleSub, storeETag: "0123abcd")
         let evil = variantTag.replacingOccurrences(of: "0123abcd", with: "x\\r\\nX-Evil: 1")
         _ = try invoke(event("api-get-me.json", headers: ["if-none-match": evil]))
-        XCTAssertEqual(store.reads, ["user \(Self.sampleSub) -> 200"])
+        XCTAssertEqual(store.reads, ["user \(MemoryStore.digest(Self.sampleSub)) -> 200"])
     }
 
     // MARK: - 400
@@ -262,7 +262,7 @@ final class ImageAPITests: XCTestCase {
         // literally named %2e%2e..., which is only ever looked up in the catalog.
         let response = try invoke(event(path: "/images/%25users%2Fauth0|victim.json"))
         XCTAssertEqual(response.status, 404)
-        XCTAssertEqual(store.reads, ["catalog -> 200"])
+        XCTAssertEqual(store.reads, ["catalog 0-1048575 -> 206"])
         // Dots inside a name are fine.
         store.setCatalog(#"[{"name":"a..b/...png","type":"image/png","size":1}]"#)
         XCTAssertEqual(try invoke(event(path: "/images/a..b/...png")).status, 200)
@@ -360,7 +360,10 @@ final class ImageAPITests: XCTestCase {
             }
         }
         XCTAssertEqual(logged.lines.count, 3)
-        XCTAssertTrue(logged.lines[0].hasPrefix("req-1 GET listImages: GetObject s3://secret-bucket"), logged.lines[0])
+        XCTAssertTrue(logged.lines[0].hasPrefix("GET listImages: GetObject s3://secret-bucket"), logged.lines[0])
+        XCTAssertEqual(logged.records.map(\.level), [.error, .error, .error], "a 500 is an error")
+        XCTAssertEqual(logged.records.map(\.requestID), ["req-1", "req-1", "req-1"])
+        XCTAssertEqual(logged.records[0].fields["status"], .int(500))
     }
 
     func testCorruptCatalogOrRecordIs500() throws {

@@ -81,7 +81,7 @@ final class ImageAPIUploadsTests: XCTestCase {
 
     func handler(_ policy: UploadPolicy = UploadPolicy(), presigner: (any URLPresigner)?? = .none) -> ImageAPI {
         let chosen: (any URLPresigner)? = presigner ?? self.presigner
-        return ImageAPI(store: store, bucket: MemoryStore.apiBucket, log: { _ in }, uploads: policy, presigner: chosen,
+        return ImageAPI(store: store, bucket: MemoryStore.apiBucket, uploads: policy, presigner: chosen,
                         nowMs: { Self.now * 1000 }, uploadID: { "0123456789abcdef" })
     }
 
@@ -132,7 +132,8 @@ final class ImageAPIUploadsTests: XCTestCase {
         XCTAssertEqual(presigner.calls.map(\.expiresInSeconds), [60])
     }
 
-    func testEveryKeyGetsItsOwnRandomDirectory() throws {
+    /// Each upload gets its own directory, time-ordered: later uploads sort after earlier ones.
+    func testEveryKeyGetsItsOwnTimeOrderedDirectory() throws {
         let real = ImageAPI(store: store, bucket: MemoryStore.apiBucket, uploads: UploadPolicy(), presigner: presigner)
         for _ in 0..<2 { XCTAssertEqual(try post(UploadEvents.body(), real).status, 200) }
         let keys = presigner.calls.map(\.key)
@@ -140,10 +141,11 @@ final class ImageAPIUploadsTests: XCTestCase {
         for key in keys {
             let parts = key.split(separator: "/")
             XCTAssertEqual(parts.count, 4, key)
-            XCTAssertEqual(parts[2].count, 16, key)
+            XCTAssertEqual(parts[2].count, 22, key)
             XCTAssertTrue(parts[2].allSatisfy { $0.isHexDigit }, key)
             XCTAssertEqual(parts[3], "cat.png")
         }
+        XCTAssertLessThanOrEqual(keys[0].split(separator: "/")[2].prefix(12), keys[1].split(separator: "/")[2].prefix(12))
     }
 
     func testAcceptedNamesAndTypes() throws {

@@ -19,14 +19,14 @@ final class ImageAPIViewURLTests: XCTestCase {
     let store = MemoryStore()
     let presigner = RecordingPresigner()
     var now: Int64 = 1_800_000_000
-    let cache = CatalogViewCache()
+    let cache = CatalogReaderCache()
 
     override func setUp() {
         store.setCatalog(Self.catalogText)
     }
 
     func list(_ query: [String: String], ifNoneMatch: String? = nil) throws -> (status: Int, etag: String?, body: JSONValue?) {
-        let api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, cache: cache, log: { _ in }, uploads: UploadPolicy(),
+        let api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, cache: cache, uploads: UploadPolicy(),
                            presigner: presigner, nowMs: { [now] in now * 1000 })
         let event = try UploadEvents.event(method: "GET", path: "/images", query: query,
                                            headers: ifNoneMatch.map { ["if-none-match": $0] } ?? [:])
@@ -107,7 +107,7 @@ final class ImageAPIViewURLTests: XCTestCase {
 
     func testColdFunctionRevalidatesURLListingsWithoutDownloading() throws {
         let first = try list(["urls": "1"])
-        cache.view = nil
+        cache.version = nil
         store.requests = []
         let again = try list(["urls": "1"], ifNoneMatch: first.etag)
         XCTAssertEqual(again.status, 304)

@@ -1,12 +1,18 @@
 import Catalog
+import CatalogFile
+import Storage
+import TestSupport
 import XCTest
 @testable import API
 
 /// Query parsing, cursors, paging and validators, without a handler around them.
 final class ListQueryTests: XCTestCase {
-    func view(_ names: [String], type: (String) -> String = { _ in "image/png" }) throws -> CatalogView {
+    /// A reader of a small catalog holding `names`, written by hand in any order.
+    func view(_ names: [String], type: (String) -> String = { _ in "image/png" }) throws -> CatalogReader {
         let entries = names.map { #"{"name":"\#($0)","type":"\#(type($0))","size":1}"# }
-        return try CatalogView(bytes: Array(("[" + entries.joined(separator: ",") + "]").utf8), etag: "e")
+        let store = MemoryStore()
+        store.put("b", "images.json", "[" + entries.joined(separator: ",") + "]")
+        return CatalogReader(file: CatalogFile(store: store, bucket: "b", key: "images.json"), cache: CatalogReaderCache())
     }
 
     func testCursorRoundTrips() {
@@ -26,30 +32,29 @@ final class ListQueryTests: XCTestCase {
 
     func testPagingIsKeysetByByteOrder() throws {
         let catalog = try view(["b", "a", "Z", "é", "e\u{301}", "c"])
-        XCTAssertEqual(catalog.entries.map(\.name), ["Z", "a", "b", "c", "e\u{301}", "é"])
         var query = ListQuery(limit: 2)
         var pages: [[String]] = []
         while true {
-            let page = catalog.page(query)
-            pages.append(page.entries.map(\.name))
+            let page = try catalog.page(query)
+            pages.append(page.entries.map { $0.name })
             guard let next = page.nextCursor else { break }
             query.after = ListCursor.decode(next)
         }
         XCTAssertEqual(pages, [["Z", "a"], ["b", "c"], ["e\u{301}", "é"]])
         // A cursor whose name has since been removed still continues after it.
-        XCTAssertEqual(catalog.page(ListQuery(limit: 10, after: "bb")).entries.map(\.name), ["c", "e\u{301}", "é"])
+        XCTAssertEqual(try catalog.page(ListQuery(limit: 10, after: "bb")).entries.map { $0.name }, ["c", "e\u{301}", "é"])
         // Exactly `limit` left: no next page.
-        XCTAssertNil(catalog.page(ListQuery(limit: 2, after: "c")).nextCursor)
-        XCTAssertEqual(catalog.entry(named: "é")?.name, "é")
-        XCTAssertNil(catalog.entry(named: "d"))
+        XCTAssertNil(try catalog.page(ListQuery(limit: 2, after: "c")).nextCursor)
+        XCTAssertEqual(try catalog.entry(named: "é").entry?.name, "é")
+        XCTAssertNil(try catalog.entry(named: "d").entry)
     }
 
     func testTypeFilterSkipsAcrossPages() throws {
         let catalog = try view(["1.png", "2.jpg", "3.jpg", "4.png", "5.jpg"]) { $0.hasSuffix("png") ? "image/png" : "image/jpeg" }
-        let first = catalog.page(ListQuery(type: "jpg", limit: 2))
-        XCTAssertEqual(first.entries.map(\.name), ["2.jpg", "3.jpg"])
-        let second = catalog.page(ListQuery(type: "jpg", limit: 2, after: ListCursor.decode(first.nextCursor!)))
-        XCTAssertEqual(second.entries.map(\.name), ["5.jpg"])
+        let first = try catalog.page(ListQuery(type: "jpg", limit: 2))
+        XCTAssertEqual(first.entries.map { $0.name }, ["2.jpg", "3.jpg"])
+        let second = try catalog.page(ListQuery(type: "jpg", limit: 2, after: ListCursor.decode(first.nextCursor!)))
+        XCTAssertEqual(second.entries.map { $0.name }, ["5.jpg"])
         XCTAssertNil(second.nextCursor)
     }
 
@@ -88,6 +93,22 @@ final class ListQueryTests: XCTestCase {
         let b = try ListQuery.parse(["type": "png"])
         XCTAssertEqual(a, b)
         XCTAssertEqual(a.variant, b.variant)
+    }
+
+    func testPrefixAndOrderAreValidatedAndShapeTheETag() throws {
+        let query = try ListQuery.parse(["prefix": "images/uploads/", "order": "name-desc"])
+        XCTAssertEqual(query.prefix, "images/uploads/")
+        XCTAssertEqual(query.order, .nameDescending)
+        XCTAssertNotEqual(query.variant, try ListQuery.parse(["prefix": "images/uploads/"]).variant)
+        XCTAssertNotEqual(query.variant, try ListQuery.parse(["order": "name-desc"]).variant)
+        XCTAssertEqual(try ListQuery.parse([:]).order, .name)
+        for (name, value, code) in [("order", "newest", "invalid_order"), ("order", "NAME", "invalid_order"),
+                                    ("prefix", String(repeating: "p", count: 1025), "invalid_prefix")] {
+            XCTAssertThrowsError(try ListQuery.parse([name: value])) { error in
+                XCTAssertEqual((error as? APIError)?.response.statusCode, 400)
+                XCTAssertTrue((error as? APIError)?.response.bodyText.contains(code) == true, "\(error)")
+            }
+        }
     }
 
     func testIfNoneMatchParsing() {

@@ -1,12 +1,14 @@
 import Basics
+import SigV4
 import Storage
 import TestSupport
 @testable import API
 
 /// The in-memory store as the API tests see it: bucket `b` holding the catalog and users'
 /// records, and its request log in the API's words (`catalog -> 200`,
-/// `user auth0|x if-none-match E -> 304`, `put user auth0|x if-none-match * -> 412`), so each
-/// test can prove which objects a request touched (and that a refused request touched none).
+/// `user <digest> if-none-match E -> 304`, `put user <digest> if-none-match * -> 412`,
+/// `legacy user auth0|x -> 200`), so each test can prove which objects a request touched (and
+/// that a refused request touched none). `MemoryStore.digest(sub)` is the `<digest>` of a sub.
 extension MemoryStore {
     static let apiBucket = "b"
 
@@ -14,7 +16,19 @@ extension MemoryStore {
 
     func setUser(_ sub: String, _ text: String) { put(Self.apiBucket, Self.userKey(sub), text) }
 
-    static func userKey(_ sub: String) -> String { ImageAPI.usersPrefix + sub + ".json" }
+    /// Where the API keeps the record of `sub`: under the SHA-256 of the sub, never the sub.
+    static func userKey(_ sub: String) -> String { ImageAPI.hashedUsersPrefix + digest(sub) + ".json" }
+
+    /// Where an older imagecat kept it.
+    static func legacyUserKey(_ sub: String) -> String { ImageAPI.usersPrefix + sub + ".json" }
+
+    static func digest(_ sub: String) -> String { Digest.sha256Hex(Array(sub.utf8)) }
+
+    func setLegacyUser(_ sub: String, _ text: String) { put(Self.apiBucket, Self.legacyUserKey(sub), text) }
+
+    func legacyUser(_ sub: String) -> (bytes: [UInt8], etag: String)? {
+        object(Self.apiBucket, Self.legacyUserKey(sub)).map { ($0.bytes, $0.etag) }
+    }
 
     var catalog: (bytes: [UInt8], etag: String)? {
         get { object(Self.apiBucket, "images.json").map { ($0.bytes, $0.etag) } }
@@ -36,9 +50,10 @@ extension MemoryStore {
         }
     }
 
-    /// Whole-object reads, in the API's words.
+    /// Reads, whole or ranged, in the API's words: `catalog 0-1048575 -> 206`.
     var reads: [String] {
-        requests.filter { $0.hasPrefix("GET ") }.map { Self.apiWords(String($0.dropFirst(4))) }
+        requests.filter { $0.hasPrefix("GET ") || $0.hasPrefix("RANGE ") }
+            .map { Self.apiWords(String($0.drop { $0 != " " }.dropFirst())) }
     }
 
     /// Writes, in the API's words.
@@ -46,12 +61,21 @@ extension MemoryStore {
         requests.filter { $0.hasPrefix("PUT ") }.map { "put " + Self.apiWords(String($0.dropFirst(4))) }
     }
 
-    /// `b/images.json …` → `catalog …`, `b/users/X.json …` → `user X …`.
+    /// Deletions, in the API's words.
+    var deletes: [String] {
+        requests.filter { $0.hasPrefix("DELETE ") }.map { "delete " + Self.apiWords(String($0.dropFirst(7))) }
+    }
+
+    /// `b/images.json …` → `catalog …`, `b/users/sha256/D.json …` → `user D …`,
+    /// `b/users/X.json …` → `legacy user X …`; index objects keep their key.
     private static func apiWords(_ line: String) -> String {
         let catalog = apiBucket + "/images.json"
-        if line.hasPrefix(catalog) { return "catalog" + line.dropFirst(catalog.count) }
-        let users = apiBucket + "/" + ImageAPI.usersPrefix
-        guard line.hasPrefix(users), let end = line.range(of: ".json") else { return line }
-        return "user " + line[line.index(line.startIndex, offsetBy: users.count)..<end.lowerBound] + line[end.upperBound...]
+        if line.hasPrefix(catalog + " ") { return "catalog" + line.dropFirst(catalog.count) }
+        for (prefix, word) in [(ImageAPI.hashedUsersPrefix, "user "), (ImageAPI.usersPrefix, "legacy user ")] {
+            let users = apiBucket + "/" + prefix
+            guard line.hasPrefix(users), let end = line.range(of: ".json") else { continue }
+            return word + line[line.index(line.startIndex, offsetBy: users.count)..<end.lowerBound] + line[end.upperBound...]
+        }
+        return line
     }
 }

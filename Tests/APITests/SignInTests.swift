@@ -33,7 +33,7 @@ final class SignInTests: XCTestCase {
              userinfoURL: String? = nil, clock: Int64 = SignInTests.now) -> ImageAPI {
         let profiles = transport.map { ProfileSource(claimNamespace: namespace, issuer: issuer, userinfoURL: userinfoURL, transport: $0) }
         profiles?.nowMs = { clock * 1000 }
-        var api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, log: { [logged] in logged.append($0) }, nowMs: { clock * 1000 }, profiles: profiles)
+        var api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, log: logged.log, nowMs: { clock * 1000 }, profiles: profiles)
         api.nowMs = { clock * 1000 }
         api.sleepMs = { [unowned self] in sleeps.append($0) }
         api.jitter = { $0 }
@@ -82,7 +82,7 @@ final class SignInTests: XCTestCase {
         let put = try invoke(api, event())
         XCTAssertEqual(put.status, 201)
         XCTAssertEqual(put.raw, #"{"sub":"auth0|5f7c8ec7c33c6c004bbafe82","email":"ada@example.com","email_verified":true,"name":"Ada Lovelace","picture":"https://example.com/ada.png","createdAt":"\#(Self.iso)","lastSignInAt":"\#(Self.iso)"}"#)
-        XCTAssertEqual(store.writes, ["put user \(Self.sub) if-none-match * -> 200"])
+        XCTAssertEqual(store.writes, ["put user \(MemoryStore.digest(Self.sub)) if-none-match * -> 200"])
         XCTAssertEqual(transport.requests.map(\.url), [Self.discoveryURL, Self.userinfoURL])
         XCTAssertNil(transport.requests[0].header("authorization"), "discovery is public: no token")
         XCTAssertEqual(transport.requests[1].header("authorization"), Self.token, "the caller's own header, as sent")
@@ -155,9 +155,9 @@ final class SignInTests: XCTestCase {
         }
         let response = try invoke(a, event())
         XCTAssertEqual(response.status, 200, "A refreshed the record B created")
-        XCTAssertEqual(store.writes, ["put user \(Self.sub) if-none-match * -> 200",
-                                      "put user \(Self.sub) if-none-match * -> 412",
-                                      "put user \(Self.sub) if-match hand-edited -> 200"])
+        XCTAssertEqual(store.writes, ["put user \(MemoryStore.digest(Self.sub)) if-none-match * -> 200",
+                                      "put user \(MemoryStore.digest(Self.sub)) if-none-match * -> 412",
+                                      "put user \(MemoryStore.digest(Self.sub)) if-match hand-edited -> 200"])
         let record = try stored()
         XCTAssertEqual(record["plan"], .string("pro"))
         XCTAssertEqual(record["createdAt"], .string(UTCTime.iso8601(epochSeconds: Self.now - 5)))

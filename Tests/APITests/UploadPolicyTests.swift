@@ -52,10 +52,16 @@ final class UploadPolicyTests: XCTestCase {
         XCTAssertEqual(ViewWindow(now: 7, expiresInSeconds: 2).signedAt, 7)
     }
 
-    func testRandomUploadIDs() {
-        let ids = (0..<50).map { _ in ImageAPI.randomUploadID() }
+    /// Upload ids are unique even within a millisecond, and sort by time: newest last in name
+    /// order, so `order=name-desc` under the upload prefix is newest first.
+    func testUploadIDsAreUniqueAndTimeOrdered() {
+        let ids = (0..<50).map { _ in ImageAPI.timeOrderedUploadID(nowMs: 1_800_000_000_000) }
         XCTAssertEqual(Set(ids).count, 50)
-        XCTAssertTrue(ids.allSatisfy { $0.utf8.count == 16 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
+        XCTAssertTrue(ids.allSatisfy { $0.utf8.count == 22 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
+        let times: [Int64] = [0, 1, 999, 1_800_000_000_000, 1_800_000_000_001, 253_402_300_799_000]
+        let ordered = times.map { ImageAPI.timeOrderedUploadID(nowMs: $0) }
+        XCTAssertEqual(ordered, ordered.sorted())
+        XCTAssertTrue(ImageAPI.timeOrderedUploadID(nowMs: 1_800_000_000_000).hasPrefix("01a3185c5000"))
     }
 
     func testBase64Bodies() {

@@ -36,7 +36,7 @@ final class ViewingOverridesTests: XCTestCase {
             ]
             """)
         let presigner = RecordingPresigner()
-        let api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, cache: CatalogViewCache(), log: { _ in }, uploads: UploadPolicy(),
+        let api = ImageAPI(store: store, bucket: MemoryStore.apiBucket, cache: CatalogReaderCache(), uploads: UploadPolicy(),
                            presigner: presigner, nowMs: { 1_800_000_000_000 })
         let event = try UploadEvents.event(method: "GET", path: "/images", query: ["urls": "1"])
         let response = try JSONValue(parsing: api.handle(event.serialized(), requestID: "req-svg"))
@@ -50,7 +50,7 @@ final class ViewingOverridesTests: XCTestCase {
 
     func testUploadURLsSignNoOverrides() throws {
         let presigner = RecordingPresigner()
-        let api = ImageAPI(store: MemoryStore(), bucket: MemoryStore.apiBucket, cache: CatalogViewCache(), log: { _ in },
+        let api = ImageAPI(store: MemoryStore(), bucket: MemoryStore.apiBucket, cache: CatalogReaderCache(), 
                            uploads: UploadPolicy(), presigner: presigner, nowMs: { 1_800_000_000_000 })
         let event = try UploadEvents.event(body: UploadEvents.body(name: "x.svg", contentType: "image/svg+xml", size: 100))
         _ = try api.handle(event.serialized(), requestID: "req-up")

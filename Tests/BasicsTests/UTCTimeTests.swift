@@ -27,3 +27,33 @@ final class UTCTimeFormatTests: XCTestCase {
     }
 }
 
+
+final class UTCTimeMillisecondsTests: XCTestCase {
+    func testRFC3339WithMilliseconds() {
+        XCTAssertEqual(UTCTime.iso8601(epochMilliseconds: 0), "1970-01-01T00:00:00.000Z")
+        XCTAssertEqual(UTCTime.iso8601(epochMilliseconds: 1_440_938_160_042), "2015-08-30T12:36:00.042Z")
+        XCTAssertEqual(UTCTime.iso8601(epochMilliseconds: -1), "1969-12-31T23:59:59.999Z")
+    }
+
+    func testEventTimesParseToEpochMilliseconds() {
+        XCTAssertEqual(UTCTime.epochMilliseconds(iso8601: "1970-01-01T00:00:00.000Z"), 0)
+        XCTAssertEqual(UTCTime.epochMilliseconds(iso8601: "2015-08-30T12:36:00.042Z"), 1_440_938_160_042)
+        XCTAssertEqual(UTCTime.epochMilliseconds(iso8601: "2015-08-30T12:36:00Z"), 1_440_938_160_000)
+        XCTAssertEqual(UTCTime.epochMilliseconds(iso8601: "2015-08-30T12:36:00.5+00:00"), 1_440_938_160_500)
+        XCTAssertEqual(UTCTime.epochMilliseconds(iso8601: "2015-08-30T12:36:00.123456Z"), 1_440_938_160_123)
+        XCTAssertEqual(UTCTime.epochMilliseconds(iso8601: "2000-02-29T00:00:00Z"), 951_782_400_000)
+    }
+
+    func testRoundTripsOverCenturies() {
+        for ms in stride(from: Int64(-5_000_000_000_000), through: 9_000_000_000_000, by: 86_399_937_123) {
+            XCTAssertEqual(UTCTime.epochMilliseconds(iso8601: UTCTime.iso8601(epochMilliseconds: ms)), ms)
+        }
+    }
+
+    func testAnythingElseIsNil() {
+        for text in ["", "2015-08-30", "2015-08-30T12:36:00", "2015-08-30T12:36:00+02:00", "2015-13-30T12:36:00Z",
+                     "2015-08-30T12:36:00.Z", "2015-08-30 12:36:00Z", "2015-08-30T12:36:0xZ"] {
+            XCTAssertNil(UTCTime.epochMilliseconds(iso8601: text), text)
+        }
+    }
+}

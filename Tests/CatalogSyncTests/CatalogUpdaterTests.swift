@@ -21,7 +21,7 @@ final class CatalogUpdaterTests: XCTestCase {
         store.put("b", "b.png", bytes: MemoryStore.png(width: 3, height: 2))
         let result = try updater().sync(bucket: "b", keys: ["a.jpg", "b.png"])
         // Observations first, in one concurrent batch; then the read-write window; then the re-check.
-        XCTAssertEqual(store.requests, ["RANGE b/a.jpg 0-4095 -> 206", "RANGE b/b.png 0-4095 -> 206", "GET b/images.json -> 404",
+        XCTAssertEqual(store.requests, ["RANGE b/a.jpg 0-4095 -> 206", "RANGE b/b.png 0-4095 -> 206", "RANGE b/images.json 0-1048575 -> 404",
                                         "PUT b/images.json if-none-match * -> 200", "HEAD b/a.jpg -> 200", "HEAD b/b.png -> 200"])
         XCTAssertEqual(store.roundTrips, 4)
         XCTAssertEqual(result.summary?.added, 2)
@@ -40,7 +40,7 @@ final class CatalogUpdaterTests: XCTestCase {
         _ = try updater().sync(bucket: "b", keys: ["a.jpg"])
         store.requests = []
         let again = try updater().sync(bucket: "b", keys: ["a.jpg"])
-        XCTAssertEqual(store.requests, ["RANGE b/a.jpg 0-4095 -> 206", "GET b/images.json -> 200"])
+        XCTAssertEqual(store.requests, ["RANGE b/a.jpg 0-4095 -> 206", "RANGE b/images.json 0-1048575 -> 206"])
         XCTAssertFalse(again.wrote)
         XCTAssertEqual(again.summary?.unchanged, 1)
     }
@@ -53,7 +53,7 @@ final class CatalogUpdaterTests: XCTestCase {
         store.requests = []
         let cached = try XCTUnwrap(store.object("b", "images.json")).etag
         let second = try warm.sync(bucket: "b", keys: ["b.png"])
-        XCTAssertEqual(store.requests.prefix(2), ["RANGE b/b.png 0-4095 -> 206", "GET b/images.json if-none-match \(cached) -> 304"])
+        XCTAssertEqual(store.requests.prefix(2), ["RANGE b/b.png 0-4095 -> 206", "RANGE b/images.json 0-1048575 if-none-match \(cached) -> 304"])
         XCTAssertEqual(second.summary?.added, 1)
         XCTAssertEqual(Set(try names()), ["a.png", "b.png"])
         // Someone else writes: the cached copy is stale, the 200 brings the new catalog.
@@ -172,5 +172,49 @@ final class CatalogUpdaterTests: XCTestCase {
         XCTAssertThrowsError(try updater.sync(bucket: "b", keys: ["a.jpg"], deadline: Deadline(epochMilliseconds: now + 200)))
         // 10 + 20 + 40 + 80 ms of backoff, then the next 160 ms would cross the deadline.
         XCTAssertEqual(sleeps, [10, 20, 40, 80])
+    }
+}
+
+/// The figures a sync leaves in its result for the metrics.
+final class BucketSyncResultFiguresTests: XCTestCase {
+    func testSkipsAreCountedByKindAndForgottenByKind() {
+        var result = BucketSyncResult(bucket: "b")
+        result.skip("a.txt", "not an image: text", .notImage)
+        result.skip("x.png", "S3 refuses it", .refused)
+        result.skip("y.png", "S3 refuses it", .refused)
+        XCTAssertEqual(result.skippedByKind, [.notImage: 1, .refused: 2])
+        result.unskip([ExactKey("x.png")])
+        XCTAssertEqual(result.skippedByKind, [.notImage: 1, .refused: 1])
+        XCTAssertEqual(result.skippedCount, 2)
+        XCTAssertEqual(result.skipped.map(\.kind), [.notImage, .refused])
+    }
+
+    func testLostWritesRoundsAndTheVersionEndedOn() throws {
+        let store = MemoryStore()
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.forcedConflicts = 2
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { _ in }
+        updater.nowMs = { 1_800_000_000_000 }
+        let result = try updater.sync(bucket: "b", keys: ["a.png"])
+        XCTAssertEqual(result.attempts, 3)
+        XCTAssertEqual(result.lostWrites, 2)
+        XCTAssertEqual(result.catalogEntries, 1)
+        XCTAssertEqual(result.catalogBytes, Int64(store.text("b", "images.json")!.utf8.count))
+        XCTAssertEqual(result.settledAtMs, 1_800_000_000_000)
+    }
+
+    func testNothingToChangeSettlesAtTheRead() throws {
+        let store = MemoryStore()
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        _ = try updater.sync(bucket: "b", keys: ["a.png"])
+        var clock: Int64 = 5
+        updater.nowMs = { clock += 10; return clock }
+        let again = try updater.sync(bucket: "b", keys: ["a.png"])
+        XCTAssertFalse(again.wrote)
+        XCTAssertNotNil(again.settledAtMs)
+        XCTAssertEqual(again.lostWrites, 0)
+        XCTAssertEqual(again.readMs + again.writeMs, 20, "each phase timed on the updater's clock")
     }
 }

@@ -24,3 +24,16 @@ func catalogError(_ text: String, file: StaticString = #filePath, line: UInt = #
         return error
     }
 }
+
+/// `observations` applied to the catalog file `text`, read as the writer reads a whole catalog
+/// (any shape, in imagecat's form): one outcome per distinct name (in name order) and the file
+/// written.
+func applied(_ text: String, _ observations: [Observation], policy: UpsertPolicy = .merge) throws
+    -> (outcomes: [CatalogMerge.Outcome], file: String) {
+    let run = try EntryRun(try Catalog(parsing: bytes(text)).canonical(), atFileStart: true, atFileEnd: true)
+    var (outcomes, writer) = CatalogMerge.apply(observations, to: run, policy: policy)
+    return (outcomes, String(decoding: writer.drain(), as: UTF8.self))
+}
+
+/// Upserts, as observations of objects that exist.
+func upserts(_ entries: CatalogEntry...) -> [Observation] { entries.map(Observation.exists) }

@@ -27,6 +27,17 @@ final class CurlTransportTests: XCTestCase {
         XCTAssertEqual(response.body, [])
     }
 
+    /// Each answer carries libcurl's own measure of the exchange: what the S3 latency metric is
+    /// made of, per request even inside a concurrent batch.
+    func testAnswersAreTimedByTheTransport() throws {
+        let answers = CurlTransport().sendAll([HTTPRequest(method: "GET", url: server.url("/slow/60")),
+                                               HTTPRequest(method: "GET", url: server.url("/echo"))], maxConcurrent: 2)
+        let slow = try XCTUnwrap(try answers[0].get().durationMs)
+        let quick = try XCTUnwrap(try answers[1].get().durationMs)
+        XCTAssertGreaterThanOrEqual(slow, 60)
+        XCTAssertLessThan(quick, slow, "timed each, not the batch")
+    }
+
     func testPostSendsBodyAndHeaders() throws {
         let body = Array(#"{"key1":1,"key2":2}"#.utf8)
         let response = try CurlTransport().send(HTTPRequest(

@@ -85,7 +85,7 @@ final class APIConfigurationTests: XCTestCase {
         let transport = ScriptedTransport([])
         let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"))
         let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport))
-        let handler = APIHandler(api: ImageAPI(store: store, bucket: "b", log: { _ in }))
+        let handler = APIHandler(api: ImageAPI(store: store, bucket: "b"))
         let context = InvocationContext(requestID: "req-1", deadline: nil, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
         for text in [#"{"version":"1.0","httpMethod":"GET","path":"/images"}"#, #"{"Records":[]}"#, "[1]", "{", #"{"version":"2.0","rawPath":"/me"}"#] {
             XCTAssertThrowsError(try handler.handle(Array(text.utf8), context: context), text) {

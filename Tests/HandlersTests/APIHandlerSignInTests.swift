@@ -39,6 +39,7 @@ final class APIHandlerSignInTests: XCTestCase {
             ScriptedTransport.status(200, #"{"issuer":"https://tenant.eu.auth0.com/","userinfo_endpoint":"https://tenant.eu.auth0.com/userinfo"}"#),
             ScriptedTransport.status(200, #"{"sub":"auth0|64b1f0c2e4","email":"ada@example.com","email_verified":true,"name":"Ada Lovelace"}"#),
             ScriptedTransport.status(404, s3ErrorXML("NoSuchKey")),
+            ScriptedTransport.status(403, s3ErrorXML("AccessDenied")),  // no legacy record (no s3:ListBucket: a 403)
             ScriptedTransport.status(412, s3ErrorXML("PreconditionFailed")),
             ScriptedTransport.status(200, theirs, headers: [HTTPHeader(name: "ETag", value: "\"v1\"")]),
             ScriptedTransport.status(200, "", headers: [HTTPHeader(name: "ETag", value: "\"v2\"")]),
@@ -48,7 +49,7 @@ final class APIHandlerSignInTests: XCTestCase {
         let client = S3Client(configuration: configuration, transport: transport, retryPolicy: S3RetryPolicy(maxAttempts: 1))
         let store = S3ObjectStore(client: client)
         let logged = LogLines()
-        var api = ImageAPI(store: store, bucket: "pics", log: { logged.log($0) }, nowMs: { 1_800_000_000_000 },
+        var api = ImageAPI(store: store, bucket: "pics", log: logged.log, nowMs: { 1_800_000_000_000 },
                            profiles: ProfileSource(issuer: Self.issuer, transport: transport))
         api.sleepMs = { _ in }
         let context = InvocationContext(requestID: "r-1", deadline: nil, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:api")
@@ -62,19 +63,20 @@ final class APIHandlerSignInTests: XCTestCase {
         XCTAssertEqual(requests.map { "\($0.method) \($0.url)" }, [
             "GET https://tenant.eu.auth0.com/.well-known/openid-configuration",
             "GET https://tenant.eu.auth0.com/userinfo",
+            "GET http://127.0.0.1:9/pics/users/sha256/e9767b0f58bede765a767ba93eda7b82f7a4a2dad0811779a8c07029a7573818.json",
             "GET http://127.0.0.1:9/pics/users/auth0%7C64b1f0c2e4.json",
-            "PUT http://127.0.0.1:9/pics/users/auth0%7C64b1f0c2e4.json",
-            "GET http://127.0.0.1:9/pics/users/auth0%7C64b1f0c2e4.json",
-            "PUT http://127.0.0.1:9/pics/users/auth0%7C64b1f0c2e4.json",
+            "PUT http://127.0.0.1:9/pics/users/sha256/e9767b0f58bede765a767ba93eda7b82f7a4a2dad0811779a8c07029a7573818.json",
+            "GET http://127.0.0.1:9/pics/users/sha256/e9767b0f58bede765a767ba93eda7b82f7a4a2dad0811779a8c07029a7573818.json",
+            "PUT http://127.0.0.1:9/pics/users/sha256/e9767b0f58bede765a767ba93eda7b82f7a4a2dad0811779a8c07029a7573818.json",
         ])
         XCTAssertEqual(requests[1].header("authorization"), Self.bearer)
         for s3 in requests[2...] {
             XCTAssertTrue(s3.header("authorization")?.hasPrefix("AWS4-HMAC-SHA256 ") == true, "S3 gets its own signature, never the caller's token")
         }
-        XCTAssertEqual(requests[3].header("if-none-match"), "*")
-        XCTAssertEqual(requests[5].header("if-match"), "\"v1\"")
-        XCTAssertEqual(requests[5].bodyText, expected)
-        XCTAssertFalse(requests[5].bodyText.contains("mallory"))
+        XCTAssertEqual(requests[4].header("if-none-match"), "*")
+        XCTAssertEqual(requests[6].header("if-match"), "\"v1\"")
+        XCTAssertEqual(requests[6].bodyText, expected)
+        XCTAssertFalse(requests[6].bodyText.contains("mallory"))
         XCTAssertEqual(logged.lines, [])
     }
 }

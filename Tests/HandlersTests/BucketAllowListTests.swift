@@ -42,7 +42,7 @@ final class BucketAllowListTests: XCTestCase {
     func handler(_ store: MemoryStore, buckets: BucketAllowList) -> CatalogHandler {
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { _ in }
-        var handler = CatalogHandler(updater: updater, log: RuntimeLog { _ in })
+        var handler = CatalogHandler(updater: updater)
         handler.buckets = buckets
         return handler
     }

@@ -15,7 +15,7 @@ final class CatalogHandlerTestEventTests: XCTestCase {
         store.put("example-bucket", "images.json", "[]")
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { _ in }
-        let handler = CatalogHandler(updater: updater, log: RuntimeLog { _ in })
+        let handler = CatalogHandler(updater: updater)
         let context = InvocationContext(requestID: "req-t", deadline: nil, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f")
         store.requests.removeAll()
         let event = #"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-25T12:00:00.000Z","Bucket":"example-bucket","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}"#

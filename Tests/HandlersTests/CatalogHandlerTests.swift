@@ -16,7 +16,7 @@ final class CatalogHandlerTests: XCTestCase {
     func handler() -> CatalogHandler {
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { _ in }
-        return CatalogHandler(updater: updater, log: RuntimeLog { _ in })
+        return CatalogHandler(updater: updater)
     }
 
     func invoke(_ event: JSONValue) throws -> JSONValue {
@@ -65,7 +65,8 @@ final class CatalogHandlerTests: XCTestCase {
         for key in ["a.png", "b.png", "c.png"] { store.put("one", key, bytes: MemoryStore.png(width: 1, height: 1)); store.put("two", key, bytes: MemoryStore.png(width: 1, height: 1)) }
         _ = try invoke(.object(["Records": .array(["a.png", "b.png", "c.png"].flatMap { [s3Record("one", $0), s3Record("two", $0)] })]))
         XCTAssertEqual(store.requests("PUT"), ["PUT one/images.json if-none-match * -> 200", "PUT two/images.json if-none-match * -> 200"])
-        XCTAssertEqual(store.requests("GET"), ["GET one/images.json -> 404", "GET two/images.json -> 404"])
+        XCTAssertEqual(store.requests("RANGE").filter { $0.contains("/images.json") },
+                       ["RANGE one/images.json 0-1048575 -> 404", "RANGE two/images.json 0-1048575 -> 404"])
     }
 
     func testDirectDeliveryFailsTheInvocationWhenABucketFails() throws {
@@ -101,25 +102,28 @@ final class CatalogHandlerTests: XCTestCase {
     }
 
     func testSkippedKeysAreLoggedForSQSDeliveryToo() throws {
-        final class Lines: @unchecked Sendable { var all: [String] = [] }
-        let lines = Lines()
+        let lines = LogLines()
         store.put("b", "notes.png", "text, whatever the name says")
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { _ in }
-        let handler = CatalogHandler(updater: updater, log: RuntimeLog { lines.all.append($0) })
+        let handler = CatalogHandler(updater: updater, telemetry: HandlerTelemetry(log: lines.log))
         let body = String(decoding: JSONValue.object(["Records": .array([s3Record("b", "notes.png")])]).serialized(), as: UTF8.self)
         let event = JSONValue.object(["Records": .array([sqsMessage("m1", body)])])
         let answer = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
         XCTAssertEqual(answer, .object(["batchItemFailures": .array([])]))
-        XCTAssertEqual(lines.all.count, 1)
-        XCTAssertTrue(lines.all[0].hasPrefix("req-1 skipped notes.png: not an image: "), lines.all[0])
+        let skips = lines.records.filter { $0.level >= .info }
+        XCTAssertEqual(skips.count, 1)
+        XCTAssertTrue(skips[0].message.hasPrefix("skipped notes.png: not an image: "), skips[0].message)
+        XCTAssertEqual(skips[0].level, .info, "a non-image is no cause for concern")
+        XCTAssertEqual(skips[0].requestID, "req-1")
+        XCTAssertEqual(skips[0].fields["key"], .string("notes.png"))
+        XCTAssertEqual(skips[0].fields["skip"], .string("notImage"))
     }
 
     /// Under SQS only messages that truly failed come back: a key S3 refuses for good is skipped
     /// (logged, in no failure), a key whose read failed in a retryable way fails its bucket.
     func testSQSListsOnlyTrulyFailedMessages() throws {
-        final class Lines: @unchecked Sendable { var all: [String] = [] }
-        let lines = Lines()
+        let lines = LogLines()
         store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("b", "archived.png", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("c", "slow.png", bytes: MemoryStore.png(width: 3, height: 2))
@@ -131,7 +135,7 @@ final class CatalogHandlerTests: XCTestCase {
             kind: .service(status: 503, code: "SlowDown", message: "", requestId: nil)))
         var updater = CatalogUpdater(store: store, catalogKey: "images.json")
         updater.sleepMs = { _ in }
-        let handler = CatalogHandler(updater: updater, log: RuntimeLog { lines.all.append($0) })
+        let handler = CatalogHandler(updater: updater, telemetry: HandlerTelemetry(log: lines.log))
         func body(_ records: JSONValue...) -> String {
             String(decoding: JSONValue.object(["Records": .array(records)]).serialized(), as: UTF8.self)
         }
@@ -143,8 +147,12 @@ final class CatalogHandlerTests: XCTestCase {
         let answer = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
         XCTAssertEqual(answer, .object(["batchItemFailures": .array([.object(["itemIdentifier": .string("m-slow")])])]))
         XCTAssertEqual(try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)).names, ["a.png"])
-        XCTAssertTrue(lines.all.contains { $0.hasPrefix("req-1 skipped archived.png: S3 refuses it: GetObject s3://b/archived.png: 403 InvalidObjectState") },
-                      "\(lines.all)")
+        let refused = lines.records.first { $0.message.hasPrefix("skipped archived.png: S3 refuses it: GetObject s3://b/archived.png: 403 InvalidObjectState") }
+        XCTAssertEqual(refused?.level, .warn, "\(lines.lines)")
+        XCTAssertEqual(refused?.requestID, "req-1")
+        let failed = lines.records.first { $0.level == .error }
+        XCTAssertEqual(failed?.fields["bucket"], .string("c"), "the failed bucket is logged as an error: \(lines.lines)")
+        XCTAssertEqual(failed?.fields["errorType"], .string("Function.StorageError"))
     }
 
     func testKeysThatDifferOnlyInNormalizationAreBothApplied() throws {
@@ -156,7 +164,7 @@ final class CatalogHandlerTests: XCTestCase {
             s3Record("b", "caf%C3%A9.png"), s3Record("b", "cafe%CC%81.png"), s3Record("b", "caf%C3%A9.png"),
         ])]))
         XCTAssertEqual(answer["added"]?.int64Value, 2)
-        XCTAssertEqual(store.requests("RANGE").count, 2)
+        XCTAssertEqual(store.requests("RANGE").filter { !$0.contains("/images.json") }.count, 2)
     }
 
     func testTheReconcileStateObjectIsNotACatalogMatter() throws {

@@ -53,3 +53,47 @@ final class ErrorReportTests: XCTestCase {
         XCTAssertEqual(report.errorMessage, "response is 7000000 bytes, over Lambda's limit of 6291456 bytes")
     }
 }
+
+/// `Lambda-Runtime-Function-XRay-Error-Cause` on `/error`: X-Ray's cause object, ASCII only and
+/// bounded, however long or exotic the message.
+final class XRayErrorCauseTests: XCTestCase {
+    func testErrorReportCarriesTheCauseHeader() throws {
+        let transport = ScriptedTransport([ScriptedTransport.invocation("{}", id: "req-x"), ScriptedTransport.accepted])
+        let handler = ThrowingHandler(error: TypedError(errorType: "Function.StorageError", errorMessage: "PUT s3://b/k: 503 SlowDown"))
+        try LambdaLoop(runtimeAPI: "127.0.0.1:9001", transport: transport, log: LogLines().log).runOnce(handler)
+        let header = try XCTUnwrap(transport.requests.last?.header("Lambda-Runtime-Function-XRay-Error-Cause"))
+        let cause = try JSONValue(parsing: Array(header.utf8))
+        XCTAssertEqual(cause["exceptions"], .array([.object([
+            "type": .string("Function.StorageError"), "message": .string("PUT s3://b/k: 503 SlowDown"), "stack": .array([]),
+        ])]))
+        XCTAssertEqual(cause["paths"], .array([]))
+        XCTAssertNotNil(cause["working_directory"]?.stringValue)
+    }
+
+    func testInitErrorsCarryNoCause() {
+        let transport = ScriptedTransport([ScriptedTransport.accepted])
+        LambdaLoop(runtimeAPI: "127.0.0.1:9001", transport: transport, log: LogLines().log)
+            .reportInitError(TypedError(errorType: "Runtime.InvalidHandler", errorMessage: "x"))
+        XCTAssertNil(transport.requests.first?.header("Lambda-Runtime-Function-XRay-Error-Cause"))
+    }
+
+    func testLongAndNonASCIIMessagesAreCutToTheBoundAndStayASCII() throws {
+        let message = String(repeating: "café 🐈 \"q\"\n", count: 2000)
+        let report = ErrorReport(errorType: "Function.CorruptCatalog", errorMessage: message)
+        let header = report.xrayErrorCause()
+        XCTAssertLessThanOrEqual(header.utf8.count, ErrorReport.maxXRayCauseBytes)
+        XCTAssertGreaterThan(header.utf8.count, ErrorReport.maxXRayCauseBytes - 16, "the room is used")
+        XCTAssertTrue(header.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, header)
+        let parsed = try JSONValue(parsing: Array(header.utf8))
+        let kept = try XCTUnwrap(parsed["exceptions"]?.arrayValue?.first?["message"]?.stringValue)
+        XCTAssertTrue(kept.hasSuffix("…"), kept)
+        XCTAssertTrue(message.hasPrefix(String(kept.dropLast())), "a prefix of the message, whole characters only")
+        XCTAssertTrue(kept.contains("🐈"), "astral characters survive as surrogate pairs")
+    }
+
+    func testShortMessageIsKeptWhole() throws {
+        let report = ErrorReport(errorType: "Function.InvalidEvent", errorMessage: "Records[0]: missing")
+        let parsed = try JSONValue(parsing: Array(report.xrayErrorCause().utf8))
+        XCTAssertEqual(parsed["exceptions"]?.arrayValue?.first?["message"], .string("Records[0]: missing"))
+    }
+}

@@ -100,7 +100,10 @@ final class LambdaLoopTests: XCTestCase {
             "errorType": .string("Function.InvalidEvent"),
             "stackTrace": .array([]),
         ]))
-        XCTAssertEqual(log.lines, [#"request r9 failed: Function.InvalidEvent: sum needs "key1" and "key2""#])
+        XCTAssertEqual(log.lines, [#"invocation failed: Function.InvalidEvent: sum needs "key1" and "key2""#])
+        XCTAssertEqual(log.records.map(\.level), [.error])
+        XCTAssertEqual(log.records.first?.requestID, "r9")
+        XCTAssertEqual(log.records.first?.fields["errorType"], .string("Function.InvalidEvent"))
     }
 
     func testPlainErrorIsReportedAsUnhandledErrorWithDescription() throws {
@@ -170,7 +173,9 @@ final class LambdaLoopTests: XCTestCase {
             try loop.runOnce(EchoHandler())
             try loop.runOnce(EchoHandler())
             XCTAssertEqual(transport.requests.count, 4)
-            XCTAssertEqual(log.lines, [#"request r1: Runtime API answered \#(status) to /response: {"errorType":"InvalidRequestID"}"#])
+            XCTAssertEqual(log.lines, [#"Runtime API answered \#(status) to /response: {"errorType":"InvalidRequestID"}"#])
+            XCTAssertEqual(log.records.map(\.requestID), ["r1"])
+            XCTAssertEqual(log.records.map(\.level), [.error])
         }
     }
 
@@ -184,7 +189,8 @@ final class LambdaLoopTests: XCTestCase {
         try loop.runOnce(ThrowingHandler(error: PlainError.broken(code: 2)))
         try loop.runOnce(EchoHandler())
         XCTAssertEqual(log.lines.count, 2)
-        XCTAssertEqual(log.lines.last, "request r1: Runtime API answered 400 to /error: nope")
+        XCTAssertEqual(log.lines.last, "Runtime API answered 400 to /error: nope")
+        XCTAssertEqual(log.records.map(\.requestID), ["r1", "r1"])
     }
 
     func testServerErrorOnResponseStopsTheLoop() throws {
@@ -258,6 +264,8 @@ final class LambdaLoopTests: XCTestCase {
         XCTAssertEqual(post.header("Lambda-Runtime-Function-Error-Type"), "Runtime.InvalidHandler")
         XCTAssertEqual(try JSONValue(parsing: post.body)["errorMessage"], .string("unknown handler \"x\""))
         XCTAssertEqual(log.lines, [#"init failed: Runtime.InvalidHandler: unknown handler "x""#])
+        XCTAssertEqual(log.records.map(\.level), [.fatal])
+        XCTAssertNil(log.records.first?.requestID, "no invocation yet")
     }
 
     func testInitErrorThatCannotBeDeliveredIsLogged() {

@@ -78,7 +78,8 @@ final class LocalRuntimeAPITests: XCTestCase {
         XCTAssertNotEqual(third["traceID"] as? String, trace, "each invocation has its own trace")
         XCTAssertEqual(third["traceEnv"] as? String, third["traceID"] as? String)
 
-        XCTAssertEqual(log.lines.first, "request \(results[1]["id"] as! String) failed: Function.InvalidEvent: asked to fail with Function.InvalidEvent")
+        XCTAssertEqual(log.lines.first, "invocation failed: Function.InvalidEvent: asked to fail with Function.InvalidEvent")
+        XCTAssertEqual(log.records.first?.requestID, results[1]["id"] as? String)
         XCTAssertEqual(lines.last?["done"] as? Bool, true)
     }
 

@@ -21,7 +21,23 @@ final class EventDecoderTests: XCTestCase {
         let event = try EventDecoder.decode(sample("s3-put.json"))
         XCTAssertEqual(event, .s3(records: [.change(ObjectNotification(
             bucket: "example-bucket", key: "test/key", kind: .created, eventName: "ObjectCreated:Put",
-            size: 1024, sequencer: "0A1B2C3D4E5F678901"))]))
+            size: 1024, sequencer: "0A1B2C3D4E5F678901", eventTime: 0))]))
+    }
+
+    /// `eventTime` feeds the catalog's lag metric only: missing or unreadable, it is `nil`, and
+    /// the record is applied all the same.
+    func testEventTimeIsReadWhenItCanBe() throws {
+        func time(_ value: String) throws -> Int64? {
+            let record = #"{"eventSource":"aws:s3","eventVersion":"2.1","eventName":"ObjectCreated:Put","#
+                + value + #""s3":{"bucket":{"name":"b"},"object":{"key":"k.png"}}}"#
+            guard case .s3(let records) = try decode(#"{"Records":["# + record + "]}"),
+                  case .change(let n) = records.first else { XCTFail("not a change"); return nil }
+            return n.eventTime
+        }
+        XCTAssertEqual(try time(#""eventTime":"2026-11-25T12:00:00.250Z","#), 1_795_608_000_250)
+        XCTAssertNil(try time(""))
+        XCTAssertNil(try time(#""eventTime":"yesterday","#))
+        XCTAssertNil(try time(#""eventTime":12,"#))
     }
 
     func testDeleteHasNoSize() throws {
@@ -45,7 +61,7 @@ final class EventDecoderTests: XCTestCase {
         XCTAssertEqual(messages.count, 3)
         XCTAssertEqual(try messages[0].records.get(), [.change(ObjectNotification(
             bucket: "example-bucket", key: "photos/cat one.jpg", kind: .created, eventName: "ObjectCreated:Put",
-            size: 1460, sequencer: "0A1B2C3D4E5F678901"))])
+            size: 1460, sequencer: "0A1B2C3D4E5F678901", eventTime: 1_795_608_000_000))])
         guard case .ignored(nil, let reason)? = try messages[1].records.get().first else { return XCTFail("test event") }
         XCTAssertTrue(reason.contains("s3:TestEvent"))
         guard case .change(let removed)? = try messages[2].records.get().first else { return XCTFail("delete") }
@@ -100,7 +116,8 @@ final class EventDecoderTests: XCTestCase {
             return XCTFail("not EventBridge")
         }
         XCTAssertEqual(n, ObjectNotification(bucket: "example-bucket", key: "photos/cat one.jpg", kind: .created,
-                                             eventName: "Object Created", size: 1460, sequencer: "00617F08299329D189"))
+                                             eventName: "Object Created", size: 1460, sequencer: "00617F08299329D189",
+                                             eventTime: 1_795_608_000_000))
     }
 
     func testUnknownShapesSayWhatIsWrongAndWhere() {

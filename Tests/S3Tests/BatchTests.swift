@@ -38,8 +38,8 @@ final class BatchTests: XCTestCase {
     }
 
     /// The first `bytes` bytes of each key: ranged reads from byte 0.
-    func heads(_ keys: [String], bytes: Int) -> [(key: String, range: S3ByteRange, ifMatch: String?)] {
-        keys.map { ($0, S3ByteRange(first: 0, last: Int64(bytes - 1)), nil) }
+    func heads(_ keys: [String], bytes: Int) -> [S3Client.RangeGet] {
+        keys.map { S3Client.RangeGet(key: $0, range: S3ByteRange(first: 0, last: Int64(bytes - 1))) }
     }
 
     static func partial(_ body: String, total: Int, etag: String) -> ScriptedTransport.Reply {
@@ -68,6 +68,55 @@ final class BatchTests: XCTestCase {
         XCTAssertEqual(transport.rounds[0].maxConcurrent, 3)
         XCTAssertEqual(transport.requests.map { $0.headers.first { $0.name == "Range" }?.value }, Array(repeating: "bytes=0-3", count: 3))
         XCTAssertTrue(transport.requests.allSatisfy { $0.headers.contains { $0.name == "Authorization" } })
+    }
+
+    /// A completion and the small object written beside it (a big catalog's index) go in one
+    /// round, each with its own outcome: a completion lost to another writer does not hide that
+    /// the companion was written, nor the reverse.
+    func testACompletionAndItsCompanionGoInOneRound() throws {
+        let completed = #"<CompleteMultipartUploadResult><ETag>"9a-3"</ETag></CompleteMultipartUploadResult>"#
+        let transport = RoundTransport([
+            .response(HTTPResponse(status: 200, body: Array(completed.utf8))),
+            .response(HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"ix\"")])),
+            Self.error(412, "PreconditionFailed"),
+            Self.error(403, "AccessDenied"),
+        ])
+        let s3 = client(transport, time: FakeTime())
+        let won = s3.completeMultipartUpload(bucket: "b", key: "images.json", uploadID: "u1", partETags: ["\"p1\""],
+                                             condition: .ifMatch("\"v1\""), putting: "images.json.index/9a-3",
+                                             body: Array("{}".utf8), contentType: "application/json")
+        XCTAssertEqual(try won.completed.get(), "\"9a-3\"")
+        XCTAssertEqual(try won.put.get().etag, "\"ix\"")
+        XCTAssertEqual(transport.rounds.count, 1, "one round trip for both")
+        XCTAssertEqual(transport.rounds[0].urls, ["http://127.0.0.1:9/b/images.json?uploadId=u1",
+                                                  "http://127.0.0.1:9/b/images.json.index/9a-3"])
+        XCTAssertEqual(transport.requests[0].headers.first { $0.name == "If-Match" }?.value, "\"v1\"")
+        XCTAssertNil(transport.requests[1].headers.first { $0.name.hasPrefix("If-") }, "the companion is unconditional")
+
+        let lost = s3.completeMultipartUpload(bucket: "b", key: "images.json", uploadID: "u2", partETags: ["\"p1\""],
+                                              condition: .ifMatch("\"v1\""), putting: "images.json.index/9b-3",
+                                              body: Array("{}".utf8), contentType: "application/json")
+        guard case .failure(let completion) = lost.completed, case .failure(let put) = lost.put else { return XCTFail("\(lost)") }
+        XCTAssertTrue(completion.isConditionalWriteLost)
+        XCTAssertEqual(put.code, "AccessDenied")
+        XCTAssertEqual(put.key, "images.json.index/9b-3", "each error names its own key")
+    }
+
+    /// Reads and the creation of an upload go in one round, each with its own outcome.
+    func testReadsAndAnUploadsCreationGoInOneRound() throws {
+        let created = #"<InitiateMultipartUploadResult><UploadId>u-7</UploadId></InitiateMultipartUploadResult>"#
+        let transport = RoundTransport([Self.partial("[\n{", total: 100, etag: "\"A\""), Self.error(412, "PreconditionFailed"),
+                                        .response(HTTPResponse(status: 200, body: Array(created.utf8)))])
+        let (reads, upload) = client(transport, time: FakeTime()).getObjectRanges(
+            bucket: "b", reads: [S3Client.RangeGet(key: "images.json", range: S3ByteRange(first: 0, last: 2), ifMatch: "\"A\""),
+                                 S3Client.RangeGet(key: "images.json", range: S3ByteRange(first: 50, last: 60), ifMatch: "\"A\"")],
+            creatingUploadOf: "images.json", contentType: "application/json")
+        XCTAssertEqual(try reads[0].get().object?.body, Array("[\n{".utf8))
+        guard case .failure(let stale) = reads[1] else { return XCTFail("\(reads[1])") }
+        XCTAssertTrue(stale.isPreconditionFailed)
+        XCTAssertEqual(try upload.get(), "u-7")
+        XCTAssertEqual(transport.rounds.count, 1, "one round trip for all three")
+        XCTAssertEqual(transport.rounds[0].urls.last, "http://127.0.0.1:9/b/images.json?uploads=")
     }
 
     /// 404 is "missing", 416 "empty", 403 that key's error; a 503 is resent alone and succeeds.

@@ -81,6 +81,18 @@ struct Fixture {
         return Int64(calendar.date(from: parts)!.timeIntervalSince1970)
     }
 
+    func requestHeader(_ name: String) -> String? { header(name) }
+
+    /// A query parameter of the recorded request's URL (percent-decoded).
+    func requestQuery(_ name: String) -> String? {
+        guard let query = url.split(separator: "?", maxSplits: 1).dropFirst().first else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts[0] == name { return parts.count > 1 ? String(parts[1]).removingPercentEncoding : "" }
+        }
+        return nil
+    }
+
     func header(_ name: String) -> String? {
         requestHeaders.first { $0.name.lowercased() == name.lowercased() }?.value
     }

@@ -19,7 +19,9 @@ final class ReplayTests: XCTestCase {
         "09-put-if-match", "10-put-stale-if-match", "11-get-object-wrong-secret", "12-put-list-a",
         "13-put-list-b", "14-put-list-c", "15-list-page-1", "16-list-page-2", "17-put-odd-key",
         "18-get-odd-key", "19-list-odd-prefix", "20-get-slowdown-503", "21-get-after-slowdown",
-        "22-delete-object", "23-head-deleted",
+        "22-delete-object", "23-head-deleted", "24-create-multipart-upload", "25-upload-part-copy", "26-upload-part",
+        "27-complete-if-none-match", "28-create-multipart-upload-2", "29-upload-part-copy-stale", "30-upload-part-2",
+        "31-complete-stale-if-match", "32-abort-multipart-upload", "33-complete-aborted",
     ]
 
     func testFixturesArePresentAndAllReplayed() throws {
@@ -256,6 +258,61 @@ final class ReplayTests: XCTestCase {
     func testHeadOfDeletedObjectIsNil() throws {
         let (client, transport, _) = try replay(["23-head-deleted"])
         XCTAssertNil(try client.headObject(bucket: bucket, key: "images.json"))
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    // MARK: Multipart
+
+    /// The upload id, copied and uploaded parts with their ETags, and the completed object's
+    /// ETag, which is the one predicted from the parts' (so an index can be named before it).
+    func testASpliceOfACopiedRangeAndAnUploadedTail() throws {
+        let (client, transport, _) = try replay(["24-create-multipart-upload", "25-upload-part-copy", "26-upload-part",
+                                                 "27-complete-if-none-match"])
+        let upload = try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+        XCTAssertFalse(upload.isEmpty)
+        let sourceETag = try XCTUnwrap(Fixture.load("25-upload-part-copy").requestHeader("x-amz-copy-source-if-match"))
+        let parts = try client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload, parts: [
+            S3Client.Part(number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 5 * 1024 * 1024 - 1),
+                                                   ifMatch: sourceETag)),
+            S3Client.Part(number: 2, source: .bytes(Array("[]\n".utf8))),
+        ]).map { try $0.get() }
+        XCTAssertEqual(parts.count, 2)
+        let etag = try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload, partETags: parts,
+                                                      condition: .ifNoneExists)
+        XCTAssertTrue(etag.hasSuffix("-2\""), etag)
+        XCTAssertEqual(etag, S3Client.predictedETag(ofParts: parts))
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    func testAStaleCopySourceIs412ForThatPartOnly() throws {
+        let (client, _, time) = try replay(["28-create-multipart-upload-2", "29-upload-part-copy-stale"])
+        let upload = try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+        let stale = try XCTUnwrap(Fixture.load("29-upload-part-copy-stale").requestHeader("x-amz-copy-source-if-match"))
+        let results = client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload, parts: [
+            S3Client.Part(number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 9), ifMatch: stale)),
+        ])
+        guard case .failure(let error) = results[0] else { return XCTFail("\(results)") }
+        XCTAssertTrue(error.isPreconditionFailed)
+        XCTAssertEqual(time.sleeps, [], "a lost condition is not retried")
+    }
+
+    func testAStaleCompletionIs412AndAnAbortedOne404() throws {
+        let (client, transport, _) = try replay(["30-upload-part-2", "31-complete-stale-if-match", "32-abort-multipart-upload",
+                                                 "33-complete-aborted"])
+        let upload = try XCTUnwrap(Fixture.load("30-upload-part-2").requestQuery("uploadId"))
+        let part = try client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload,
+                                          parts: [S3Client.Part(number: 1, source: .bytes(Array("[]\n".utf8)))])[0].get()
+        let stale = try XCTUnwrap(Fixture.load("31-complete-stale-if-match").requestHeader("If-Match"))
+        XCTAssertThrowsError(try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload, partETags: [part],
+                                                                condition: .ifMatch(stale))) { error in
+            XCTAssertTrue((error as! S3Error).isConditionalWriteLost)
+        }
+        try client.abortMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload)
+        let current = try XCTUnwrap(Fixture.load("33-complete-aborted").requestHeader("If-Match"))
+        XCTAssertThrowsError(try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload, partETags: [part],
+                                                                condition: .ifMatch(current))) { error in
+            XCTAssertEqual((error as! S3Error).code, "NoSuchUpload")
+        }
         XCTAssertEqual(transport.remaining, 0)
     }
 }

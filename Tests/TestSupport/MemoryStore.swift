@@ -13,6 +13,16 @@ public final class MemoryStore: ObjectStore {
     }
     public var buckets: [String: [ExactKey: Object]] = [:]
     public var deadline: Deadline?
+    /// Kept so tests can see what a handler set; a memory store sends no requests.
+    public var traceHeader: String?
+    /// Whether a key missing from a listing may be taken as gone (S3: yes). Tests of servers
+    /// that list keys under other names set it false.
+    public var listingsAreExact = true
+    /// Whether completions are atomic; with `false`, `racingCompletion` may overwrite one.
+    public var completionsAreAtomic = true
+    /// Runs right after a completion stored its object, with the bucket and key: where a test
+    /// plays a racing completion that the server let through too (a non-atomic server).
+    public var racingCompletion: ((String, String) -> Void)?
     public init() {}
 
     /// Every request, one line per key, with its answer:
@@ -32,14 +42,25 @@ public final class MemoryStore: ObjectStore {
     /// Per-key failures of ranged reads and of HEADs.
     public var rangeErrors: [ExactKey: KeyReadError] = [:]
     public var headErrors: [ExactKey: KeyReadError] = [:]
-    /// When set, every whole-object read and write throws it (S3 down).
+    /// When set, every request fails with it (S3 down).
     public var failure: (any Error)?
+    /// Per-key failures of writes (a role that may not write there).
+    public var writeErrors: [ExactKey: any Error] = [:]
     /// Keys the listing leaves out (as a server may list a key under another name).
     public var unlisted: Set<ExactKey> = []
     /// When set, every listing fails with it (as a server that refuses a listing's parameters).
     public var listError: (any Error)?
     /// Last-Modified times come from a counter: every put is a new second.
     private var clock = 0
+    /// Multipart uploads in progress, by id: their key and parts.
+    public private(set) var uploads: [String: (bucket: String, key: String, parts: [Int: [UInt8]])] = [:]
+    private var nextUpload = 0
+    /// The smallest part but the last that a completion accepts (S3: 5 MiB). Tests make it small
+    /// so that small catalogs take the multipart path.
+    public var minPartSize = 5 * 1024 * 1024
+    /// When false, `predictedETag` answers `nil` (as for SSE-KMS), and ETags of completed
+    /// uploads follow no formula a client knows.
+    public var predictsETags = true
 
     // MARK: Test set-up and inspection
 
@@ -68,7 +89,12 @@ public final class MemoryStore: ObjectStore {
     }
 
     /// Like S3's ETag for a single PUT (an MD5 of the body), it depends only on the bytes.
-    public static func etag(_ bytes: [UInt8]) -> String { StableHash.hex(bytes) }
+    public static func etag(_ bytes: some Sequence<UInt8>) -> String { StableHash.hex(bytes) }
+
+    /// Like S3's for a multipart object: a digest of the parts' ETags, then `-` and their number.
+    public static func etag(ofParts partETags: [String]) -> String {
+        StableHash.hex(partETags.joined(separator: ",").utf8) + "-\(partETags.count)"
+    }
 
     /// The requests whose line starts with `prefix` (`RANGE`, `PUT b/images.json`...).
     public func requests(_ prefix: String) -> [String] { requests.filter { $0.hasPrefix(prefix) } }
@@ -97,14 +123,14 @@ public final class MemoryStore: ObjectStore {
             hook()
         }
         let answer = record("PUT \(bucket)/\(key) " + (ifMatch.map { "if-match \($0)" } ?? "if-none-match *"))
-        if let failure { answer("error"); throw failure }
+        if let failure = failure ?? writeErrors[ExactKey(key)] { answer("error"); throw failure }
         if forcedConflicts > 0 {
             forcedConflicts -= 1
             answer("409")
             return .conflict
         }
         guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict }
-        put(bucket, key, bytes: bytes)
+        put(bucket, key, bytes: bytes, etag: predictsETags ? nil : "kms" + Self.etag(bytes))
         answer("200")
         return .written(etag: object(bucket, key)!.etag)
     }
@@ -112,10 +138,13 @@ public final class MemoryStore: ObjectStore {
     public func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>] {
         roundTrips += 1
         return reads.map { read in
-            let answer = record("RANGE \(bucket)/\(read.key) \(read.range.lowerBound)-\(read.range.upperBound - 1)")
+            let answer = record("RANGE \(bucket)/\(read.key) \(read.range.lowerBound)-\(read.range.upperBound - 1)"
+                                + (read.ifMatch.map { " if-match \($0)" } ?? "") + (read.ifNoneMatch.map { " if-none-match \($0)" } ?? ""))
             if let error = rangeErrors[ExactKey(read.key)] { answer("error"); return .failure(error) }
+            if let failure { answer("error"); return .failure(.failed(failure)) }
             guard let object = object(bucket, read.key) else { answer("404"); return .success(.missing) }
             if let ifMatch = read.ifMatch, ifMatch != object.etag { answer("412"); return .success(.changed) }
+            if let ifNoneMatch = read.ifNoneMatch, ifNoneMatch == object.etag { answer("304"); return .success(.notModified) }
             let size = Int64(object.bytes.count)
             guard read.range.lowerBound < size else { answer("416"); return .success(.empty) }
             answer("206")
@@ -130,6 +159,7 @@ public final class MemoryStore: ObjectStore {
         return keys.map { key in
             let answer = record("HEAD \(bucket)/\(key)")
             if let error = headErrors[ExactKey(key)] { answer("error"); return .failure(error) }
+            if let failure { answer("error"); return .failure(.failed(failure)) }
             guard let object = object(bucket, key) else { answer("404"); return .success(nil) }
             answer("200")
             return .success(ObjectVersion(etag: object.etag, lastModified: object.lastModified))
@@ -152,4 +182,133 @@ public final class MemoryStore: ObjectStore {
         answer("200")
         return ListedPage(objects: Array(objects), isTruncated: matching.count > maxKeys)
     }
+
+    public func delete(bucket: String, key: String) throws {
+        roundTrips += 1
+        let answer = record("DELETE \(bucket)/\(key)")
+        if let failure { answer("error"); throw failure }
+        delete(bucket, key)
+        answer("204")
+    }
+
+    public func startUpload(bucket: String, key: String, contentType: String) throws -> String {
+        roundTrips += 1
+        let answer = record("CREATE \(bucket)/\(key)")
+        if let failure { answer("error"); throw failure }
+        nextUpload += 1
+        let id = "upload-\(nextUpload)"
+        uploads[id] = (bucket, key, [:])
+        answer(id)
+        return id
+    }
+
+    /// The reads, then the upload's creation: one round trip, as S3ObjectStore sends them together.
+    public func readRanges(bucket: String, reads: [RangeRequest], startingUploadOf key: String,
+                           contentType: String) -> (reads: [Result<RangeRead, KeyReadError>], upload: Result<String, any Error>) {
+        let answers = readRanges(bucket: bucket, reads: reads)
+        let upload = Result { () throws(any Error) in try startUpload(bucket: bucket, key: key, contentType: contentType) }
+        roundTrips -= 1
+        return (answers, upload)
+    }
+
+    public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart]) throws -> [String]? {
+        roundTrips += 1
+        var etags: [String] = []
+        var sourceChanged = false
+        for part in parts {
+            switch part.source {
+            case .bytes(let bytes):
+                let answer = record("PART \(bucket)/\(key) #\(part.number) \(bytes.count) bytes")
+                if let failure { answer("error"); throw failure }
+                uploads[uploadID]?.parts[part.number] = bytes
+                etags.append(Self.etag(bytes))
+                answer("200")
+            case .copy(let source, let range, let ifMatch):
+                let answer = record("COPY \(bucket)/\(key) #\(part.number) from \(source) \(range.lowerBound)-\(range.upperBound - 1)")
+                if let failure { answer("error"); throw failure }
+                guard let object = object(bucket, source), object.etag == ifMatch else {
+                    answer("412")
+                    sourceChanged = true
+                    continue
+                }
+                let bytes = Array(object.bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+                uploads[uploadID]?.parts[part.number] = bytes
+                etags.append(Self.etag(bytes))
+                answer("200")
+            }
+        }
+        return sourceChanged ? nil : etags
+    }
+
+    public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite {
+        roundTrips += 1
+        if let hook = beforeWrite {
+            beforeWrite = nil
+            hook()
+        }
+        let answer = record("COMPLETE \(bucket)/\(key) " + (ifMatch.map { "if-match \($0)" } ?? "if-none-match *"))
+        if let failure { answer("error"); throw failure }
+        if forcedConflicts > 0 {
+            forcedConflicts -= 1
+            answer("409")
+            return .conflict
+        }
+        guard let upload = uploads[uploadID] else { answer("404 NoSuchUpload"); throw MemoryStoreError("no such upload \(uploadID)") }
+        guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict }
+        var bytes: [UInt8] = []
+        for (i, etag) in partETags.enumerated() {
+            guard let part = upload.parts[i + 1], Self.etag(part) == etag else {
+                answer("400 InvalidPart")
+                throw MemoryStoreError("part \(i + 1) missing or not \(etag)")
+            }
+            if i + 1 < partETags.count && part.count < minPartSize {
+                answer("400 EntityTooSmall")
+                throw MemoryStoreError("part \(i + 1) is \(part.count) bytes, under \(minPartSize)")
+            }
+            bytes += part
+        }
+        uploads[uploadID] = nil
+        let etag = predictsETags ? Self.etag(ofParts: partETags) : "kms" + Self.etag(bytes)
+        put(bucket, key, bytes: bytes, etag: etag)
+        answer("200")
+        if let race = racingCompletion {
+            racingCompletion = nil
+            race(bucket, key)
+        }
+        return .written(etag: etag)
+    }
+
+    /// The companion is written first, then the completion evaluated: both in one round trip,
+    /// as S3ObjectStore sends them together.
+    public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
+                               writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool) {
+        let answer = record("PUT \(bucket)/\(companion) (with the completion)")
+        var written = false
+        if let failure = failure ?? writeErrors[ExactKey(companion)] {
+            answer("error \(failure)")
+        } else {
+            put(bucket, companion, bytes: bytes, etag: nil)
+            answer("200")
+            written = true
+        }
+        let outcome = try completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: ifMatch)
+        return (outcome, written)
+    }
+
+    public func abortUpload(bucket: String, key: String, uploadID: String) throws {
+        roundTrips += 1
+        let answer = record("ABORT \(bucket)/\(key)")
+        uploads[uploadID] = nil
+        answer("204")
+    }
+
+    public func predictedETag(ofBytes bytes: ArraySlice<UInt8>) -> String? { predictsETags ? Self.etag(bytes) : nil }
+
+    public func predictedETag(ofParts partETags: [String]) -> String? { predictsETags ? Self.etag(ofParts: partETags) : nil }
+}
+
+/// A request the in-memory store refuses the way S3 would (an unknown upload, a bad part).
+public struct MemoryStoreError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

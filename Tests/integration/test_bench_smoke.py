@@ -19,25 +19,14 @@ import zipfile
 
 import pytest
 
-from conftest import REPO_ROOT, missing_prerequisite
+from conftest import REPO_ROOT
 
-from imagecat_tools.bench_lib import catalog, fast_api, package, procfs, report
+from imagecat_tools.bench_lib import catalog, fast_api, package, pages, procfs, report
 from imagecat_tools.fault_proxy import FaultProxy
-
-PYTHON_PEER = REPO_ROOT.parent / "shared" / "peers" / "python-boto3" / "bootstrap"
-
-
-@pytest.fixture
-def python_peer():
-    """The boto3 peer every figure compares against. It lives in the project's shared folder
-    beside the checkout (CI has it there by design): missing, the test fails and says so."""
-    if not PYTHON_PEER.is_file():
-        missing_prerequisite(f"{PYTHON_PEER} (../shared/peers/python-boto3/bootstrap): the project's shared "
-                             "folder, with the boto3 peer, must be beside the checkout")
-    return PYTHON_PEER
-
+from imagecat_tools.paths import PEER_FILES
 
 def run_bench(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    # quiet: 19 s for --quick (the longest), ~1.5 s for a refused argument
     return subprocess.run([str(REPO_ROOT / "scripts" / "bench"), *args], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -57,7 +46,7 @@ def row(text: str, name: str) -> list[str]:
     raise AssertionError(f"no row for {name} in:\n{text}")
 
 
-def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path, python_peer):
+def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path):
     # A zip holding the bootstrap stands in for the package (it runs as is: no /var/task loader),
     # and the bootstrap also stands in for the swift-runtime peer (it implements `sum` too), so
     # every runtime row and every ratio column shows up.
@@ -119,13 +108,18 @@ def test_quick_run_prints_every_figure_with_ratios(bootstrap_path, tmp_path, pyt
     assert re.search(r"zip ≤ 10 MB\s+\d+\.\d\d MB\s+(met|BEHIND)", goals), goals
 
 
-def test_json_output(bootstrap_path, python_peer):
+def test_json_output(bootstrap_path):
     run = run_bench("--quick", "--json", "--bootstrap", str(bootstrap_path), "--zip", "",
                     "--figures", "cold,loop", "--spawns", "1", "--invokes", "100", "--warmup", "10",
                     "--placements", "same CPU")
     assert run.returncode == 0, run.stderr[-4000:]
     results = json.loads(run.stdout)
     assert set(results["runtimes"]) == {"bootstrap", "python-boto3"}
+    # The peer is the project's own file, started with this interpreter, and named by its path
+    # in the repository (never a folder outside it).
+    peer = results["runtimes"]["python-boto3"]
+    assert peer["argv"] == [sys.executable, str(PEER_FILES["python-boto3"])]
+    assert peer["description"].startswith("scripts/peers/python_boto3.py (Python "), peer
     assert results["machine"]["nproc"] == os.cpu_count()
     cold = results["cold_start"]["runtimes"]["bootstrap"]
     assert len(cold["samples_ms"]) == 1 and cold["median_ms"] > 0
@@ -142,6 +136,50 @@ def test_bad_arguments_are_refused():
     assert run.returncode == 2 and "unknown ['elsewhere']" in run.stderr
     run = run_bench("--bootstrap", "/nonexistent", "--latency", "30-10")
     assert run.returncode == 2 and "latency range must satisfy 0 <= MIN <= MAX" in run.stderr
+    run = run_bench("--bootstrap", "/nonexistent", "--box", "128")
+    assert run.returncode == 2 and "--box applies to the pages figure only" in run.stderr
+
+
+PAGE_ROWS = ("first page (spawn → answer)", "later page", "later page, name-desc", "GET /images/{name}",
+             "type=png, whole walk", "type=gif, whole walk", "page after a change")
+
+
+def test_pages_figure_runs_both_runtimes_and_prints_ratios(bootstrap_path):
+    """`--figures pages --quick`: a 20,000-entry catalog (3.7 MB, read by blocks through its
+    index), one fresh process per runtime; every request kind has its figures, the imagecat rows
+    their ratios against the peer, and the bytes read say what the design promises: a later
+    page reads a block or two of the catalog, the peer the whole catalog once per version."""
+    run = run_bench("--quick", "--bootstrap", str(bootstrap_path), "--zip", "", "--figures", "pages",
+                    "--pages-per-order", "3", "--pages-lookups", "3")  # quiet: 11 s (debug build)
+    assert run.returncode == 0, run.stderr[-4000:]
+    out = run.stdout
+    assert re.search(r"^command:  scripts/bench --quick .* --figures pages --pages-per-order 3", out, re.M), out
+    facts = re.search(r"20,000 entries: images.json (\d+\.\d) MB, index (\d+) KB \((\d+) blocks\), 100 gifs", out)
+    assert facts and 3.0 < float(facts.group(1)) < 4.5 and int(facts.group(3)) > 40, out
+    cells = {}
+    for line in out[out.index("6. API pages"):].splitlines():
+        parts = re.split(r"\s{2,}", line.strip())
+        if len(parts) == 13 and parts[0] in ("bootstrap", "python-boto3"):
+            cells[parts[0], parts[1]] = parts
+    for runtime in ("bootstrap", "python-boto3"):
+        for label in PAGE_ROWS:
+            row = cells[runtime, label]
+            assert float(row[3].replace(",", "")) > 0 and float(row[5].replace(",", "")) > 0, row
+    ratio = r"\d+\.\d+×"
+    for label in PAGE_ROWS:
+        assert re.fullmatch(ratio, cells["bootstrap", label][9]), cells["bootstrap", label]
+    assert re.fullmatch(ratio, cells["bootstrap", "later page"][10])
+    assert int(cells["bootstrap", "later page"][2]) == int(cells["python-boto3", "later page"][2]) == 3
+    kb = {key: float(row[7].replace(",", "")) for key, row in cells.items()}
+    assert 60 < kb["bootstrap", "later page"] < 200 and 60 < kb["bootstrap", "GET /images/{name}"] < 200
+    catalog_kb = float(facts.group(1)) * 1000
+    assert kb["python-boto3", "first page (spawn → answer)"] >= catalog_kb - 100
+    assert kb["python-boto3", "page after a change"] >= catalog_kb - 100 and kb["python-boto3", "later page"] < 1
+    memory = out[out.index("  runtime       processes"):]
+    assert re.search(r"^  bootstrap\s+1\s+\d+\.\d \(\d+\.\d+×\)\s+\d", memory, re.M), memory
+    goals = out[out.index("Goals of issue 17 (no box"):]
+    assert re.search(r"first page ≤ 1,000 ms\s+[\d,]+ ms \(max [\d,]+\)\s+(met|BEHIND)", goals), goals
+    assert re.search(r"later pages p95 ≤ 150 ms\s+[\d.]+ ms\s+(met|BEHIND)", goals), goals
 
 
 def test_catalog_runs_with_latency_on_the_runtimes_s3_requests(s3_server, bootstrap_path):
@@ -324,3 +362,20 @@ def test_cpu_between_samples_prefers_schedstat_only_when_complete():
     assert procfs.cpu_us_between(at(0, 0, 2), at(500_000, 100_000_000, 1)) == 500_000
     # Same count, but ticks far above the ns sum (one thread replaced by another): ticks.
     assert procfs.cpu_us_between(at(0, 0, 2), at(500_000, 100_000_000, 2)) == 500_000
+
+
+def test_a_runtime_that_dies_or_stalls_ends_its_run_and_is_reported(s3_server, bootstrap_path):
+    """The pages figure reports a process that dies (as the box's OOM killer kills the peer) or
+    does not answer within the cap as a result of its run, not as a failure of the benchmark,
+    and goes on with the next process (the pages smoke above shows a whole run served)."""
+    bench = pages.PagesBench(s3_server, 6000, [str(bootstrap_path)], cap=0.5)  # 1.1 MB: indexed
+    try:
+        plan = bench.plan(0, 1, 1)
+        died = bench.measure("dies", [sys.executable, "-c", "import sys; sys.exit(3)"], 0, plan, 1)
+        stalled = bench.measure("stalls", [sys.executable, "-c", "import time; time.sleep(60)"], 0, plan, 1)
+    finally:
+        bench.close()
+    assert died.requests == [] and died.exit_code == 3 and "exited with 3 before answering" in died.ended
+    assert stalled.requests == [] and stalled.ended.startswith("no answer within 0.5 s") and stalled.exit_code == -9
+    summary = pages.summary([died])
+    assert summary["ended"] == [f"round 1: 0 answers, then {died.ended}"] and "first" not in summary

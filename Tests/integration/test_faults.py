@@ -25,6 +25,8 @@ from imagecat_tools.images import make_image
 from imagecat_tools.local_runtime_api import LocalRuntimeAPI
 from imagecat_tools.storm import StormConfig, audit, format_report, run_storm
 
+from test_storm import STORM_TIMEOUT
+
 CATALOG = "images.json"
 KEYS = {"cat one.jpg": "jpg", "a+b=c&d.png": "png", "ünï/фото 1.webp": "webp",
         "deep/nested/x.gif": "gif", "Caps.JPG": "jpg"}
@@ -77,6 +79,31 @@ def test_proxy_forwards_signed_requests_unchanged_on_kept_alive_connections(s3_s
     assert counts["connections"] < counts["requests"]  # kept alive
 
 
+def test_proxy_counts_the_bytes_it_relays_to_the_client(s3_server, bucket):
+    """`answer_bytes`: what the client read from S3, heads included (the bench's bytes per
+    page): a whole object, a range of it, a 304 (head only) and a listing."""
+    body = bytes(range(256)) * 4000                      # 1,024,000 bytes
+    s3_server.boto3_client().put_object(Bucket=bucket, Key="counted.bin", Body=body)
+    with FaultProxy(s3_server.endpoint, seed=1) as proxy:
+        s3 = proxy_client(s3_server, proxy)
+        etag = s3.head_object(Bucket=bucket, Key="counted.bin")["ETag"]
+        head_only = proxy.counts()["answer_bytes"]
+        assert 0 < head_only < 2000
+        assert s3.get_object(Bucket=bucket, Key="counted.bin")["Body"].read() == body
+        whole = proxy.counts()["answer_bytes"] - head_only
+        assert len(body) < whole < len(body) + 2000
+        assert len(s3.get_object(Bucket=bucket, Key="counted.bin", Range="bytes=0-65535")["Body"].read()) == 65536
+        ranged = proxy.counts()["answer_bytes"] - head_only - whole
+        assert 65536 < ranged < 65536 + 2000
+        with pytest.raises(ClientError) as not_modified:
+            s3.get_object(Bucket=bucket, Key="counted.bin", IfNoneMatch=etag)
+        assert not_modified.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
+        before = proxy.counts()["answer_bytes"]
+        s3.list_objects_v2(Bucket=bucket)
+        assert proxy.counts()["answer_bytes"] > before
+    assert before - head_only - whole - ranged < 2000
+
+
 def test_proxy_delays_every_request_by_its_latency(s3_server, bucket):
     """--latency 10-30: each request waits 10..30 ms before it is forwarded. N requests one
     after another cannot take less than N × 10 ms (a lower bound, so no timing flake); the
@@ -117,7 +144,8 @@ def test_storm_latency_applies_to_the_functions_s3_requests_only(s3_server, boot
     """`--latency` puts the proxy in front of the function only: every request it sees is
     delayed, and none of them is one of the storm's own uploads (those go direct)."""
     result = run_storm(StormConfig(uploads=24, deletes=4, procs=2, max_batch=4, seed=5,
-                                   bootstrap=str(bootstrap_path), latency=(10.0, 30.0)),
+                                   bootstrap=str(bootstrap_path), latency=(10.0, 30.0),
+                                   timeout=STORM_TIMEOUT),
                        server=s3_server)
     report = format_report(result)
     print(report)
@@ -187,7 +215,8 @@ def test_small_storm_through_faults_is_exact(s3_server, bootstrap_path):
     """10% of the function's S3 requests answered 503 SlowDown, 3% of its connections reset
     (half of those after the server did the work): still exact."""
     result = run_storm(StormConfig(uploads=150, deletes=40, procs=8, max_batch=8, seed=23,
-                                   bootstrap=str(bootstrap_path), faults=0.10, resets=0.03),
+                                   bootstrap=str(bootstrap_path), faults=0.10, resets=0.03,
+                                   timeout=STORM_TIMEOUT),
                        server=s3_server)
     print(format_report(result))
     summary = result.summary()
@@ -203,7 +232,8 @@ def test_small_storm_with_runtimes_killed_is_exact(s3_server, bootstrap_path):
     """Three runtimes SIGKILLed at random points of the storm (their invocations go to other
     runtimes, replacements are started): still exact."""
     result = run_storm(StormConfig(uploads=150, deletes=40, procs=8, max_batch=8, seed=29,
-                                   bootstrap=str(bootstrap_path), kill=3, delivery="mixed"),
+                                   bootstrap=str(bootstrap_path), kill=3, delivery="mixed",
+                                   timeout=STORM_TIMEOUT),
                        server=s3_server)
     print(format_report(result))
     assert result.summary()["kills"] == 3

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import missing_prerequisite
+from conftest import missing_prerequisite, user_record_key
 from imagecat_tools import gallery_site
 from imagecat_tools.local_api import JWTVerifier
 from imagecat_tools.local_uploads import LocalGallery
@@ -72,7 +72,8 @@ def browser(tmp_path_factory):
                      "--mute-audio", "--force-color-profile=srgb", "--force-prefers-reduced-motion",
                      f"--user-data-dir={workdir / 'profile'}"):
         options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # "performance": the DevTools network events, which test_gallery_feed counts requests from.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     service = Service(executable_path=driver_path, log_output=str(workdir / "chromedriver.log"))
     try:
         driver = webdriver.Chrome(service=service, options=options)
@@ -85,17 +86,22 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture
-def gallery(s3_server, bootstrap_path, bucket):
+def gallery(request, s3_server, bootstrap_path, bucket):
     """The page and API on 127.0.0.1:PORT, trusting a glewlwyd whose public client may come back
-    to exactly that page. The API needs `write:images` for uploads, as deployed."""
+    to exactly that page. The API needs `write:images` for uploads, as deployed. Indirect
+    parameters: more of the API's environment (e.g. {"VIEW_URL_EXPIRES_SECONDS": "2"})."""
+    extra_env = getattr(request, "param", {})
     port = free_port()
     page = f"http://127.0.0.1:{port}/"
     lines: list[str] = []
     with OIDCProvider(redirect_uris=[page], audience=AUDIENCE) as idp:
         verifier = JWTVerifier.from_issuer(idp.issuer, AUDIENCE)
-        config = gallery_site.page_config(issuer=idp.issuer, client_id=idp.client_id, audience=AUDIENCE, api_url="")
+        config = gallery_site.page_config(
+            issuer=idp.issuer, client_id=idp.client_id, audience=AUDIENCE, api_url="",
+            upload_prefix=extra_env.get("UPLOAD_PREFIX", gallery_site.DEFAULT_UPLOAD_PREFIX))
         with LocalGallery(bootstrap_path, server=s3_server, bucket=bucket, verifier=verifier, port=port,
-                          env={"REQUIRED_SCOPE": "read:images", "UPLOAD_SCOPE": "write:images", "OIDC_ISSUER": idp.issuer},
+                          env={"REQUIRED_SCOPE": "read:images", "UPLOAD_SCOPE": "write:images", "OIDC_ISSUER": idp.issuer,
+                               **extra_env},
                           log=lines.append, page_config=config) as running:
             running.idp = idp
             running.verifier = verifier
@@ -320,7 +326,7 @@ def test_first_sign_in_creates_the_users_record(gallery, browser, s3, bucket):
     session = _sign_in(browser, gallery)
     _wait(browser, "the page's PUT /me", lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-user-record"))
     assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-user-record") == "saved"
-    record = json.loads(s3.get_object(Bucket=bucket, Key=f"users/{session['sub']}.json")["Body"].read())
+    record = json.loads(s3.get_object(Bucket=bucket, Key=user_record_key(session['sub']))["Body"].read())
     assert record["sub"] == session["sub"]
     assert record["email"] == gallery.idp.user.email and record["name"] == gallery.idp.user.name
     assert record["createdAt"] and record["lastSignInAt"]

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO_ROOT
 
-from imagecat_tools import gallery_site
+from imagecat_tools import gallery, gallery_site
 
 ISSUER = "https://imagecat-test.eu.auth0.com/"
 AUDIENCE = "https://imagecat.example.com/api"
@@ -23,14 +23,15 @@ def test_the_site_is_web_plus_its_config(tmp_path):
     result = subprocess.run([sys.executable, "-m", "imagecat_tools.gallery_site", "--issuer", ISSUER,
                              "--client-id", "spa123", "--audience", AUDIENCE,
                              "--api-url", "https://abc.execute-api.eu-west-1.amazonaws.com/", "--out", str(tmp_path / "site")],
-                            cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60, check=True)
+                            cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60, check=True)  # quiet: 0.13 s
     site = tmp_path / "site"
     assert result.stdout.strip() == str(site)
     assert sorted(p.name for p in site.iterdir()) == sorted(
         ["config.json", *(p.name for p in (REPO_ROOT / "web").iterdir() if p.is_file() and p.name != "config.json")])
     assert json.loads((site / "config.json").read_text()) == {
         "issuer": ISSUER, "clientId": "spa123", "audience": AUDIENCE,
-        "apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com", "scopes": "read:images write:images"}
+        "apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com", "scopes": "read:images write:images",
+        "uploadPrefix": "images/uploads/"}
     assert (site / "oidc.js").read_bytes() == (REPO_ROOT / "web" / "oidc.js").read_bytes()
 
 
@@ -78,12 +79,12 @@ def test_s3_origin_can_be_given(tmp_path):
     subprocess.run([sys.executable, "-m", "imagecat_tools.gallery_site", "--issuer", ISSUER, "--client-id", "spa",
                     "--audience", AUDIENCE, "--s3-origin", "https://my-bucket.s3.eu-central-1.amazonaws.com",
                     "--out", str(tmp_path / "site")],
-                   cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60, check=True)
+                   cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60, check=True)  # quiet: 0.13 s
     policy = csp_of((tmp_path / "site" / "index.html").read_text())
     assert policy["img-src"] == ["'self'", "https://my-bucket.s3.eu-central-1.amazonaws.com"]
     bad = subprocess.run([sys.executable, "-m", "imagecat_tools.gallery_site", "--issuer", ISSUER, "--client-id", "spa",
                           "--audience", AUDIENCE, "--s3-origin", 'https://x" onload="y', "--out", str(tmp_path / "bad")],
-                         cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60)
+                         cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60)  # quiet: 0.12 s
     assert bad.returncode != 0 and "--s3-origin" in bad.stderr and not (tmp_path / "bad").exists()
 
 
@@ -129,16 +130,49 @@ def test_local_http_is_allowed():
     assert config["apiUrl"] == ""
 
 
+def output(name: str) -> str:
+    return ("\"$(aws cloudformation describe-stacks --stack-name imagecat --region eu-west-1 "
+            f"--query 'Stacks[0].Outputs[?OutputKey==`{name}`].OutputValue' --output text)\"")
+
+
 def test_deploy_writes_the_gallery_config_from_the_stack(tmp_path):
     result = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
                              "--client-id", "spa123", "--region", "eu-west-1", "--tool", "aws", "--dry-run"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)  # quiet: 6.5 s
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[-2] == ("api_url=\"$(aws cloudformation describe-stacks --stack-name imagecat --region eu-west-1 "
-                         "--query 'Stacks[0].Outputs[?OutputKey==`ApiUrl`].OutputValue' --output text)\"")
-    assert lines[-1] == (f"PYTHONPATH=scripts python3 -m imagecat_tools.gallery_site --issuer {ISSUER} "
-                         f"--client-id spa123 --audience {AUDIENCE} --scopes '' --api-url \"$api_url\" --out dist/gallery")
+    assert lines[-3:] == [
+        "api_url=" + output("ApiUrl"),
+        # The page's connect-src and img-src name the images bucket's own host.
+        "s3_origin=" + output("ImagesBucketOrigin"),
+        f"PYTHONPATH=scripts python3 -m imagecat_tools.gallery_site --issuer {ISSUER} --client-id spa123 "
+        f"--audience {AUDIENCE} --scopes '' --upload-prefix images/uploads/ --api-url \"$api_url\" --s3-origin \"$s3_origin\" --out dist/gallery"]
+    assert "GalleryHosting" not in result.stdout and "cloudfront" not in result.stdout
+
+
+def test_deploy_can_host_the_gallery(tmp_path):
+    """--gallery-hosting: the stack hosts it (GalleryHosting=CloudFront), and after the stack the
+    built site goes to the gallery bucket and CloudFront's cache is invalidated."""
+    result = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
+                             "--client-id", "spa123", "--region", "eu-west-1", "--tool", "aws", "--dry-run",
+                             "--gallery-hosting"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert "GalleryHosting=CloudFront" in lines[1]
+    assert lines[-5:] == [
+        "gallery_bucket=" + output("GalleryBucketName"),
+        'aws s3 sync dist/gallery "s3://$gallery_bucket/" --delete --region eu-west-1',
+        "aws cloudfront create-invalidation --distribution-id " + output("GalleryDistributionId") + " --paths '/*'",
+        "gallery_url=" + output("GalleryUrl"),
+        'echo "deploy: the gallery is at $gallery_url (register it with the identity provider)" >&2']
+    assert lines[-6].startswith("PYTHONPATH=scripts python3 -m imagecat_tools.gallery_site ")
+    for args, complaint in ((["--gallery-hosting"], "--gallery-hosting needs --client-id"),
+                            (["--gallery-hosting", "--client-id", "x", "--gallery-origin", "https://g.example.com"],
+                             "exclude each other")):
+        refused = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
+                                  "--tool", "aws", "--dry-run", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                                 timeout=300)
+        assert refused.returncode != 0 and complaint in refused.stderr, refused.stderr
 
 
 @pytest.mark.parametrize("scope_args, scopes", [
@@ -152,12 +186,63 @@ def test_deploy_gives_the_page_its_scopes(tmp_path, scope_args, scopes):
     stubbed), writes config.json with the deploy's RequiredScope and UploadScope."""
     result = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
                              "--client-id", "spa123", "--tool", "aws", "--dry-run", *scope_args],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)  # quiet: 6.5 s
     assert result.returncode == 0, result.stderr
     gallery_line = result.stdout.strip().splitlines()[-1]
     (tmp_path / "scripts").symlink_to(REPO_ROOT / "scripts")
-    subprocess.run(["bash", "-c", "api_url=https://abc.execute-api.eu-west-1.amazonaws.com; " + gallery_line],
-                   cwd=tmp_path, check=True, timeout=60, capture_output=True, env=dict(os.environ, PYTHONPATH=""))
+    subprocess.run(["bash", "-c", "api_url=https://abc.execute-api.eu-west-1.amazonaws.com; "
+                    "s3_origin=https://imagecat-1-eu-west-1.s3.eu-west-1.amazonaws.com; " + gallery_line],
+                   cwd=tmp_path, check=True, timeout=60, capture_output=True,  # quiet: 0.27 s
+                   env=dict(os.environ, PYTHONPATH=""))
     config = json.loads((tmp_path / "dist" / "gallery" / "config.json").read_text())
     assert config["scopes"] == scopes
     assert config["apiUrl"] == "https://abc.execute-api.eu-west-1.amazonaws.com"
+    policy = csp_of((tmp_path / "dist" / "gallery" / "index.html").read_text())
+    assert policy["img-src"] == ["'self'", "https://imagecat-1-eu-west-1.s3.eu-west-1.amazonaws.com"], \
+        "pinned to the images bucket's own host"
+    assert config["uploadPrefix"] == "images/uploads/"
+
+
+def test_deploy_gives_the_page_the_apis_upload_prefix(tmp_path):
+    """The template's UPLOAD_PREFIX is ImagesPrefix + uploads/: the page's newest-first view
+    lists exactly that."""
+    result = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
+                             "--client-id", "spa123", "--tool", "aws", "--dry-run", "--images-prefix", "photos/"],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "scripts").symlink_to(REPO_ROOT / "scripts")
+    subprocess.run(["bash", "-c", "api_url=https://abc.execute-api.eu-west-1.amazonaws.com; "
+                    "s3_origin=https://imagecat-1-eu-west-1.s3.eu-west-1.amazonaws.com; "
+                    + result.stdout.strip().splitlines()[-1]],
+                   cwd=tmp_path, check=True, timeout=60, capture_output=True, env=dict(os.environ, PYTHONPATH=""))
+    assert json.loads((tmp_path / "dist" / "gallery" / "config.json").read_text())["uploadPrefix"] == "photos/uploads/"
+    template = (REPO_ROOT / "template.yaml").read_text()
+    assert 'UPLOAD_PREFIX: !Sub "${ImagesPrefix}uploads/"' in template
+
+
+def test_upload_prefix_goes_to_the_config(tmp_path):
+    config = gallery_site.page_config(issuer=ISSUER, client_id="spa", audience=AUDIENCE, api_url="",
+                                      upload_prefix="photos/new/")
+    assert config["uploadPrefix"] == "photos/new/"
+    subprocess.run([sys.executable, "-m", "imagecat_tools.gallery_site", "--issuer", ISSUER, "--client-id", "spa",
+                    "--audience", AUDIENCE, "--upload-prefix", "u/ploads/", "--out", str(tmp_path / "site")],
+                   cwd=REPO_ROOT / "scripts", capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads((tmp_path / "site" / "config.json").read_text())["uploadPrefix"] == "u/ploads/"
+    for bad in ("images/uploads", "/images/", "", "images/\n/", "x" * 1024 + "/"):
+        with pytest.raises(ValueError, match="upload prefix"):
+            gallery_site.page_config(issuer=ISSUER, client_id="spa", audience=AUDIENCE, api_url="", upload_prefix=bad)
+
+
+def test_the_page_takes_its_upload_prefix_from_the_config():
+    """web/gallery.js lists config.json's uploadPrefix newest first; the default is the API's."""
+    script = (REPO_ROOT / "web" / "gallery.js").read_text()
+    assert "config.uploadPrefix" in script
+    assert f'const DEFAULT_UPLOAD_PREFIX = "{gallery_site.DEFAULT_UPLOAD_PREFIX}";' in script
+
+
+def test_scripts_gallery_passes_the_upload_and_viewing_settings():
+    """scripts/gallery's environment reaches the API (and the page's uploadPrefix); nothing else
+    of it does, and empty values count as unset."""
+    environ = {"UPLOAD_PREFIX": "photos/new/", "VIEW_URL_EXPIRES_SECONDS": "60", "MAX_UPLOAD_BYTES": "",
+               "HOME": "/home/x", "AWS_SECRET_ACCESS_KEY": "secret"}
+    assert gallery.gallery_settings(environ) == {"UPLOAD_PREFIX": "photos/new/", "VIEW_URL_EXPIRES_SECONDS": "60"}

@@ -62,7 +62,7 @@ def test_the_reconcile_remembers_non_images(s3, s3_server, bucket, bootstrap_pat
     def reconcile() -> dict:
         env = {**s3_server.child_env(), "CATALOG_BUCKET": bucket}
         run = run_tool("invoke", "--bootstrap", str(bootstrap_path), "--handler", "reconcile",
-                       str(REPO_ROOT / "events" / "scheduled.json"), env=env, timeout=120)
+                       str(REPO_ROOT / "events" / "scheduled.json"), env=env, timeout=120)  # quiet: 1.6 s
         assert run.returncode == 0, run.stdout + run.stderr
         return json.loads(run.stdout)
 

@@ -89,3 +89,28 @@ def test_no_foundation_import_in_the_binary():
                 if re.match(r"\s*(@\w+\s+)*import\s+(Foundation|FoundationEssentials|FoundationNetworking)\b", line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}")
     assert offenders == [], f"Foundation imported into bootstrap's modules: {offenders}"
+
+
+# Paths that reach out of the checkout: a sibling folder, or the repository root's parent.
+OUTSIDE = re.compile(r"\.\./shared|\.parent\s*/\s*[\"']shared[\"']|REPO_ROOT\.parent|ROOT\.parent\b")
+SCANNED = ("scripts", "Tests", "Sources", "docs", ".ci", "README.md", "BENCHMARKS.md", "Package.swift",
+           "template.yaml")
+
+
+def test_nothing_reads_or_names_a_folder_outside_the_repository():
+    """A user who clones the repository has only the repository: the peers, fixtures and tools
+    all live inside it, and no code or doc builds a path beside the checkout."""
+    offenders = []
+    for name in SCANNED:
+        top = ROOT / name
+        for path in ([top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file())):
+            relative = path.relative_to(ROOT).as_posix()
+            if "__pycache__" in relative:
+                continue
+            try:
+                text = path.read_text()
+            except UnicodeDecodeError:
+                continue  # an image fixture
+            offenders += [f"{relative}:{n}" for n, line in enumerate(text.splitlines(), 1)
+                          if OUTSIDE.search(line) and "OUTSIDE = re.compile" not in line]
+    assert offenders == [], f"paths outside the repository: {offenders}"

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import run_tool
+from conftest import run_tool, user_record_key
 from imagecat_tools import mint_token
 from imagecat_tools.local_api import JWTVerifier, LocalAPI, LocalAPIError
 
@@ -46,7 +46,7 @@ def other_keys(tmp_path_factory):
 def seeded(s3, bucket):
     body = "[\n" + ",\n".join(json.dumps(e, ensure_ascii=False) for e in CATALOG) + "\n]\n"
     s3.put_object(Bucket=bucket, Key="images.json", Body=body.encode(), ContentType="application/json")
-    s3.put_object(Bucket=bucket, Key=f"users/{SUB}.json", Body=json.dumps(RECORD).encode(),
+    s3.put_object(Bucket=bucket, Key=user_record_key(SUB), Body=json.dumps(RECORD).encode(),
                   ContentType="application/json")
     s3.put_object(Bucket=bucket, Key="users/auth0|victim.json",
                   Body=json.dumps({"secret": VICTIM_SECRET}).encode(), ContentType="application/json")
@@ -308,7 +308,7 @@ def test_missing_bucket_variable_is_an_init_error(s3_server, bootstrap_path, key
 
 def test_mint_token_command(tmp_path):
     result = run_tool("mint_token", "--dir", str(tmp_path), "--sub", "google-oauth2|42", "--aud", AUDIENCE,
-                      "--iss", ISSUER, "--scope", "read:images", "--expires-in", "120", timeout=60, check=True)
+                      "--iss", ISSUER, "--scope", "read:images", "--expires-in", "120", timeout=60, check=True)  # quiet: 0.3 s
     bearer = result.stdout.strip()
     jwks = json.loads((tmp_path / "jwks.json").read_text())
     assert (tmp_path / "private-key.pem").stat().st_mode & 0o077 == 0
@@ -318,7 +318,8 @@ def test_mint_token_command(tmp_path):
     header = json.loads(base64.urlsafe_b64decode(bearer.split(".")[0] + "=="))
     assert header == {"alg": "RS256", "typ": "JWT", "kid": jwks["keys"][0]["kid"]}
 
-    expired = run_tool("mint_token", "--dir", str(tmp_path), "--expires-in", "-600", timeout=60, check=True)
+    expired = run_tool("mint_token", "--dir", str(tmp_path), "--expires-in", "-600", timeout=60,
+                       check=True)  # quiet: 0.3 s
     payload = json.loads(base64.urlsafe_b64decode(expired.stdout.strip().split(".")[1] + "=="))
     assert payload["exp"] < time.time() - 500
     # The same key is reused: the JWKS did not change.
@@ -328,12 +329,12 @@ def test_mint_token_command(tmp_path):
 # -- PUT /me: the record made at sign-in ----------------------------------------------------------
 
 def test_sign_in_creates_then_refreshes_the_record_on_real_s3(s3_server, bootstrap_path, keys, seeded, s3):
-    """Conditional writes of users/<sub>.json on a real S3 server: created (201, If-None-Match: *),
+    """Conditional writes of the user's record (users/sha256/<digest>.json) on a real S3 server: created (201, If-None-Match: *),
     refreshed (200, If-Match) keeping a member an administrator added, concurrent sign-ins losing
     nothing, and never anything from the request body. (No OIDC_ISSUER here: the minted tokens'
     issuer has no userinfo endpoint, so the record holds sub and the times.)"""
     newcomer = "auth0|newcomer-1"
-    key = f"users/{newcomer}.json"
+    key = user_record_key(newcomer)
     api = LocalAPI(bootstrap_path, env=s3_server.child_env({"CATALOG_BUCKET": seeded}),
                    verifier=JWTVerifier(keys.jwks, ISSUER, AUDIENCE), runtimes=2).start()
     try:
@@ -378,5 +379,23 @@ def test_sign_in_creates_then_refreshes_the_record_on_real_s3(s3_server, bootstr
         final = json.loads(s3.get_object(Bucket=seeded, Key=key)["Body"].read())
         assert final["plan"] == "pro" and final["createdAt"] == record["createdAt"]
         assert json.loads(s3.get_object(Bucket=seeded, Key="users/auth0|victim.json")["Body"].read()) == {"secret": VICTIM_SECRET}
+        assert not s3.list_objects_v2(Bucket=seeded, Prefix=f"users/{newcomer}")["KeyCount"], "no key names the sub"
     finally:
         api.stop()
+
+
+def test_a_record_under_its_legacy_key_moves_to_its_hashed_key_on_real_s3(api, keys, seeded, s3):
+    """An older imagecat kept users/<sub>.json (a key that shows the sub, maybe an email, to
+    anyone who may list the bucket): the first GET /me moves it, byte for byte, under the
+    sub's digest and deletes the old key; the answer and later reads are the same record."""
+    sub = "samlp|corp|jane@example.com"
+    legacy = json.dumps({"sub": sub, "plan": "pro", "createdAt": "2025-01-01T00:00:00Z"}).encode()
+    s3.put_object(Bucket=seeded, Key=f"users/{sub}.json", Body=legacy, ContentType="application/json")
+    bearer = token(keys, sub=sub)
+    status, headers, body = call(api, "/me", bearer)
+    assert status == 200 and json.loads(body) == json.loads(legacy)
+    assert s3.get_object(Bucket=seeded, Key=user_record_key(sub))["Body"].read() == legacy
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=seeded, Prefix="users/")["Contents"]]
+    assert f"users/{sub}.json" not in listed and not [k for k in listed if "jane" in k]
+    again = call(api, "/me", bearer, headers={"If-None-Match": headers["etag"]})
+    assert again[0] == 304

@@ -18,7 +18,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import REPO_ROOT, tool_env
+from conftest import REPO_ROOT, tool_env, user_record_key
 from imagecat_tools import mint_token
 from imagecat_tools.local_api import JWTError, JWTVerifier, LocalAPI
 from imagecat_tools.oidc_provider import OIDCProvider, ProviderError, Session, pkce_pair
@@ -189,6 +189,9 @@ def test_the_local_api_refuses_them_over_http(idp, tokens, refusals, s3_server, 
     with LocalAPI(bootstrap_path, env=s3_server.child_env({"CATALOG_BUCKET": bucket}), verifier=verifier) as api:
         status, _, body = call(api, tokens["access_token"])
         assert status == 200 and json.loads(body) == {"sub": sub, "note": "seeded"}
+        # Seeded under the legacy key users/<sub>.json: the read moved it under the sub's digest.
+        assert json.loads(s3.get_object(Bucket=bucket, Key=user_record_key(sub))["Body"].read()) == {"sub": sub, "note": "seeded"}
+        assert s3.list_objects_v2(Bucket=bucket, Prefix=f"users/{sub}")["KeyCount"] == 0
         for case, token in refusals.items():
             invocations = len(api.runtime.results)
             status, headers, body = call(api, token)
@@ -235,20 +238,21 @@ def test_command_line(tmp_path):
         assert discovery["issuer"] == lines["issuer"]
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0, process.stderr.read()
+        assert process.wait(timeout=20) == 0, process.stderr.read()  # quiet: 0.07 s
 
 
 def test_the_gallery_command_prints_the_page_and_a_user_who_can_sign_in(bootstrap_path):
-    """`scripts/gallery` (= imagecat_tools.local_api --gallery): the page's URL and the test user's name and
+    """`scripts/gallery` (= imagecat_tools.gallery): the page's URL and the test user's name and
     password are printed; the page's config.json names the running glewlwyd; that user signs in
-    and the API takes the token."""
+    and the API takes the token. UPLOAD_PREFIX of its environment reaches the API and the page's
+    uploadPrefix."""
     import http.client
     import re
 
     from imagecat_tools.oidc_provider import code_flow
 
-    env = tool_env(base={**os.environ, "IMAGECAT_BOOTSTRAP": str(bootstrap_path)})
-    process = subprocess.Popen([sys.executable, "-m", "imagecat_tools.local_api", "--gallery", "--port", "0"],
+    env = tool_env(base={**os.environ, "IMAGECAT_BOOTSTRAP": str(bootstrap_path), "UPLOAD_PREFIX": "images/fresh/"})
+    process = subprocess.Popen([sys.executable, "-m", "imagecat_tools.gallery", "--port", "0"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         printed = ""
@@ -259,8 +263,9 @@ def test_the_gallery_command_prints_the_page_and_a_user_who_can_sign_in(bootstra
         page = re.search(r"open (http://127\.0\.0\.1:\d+/)", printed).group(1)
         username, password = re.search(r"sign in as (\S+) / (\S+) \(", printed).groups()
         config = Session().json("GET", page + "config.json")
-        assert set(config) == {"issuer", "clientId", "audience", "apiUrl", "scopes"}
+        assert set(config) == {"issuer", "clientId", "audience", "apiUrl", "scopes", "uploadPrefix"}
         assert config["scopes"] == "read:images write:images"
+        assert config["uploadPrefix"] == "images/fresh/"
         tokens = code_flow(config["issuer"], config["clientId"], username, password, redirect_uri=page,
                            scope="openid email profile " + config["scopes"], resource=config["audience"])
         split = urllib.parse.urlsplit(page)
@@ -268,7 +273,11 @@ def test_the_gallery_command_prints_the_page_and_a_user_who_can_sign_in(bootstra
         connection.request("GET", "/images", headers={"Authorization": f"Bearer {tokens['access_token']}"})
         response = connection.getresponse()
         assert response.status == 200 and json.loads(response.read())["images"] == []
+        connection.request("POST", "/uploads", body=json.dumps({"name": "cat.png", "contentType": "image/png", "size": 171}),
+                           headers={"Authorization": f"Bearer {tokens['access_token']}", "Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["key"].startswith("images/fresh/")
         connection.close()
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=30) == 0  # quiet: 3.2 s (the gallery stops glewlwyd and SeaweedFS)

@@ -150,7 +150,7 @@ def test_env_is_enough_for_a_child_process(s3_server, bucket):
               "s3 = boto3.client('s3', config=c.Config(s3={'addressing_style': 'path'}));"
               f"print([o['Key'] for o in s3.list_objects_v2(Bucket='{bucket}')['Contents']])")
     child = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=60)  # quiet: 0.4 s
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == "['seen-by-child']"
 
@@ -250,7 +250,7 @@ def test_cli_run_prints_env_and_stops_cleanly_on_sigterm():
                                            env["AWS_ACCESS_KEY_ID"],
                                            env["AWS_SECRET_ACCESS_KEY"]) == 200
         cli.send_signal(signal.SIGTERM)
-        assert cli.wait(timeout=20) == 0
+        assert cli.wait(timeout=20) == 0  # quiet: 2.5 s
         assert not pid_alive(server_pid)
     finally:
         if cli.poll() is None:
@@ -279,7 +279,7 @@ def test_sigterm_to_pytest_still_stops_the_session_server(tmp_path):
         server_pid = int((tmp_path / "pid").read_text())
         assert pid_alive(server_pid)
         inner.send_signal(signal.SIGTERM)
-        inner.wait(timeout=30)
+        inner.wait(timeout=30)  # quiet: 4.3 s
         assert not pid_alive(server_pid)
     finally:
         if inner.poll() is None:

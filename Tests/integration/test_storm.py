@@ -11,10 +11,13 @@ import json
 
 import pytest
 
-from imagecat_tools.storm import (PEER_DIR, StormConfig, audit, body_for, format_report,
+from imagecat_tools.storm import (StormConfig, audit, body_for, format_report,
                    is_image_key, key_pool, make_image, plan_operations, run_storm)
 
-SMALL = dict(uploads=150, deletes=40, procs=8, max_batch=8, liars=True)
+STORM_TIMEOUT = 120.0
+"""Every storm in the tests gives up after this (StormConfig's default, 900 s, is for full-size
+storms). Quiet, these small storms settle in 2-6 s."""
+SMALL = dict(uploads=150, deletes=40, procs=8, max_batch=8, liars=True, timeout=STORM_TIMEOUT)
 
 
 def boto3_has_conditional_writes() -> bool:
@@ -148,6 +151,15 @@ def test_small_storm_is_exact(s3_server, bootstrap_path):
     assert set(summary["invocations_by_shape"]) == {"direct", "sqs", "eventbridge"}
     assert summary["bucket_images"] > 0 and summary["catalog_entries"] == summary["bucket_images"]
     assert summary["retries_by_type"].keys() <= {"Function.CatalogConflict"}
+    # What an operator would see, read back from the function's own EMF documents: one per
+    # invocation (and a cold start per process), all valid, counting the records delivered.
+    metrics = summary["function_metrics"]
+    assert metrics["invalid_documents"] == 0, metrics["problems"]
+    assert metrics["invocations"] == {"catalog": summary["invocations"]}
+    assert 1 <= metrics["cold_starts"] <= 8, "one per process that served an invocation"
+    received = next(m for m in metrics["metrics"] if m["name"] == "RecordsReceived")
+    assert received["sum"] >= summary["deliveries"], "every delivered record, retries included"
+    assert "what an operator would see" in format_report(result)
 
 
 def test_small_storm_catches_the_naive_logic(s3_server):
@@ -156,13 +168,77 @@ def test_small_storm_catches_the_naive_logic(s3_server):
     if not boto3_has_conditional_writes():
         pytest.skip("boto3 here has no conditional PutObject (IfMatch/IfNoneMatch): the peers "
                     "need a boto3 from late 2024 or newer")
-    if not (PEER_DIR / "naive-bootstrap").exists():
-        pytest.fail(f"the naive peer is missing: {PEER_DIR / 'naive-bootstrap'}")
     result = run_storm(StormConfig(**SMALL, seed=11, peer="naive"), server=s3_server)
     print(format_report(result))
     summary = result.summary()
     assert not result.ok
     assert summary["lost"] > 0, format_report(result)
+
+
+def test_audit_of_a_preloaded_catalog_streams_it_against_the_preloaded_names(s3, bucket):
+    """A big catalog is audited a range at a time against the preloaded names (in name order):
+    one missing is lost, one too many is resurrected, and a catalog out of imagecat's form is
+    an error, not an exact result."""
+    from imagecat_tools.big_catalog import entry_names, preload
+    names = preload(s3, bucket, 300, keep_names_every=1)
+    assert names == list(entry_names(300)), "the names preload writes, without their JSON"
+    exact = audit(s3, bucket, {}, preloaded=iter(names))
+    assert exact.exact and exact.catalog_entries == 300, exact
+    extra = sorted(names + ["images/archive/000000150-zzzzzzzz.jpg"], key=str.encode)
+    lost = audit(s3, bucket, {}, preloaded=iter(extra))
+    assert lost.lost == ["images/archive/000000150-zzzzzzzz.jpg"] and not lost.resurrected
+    fewer = audit(s3, bucket, {}, preloaded=iter(names[:10] + names[11:]))
+    assert fewer.resurrected == [names[10]] and not fewer.lost
+    s3.put_object(Bucket=bucket, Key="images.json", Body=json.dumps([{"name": n, "type": "jpg", "size": 1} for n in names]).encode())
+    wrong = audit(s3, bucket, {}, preloaded=iter(names))
+    assert not wrong.exact and "does not start with '[' alone" in wrong.catalog_error
+
+
+def test_a_storm_on_a_preloaded_catalog_keeps_it_exact_with_deletes_spread_over_it(s3_server, bootstrap_path):
+    """--preload: images.json holds 20,000 entries (3.7 MB, so it is indexed and read by block)
+    before an SQS storm whose plan also deletes 40 of them, spread over the whole catalog; then
+    the same plan on an empty catalog, and the ratio."""
+    from imagecat_tools.storm.cli import run_with_empty
+    from imagecat_tools.storm.report import format_comparison
+    config = StormConfig(uploads=120, deletes=20, procs=3, min_batch=10, max_batch=30, batch_window=0.2,
+                         delivery="sqs", latency=(1.0, 2.0), seed=5, bootstrap=str(bootstrap_path),
+                         timeout=STORM_TIMEOUT, preload=20_000, preload_deletes=40)
+    big, empty = run_with_empty(config, server=s3_server)
+    report = format_report(big)
+    print(report, format_comparison([big, empty], against="empty"), sep="\n\n")
+    assert_exact(big)
+    assert_exact(empty)
+    summary = big.summary()
+    assert summary["plan"]["preload_deletes"] == 40 and summary["plan"]["deletes"] == 60
+    assert summary["catalog_entries"] == 20_000 - 40 + summary["bucket_images"]
+    assert empty.summary()["catalog_entries"] == empty.summary()["bucket_images"]
+    assert summary["preload"]["entries"] == 20_000 and summary["preload"]["index_seconds"] > 0
+    assert summary["requests_by_kind"].get("PUT catalog state", 0) >= 1, "the index, written beside it"
+    assert "preloaded catalog: 20,000 entries" in report and "40 of its entries deleted" in report
+    table = format_comparison([big, empty], against="empty").splitlines()
+    assert "vs empty" in table[1] and table[-1].strip().split("  ")[0].endswith("empty catalog")
+    assert table[-1].split().count("1.00×") == 1
+
+
+def test_a_boxed_storm_reports_each_boxs_memory_and_cpu(s3_server, bootstrap_path):
+    """--box: every runtime process runs in its own Lambda-shaped box; the report gives the
+    boxes' CPU, peak memory, limit hits and kills instead of /proc's figures."""
+    from imagecat_tools.lambda_box import BoxError, LambdaBox
+    try:
+        with LambdaBox(16):
+            pass
+    except BoxError as error:
+        pytest.skip(f"needs cgroup v1 cpu and memory groups as root: {error}")
+    result = run_storm(StormConfig(uploads=20, deletes=4, procs=2, max_batch=5, seed=9, box=128,
+                                   bootstrap=str(bootstrap_path), timeout=STORM_TIMEOUT), server=s3_server)
+    report = format_report(result)
+    print(report)
+    assert_exact(result)
+    runtimes = result.summary()["runtimes"]
+    assert runtimes["processes"] == 2 and runtimes["box_mb"] == 128, runtimes
+    assert 1 < runtimes["peak_rss_mb"] < 128 and runtimes["oom_kills"] == 0, runtimes
+    assert runtimes["cpu_seconds"] > 0
+    assert "each in a 128 MB Lambda-shaped box (7.2% of a core)" in report
 
 
 class RecordingAPI:

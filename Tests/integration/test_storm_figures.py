@@ -14,13 +14,13 @@ import pytest
 
 from imagecat_tools import s3_events
 from imagecat_tools.local_runtime_api import LocalRuntimeAPI
-from imagecat_tools.storm import PEER_DIR, Storm, StormConfig, format_report, run_storm
+from imagecat_tools.storm import Storm, StormConfig, format_report, run_storm
 from imagecat_tools.storm.cli import main as storm_main, run_with_peer
 from imagecat_tools.fault_proxy import request_kind
-from imagecat_tools.storm.planning import Operation
+from imagecat_tools.storm.synthesis import Operation
 from imagecat_tools.storm.report import StormResult, format_comparison, physical_limit
 
-from test_storm import assert_exact, boto3_has_conditional_writes
+from test_storm import STORM_TIMEOUT, assert_exact, boto3_has_conditional_writes
 
 
 class RecordingAPI:
@@ -155,6 +155,12 @@ def test_requests_are_named_by_what_they_read_or_write():
     assert request_kind("GET", "/b/?list-type=2", 200) == "LIST"
     assert request_kind("PUT", "/b/images.json.pending/abc", 200) == "PUT catalog state"
     assert request_kind("GET", "/b?list-type=2&prefix=images.json.pending%2F", 200) == "LIST catalog state"
+    # A big catalog's splice: a multipart upload's steps.
+    assert request_kind("POST", "/b/images.json?uploads", 200) == "CREATE catalog upload"
+    assert request_kind("PUT", "/b/images.json?partNumber=2&uploadId=u1", 200) == "PART catalog"
+    assert request_kind("POST", "/b/images.json?uploadId=u1", 412) == "COMPLETE catalog 412"
+    assert request_kind("DELETE", "/b/images.json?uploadId=u1", 204) == "ABORT catalog"
+    assert request_kind("PUT", "/b/images.json.index/abc-3", 200) == "PUT catalog state"
 
 
 def test_result_gives_percentiles_and_records_per_second_from_first_delivery():
@@ -174,7 +180,8 @@ def test_small_sqs_flood_under_latency_reports_every_figure(s3_server, bootstrap
     """A small SQS-only storm with 1-3 ms per function S3 request: exact, and every figure
     of the report is there and consistent with the run."""
     config = StormConfig(uploads=40, deletes=6, procs=3, min_batch=5, max_batch=10,
-                         delivery="sqs", latency=(1.0, 3.0), seed=5, bootstrap=str(bootstrap_path))
+                         delivery="sqs", latency=(1.0, 3.0), seed=5, bootstrap=str(bootstrap_path),
+                         timeout=STORM_TIMEOUT)
     result = run_storm(config, server=s3_server)
     report = format_report(result)
     print(report)
@@ -207,10 +214,8 @@ def test_direct_burst_runs_the_peer_on_the_same_plan(s3_server, bootstrap_path):
     if not boto3_has_conditional_writes():
         pytest.skip("boto3 here has no conditional PutObject (IfMatch/IfNoneMatch): the peer "
                     "needs a boto3 from late 2024 or newer")
-    if not (PEER_DIR / "bootstrap").exists():
-        pytest.fail(f"the python-boto3 peer is missing: {PEER_DIR / 'bootstrap'}")
     config = StormConfig(uploads=30, deletes=6, procs=3, max_batch=5, latency=(1.0, 2.0), seed=7,
-                         bootstrap=str(bootstrap_path))
+                         bootstrap=str(bootstrap_path), timeout=STORM_TIMEOUT)
     ours, theirs = run_with_peer(config, server=s3_server)
     text = format_comparison([ours, theirs])
     print(format_report(theirs), text, sep="\n\n")

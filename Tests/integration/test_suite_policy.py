@@ -31,7 +31,7 @@ def inner_session(tmp_path: Path, source: str) -> tuple[int, dict, str]:
     env["IMAGECAT_PYTEST_SUMMARY"] = str(summary)
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
                           str(tmp_path / "test_inner.py")], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120)  # quiet: 2.7 s
     return run.returncode, json.loads(summary.read_text()), run.stdout + run.stderr
 
 

@@ -102,7 +102,7 @@ def branches(value):
 def test_cfn_lint_passes():
     command = [shutil.which("cfn-lint")] if shutil.which("cfn-lint") else [
         sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())"]
-    result = subprocess.run(command + [str(TEMPLATE)], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command + [str(TEMPLATE)], capture_output=True, text=True, timeout=300)  # quiet: 5.7 s
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""
 
@@ -155,13 +155,17 @@ def test_tls_is_required_like_bucket_policy_json(template):
 
 # -- least privilege ----------------------------------------------------------------------------
 
-def allowed(role: dict) -> dict[str, set[str]]:
-    """action → resources (as !Sub texts) over the role's inline policies, Fn::If branches included."""
+def allowed(role: dict, effect: str = "Allow") -> dict[str, set[str]]:
+    """action → resources (as !Sub texts) over the role's inline policies' statements of this
+    effect, Fn::If branches included. (What they add up to, Deny included, is checked on the
+    translated template in test_template_iam.py.)"""
     grants: dict[str, set[str]] = {}
     for policy in role["Properties"]["Policies"]:
         for branch in branches(policy):
             for statement in branch["PolicyDocument"]["Statement"]:
-                assert statement["Effect"] == "Allow"
+                assert statement["Effect"] in ("Allow", "Deny")
+                if statement["Effect"] != effect:
+                    continue
                 for action in as_list(statement["Action"]):
                     for resource in as_list(statement["Resource"]):
                         grants.setdefault(action, set()).add(
@@ -174,11 +178,16 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     grants = allowed(template["Resources"]["CatalogFunctionRole"])
     bucket_arn = "arn:${AWS::Partition}:s3:::" + BUCKET_NAME_SUB
     assert {a: r for a, r in grants.items() if a.startswith("s3:")} == {
-        # Never users/* (email addresses): only what it catalogs, the catalog and the reconcile's state.
+        # Never users/* (email addresses): only what it catalogs, the catalog, its indexes and the
+        # reconcile's state; it writes (and aborts the multipart uploads of) only those it owns.
         "s3:GetObject": {bucket_arn + "/${ImagesPrefix}*", bucket_arn + "/${CatalogKey}",
-                         bucket_arn + "/${CatalogKey}.reconcile"},
+                         bucket_arn + "/${CatalogKey}.index/*", bucket_arn + "/${CatalogKey}.reconcile"},
         "s3:ListBucket": {bucket_arn},
-        "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.reconcile"}}
+        "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.index/*",
+                         bucket_arn + "/${CatalogKey}.reconcile"},
+        "s3:AbortMultipartUpload": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.index/*",
+                                    bucket_arn + "/${CatalogKey}.reconcile"},
+        "s3:DeleteObject": {bucket_arn + "/${CatalogKey}.index/*"}}
     assert {a for a in grants if a.startswith("sqs:")} <= {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
     assert grants["sqs:SendMessage"] == {json.dumps({"Fn::GetAtt": ["CatalogFailureQueue", "Arn"]})}
@@ -190,10 +199,10 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-reconcile:*"}
 
 
-def test_reconcile_runs_daily_on_the_images_prefix(template):
+def test_reconcile_runs_hourly_on_the_images_prefix(template):
     function = template["Resources"]["ReconcileFunction"]["Properties"]
     assert function["Role"] == {"Fn::GetAtt": ["CatalogFunctionRole", "Arn"]}
-    assert function["Events"]["Daily"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 day)"}}
+    assert function["Events"]["Hourly"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 hour)"}}
     assert function["Environment"]["Variables"]["CATALOG_PREFIX"] == {"Ref": "ImagesPrefix"}
 
 
@@ -201,13 +210,19 @@ def test_api_role_reads_only_the_catalog_and_users_and_writes_only_users(templat
     grants = allowed(template["Resources"]["ApiFunctionRole"])
     assert {a: r for a, r in grants.items() if not a.startswith("logs:")} == {
         "s3:GetObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/${CatalogKey}",
+                         "arn:${AWS::Partition}:s3:::${ImagesBucket}/${CatalogKey}.index/*",
                          "arn:${AWS::Partition}:s3:::${ImagesBucket}/users/*",
                          # presigned viewing URLs: images only
                          "arn:${AWS::Partition}:s3:::${ImagesBucket}/${ImagesPrefix}*"},
         # presigned upload URLs: the upload prefix only, which the catalog notification covers;
-        # and users' own records at sign-in (PUT /me)
+        # and users' own records at sign-in (PUT /me), keyed by the sub's digest
         "s3:PutObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/${ImagesPrefix}uploads/*",
-                         "arn:${AWS::Partition}:s3:::${ImagesBucket}/users/*"}}
+                         "arn:${AWS::Partition}:s3:::${ImagesBucket}/users/sha256/*"},
+        # records under their legacy keys, once moved...
+        "s3:DeleteObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/users/*"}}
+    # ...and never a current one.
+    assert allowed(template["Resources"]["ApiFunctionRole"], "Deny") == {
+        "s3:DeleteObject": {"arn:${AWS::Partition}:s3:::${ImagesBucket}/users/sha256/*"}}
     assert grants["logs:PutLogEvents"] == {
         "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${AWS::StackName}-api:*"}
 
@@ -310,7 +325,14 @@ def test_functions(template):
                    "UPLOAD_SCOPE": {"Fn::If": ["HasUploadScope", {"Ref": "UploadScope"}, {"Ref": "RequiredScope"}]},
                    "UPLOAD_PREFIX": {"Fn::Sub": "${ImagesPrefix}uploads/"}, "VIEW_PREFIX": {"Ref": "ImagesPrefix"},
                    "OIDC_ISSUER": {"Ref": "Issuer"}, "OIDC_USERINFO_URL": {"Ref": "UserinfoUrl"},
-                   "USER_CLAIMS_NAMESPACE": {"Ref": "UserClaimsNamespace"}}
+                   "USER_CLAIMS_NAMESPACE": {"Ref": "UserClaimsNamespace"},
+                   "METRICS_NAMESPACE": {"Ref": "MetricsNamespace"}}
+    for function in functions.values():
+        p = function["Properties"]
+        assert p["Environment"]["Variables"]["METRICS_NAMESPACE"] == {"Ref": "MetricsNamespace"}
+        # JSON logs at the level of the LogLevel parameter; the platform's REPORT lines stay.
+        assert p["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": {"Ref": "LogLevel"},
+                                      "SystemLogLevel": "INFO"}
     parameters = template["Parameters"]
     assert parameters["UserClaimsNamespace"]["Default"] == parameters["UserinfoUrl"]["Default"] == ""
     userinfo = re.compile(parameters["UserinfoUrl"]["AllowedPattern"])
@@ -321,17 +343,23 @@ def test_functions(template):
 
 
 def test_cors_only_for_the_gallery_origin(template):
-    """No CORS unless GalleryOrigin is given, and then for that one origin only."""
+    """No CORS unless GalleryOrigin is given or the gallery is hosted, and then for that one
+    origin only: the one given, else the hosted gallery's own (CloudFront's domain)."""
     bucket = template["Resources"]["ImagesBucket"]["Properties"]["CorsConfiguration"]["Fn::If"]
     api = template["Resources"]["ImagesHttpApi"]["Properties"]["CorsConfiguration"]["Fn::If"]
+    assert template["Conditions"]["HasGalleryCors"] == {"Fn::Or": [{"Condition": "HasGalleryOrigin"},
+                                                                    {"Condition": "HostGallery"}]}
+    one_origin = [{"Fn::If": ["HasGalleryOrigin", {"Ref": "GalleryOrigin"},
+                              {"Fn::Sub": "https://${GalleryDistribution.DomainName}"}]}]
     for condition, rules, otherwise in (bucket, api):
-        assert condition == "HasGalleryOrigin" and otherwise == {"Ref": "AWS::NoValue"}
-    assert bucket[1]["CorsRules"][0]["AllowedOrigins"] == [{"Ref": "GalleryOrigin"}]
+        assert condition == "HasGalleryCors" and otherwise == {"Ref": "AWS::NoValue"}
+    assert bucket[1]["CorsRules"][0]["AllowedOrigins"] == one_origin
     assert bucket[1]["CorsRules"][0]["AllowedMethods"] == ["GET", "PUT"]
-    assert api[1]["AllowOrigins"] == [{"Ref": "GalleryOrigin"}]
+    assert api[1]["AllowOrigins"] == one_origin
     # The gallery GETs the catalog, POSTs uploads and PUTs /me when the user signs in.
     assert api[1]["AllowMethods"] == ["GET", "POST", "PUT"]
     assert template["Parameters"]["GalleryOrigin"]["Default"] == ""
+    assert template["Parameters"]["GalleryHosting"]["Default"] == "None"
 
 
 def test_every_log_group_has_retention(template):
@@ -374,7 +402,8 @@ def fake_aws(tmp_path):
 
 
 def deploy(args, env=None, cwd_script=DEPLOY):
-    return subprocess.run([str(cwd_script), *args], capture_output=True, text=True, timeout=300, env=env)
+    return subprocess.run([str(cwd_script), *args], capture_output=True, text=True, timeout=300,
+                          env=env)  # quiet: ≤ 6.9 s (a deploy dry run with cfn-lint)
 
 
 def test_deploy_dry_run_checks_and_prints_without_calling_aws(fake_aws):
@@ -383,7 +412,9 @@ def test_deploy_dry_run_checks_and_prints_without_calling_aws(fake_aws):
                      "--delivery", "SQS", "--required-scope", "read:images", "--region", "eu-west-1",
                      "--gallery-origin", "https://gallery.example.com",
                      "--user-claims-namespace", "https://imagecat.example.com/",
-                     "--userinfo-url", "https://example-tenant.eu.auth0.com/userinfo"], env)
+                     "--userinfo-url", "https://example-tenant.eu.auth0.com/userinfo",
+                     "--log-level", "DEBUG", "--alarm-email", "ops@example.com",
+                     "--alarm-topic-arn", "arn:aws:sns:eu-west-1:123456789012:pager"], env)
     assert result.returncode == 0, result.stderr
     assert "cfn-lint template.yaml" in result.stderr
     lines = result.stdout.strip().splitlines()
@@ -392,7 +423,8 @@ def test_deploy_dry_run_checks_and_prints_without_calling_aws(fake_aws):
     for expected in (f"Issuer={ISSUER}", f"Audience={AUDIENCE}", "Delivery=SQS", "RequiredScope=read:images",
                      "CAPABILITY_IAM", "--region eu-west-1", "GalleryOrigin=https://gallery.example.com",
                      "UserClaimsNamespace=https://imagecat.example.com/",
-                     "UserinfoUrl=https://example-tenant.eu.auth0.com/userinfo"):
+                     "UserinfoUrl=https://example-tenant.eu.auth0.com/userinfo", "LogLevel=DEBUG",
+                     "AlarmEmail=ops@example.com", "AlarmTopicArn=arn:aws:sns:eu-west-1:123456789012:pager"):
         assert expected in lines[1], expected
     # Each is a parameter of the template, so CloudFormation does not refuse the override.
     parameters = set(plain(cfnlint_decode.decode(str(TEMPLATE))[0])["Parameters"])
@@ -401,7 +433,8 @@ def test_deploy_dry_run_checks_and_prints_without_calling_aws(fake_aws):
     # Left out, they are not overridden (the template's defaults, "": no CORS, userinfo discovered).
     bare = deploy(["--dry-run", "--tool", "aws", "--issuer", ISSUER, "--audience", AUDIENCE], env)
     assert bare.returncode == 0, bare.stderr
-    assert not [w for w in ("GalleryOrigin", "UserClaimsNamespace", "UserinfoUrl") if w in bare.stdout]
+    assert not [w for w in ("GalleryOrigin", "UserClaimsNamespace", "UserinfoUrl", "LogLevel", "AlarmEmail",
+                            "AlarmTopicArn", "GalleryHosting") if w in bare.stdout]
     assert not marker.exists(), marker.read_text()
 
     sam = deploy(["--dry-run", "--tool", "sam", "--issuer", ISSUER, "--audience", AUDIENCE], env)
@@ -429,6 +462,12 @@ def test_deploy_refuses_bad_parameters(fake_aws):
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--user-claims-namespace", 'x"y'], "--user-claims-namespace"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--userinfo-url", "http://tenant.auth0.com/userinfo"], "--userinfo-url"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--userinfo-url", "https://tenant auth0.com/"], "--userinfo-url"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--images-prefix", "users/"], "--images-prefix"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--images-prefix", "users/photos/"], "--images-prefix"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--log-level", "VERBOSE"], "--log-level"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--alarm-email", "ops at example.com"], "--alarm-email"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--alarm-topic-arn", "arn:aws:sqs:eu-west-1:123456789012:q"],
+         "--alarm-topic-arn"),
     ):
         result = deploy(["--dry-run", "--tool", "aws", *args], env)
         assert result.returncode != 0, args

@@ -45,15 +45,33 @@ def role_statements(role: dict):
                 yield from branch["PolicyDocument"]["Statement"]
 
 
-def test_catalog_role_may_put_only_the_catalog_and_its_reconcile_state(template):
+def test_catalog_role_may_put_only_the_catalog_its_indexes_and_its_reconcile_state(template):
     role = template["Resources"]["CatalogFunctionRole"]
     puts = [s for s in role_statements(role) if "s3:PutObject" in as_list(s["Action"])]
     assert len(puts) == 1 and puts[0]["Effect"] == "Allow"
-    assert as_list(puts[0]["Action"]) == ["s3:PutObject"], "no other action rides on the write grant"
+    assert as_list(puts[0]["Action"]) == ["s3:PutObject", "s3:AbortMultipartUpload"], \
+        "only the multipart abort rides on the write grant"
     assert sorted(sub_text(r) for r in as_list(puts[0]["Resource"])) == sorted(
-        [BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.reconcile"])
-    # Never a wildcard: two objects, neither under the images prefix.
-    assert not [r for r in as_list(puts[0]["Resource"]) if "*" in sub_text(r)]
+        [BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.index/*", BUCKET_ARN + "/${CatalogKey}.reconcile"])
+    # The one wildcard is the catalog's own index folder, never the images prefix.
+    assert [sub_text(r) for r in as_list(puts[0]["Resource"]) if "*" in sub_text(r)] == [BUCKET_ARN + "/${CatalogKey}.index/*"]
+    deletes = [s for s in role_statements(role) if "s3:DeleteObject" in as_list(s["Action"])]
+    assert [sub_text(r) for s in deletes for r in as_list(s["Resource"])] == [BUCKET_ARN + "/${CatalogKey}.index/*"]
+
+
+def test_incomplete_catalog_uploads_are_aborted_by_a_lifecycle_rule(template):
+    rules = template["Resources"]["ImagesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"Id": "AbortIncompleteCatalogUploads", "Status": "Enabled",
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}} in rules
+
+
+def test_big_buckets_can_have_big_sqs_batches(template):
+    mapping = template["Resources"]["CatalogQueueMapping"]["Properties"]
+    assert mapping["BatchSize"] == {"Ref": "QueueBatchSize"}
+    assert mapping["MaximumBatchingWindowInSeconds"] == {"Ref": "QueueBatchingWindowSeconds"}
+    size = template["Parameters"]["QueueBatchSize"]
+    assert (size["Default"], size["MinValue"], size["MaxValue"]) == (100, 1, 10000)
+    assert template["Parameters"]["QueueBatchingWindowSeconds"]["MaxValue"] == 300
 
 
 def test_direct_delivery_has_an_on_failure_queue_after_two_retries(template):
@@ -105,7 +123,8 @@ def test_catalog_role_reads_only_images_the_catalog_and_its_state(template):
     reads = [s for s in role_statements(role) if "s3:GetObject" in as_list(s["Action"])]
     assert len(reads) == 1 and as_list(reads[0]["Action"]) == ["s3:GetObject"]
     assert sorted(sub_text(r) for r in as_list(reads[0]["Resource"])) == sorted(
-        [BUCKET_ARN + "/${ImagesPrefix}*", BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.reconcile"])
+        [BUCKET_ARN + "/${ImagesPrefix}*", BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.index/*",
+         BUCKET_ARN + "/${CatalogKey}.reconcile"])
     assert not [r for r in as_list(reads[0]["Resource"]) if sub_text(r).endswith("}/*") or "users/" in sub_text(r)]
 
 

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """imagecat's benchmark: the Swift `bootstrap` side by side with its peers, in one run.
 
-Peers: the python-boto3 runtime from ../shared/peers (every figure), a minimal `sum` handler
+Peers: the python-boto3 runtime of scripts/peers/ (every figure), a minimal `sum` handler
 built on swift-aws-lambda-runtime (cold start and warm loop; pass an already-built binary with
 --swift-runtime-peer), and the shipped zip (dist/bootstrap.zip, when it exists). Every figure
 alternates the runtimes round by round, so a noisy neighbour hurts them all alike, and reports
@@ -12,12 +11,22 @@ medians of the repeated runs:
    context switches per invocation, against a minimal single-threaded Runtime API;
 3. peak RSS (VmHWM) of every runtime process, in the loop and in the catalog runs;
 4. catalog throughput: S3 events/s against a local SeaweedFS at several catalog sizes;
-5. S3 requests per invocation by kind, through a counting loopback proxy.
+5. S3 requests per invocation by kind, through a counting loopback proxy;
+6. pages (`--figures pages`, not in the default set: it preloads catalogs of up to 184 MB):
+   the API (`_HANDLER=api`) at big catalog sizes, fresh processes: the first page from spawn to
+   answer, later pages along nextCursor from random names in both orders, `GET /images/{name}`,
+   a `type` filter, a page after the catalog changed; wall ms, CPU, S3 requests and bytes read
+   per request against the catalog's size, peak memory. With `--box MB` every runtime process
+   runs in its own box shaped like a Lambda of MB (memory limit, MB/1769 of one core: 7.2 % at
+   128; root, cgroup v1): a process the box kills is reported, not an error. See
+   bench_lib/pages.py.
 
     scripts/bench --bootstrap .build/release/bootstrap [--quick] [--spawns N]
         [--invokes N] [--rounds N] [--sizes 0,1000,10000,100000] [--events N] [--repeats N]
         [--batch N] [--zip dist/bootstrap.zip] [--swift-runtime-peer PATH]
-        [--figures cold,loop,catalog,requests] [--json]
+        [--figures cold,loop,catalog,requests,pages] [--json] [--latency MIN-MAX]
+        [--pages-sizes 100000,1000000] [--pages-rounds N] [--pages-per-order N]
+        [--pages-lookups N] [--pages-cap SECONDS] [--box MB]
 
 scripts/bench builds the release bootstrap first and then runs this. Progress goes to stderr;
 stdout gets the report (or, with --json, the results as JSON). Python 3.11 standard library,
@@ -35,21 +44,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from .bench_lib import coldstart, fast_api, machine, package, report
+from .bench_lib import coldstart, fast_api, machine, package, pages_report, report
 from .bench_lib.report import PYTHON_PEER, SWIFT_PEER, median, percentile
 from .fault_proxy import FaultProxy, add_latency_argument
-from .paths import PEERS, REPO_ROOT
+from .paths import PEER_FILES, REPO_ROOT
 
-PYTHON_PEER_PATH = PEERS / "python-boto3" / "bootstrap"
 SUM_EVENT = b'{"key1":1,"key2":2}'
-FIGURES = ("cold", "loop", "catalog", "requests")
+FIGURES = ("cold", "loop", "catalog", "requests", "pages")
+DEFAULT_FIGURES = ("cold", "loop", "catalog", "requests")
 
 FULL = dict(spawns=30, invokes=10_000, warmup=1_000, rounds=5, sizes="0,1000,10000,100000",
-            events=30, repeats=5, batch=100)
+            events=30, repeats=5, batch=100, pages_sizes="100000,1000000", pages_rounds=3,
+            pages_per_order=50, pages_lookups=50)
 # --quick: a smoke run. 1,000 invocations keep the warm loop's CPU above one clock tick for every
-# runtime (the peer's ~100 µs each), so each ratio can be printed.
+# runtime (the peer's ~100 µs each), so each ratio can be printed. 20,000 entries (3.7 MB) are
+# the smallest catalog read by blocks through an index, as a big one is.
 QUICK = dict(spawns=3, invokes=1_000, warmup=50, rounds=1, sizes="0,100", events=3, repeats=1,
-             batch=10)
+             batch=10, pages_sizes="20000", pages_rounds=1, pages_per_order=5, pages_lookups=5)
 
 
 def progress(message: str) -> None:
@@ -70,7 +81,8 @@ class Runtime:
         self.argv = argv
         self.description = description
         self.catalog = catalog
-        """Whether it implements `_HANDLER=catalog` (the swift-runtime peer only does `sum`)."""
+        """Whether it implements `_HANDLER=catalog` and `_HANDLER=api` (the swift-runtime peer
+        only does `sum`)."""
 
 
 def collect_runtimes(args, workdir: str, results: dict) -> list[Runtime]:
@@ -100,7 +112,7 @@ def collect_runtimes(args, workdir: str, results: dict) -> list[Runtime]:
     peer = Path(args.python_peer)
     if not peer.is_file():
         sys.exit(f"bench: the python-boto3 peer is missing at {peer}")
-    runtimes.append(Runtime(PYTHON_PEER, [str(peer.resolve())],
+    runtimes.append(Runtime(PYTHON_PEER, [sys.executable, str(peer.resolve())],
                             f"{_relative(peer)} (Python {machine.facts()['python']}, "
                             f"boto3 {_boto3_version()})"))
     if args.swift_runtime_peer:
@@ -114,12 +126,11 @@ def collect_runtimes(args, workdir: str, results: dict) -> list[Runtime]:
 
 
 def _relative(path: Path) -> str:
-    """`path` relative to the repository when it is inside it or next to it (../shared), so
-    that reports name no machine's directories; else its base name."""
+    """`path` relative to the repository when it is inside it, so that reports name no
+    machine's directories; else its base name."""
     full = path.resolve()
-    for root, prefix in ((REPO_ROOT, ""), (REPO_ROOT.parent, "../")):
-        if full.is_relative_to(root):
-            return prefix + str(full.relative_to(root))
+    if full.is_relative_to(REPO_ROOT):
+        return str(full.relative_to(REPO_ROOT))
     return f".../{full.name}"
 
 
@@ -245,6 +256,50 @@ def run_catalog(runtimes: list[Runtime], figures: set[str], sizes: list[int], ev
     return out
 
 
+def run_pages(runtimes: list[Runtime], args) -> dict:
+    """Figure 6: the API's pages, one bucket per size, fresh processes alternating round by round."""
+    from .bench_lib import pages
+    from .lambda_box import BoxError
+    from .s3_server import S3Server
+
+    serving = [r for r in runtimes if r.catalog]
+    out: dict = {"runtimes": [r.name for r in serving], "rounds": args.pages_rounds,
+                 "per_order": args.pages_per_order, "lookups": args.pages_lookups, "limit": pages.LIMIT,
+                 "walk": pages.WALK, "cap_s": args.pages_cap, "box_mb": args.box,
+                 "latency_ms": list(args.latency) if args.latency else None, "sizes": {}}
+    progress("starting a local SeaweedFS")
+    with S3Server() as server:
+        for size in args.pages_size_list:
+            load_start = [round(x, 2) for x in os.getloadavg()]
+            progress(f"pages: preloading {size:,} entries, then indexing them with the catalog function")
+            bench = pages.PagesBench(server, size, serving[0].argv, latency=args.latency, box_mb=args.box,
+                                     cap=args.pages_cap, progress=progress)
+            watch = machine.CpuWatch()
+            runs: dict[str, list] = {r.name: [] for r in serving}
+            try:
+                progress(f"pages: {size:,} entries, {bench.facts['catalog_bytes'] / 1e6:.1f} MB "
+                         f"(preloaded in {bench.facts['preload_s']} s, indexed in {bench.facts['index_s']} s)")
+                for round_number in range(args.pages_rounds):
+                    plan = bench.plan(round_number, args.pages_per_order, args.pages_lookups)
+                    for runtime in rotated(serving, round_number):
+                        try:
+                            run = bench.measure(runtime.name, runtime.argv, round_number, plan, args.pages_per_order)
+                        except BoxError as error:
+                            raise SystemExit(f"bench: --box: {error}") from None
+                        runs[runtime.name].append(run)
+                        first = next((q for q in run.requests if q.what == "first"), None)
+                        progress(f"pages {size:,}, round {round_number + 1}/{args.pages_rounds}: {runtime.name} "
+                                 + (f"first page {first.ms:,.0f} ms, " if first else "")
+                                 + f"{len(run.requests)} requests in {run.seconds:.1f} s"
+                                 + (f"; ENDED: {run.ended}" if run.ended else ""))
+            finally:
+                bench.close()
+            out["sizes"][str(size)] = {"catalog": bench.facts, "cpu": watch.stop(), "load_start": load_start,
+                                       "load_end": [round(x, 2) for x in os.getloadavg()],
+                                       "runtimes": {name: pages.summary(rs) for name, rs in runs.items()}}
+    return out
+
+
 def _median_or_none(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return median(known) if known else None
@@ -256,8 +311,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--bootstrap", required=True, help="the bootstrap binary to measure")
     parser.add_argument("--zip", default=str(REPO_ROOT / "dist" / "bootstrap.zip"),
                         help="the packaged zip (default dist/bootstrap.zip; measured if it exists)")
-    parser.add_argument("--python-peer", default=str(PYTHON_PEER_PATH),
-                        help="the python-boto3 peer (default ../shared/peers/python-boto3/bootstrap)")
+    parser.add_argument("--python-peer", default=str(PEER_FILES[PYTHON_PEER]),
+                        help="the python-boto3 peer, a Python file run with this interpreter "
+                             "(default scripts/peers/python_boto3.py)")
     parser.add_argument("--swift-runtime-peer", metavar="PATH",
                         help="an already-built sum handler on swift-aws-lambda-runtime")
     parser.add_argument("--quick", action="store_true",
@@ -274,10 +330,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--events", type=int, help=f"timed events per catalog run (default {FULL['events']})")
     parser.add_argument("--repeats", type=int, help=f"catalog runs per size and runtime (default {FULL['repeats']})")
     parser.add_argument("--batch", type=int, help=f"records in the counted batch (default {FULL['batch']})")
-    parser.add_argument("--figures", default=",".join(FIGURES),
-                        help=f"which figures, comma-separated (default {','.join(FIGURES)})")
-    add_latency_argument(parser, "each of the runtimes' S3 requests in the catalog and request "
-                                 "figures", "; seeding and checks go to S3 directly")
+    parser.add_argument("--figures", default=",".join(DEFAULT_FIGURES),
+                        help=f"which figures, comma-separated, of {','.join(FIGURES)} "
+                             f"(default {','.join(DEFAULT_FIGURES)})")
+    add_latency_argument(parser, "each of the runtimes' S3 requests in the catalog, request and "
+                                 "pages figures", "; seeding and checks go to S3 directly")
+    parser.add_argument("--pages-sizes", help=f"pages: catalog sizes in entries (default {FULL['pages_sizes']})")
+    parser.add_argument("--pages-rounds", type=int,
+                        help=f"pages: fresh processes per runtime and size, alternating (default {FULL['pages_rounds']})")
+    parser.add_argument("--pages-per-order", type=int,
+                        help=f"pages: later pages per process in each order, in walks of 5 from random "
+                             f"names (default {FULL['pages_per_order']})")
+    parser.add_argument("--pages-lookups", type=int,
+                        help=f"pages: GET /images/{{name}} per process (default {FULL['pages_lookups']})")
+    parser.add_argument("--pages-cap", type=float, default=120.0, metavar="SECONDS",
+                        help="pages: a request unanswered after this ends its process's run, "
+                             "reported as such (default 120; API Gateway gives up after 30)")
+    parser.add_argument("--box", type=int, metavar="MB",
+                        help="pages: run each runtime process in its own box shaped like a Lambda of "
+                             "MB (memory limit, MB/1769 of one core; root, cgroup v1)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the report")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
@@ -292,13 +363,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     bad = [p for p in args.placement_list if p not in ("same CPU", "separate CPUs", "unpinned")]
     if bad or not args.placement_list:
         parser.error(f"--placements: unknown {bad}; choose from 'same CPU', 'separate CPUs', 'unpinned'")
+    try:
+        args.pages_size_list = [int(s) for s in args.pages_sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--pages-sizes must be comma-separated integers, got {args.pages_sizes!r}")
+    if any(size < 1000 for size in args.pages_size_list):
+        parser.error("--pages-sizes: at least 1000 entries each (a walk needs room)")
     args.figure_set = {f.strip() for f in args.figures.split(",") if f.strip()}
     unknown = args.figure_set - set(FIGURES)
     if unknown:
         parser.error(f"unknown figures {sorted(unknown)}; choose from {', '.join(FIGURES)}")
-    for name in ("spawns", "invokes", "rounds", "events", "repeats", "batch"):
+    for name in ("spawns", "invokes", "rounds", "events", "repeats", "batch", "pages_rounds",
+                 "pages_per_order", "pages_lookups"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.pages_cap <= 0:
+        parser.error("--pages-cap must be positive")
+    if args.box is not None and (args.box < 128 or args.box > 10240):
+        parser.error("--box: Lambda's memory sizes are 128 to 10240 MB")
+    if args.box is not None and os.geteuid() != 0:
+        parser.error("--box needs root (it makes cgroup v1 groups)")
+    if args.box is not None and "pages" not in args.figure_set:
+        parser.error("--box applies to the pages figure only: add --figures pages")
     return args
 
 
@@ -332,13 +418,16 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("catalog", "requests"):
                 if name in results:
                     results[name]["cpu"] = watch.stop()
+        if "pages" in args.figure_set:
+            results["pages"] = run_pages(runtimes, args)
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.monotonic() - started, 1)
     progress(f"done in {results['seconds']} s")
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        sys.stdout.write(report.render(results))
+        extra = [pages_report.render(results["pages"])] if "pages" in results else []
+        sys.stdout.write(report.render(results, extra))
     return 0
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A loopback HTTP/1.1 proxy that makes S3 misbehave the way it does in production.
 
 Why: the catalog updater must survive S3's transient failures (503 SlowDown under load, a
@@ -79,7 +78,8 @@ def parse_latency(text: str) -> tuple[float, float]:
 def request_kind(method: str, target: str, status: int, catalog_key: str = "images.json") -> str:
     """"GET catalog", "GET catalog 304", "PUT catalog 412", "GET object (range)", "HEAD object
     404", "LIST", "PUT catalog state" (a key under the catalog's own name, such as
-    images.json.pending/...), ...: one S3 request (path-style) as the proxy saw it, named by
+    images.json.index/...), "CREATE catalog upload", "PART catalog" (an uploaded or copied
+    part), "COMPLETE catalog 412", "ABORT catalog", ...: one S3 request (path-style) as the proxy saw it, named by
     what it reads or writes and, unless it succeeded, the status. The storm and the
     benchmarks count a function's requests by it."""
     path, _, query = target.partition("?")
@@ -91,6 +91,12 @@ def request_kind(method: str, target: str, status: int, catalog_key: str = "imag
     what = ("catalog" if key == catalog_key else
             "catalog state" if key.startswith(catalog_key) else "object")
     suffix = " (range)" if status == 206 else f" {status}" if status >= 300 else ""
+    # A multipart upload's steps (a big catalog's splice): named for what they do.
+    if "uploads" in params and method == "POST":
+        return f"CREATE {what} upload{suffix}"
+    if "uploadId" in params:
+        step = {"PUT": "PART", "POST": "COMPLETE", "DELETE": "ABORT"}.get(method, method)
+        return f"{step} {what}{suffix}"
     return f"{method} {what}{suffix}"
 
 
@@ -169,8 +175,10 @@ class _Reader:
                 return raw
             self._fill()
 
-    def copy(self, count: int, sink: socket.socket | None) -> None:
-        """Moves exactly `count` bytes to `sink` (or drops them when `sink` is None)."""
+    def copy(self, count: int, sink: socket.socket | None) -> int:
+        """Moves exactly `count` bytes to `sink` (or drops them when `sink` is None); returns
+        `count`."""
+        moved = count
         while count > 0:
             if not self.buffer:
                 self._fill()
@@ -179,32 +187,40 @@ class _Reader:
             count -= len(piece)
             if sink is not None:
                 sink.sendall(piece)
+        return moved
 
-    def copy_until_close(self, sink: socket.socket) -> None:
+    def copy_until_close(self, sink: socket.socket) -> int:
+        """Moves everything until the other side closes; returns how many bytes."""
+        moved = len(self.buffer)
         if self.buffer:
             sink.sendall(bytes(self.buffer))
             self.buffer.clear()
         while True:
             data = self.sock.recv(_COPY_CHUNK)
             if not data:
-                return
+                return moved
+            moved += len(data)
             sink.sendall(data)
 
-    def copy_chunked(self, sink: socket.socket | None) -> None:
-        """Relays a chunked body with its framing unchanged (sizes, extensions, trailers)."""
+    def copy_chunked(self, sink: socket.socket | None) -> int:
+        """Relays a chunked body with its framing unchanged (sizes, extensions, trailers);
+        returns how many bytes, framing included."""
+        moved = 0
         while True:
             size_line = self.line()
+            moved += len(size_line)
             if sink is not None:
                 sink.sendall(size_line)
             size = int(size_line.split(b";")[0].strip() or b"0", 16)
             if size == 0:
                 while True:  # trailers, then the empty line
                     trailer = self.line()
+                    moved += len(trailer)
                     if sink is not None:
                         sink.sendall(trailer)
                     if trailer == b"\r\n":
-                        return
-            self.copy(size + 2, sink)  # data + CRLF
+                        return moved
+            moved += self.copy(size + 2, sink)  # data + CRLF
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:
@@ -234,7 +250,8 @@ class FaultProxy:
     def __init__(self, upstream: str, *, error_rate: float = 0.0, reset_rate: float = 0.0,
                  seed: int | None = 0, host: str = "127.0.0.1", port: int = 0,
                  reset_after_share: float = 0.5, latency: tuple[float, float] | None = None,
-                 on_answer: Callable[[str, str, int], None] | None = None):
+                 on_answer: Callable[[str, str, int], None] | None = None,
+                 on_request: Callable[[str, str, list[tuple[str, str]]], None] | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the fault proxy only binds to the loopback interface")
         if not (0 <= error_rate <= 1 and 0 <= reset_rate <= 1 and error_rate + reset_rate <= 1):
@@ -253,6 +270,10 @@ class FaultProxy:
         self.latency = latency
         """(min, max) ms: every request waits a uniform draw from it before the proxy acts on
         it (forwards it, answers SlowDown or resets), as if S3 were that far away."""
+        self.on_request = on_request
+        """Called with (method, request target, headers) as each request head arrives, before
+        anything is done with it: what the client sent, e.g. to check a header on every S3
+        request (names lower-cased, values as sent)."""
         self.on_answer = on_answer
         """Called with (method, request target, status) once the server has answered a
         forwarded request, before the answer is relayed: a test can block in it to freeze the
@@ -265,7 +286,8 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._counts = {"connections": 0, "requests": 0, "forwarded": 0, "slowdowns": 0,
                         "resets_before_forwarding": 0, "resets_after_forwarding": 0,
-                        "upstream_reconnects": 0, "delayed": 0, "latency_ms": 0.0}
+                        "upstream_reconnects": 0, "delayed": 0, "latency_ms": 0.0,
+                        "answer_bytes": 0}
         self._statuses: Counter[int] = Counter()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
@@ -317,7 +339,9 @@ class FaultProxy:
 
     def counts(self) -> dict:
         """What went through and what was injected, so far; `answers` counts the server's
-        answers to forwarded requests by status (412/409: lost conditional writes)."""
+        answers to forwarded requests by status (412/409: lost conditional writes), and
+        `answer_bytes` their bytes (heads and bodies) relayed to the client: what the client
+        read from S3 (the benchmarks' bytes per request)."""
         with self._lock:
             counts: dict = dict(self._counts)
             counts["answers"] = {str(k): v for k, v in sorted(self._statuses.items())}
@@ -389,6 +413,9 @@ class FaultProxy:
                 except _ClientGone:
                     return
                 method = request.start.split(" ", 1)[0].upper()
+                if self.on_request is not None:
+                    parts = request.start.split(" ")
+                    self.on_request(method, parts[1] if len(parts) > 1 else "", list(request.headers))
                 self._delay()
                 fate = self._fate()
                 if fate == "reset_before":
@@ -466,17 +493,22 @@ class FaultProxy:
             self.on_answer(method, target, status)
         if client is not None:
             client.sendall(response.raw)
+        keep = "close" not in response.tokens("connection")
+        moved = len(response.raw)
         if method == "HEAD" or status in (204, 304):
             pass
         elif response.chunked:
-            up_reader.copy_chunked(client)
+            moved += up_reader.copy_chunked(client)
         elif response.content_length is not None:
-            up_reader.copy(response.content_length, client)
+            moved += up_reader.copy(response.content_length, client)
         else:  # delimited by the server closing the connection
+            keep = False
             if client is not None:
-                up_reader.copy_until_close(client)
-            return False
-        return "close" not in response.tokens("connection")
+                moved += up_reader.copy_until_close(client)
+        if client is not None:
+            with self._lock:
+                self._counts["answer_bytes"] += moved
+        return keep
 
     @staticmethod
     def _send_slowdown(client: socket.socket, method: str) -> None:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The gallery as a static site: the files of web/ plus the config.json the page loads its sign-in
 settings from, and a Content-Security-Policy for its index.html. Nobody edits config.json by hand:
 scripts/deploy writes it from its own arguments and the stack's ApiUrl output; scripts/gallery
@@ -6,11 +5,12 @@ serves one for the local identity provider.
 
     python3 -m imagecat_tools.gallery_site --issuer https://TENANT.eu.auth0.com/ --client-id ID \\
         --audience https://imagecat.example.com/api --api-url https://abc.execute-api.eu-west-1.amazonaws.com \\
-        [--scopes "read:images write:images"] --out dist/gallery
+        [--scopes "read:images write:images"] [--upload-prefix images/uploads/] --out dist/gallery
 
-config.json: {"issuer", "clientId", "audience", "apiUrl", "scopes"}; the page (web/oidc.js) reads
-nothing else. `scopes` are the API's scopes the sign-in asks for besides `openid email profile`.
-Standard library only.
+config.json: {"issuer", "clientId", "audience", "apiUrl", "scopes", "uploadPrefix"}; the page
+(web/oidc.js, web/gallery.js) reads nothing else. `scopes` are the API's scopes the sign-in asks for
+besides `openid email profile`; `uploadPrefix` is the API's UPLOAD_PREFIX, the keys the gallery's
+default view lists newest first. Standard library only.
 """
 
 from __future__ import annotations
@@ -29,15 +29,20 @@ DEFAULT_SCOPES = "read:images write:images"
 """What the sign-in asks for when nobody says otherwise: the scopes REQUIRED_SCOPE and
 UPLOAD_SCOPE are usually set to (a provider leaves out any it does not know)."""
 
+DEFAULT_UPLOAD_PREFIX = "images/uploads/"
+"""The API's default UPLOAD_PREFIX (and the template's, with the default ImagesPrefix)."""
+
 _SCOPE = re.compile(r'[^\s"\\]+\Z')
 _EXECUTE_API = re.compile(r"[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com\Z")
 _CHARSET_META = '<meta charset="utf-8">'
 
 
 def page_config(*, issuer: str, client_id: str, audience: str, api_url: str,
-                scopes: str = DEFAULT_SCOPES) -> dict[str, str]:
+                scopes: str = DEFAULT_SCOPES, upload_prefix: str = DEFAULT_UPLOAD_PREFIX) -> dict[str, str]:
     """The page's configuration, checked: an https issuer and API (http only on 127.0.0.1 or
-    localhost), a non-empty client id and audience, scopes as space-separated words."""
+    localhost), a non-empty client id and audience, scopes as space-separated words, and an
+    upload prefix as the API accepts it (ends with `/`, at most 1024 bytes, no control
+    characters)."""
     for name, url, required in (("issuer", issuer, True), ("api url", api_url, False)):
         if not url and not required:
             continue
@@ -51,8 +56,12 @@ def page_config(*, issuer: str, client_id: str, audience: str, api_url: str,
     words = scopes.split()
     if not all(_SCOPE.match(word) for word in words):
         raise ValueError(f"the scopes must be words without quotes or backslashes: {scopes!r}")
+    if not upload_prefix.endswith("/") or upload_prefix.startswith("/") or len(upload_prefix.encode()) > 1024 \
+            or any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in upload_prefix):
+        raise ValueError(f"the upload prefix must end with '/', not start with one, and hold no control "
+                         f"characters: {upload_prefix!r}")
     return {"issuer": issuer, "clientId": client_id, "audience": audience, "apiUrl": api_url.rstrip("/"),
-            "scopes": " ".join(dict.fromkeys(words))}
+            "scopes": " ".join(dict.fromkeys(words)), "uploadPrefix": upload_prefix}
 
 
 def _origin(url: str) -> str:
@@ -117,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scopes", default=DEFAULT_SCOPES,
                         help=f"the API's scopes to ask for, space-separated (default {DEFAULT_SCOPES!r}; "
                              "scripts/deploy passes its RequiredScope and UploadScope)")
+    parser.add_argument("--upload-prefix", default=DEFAULT_UPLOAD_PREFIX,
+                        help=f"the API's UPLOAD_PREFIX: the gallery shows the keys under it newest first "
+                             f"(default {DEFAULT_UPLOAD_PREFIX!r}; scripts/deploy passes its ImagesPrefix + 'uploads/')")
     parser.add_argument("--s3-origin", action="append", default=None,
                         help="an origin the presigned URLs point at (repeatable; default: S3 in the API's "
                              "region, from an execute-api URL)")
@@ -124,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = page_config(issuer=args.issuer, client_id=args.client_id, audience=args.audience,
-                             api_url=args.api_url, scopes=args.scopes)
+                             api_url=args.api_url, scopes=args.scopes, upload_prefix=args.upload_prefix)
         for origin in args.s3_origin or []:
             if not re.fullmatch(r"https://[A-Za-z0-9*.-]+(:[0-9]+)?", origin):
                 raise ValueError(f"--s3-origin must be an https origin: {origin!r}")

@@ -101,11 +101,12 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return _u32be(len(data)) + kind + data + _u32be(zlib.crc32(kind + data))
 
 
-def png(width: int, height: int, *, pixels: bool = False) -> bytes:
+def png(width: int, height: int, *, pixels: bool = False, rgb: tuple[int, int, int] = (0x80, 0x80, 0x80)) -> bytes:
     """An 8-bit RGB PNG of `width`×`height`: the signature and IHDR (with its CRC), all a
-    sniffer reads; with `pixels`, also mid-grey image data and IEND, so any decoder opens it."""
+    sniffer reads; with `pixels`, also image data of one colour (`rgb`, mid-grey by default) and
+    IEND, so any decoder opens it."""
     head = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
     if not pixels:
         return head
-    rows = b"".join(b"\x00" + b"\x80" * (3 * width) for _ in range(height))
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     return head + _png_chunk(b"IDAT", zlib.compress(rows)) + _png_chunk(b"IEND", b"")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run one event through `bootstrap` and print the function's answer.
 
     scripts/invoke [--handler catalog|sum|...] [--local-s3] EVENT.json

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Serve the API over real HTTP on 127.0.0.1, the way API Gateway would (cf. `sam local
 start-api`): each request is checked like the HTTP API's JWT authorizer checks it, turned into
 a payload format 2.0 event, run through a local Lambda Runtime API by a spawned `bootstrap`
@@ -19,8 +18,6 @@ a function error is `500 {"message":"Internal Server Error"}`, a timeout 503.
     scripts/local-api --demo            # own S3 server and identity provider (glewlwyd), sample
                                         #   data, a signed-in user's token, curl commands
     scripts/local-api --bucket NAME --issuer URL   # against the S3 named by AWS_* variables
-    scripts/gallery                     # = --gallery: own S3 server and identity provider, the
-                                        #   gallery page on /, uploads fed to the catalog function
 
 With `static_dir` (the gallery), GET/HEAD of `/` and of the files directly in that directory are
 served without a token, like a static site next to the API; every other path is the API's.
@@ -40,6 +37,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import hashlib
 import json
 import os
 import re
@@ -532,11 +530,13 @@ DEMO_CATALOG = [
 ]
 
 
-def _default_bootstrap() -> str | None:
+def default_bootstrap() -> str | None:
+    """The bootstrap the commands run when --bootstrap is not given: $IMAGECAT_BOOTSTRAP."""
     return os.environ.get("IMAGECAT_BOOTSTRAP")
 
 
-def _serve_until_stopped(api: LocalAPI) -> None:
+def serve_until_stopped(api: LocalAPI) -> None:
+    """Blocks until SIGINT or SIGTERM (Ctrl-C, or a test stopping the command)."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -546,7 +546,7 @@ def _serve_until_stopped(api: LocalAPI) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/local-api",
                                      description="Serve the imagecat API locally (JWT-checked, payload 2.0).")
-    parser.add_argument("--bootstrap", default=_default_bootstrap(),
+    parser.add_argument("--bootstrap", default=default_bootstrap(),
                         help="the built bootstrap executable (default $IMAGECAT_BOOTSTRAP)")
     parser.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0 = any)")
     parser.add_argument("--bucket", default=os.environ.get("CATALOG_BUCKET"),
@@ -557,18 +557,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jwks", default=None,
                         help="JWKS file to trust (default: the issuer's, from its discovery document)")
     parser.add_argument("--issuer", default=None,
-                        help="the tokens' issuer, e.g. https://TENANT.auth0.com/ (--demo and --gallery start "
-                             "their own, a local glewlwyd)")
+                        help="the tokens' issuer, e.g. https://TENANT.auth0.com/ (--demo starts its own, "
+                             "a local glewlwyd)")
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE, help=f"the API's audience (default {DEFAULT_AUDIENCE})")
     parser.add_argument("--runtimes", type=int, default=1, help="bootstrap processes (default 1)")
     parser.add_argument("--demo", action="store_true",
                         help="start a local S3 server with sample data and a local identity provider, "
                              "sign in, and print a token and curl commands")
-    parser.add_argument("--gallery", action="store_true",
-                        help="start a local S3 server and a local identity provider, serve the gallery page "
-                             "on / and feed uploads to the catalog function (what scripts/gallery runs)")
     parser.add_argument("--s3", choices=("seaweedfs", "moto"), default="seaweedfs",
-                        help="--demo's S3 server (--gallery always uses SeaweedFS: it checks signatures)")
+                        help="--demo's S3 server")
     args = parser.parse_args(argv)
     if not args.bootstrap:
         parser.error("--bootstrap (or IMAGECAT_BOOTSTRAP) is required; scripts/local-api builds it")
@@ -577,10 +574,10 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     env = {"CATALOG_KEY": args.catalog_key, "REQUIRED_SCOPE": args.required_scope}
-    if args.gallery or args.demo:
+    if args.demo:
         if args.issuer or args.jwks:
-            parser.error("--demo and --gallery run their own identity provider: no --issuer or --jwks")
-        return (_gallery if args.gallery else _demo)(args, env, say)
+            parser.error("--demo runs its own identity provider: no --issuer or --jwks")
+        return _demo(args, env, say)
     if not args.bucket:
         parser.error("--bucket (or CATALOG_BUCKET) is required without --demo")
     if not args.issuer:
@@ -592,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     with LocalAPI(args.bootstrap, env={**os.environ, **env}, verifier=verifier, port=args.port,
                   runtimes=args.runtimes, log=say) as api:
         say(f"local-api: serving s3://{args.bucket} at {api.url} (Ctrl-C stops)")
-        _serve_until_stopped(api)
+        serve_until_stopped(api)
     return 0
 
 
@@ -600,7 +597,7 @@ DEFAULT_AUDIENCE = "https://imagecat.local/api"
 """The local API's audience: shaped like an Auth0 API identifier, never fetched."""
 
 
-def _port(requested: int) -> int:
+def choose_port(requested: int) -> int:
     """The port to serve on, chosen before anything starts: the identity provider must know the
     page's address (its redirect URIs) before the page is served."""
     if requested:
@@ -611,7 +608,8 @@ def _port(requested: int) -> int:
         return sock.getsockname()[1]
 
 
-def _identity_provider(port: int, audience: str, say: Callable[[str], None]):
+def identity_provider(port: int, audience: str, say: Callable[[str], None]):
+    """A local glewlwyd whose client may redirect to the page served on `port`."""
     from .oidc_provider import OIDCProvider
 
     pages = [f"http://127.0.0.1:{port}/", f"http://localhost:{port}/"]
@@ -623,8 +621,8 @@ def _demo(args: argparse.Namespace, env: dict[str, str], say: Callable[[str], No
     from .s3_server import S3Server
 
     bucket = "imagecat-demo"
-    port = _port(args.port)
-    with _identity_provider(port, args.audience, say) as idp, S3Server(args.s3) as server:
+    port = choose_port(args.port)
+    with identity_provider(port, args.audience, say) as idp, S3Server(args.s3) as server:
         tokens = idp.sign_in()
         sub = JWTVerifier.from_issuer(idp.issuer, args.audience).verify(tokens["access_token"])["sub"]
         s3 = server.boto3_client()
@@ -632,7 +630,9 @@ def _demo(args: argparse.Namespace, env: dict[str, str], say: Callable[[str], No
         catalog = "[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in DEMO_CATALOG) + "\n]\n"
         s3.put_object(Bucket=bucket, Key=args.catalog_key, Body=catalog.encode(), ContentType="application/json")
         record = {"sub": sub, "email": idp.user.email, "name": idp.user.name, "favourites": ["images/cats/tabby.png"]}
-        s3.put_object(Bucket=bucket, Key=f"users/{sub}.json", Body=json.dumps(record).encode(),
+        # Where the API keeps it: under the sub's SHA-256 (docs/api.md, "The user's record").
+        key = "users/sha256/" + hashlib.sha256(sub.encode()).hexdigest() + ".json"
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(record).encode(),
                       ContentType="application/json")
         env["CATALOG_BUCKET"] = bucket
         env["OIDC_ISSUER"] = idp.issuer
@@ -652,53 +652,7 @@ curl -s -H "Authorization: Bearer $TOKEN" '{api.url}/me'
 curl -si -H "Authorization: Bearer $TOKEN" -H 'If-None-Match: <etag from the line above>' '{api.url}/me'
 curl -si '{api.url}/images'                                  # no token: 401
 """, flush=True)
-            _serve_until_stopped(api)
-    return 0
-
-
-GALLERY_BUCKET = "imagecat-gallery"
-
-
-def _gallery(args: argparse.Namespace, env: dict[str, str], say: Callable[[str], None]) -> int:
-    """scripts/gallery: an empty private bucket on a local SeaweedFS, the catalog function fed
-    with the uploads' notifications, a local identity provider (glewlwyd) with a test user, and
-    the page and the API on one local origin."""
-    from . import gallery_site
-    from .local_uploads import LocalGallery
-    from .s3_server import S3Server
-
-    def quiet(line: str) -> None:
-        # The page revalidates the catalog every couple of seconds; unchanged answers are noise.
-        if " /images 304 " not in line and "(static)" not in line:
-            say(line)
-
-    port = _port(args.port)
-    with _identity_provider(port, args.audience, say) as idp, S3Server("seaweedfs") as server:
-        server.boto3_client().create_bucket(Bucket=GALLERY_BUCKET)
-        # What a deploy writes for the page, with the default scopes (the provider knows them).
-        page_config = gallery_site.page_config(issuer=idp.issuer, client_id=idp.client_id, audience=args.audience,
-                                               api_url="")
-        try:
-            gallery = LocalGallery(args.bootstrap, server=server, bucket=GALLERY_BUCKET,
-                                   verifier=JWTVerifier.from_issuer(idp.issuer, args.audience), port=port,
-                                   catalog_key=args.catalog_key,
-                                   env={"REQUIRED_SCOPE": env["REQUIRED_SCOPE"], "OIDC_ISSUER": idp.issuer},
-                                   log=quiet, page_config=page_config).start()
-        except OSError as error:
-            say(f"gallery: could not listen on 127.0.0.1:{port}: {error} (try --port 0 or another port)")
-            return 1
-        try:
-            print(f"""
-gallery: open {gallery.url}
-and sign in as {idp.user.username} / {idp.user.password} ({idp.user.email}) on the local identity provider
-(glewlwyd, {idp.issuer}; its database lives only as long as this run).
-
-Uploads go to s3://{GALLERY_BUCKET}/ on a local SeaweedFS ({server.endpoint}) through presigned URLs;
-the bucket has no public access. Ctrl-C stops everything.
-""", flush=True)
-            _serve_until_stopped(gallery.api)
-        finally:
-            gallery.stop()
+            serve_until_stopped(api)
     return 0
 
 

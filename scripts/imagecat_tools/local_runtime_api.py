@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A local Lambda Runtime API (version 2018-06-01) for tests and benchmarks.
 
 The official Runtime Interface Emulator runs one runtime process and answers one invoke at a
@@ -11,7 +10,8 @@ Lambda:
          Lambda-Runtime-Aws-Request-Id, -Deadline-Ms, -Invoked-Function-Arn, -Trace-Id
     POST /2018-06-01/runtime/invocation/{id}/response  202; 400 InvalidRequestID (unknown or
                                                        already answered); 413 over 6 MiB
-    POST /2018-06-01/runtime/invocation/{id}/error     202 (Lambda-Runtime-Function-Error-Type);
+    POST /2018-06-01/runtime/invocation/{id}/error     202 (Lambda-Runtime-Function-Error-Type,
+                                                       and the X-Ray cause header, recorded);
                                                        400 InvalidRequestID
     POST /2018-06-01/runtime/init/error                202
 
@@ -89,6 +89,10 @@ class Result:
     duration: float | None = None
     """Seconds from the last time `/next` handed it out to its `/response` or `/error` (or
     its deadline): what Lambda bills as the invocation's duration. None if never handed out."""
+    xray_cause: str | None = None
+    """The `/error` report's Lambda-Runtime-Function-XRay-Error-Cause header, as sent."""
+    trace_id: str | None = None
+    """The Lambda-Runtime-Trace-Id header `/next` handed out with it (None: none sent)."""
 
     def json(self):
         """The body parsed as JSON (raises ValueError if it is not JSON)."""
@@ -98,7 +102,8 @@ class Result:
         text = self.body.decode("utf-8", errors="replace")
         return {"id": self.id, "kind": self.kind, "body": text, "error_type": self.error_type,
                 "attempts": self.attempts,
-                "duration_ms": None if self.duration is None else round(self.duration * 1000, 3)}
+                "duration_ms": None if self.duration is None else round(self.duration * 1000, 3),
+                "xray_cause": self.xray_cause, "trace_id": self.trace_id}
 
 
 @dataclass
@@ -390,7 +395,8 @@ class LocalRuntimeAPI:
             self._in_flight[invocation.id] = invocation
             return invocation
 
-    def _finish(self, request_id: str, kind: str, body: bytes, error_type: str | None) -> bool:
+    def _finish(self, request_id: str, kind: str, body: bytes, error_type: str | None,
+                xray_cause: str | None = None) -> bool:
         """Records a result; False when the id is unknown or already answered."""
         now = time.monotonic()
         with self._lock:
@@ -401,7 +407,8 @@ class LocalRuntimeAPI:
             if invocation in self._queue:  # answered after a crash re-queued it
                 self._queue.remove(invocation)
             duration = None if invocation.handed_out is None else now - invocation.handed_out
-            result = Result(request_id, kind, body, error_type, invocation.attempts, duration)
+            result = Result(request_id, kind, body, error_type, invocation.attempts, duration,
+                            xray_cause, invocation.trace_id)
             self.results[request_id] = result
             self._lock.notify_all()
         if self.on_result:
@@ -600,7 +607,8 @@ def _make_handler(api: LocalRuntimeAPI):
                 error_type = self.headers.get("Lambda-Runtime-Function-Error-Type") or ""
                 if not ERROR_TYPE_PATTERN.match(error_type):
                     error_type = "Runtime.Unknown"
-                if api._finish(request_id, "error", body, error_type):
+                if api._finish(request_id, "error", body, error_type,
+                               self.headers.get("Lambda-Runtime-Function-XRay-Error-Cause")):
                     self._send_json(202, {"status": "OK"})
                     return
             api._record_rejection(endpoint, 400, request_id)
@@ -719,6 +727,3 @@ def main(argv: list[str] | None = None) -> int:
                      "init_errors": len(api.init_errors), "pending": len(api.pending())})
     return status
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Browser uploads, locally, end to end: the gallery page, the API handing out presigned URLs,
 and the catalog function fed with the S3 notifications of what gets uploaded.
 

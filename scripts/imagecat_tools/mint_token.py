@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Mint RS256 access tokens for the local API (imagecat_tools.local_api), like Auth0 issues them.
 
 On first use it creates a local RSA key pair and its JWKS under .tools/local-auth/ (ignored by

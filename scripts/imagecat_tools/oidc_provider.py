@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A real OpenID Connect provider on 127.0.0.1, standing in for Auth0 locally: glewlwyd (Debian
 package `glewlwyd`), with a throwaway SQLite database and a fresh RS256 signing key per run.
 
@@ -209,7 +208,7 @@ class OIDCProvider:
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=5)  # quiet: 0.01 s
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
@@ -227,7 +226,7 @@ class OIDCProvider:
         assert self.workdir is not None
         sql = gzip.decompress(INIT_SQL.read_bytes())
         result = subprocess.run(["sqlite3", str(self.workdir / "glewlwyd.db")], input=sql,
-                                capture_output=True, timeout=60)
+                                capture_output=True, timeout=60)  # quiet: 0.46 s
         if result.returncode != 0:
             raise ProviderError(f"sqlite3 could not load glewlwyd's init SQL: {result.stderr.decode()[-500:]}")
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Make a dynamically linked executable self-contained, and prove that it is.
 
 scripts/package uses this to put `bootstrap` and every shared library it loads (glibc and its

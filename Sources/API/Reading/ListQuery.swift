@@ -1,22 +1,40 @@
 import Basics
 
-/// `GET /images` query parameters: `type`, `limit`, `cursor`. Validated before anything is read,
-/// so a bad request costs no S3 call.
+/// `GET /images` query parameters: `type`, `prefix`, `order`, `limit`, `cursor`. Validated
+/// before anything is read, so a bad request costs no S3 call.
+///
+/// Orders: `name` (the default: UTF-8 byte order of names, S3's listing order) and `name-desc`
+/// (the reverse). Uploads made through `POST /uploads` have keys that begin with a time-ordered
+/// id, so under the upload prefix `name-desc` is newest first. Paging is by keyset: a cursor is
+/// the last name served, and the next page starts after it (before it, in `name-desc`), so pages
+/// stay consistent while the catalog changes: nothing that existed throughout is skipped or
+/// served twice.
 public struct ListQuery: Equatable, Sendable {
     public static let defaultLimit = 100
     public static let maxLimit = 1000
+    public static let maxPrefixBytes = 1024
+
+    public enum Order: String, Sendable {
+        case name
+        case nameDescending = "name-desc"
+    }
 
     /// The filter's canonical type name (`png`, `jpg`, …: see `ImageType`), whatever spelling
     /// the client used (`image/png`, `PNG`, `jpeg`).
     public var type: String?
     public var limit: Int
-    /// The last name of the previous page: this page starts after it.
+    /// The last name of the previous page: this page starts after it (before it, descending).
     public var after: String?
+    /// Only names that start with this (byte for byte).
+    public var prefix: String
+    public var order: Order
 
-    public init(type: String? = nil, limit: Int = defaultLimit, after: String? = nil) {
+    public init(type: String? = nil, limit: Int = defaultLimit, after: String? = nil, prefix: String = "", order: Order = .name) {
         self.type = type.map(ImageType.canonical)
         self.limit = limit
         self.after = after
+        self.prefix = prefix
+        self.order = order
     }
 
     /// Parses the query, or answers 400 saying which parameter is wrong. Other parameters are
@@ -41,12 +59,25 @@ public struct ListQuery: Equatable, Sendable {
             }
             result.type = ImageType.canonical(type)
         }
+        if let text = query["prefix"] {
+            guard text.utf8.count <= maxPrefixBytes else {
+                throw APIError(400, "invalid_prefix", "prefix must be at most \(maxPrefixBytes) bytes")
+            }
+            result.prefix = text
+        }
+        if let text = query["order"] {
+            guard let order = Order(rawValue: text) else {
+                throw APIError(400, "invalid_order", "order must be name or name-desc")
+            }
+            result.order = order
+        }
         return result
     }
 
     /// What shapes the page (for the ETag): the normalised values, not their spelling.
     public var variant: String {
-        "images\ntype=\(type ?? "")\nlimit=\(limit)\nafter=" + (after.map { ListCursor.encode($0) } ?? "")
+        "images\ntype=\(type ?? "")\nlimit=\(limit)\nprefix=\(prefix)\norder=\(order.rawValue)\nafter="
+            + (after.map { ListCursor.encode($0) } ?? "")
     }
 
     /// Whether an entry's `type` passes the filter: imagecat's own names (`png`) and content

@@ -1,23 +1,24 @@
 import Basics
 import JSON
 import Storage
+import Telemetry
 
 /// `PUT /me`: the record made or refreshed at sign-in.
 extension ImageAPI {
-    /// Reads `users/<sub>.json` with its ETag, applies the sign-in (`UserRecord.signedIn`) and
+    /// Reads the caller's record (`readRecord`: moved from its legacy key first) with its ETag,
+    /// applies the sign-in (`UserRecord.signedIn`) and
     /// writes it back with `If-Match` (`If-None-Match: *` when there was none). A lost race
     /// means another sign-in or an administrator wrote in between: read again and re-apply, so
     /// nobody's members are lost. Answers the stored record, 201 when this request created it.
     /// A body is never read: nothing in the record comes from the client.
-    func signIn(_ subject: Subject, request: GatewayRequest, requestID: String, deadline: Deadline?) throws -> GatewayResponse {
+    func signIn(_ subject: Subject, request: GatewayRequest, deadline: Deadline?) throws -> GatewayResponse {
         var profile = Profile()
         if let profiles {
             do throws(UserInfoError) {
                 profile = try profiles.profile(claims: request.claims ?? JSONObject(), subject: subject,
-                                               authorization: request.header("authorization"), deadline: deadline,
-                                               log: { log("\(requestID) \($0)") })
+                                               authorization: request.header("authorization"), deadline: deadline, log: log)
             } catch {
-                log("\(requestID) PUT /me: \(error)")
+                log.error("PUT /me: \(error)", ["status": .int(502)])
                 throw Self.userinfoUnavailable
             }
         }
@@ -26,7 +27,7 @@ extension ImageAPI {
         for attempt in 1...max(1, recordAttempts) {
             var existing: JSONObject?
             var version: String?
-            switch try read(.user(subject), ifNoneMatch: nil) {
+            switch try readRecord(of: subject, ifNoneMatch: nil) {
             case .missing:
                 break
             case .notModified:

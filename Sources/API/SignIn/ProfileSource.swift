@@ -1,6 +1,7 @@
 import Basics
 import HTTPClient
 import JSON
+import Telemetry
 
 /// Where `PUT /me` learns the caller's email, name and picture from, never from the request
 /// itself (access tokens usually carry no email, and a body is the client's word):
@@ -29,6 +30,9 @@ public final class ProfileSource {
     public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
     /// The discovered userinfo endpoint (cached once found; a failed discovery is tried again).
     public private(set) var discoveredURL: String?
+    /// How long each userinfo call took (ms, answered or not) since the last
+    /// `takeUserinfoLatencies()`: the `UserinfoLatency` metric.
+    public private(set) var userinfoLatencies: [Double] = []
 
     public init(claimNamespace: String? = nil, issuer: String? = nil, userinfoURL: String? = nil,
                 transport: any HTTPTransport) {
@@ -42,25 +46,29 @@ public final class ProfileSource {
     /// namespace claims and no userinfo configured, a token from another issuer, a userinfo
     /// answer about someone else). `log` says why a source was passed over.
     public func profile(claims: JSONObject, subject: Subject, authorization: String?, deadline: Deadline?,
-                        log: (String) -> Void) throws(UserInfoError) -> Profile {
+                        log: Logger) throws(UserInfoError) -> Profile {
         if let claimNamespace {
             let fromClaims = Profile(claims, prefix: claimNamespace)
             if !fromClaims.isEmpty { return fromClaims }
         }
         guard let issuer else { return Profile() }
         guard let iss = claims["iss"]?.stringValue, iss == issuer else {
-            log("PUT /me: the token's issuer is not OIDC_ISSUER; userinfo not asked")
+            log.info("PUT /me: the token's issuer is not OIDC_ISSUER; userinfo not asked")
             return Profile()
         }
         guard let authorization = Self.bearer(authorization) else {
-            log("PUT /me: no bearer Authorization header to call userinfo with")
+            log.warn("PUT /me: no bearer Authorization header to call userinfo with")
             return Profile()
         }
         var url = userinfoURL ?? discoveredURL ?? ""
         if url.isEmpty { url = try discover(issuer, deadline: deadline) }
-        let answer = try getJSONObject(url, headers: [HTTPHeader(name: "Authorization", value: authorization)], deadline: deadline)
+        let started = nowMs()
+        var duration: Double?
+        defer { userinfoLatencies.append(duration ?? Double(nowMs() - started)) }
+        let answer = try getJSONObject(url, headers: [HTTPHeader(name: "Authorization", value: authorization)], deadline: deadline,
+                                       duration: &duration)
         guard answer["sub"]?.stringValue == subject.value else {
-            log("PUT /me: userinfo answered about another subject; its profile is ignored")
+            log.warn("PUT /me: userinfo answered about another subject; its profile is ignored")
             return Profile()
         }
         return Profile(answer)
@@ -100,8 +108,20 @@ public final class ProfileSource {
         return endpoint
     }
 
-    /// One GET whose answer must be a 200 with a JSON object.
+    /// The userinfo latencies measured since the last call, emptied.
+    public func takeUserinfoLatencies() -> [Double] {
+        defer { userinfoLatencies = [] }
+        return userinfoLatencies
+    }
+
+    /// One GET whose answer must be a 200 with a JSON object; `duration` gets the exchange's
+    /// time as the transport measured it, when it answered.
     func getJSONObject(_ url: String, headers: [HTTPHeader], deadline: Deadline?) throws(UserInfoError) -> JSONObject {
+        var ignored: Double?
+        return try getJSONObject(url, headers: headers, deadline: deadline, duration: &ignored)
+    }
+
+    func getJSONObject(_ url: String, headers: [HTTPHeader], deadline: Deadline?, duration: inout Double?) throws(UserInfoError) -> JSONObject {
         var timeout = timeoutMs
         if let deadline {
             timeout = Int(clamping: min(Int64(timeout), deadline.remainingMilliseconds(now: nowMs())))
@@ -115,6 +135,7 @@ public final class ProfileSource {
             throw UserInfoError(url: url, problem: error.isBodyTooLarge ? "answer longer than \(maxBodyBytes) bytes"
                                                                        : "\(error.message) (curl error \(error.code))")
         }
+        duration = response.durationMs
         guard response.status == 200 else { throw UserInfoError(url: url, problem: "answered HTTP \(response.status)") }
         guard let object = (try? JSONValue(parsing: response.body))?.objectValue else {
             throw UserInfoError(url: url, problem: "the answer is not a JSON object")

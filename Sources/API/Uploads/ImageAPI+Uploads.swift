@@ -15,8 +15,10 @@ extension ImageAPI {
     func upload(body: [UInt8]) throws(APIError) -> GatewayResponse {
         guard let presigner else { throw Self.uploadsUnavailable }
         let request = try UploadRequest.parse(body, policy: uploads)
-        // A random directory per upload: two users' `cat.png` never collide or overwrite each
-        // other, and no user id ends up in a key that every catalog reader sees.
+        // A directory per upload: two users' `cat.png` never collide or overwrite each other, no
+        // user id ends up in a key that every catalog reader sees, and the id starts with the
+        // time, so newer uploads sort later: `order=name-desc` under the prefix is newest first,
+        // and new uploads land together at the end of the catalog (a small write).
         let key = uploads.prefix + uploadID() + "/" + request.name
         let signedAt = nowSeconds
         let headers = [HTTPHeader(name: "Content-Type", value: request.contentType)]
@@ -64,9 +66,11 @@ extension ImageAPI {
 
     static let uploadsUnavailable = APIError(501, "not_implemented", "this deployment does not sign upload URLs")
 
-    /// 16 hex digits from the system's cryptographic random source (`getrandom` on Linux).
-    public static func randomUploadID() -> String {
+    /// 22 hex digits: the time in milliseconds (12 digits, so ids sort by time until the year
+    /// 10889), then 40 bits from the system's cryptographic random source (`getrandom` on Linux),
+    /// so two uploads in the same millisecond still differ.
+    public static func timeOrderedUploadID(nowMs: Int64 = SystemClock.epochMilliseconds()) -> String {
         var generator = SystemRandomNumberGenerator()
-        return Hex.padded(generator.next())
+        return String(Hex.padded(UInt64(max(0, nowMs))).suffix(12)) + String(Hex.padded(generator.next()).suffix(10))
     }
 }

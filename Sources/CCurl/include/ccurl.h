@@ -13,6 +13,7 @@ CURLcode ccurl_setopt_header(CURL *h, size_t (*f)(char *, size_t, size_t, void *
 CURLcode ccurl_setopt_read(CURL *h, size_t (*f)(char *, size_t, size_t, void *));
 CURLcode ccurl_setopt_seek(CURL *h, int (*f)(void *, curl_off_t, int));
 CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v);
+CURLcode ccurl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v);
 CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v);
 /// The `CURLcode` of a finished transfer from a `CURLMSG_DONE` message (a union member in C).
 CURLcode ccurl_msg_result(const CURLMsg *m);

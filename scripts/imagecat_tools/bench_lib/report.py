@@ -66,7 +66,8 @@ def _ratios(value: float, by_name: dict[str, float], names: list[str], name: str
     return cells
 
 
-def render(results: dict) -> str:
+def render(results: dict, extra: list[str] = ()) -> str:
+    """The report; `extra` sections (rendered elsewhere: the pages figure) go before the goals."""
     out = ["imagecat benchmark", ""]
     out.append(f"command:  {results['command']}")
     m = results["machine"]
@@ -91,6 +92,8 @@ def render(results: dict) -> str:
         out += ["", _requests(results["requests"])]
     if "package" in results:
         out += ["", _package(results["package"])]
+    for section in extra:
+        out += ["", section]
     out += ["", _goals(results)]
     return "\n".join(out) + "\n"
 

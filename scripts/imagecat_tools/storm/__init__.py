@@ -3,29 +3,30 @@
 Why: S3 delivers notifications at least once, in no order, sometimes late, and a catalog
 function runs as many concurrent copies. The only convincing test of "images.json always
 converges to the bucket's images" is to do that to it, with real uploads, and compare the
-result with the bucket itself. This script:
+result with the bucket itself. The storm does that in five steps, one module each:
 
-1. plans N uploads and M deletes over a pool of keys with awkward names (spaces, '+', '=',
-   '&', '%', '?', '#', unicode, nested prefixes, upper-case extensions) and some text files;
-   an image key's content is a real image header (10 formats) with random pixel dimensions,
-   since the function judges by content, not by name (--liars adds names that lie); some keys
-   are deleted and uploaded again, re-uploads change the size or, with the same size, only
-   the content (so only the ETag tells them apart);
-2. performs them for real on a local S3 server (boto3, a few threads, each key owned by one
-   thread), while the function is already working: every finished operation produces its S3
-   notification record, with the size, ETag and sequencer S3 would give it;
-3. delivers every record TWICE, shuffled: each copy waits a random delay, a share of copies is
-   held back until the end (so some deletes arrive before their creates, some creates arrive
-   after everything else), in batches of min..max records per invocation, as direct S3 events,
-   SQS batches (--delivery sqs, or mixed: about half; failed messages are redelivered, as SQS
-   does) and, with --eventbridge, single EventBridge events;
-4. runs ≥8 bootstrap processes on the local Runtime API (optionally behind the fault proxy:
-   503 SlowDown and connection resets; optionally SIGKILLing some mid-run, whose invocations
-   the Runtime API hands to another process);
-5. compares images.json with list_objects_v2 of the bucket (its images: the keys whose
+1. synthesis: a pool of keys with awkward names (spaces, '+', '=', '&', '%', '?', '#',
+   unicode, nested prefixes, upper-case extensions) and some text files, and each upload's
+   bytes: an image key's content is a real image header (10 formats) with random pixel
+   dimensions, since the function judges by content, not by name (--liars adds names that lie);
+2. planning: N uploads and M deletes over that pool, some keys deleted and uploaded again
+   (re-uploads change the size or, with the same size, only the content, so only the ETag
+   tells them apart); and how their records are delivered: every record TWICE, shuffled, each
+   copy after a random delay or held back until the end (so some deletes arrive before their
+   creates), in batches of min..max records, as direct S3 events, SQS batches (--delivery
+   sqs, or mixed: about half) and, with --eventbridge, single EventBridge events;
+3. delivery: the run. The operations are performed for real on a local S3 server (boto3, a
+   few threads, each key owned by one) while the function is already working, each finished
+   one producing the S3 notification record S3 would send (size, ETag, sequencer); the due
+   copies go to the local Runtime API, served by ≥8 bootstrap processes (optionally behind
+   the fault proxy: 503 SlowDown, connection resets, latency; optionally SIGKILLing some
+   mid-run, whose invocations go to another process); failed SQS messages are redelivered
+   and conflicts retried, as Lambda does;
+4. audit: images.json against list_objects_v2 of the bucket (its images: the keys whose
    current content the storm uploaded as an image): lost (in the bucket, not in the catalog),
    duplicated (a name listed more than once), resurrected (in the catalog, not an image in the
-   bucket), stale (size or ETag differ; for entries with width/height, also type or pixels).
+   bucket), stale (size or ETag differ; for entries with width/height, also type or pixels);
+5. report: the result and its text.
 
 The report gives delivered records/s (from the first delivery until everything settled),
 failed invocations by error type, p50/p95/max invocation duration (from the Runtime API's
@@ -52,22 +53,22 @@ counted and printed.
 As a module (the integration tests): `run_storm(StormConfig(...), server=S3Server)` returns
 a `StormResult`. Python 3.11 standard library, plus boto3 for the uploads and the audit.
 
-One module per step: synthesis (keys and their content), planning (the operations, and the
-record copies: duplicated, shuffled, held back, batched), delivery (the Runtime API, the
-runtime processes, the kills, the run itself), audit (the catalog against the bucket), report
-(the result and its text); config holds the knobs, cli the command line.
+One module per step, named above and numbered the same in its own docstring ("Step N of the
+storm"); config holds the knobs, cli the command line. Imports go one way, down the steps:
+cli → delivery → planning → synthesis → config (audit and report beside them).
 """
 
 from .audit import Audit, audit
-from .config import CATALOG_KEY, CONFLICT, DEFAULT_BOOTSTRAP, PEER_DIR, StormConfig
+from .config import CATALOG_KEY, CONFLICT, DEFAULT_BOOTSTRAP, StormConfig
 from .delivery import Storm, run_storm, runtime_usage
-from .planning import Deliverer, Operation, eventbridge_event, plan_operations
+from .planning import Deliverer, eventbridge_event, plan_operations
 from .report import StormResult, format_report
-from .synthesis import body_for, extension_format, is_image_key, key_pool, min_image_size
+from .synthesis import (Operation, body_for, extension_format, is_image_key, key_pool,
+                        min_image_size)
 from ..images import image_header, make_image
 
 __all__ = ["Audit", "CATALOG_KEY", "CONFLICT", "DEFAULT_BOOTSTRAP", "Deliverer", "Operation",
-           "PEER_DIR", "Storm", "StormConfig", "StormResult", "audit", "body_for",
+           "Storm", "StormConfig", "StormResult", "audit", "body_for",
            "eventbridge_event", "extension_format", "format_report", "image_header",
            "is_image_key", "key_pool", "make_image", "min_image_size", "plan_operations",
            "run_storm", "runtime_usage"]

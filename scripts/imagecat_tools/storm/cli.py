@@ -34,9 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     who.add_argument("--bootstrap", default=None,
                      help="the runtime executable (default .build/release/bootstrap)")
     who.add_argument("--peer", action="store_true",
-                     help="run ../shared/peers/python-boto3/bootstrap instead, for comparison")
+                     help="run the python-boto3 peer (scripts/peers/python_boto3.py) instead, for comparison")
     who.add_argument("--naive", action="store_true",
-                     help="run the naive peer (expected to FAIL: proves the audit sees loss)")
+                     help="run the lab's naive logic (scripts/peers/naive.py; expected to FAIL: proves the "
+                          "audit sees loss)")
     parser.add_argument("--compare-peer", action="store_true",
                         help="after the function, run the python-boto3 peer on the same plan against "
                              "the same S3 server (direct delivery only) and print both side by side; "
@@ -72,8 +73,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="re-enqueues of an event after Function.CatalogConflict")
     parser.add_argument("--retry-any", action="store_true",
                         help="retry every failed invocation (Lambda's async retry), not only conflicts")
+    # The full-size storm (these defaults) settled in 12.4 s on the quiet 2-core machine; issue
+    # 11's storms with --latency 10-30 in under a minute.
     parser.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds")
     parser.add_argument("--log-dir", default=None, help="where runtime stderr goes")
+    parser.add_argument("--preload", type=int, default=0, metavar="N",
+                        help="images.json already holds N entries of other images (~184 bytes "
+                             "each, no objects behind them) when the storm starts; indexed by one "
+                             "untimed invocation first")
+    parser.add_argument("--preload-deletes", type=int, default=0, metavar="K",
+                        help="deletes of K preloaded images spread over the whole catalog join "
+                             "the plan")
+    parser.add_argument("--upload-prefix", default=None, metavar="PREFIX",
+                        help="name every key PREFIX<time-ordered id>/<shape>, as imagecat's POST "
+                             "/uploads does (e.g. images/uploads/): new uploads sort after a "
+                             "preloaded catalog")
+    parser.add_argument("--box", type=int, default=None, metavar="MB",
+                        help="run each runtime process in its own Lambda-shaped box: MB of memory "
+                             "and Lambda's CPU share for it (128 ≈ 7.2%% of a core; root, cgroup v1)")
+    parser.add_argument("--compare-empty", action="store_true",
+                        help="with --preload: then run the same plan on an empty catalog (same "
+                             "server) and print both with the ratio")
     parser.add_argument("--json", action="store_true", help="print a JSON summary only")
     args = parser.parse_args(argv)
     if (args.peer or args.naive or args.compare_peer) and (args.delivery != "direct" or args.eventbridge):
@@ -81,11 +101,17 @@ def main(argv: list[str] | None = None) -> int:
                      "--eventbridge need the Swift bootstrap")
     if args.compare_peer and (args.peer or args.naive):
         parser.error("--compare-peer runs the function and then the peer: not with --peer/--naive")
+    if args.compare_empty and (args.compare_peer or not args.preload):
+        parser.error("--compare-empty needs --preload and does not mix with --compare-peer")
+    if not 0 <= args.preload_deletes <= args.preload:
+        parser.error("--preload-deletes K needs 0 <= K <= --preload")
+    if args.box is not None and args.kill:
+        parser.error("--box and --kill do not mix")
     if not 1 <= args.min_batch <= args.max_batch:
         parser.error(f"batches need 1 <= --min-batch <= --max-batch, got {args.min_batch}..{args.max_batch}")
     if args.bootstrap is None and not (args.peer or args.naive) and not DEFAULT_BOOTSTRAP.exists():
-        parser.error(f"{DEFAULT_BOOTSTRAP} does not exist: `swift build -c release --product "
-                     f"bootstrap` first, or pass --bootstrap PATH")
+        parser.error(f"{DEFAULT_BOOTSTRAP} does not exist: `scripts/build-bootstrap --release` "
+                     f"first, or pass --bootstrap PATH")
     config = StormConfig(
         uploads=args.uploads, deletes=args.deletes, procs=args.procs, min_batch=args.min_batch,
         max_batch=args.max_batch, batch_window=args.batch_window, seed=args.seed,
@@ -95,7 +121,17 @@ def main(argv: list[str] | None = None) -> int:
         liars=args.liars, faults=args.faults, resets=args.resets, via_proxy=args.via_proxy, latency=args.latency,
         kill=args.kill, keys=args.keys, upload_threads=args.upload_threads,
         function_timeout=args.function_timeout, max_retries=args.max_retries,
-        retry_any=args.retry_any, timeout=args.timeout, log_dir=args.log_dir)
+        retry_any=args.retry_any, timeout=args.timeout, log_dir=args.log_dir,
+        preload=args.preload, preload_deletes=args.preload_deletes,
+        upload_prefix=args.upload_prefix, box=args.box)
+    if args.compare_empty:
+        results = run_with_empty(config)
+        if args.json:
+            print(json.dumps({"runs": [r.summary() for r in results],
+                              "comparison": comparison(results, against="empty")}, indent=2, ensure_ascii=False))
+        else:
+            print("\n\n".join([*(format_report(r) for r in results), format_comparison(results, against="empty")]))
+        return 0 if all(r.ok for r in results) else 1
     if not args.compare_peer:
         result = run_storm(config)
         if args.json:
@@ -110,6 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\n\n".join([*(format_report(r) for r in results), format_comparison(results)]))
     return 0 if results[0].ok else 1
+
+
+def run_with_empty(config: StormConfig, server=None) -> list:
+    """The storm on the preloaded catalog, then the same plan (same seed, the preloaded deletes
+    left out) on an empty one, same server, each in a fresh bucket: [preloaded, empty]."""
+    if server is None:
+        from ..s3_server import S3Server
+        with S3Server() as own:
+            return run_with_empty(config, own)
+    big = run_storm(config, server)
+    empty = run_storm(dataclasses.replace(config, preload=0, preload_deletes=0, log_dir=None), server)
+    return [big, empty]
 
 
 def run_with_peer(config: StormConfig, server=None) -> list:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..paths import PEERS, RELEASE_BOOTSTRAP, REPO_ROOT
+from ..paths import PEER_FILES, RELEASE_BOOTSTRAP, REPO_ROOT, peer_command
 
-PEER_DIR = PEERS / "python-boto3"
 DEFAULT_BOOTSTRAP = RELEASE_BOOTSTRAP
 CATALOG_KEY = "images.json"
 CONFLICT = "Function.CatalogConflict"
@@ -33,7 +31,7 @@ class StormConfig:
     bootstrap: str | None = None
     """Runtime command; None: the release build (or the peer with `peer`)."""
     peer: str | None = None
-    """"python-boto3" or "naive": run that peer from ../shared/peers instead."""
+    """"python-boto3" or "naive": run that peer (scripts/peers/) instead."""
     delivery: str = "direct"
     """One of DELIVERIES."""
     eventbridge: bool = False
@@ -66,9 +64,26 @@ class StormConfig:
     """Re-enqueues per event after Function.CatalogConflict (or any error with retry_any)."""
     retry_any: bool = False
     timeout: float = 900.0
-    """Give up (and fail) when the storm has not settled after this many seconds."""
+    """Give up (and fail) when the storm has not settled after this many seconds (the full-size
+    storm of the defaults settles in ~12 s on a quiet 2-core machine; the tests' small ones take
+    their own, shorter limit)."""
     log_dir: str | None = None
     """Where the runtimes' stderr goes (default: a temporary directory, kept on failure)."""
+    preload: int = 0
+    """Entries `images.json` already holds when the storm starts (other images, ~184 bytes each
+    as imagecat writes them, with no objects behind them: big_catalog.preload). The catalog is
+    indexed by one untimed invocation first (the one-off cost of the first write after an
+    upgrade, reported apart), then the storm runs against it."""
+    preload_deletes: int = 0
+    """Deletes of preloaded images spread evenly over the whole catalog: their ObjectRemoved
+    records join the plan (delivered twice and shuffled like the others)."""
+    upload_prefix: str | None = None
+    """Name every key `<upload_prefix><time-ordered id>/<shape>`, as imagecat's `POST /uploads`
+    does (the gallery's uploads): they sort after the preloaded catalog's entries, so a write
+    changes its end. None: the shapes alone, which sort all over a preloaded catalog."""
+    box: int | None = None
+    """Run each runtime process in its own Lambda-shaped box of this many MB (lambda_box: the
+    memory limit and Lambda's CPU share for it, 128 MB ≈ 7.2 % of a core)."""
 
     def __post_init__(self) -> None:
         if self.batch_window is None:
@@ -78,6 +93,11 @@ class StormConfig:
         if not 1 <= self.min_batch <= self.max_batch:
             raise ValueError(f"batches need 1 <= min_batch <= max_batch, got "
                              f"{self.min_batch}..{self.max_batch}")
+        if not 0 <= self.preload_deletes <= self.preload:
+            raise ValueError(f"preload_deletes must be between 0 and preload ({self.preload}), "
+                             f"got {self.preload_deletes}")
+        if self.box is not None and self.kill:
+            raise ValueError("kill and box do not mix: a killed box would leave its runtime behind")
 
     @property
     def sqs(self) -> bool:
@@ -86,13 +106,12 @@ class StormConfig:
 
     def command(self) -> list[str]:
         if self.peer:
-            name = {"python-boto3": "bootstrap", "naive": "naive-bootstrap"}[self.peer]
-            return [sys.executable, str(PEER_DIR / name)]
+            return peer_command(self.peer)
         return [str(self.bootstrap or DEFAULT_BOOTSTRAP)]
 
     def label(self) -> str:
         if self.peer:
-            return f"{self.peer} peer ({os.path.relpath(PEER_DIR, REPO_ROOT)})"
+            return f"{self.peer} peer ({os.path.relpath(PEER_FILES[self.peer], REPO_ROOT)})"
         path = Path(self.bootstrap or DEFAULT_BOOTSTRAP)
         try:
             shown = os.path.relpath(path, REPO_ROOT)

@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -18,14 +19,15 @@ import uuid
 import zlib
 from collections import defaultdict
 
-from .. import s3_events
+from .. import big_catalog, log_summary, s3_events
 from ..fault_proxy import request_kind
 from ..local_runtime_api import LocalRuntimeAPI, Result, sqs_batch_event
+from ..paths import SCRIPTS
 from .audit import audit
 from .config import CATALOG_KEY, CONFLICT, StormConfig
-from .planning import Deliverer, Operation, eventbridge_event, plan_operations
+from .planning import Deliverer, eventbridge_event, plan_operations
 from .report import StormResult
-from .synthesis import body_for
+from .synthesis import Operation, body_for
 
 
 class Storm:
@@ -37,7 +39,10 @@ class Storm:
         self.operations, plan = plan_operations(
             self.rng, config.uploads, config.deletes,
             config.keys if config.keys is not None else max(1, int(config.uploads * 0.4)),
-            liars=config.liars)
+            liars=config.liars, upload_prefix=config.upload_prefix)
+        self.preload_deleted: set[str] = set()
+        if config.preload_deletes:
+            self._add_preload_deletes(plan)
         self.result = StormResult(config, config.label(), plan)
         self.previous_op: dict[int, int] = {}
         last: dict[str, int] = {}
@@ -65,6 +70,26 @@ class Storm:
         self.api: LocalRuntimeAPI | None = None
         self.proxy = None
         self.log_file = None
+
+    def _add_preload_deletes(self, plan: dict) -> None:
+        """Deletes of preloaded images evenly spread over the catalog's name order, at random
+        points of the plan: what a lifecycle rule or a user's clean-up does to a big bucket."""
+        n, k = self.config.preload, self.config.preload_deletes
+        wanted = {n * i // k + n // (2 * k) for i in range(k)}
+        names = [name for i, name in enumerate(big_catalog.entry_names(n, seed=self.config.seed))
+                 if i in wanted]
+        for name in names:
+            self.operations.insert(self.rng.randrange(len(self.operations) + 1), Operation(0, name, "delete"))
+        for index, op in enumerate(self.operations):
+            op.index = index
+        self.preload_deleted = set(names)
+        plan["deletes"] += k
+        plan["preload_deletes"] = k
+
+    def preloaded_names(self):
+        """The preloaded entries the catalog must still hold, in name order."""
+        return (n for n in big_catalog.entry_names(self.config.preload, seed=self.config.seed)
+                if n not in self.preload_deleted)
 
     # -- invocations ---------------------------------------------------------------------
 
@@ -213,10 +238,33 @@ class Storm:
                 self.result.kills += 1
             self.spawn(1)
 
-    def spawn(self, n: int) -> None:
-        assert self.api is not None
-        self.api.spawn(self.config.command(), n=n, env=self.function_env,
-                       stdout=self.log_file, stderr=self.log_file)
+    def spawn(self, n: int, api: LocalRuntimeAPI | None = None) -> None:
+        api = api or self.api
+        assert api is not None
+        command = self.config.command()
+        env = self.function_env
+        if self.config.box is not None:
+            command = [sys.executable, "-m", "imagecat_tools.lambda_box", "--memory", str(self.config.box),
+                       "--report", self.box_reports, "--", *command]
+            env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(SCRIPTS), env.get("PYTHONPATH")]))}
+        api.spawn(command, n=n, env=env, stdout=self.log_file, stderr=self.log_file)
+
+    def _index_preloaded(self) -> None:
+        """One untimed invocation that reads the preloaded catalog (a removal of a key it does
+        not hold: nothing to write), which indexes it: the one-off cost of the first write after
+        an upgrade, kept out of the storm's figures and reported apart."""
+        api = LocalRuntimeAPI(function_timeout=max(self.config.function_timeout, 300.0)).start()
+        try:
+            self.spawn(1, api)
+            record = s3_events.record(self.bucket, "storm-warm-up/absent.png", event_name="ObjectRemoved:Delete")
+            started = time.monotonic()
+            [result] = api.wait_for([api.enqueue(json.dumps(s3_events.event(record)).encode())], timeout=900)
+            self.result.preload["index_seconds"] = round(time.monotonic() - started, 2)
+            if result.kind != "response":
+                raise RuntimeError(f"indexing the preloaded catalog failed: {result.error_type}: "
+                                   f"{result.body[:300]!r}")
+        finally:
+            api.stop()
 
     # -- the run -------------------------------------------------------------------------
 
@@ -237,6 +285,16 @@ class Storm:
         self.function_env = self.server.child_env()
         self.function_env.update({"AWS_ENDPOINT_URL_S3": endpoint, "_HANDLER": "catalog",
                                   "CATALOG_KEY": CATALOG_KEY})
+        self.box_reports = os.path.join(log_dir, "boxes.jsonl")
+        if config.preload:
+            started = time.monotonic()
+            big_catalog.preload(self.server.boto3_client(), self.bucket, config.preload, seed=config.seed)
+            self.result.preload = {"entries": config.preload, "write_seconds": round(time.monotonic() - started, 2)}
+            self._index_preloaded()
+            if os.path.exists(self.box_reports):
+                with open(self.box_reports) as reports:
+                    self.result.preload["index_box"] = json.loads(reports.readline())
+                os.unlink(self.box_reports)
         self.api = LocalRuntimeAPI(function_timeout=config.function_timeout,
                                    on_result=self.on_result).start()
         stop = threading.Event()
@@ -278,14 +336,19 @@ class Storm:
             stop.set()
             if config.kill:
                 killer.join(timeout=5)
-            self.result.runtimes = runtime_usage(self.api.processes)
+            if config.box is None:
+                self.result.runtimes = runtime_usage(self.api.processes)
         finally:
             stop.set()
             self.api.stop()
+            if config.box is not None:
+                self.result.runtimes = box_usage(self.box_reports)
             if self.proxy is not None:
                 self.result.faults = self.proxy.counts()
                 self.proxy.stop()
             self.log_file.close()
+        with open(os.path.join(log_dir, "runtimes.log"), encoding="utf-8", errors="replace") as log:
+            self.result.function_metrics = log_summary.summarise(log)
         r = self.result
         r.events = len(self.operations) - len(self.upload_errors)
         r.reordering = {
@@ -303,7 +366,8 @@ class Storm:
             r.unrecovered += len(self.upload_errors)
         expected = {k: (op.fmt, op.width, op.height) for k, op in self.final.items()
                     if op is not None and op.fmt is not None}
-        r.audit = audit(self.server.boto3_client(), self.bucket, expected)
+        r.audit = audit(self.server.boto3_client(), self.bucket, expected,
+                        preloaded=self.preloaded_names() if config.preload else None)
         if r.ok and config.log_dir is None:  # a temporary log is only worth keeping on failure
             shutil.rmtree(log_dir, ignore_errors=True)
             r.log_dir = None
@@ -331,6 +395,21 @@ def runtime_usage(processes) -> dict:
             continue
     return {"processes": counted, "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(peak / 1024, 1)}
 
+
+
+def box_usage(reports: str) -> dict:
+    """What the boxes' reports say of the runtime processes (lambda_box: one line each)."""
+    try:
+        with open(reports) as lines:
+            boxes = [json.loads(line) for line in lines if line.strip()]
+    except OSError:
+        boxes = []
+    return {"processes": len(boxes), "box_mb": boxes[0]["memory_mb"] if boxes else None,
+            "cpu_seconds": round(sum(b["cpu_s"] for b in boxes), 2),
+            "peak_rss_mb": max((b["peak_rss_mb"] for b in boxes), default=None),
+            "limit_hits": sum(b["limit_hits"] for b in boxes),
+            "oom_kills": sum(b["oom_kills"] for b in boxes),
+            "throttled_seconds": round(sum(b["throttled_s"] for b in boxes), 2)}
 
 
 def run_storm(config: StormConfig, server=None, bucket: str | None = None) -> StormResult:

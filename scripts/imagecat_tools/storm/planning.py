@@ -12,40 +12,33 @@ import urllib.parse
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .synthesis import (DEFAULT_MAX_DIMENSION, MAX_DIMENSION, extension_format, key_pool,
-                        min_image_size)
-
-if TYPE_CHECKING:
-    from .delivery import Storm
+from .config import StormConfig
+from .synthesis import (DEFAULT_MAX_DIMENSION, MAX_DIMENSION, Operation, extension_format,
+                        key_pool, min_image_size)
 
 
-@dataclass
-class Operation:
-    index: int
-    """Position in the plan; per key, a higher index is a later operation."""
-    key: str
-    kind: str
-    """"put" or "delete"."""
-    size: int = 0
-    salt: int = 0
-    fmt: str | None = None
-    """The image format of the uploaded content; None for text."""
-    width: int = 0
-    height: int = 0
+class DeliveryTarget(Protocol):
+    """What the Deliverer hands batches to (the run, delivery.Storm): the knobs, each
+    operation's predecessor on its key (to count deletes overtaking their create), and where a
+    batch goes."""
 
+    config: StormConfig
+    previous_op: dict[int, int]
+
+    def deliver(self, records: list[dict], shape: str) -> None: ...
 
 
 def plan_operations(rng: random.Random, uploads: int, deletes: int, pool: int,
-                    liars: bool = False) -> tuple[list[Operation], dict]:
+                    liars: bool = False, upload_prefix: str | None = None) -> tuple[list[Operation], dict]:
     """Every key is uploaded once, then the remaining uploads and the deletes fall on random
     keys in random order. A delete only falls on a key that exists at that point of its own
     sequence; the uploads after a delete are "deleted then re-uploaded". Re-uploads change the
     size 70% of the time, else keep it (then only the ETag, and maybe the pixel size, change).
     Every image upload gets new random pixel dimensions."""
     pool = max(1, min(pool, uploads))
-    formats = key_pool(rng, pool, liars)
+    formats = key_pool(rng, pool, liars, upload_prefix)
     keys = list(formats)
     sequences: dict[str, list[Operation]] = {k: [] for k in keys}
     sizes: dict[str, int] = {}
@@ -131,7 +124,7 @@ class Deliverer:
     config's `delivery` says), or (with `eventbridge`, single records only) an EventBridge
     event."""
 
-    def __init__(self, storm: "Storm"):
+    def __init__(self, storm: DeliveryTarget):
         self.storm = storm
         self.rng = random.Random(storm.config.seed * 7919 + 1)
         self.lock = threading.Lock()

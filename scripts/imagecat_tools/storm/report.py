@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..bench_lib.report import percentile, table
+from ..log_summary import format_summary
 from .audit import Audit
 from .config import StormConfig
 
@@ -15,21 +16,27 @@ conditional write, the re-check after it."""
 WINDOW_ROUND_TRIPS = 2
 """Round trips in one writer's GET → conditional PUT window: the catalog read the write is
 conditional on, and the write. Writes to one catalog succeed one window after another."""
+SPLICE_WINDOW_ROUND_TRIPS = 6
+"""The same window for a big catalog's splice (CatalogFile+Write): the version probe, the read of
+the changed blocks, CreateMultipartUpload, the parts (uploaded and copied concurrently), the
+index under the predicted ETag, and the conditional CompleteMultipartUpload."""
 
 
-def physical_limit(latency_ms: float, records_per_invocation: float, procs: int) -> dict:
+def physical_limit(latency_ms: float, records_per_invocation: float, procs: int,
+                   window_round_trips: int = WINDOW_ROUND_TRIPS) -> dict:
     """What S3 latency alone allows, in records/s, for writers that each commit one
     invocation's records: the write window (one success per GET → PUT window, whatever the
     number of writers) and the processes (each needs SEQUENTIAL_ROUND_TRIPS per invocation).
     The smaller of the two is the ceiling; a write that carries more than one invocation's
     records (group commit) lifts the first."""
-    window_ms = WINDOW_ROUND_TRIPS * latency_ms
+    window_ms = window_round_trips * latency_ms
     writes = 1000 / window_ms if window_ms else float("inf")
     invocation_ms = SEQUENTIAL_ROUND_TRIPS * latency_ms
     per_process = 1000 / invocation_ms if invocation_ms else float("inf")
     by_window = writes * records_per_invocation
     by_processes = procs * per_process * records_per_invocation
-    return {"latency_ms": round(latency_ms, 1), "records_per_invocation": round(records_per_invocation, 1),
+    return {"latency_ms": round(latency_ms, 1), "window_round_trips": window_round_trips,
+            "records_per_invocation": round(records_per_invocation, 1),
             "window_ms": round(window_ms, 1), "writes_per_second": round(writes, 1),
             "records_per_second_by_window": round(by_window, 1),
             "invocation_ms": round(invocation_ms, 1),
@@ -78,6 +85,12 @@ class StormResult:
     settled: bool = True
     log_dir: str | None = None
     error_samples: list = field(default_factory=list)
+    preload: dict = field(default_factory=dict)
+    """With a preloaded catalog: its entries, the seconds to write it, and the untimed
+    invocation that indexed it (its seconds; its box's report with a box)."""
+    function_metrics: dict | None = None
+    """The runtimes' log lines and EMF metrics, summarised (`log_summary.summarise`): what an
+    operator would see in CloudWatch for this storm."""
 
     @property
     def records_per_second(self) -> float:
@@ -108,8 +121,10 @@ class StormResult:
         mean = sum(self.config.latency) / 2
         if self.faults and self.faults.get("delayed"):
             mean = self.faults["latency_ms"] / self.faults["delayed"]
-        limit = physical_limit(mean, self.records_per_invocation, self.config.procs)
-        writes = self.requests_by_kind.get("PUT catalog", 0)
+        spliced = self.requests_by_kind.get("COMPLETE catalog", 0)
+        limit = physical_limit(mean, self.records_per_invocation, self.config.procs,
+                               SPLICE_WINDOW_ROUND_TRIPS if spliced else WINDOW_ROUND_TRIPS)
+        writes = self.requests_by_kind.get("PUT catalog", 0) + spliced
         limit["catalog_writes"] = writes
         limit["measured_writes_per_second"] = (round(writes / self.delivery_seconds, 1)
                                                if self.delivery_seconds else None)
@@ -155,6 +170,7 @@ class StormResult:
             "feeding_seconds": round(self.feeding_seconds, 2),
             "invocation_ms": self.duration_ms(),
             "runtimes": self.runtimes,
+            "preload": self.preload,
             "events_per_second": round(self.events_per_second, 1),
             "records_per_second": round(self.records_per_second, 1),
             "faults": self.faults,
@@ -181,6 +197,7 @@ class StormResult:
             "settled": self.settled,
             "log_dir": self.log_dir,
             "error_samples": self.error_samples,
+            "function_metrics": self.function_metrics,
         }
 
 
@@ -244,7 +261,7 @@ def format_report(result: StormResult) -> str:
         share = s["records_per_second"] / limit["records_per_second"] if limit["records_per_second"] else 0
         lines.append(
             f"  physical limit at {limit['latency_ms']:g} ms per request: one catalog write per "
-            f"GET → PUT window ({limit['window_ms']:g} ms) ≤ {limit['writes_per_second']:g} writes/s × "
+            f"read → conditional write window ({limit['window_round_trips']} round trips, {limit['window_ms']:g} ms) ≤ {limit['writes_per_second']:g} writes/s × "
             f"{limit['records_per_invocation']:g} records = {limit['records_per_second_by_window']:,.0f} "
             f"records/s; {c.procs} processes × {limit['records_per_invocation']:g} records per "
             f"{limit['invocation_ms']:g} ms (3 round trips) = {limit['records_per_second_by_processes']:,.0f} "
@@ -253,12 +270,31 @@ def format_report(result: StormResult) -> str:
             f"writes succeeded: {limit['measured_writes_per_second']} writes/s against the window's "
             f"{limit['writes_per_second']:g}, {s['deliveries'] / max(1, limit['catalog_writes']):.1f} "
             f"records per write: an invocation whose records are all cataloged already writes nothing)")
+    runtimes = s["runtimes"]
+    if c.box is not None:
+        usage = (f"  runtimes, each in a {c.box} MB Lambda-shaped box ({c.box / 1769:.1%} of a core): "
+                 f"{runtimes.get('cpu_seconds', '?')} CPU s in {runtimes.get('processes', '?')} processes "
+                 f"({runtimes.get('throttled_seconds', '?')} s throttled), peak memory "
+                 f"{runtimes.get('peak_rss_mb', '?')} MB, memory limit hit {runtimes.get('limit_hits', '?')} "
+                 f"times, {runtimes.get('oom_kills', '?')} killed for memory")
+    else:
+        usage = (f"  runtimes: {runtimes.get('cpu_seconds', '?')} CPU s in the "
+                 f"{runtimes.get('processes', '?')} live processes, peak RSS "
+                 f"{runtimes.get('peak_rss_mb', '?')} MB")
+    if runtimes.get("cpu_seconds") is not None and s["deliveries"]:
+        usage += f"; {runtimes['cpu_seconds'] * 1000 / s['deliveries'] * 1000:,.0f} CPU ms per 1,000 records"
+    if s["preload"]:
+        p = s["preload"]
+        box = p.get("index_box")
+        lines.append(f"  preloaded catalog: {p['entries']:,} entries written in {p['write_seconds']:.1f} s; "
+                     f"the untimed first read that indexed it took {p['index_seconds']:.1f} s"
+                     + (f" ({box['cpu_s']} CPU s, peak memory {box['peak_rss_mb']} MB in the box)" if box else "")
+                     + (f"; {plan['preload_deletes']:,} of its entries deleted by the plan, spread over it"
+                        if plan.get("preload_deletes") else ""))
     lines += [
         f"  wall time: {s['wall_seconds']:.2f} s; {s['events_per_second']:.1f} events/s; settled "
         f"{s['settle_seconds']:.2f} s after the last upload",
-        f"  runtimes: {s['runtimes'].get('cpu_seconds', '?')} CPU s in the "
-        f"{s['runtimes'].get('processes', '?')} live processes, peak RSS "
-        f"{s['runtimes'].get('peak_rss_mb', '?')} MB",
+        usage,
         f"  catalog: {s['catalog_entries']} entries; bucket: {s['bucket_images']} images",
         f"  lost {s['lost']}, duplicated {s['duplicated']}, resurrected {s['resurrected']}"
         f"{' (' + str(s['resurrected_non_images']) + ' not images)' if s['resurrected_non_images'] else ''}"
@@ -274,6 +310,9 @@ def format_report(result: StormResult) -> str:
             lines.append(f"  e.g. {kind}: {', '.join(repr(n) for n in names)}")
     for sample in s["error_samples"][:3]:
         lines.append(f"  error sample: {sample['type']}: {sample['body'][:300]}")
+    if s["function_metrics"] and s["function_metrics"]["emf_documents"]:
+        lines.append("  what an operator would see (the function's EMF documents, read back):")
+        lines += ["    " + line for line in format_summary(s["function_metrics"]).splitlines()]
     if not s["settled"]:
         lines.append(f"  NOT SETTLED: invocations still pending after {c.timeout:.0f} s")
     lines.append("  PASS: the catalog equals the bucket" if s["ok"] else
@@ -281,37 +320,44 @@ def format_report(result: StormResult) -> str:
     return "\n".join(lines)
 
 
-def comparison(results: list[StormResult]) -> dict:
-    """The figures the issue compares, one row per runtime of one run, with records/s as a
-    ratio to the last (the peer)."""
+def comparison(results: list[StormResult], against: str = "peer") -> dict:
+    """The figures the issues compare, one row per run of the same plan, with records/s as a
+    ratio to the last: the peer, or (`against="empty"`) the same function on an empty catalog."""
     rows = []
     for result in results:
         s = result.summary()
-        rows.append({"function": s["function"], "records_per_second": s["records_per_second"],
+        name = s["function"].split(" (")[0]
+        if s["preload"]:
+            name += f", {s['preload']['entries']:,} entries preloaded"
+        elif against == "empty":
+            name += ", empty catalog"
+        rows.append({"function": name, "runtimes": s["runtimes"], "records_per_second": s["records_per_second"],
                      "failures": s["failures"], "failures_by_type": s["failures_by_type"],
                      "invocation_ms": s["invocation_ms"], "requests_per_record": s["requests_per_record"],
                      "conflicts": s["conflicts"], "wrong_entries": s["wrong_entries"], "ok": s["ok"]})
     peer = rows[-1]["records_per_second"]
     for row in rows:
-        row["records_per_second_vs_peer"] = round(row["records_per_second"] / peer, 2) if peer else None
-    return {"rows": rows}
+        row["records_per_second_vs_last"] = round(row["records_per_second"] / peer, 2) if peer else None
+    return {"against": against, "rows": rows}
 
 
-def format_comparison(results: list[StormResult]) -> str:
+def format_comparison(results: list[StormResult], against: str = "peer") -> str:
     def ms(value) -> str:
         return "-" if value is None else f"{value:,.0f}"
 
     rows = []
-    for row in comparison(results)["rows"]:
+    for row in comparison(results, against)["rows"]:
         d, c = row["invocation_ms"], row["conflicts"] or {}
         failures = f"{row['failures']}" + (" (" + ", ".join(f"{k} {v}" for k, v in
                                                             sorted(row["failures_by_type"].items())) + ")"
                                            if row["failures"] else "")
-        rows.append([row["function"].split(" (")[0], f"{row['records_per_second']:.1f}",
-                     f"{row['records_per_second_vs_peer']:.2f}×" if row["records_per_second_vs_peer"] else "-",
+        ratio = row["records_per_second_vs_last"]
+        rows.append([row["function"], f"{row['records_per_second']:.1f}", f"{ratio:.2f}×" if ratio else "-",
                      failures, ms(d["p50"]), ms(d["p95"]), ms(d["max"]),
                      "-" if row["requests_per_record"] is None else f"{row['requests_per_record']:.2f}",
-                     f"{c.get('412', '-')}/{c.get('409', '-')}", str(row["wrong_entries"])])
+                     f"{c.get('412', '-')}/{c.get('409', '-')}",
+                     "-" if row["runtimes"].get("peak_rss_mb") is None else f"{row['runtimes']['peak_rss_mb']:.0f}",
+                     str(row["wrong_entries"])])
     return "same plan, same server, one after the other:\n" + table(
-        ["runtime", "records/s", "vs peer", "failed invocations", "p50 ms", "p95 ms", "max ms",
-         "S3 req/record", "412/409", "wrong entries"], rows)
+        ["run", "records/s", f"vs {against}", "failed invocations", "p50 ms", "p95 ms", "max ms",
+         "S3 req/record", "412/409", "peak MB", "wrong entries"], rows)

@@ -5,13 +5,31 @@ the format the key's content has, with random pixel dimensions, padded to the pl
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
+import time
+from dataclasses import dataclass
 
 from ..images import image_header, make_image
 from .config import CATALOG_KEY
 
-if TYPE_CHECKING:
-    from .planning import Operation
+
+@dataclass
+class Operation:
+    """One S3 operation of the plan: an upload (with its content's size, format and pixels) or a
+    delete. It lives with the content it describes, so planning and delivery both import it
+    from here and neither imports the other back."""
+
+    index: int
+    """Position in the plan; per key, a higher index is a later operation."""
+    key: str
+    kind: str
+    """"put" or "delete"."""
+    size: int = 0
+    salt: int = 0
+    fmt: str | None = None
+    """The image format of the uploaded content; None for text."""
+    width: int = 0
+    height: int = 0
+
 
 # Key shapes: {i} is a number unique to the key. Each exercises a way keys go wrong: S3's
 # form-encoding of notification keys ('+' for space, %XX), SigV4's path encoding, JSON escaping.
@@ -80,19 +98,27 @@ def min_image_size(fmt: str) -> int:
 
 
 
-def key_pool(rng: random.Random, count: int, liars: bool = False) -> dict[str, str | None]:
+def key_pool(rng: random.Random, count: int, liars: bool = False,
+             upload_prefix: str | None = None) -> dict[str, str | None]:
     """`count` distinct keys → the format of their content (None: text). About 85% are image
     keys of every awkward shape, the rest text files; with `liars`, about 1 in 20 keys has a
-    name that lies (text named .jpg, a PNG without extension or named .gif)."""
+    name that lies (text named .jpg, a PNG without extension or named .gif).
+
+    With `upload_prefix`, each key is `<upload_prefix><time-ordered id>/<shape>`, as imagecat's
+    `POST /uploads` names an upload: new uploads then sort after the images already cataloged."""
     keys: dict[str, str | None] = {}
+    first_ms = int(time.time() * 1000)
     for i in range(count):
         if liars and i % 20 == 13:
             shape, fmt = LIAR_KEY_SHAPES[(i // 20) % len(LIAR_KEY_SHAPES)]
-            keys[shape.format(i=i)] = fmt
-            continue
-        shapes = OTHER_KEY_SHAPES if i % 7 == 6 else IMAGE_KEY_SHAPES
-        key = shapes[(i * 5 + rng.randrange(len(shapes))) % len(shapes)].format(i=i)
-        keys[key] = extension_format(key)
+            key = shape.format(i=i)
+        else:
+            shapes = OTHER_KEY_SHAPES if i % 7 == 6 else IMAGE_KEY_SHAPES
+            key = shapes[(i * 5 + rng.randrange(len(shapes))) % len(shapes)].format(i=i)
+            fmt = extension_format(key)
+        if upload_prefix is not None:
+            key = f"{upload_prefix}{first_ms + i:012x}{rng.getrandbits(40):010x}/{key}"
+        keys[key] = fmt
     return keys
 
 

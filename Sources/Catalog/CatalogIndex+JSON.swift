@@ -1,0 +1,61 @@
+import Basics
+import JSON
+
+extension CatalogIndex {
+    /// `{"version":1,"etag":…,"parent":…,"size":…,"types":[…],"blocks":[[firstName, offset, count, "bits"], …]}`:
+    /// plain JSON so anyone can read what it says; the bits are 16 hex digits (a JSON number
+    /// would lose bit 63 in many readers).
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(blocks.count * 64 + 256)
+        out.append(contentsOf: #"{"version":1,"etag":"#.utf8)
+        JSONValue.writeString(etag, to: &out)
+        if let parent {
+            out.append(contentsOf: #","parent":"#.utf8)
+            JSONValue.writeString(parent, to: &out)
+        }
+        out.append(contentsOf: #","size":"#.utf8)
+        out.append(contentsOf: String(size).utf8)
+        out.append(contentsOf: #","types":"#.utf8)
+        JSONValue.array(types.map(JSONValue.string)).write(to: &out)
+        out.append(contentsOf: #","blocks":["#.utf8)
+        for (i, block) in blocks.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "["))
+            JSONValue.writeString(String(decoding: block.firstName.bytes, as: UTF8.self), to: &out)
+            out.append(contentsOf: ",\(block.offset),\(block.count),\"\(Hex.padded(block.typeBits))\"]".utf8)
+        }
+        out.append(contentsOf: "]}\n".utf8)
+        return out
+    }
+
+    /// Reads an index; `nil` for anything that is not one this version wrote and trusts: blocks
+    /// must start at 0, rise strictly in offset and name, and end within `size`.
+    public init?(parsing bytes: [UInt8]) {
+        guard let value = try? JSONValue(parsing: bytes), value["version"]?.int64Value == 1,
+              let etag = value["etag"]?.stringValue, let size = value["size"]?.int64Value, size >= 0,
+              let typeValues = value["types"]?.arrayValue, typeValues.count < 64,
+              let rows = value["blocks"]?.arrayValue, !rows.isEmpty else { return nil }
+        var types: [String] = []
+        for type in typeValues {
+            guard let text = type.stringValue else { return nil }
+            types.append(text)
+        }
+        var blocks: [Block] = []
+        blocks.reserveCapacity(rows.count)
+        for row in rows {
+            guard let cells = row.arrayValue, cells.count == 4, let name = cells[0].stringValue,
+                  let offset = cells[1].int64Value, let count = cells[2].int64Value, count > 0,
+                  let hex = cells[3].stringValue, let bits = UInt64(hex, radix: 16) else { return nil }
+            let block = Block(firstName: ExactKey(name), offset: offset, count: Int(count), typeBits: bits)
+            if let last = blocks.last {
+                guard last.offset < offset, last.firstName < block.firstName else { return nil }
+            } else {
+                guard offset == 0 else { return nil }
+            }
+            guard offset < size else { return nil }
+            blocks.append(block)
+        }
+        self.init(etag: etag, size: size, blocks: blocks, types: types, parent: value["parent"]?.stringValue)
+    }
+}

@@ -1,0 +1,216 @@
+import Basics
+import Catalog
+import Storage
+
+extension CatalogFile {
+    /// The current version: `cached` itself when S3 says it is still current (a 304, no bytes),
+    /// else the new one. A small catalog comes whole with the first ranged GET; a big one's index
+    /// is read by the version's ETag (`indexKey`), and if there is none, the catalog is read
+    /// whole once and indexed again (or, when it is not in imagecat's form, converted in memory).
+    public func current(cached: CatalogVersion? = nil) throws(CatalogFileError) -> CatalogVersion {
+        var cached = cached
+        for _ in 0..<3 {
+            do throws(CatalogFileError) {
+                return try read(cached: cached)
+            } catch .changed {
+                cached = nil                     // replaced while it was being indexed: again
+            }
+        }
+        return try read(cached: nil)
+    }
+
+    private func read(cached: CatalogVersion?) throws(CatalogFileError) -> CatalogVersion {
+        // A cached big version needs no bytes to be confirmed; a small one comes whole if it changed.
+        let probe = (cached?.size ?? 0) > Int64(smallBytes) ? 1 : smallBytes
+        let request = RangeRequest(key: key, range: 0..<Int64(probe), ifNoneMatch: cached?.etag)
+        switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
+        case .success(.notModified):
+            guard let cached else { throw .changed }
+            return cached
+        case .success(.missing):
+            return CatalogVersion(etag: nil, index: CatalogIndex(etag: "", size: 3, blocks: [], types: []),
+                                  whole: try corrupt { () throws(CatalogError) in try EntryRun(Array("[]\n".utf8), atFileStart: true, atFileEnd: true) })
+        case .success(.empty):
+            _ = try corrupt { () throws(CatalogError) in try Catalog(parsing: []) }   // a zero-byte catalog: not JSON
+            throw .changed
+        case .success(.bytes(let bytes, let version, let size)):
+            if Int64(bytes.count) >= size { return try whole(bytes, etag: version.etag) }
+            return try indexed(etag: version.etag, size: size)
+        case .success(.changed):
+            throw .changed
+        case .failure(let error):
+            throw .storage(error)
+        }
+    }
+
+    /// Whether the catalog is still the version with ETag `etag`: one 304, no bytes.
+    public func isCurrent(_ etag: String) throws(CatalogFileError) -> Bool {
+        let request = RangeRequest(key: key, range: 0..<1, ifNoneMatch: etag)
+        switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
+        case .success(.notModified): return true
+        case .failure(let error): throw .storage(error)
+        default: return false
+        }
+    }
+
+    /// A version read whole: in imagecat's form as it is, or converted (sorted, duplicates
+    /// collapsed, whitespace removed) to be written that way next time.
+    func whole(_ bytes: [UInt8], etag: String) throws(CatalogFileError) -> CatalogVersion {
+        if let run = try? EntryRun(bytes, atFileStart: true, atFileEnd: true) {
+            return CatalogVersion(etag: etag, index: index(of: run, etag: etag), whole: run)
+        }
+        let catalog = try corrupt { () throws(CatalogError) in try Catalog(parsing: bytes) }
+        let run = try corrupt { () throws(CatalogError) in try EntryRun(catalog.canonical(), atFileStart: true, atFileEnd: true) }
+        var version = CatalogVersion(etag: etag, index: index(of: run, etag: etag), whole: run)
+        version.needsConversion = !catalog.isCanonical
+        version.duplicatesRemoved = catalog.duplicatesRemoved
+        return version
+    }
+
+    /// The index of a run that is a whole catalog.
+    func index(of run: EntryRun, etag: String) -> CatalogIndex {
+        var writer = RunWriter(atFileStart: true, blockTarget: blockTarget(Int64(run.bytes.count)),
+                               types: TypeTable())
+        for i in 0..<run.count { writer.append(run.entryBytes(i), name: run.nameBytes(i), type: run.items[i].type) }
+        _ = writer.finish(atFileEnd: true)
+        return CatalogIndex(etag: etag, size: Int64(run.bytes.count), blocks: writer.blocks, types: writer.types.names)
+    }
+
+    /// A big version: its index, or (none after a short wait for a writer that is about to
+    /// write it) the catalog read once, in chunks, and indexed again.
+    private func indexed(etag: String, size: Int64) throws(CatalogFileError) -> CatalogVersion {
+        for wait in [0] + indexWaits {
+            if wait > 0 { sleepMs(wait) }
+            guard case .found(let bytes, _) = try storage({ try store.read(bucket: bucket, key: indexKey(etag), ifNoneMatch: nil) }) else {
+                continue
+            }
+            guard let index = CatalogIndex(parsing: bytes), index.etag == etag, index.size == size else { break }
+            return CatalogVersion(etag: etag, index: index, whole: nil)
+        }
+        if let limit = maxReindexBytes, size > limit { throw .notIndexed(size: size) }
+        return try reindexed(etag: etag, size: size)
+    }
+
+    /// Reads the whole catalog in chunks (bounded memory), checking every entry, and writes its
+    /// index. A catalog not in imagecat's form is read whole instead, if it fits, and converted.
+    private func reindexed(etag: String, size: Int64) throws(CatalogFileError) -> CatalogVersion {
+        var writer = RunWriter(atFileStart: true, blockTarget: blockTarget(size), types: TypeTable())
+        var carry: [UInt8] = []
+        var offset: Int64 = 0
+        var lastName: [UInt8]?                            // of the stretch before: names rise across stretches too
+        do throws(CatalogFileError) {
+            while offset < size {
+                let end = min(size, offset + Int64(chunkBytes))
+                let chunk = try readBytes(offset..<end, etag: etag)
+                carry += chunk
+                let atEnd = end == size
+                // Whole lines only: the stretch must end where the next entry starts.
+                var cut = carry.count
+                if !atEnd {
+                    guard let comma = Self.lastSeparator(in: carry) else { offset = end; continue }
+                    cut = comma
+                }
+                let run = try corrupt { () throws(CatalogError) in
+                    try EntryRun(Array(carry[..<cut]), atFileStart: writer.count == 0, atFileEnd: atEnd,
+                                 offset: end - Int64(carry.count))
+                }
+                if let lastName, run.count > 0, !lastName.lexicographicallyPrecedes(run.nameBytes(0)) {
+                    throw .corrupt(.layout(offset: Int(end) - carry.count, problem: "names do not rise from one stretch to the next"))
+                }
+                if run.count > 0 { lastName = Array(run.nameBytes(run.count - 1)) }
+                for i in 0..<run.count { writer.append(run.entryBytes(i), name: run.nameBytes(i), type: run.items[i].type) }
+                _ = writer.drain()
+                carry.removeFirst(cut)
+                offset = end
+            }
+        } catch .corrupt(.layout) {
+            guard size <= Int64(wholeBudget) else { throw .tooBigToConvert(size: size, limit: wholeBudget) }
+            return try whole(readBytes(0..<size, etag: etag), etag: etag)
+        }
+        _ = writer.finish(atFileEnd: true)
+        let index = CatalogIndex(etag: etag, size: size, blocks: writer.blocks, types: writer.types.names)
+        // Worth keeping for the next reader; a role that may not write it just reads whole again.
+        _ = try? store.write(bucket: bucket, key: indexKey(etag), bytes: index.serialized(), contentType: "application/json", ifMatch: nil)
+        return CatalogVersion(etag: etag, index: index, whole: nil)
+    }
+
+    /// Where the last `,\n` of `bytes` ends: entries before it are whole.
+    static func lastSeparator(in bytes: [UInt8]) -> Int? {
+        var i = bytes.count - 1
+        while i > 0 {
+            if bytes[i] == 0x0A && bytes[i - 1] == UInt8(ascii: ",") { return i + 1 }
+            i -= 1
+        }
+        return nil
+    }
+
+    /// Bytes `range` of version `etag`; `.changed` when it is no longer current.
+    func readBytes(_ range: Range<Int64>, etag: String) throws(CatalogFileError) -> [UInt8] {
+        let request = RangeRequest(key: key, range: range, ifMatch: etag)
+        switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
+        case .success(.bytes(let bytes, _, _)): return bytes
+        case .failure(let error): throw .storage(error)
+        default: throw .changed
+        }
+    }
+
+    /// The entries of blocks `ranges` of `version`, read concurrently, one run per range. A
+    /// version read whole needs no request.
+    public func entries(of version: CatalogVersion, blocks ranges: [Range<Int>]) throws(CatalogFileError) -> [EntryRun] {
+        guard version.whole == nil, let etag = version.etag else {
+            return ranges.map { _ in version.whole! }
+        }
+        let requests = ranges.map { RangeRequest(key: key, range: version.index.range(of: $0), ifMatch: etag) }
+        return try runs(of: ranges, in: version, from: store.readRanges(bucket: bucket, reads: requests))
+    }
+
+    /// `entries`, with the multipart upload a write is about to need created at the same time
+    /// (one round trip for both): its id, `nil` if it could not be created (the write creates it
+    /// itself). An upload whose reads fail is aborted here.
+    func entriesStartingUpload(of version: CatalogVersion, blocks ranges: [Range<Int>]) throws(CatalogFileError) -> (runs: [EntryRun], uploadID: String?) {
+        guard version.whole == nil, let etag = version.etag else { return (try entries(of: version, blocks: ranges), nil) }
+        let requests = ranges.map { RangeRequest(key: key, range: version.index.range(of: $0), ifMatch: etag) }
+        let (answers, upload) = store.readRanges(bucket: bucket, reads: requests, startingUploadOf: key, contentType: "application/json")
+        let uploadID = try? upload.get()
+        do throws(CatalogFileError) {
+            return (try runs(of: ranges, in: version, from: answers), uploadID)
+        } catch {
+            if let uploadID { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
+            throw error
+        }
+    }
+
+    /// The runs of `ranges` from their reads, each checked against the index.
+    private func runs(of ranges: [Range<Int>], in version: CatalogVersion,
+                      from answers: [Result<RangeRead, KeyReadError>]) throws(CatalogFileError) -> [EntryRun] {
+        let n = version.index.blocks.count, etag = version.etag ?? ""
+        var runs: [EntryRun] = []
+        for (range, answer) in zip(ranges, answers) {
+            guard case .success(.bytes(let bytes, _, _)) = answer else {
+                if case .failure(let error) = answer { throw .storage(error) }
+                throw .changed
+            }
+            do throws(CatalogError) {
+                let run = try EntryRun(bytes, atFileStart: range.lowerBound == 0, atFileEnd: range.upperBound == n,
+                                       offset: version.index.blocks[range.lowerBound].offset)
+                let counted = version.index.blocks[range].reduce(0) { $0 + $1.count }
+                guard run.count == counted else {
+                    throw CatalogError.layout(offset: Int(version.index.blocks[range.lowerBound].offset),
+                                              problem: "the index counts \(counted) entries in blocks \(range), the bytes hold \(run.count)")
+                }
+                runs.append(run)
+            } catch .layout {
+                // The index does not describe these bytes: drop it, so the next read indexes again.
+                _ = try? store.delete(bucket: bucket, key: indexKey(etag))
+                throw .changed
+            } catch {
+                throw .corrupt(error)
+            }
+        }
+        return runs
+    }
+
+    func corrupt<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFileError) -> T {
+        do throws(CatalogError) { return try body() } catch { throw .corrupt(error) }
+    }
+}

@@ -1,0 +1,337 @@
+import Basics
+import Catalog
+import Storage
+
+extension CatalogFile {
+    /// What a write did.
+    public enum WriteResult: Sendable {
+        /// No observation changed an entry (and the file needs no conversion): nothing written.
+        case unchanged
+        /// The new version, which is now current.
+        case written(CatalogVersion)
+        /// Another writer changed the catalog first (412 or 409 on the compare-and-swap, or a
+        /// copied range no longer its version): read the current version and apply again.
+        case conflict
+    }
+
+    /// Applies `observations` (sorted by name, one per name: `Observation.sortedLatest`) to
+    /// `version` and writes the result as the next version, only if `version` is still current.
+    ///
+    /// A small catalog is rewritten whole with one PutObject. A big one is written as a multipart
+    /// upload: first only the blocks the observations fall in are read, to learn what changes;
+    /// then only the windows around the changed blocks are read, merged and uploaded, and the
+    /// rest is copied server-side from `version` (pinned to its ETag). The index of the new
+    /// version is sent with the completion, under the ETag S3 will give it: a reader that finds
+    /// the version a moment before its index waits for it (`indexWaits`), and an index that could
+    /// not be written is rebuilt by the next reader.
+    public func write(_ observations: [Observation], over version: CatalogVersion,
+                      policy: UpsertPolicy) throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
+        if let whole = version.whole {
+            var (outcomes, writer) = CatalogMerge.apply(observations, to: whole, policy: policy, blockTarget: blockTarget(version.size))
+            guard outcomes.contains(where: \.changed) || isWorthConverting(version) else { return (outcomes, .unchanged) }
+            let index = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names,
+                                     parent: version.etag)
+            let bytes = writer.drain()
+            if bytes.count <= singlePutMax { return (outcomes, try putWhole(bytes, index: index, over: version)) }
+            return (outcomes, try upload(parts: stride(from: 0, to: bytes.count, by: partTarget).map {
+                Array(bytes[$0..<min(bytes.count, $0 + partTarget)])
+            }, index: index, over: version))
+        }
+        let index = version.index
+        let blockOf = observations.map { index.block(containing: ExactKey($0.name)) }
+        var ranges: [Int: Range<Int>] = [:]                  // block → its observations
+        for (i, block) in blockOf.enumerated() { ranges[block] = (ranges[block]?.lowerBound ?? i)..<(i + 1) }
+        let touched = ranges.keys.sorted()
+        // A catalog past one PutObject is spliced if anything changes: its upload is created with
+        // the first read, and aborted if nothing does.
+        let held = try HeldWindows(try prefetched(touched, of: version), of: version, in: self,
+                                   startingUpload: index.size > Int64(singlePutMax))
+        var speculative = held.uploadID
+        defer { if let id = speculative { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: id) } }
+
+        // What changes: the touched blocks alone, merged into nothing.
+        var outcomes = [CatalogMerge.Outcome](repeating: .unchanged, count: observations.count)
+        var merged: [Int: (size: Int64, count: Int)] = [:]
+        for group in stride(from: 0, to: touched.count, by: 128).map({ Array(touched[$0..<min(touched.count, $0 + 128)]) }) {
+            let runs = try held.runs(of: group.map { $0..<($0 + 1) })
+            for (block, (run, items)) in zip(group, runs) {
+                var scratch = RunWriter(atFileStart: block == 0, blockTarget: .max, types: TypeTable())
+                let result = CatalogMerge.merge(run, items: items, observations: observations[ranges[block]!],
+                                                policy: policy, into: &scratch)
+                for (i, outcome) in zip(ranges[block]!, result) { outcomes[i] = outcome }
+                if result.contains(where: \.changed) {
+                    let framed = scratch.finish(atFileEnd: block == index.blocks.count - 1)
+                    merged[block] = (framed ? scratch.written : 0, scratch.count)
+                }
+            }
+        }
+        guard !merged.isEmpty else { return (outcomes, .unchanged) }
+        let plan = validPlan(index: index, changed: merged)
+        if plan.rewritesEverything && index.size <= Int64(singlePutMax) {
+            let (run, items) = try held.runs(of: [0..<index.blocks.count])[0]
+            var writer = RunWriter(atFileStart: true, blockTarget: blockTarget(index.size), types: TypeTable())
+            _ = CatalogMerge.merge(run, items: items, observations: observations[...], policy: policy, into: &writer)
+            _ = writer.finish(atFileEnd: true)
+            let newIndex = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names,
+                                        parent: version.etag)
+            return (outcomes, try putWhole(writer.drain(), index: newIndex, over: version))
+        }
+        let uploadID = speculative
+        speculative = nil                                    // the splice completes or aborts it
+        return (outcomes, try splice(plan, observations: observations, ranges: ranges, policy: policy, held: held,
+                                     uploadID: uploadID, over: version))
+    }
+
+    /// Whether `version` is written even when nothing changes: a big catalog converted in memory
+    /// (until then every reader without this process's copy reads it whole again), or one with
+    /// duplicate names.
+    public func isWorthConverting(_ version: CatalogVersion) -> Bool {
+        version.duplicatesRemoved > 0 || (version.needsConversion && version.size > Int64(smallBytes))
+    }
+
+    /// The windows a write around `touched` will rewrite, when they are small enough to read at
+    /// once (changes near the end of the name order, the usual case): read while learning what
+    /// changes, they need no second read, which would widen the window in which another writer
+    /// can win. Bigger windows are read a chunk at a time when they are written (bounded memory).
+    func prefetched(_ touched: [Int], of version: CatalogVersion) -> [Range<Int>] {
+        let windows = SplicePlan(index: version.index, touched: touched, minPart: minPart, target: windowTarget).regions.compactMap {
+            if case .rewrite(let blocks) = $0 { blocks } else { nil }
+        }
+        let bytes = windows.reduce(Int64(0)) { $0 + SplicePlan.length(version.index.range(of: $1)) }
+        return bytes <= Int64(chunkBytes) ? windows : []
+    }
+
+    /// The plan for the changed blocks, grown until every window it rewrites can be a part:
+    /// at least `minPart` unless it ends the file, and never empty before or after copied bytes.
+    func validPlan(index: CatalogIndex, changed: [Int: (size: Int64, count: Int)]) -> SplicePlan {
+        var plan = SplicePlan(index: index, touched: changed.keys, minPart: minPart, target: windowTarget, copyTarget: copyTarget)
+        let n = index.blocks.count
+        while true {
+            var grow: Int?
+            for (r, region) in plan.regions.enumerated() {
+                guard case .rewrite(let blocks) = region else { continue }
+                var size: Int64 = 0, count = 0
+                for block in blocks {
+                    let after = changed[block] ?? (SplicePlan.length(index.range(of: block)), index.blocks[block].count)
+                    size += after.size
+                    count += after.count
+                }
+                let final = blocks.upperBound == n
+                if !final && (count == 0 || size < minPart) {
+                    grow = blocks.upperBound                 // the block after it
+                } else if final && count == 0 && r > 0 {
+                    grow = blocks.lowerBound - 1             // the block before it
+                }
+                if grow != nil { break }
+            }
+            guard let grow else { return plan }
+            plan = plan.grown(by: grow, index: index, minPart: minPart, target: windowTarget)
+        }
+    }
+
+    /// Writes `plan` as a multipart upload: copies of the old bytes, and the rewritten windows,
+    /// read, merged and uploaded a chunk at a time so that memory stays bounded however big the
+    /// catalog.
+    private func splice(_ plan: SplicePlan, observations: [Observation], ranges: [Int: Range<Int>],
+                        policy: UpsertPolicy, held: HeldWindows, uploadID started: String?,
+                        over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
+        let index = version.index, n = index.blocks.count, etag = version.etag!
+        let uploadID: String
+        if let started { uploadID = started } else {
+            uploadID = try storage { try store.startUpload(bucket: bucket, key: key, contentType: "application/json") }
+        }
+        do throws(CatalogFileError) {
+            let types = TypeTable(index.types)
+            var blocks: [CatalogIndex.Block] = []
+            var parts: [UploadPart] = []
+            var position: Int64 = 0
+            var partETags: [String] = []
+            var pendingBytes = 0
+            func flush() throws(CatalogFileError) {
+                guard !parts.isEmpty else { return }
+                guard let etags = try storage({ try store.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: parts) }) else {
+                    throw .changed
+                }
+                partETags += etags
+                parts = []
+                pendingBytes = 0
+            }
+            func add(_ source: UploadPart.Source, bytes: Int) throws(CatalogFileError) {
+                parts.append(UploadPart(number: partETags.count + parts.count + 1, source: source))
+                pendingBytes += bytes
+                if pendingBytes >= 2 * partTarget { try flush() }
+            }
+            for region in plan.regions {
+                switch region {
+                case .copy(let range):
+                    for block in index.blocks where range.contains(block.offset) {
+                        var moved = block
+                        moved.offset = block.offset - range.lowerBound + position
+                        blocks.append(moved)
+                    }
+                    try add(.copy(key: key, range: range, ifMatch: etag), bytes: 0)
+                    position += SplicePlan.length(range)
+                case .rewrite(let window):
+                    var writer = RunWriter(atFileStart: window.lowerBound == 0, blockTarget: blockTarget(index.size),
+                                           types: types)
+                    for chunk in chunks(of: window, in: index) {
+                        let (run, items) = try held.runs(of: [chunk])[0]
+                        let inChunk = chunk.compactMap { ranges[$0] }
+                        let slice = inChunk.isEmpty ? observations[0..<0] : observations[inChunk.first!.lowerBound..<inChunk.last!.upperBound]
+                        _ = CatalogMerge.merge(run, items: items, observations: slice, policy: policy, into: &writer)
+                        while writer.bytes.count >= partTarget + Int(minPart) {
+                            try add(.bytes(writer.drain(partTarget)), bytes: partTarget)
+                        }
+                    }
+                    guard writer.finish(atFileEnd: window.upperBound == n) else { throw .changed }
+                    for block in writer.blocks {
+                        var moved = block
+                        moved.offset += position
+                        blocks.append(moved)
+                    }
+                    position += writer.written
+                    let rest = writer.drain()
+                    try add(.bytes(rest), bytes: rest.count)
+                }
+            }
+            try flush()
+            let newIndex = CatalogIndex(etag: "", size: position, blocks: blocks, types: types.names, parent: etag)
+            return try complete(uploadID: uploadID, partETags: partETags, index: newIndex, over: version)
+        } catch .changed {
+            _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+            return .conflict
+        } catch {
+            _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    /// Consecutive blocks of `window`, each run of them at most `chunkBytes` (or one block).
+    private func chunks(of window: Range<Int>, in index: CatalogIndex) -> [Range<Int>] {
+        var chunks: [Range<Int>] = []
+        var start = window.lowerBound
+        while start < window.upperBound {
+            var end = start + 1
+            while end < window.upperBound && SplicePlan.length(index.range(of: start..<(end + 1))) <= Int64(chunkBytes) { end += 1 }
+            chunks.append(start..<end)
+            start = end
+        }
+        return chunks
+    }
+
+    /// Several parts of a whole new catalog, uploaded (nothing to copy: a conversion, or a
+    /// catalog too big for one PutObject).
+    private func upload(parts: [[UInt8]], index: CatalogIndex, over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
+        let uploadID = try storage { try store.startUpload(bucket: bucket, key: key, contentType: "application/json") }
+        let requests = parts.enumerated().map { UploadPart(number: $0.offset + 1, source: .bytes($0.element)) }
+        do throws(CatalogFileError) {
+            guard let etags = try storage({ try store.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: requests) }) else {
+                _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+                return .conflict
+            }
+            return try complete(uploadID: uploadID, partETags: etags, index: index, over: version)
+        } catch {
+            _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)   // its parts are not left behind
+            throw error
+        }
+    }
+
+    /// Completes an upload as the next version, its index written at the same time under the
+    /// ETag the version will have (one round trip for both; a reader that finds the version a
+    /// moment before its index waits for it, `indexWaits`). An index write that failed is
+    /// written again once the version is kept.
+    private func complete(uploadID: String, partETags: [String], index: CatalogIndex,
+                          over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
+        let outcome: StoredWrite
+        var predicted = store.predictedETag(ofParts: partETags)
+        if let etag = predicted {
+            var named = index
+            named.etag = etag
+            let (completed, indexed) = try storage {
+                try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag,
+                                         writing: indexKey(etag), bytes: named.serialized(), contentType: "application/json")
+            }
+            outcome = completed
+            if !indexed { predicted = "" }                      // written again below, if the version is kept
+        } else {
+            outcome = try storage {
+                try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag)
+            }
+        }
+        if case .conflict = outcome { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
+        return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)
+    }
+
+    /// One PutObject of a whole new catalog; a big one gets its index first.
+    private func putWhole(_ bytes: [UInt8], index: CatalogIndex, over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
+        let indexed = bytes.count > smallBytes
+        let predicted = indexed ? store.predictedETag(ofBytes: bytes[...]) : nil
+        if let predicted { try writeIndex(index, etag: predicted) }
+        let outcome = try storage {
+            try store.write(bucket: bucket, key: key, bytes: bytes, contentType: "application/json", ifMatch: version.etag)
+        }
+        let whole = indexed ? nil : try corrupt { () throws(CatalogError) in try EntryRun(bytes, atFileStart: true, atFileEnd: true) }
+        return try published(outcome, index: index, predicted: indexed ? predicted ?? "" : nil, whole: whole, over: version)
+    }
+
+    /// After the compare-and-swap: the new version (its index written under its real ETag if the
+    /// prediction missed, the old version's index dropped), or a conflict (the predicted index
+    /// dropped, unless it is the winner's too: the same bytes give the same ETag).
+    ///
+    /// `predicted`: `nil` for a small catalog (no index), `""` when the ETag could not be
+    /// predicted, else the predicted ETag whose index was written.
+    private func published(_ outcome: StoredWrite, index: CatalogIndex, predicted: String?, whole: EntryRun?,
+                           over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
+        switch outcome {
+        case .written(let etag):
+            var index = index
+            index.etag = etag
+            if let predicted, predicted != etag {
+                // The version is published: whatever happens to its index now, the write is done.
+                // An index that could not be written is rebuilt by the next reader.
+                _ = try? writeIndex(index, etag: etag)
+                if !predicted.isEmpty { _ = try? store.delete(bucket: bucket, key: indexKey(predicted)) }
+            }
+            if let old = version.etag, old != etag, version.whole == nil || version.size > Int64(smallBytes) {
+                _ = try? store.delete(bucket: bucket, key: indexKey(old))
+            }
+            return .written(CatalogVersion(etag: etag, index: index, whole: whole))
+        case .conflict:
+            if let predicted, !predicted.isEmpty,
+               case .success(.bytes(_, let now, _))? = try? storage({ store.readRanges(bucket: bucket, reads: [RangeRequest(key: key, range: 0..<1)])[0] }),
+               now.etag != predicted {
+                _ = try? store.delete(bucket: bucket, key: indexKey(predicted))
+            }
+            return .conflict
+        }
+    }
+
+    private func writeIndex(_ index: CatalogIndex, etag: String) throws(CatalogFileError) {
+        var index = index
+        index.etag = etag
+        _ = try storage { try store.write(bucket: bucket, key: indexKey(etag), bytes: index.serialized(), contentType: "application/json", ifMatch: nil) }
+    }
+
+    /// Whether `version`, written over `parent` by this writer, is the current version or an
+    /// ancestor of it: its write was kept. Needed only where completions are not atomic (see
+    /// `ObjectStore.completionsAreAtomic`): two writers over the same version may both be told
+    /// they won, and the one whose completion landed first is lost. Walks the current version's
+    /// ancestry through the indexes' `parent` (a few steps at most); anything it cannot follow
+    /// counts as lost, and writing again is always safe (the update is idempotent).
+    public func isKept(_ version: CatalogVersion, over parent: String?) throws(CatalogFileError) -> Bool {
+        guard let mine = version.etag else { return false }
+        let probe = RangeRequest(key: key, range: 0..<1)
+        guard case .success(.bytes(_, let now, _)) = try storage({ store.readRanges(bucket: bucket, reads: [probe])[0] }) else {
+            return false
+        }
+        var etag = now.etag
+        for _ in 0..<16 {
+            if etag == mine { return true }
+            if etag == parent { return false }
+            guard case .found(let bytes, _) = try storage({ try store.read(bucket: bucket, key: indexKey(etag), ifNoneMatch: nil) }),
+                  let index = CatalogIndex(parsing: bytes), let next = index.parent else { return false }
+            etag = next
+        }
+        return false
+    }
+}

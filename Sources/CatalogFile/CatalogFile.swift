@@ -1,0 +1,74 @@
+import Basics
+import Catalog
+import Storage
+
+/// The catalog as stored: `images.json` in a bucket, and, once it is big, the index of each
+/// version beside it (`<key>.index/<etag>`). Reads a version (`current`), the entries of some of
+/// its blocks (`entries`), and writes a new version (`write`) by rewriting only the windows a
+/// change touches and copying the rest server-side.
+///
+/// What stays true for every reader: `images.json` is at every moment one complete, valid JSON
+/// array of entries that a plain GET returns, in imagecat's form (sorted by name, one entry per
+/// line) once imagecat has written it. The index is derived data: a version without one (a
+/// hand edit, an older imagecat, an index lost) is read whole once, checked, and indexed again.
+public struct CatalogFile {
+    public var store: any ObjectStore
+    public var bucket: String
+    public let key: String
+
+    /// Catalogs up to this size are read whole by the first GET, and need no index.
+    public var smallBytes = 1 << 20
+    /// Index blocks are at least this big (see `CatalogIndex.blockTarget`).
+    public var blockBytes = 64 << 10
+    /// S3's smallest part (all but the last).
+    public var minPart: Int64 = 5 << 20
+    /// A rewritten window grows to at least this, so that its part is big enough.
+    public var windowTarget: Int64 = 8 << 20
+    /// Rewritten bytes are uploaded in parts of about this size.
+    public var partTarget = 8 << 20
+    /// Unchanged bytes are copied server-side in parts of about this size, all at once: a write
+    /// then waits for the slowest of several small copies, not for one copy of the whole catalog.
+    public var copyTarget: Int64 = 64 << 20
+    /// A rewrite reads the old catalog at most this much at a time.
+    public var chunkBytes = 8 << 20
+    /// A new version up to this size is written with one PutObject.
+    public var singlePutMax = 16 << 20
+    /// A catalog not in imagecat's form (a hand edit, an older imagecat) up to this size is read
+    /// whole and converted on its next write.
+    public var wholeBudget = 32 << 20
+    /// A version without an index bigger than this is not read whole to index it here:
+    /// `CatalogFileError.notIndexed` (the API sets it: a request cannot wait for 176 MB; the
+    /// catalog function indexes it on its next write, or the reconcile). `nil`: no limit.
+    public var maxReindexBytes: Int64?
+    /// Waits (ms) for the index of a version just written, before reading the catalog whole.
+    public var indexWaits = [50, 100, 200]
+    public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
+
+    public init(store: any ObjectStore, bucket: String, key: String) {
+        self.store = store
+        self.bucket = bucket
+        self.key = key
+    }
+
+    /// Where the index of the version with ETag `etag` is kept.
+    public func indexKey(_ etag: String) -> String { indexPrefix + etag }
+
+    public var indexPrefix: String { Self.indexPrefix(of: key) }
+
+    public static func indexPrefix(of key: String) -> String { key + ".index/" }
+
+    /// Whether `other` is the catalog or one of its indexes: objects a catalog function must
+    /// never catalog (or be triggered by).
+    public static func isPart(_ other: String, ofCatalog key: String) -> Bool {
+        let other = ExactKey(other)
+        return other == ExactKey(key) || other.hasPrefix(ExactKey(indexPrefix(of: key)))
+    }
+
+    func blockTarget(_ size: Int64) -> Int { CatalogIndex.blockTarget(forSize: size, smallest: blockBytes) }
+
+    func storage<T>(_ body: () throws -> T) throws(CatalogFileError) -> T {
+        do { return try body() } catch let error as CatalogFileError { throw error } catch {
+            throw .storage(error)
+        }
+    }
+}

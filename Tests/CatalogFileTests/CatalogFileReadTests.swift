@@ -1,0 +1,140 @@
+import Basics
+import Catalog
+import CatalogFile
+import JSON
+import Storage
+import TestSupport
+import XCTest
+
+/// Reading a version: small whole, big by its index, and what happens when there is no index
+/// for it (a hand edit, an older imagecat, an index lost).
+final class CatalogFileReadTests: XCTestCase {
+    var big = BigCatalog()
+
+    func lines(_ range: Range<Int>) -> [String] { range.map { String(decoding: BigCatalog.entry($0).serialized(), as: UTF8.self) } }
+
+    func testAMissingCatalogIsAnEmptyOne() throws {
+        let version = try big.file.current()
+        XCTAssertNil(version.etag)
+        XCTAssertEqual(version.whole?.count, 0)
+    }
+
+    func testAZeroByteCatalogIsCorrupt() {
+        big.store.put("b", "images.json", bytes: [])
+        XCTAssertThrowsError(try big.file.current()) { error in
+            guard case CatalogFileError.corrupt = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testACachedVersionIsConfirmedWithoutBytes() throws {
+        let version = try big.seed(0..<400)
+        big.store.requests = []
+        _ = try big.file.current(cached: version)
+        XCTAssertEqual(big.store.requests, ["RANGE b/images.json 0-0 if-none-match \(version.etag!) -> 304"])
+    }
+
+    /// An index written for an older version says nothing about the current one: the catalog is
+    /// read once, checked, and indexed again under its own ETag.
+    func testAVersionWithoutAnIndexIsIndexedAgain() throws {
+        let old = try big.seed(0..<400)
+        let edited = "[\n" + lines(0..<401).joined(separator: ",\n") + "\n]\n"      // a hand edit, in imagecat's form
+        big.store.put("b", "images.json", edited)
+        XCTAssertNotNil(big.store.object("b", big.file.indexKey(old.etag!)), "the older version's index is still there")
+        big.store.requests = []
+        let version = try big.file.current()
+        XCTAssertNil(version.whole)
+        XCTAssertEqual(version.index.count, 401)
+        try big.checkIndexed()
+        let reads = big.store.requests("RANGE b/images.json ").dropFirst()
+        XCTAssertEqual(reads.count, (edited.utf8.count + big.file.chunkBytes - 1) / big.file.chunkBytes, "read in chunks: \(reads)")
+    }
+
+    /// A hand edit that is valid but not in imagecat's form (one line, other order): read whole,
+    /// converted, and written in imagecat's form by the next write even if it changes nothing.
+    func testAHandEditedOneLineCatalogIsConvertedByTheNextWrite() throws {
+        var shuffled = lines(0..<400)
+        shuffled.swapAt(3, 300)
+        big.store.put("b", "images.json", "[" + shuffled.joined(separator: ",") + "]")
+        let version = try big.file.current()
+        XCTAssertTrue(version.needsConversion)
+        XCTAssertEqual(version.whole?.count, 400)
+        let (_, result) = try big.file.write([], over: version, policy: .merge)
+        guard case .written = result else { return XCTFail("\(result)") }
+        XCTAssertEqual(try big.names(), (0..<400).map(BigCatalog.name))
+        try big.checkIndexed()
+    }
+
+    func testACatalogTooBigToConvertIsRefusedAndLeftAlone() throws {
+        big.file.wholeBudget = 10_000
+        let text = "[" + lines(0..<400).reversed().joined(separator: ",") + "]"
+        big.store.put("b", "images.json", text)
+        XCTAssertThrowsError(try big.file.current()) { error in
+            guard case CatalogFileError.tooBigToConvert(let size, 10_000) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(size, Int64(text.utf8.count))
+            XCTAssertTrue("\(error)".contains("sort it once"), "\(error)")
+        }
+        XCTAssertEqual(big.store.text("b", "images.json"), text)
+    }
+
+    func testACorruptEntryDeepInABigCatalogIsFoundAndNamed() throws {
+        var broken = lines(0..<400)
+        broken[333] = #"{"name":"images/100333.png","type":"png"}"#
+        big.store.put("b", "images.json", "[\n" + broken.joined(separator: ",\n") + "\n]\n")
+        XCTAssertThrowsError(try big.file.current()) { error in
+            guard case CatalogFileError.corrupt(let problem) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(problem)".contains(#"missing "size""#), "\(problem)")
+        }
+    }
+
+    /// An index whose blocks do not match the bytes (it should never happen) is dropped, and the
+    /// next read indexes the catalog again.
+    func testAnIndexThatLiesIsDropped() throws {
+        let version = try big.seed(0..<400)
+        var lying = version.index
+        lying.blocks[2].offset += 3
+        big.store.put("b", big.file.indexKey(version.etag!), bytes: lying.serialized())
+        let read = try big.file.current()
+        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<3])) { error in
+            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)))
+        XCTAssertEqual(try big.file.current().index.count, 400)
+    }
+
+    func testAnIndexThatMiscountsABlockIsDropped() throws {
+        let version = try big.seed(0..<400)
+        var lying = version.index
+        lying.blocks[2].count -= 1                         // offsets right, the count wrong
+        big.store.put("b", big.file.indexKey(version.etag!), bytes: lying.serialized())
+        let read = try big.file.current()
+        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<3])) { error in
+            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
+        XCTAssertEqual(try big.file.current().index, version.index)
+    }
+
+    /// Names must rise across the stretches a reindex reads (a hand edit that swaps the entries
+    /// either side of a chunk boundary): such a catalog is not in imagecat's form, so it is read
+    /// whole and converted, never indexed as it is.
+    func testNamesOutOfOrderAcrossAChunkBoundaryAreCaught() throws {
+        let version = try big.seed(0..<400)
+        big.store.delete("b", big.file.indexKey(version.etag!))
+        var lines = String(decoding: big.store.object("b", "images.json")!.bytes, as: UTF8.self).components(separatedBy: "\n")
+        // The last entry line that ends inside the first chunk, and the one after it.
+        var position = 0, last = 0
+        for (i, line) in lines.enumerated() where i > 0 {
+            position += lines[i - 1].utf8.count + 1
+            if position + line.utf8.count + 1 <= big.file.chunkBytes { last = i }
+        }
+        XCTAssertEqual(lines[last].utf8.count, lines[last + 1].utf8.count, "same lengths: the boundary stays put")
+        XCTAssertTrue(lines[last].hasSuffix(",") && lines[last + 1].hasSuffix(","), "two entries inside the array")
+        lines.swapAt(last, last + 1)
+        big.store.put("b", "images.json", lines.joined(separator: "\n"))
+        let read = try big.file.current()
+        XCTAssertNotNil(read.whole, "read whole to be converted, not indexed as it is")
+        XCTAssertTrue(read.needsConversion)
+        XCTAssertEqual(read.whole.map { run in (0..<run.count).map { String(decoding: run.nameBytes($0), as: UTF8.self) } },
+                       (0..<400).map(BigCatalog.name))
+    }
+}

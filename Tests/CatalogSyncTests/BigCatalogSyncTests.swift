@@ -1,0 +1,221 @@
+import Basics
+import Catalog
+import CatalogFile
+import JSON
+import Storage
+import TestSupport
+import XCTest
+@testable import CatalogSync
+
+/// The sync protocol over a catalog big enough to be read by its index and written by splicing
+/// (sizes made tiny: `CatalogFile.tiny`): exact results, and the rounds a writer goes through
+/// when a server lets a racing completion through, or when it must give up.
+final class BigCatalogSyncTests: XCTestCase {
+    let store = MemoryStore()
+
+    override func setUp() { store.minPartSize = 1024 }
+
+    func updater() -> CatalogUpdater {
+        var updater = store.updater()
+        updater.layout = CatalogFile.tiny(store: store, bucket: "", key: "images.json")
+        return updater
+    }
+
+    static func key(_ i: Int) -> String { "images/" + String(100_000 + i) + ".png" }
+
+    /// `count` images in the bucket, all cataloged.
+    func preload(_ count: Int) throws {
+        for i in 0..<count { store.put("b", Self.key(i), bytes: MemoryStore.png(width: i % 9 + 1, height: 2)) }
+        _ = try updater().sync(bucket: "b", keys: (0..<count).map(Self.key))
+    }
+
+    func names() throws -> [String] { try store.catalog().names }
+
+    func testABatchIntoABigCatalogIsSplicedAndExact() throws {
+        try preload(300)
+        store.put("b", Self.key(300), bytes: MemoryStore.png(width: 5, height: 5))
+        store.delete("b", Self.key(7))
+        store.requests = []
+        let result = try updater().sync(bucket: "b", keys: [Self.key(300), Self.key(7)])
+        XCTAssertEqual(result.summary, ApplySummary(added: 1, removed: 1))
+        XCTAssertEqual(try names(), (0...300).filter { $0 != 7 }.map(Self.key))
+        XCTAssertFalse(store.requests("COPY").isEmpty, "the untouched middle is copied: \(store.requests)")
+        XCTAssertTrue(store.requests("PUT b/images.json ").isEmpty, "no whole PutObject")
+    }
+
+    /// A server whose conditional completion is not atomic lets a racing writer's completion land
+    /// after ours: our version is lost though we were told it won. The writer finds it when it
+    /// walks the current version's ancestry, and writes again.
+    func testACompletionLostToARaceIsFoundAndWrittenAgain() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        // The racer: a writer over the same version, adding another image, whose completion the
+        // server let through after ours.
+        store.racingCompletion = { [store] bucket, key in
+            var racer = CatalogFile.tiny(store: store)
+            racer.store = store
+            let run = try! EntryRun(base.bytes, atFileStart: true, atFileEnd: true)
+            var (_, writer) = CatalogMerge.apply([.exists(CatalogEntry(name: Self.key(999), type: "png", size: 1))], to: run,
+                                                 policy: .merge, blockTarget: 256)
+            let index = writer.blocks
+            let bytes = writer.drain()
+            store.put(bucket, key, bytes: bytes)
+            let etag = store.object(bucket, key)!.etag
+            store.put(bucket, racer.indexKey(etag),
+                      bytes: CatalogIndex(etag: etag, size: Int64(bytes.count), blocks: index, types: ["png"], parent: base.etag).serialized())
+        }
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
+        XCTAssertEqual(result.attempts, 2, "the lost round is written again")
+        let catalog = try store.catalog()
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 7)
+        XCTAssertNotNil(catalog[Self.key(999)], "the racer's entry is kept too")
+    }
+
+    /// A writer that must give up with keys its re-check found changed leaves them to the next
+    /// reconcile, which observes them first.
+    func testKeysAWriterCouldNotConfirmAreLeftToTheReconcile() throws {
+        try preload(300)
+        store.put("b", Self.key(42), bytes: MemoryStore.png(width: 3, height: 3))
+        var updater = updater()
+        updater.maxAttempts = 1
+        // Every re-check of key 42 finds it changed (it is uploaded again each time).
+        store.onRequest = { [store] line in
+            if line.hasPrefix("HEAD b/\(Self.key(42))") { store.put("b", Self.key(42), bytes: MemoryStore.png(width: 4, height: 4)) }
+        }
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: [Self.key(42)]))
+        store.onRequest = nil
+        let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
+        XCTAssertEqual(state.suspects, [Self.key(42)])
+        let result = try self.updater().reconcile(bucket: "b")
+        XCTAssertEqual(try store.catalog()[Self.key(42)]?.extra["width"]?.int64Value, 4)
+        XCTAssertTrue(ReconcileState(parsing: store.object("b", "images.json.reconcile")!.bytes).suspects.isEmpty)
+        XCTAssertEqual(result.complete, true)
+    }
+
+    /// The reconcile of a big catalog reads it block by block beside the listing, never whole,
+    /// and writes what it finds in batches.
+    func testTheReconcileOfABigCatalogReadsBlocksNotTheWholeFile() throws {
+        try preload(600)
+        for i in stride(from: 0, to: 600, by: 50) { store.delete("b", Self.key(i)) }                         // lost deletes
+        for i in 600..<620 { store.put("b", Self.key(i), bytes: MemoryStore.png(width: 1, height: 1)) }      // lost uploads
+        store.put("b", Self.key(333), bytes: MemoryStore.png(width: 8, height: 8))                           // a lost update
+        store.requests = []
+        var updater = updater()
+        updater.reconcilePageSize = 100
+        let result = try updater.reconcile(bucket: "b")
+        XCTAssertEqual(result.summary?.added, 20)
+        XCTAssertEqual(result.summary?.removed, 12)
+        XCTAssertEqual(result.summary?.updated, 1)
+        XCTAssertEqual(try names(), (0..<620).filter { $0 >= 600 || $0 % 50 != 0 }.map(Self.key))
+        let catalogReads = store.requests("RANGE b/images.json ").map { $0.split(separator: " ")[2].split(separator: "-").map { Int($0)! } }
+        // A page of 100 keys covers ~14 KB of entries: no read is bigger than a page's entries and
+        // their blocks, however big the catalog (83 KB here).
+        XCTAssertTrue(catalogReads.allSatisfy { $0[1] - $0[0] < 16_000 }, "no read of the whole catalog: \(catalogReads)")
+    }
+
+    /// A write that lands while the reconcile reads the blocks of a page makes it read that page
+    /// again in the new version: it neither skips the page nor calls itself complete without it.
+    func testAWriteDuringTheReconcilesBlockReadsMakesItReadThePageAgain() throws {
+        try preload(300)
+        for i in 294..<300 { store.delete("b", Self.key(i)) }                        // lost deletes, on the last page
+        store.put("b", Self.key(400), bytes: MemoryStore.png(width: 3, height: 3))
+        let store = self.store, writer = updater()
+        store.onRequest = { line in
+            guard line.hasPrefix("RANGE b/images.json "), line.contains("if-match") else { return }
+            store.onRequest = nil
+            _ = try? writer.sync(bucket: "b", keys: [Self.key(400)])                   // another writer, mid-read
+        }
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.complete, true)
+        XCTAssertEqual(result.summary?.removed, 6, "the stale entries of the page read again")
+        XCTAssertEqual(try names(), ((0..<294).map(Self.key) + [Self.key(400)]))
+        XCTAssertNil(store.onRequest, "the concurrent write happened")
+    }
+
+    /// A bucket that lost most of its objects: the entries between two listed keys (here the
+    /// whole tail) are read a bounded stretch at a time and their removals written in batches,
+    /// so the reconcile's memory does not grow with what was lost.
+    func testEntriesOfALostStretchAreReadAndRemovedInBoundedSteps() throws {
+        try preload(1_500)
+        for i in 100..<1_500 { store.delete("b", Self.key(i)) }
+        store.requests = []
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.complete, true)
+        XCTAssertEqual(result.summary?.removed, 1_400)
+        XCTAssertEqual(try names(), (0..<100).map(Self.key))
+        let chunk = CatalogFile.tiny(store: store).chunkBytes
+        let catalogReads = store.requests("RANGE b/images.json ").compactMap { line -> Int? in
+            guard line.contains("if-match") else { return nil }
+            let bounds = line.split(separator: " ")[2].split(separator: "-").map { Int($0)! }
+            return bounds[1] - bounds[0] + 1
+        }
+        XCTAssertFalse(catalogReads.isEmpty)
+        XCTAssertTrue(catalogReads.allSatisfy { $0 <= chunk + 1024 }, "bounded reads: \(catalogReads)")
+        XCTAssertGreaterThan(store.requests("COMPLETE").count + store.requests("PUT b/images.json ").count, 1,
+                             "written in more than one batch")
+    }
+
+    /// A big catalog in an older form (one line, here) with nothing to change is converted by the
+    /// reconcile, indexed: the API can then page it by block.
+    func testTheReconcileConvertsABigCatalogInAnOlderForm() throws {
+        try preload(300)
+        let entries = try store.catalog().entries
+        let oneLine = "[" + entries.map { $0.jsonValue.serialized() }.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") + "]"
+        store.put("b", "images.json", oneLine)
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.complete, true)
+        XCTAssertEqual(result.wrote, true, "converted though nothing changed")
+        let stored = try XCTUnwrap(store.object("b", "images.json"))
+        XCTAssertNoThrow(try EntryRun(stored.bytes, atFileStart: true, atFileEnd: true), "imagecat's form")
+        XCTAssertNotNil(store.object("b", CatalogFile.tiny(store: store).indexKey(stored.etag)), "indexed")
+        XCTAssertEqual(try names(), (0..<300).map(Self.key))
+        let again = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(again.wrote, false, "once converted, left alone")
+    }
+
+    /// The same bytes uploaded again keep their ETag and size but not their Last-Modified: the
+    /// reconcile compares it too, or the entry keeps the older time for good.
+    func testTheReconcileComparesLastModified() throws {
+        try preload(10)
+        let before = try XCTUnwrap(store.catalog()[Self.key(3)]?.extra["lastModified"]?.stringValue)
+        store.put("b", Self.key(3), bytes: MemoryStore.png(width: 3 % 9 + 1, height: 2))            // same bytes, new time
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.summary?.updated, 1)
+        XCTAssertNotEqual(try store.catalog()[Self.key(3)]?.extra["lastModified"]?.stringValue, before)
+    }
+
+    /// On a server that may list a key under another name (`a//b` as `a/b`), a key missing from
+    /// the listing is not gone until its HEAD says so: neither in the re-check after a write nor
+    /// in the reconcile.
+    func testAbsenceFromAListingIsConfirmedByHEADUnlessTheStoreListsExactly() throws {
+        try preload(10)
+        store.listingsAreExact = false
+        store.unlisted = [ExactKey(Self.key(4))]
+        store.requests = []
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.summary?.removed, 0, "key 4 is there: its HEAD says so")
+        XCTAssertEqual(store.requests("HEAD"), ["HEAD b/\(Self.key(4)) -> 200"])
+        XCTAssertFalse(result.wrote)
+        XCTAssertNotNil(try store.catalog()[Self.key(4)])
+        // Where the listing is trusted (S3), the absence removes the entry without a HEAD; here
+        // the listing lied, and the write's own re-check finds the object and restores it.
+        store.listingsAreExact = true
+        let trusted = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(trusted.attempts, 2)
+        XCTAssertNotNil(try store.catalog()[Self.key(4)])
+    }
+
+    func testTheRecheckConfirmsADeleteByHEADUnlessTheStoreListsExactly() throws {
+        let keys = (0..<6).map(Self.key)
+        for key in keys { store.put("b", key, bytes: MemoryStore.png(width: 1, height: 1)) }
+        _ = try updater().sync(bucket: "b", keys: keys)
+        for key in keys.prefix(5) { store.delete("b", key) }
+        store.listingsAreExact = false
+        store.requests = []
+        _ = try updater().sync(bucket: "b", keys: Array(keys.prefix(5)))
+        XCTAssertEqual(store.requests("HEAD").count, 5, "each absence confirmed: \(store.requests)")
+        XCTAssertEqual(try names(), [keys[5]])
+    }
+}
