@@ -406,6 +406,31 @@ def test_runtime_dying_mid_invocation_requeues_it(api, bootstrap_path):
     assert result.attempts == 2
 
 
+def test_runtime_dying_mid_response_body_requeues_it(api, bootstrap_path):
+    # Killed after its response's headers (curl waits for "100 Continue" before a body over
+    # 1 KiB), before the body: the truncated body is no response; the invocation runs again.
+    crasher = textwrap.dedent("""
+        import os, socket
+        host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+        s = socket.create_connection((host, int(port)))
+        s.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+        answer = b""
+        while b"\\r\\n\\r\\n" not in answer or not answer.endswith(b"}"):
+            answer += s.recv(65536)
+        rid = answer.split(b"Lambda-Runtime-Aws-Request-Id: ")[1].split(b"\\r\\n")[0].decode()
+        s.sendall(f"POST /2018-06-01/runtime/invocation/{rid}/response HTTP/1.1\\r\\n"
+                  f"Host: x\\r\\nContent-Length: 40\\r\\n\\r\\n".encode() + b'{"partial":')
+        os._exit(3)
+    """)
+    [dead] = api.spawn([sys.executable, "-c", crasher])
+    request_id = api.enqueue('{"key1":20,"key2":22}')
+    assert dead.wait(timeout=10) == 3  # quiet: 0.06 s
+    api.spawn([str(bootstrap_path)], env={"_HANDLER": "sum"}, stderr=subprocess.DEVNULL)
+    result = api.wait_for(request_id, timeout=10)
+    assert result.json() == {"statusCode": 200, "body": 42}
+    assert result.attempts == 2
+
+
 def test_runtime_dying_without_requeue_fails_the_invocation():
     crasher = ("import http.client, os\n"
                "h, p = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')\n"

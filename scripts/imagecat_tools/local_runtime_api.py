@@ -494,19 +494,28 @@ def _make_handler(api: LocalRuntimeAPI):
             if self.close_connection:
                 self.kept_alive = False
 
-        def _read_body(self) -> bytes:
+        def _read_body(self) -> bytes | None:
+            """The request's body; None when the connection ended before all of it came (a
+            runtime killed mid-send): Lambda takes no truncated response."""
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
                 chunks = []
                 while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    line = self.rfile.readline()
+                    if not line:
+                        return None
+                    size = int(line.split(b";")[0].strip() or b"0", 16)
                     if size == 0:
                         while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                             pass
                         return b"".join(chunks)
-                    chunks.append(self.rfile.read(size))
+                    chunk = self.rfile.read(size)
+                    if len(chunk) < size:
+                        return None
+                    chunks.append(chunk)
                     self.rfile.readline()
             length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
+            body = self.rfile.read(length) if length else b""
+            return body if len(body) == length else None
 
         def _send(self, status: int, body: bytes, headers: dict | None = None):
             self.send_response(status)
@@ -572,6 +581,9 @@ def _make_handler(api: LocalRuntimeAPI):
         def do_POST(self):
             self._note_keep_alive()
             body = self._read_body()
+            if body is None:
+                self.close_connection = True
+                return
             path = self.path
             if path == _PREFIX + "init/error":
                 if self._injected("init_error", None):
