@@ -23,6 +23,9 @@ public struct EntryRun: Sendable {
     private var names: [UInt8] = []
     public private(set) var items: [Item] = []
 
+    /// A run of no entries.
+    public init() { bytes = [] }
+
     /// Reads `bytes`, which start at byte `offset` of the catalog (for messages).
     public init(_ bytes: [UInt8], atFileStart: Bool, atFileEnd: Bool, offset: Int64 = 0) throws(CatalogError) {
         self.bytes = bytes

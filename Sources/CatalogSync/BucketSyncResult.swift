@@ -8,7 +8,7 @@ public struct BucketSyncResult: Sendable {
     public init(bucket: String, attempts: Int = 0, wrote: Bool = false) {
         self.bucket = bucket
         self.attempts = attempts
-        self.wrote = wrote
+        self.writes = wrote ? 1 : 0
     }
 
     public var bucket: String
@@ -23,7 +23,9 @@ public struct BucketSyncResult: Sendable {
     public var skippedListLimit = Int.max
     /// Read-observe-write rounds, 1 when uncontended.
     public var attempts = 0
-    public var wrote = false
+    /// Conditional writes of the catalog that landed (a reconcile writes in batches).
+    public var writes = 0
+    public var wrote: Bool { writes > 0 }
     /// Conditional writes another writer won (412/409, or a big version a racing completion
     /// replaced): each costs a round.
     public var lostWrites = 0
@@ -63,7 +65,7 @@ public struct BucketSyncResult: Sendable {
     mutating func absorb(_ round: BucketSyncResult) {
         if let done = round.summary { summary = (summary ?? ApplySummary()) + done }
         attempts += round.attempts
-        wrote = wrote || round.wrote
+        writes += round.writes
         lostWrites += round.lostWrites
         observeMs += round.observeMs
         readMs += round.readMs

@@ -24,8 +24,9 @@ extension CatalogUpdater {
     /// observed first. Observations are written in batches through the same write-and-re-check
     /// rounds as `sync`. A corrupt catalog is refused like anywhere else.
     ///
-    /// With a deadline, listing stops once half of the time left at the start is used, what was
-    /// gathered is written, and the state object says where the next run goes on. With a
+    /// With a deadline, listing stops once half of the time left at the start is used (between
+    /// two stretches of the catalog, inside a page too), what was gathered is written, and the
+    /// state object says where the next run goes on. With a
     /// `prefix`, only objects and entries under it are looked at.
     public func reconcile(bucket: String, prefix: String = "", deadline: Deadline? = nil,
                           skippedListLimit: Int = 100) throws(CatalogUpdateError) -> BucketSyncResult {
@@ -51,6 +52,13 @@ extension CatalogUpdater {
             state = ReconcileState(parsing: bytes)
         }
         let exactPrefix = ExactKey(prefix)
+        // With a prefix, the catalog is walked from the prefix to the first name past it, not
+        // from end to end: the walk starts after the greatest bound below every name under the
+        // prefix and above every key before it (its last byte one less, then 0xFF, a byte UTF-8
+        // never holds).
+        let startOfPrefix: ExactKey? = exactPrefix.bytes.last.map { last in
+            ExactKey(bytes: exactPrefix.bytes.dropLast() + (last > 0 ? [last - 1, 0xFF] : []))
+        }
         var pending: [ObservedKey] = []
         func flush() throws(CatalogUpdateError) {
             guard !pending.isEmpty else { return }
@@ -70,6 +78,7 @@ extension CatalogUpdater {
         var version = try current(bucket)
         var reader = EntryCursor()
         var changes = 0
+        var stoppedAt: ExactKey?          // where the deadline stopped the walk inside a page
         repeat {
             if let listUntil, nowMs() >= listUntil, cursor != state.startAfter || changes > 0 { break }
             let page = try storage(bucket) { try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, maxKeys: reconcilePageSize) }
@@ -83,23 +92,29 @@ extension CatalogUpdater {
             // The catalog's entries in the part of the name order this page covers, a bounded
             // stretch at a time; entries whose objects were not listed are gone, once confirmed.
             var changed = false
-            var after = cursor.map(ExactKey.init)
+            var after = cursor.map(ExactKey.init) ?? startOfPrefix
+            var pastPrefix = false
             while true {
-                let entries: [(name: ExactKey, entry: CatalogEntry)], more: Bool
+                let run: EntryRun, entries: [(name: ExactKey, index: Int)], more: Bool
                 do throws(CatalogFileError) {
-                    (entries, more) = try reader.entries(after: after, through: upper, of: version, in: file(bucket))
+                    (run, entries, more) = try reader.entries(after: after, through: upper, of: version, in: file(bucket))
                 } catch .changed {
                     changed = true
                     break
                 } catch {
                     throw CatalogUpdateError(error, bucket: bucket, key: catalogKey)
                 }
-                for (name, entry) in entries where name.hasPrefix(exactPrefix) && !isOwn(name.string) {
+                for (name, i) in entries where !isOwn(name.string) {
+                    guard name.hasPrefix(exactPrefix) else {
+                        if exactPrefix < name { pastPrefix = true; break }   // the rest is not this run's
+                        continue
+                    }
                     guard let object = listed[name] else {
                         unlisted.append(name.string)
                         continue
                     }
                     cataloged.insert(name)
+                    let entry = run.entry(i)
                     // The time too: the same bytes uploaded again keep their ETag. (An entry
                     // without one, written by hand, is not made stale by it.)
                     let sameTime = entry.extra["lastModified"]?.stringValue.map { $0 == object.version.lastModified } ?? true
@@ -121,7 +136,14 @@ extension CatalogUpdater {
                     version = try current(bucket)
                     reader = EntryCursor()
                 }
-                if !more { break }
+                if !more || pastPrefix { break }
+                if let listUntil, nowMs() >= listUntil, !entries.isEmpty {
+                    // Out of time inside a page (a stretch of the catalog whose objects are gone can
+                    // span most of it): what is handled up to here is written, the next run lists
+                    // on from the last name reached.
+                    stoppedAt = after
+                    break
+                }
             }
             if changed {
                 version = try current(bucket)            // another writer: this page again, in the new version
@@ -132,6 +154,7 @@ extension CatalogUpdater {
             }
             for object in page.objects where !isOwn(object.key) && !cataloged.contains(ExactKey(object.key)) {
                 let key = ExactKey(object.key)
+                if let stoppedAt, stoppedAt < key { break }          // listed in order: the rest is the next run's
                 if let reason = EntryBuilder.refusal(forKey: object.key) {
                     result.skip(object.key, reason, .notImage)
                 } else if state.refused[key] == object.version.etag {
@@ -148,21 +171,21 @@ extension CatalogUpdater {
                 if item.entry != nil || cataloged.contains(ExactKey(item.key)) { pending.append(item) }
             }
             pending += try confirmedGone(unlisted, bucket: bucket, into: &result)
-            cursor = page.objects.last?.key ?? cursor
-            complete = last
+            cursor = stoppedAt?.string ?? page.objects.last?.key ?? cursor
+            complete = last && stoppedAt == nil
             if pending.count >= Self.reconcileBatch {
                 try flush()
                 version = try current(bucket)
                 reader = EntryCursor()
             }
-        } while !complete
+        } while !complete && stoppedAt == nil
         try flush()
         // A catalog in an older form is converted (and indexed) even when nothing changed: until
         // then the API cannot page a big one by block.
         if !result.wrote, file(bucket).isWorthConverting(version) {
             var round = BucketSyncResult(bucket: bucket)
             try commit([], bucket: bucket, deadline: deadline, into: &round)
-            result.wrote = round.wrote
+            result.writes += round.writes
         }
         result.complete = complete
         if result.catalogEntries == nil {                    // nothing to write: the version read

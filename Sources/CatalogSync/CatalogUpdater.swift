@@ -179,7 +179,7 @@ public struct CatalogUpdater {
                 result.settledAtMs = nowMs()
                 return
             case .written(let next)?:
-                result.wrote = true
+                result.writes += 1
                 result.catalogEntries = next.index.count
                 result.catalogBytes = next.size
                 cache.versions[bucket] = next

@@ -116,7 +116,7 @@ public struct CatalogHandler: LambdaHandler {
                 }
                 log.debug("s3://\(planned.bucket): \(result.summary.map { "\($0.added) added, \($0.updated) updated, \($0.removed) removed, \($0.unchanged) unchanged" } ?? "nothing applied") in \(result.attempts) round(s)",
                           ["bucket": .string(planned.bucket), "rounds": .int(result.attempts), "lostWrites": .int(result.lostWrites),
-                           "catalogWrites": .int(result.wrote ? 1 : 0)])
+                           "catalogWrites": .int(result.writes)])
             } catch {
                 report.failedBuckets += 1
                 failures.append((planned.bucket, error))

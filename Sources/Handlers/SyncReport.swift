@@ -32,7 +32,7 @@ struct SyncReport {
             removed += s.removed
             unchanged += s.unchanged
         }
-        if result.wrote { writes += 1 }
+        writes += result.writes
         bytesRead += result.bytesRead
         skipped += result.skipped
         skippedCount += result.skippedCount

@@ -153,8 +153,52 @@ final class BigCatalogSyncTests: XCTestCase {
         }
         XCTAssertFalse(catalogReads.isEmpty)
         XCTAssertTrue(catalogReads.allSatisfy { $0 <= chunk + 1024 }, "bounded reads: \(catalogReads)")
-        XCTAssertGreaterThan(store.requests("COMPLETE").count + store.requests("PUT b/images.json ").count, 1,
-                             "written in more than one batch")
+        let writes = store.requests("COMPLETE").count + store.requests("PUT b/images.json ").count
+        XCTAssertGreaterThan(writes, 1, "written in more than one batch")
+        XCTAssertEqual(result.writes, writes, "each batch's write counted (the CatalogWrites metric)")
+    }
+
+    /// The same lost stretch under a deadline that ends inside the page (one listing page covers
+    /// the whole tail): each run stops between two stretches, writes what it found and leaves
+    /// the last name it reached to the next run, so every run makes progress and the pass ends.
+    func testADeadlineInsideAPageStopsBetweenStretchesAndTheNextRunGoesOn() throws {
+        try preload(1_500)
+        for i in 100..<1_490 { store.delete("b", Self.key(i)) }
+        store.put("b", Self.key(2_000), bytes: MemoryStore.png(width: 1, height: 1))          // a lost upload, last
+        var updater = updater()
+        var now: Int64 = 0
+        updater.nowMs = { now }
+        store.onRequest = { line in if line.hasPrefix("RANGE b/images.json ") { now += 100 } }
+        var removed: [Int] = []
+        var runs: [Bool?] = []
+        repeat {
+            now = 0
+            let result = try updater.reconcile(bucket: "b", deadline: Deadline(epochMilliseconds: 1_000))
+            runs.append(result.complete)
+            removed.append(result.summary?.removed ?? 0)
+        } while runs.last != true && runs.count < 100
+        XCTAssertEqual(runs.last, true)
+        XCTAssertGreaterThan(runs.count, 2, "the deadline stopped runs inside the one page")
+        XCTAssertTrue(removed.dropLast().allSatisfy { $0 > 0 }, "every stopped run made progress: \(removed)")
+        XCTAssertEqual(removed.reduce(0, +), 1_390)
+        XCTAssertEqual(try names(), (0..<100).map(Self.key) + (1_490..<1_500).map(Self.key) + [Self.key(2_000)])
+    }
+
+    /// A reconcile under a prefix reads the blocks around that prefix, not the catalog from end
+    /// to end, and changes nothing outside it.
+    func testAReconcileUnderAPrefixReadsOnlyTheBlocksAroundIt() throws {
+        try preload(600)
+        for i in [0, 310, 350, 599] { store.delete("b", Self.key(i)) }              // lost deletes, two under the prefix
+        let size = try XCTUnwrap(store.object("b", "images.json")).bytes.count
+        store.requests = []
+        let result = try updater().reconcile(bucket: "b", prefix: "images/1003")
+        XCTAssertEqual(result.summary?.removed, 2)
+        XCTAssertEqual(try names(), (0..<600).filter { $0 != 310 && $0 != 350 }.map(Self.key))
+        let walked = store.requests("RANGE b/images.json ").filter { $0.contains("if-match") }.map { line -> Int in
+            let bounds = line.split(separator: " ")[2].split(separator: "-").map { Int($0)! }
+            return bounds[1] - bounds[0] + 1
+        }
+        XCTAssertLessThan(walked.reduce(0, +), size / 3, "the walk read \(walked) of \(size) bytes")
     }
 
     /// A big catalog in an older form (one line, here) with nothing to change is converted by the

@@ -20,6 +20,11 @@ medians of the repeated runs:
    runs in its own box shaped like a Lambda of MB (memory limit, MB/1769 of one core: 7.2 % at
    128; root, cgroup v1): a process the box kills is reported, not an error. See
    bench_lib/pages.py.
+7. reconcile (`--figures reconcile`, not in the default set): the scheduled reconcile over a
+   preloaded catalog of `--reconcile-size` entries whose first `--reconcile-stale` lost their
+   objects, runs of `--reconcile-timeout` s until the pass completes: per run wall and CPU, peak
+   RSS, S3 requests, the catalog checked against the truth (`--box MB` too). See
+   bench_lib/reconcile.py.
 
     scripts/bench --bootstrap .build/release/bootstrap [--quick] [--spawns N]
         [--invokes N] [--rounds N] [--sizes 0,1000,10000,100000] [--events N] [--repeats N]
@@ -27,6 +32,7 @@ medians of the repeated runs:
         [--figures cold,loop,catalog,requests,pages] [--json] [--latency MIN-MAX]
         [--pages-sizes 100000,1000000] [--pages-rounds N] [--pages-per-order N]
         [--pages-lookups N] [--pages-cap SECONDS] [--box MB]
+        [--reconcile-size N] [--reconcile-stale N] [--reconcile-uploads N] [--reconcile-timeout S]
 
 scripts/bench builds the release bootstrap first and then runs this. Progress goes to stderr;
 stdout gets the report (or, with --json, the results as JSON). Python 3.11 standard library,
@@ -50,7 +56,7 @@ from .fault_proxy import FaultProxy, add_latency_argument
 from .paths import PEER_FILES, REPO_ROOT
 
 SUM_EVENT = b'{"key1":1,"key2":2}'
-FIGURES = ("cold", "loop", "catalog", "requests", "pages")
+FIGURES = ("cold", "loop", "catalog", "requests", "pages", "reconcile")
 DEFAULT_FIGURES = ("cold", "loop", "catalog", "requests")
 
 FULL = dict(spawns=30, invokes=10_000, warmup=1_000, rounds=5, sizes="0,1000,10000,100000",
@@ -300,6 +306,25 @@ def run_pages(runtimes: list[Runtime], args) -> dict:
     return out
 
 
+def run_reconcile(runtime: Runtime, args) -> dict:
+    """Figure 7: the reconcile over a big catalog, imagecat only (the peers have no reconcile)."""
+    from .bench_lib import reconcile
+    from .lambda_box import BoxError
+    from .s3_server import S3Server
+
+    progress("starting a local SeaweedFS")
+    with S3Server() as server:
+        watch = machine.CpuWatch()
+        try:
+            out = reconcile.run(server, runtime.argv, size=args.reconcile_size, stale=args.reconcile_stale,
+                                uploads=args.reconcile_uploads, timeout=args.reconcile_timeout,
+                                latency=args.latency, box_mb=args.box, progress=progress)
+        except BoxError as error:
+            raise SystemExit(f"bench: --box: {error}") from None
+        out["cpu"] = watch.stop()
+    return out
+
+
 def _median_or_none(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return median(known) if known else None
@@ -349,6 +374,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--box", type=int, metavar="MB",
                         help="pages: run each runtime process in its own box shaped like a Lambda of "
                              "MB (memory limit, MB/1769 of one core; root, cgroup v1)")
+    parser.add_argument("--reconcile-size", type=int, default=1_000_000, metavar="N",
+                        help="reconcile: catalog entries (default 1,000,000)")
+    parser.add_argument("--reconcile-stale", type=int, default=10_000, metavar="N",
+                        help="reconcile: entries whose objects are gone, a power of ten (default 10,000)")
+    parser.add_argument("--reconcile-uploads", type=int, default=100, metavar="N",
+                        help="reconcile: images in the bucket the catalog misses (default 100)")
+    parser.add_argument("--reconcile-timeout", type=float, default=900.0, metavar="SECONDS",
+                        help="reconcile: each run's function timeout (default 900, the template's)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the report")
     args = parser.parse_args(argv)
     defaults = QUICK if args.quick else FULL
@@ -383,8 +416,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--box: Lambda's memory sizes are 128 to 10240 MB")
     if args.box is not None and os.geteuid() != 0:
         parser.error("--box needs root (it makes cgroup v1 groups)")
-    if args.box is not None and "pages" not in args.figure_set:
-        parser.error("--box applies to the pages figure only: add --figures pages")
+    if args.box is not None and not args.figure_set & {"pages", "reconcile"}:
+        parser.error("--box applies to the pages and reconcile figures only")
+    if "reconcile" in args.figure_set:
+        from .bench_lib.reconcile import scope_prefix
+        try:
+            scope_prefix(args.reconcile_size, args.reconcile_stale)
+        except ValueError as error:
+            parser.error(str(error))
+        if args.reconcile_timeout <= 0 or args.reconcile_uploads < 0:
+            parser.error("--reconcile-timeout must be positive and --reconcile-uploads not negative")
     return args
 
 
@@ -420,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
                     results[name]["cpu"] = watch.stop()
         if "pages" in args.figure_set:
             results["pages"] = run_pages(runtimes, args)
+        if "reconcile" in args.figure_set:
+            results["reconcile"] = run_reconcile(runtimes[0], args)
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["seconds"] = round(time.monotonic() - started, 1)
     progress(f"done in {results['seconds']} s")
@@ -427,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(results, indent=2))
     else:
         extra = [pages_report.render(results["pages"])] if "pages" in results else []
+        if "reconcile" in results:
+            from .bench_lib import reconcile
+            extra.append(reconcile.render(results["reconcile"]))
         sys.stdout.write(report.render(results, extra))
     return 0
 
