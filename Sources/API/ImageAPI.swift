@@ -217,7 +217,7 @@ public struct ImageAPI {
                 log.warn("the catalog cannot be served yet: \(error)", ["status": .int(503), "bucket": .string(bucket)])
                 throw Self.catalogNotReady
             }
-            throw StoredDataError(what: "the catalog", problem: "\(error)")
+            throw StoredDataError(what: "the catalog s3://\(bucket)/\(catalogKey)", problem: "\(error)")
         }
     }
 }

@@ -375,5 +375,6 @@ final class ImageAPITests: XCTestCase {
         XCTAssertFalse(response.raw.contains("users/"))
         XCTAssertEqual(logged.lines.count, 2)
         XCTAssertTrue(logged.lines[0].contains("catalog is not an array"), logged.lines[0])
+        XCTAssertTrue(logged.lines[0].contains("the catalog s3://\(MemoryStore.apiBucket)/images.json cannot be served"), logged.lines[0])
     }
 }

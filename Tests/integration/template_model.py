@@ -1,7 +1,7 @@
 """template.yaml as AWS would see it, without AWS: translated to plain CloudFormation by
 aws-sam-translator (the SAM transform, which cfn-lint brings), then evaluated for one set of
 parameter values: conditions decided, resources whose condition is false dropped, intrinsic
-functions (Ref, Fn::Sub, Fn::GetAtt, Fn::If, Fn::Select, Fn::Split, Fn::Join) resolved to
+functions (Ref, Fn::Sub, Fn::GetAtt, Fn::FindInMap, Fn::If, Fn::Select, Fn::Split, Fn::Join) resolved to
 strings, with made-up but well-formed physical names and ARNs for the stack's resources.
 
 Enough to ask "may this role do this action on this resource" (`Role.decides`) the way IAM
@@ -176,6 +176,9 @@ class Stack:
             if key == "Fn::Sub":
                 text, variables = (argument, {}) if isinstance(argument, str) else argument
                 return self._sub(text, variables)
+            if key == "Fn::FindInMap":
+                table, top, second = (self.resolve(part) for part in argument)
+                return self.cfn["Mappings"][table][str(top)][second]
             if key == "Fn::If":
                 name, yes, no = argument
                 return self.resolve(yes if self.condition(name) else no)

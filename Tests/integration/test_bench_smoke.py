@@ -137,7 +137,7 @@ def test_bad_arguments_are_refused():
     run = run_bench("--bootstrap", "/nonexistent", "--latency", "30-10")
     assert run.returncode == 2 and "latency range must satisfy 0 <= MIN <= MAX" in run.stderr
     run = run_bench("--bootstrap", "/nonexistent", "--box", "128")
-    assert run.returncode == 2 and "--box applies to the pages figure only" in run.stderr
+    assert run.returncode == 2 and "--box applies to the pages and reconcile figures only" in run.stderr
 
 
 PAGE_ROWS = ("first page (spawn → answer)", "later page", "later page, name-desc", "GET /images/{name}",

@@ -114,3 +114,25 @@ def test_nothing_reads_or_names_a_folder_outside_the_repository():
             offenders += [f"{relative}:{n}" for n, line in enumerate(text.splitlines(), 1)
                           if OUTSIDE.search(line) and "OUTSIDE = re.compile" not in line]
     assert offenders == [], f"paths outside the repository: {offenders}"
+
+
+def test_every_target_declares_exactly_the_modules_it_imports():
+    """Package.swift tells the truth: a target's dependencies are the project modules its Swift
+    files import, no more (a dependency kept for nothing) and no fewer (a module reached only
+    through another's dependencies)."""
+    declared = {m.group(1): set(re.findall(r'"([^"]+)"', m.group(2) or ""))
+                for m in re.finditer(r'\.(?:target|testTarget|executableTarget)\(name: "([^"]+)"'
+                                     r'(?:, dependencies: \[([^\]]*)\])?', PACKAGE)}
+    wrong = {}
+    for target, dependencies in declared.items():
+        folder = ROOT / "Sources" / target
+        if not folder.is_dir():
+            folder = ROOT / "Tests" / target
+        imported = set()
+        for path in folder.rglob("*.swift"):
+            imported |= set(re.findall(r"^\s*(?:@testable\s+)?import\s+(\w+)", path.read_text(), re.M))
+        imported &= set(declared)                       # project modules only, not XCTest or Glibc
+        if imported != dependencies:
+            wrong[target] = {"imported, not declared": sorted(imported - dependencies),
+                             "declared, not imported": sorted(dependencies - imported)}
+    assert not wrong, wrong

@@ -293,7 +293,14 @@ def test_delivery_modes(template):
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     queue = r["CatalogQueue"]["Properties"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["CatalogDeadLetterQueue", "Arn"]}
-    assert queue["VisibilityTimeout"] >= 6 * r["CatalogFunction"]["Properties"]["Timeout"]
+    timeouts = template["Mappings"]["CatalogTimeouts"]
+    assert r["CatalogFunction"]["Properties"]["Timeout"] == {"Ref": "CatalogTimeoutSeconds"}
+    assert queue["VisibilityTimeout"] == {"Fn::FindInMap": ["CatalogTimeouts", {"Ref": "CatalogTimeoutSeconds"}, "Visibility"]}
+    allowed = template["Parameters"]["CatalogTimeoutSeconds"]["AllowedValues"]
+    assert sorted(timeouts) == sorted(str(seconds) for seconds in allowed)
+    for seconds in allowed:
+        assert timeouts[str(seconds)]["Visibility"] == 6 * seconds, "six times the function timeout"
+        assert timeouts[str(seconds)]["QueueAgeAlarm"] >= 3 * timeouts[str(seconds)]["Visibility"]
     assert queue["SqsManagedSseEnabled"] is True
     [send] = r["CatalogQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert send["Principal"] == {"Service": "s3.amazonaws.com"} and send["Action"] == "sqs:SendMessage"

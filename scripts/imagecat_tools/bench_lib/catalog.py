@@ -167,13 +167,7 @@ class CatalogBench:
 
     def _server_sample(self) -> procfs.ProcessSample | None:
         """The S3 server's counters, when it is one process we know (`weed mini` is)."""
-        pid = getattr(self.server, "pid", None)
-        if pid is None:
-            return None
-        try:
-            return procfs.sample(pid)
-        except procfs.ProcessGone:
-            return None
+        return procfs.sample_if_running(getattr(self.server, "pid", None))
 
     def _seeded(self, runner: Runner, entries: int, needed: int) -> tuple[str, list[tuple[str, int, str]]]:
         """`runner`'s bucket with a catalog of `entries` seeded entries, and its uploaded objects

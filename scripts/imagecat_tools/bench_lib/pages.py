@@ -327,7 +327,7 @@ class _Session:
         self._s3 = (counts["forwarded"], counts["answer_bytes"])
         with self.lock:
             self._kinds = Counter(self.kinds)
-        self._server = _sample(self.bench.server.pid)
+        self._server = procfs.sample_if_running(self.bench.server.pid)
         if self.process is not None:
             self._cpu = procfs.sample(self.process.pid)
 
@@ -348,7 +348,7 @@ class _Session:
         except (TimeoutError, procfs.ProcessGone):
             raise _Ended(f"{what}: answered, then stopped polling for the next invocation{self._tail()}") from None
         counts = self.proxy.counts()
-        server = _sample(self.bench.server.pid)
+        server = procfs.sample_if_running(self.bench.server.pid)
         with self.lock:
             kinds = dict(Counter(self.kinds) - self._kinds)
         answer = json.loads(result.body)
@@ -392,15 +392,6 @@ class _Session:
 
 def _event(path: str, query: str) -> dict:
     return build_event("GET", path, query, [], b"", CLAIMS)
-
-
-def _sample(pid: int | None) -> procfs.ProcessSample | None:
-    if pid is None:
-        return None
-    try:
-        return procfs.sample(pid)
-    except procfs.ProcessGone:
-        return None
 
 
 def _exited(process: subprocess.Popen, wait: float = 0.0) -> bool:

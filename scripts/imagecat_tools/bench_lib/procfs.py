@@ -72,6 +72,16 @@ def sample(pid: int) -> ProcessSample:
     )
 
 
+def sample_if_running(pid: int | None) -> ProcessSample | None:
+    """`sample(pid)`, or `None` when there is no such process (any more)."""
+    if pid is None:
+        return None
+    try:
+        return sample(pid)
+    except ProcessGone:
+        return None
+
+
 def _status_fields(path: str) -> dict[str, str]:
     with open(path) as f:
         return {name: value.strip() for name, _, value in
