@@ -79,6 +79,15 @@ def test_proxy_forwards_signed_requests_unchanged_on_kept_alive_connections(s3_s
     assert counts["connections"] < counts["requests"]  # kept alive
 
 
+def relayed(proxy, at_least: int) -> int:
+    """The proxy's `answer_bytes` once it reaches `at_least`: the proxy counts an answer after
+    relaying its last byte, so the client may have read it a moment before (waits up to 10 s)."""
+    deadline = time.monotonic() + 10
+    while (count := proxy.counts()["answer_bytes"]) < at_least and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return count
+
+
 def test_proxy_counts_the_bytes_it_relays_to_the_client(s3_server, bucket):
     """`answer_bytes`: what the client read from S3, heads included (the bench's bytes per
     page): a whole object, a range of it, a 304 (head only) and a listing."""
@@ -87,20 +96,20 @@ def test_proxy_counts_the_bytes_it_relays_to_the_client(s3_server, bucket):
     with FaultProxy(s3_server.endpoint, seed=1) as proxy:
         s3 = proxy_client(s3_server, proxy)
         etag = s3.head_object(Bucket=bucket, Key="counted.bin")["ETag"]
-        head_only = proxy.counts()["answer_bytes"]
+        head_only = relayed(proxy, 1)
         assert 0 < head_only < 2000
         assert s3.get_object(Bucket=bucket, Key="counted.bin")["Body"].read() == body
-        whole = proxy.counts()["answer_bytes"] - head_only
+        whole = relayed(proxy, head_only + len(body) + 1) - head_only
         assert len(body) < whole < len(body) + 2000
         assert len(s3.get_object(Bucket=bucket, Key="counted.bin", Range="bytes=0-65535")["Body"].read()) == 65536
-        ranged = proxy.counts()["answer_bytes"] - head_only - whole
+        ranged = relayed(proxy, head_only + whole + 65536 + 1) - head_only - whole
         assert 65536 < ranged < 65536 + 2000
         with pytest.raises(ClientError) as not_modified:
             s3.get_object(Bucket=bucket, Key="counted.bin", IfNoneMatch=etag)
         assert not_modified.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
-        before = proxy.counts()["answer_bytes"]
+        before = relayed(proxy, head_only + whole + ranged + 1)
         s3.list_objects_v2(Bucket=bucket)
-        assert proxy.counts()["answer_bytes"] > before
+        assert relayed(proxy, before + 1) > before
     assert before - head_only - whole - ranged < 2000
 
 
