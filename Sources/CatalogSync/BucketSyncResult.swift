@@ -5,10 +5,9 @@ import Catalog
 /// figures its metrics are made of (rounds, lost writes, the time each phase took, the catalog's
 /// size), gathered where they happen so that no logger or meter has to reach into the updater.
 public struct BucketSyncResult: Sendable {
-    public init(bucket: String, attempts: Int = 0, wrote: Bool = false) {
+    public init(bucket: String, attempts: Int = 0) {
         self.bucket = bucket
         self.attempts = attempts
-        self.writes = wrote ? 1 : 0
     }
 
     public var bucket: String
