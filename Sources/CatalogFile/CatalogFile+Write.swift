@@ -12,6 +12,10 @@ extension CatalogFile {
         /// Another writer changed the catalog first (412 or 409 on the compare-and-swap, or a
         /// copied range no longer its version): read the current version and apply again.
         case conflict
+        /// Nothing written: this writer waited `waitedMs` for other writers' uploads that started
+        /// before its own (`takeTurn`). Read the current version and apply again, at once, not
+        /// waiting again for the uploads it `outlasted` (their writers probably died).
+        case yielded(waitedMs: Int, outlasted: [String])
     }
 
     /// Applies `observations` (sorted by name, one per name: `Observation.sortedLatest`) to
@@ -23,9 +27,12 @@ extension CatalogFile {
     /// rest is copied server-side from `version` (pinned to its ETag). The index of the new
     /// version is sent with the completion, under the ETag S3 will give it: a reader that finds
     /// the version a moment before its index waits for it (`indexWaits`), and an index that could
-    /// not be written is rebuilt by the next reader.
-    public func write(_ observations: [Observation], over version: CatalogVersion,
-                      policy: UpsertPolicy) throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
+    /// not be written is rebuilt by the next reader. Before a big write, the writer waits up to
+    /// `mayWaitMs` for the writers that started theirs before it, but those in `ignoring`
+    /// (`takeTurn`).
+    public func write(_ observations: [Observation], over version: CatalogVersion, policy: UpsertPolicy,
+                      mayWaitMs: Int = 0, ignoring: Set<String> = [])
+        throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
         if let whole = version.whole {
             var (outcomes, writer) = CatalogMerge.apply(observations, to: whole, policy: policy, blockTarget: blockTarget(version.size))
             guard outcomes.contains(where: \.changed) || isWorthConverting(version) else { return (outcomes, .unchanged) }
@@ -44,7 +51,7 @@ extension CatalogFile {
         let touched = ranges.keys.sorted()
         // A catalog past one PutObject is spliced if anything changes: its upload is created with
         // the first read, and aborted if nothing does.
-        let held = try HeldWindows(try prefetched(touched, of: version), of: version, in: self,
+        let held = try HeldWindows(prefetched(touched, of: version), of: version, in: self,
                                    startingUpload: index.size > Int64(singlePutMax))
         var speculative = held.uploadID
         defer { if let id = speculative { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: id) } }
@@ -75,6 +82,10 @@ extension CatalogFile {
             let newIndex = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names,
                                         parent: version.etag)
             return (outcomes, try putWhole(writer.drain(), index: newIndex, over: version))
+        }
+        if let id = speculative, case .wait(let waited, let outlasted) = takeTurn(with: id, upToMs: mayWaitMs, ignoring: ignoring) {
+            speculative = nil                                // aborted before it waited
+            return (outcomes, .yielded(waitedMs: waited, outlasted: outlasted))
         }
         let uploadID = speculative
         speculative = nil                                    // the splice completes or aborts it

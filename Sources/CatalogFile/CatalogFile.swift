@@ -42,6 +42,13 @@ public struct CatalogFile {
     public var maxReindexBytes: Int64?
     /// Waits (ms) for the index of a version just written, before reading the catalog whole.
     public var indexWaits = [50, 100, 200]
+    /// A big write waits for the uploads of the catalog started before its own to end (at most
+    /// this long, and looking again every `turnPollMs`): see `takeTurn`.
+    public var turnWaitLimitMs = 20_000
+    public var turnPollMs = 100
+    /// An upload started this much earlier than a writer's own is taken for one whose writer died
+    /// (a catalog function lives at most 120 s): it is not waited for.
+    public var staleUploadMs: Int64 = 150_000
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
 
     public init(store: any ObjectStore, bucket: String, key: String) {

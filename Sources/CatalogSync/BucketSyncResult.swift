@@ -33,6 +33,9 @@ public struct BucketSyncResult: Sendable {
     /// Milliseconds spent observing keys, reading the catalog, writing it (applying included)
     /// and re-checking after writes, summed over the rounds.
     public var observeMs: Int64 = 0, readMs: Int64 = 0, writeMs: Int64 = 0, recheckMs: Int64 = 0
+    /// Milliseconds spent waiting for other writers of a big catalog to finish theirs, rather
+    /// than writing over a version about to be replaced (`CatalogFile.takeTurn`).
+    public var turnWaitMs: Int64 = 0
     /// Entries and bytes of the catalog version the sync ended on (`nil`: it did not end).
     public var catalogEntries: Int?
     public var catalogBytes: Int64?

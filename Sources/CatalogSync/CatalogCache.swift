@@ -10,8 +10,17 @@ public final class CatalogCache {
     var versions: [String: CatalogVersion] = [:]
     /// Re-checks that skip the listing after a listing did not reach the batch's largest key.
     var listingPause: [String: Int] = [:]
+    /// Uploads of the catalog a writer waited for until its wait ran out: their writers
+    /// probably died, and no writer of this process waits for them again.
+    var outlasted: [String: Set<String>] = [:]
 
     public init() {}
 
     public func version(for bucket: String) -> CatalogVersion? { versions[bucket] }
+
+    func outlast(_ uploads: [String], in bucket: String) {
+        guard !uploads.isEmpty else { return }
+        if outlasted[bucket, default: []].count > 256 { outlasted[bucket] = [] }   // a lifecycle rule aborts them anyway
+        outlasted[bucket, default: []].formUnion(uploads)
+    }
 }

@@ -143,6 +143,8 @@ public struct CatalogUpdater {
             let started = nowMs()
             let observations = Observation.sortedLatest(observed.map(\.observation))
             var delay = 0
+            /// Milliseconds of the round spent waiting for other writers, not working.
+            var waited = 0
             let written: CatalogFile.WriteResult?
             var phase = started
             /// Milliseconds since the last call (or the round's start).
@@ -158,7 +160,10 @@ public struct CatalogUpdater {
                 parent = version.etag
                 result.catalogEntries = version.index.count
                 result.catalogBytes = version.size
-                let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy)
+                // A writer waits for earlier writers of a big catalog at most half the time it has left.
+                let mayWait = deadline.map { Int(clamping: max(0, $0.remainingMilliseconds(now: nowMs()) / 2)) } ?? Int.max
+                let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
+                                                             mayWaitMs: mayWait, ignoring: cache.outlasted[bucket] ?? [])
                 result.writeMs += lap()
                 var summary = ApplySummary(outcomes)
                 summary.duplicatesRemoved = version.duplicatesRemoved
@@ -214,13 +219,18 @@ public struct CatalogUpdater {
                 result.lostWrites += 1
                 conflicts += 1
                 delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
+            case .yielded(let waitedMs, let outlasted)?:
+                waited = waitedMs                                // the writers it waited for are done: again, now
+                cache.outlast(outlasted, in: bucket)
+                result.writeMs -= Int64(waitedMs)
+                result.turnWaitMs += Int64(waitedMs)
             case nil:
                 break
             }
             if let deadline {
                 // A new round starts only if one as long as the last can still end in time.
                 let now = nowMs()
-                if !deadline.allows(waitMilliseconds: delay, thenWorkMilliseconds: now - started, now: now) { break }
+                if !deadline.allows(waitMilliseconds: delay, thenWorkMilliseconds: now - started - Int64(waited), now: now) { break }
             } else if attempt >= maxAttempts {
                 break
             }

@@ -29,6 +29,7 @@ extension SyncReport {
             document.record("ReadDuration", Double(readMs), unit: .milliseconds)
             document.record("WriteDuration", Double(writeMs), unit: .milliseconds)
             document.record("RecheckDuration", Double(recheckMs), unit: .milliseconds)
+            document.record("TurnWaitDuration", Double(turnWaitMs), unit: .milliseconds)
         }
         document.record("CatalogLag", lagsMs, unit: .milliseconds)
     }

@@ -16,7 +16,7 @@ struct SyncReport {
     var remembered = 0
     var complete: Bool?
     var rounds = 0, lostWrites = 0
-    var observeMs: Int64 = 0, readMs: Int64 = 0, writeMs: Int64 = 0, recheckMs: Int64 = 0
+    var observeMs: Int64 = 0, readMs: Int64 = 0, writeMs: Int64 = 0, recheckMs: Int64 = 0, turnWaitMs: Int64 = 0
     /// Per bucket synced: its catalog's entries and bytes at the end.
     var catalogEntries: [Int] = []
     var catalogBytes: [Int64] = []
@@ -45,6 +45,7 @@ struct SyncReport {
         readMs += result.readMs
         writeMs += result.writeMs
         recheckMs += result.recheckMs
+        turnWaitMs += result.turnWaitMs
         if let entries = result.catalogEntries { catalogEntries.append(entries) }
         if let bytes = result.catalogBytes { catalogBytes.append(bytes) }
     }

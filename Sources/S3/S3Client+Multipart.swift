@@ -142,6 +142,31 @@ extension S3Client {
                              query: [(name: "uploadId", value: uploadID)]))
     }
 
+    /// `ListMultipartUploads` under `prefix`: the uploads started and neither completed nor
+    /// aborted yet, one page (up to 1,000), in the server's order (S3: by key, then by start time;
+    /// SeaweedFS: by key, then by id). Writers read it to see who else is writing the same object.
+    public func listMultipartUploads(bucket: String, prefix: String) throws(S3Error) -> [S3UploadListing] {
+        let call = Call(operation: "ListMultipartUploads", method: "GET", bucket: bucket, key: nil,
+                        query: [(name: "prefix", value: prefix), (name: "uploads", value: "")])
+        let response = try perform(call)
+        let xml = response.body[...]
+        func invalid(_ reason: String) -> S3Error {
+            S3Error(operation: call.operation, bucket: bucket, key: nil, kind: .invalidResponse(status: response.status, reason: reason))
+        }
+        guard let result = XMLExtractor.elements("ListMultipartUploadsResult", in: xml).first else {
+            throw invalid("no <ListMultipartUploadsResult> element")
+        }
+        var uploads: [S3UploadListing] = []
+        for item in XMLExtractor.elements("Upload", in: result) {
+            guard let key = XMLExtractor.firstText("Key", in: item), let id = XMLExtractor.firstText("UploadId", in: item),
+                  let initiated = XMLExtractor.firstText("Initiated", in: item) else {
+                throw invalid("<Upload> without <Key>, <UploadId> or <Initiated>")
+            }
+            uploads.append(S3UploadListing(key: key, uploadID: id, initiated: initiated))
+        }
+        return uploads
+    }
+
     /// The ETag S3 gives an object stored by one PutObject of `body` (without SSE-KMS): its MD5.
     public static func predictedETag(ofBody body: ArraySlice<UInt8>) -> String {
         "\"" + Hex.encode(Digest.md5(body)) + "\""

@@ -65,6 +65,8 @@ public protocol ObjectStore: AnyObject {
                         writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool)
     /// Drops an upload that will not be completed, and its parts.
     func abortUpload(bucket: String, key: String, uploadID: String) throws
+    /// The uploads of exactly `key` in progress (other writers' and this one's), in no set order.
+    func uploadsInProgress(bucket: String, key: String) throws -> [UploadInProgress]
     /// The ETag the store will give an object written whole as `bytes`, or completed from parts
     /// with these ETags, so that what describes the object can be written before it exists;
     /// `nil` when it cannot tell (S3 with SSE-KMS, a server with its own scheme).

@@ -161,6 +161,13 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         try client.abortMultipartUpload(bucket: bucket, key: key, uploadID: uploadID)
     }
 
+    public func uploadsInProgress(bucket: String, key: String) throws -> [UploadInProgress] {
+        try client.listMultipartUploads(bucket: bucket, prefix: key).compactMap { upload in
+            guard ExactKey(upload.key) == ExactKey(key), let ms = UTCTime.epochMilliseconds(iso8601: upload.initiated) else { return nil }
+            return UploadInProgress(id: upload.uploadID, initiatedMs: ms)
+        }
+    }
+
     public func predictedETag(ofBytes bytes: ArraySlice<UInt8>) -> String? {
         ETag.unquoted(S3Client.predictedETag(ofBody: bytes))
     }

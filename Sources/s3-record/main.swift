@@ -264,4 +264,15 @@ let aborted = failingStep("33-complete-aborted", "CompleteMultipartUpload of the
 }
 expect(aborted.status == 404, "33: expected 404, got \(aborted)")
 
+let upload3 = step([("34-create-multipart-upload-3", "CreateMultipartUpload spliced.json a third time: 200 with another UploadId")]) { () throws(S3Error) in
+    try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+}
+let inProgress = step([("35-list-multipart-uploads", "ListMultipartUploads prefix=spliced.json: the third upload alone (the first completed, the second aborted)")]) { () throws(S3Error) in
+    try client.listMultipartUploads(bucket: bucket, prefix: "spliced.json")
+}
+expect(inProgress.map(\.uploadID) == [upload3] && inProgress.allSatisfy { $0.key == "spliced.json" }, "35: expected the third upload alone, got \(inProgress)")
+step([("36-abort-multipart-upload-3", "AbortMultipartUpload of the third upload: 204")]) { () throws(S3Error) in
+    try client.abortMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload3)
+}
+
 print("wrote \(recorder.written.count) fixtures to \(outDirectory)")

@@ -73,6 +73,62 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNotNil(catalog[Self.key(999)], "the racer's entry is kept too")
     }
 
+    /// A writer that waited for an earlier writer's upload goes round at once, over the version
+    /// that writer published: a turn taken is neither a lost write nor followed by a backoff.
+    func testAWriterThatWaitedItsTurnGoesRoundAtOnceOverTheNewVersion() throws {
+        try preload(300)
+        var slept: [Int] = []
+        var updater = updater()
+        updater.sleepMs = { slept.append($0) }
+        updater.layout.sleepMs = { slept.append($0) }
+        let other = updater.file("b")
+        let base = try other.current()
+        let earlier = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        var looks = 0
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("UPLOADS") else { return }
+            looks += 1
+            guard looks == 3 else { return }
+            _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier)
+            store.put("b", Self.key(999), bytes: MemoryStore.png(width: 2, height: 2))
+            _ = try? other.write([.exists(CatalogEntry(name: Self.key(999), type: "png", size: 1))], over: base, policy: .merge)
+        }
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        let result = try updater.sync(bucket: "b", keys: [Self.key(150)], deadline: .after(milliseconds: 60_000))
+        XCTAssertEqual(result.attempts, 2)
+        XCTAssertEqual(result.lostWrites, 0, "a turn taken is not a lost write")
+        XCTAssertEqual(result.writes, 1)
+        XCTAssertEqual(result.turnWaitMs, 200)
+        XCTAssertEqual(slept, [100, 100], "no backoff after the wait")
+        let catalog = try store.catalog()
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 7)
+        XCTAssertNotNil(catalog[Self.key(999)], "the earlier writer's entry is kept")
+    }
+
+    /// An upload left by a writer that died: a process waits for it once, for as long as its
+    /// writer may wait, and never again.
+    func testAProcessWaitsOnceForAnUploadWhoseWriterDied() throws {
+        try preload(300)
+        var slept: [Int] = []
+        var updater = updater()
+        updater.sleepMs = { slept.append($0) }
+        updater.layout.sleepMs = { slept.append($0) }
+        updater.layout.turnWaitLimitMs = 300
+        _ = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        let first = try updater.sync(bucket: "b", keys: [Self.key(150)], deadline: .after(milliseconds: 60_000))
+        XCTAssertEqual(first.attempts, 2)
+        XCTAssertEqual(first.turnWaitMs, 300)
+        XCTAssertEqual(first.lostWrites, 0)
+        XCTAssertEqual(try store.catalog()[Self.key(150)]?.extra["width"]?.int64Value, 7)
+        slept = []
+        store.put("b", Self.key(151), bytes: MemoryStore.png(width: 8, height: 8))
+        let second = try updater.sync(bucket: "b", keys: [Self.key(151)], deadline: .after(milliseconds: 60_000))
+        XCTAssertEqual(second.attempts, 1)
+        XCTAssertEqual(second.turnWaitMs, 0)
+        XCTAssertEqual(slept, [])
+    }
+
     /// A writer that must give up with keys its re-check found changed leaves them to the next
     /// reconcile, which observes them first.
     func testKeysAWriterCouldNotConfirmAreLeftToTheReconcile() throws {

@@ -71,7 +71,7 @@ final class CatalogHandlerMetricsTests: XCTestCase {
         XCTAssertGreaterThan(metrics.value("ObservedBytes") ?? 0, 0)
         // Every record with an eventTime, the redelivered one too; the self-trigger names no bucket work.
         XCTAssertEqual(metrics.values("CatalogLag")?.sorted(), [100, 900, 1500, 2500])
-        for phase in ["ObserveDuration", "ReadDuration", "WriteDuration", "RecheckDuration"] {
+        for phase in ["ObserveDuration", "ReadDuration", "WriteDuration", "RecheckDuration", "TurnWaitDuration"] {
             XCTAssertEqual(metrics.value(phase), 0, "\(phase): the clock stood still")
         }
         let document = try XCTUnwrap(metrics.invocations.last)

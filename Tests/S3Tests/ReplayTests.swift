@@ -21,7 +21,8 @@ final class ReplayTests: XCTestCase {
         "18-get-odd-key", "19-list-odd-prefix", "20-get-slowdown-503", "21-get-after-slowdown",
         "22-delete-object", "23-head-deleted", "24-create-multipart-upload", "25-upload-part-copy", "26-upload-part",
         "27-complete-if-none-match", "28-create-multipart-upload-2", "29-upload-part-copy-stale", "30-upload-part-2",
-        "31-complete-stale-if-match", "32-abort-multipart-upload", "33-complete-aborted",
+        "31-complete-stale-if-match", "32-abort-multipart-upload", "33-complete-aborted", "34-create-multipart-upload-3",
+        "35-list-multipart-uploads", "36-abort-multipart-upload-3",
     ]
 
     func testFixturesArePresentAndAllReplayed() throws {
@@ -313,6 +314,20 @@ final class ReplayTests: XCTestCase {
                                                                 condition: .ifMatch(current))) { error in
             XCTAssertEqual((error as! S3Error).code, "NoSuchUpload")
         }
+        XCTAssertEqual(transport.remaining, 0)
+    }
+
+    /// The uploads in progress of a key: the one started and not ended, with its start time.
+    func testUploadsInProgressAreListedWithTheirStartTimes() throws {
+        let (client, transport, _) = try replay(["34-create-multipart-upload-3", "35-list-multipart-uploads",
+                                                 "36-abort-multipart-upload-3"])
+        let upload = try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+        let listed = try client.listMultipartUploads(bucket: bucket, prefix: "spliced.json")
+        XCTAssertEqual(listed.map(\.uploadID), [upload])
+        XCTAssertEqual(listed.map(\.key), ["spliced.json"])
+        let initiated = try XCTUnwrap(listed.first?.initiated)
+        XCTAssertTrue(initiated.hasPrefix("20") && initiated.hasSuffix("Z") && initiated.contains("T"), initiated)
+        try client.abortMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload)
         XCTAssertEqual(transport.remaining, 0)
     }
 }

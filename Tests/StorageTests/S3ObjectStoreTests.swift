@@ -137,6 +137,24 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertTrue(url.contains("start-after=images%2F"), url)
     }
 
+    /// Only uploads of exactly the key (a prefix listing also finds `images.json.index/…`), with
+    /// their start times in milliseconds whichever form the server writes them in.
+    func testUploadsInProgressAreThoseOfTheKeyAlone() throws {
+        let xml = """
+            <ListMultipartUploadsResult><Bucket>b</Bucket><Prefix>images.json</Prefix>\
+            <Upload><Key>images.json.index/x</Key><UploadId>i1</UploadId><Initiated>2026-12-06T02:57:18Z</Initiated></Upload>\
+            <Upload><Key>images.json</Key><UploadId>u2</UploadId><Initiated>2026-12-06T02:57:18.250Z</Initiated></Upload>\
+            <Upload><Key>images.json</Key><UploadId>u1</UploadId><Initiated>2026-12-06T02:57:17Z</Initiated></Upload>\
+            </ListMultipartUploadsResult>
+            """
+        let (store, transport) = store([HTTPResponse(status: 200, body: Array(xml.utf8))])
+        let uploads = try store.uploadsInProgress(bucket: "b", key: "images.json")
+        XCTAssertEqual(uploads, [UploadInProgress(id: "u2", initiatedMs: 1_796_525_838_250),
+                                 UploadInProgress(id: "u1", initiatedMs: 1_796_525_837_000)])
+        XCTAssertTrue(uploads[1].isBefore(uploads[0]))
+        XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b?prefix=images.json&uploads="])
+    }
+
     func testTheDeadlineIsTheClients() {
         let (store, _) = store([])
         store.deadline = Deadline(epochMilliseconds: 42)

@@ -302,6 +302,19 @@ public final class MemoryStore: ObjectStore {
         answer("204")
     }
 
+    /// When upload number n started (ms): a second after the one before, unless a test says.
+    public var uploadStartMs: (Int) -> Int64 = { Int64($0) * 1000 }
+
+    public func uploadsInProgress(bucket: String, key: String) throws -> [UploadInProgress] {
+        roundTrips += 1
+        let answer = record("UPLOADS \(bucket)/\(key)")
+        if let failure { answer("error"); throw failure }
+        let found = uploads.filter { $0.value.bucket == bucket && ExactKey($0.value.key) == ExactKey(key) }
+            .map { UploadInProgress(id: $0.key, initiatedMs: uploadStartMs(Int($0.key.dropFirst("upload-".count))!)) }
+        answer(found.map(\.id).sorted().joined(separator: " "))
+        return found
+    }
+
     public func predictedETag(ofBytes bytes: ArraySlice<UInt8>) -> String? { predictsETags ? Self.etag(bytes) : nil }
 
     public func predictedETag(ofParts partETags: [String]) -> String? { predictsETags ? Self.etag(ofParts: partETags) : nil }

@@ -183,6 +183,7 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
         "s3:GetObject": {bucket_arn + "/${ImagesPrefix}*", bucket_arn + "/${CatalogKey}",
                          bucket_arn + "/${CatalogKey}.index/*", bucket_arn + "/${CatalogKey}.reconcile"},
         "s3:ListBucket": {bucket_arn},
+        "s3:ListBucketMultipartUploads": {bucket_arn},
         "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.index/*",
                          bucket_arn + "/${CatalogKey}.reconcile"},
         "s3:AbortMultipartUpload": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.index/*",

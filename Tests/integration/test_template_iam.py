@@ -52,6 +52,9 @@ CATALOG_ROLE = [
     # It lists this bucket (the reconcile; and S3's 404 rather than 403 for a missing key).
     ("s3:ListBucket", BUCKET, True),
     ("s3:ListBucket", OTHER, False),
+    # It sees the uploads in progress of this bucket (a big catalog's writers take turns).
+    ("s3:ListBucketMultipartUploads", BUCKET, True),
+    ("s3:ListBucketMultipartUploads", OTHER, False),
     # Nothing about the bucket itself.
     ("s3:PutBucketPolicy", BUCKET, False),
     ("s3:PutBucketNotification", BUCKET, False),

@@ -26,7 +26,7 @@ CATALOG_METRICS = {
     "RecordsReceived", "EntriesAdded", "EntriesUpdated", "EntriesRemoved", "EntriesUnchanged", "KeysSkipped",
     "KeysSkippedNotImage", "KeysSkippedRefused", "KeysSkippedUnreadable", "InvalidEvents", "CatalogWrites",
     "LostWrites", "Rounds", "S3Requests", "S3Retries", "S3Latency", "CatalogEntries", "CatalogBytes", "ObservedBytes",
-    "ObserveDuration", "ReadDuration", "WriteDuration", "RecheckDuration", "CatalogLag", "FailedBuckets"}
+    "ObserveDuration", "ReadDuration", "WriteDuration", "RecheckDuration", "TurnWaitDuration", "CatalogLag", "FailedBuckets"}
 API_METRICS = {"Requests", "Requests2xx", "Requests3xx", "Requests4xx", "Requests5xx", "AuthFailures", "UserinfoLatency",
                "RequestDuration"}
 HANDLER_OF = {"CatalogFunction": "catalog", "ReconcileFunction": "reconcile", "ApiFunction": "api"}

@@ -1,0 +1,184 @@
+import Catalog
+import CatalogFile
+import Storage
+import TestSupport
+import XCTest
+
+/// Writers of a big catalog take turns: one that finds an upload of the catalog started before
+/// its own drops its upload and waits for that one to end, then reads the new version, rather
+/// than copying a version about to be replaced and losing at the completion.
+final class CatalogFileTurnsTests: XCTestCase {
+    var big = BigCatalog()
+    var slept: [Int] = []
+
+    override func setUp() {
+        big.file.sleepMs = { [unowned self] in slept.append($0) }
+    }
+
+    func write(_ i: Int, size: Int64, mayWaitMs: Int = 10_000, ignoring: Set<String> = []) throws -> CatalogFile.WriteResult {
+        let version = try big.file.current()
+        return try big.file.write([.exists(BigCatalog.entry(i, size: size))], over: version, policy: .merge,
+                                  mayWaitMs: mayWaitMs, ignoring: ignoring).result
+    }
+
+    func startOther() throws -> String { try big.store.startUpload(bucket: "b", key: "images.json", contentType: "application/json") }
+
+    /// At this writer's `look`-th look at the uploads, `act` runs first (another writer's move).
+    func atLook(_ look: Int, _ act: @escaping () -> Void) {
+        var looks = 0
+        big.store.onRequest = { line in
+            guard line.hasPrefix("UPLOADS") else { return }
+            looks += 1
+            if looks == look { act() }
+        }
+    }
+
+    /// The other writer completes its write over `version` (dropping the upload `id` it held).
+    func otherCompletes(_ id: String, over version: CatalogVersion) {
+        var other = big.file
+        other.sleepMs = { _ in }
+        _ = try? big.store.abortUpload(bucket: "b", key: "images.json", uploadID: id)
+        _ = try? other.write([.exists(BigCatalog.entry(10, size: 9))], over: version, policy: .merge)
+    }
+
+    func testAWriterWaitsForAnEarlierUploadAndYieldsWithoutCopyingAnything() throws {
+        _ = try big.seed(0..<400)
+        let version = try big.file.current()
+        let other = try startOther()
+        var before: [String] = []
+        atLook(4) { [self] in
+            before = big.store.requests
+            otherCompletes(other, over: version)
+            big.store.requests = []                          // what follows is this writer's alone
+        }
+        big.store.requests = []
+        guard case .yielded(let waited, let outlasted) = try write(200, size: 7) else { return XCTFail("did not yield") }
+        XCTAssertEqual(waited, 300)
+        XCTAssertEqual(outlasted, [])
+        XCTAssertEqual(slept, [100, 100, 100])
+        // It dropped its upload as soon as it saw the earlier one, and sent or copied nothing.
+        XCTAssertEqual(before.map { String($0.prefix(7)) }, ["RANGE b", "GET b/i", "RANGE b", "CREATE ", "UPLOADS", "ABORT b", "UPLOADS", "UPLOADS"])
+        XCTAssertEqual(big.store.requests.map { String($0.prefix(7)) }, ["UPLOADS"])
+        XCTAssertTrue(big.store.uploads.isEmpty)
+        // Its next round reads the version the other wrote, and keeps both changes.
+        big.store.onRequest = nil
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        let catalog = try Catalog(parsing: big.store.object("b", "images.json")!.bytes)
+        XCTAssertEqual(catalog[BigCatalog.name(10)]?.size, 9)
+        XCTAssertEqual(catalog[BigCatalog.name(200)]?.size, 7)
+        try big.checkIndexed()
+    }
+
+    func testAWriterAloneLooksOnceAndWrites() throws {
+        _ = try big.seed(0..<400)
+        big.store.requests = []
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        XCTAssertEqual(big.store.requests("UPLOADS").count, 1)
+        XCTAssertEqual(slept, [])
+    }
+
+    func testALaterUploadIsNotWaitedFor() throws {
+        _ = try big.seed(0..<400)
+        atLook(1) { [self] in _ = try? startOther() }      // it is that writer's turn to wait
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        XCTAssertEqual(big.store.uploads.count, 1, "the later one's")
+        XCTAssertEqual(slept, [])
+    }
+
+    /// Started in the same second, a later upload with a greater id whose writer saw this one
+    /// has been dropped by the second look: this writer writes.
+    func testInTheSameSecondAWriterThatSawItWaitsAndItWrites() throws {
+        _ = try big.seed(0..<400)
+        big.store.uploadStartMs = { _ in 7_000 }
+        var later = ""
+        atLook(1) { [self] in later = (try? startOther()) ?? "" }
+        var dropped = false
+        let previous = big.store.onRequest
+        big.store.onRequest = { [store = big.store] line in
+            previous?(line)
+            if line.hasPrefix("UPLOADS"), store.requests("UPLOADS").count == 1, !dropped {
+                dropped = true                               // it saw this writer's upload: it waits, holding none
+                _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: later)
+            }
+        }
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        XCTAssertTrue(dropped)
+        XCTAssertEqual(slept, [100], "one more look, a moment later")
+    }
+
+    /// Started in the same second, a later upload with a greater id whose writer did not see
+    /// this one is being written: still there at the second look, it is waited for.
+    func testInTheSameSecondAWriterThatDidNotSeeItIsWaitedFor() throws {
+        _ = try big.seed(0..<400)
+        big.store.uploadStartMs = { _ in 7_000 }
+        let version = try big.file.current()
+        var later = ""
+        var looks = 0
+        big.store.onRequest = { [self] line in
+            guard line.hasPrefix("UPLOADS") else { return }
+            looks += 1
+            if looks == 1 { later = (try? startOther()) ?? "" }
+            if looks == 4 { otherCompletes(later, over: version) }
+        }
+        guard case .yielded(let waited, _) = try write(200, size: 7) else { return XCTFail("did not yield") }
+        XCTAssertEqual(waited, 300)
+        XCTAssertEqual(slept, [100, 100, 100])
+        XCTAssertEqual(try Catalog(parsing: big.store.object("b", "images.json")!.bytes)[BigCatalog.name(10)]?.size, 9)
+    }
+
+    func testAnUploadOfAnotherKeyIsNotWaitedFor() throws {
+        _ = try big.seed(0..<400)
+        _ = try big.store.startUpload(bucket: "b", key: "images.json.index/x", contentType: "application/json")
+        _ = try big.store.startUpload(bucket: "other", key: "images.json", contentType: "application/json")
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        XCTAssertEqual(slept, [])
+    }
+
+    /// An upload whose writer died stays listed until a lifecycle rule aborts it: one started
+    /// long before this writer's is not waited for.
+    func testAnUploadStartedLongBeforeIsNotWaitedFor() throws {
+        _ = try big.seed(0..<400)
+        _ = try startOther()
+        big.file.staleUploadMs = 500                         // the memory store starts one upload a second
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        XCTAssertEqual(slept, [])
+    }
+
+    /// An earlier upload that does not end within the wait allowed: the writer goes round again,
+    /// told not to wait for it any more, and then writes (the conditional completion decides).
+    func testAnUploadThatOutlastsTheWaitIsNotWaitedForAgain() throws {
+        _ = try big.seed(0..<400)
+        let stuck = try startOther()
+        guard case .yielded(let waited, let outlasted) = try write(200, size: 7, mayWaitMs: 450) else { return XCTFail("did not yield") }
+        XCTAssertEqual(waited, 400)
+        XCTAssertEqual(outlasted, [stuck])
+        XCTAssertEqual(slept, [100, 100, 100, 100])
+        slept = []
+        guard case .written = try write(200, size: 7, ignoring: [stuck]) else { return XCTFail("not written") }
+        XCTAssertEqual(slept, [])
+        XCTAssertEqual(try Catalog(parsing: big.store.object("b", "images.json")!.bytes)[BigCatalog.name(200)]?.size, 7)
+        // The file's own limit holds whatever the caller allows.
+        big.file.turnWaitLimitMs = 250
+        guard case .yielded(let short, _) = try write(201, size: 7, mayWaitMs: 10_000) else { return XCTFail("did not yield") }
+        XCTAssertEqual(short, 200)
+    }
+
+    func testAListingThatFailsOnlyLosesTheWait() throws {
+        _ = try big.seed(0..<400)
+        _ = try startOther()
+        big.store.onRequest = { [store = big.store] line in
+            store.failure = line.hasPrefix("UPLOADS") ? MemoryStoreError("403 AccessDenied") : nil
+        }
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        XCTAssertEqual(slept, [])
+    }
+
+    func testWithoutLeaveToWaitItWritesAtOnce() throws {
+        _ = try big.seed(0..<400)
+        _ = try startOther()
+        big.store.requests = []
+        guard case .written = try write(200, size: 7, mayWaitMs: 99) else { return XCTFail("not written") }
+        XCTAssertEqual(slept, [])
+        XCTAssertTrue(big.store.requests("UPLOADS").isEmpty, "no look when it may not wait a single step")
+    }
+}
