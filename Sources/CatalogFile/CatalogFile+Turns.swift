@@ -16,6 +16,10 @@ import Storage
 /// saw it has been dropped by then (that writer is waiting), one still there is being written
 /// (its writer did not see this one), and this writer waits for it.
 ///
+/// The first look also asks whether the version read is still current (one round trip for both):
+/// a writer that completed between this writer's read and its look has left no upload to see, and
+/// this writer goes round at once instead of copying a replaced version.
+///
 /// It is only a courtesy: the conditional completion is still what keeps the catalog right. A
 /// listing that fails, an upload left by a writer that died (started `staleUploadMs` before this
 /// writer's, or outlasting a whole wait: `outlasted`, not waited for again), or writers that
@@ -25,21 +29,42 @@ extension CatalogFile {
     enum Turn: Equatable {
         /// Write now with the upload it holds.
         case write
-        /// Its upload is aborted: it waited `waitedMs` for other writers, then goes round again.
-        /// `outlasted`: uploads still there when the wait allowed ran out.
+        /// Its upload is aborted: it waited `waitedMs` (by the clock, looks included) for other
+        /// writers, then goes round again. `outlasted`: uploads still there when a whole
+        /// `turnWaitLimitMs` ran out.
         case wait(waitedMs: Int, outlasted: [String])
     }
 
     /// Looks at the other uploads in progress of the catalog and waits for those started before
-    /// `upload` (at most `limitMs`, and `turnWaitLimitMs`), ignoring `ignoring`.
-    func takeTurn(with upload: String, upToMs limitMs: Int, ignoring: Set<String>) -> Turn {
+    /// `upload`, and for same-second ones after it by id still there at a second look (at most
+    /// `limitMs`, and `turnWaitLimitMs`), ignoring `ignoring`; goes round at once if the catalog
+    /// is no longer the version `etag` this writer read. An upload it cannot abort is written:
+    /// left behind, it would hold up every writer, this one first.
+    func takeTurn(with upload: String, over etag: String, upToMs limitMs: Int, ignoring: Set<String>) -> Turn {
         let limit = min(limitMs, turnWaitLimitMs)
-        guard limit >= turnPollMs else { return .write }
-        var looked = false
+        guard limit >= 2 * turnPollMs else { return .write }
+        let started = nowMs()
+        var slept = 0
+        func sleep() {
+            sleepMs(turnPollMs)
+            slept += turnPollMs
+        }
+        /// By the clock, or by the sleeps where the clock stands still (tests).
+        func waited() -> Int { max(slept, Int(clamping: nowMs() - started)) }
+        let probe = RangeRequest(key: key, range: 0..<1, ifNoneMatch: etag)
+        let (answers, listed) = store.readRanges(bucket: bucket, reads: [probe], listingUploadsOf: key)
+        switch answers.first {
+        case .success(.notModified)?, .failure?, nil:
+            break
+        case .success?:                                      // replaced (or gone): nothing to wait for
+            guard (try? store.abortUpload(bucket: bucket, key: key, uploadID: upload)) != nil else { return .write }
+            return .wait(waitedMs: 0, outlasted: [])
+        }
+        var firstLook: Set<String>?
         var blockers: Set<String> = []
+        var listing = try? listed.get()
         while blockers.isEmpty {
-            guard let uploads = try? store.uploadsInProgress(bucket: bucket, key: key),
-                  let mine = uploads.first(where: { $0.id == upload }) else { return .write }
+            guard let uploads = listing, let mine = uploads.first(where: { $0.id == upload }) else { return .write }
             let rivals = uploads.filter {
                 $0.id != upload && !ignoring.contains($0.id) && mine.initiatedMs - $0.initiatedMs <= staleUploadMs
                     && $0.initiatedMs / 1000 <= mine.initiatedMs / 1000
@@ -47,24 +72,27 @@ extension CatalogFile {
             let before = rivals.filter { $0.isBefore(mine) }
             if !before.isEmpty {
                 blockers = Set(before.map(\.id))
+            } else if let firstLook {
+                // Same second, after it by id, seen both times: its writer did not see this one.
+                blockers = Set(rivals.map(\.id)).intersection(firstLook)
+                if blockers.isEmpty { return .write }
             } else if rivals.isEmpty {
                 return .write
-            } else if looked {
-                blockers = Set(rivals.map(\.id))             // same second, after it by id, and not waiting
             } else {
-                looked = true
-                sleepMs(turnPollMs)
+                firstLook = Set(rivals.map(\.id))
+                sleep()
+                listing = try? store.uploadsInProgress(bucket: bucket, key: key)
             }
         }
-        _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: upload)
-        var waited = looked ? turnPollMs : 0
+        guard (try? store.abortUpload(bucket: bucket, key: key, uploadID: upload)) != nil else { return .write }
         while true {
-            guard waited + turnPollMs <= limit else { return .wait(waitedMs: waited, outlasted: blockers.sorted()) }
-            sleepMs(turnPollMs)
-            waited += turnPollMs
+            guard waited() + turnPollMs <= limit else {
+                return .wait(waitedMs: waited(), outlasted: limit >= turnWaitLimitMs ? blockers.sorted() : [])
+            }
+            sleep()
             guard let uploads = try? store.uploadsInProgress(bucket: bucket, key: key) else { break }
             if !uploads.contains(where: { blockers.contains($0.id) }) { break }
         }
-        return .wait(waitedMs: waited, outlasted: [])
+        return .wait(waitedMs: waited(), outlasted: [])
     }
 }

@@ -12,9 +12,10 @@ extension CatalogFile {
         /// Another writer changed the catalog first (412 or 409 on the compare-and-swap, or a
         /// copied range no longer its version): read the current version and apply again.
         case conflict
-        /// Nothing written: this writer waited `waitedMs` for other writers' uploads that started
-        /// before its own (`takeTurn`). Read the current version and apply again, at once, not
-        /// waiting again for the uploads it `outlasted` (their writers probably died).
+        /// Nothing written, its upload aborted: this writer waited `waitedMs` for other writers'
+        /// uploads that started before its own, or found the version replaced (`takeTurn`). Read
+        /// the current version and apply again, at once, not waiting again for the uploads it
+        /// `outlasted` (their writers probably died).
         case yielded(waitedMs: Int, outlasted: [String])
     }
 
@@ -83,7 +84,8 @@ extension CatalogFile {
                                         parent: version.etag)
             return (outcomes, try putWhole(writer.drain(), index: newIndex, over: version))
         }
-        if let id = speculative, case .wait(let waited, let outlasted) = takeTurn(with: id, upToMs: mayWaitMs, ignoring: ignoring) {
+        if let id = speculative,
+           case .wait(let waited, let outlasted) = takeTurn(with: id, over: version.etag ?? "", upToMs: mayWaitMs, ignoring: ignoring) {
             speculative = nil                                // aborted before it waited
             return (outcomes, .yielded(waitedMs: waited, outlasted: outlasted))
         }

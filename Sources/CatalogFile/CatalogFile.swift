@@ -42,14 +42,18 @@ public struct CatalogFile {
     public var maxReindexBytes: Int64?
     /// Waits (ms) for the index of a version just written, before reading the catalog whole.
     public var indexWaits = [50, 100, 200]
-    /// A big write waits for the uploads of the catalog started before its own to end (at most
-    /// this long, and looking again every `turnPollMs`): see `takeTurn`.
+    /// A big write waits for the uploads of the catalog started before its own to end at most
+    /// this long (see `takeTurn`).
     public var turnWaitLimitMs = 20_000
+    /// How often a waiting writer looks again, and how long after its first look a writer looks
+    /// once more at uploads started in the same second: long enough for their writers to have
+    /// listed too and dropped their uploads if they saw this one.
     public var turnPollMs = 100
     /// An upload started this much earlier than a writer's own is taken for one whose writer died
     /// (a catalog function lives at most 120 s): it is not waited for.
     public var staleUploadMs: Int64 = 150_000
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
+    public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
 
     public init(store: any ObjectStore, bucket: String, key: String) {
         self.store = store

@@ -137,6 +137,9 @@ public struct CatalogUpdater {
         /// Keys the last re-check found changed, observed again but not yet written and re-checked.
         var unconfirmed: [String] = []
         var parent: String?
+        /// The longest round's work so far: a round that yielded its turn wrote nothing and was
+        /// short, the next one copies and completes.
+        var longestRoundMs: Int64 = 0
         while true {
             attempt += 1
             result.attempts = attempt
@@ -220,17 +223,21 @@ public struct CatalogUpdater {
                 conflicts += 1
                 delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
             case .yielded(let waitedMs, let outlasted)?:
-                waited = waitedMs                                // the writers it waited for are done: again, now
+                // The writers it waited for are done: again, now, but for a jitter that keeps two
+                // writers that yielded to each other from starting again in step.
+                waited = waitedMs
+                delay = random(layout.turnPollMs)
                 cache.outlast(outlasted, in: bucket)
                 result.writeMs -= Int64(waitedMs)
                 result.turnWaitMs += Int64(waitedMs)
             case nil:
                 break
             }
+            let now = nowMs()
+            longestRoundMs = max(longestRoundMs, now - started - Int64(waited))
             if let deadline {
-                // A new round starts only if one as long as the last can still end in time.
-                let now = nowMs()
-                if !deadline.allows(waitMilliseconds: delay, thenWorkMilliseconds: now - started - Int64(waited), now: now) { break }
+                // A new round starts only if one as long as the longest so far can still end in time.
+                if !deadline.allows(waitMilliseconds: delay, thenWorkMilliseconds: longestRoundMs, now: now) { break }
             } else if attempt >= maxAttempts {
                 break
             }

@@ -146,14 +146,32 @@ extension S3Client {
     /// aborted yet, one page (up to 1,000), in the server's order (S3: by key, then by start time;
     /// SeaweedFS: by key, then by id). Writers read it to see who else is writing the same object.
     public func listMultipartUploads(bucket: String, prefix: String) throws(S3Error) -> [S3UploadListing] {
-        let call = Call(operation: "ListMultipartUploads", method: "GET", bucket: bucket, key: nil,
-                        query: [(name: "prefix", value: prefix), (name: "uploads", value: "")])
-        let response = try perform(call)
-        let xml = response.body[...]
+        let call = Self.listUploadsCall(bucket: bucket, prefix: prefix)
+        return try Self.uploadListings(try perform(call), of: call)
+    }
+
+    /// `getObjectRanges` and `listMultipartUploads` under `prefix` sent at the same time: a
+    /// writer learns who else is writing and whether the version it read is still current in one
+    /// round trip. Each gets its own result.
+    public func getObjectRanges(bucket: String, reads: [RangeGet], listingUploadsUnder prefix: String)
+        -> (reads: [Result<S3RangeRead, S3Error>], uploads: Result<[S3UploadListing], S3Error>) {
+        let calls = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: $0.ifNoneMatch, ifMatch: $0.ifMatch) }
+        let list = Self.listUploadsCall(bucket: bucket, prefix: prefix)
+        let answers = performAll(calls + [list])
+        let uploads = answers.last!.flatMap { response in Result { () throws(S3Error) in try Self.uploadListings(response, of: list) } }
+        return (answers.dropLast().map(Self.rangeRead), uploads)
+    }
+
+    static func listUploadsCall(bucket: String, prefix: String) -> Call {
+        Call(operation: "ListMultipartUploads", method: "GET", bucket: bucket, key: nil,
+             query: [(name: "prefix", value: prefix), (name: "uploads", value: "")])
+    }
+
+    static func uploadListings(_ response: HTTPResponse, of call: Call) throws(S3Error) -> [S3UploadListing] {
         func invalid(_ reason: String) -> S3Error {
-            S3Error(operation: call.operation, bucket: bucket, key: nil, kind: .invalidResponse(status: response.status, reason: reason))
+            S3Error(operation: call.operation, bucket: call.bucket, key: nil, kind: .invalidResponse(status: response.status, reason: reason))
         }
-        guard let result = XMLExtractor.elements("ListMultipartUploadsResult", in: xml).first else {
+        guard let result = XMLExtractor.elements("ListMultipartUploadsResult", in: response.body[...]).first else {
             throw invalid("no <ListMultipartUploadsResult> element")
         }
         var uploads: [S3UploadListing] = []

@@ -67,6 +67,10 @@ public protocol ObjectStore: AnyObject {
     func abortUpload(bucket: String, key: String, uploadID: String) throws
     /// The uploads of exactly `key` in progress (other writers' and this one's), in no set order.
     func uploadsInProgress(bucket: String, key: String) throws -> [UploadInProgress]
+    /// `readRanges`, with `uploadsInProgress` of `key` sent at the same time: a writer learns who
+    /// else is writing and whether the version it read is still current in one round trip.
+    func readRanges(bucket: String, reads: [RangeRequest], listingUploadsOf key: String)
+        -> (reads: [Result<RangeRead, KeyReadError>], uploads: Result<[UploadInProgress], any Error>)
     /// The ETag the store will give an object written whole as `bytes`, or completed from parts
     /// with these ETags, so that what describes the object can be written before it exists;
     /// `nil` when it cannot tell (S3 with SSE-KMS, a server with its own scheme).

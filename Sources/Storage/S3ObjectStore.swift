@@ -162,7 +162,18 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func uploadsInProgress(bucket: String, key: String) throws -> [UploadInProgress] {
-        try client.listMultipartUploads(bucket: bucket, prefix: key).compactMap { upload in
+        Self.uploads(of: key, in: try client.listMultipartUploads(bucket: bucket, prefix: key))
+    }
+
+    public func readRanges(bucket: String, reads: [RangeRequest], listingUploadsOf key: String)
+        -> (reads: [Result<RangeRead, KeyReadError>], uploads: Result<[UploadInProgress], any Error>) {
+        let (answers, listed) = client.getObjectRanges(bucket: bucket, reads: reads.map(Self.rangeGet), listingUploadsUnder: key)
+        return (answers.map(Self.rangeRead), listed.map { Self.uploads(of: key, in: $0) }.mapError { $0 })
+    }
+
+    /// The listed uploads of exactly `key` (a prefix listing also finds `key.index/…`).
+    private static func uploads(of key: String, in listed: [S3UploadListing]) -> [UploadInProgress] {
+        listed.compactMap { upload in
             guard ExactKey(upload.key) == ExactKey(key), let ms = UTCTime.epochMilliseconds(iso8601: upload.initiated) else { return nil }
             return UploadInProgress(id: upload.uploadID, initiatedMs: ms)
         }

@@ -99,10 +99,47 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertEqual(result.lostWrites, 0, "a turn taken is not a lost write")
         XCTAssertEqual(result.writes, 1)
         XCTAssertEqual(result.turnWaitMs, 200)
-        XCTAssertEqual(slept, [100, 100], "no backoff after the wait")
+        XCTAssertEqual(slept, [100, 100, 100], "no backoff after the wait: a jitter of at most 100 ms (the test's random gives its most)")
         let catalog = try store.catalog()
         XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 7)
         XCTAssertNotNil(catalog[Self.key(999)], "the earlier writer's entry is kept")
+    }
+
+    /// After a round that only took its turn (short: nothing copied), the deadline is judged by
+    /// the longest round so far, the one a write costs, not by that short one.
+    func testAfterATurnTakenTheDeadlineAllowsForAWholeWrite() throws {
+        try preload(300)
+        var clock: Int64 = 0
+        var updater = updater()
+        updater.nowMs = { clock }
+        updater.random = { _ in 0 }
+        updater.sleepMs = { clock += Int64($0) }
+        updater.layout.sleepMs = { clock += Int64($0) }
+        updater.layout.nowMs = { clock }
+        var completes = 0, looks = 0
+        var earlier = ""
+        store.onRequest = { [store] line in
+            if line.hasPrefix("COMPLETE") {
+                completes += 1
+                clock += 3_000                               // a write's copy and completion take 3 s
+                if completes == 1 {
+                    store.forcedConflicts = 1                // the first is lost...
+                    earlier = (try? store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")) ?? ""
+                }
+            }
+            if line.hasPrefix("UPLOADS") {
+                looks += 1                                   // ...and another writer is at work until its second look
+                if looks == 3 { try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier) }
+            }
+        }
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        // 3 s lost, 0.1 s waiting its turn: 2.95 s left, less than a write.
+        var result = BucketSyncResult(bucket: "b")
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: [Self.key(150)], deadline: Deadline(epochMilliseconds: 6_050), into: &result))
+        XCTAssertEqual(result.attempts, 2)
+        XCTAssertEqual(result.lostWrites, 1)
+        XCTAssertEqual(result.turnWaitMs, 100)
+        XCTAssertEqual(completes, 1, "no third round started")
     }
 
     /// An upload left by a writer that died: a process waits for it once, for as long as its

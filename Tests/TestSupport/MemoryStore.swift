@@ -211,6 +211,14 @@ public final class MemoryStore: ObjectStore {
         return (answers, upload)
     }
 
+    public func readRanges(bucket: String, reads: [RangeRequest], listingUploadsOf key: String)
+        -> (reads: [Result<RangeRead, KeyReadError>], uploads: Result<[UploadInProgress], any Error>) {
+        let answers = readRanges(bucket: bucket, reads: reads)
+        let uploads = Result { () throws(any Error) in try uploadsInProgress(bucket: bucket, key: key) }
+        roundTrips -= 1
+        return (answers, uploads)
+    }
+
     public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart]) throws -> [String]? {
         roundTrips += 1
         var etags: [String] = []
@@ -295,9 +303,13 @@ public final class MemoryStore: ObjectStore {
         return (outcome, written)
     }
 
+    /// Aborts fail with this (other requests are not affected).
+    public var abortFailure: (any Error)?
+
     public func abortUpload(bucket: String, key: String, uploadID: String) throws {
         roundTrips += 1
         let answer = record("ABORT \(bucket)/\(key)")
+        if let abortFailure { answer("error"); throw abortFailure }
         uploads[uploadID] = nil
         answer("204")
     }
