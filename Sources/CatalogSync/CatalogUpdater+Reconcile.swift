@@ -77,6 +77,12 @@ extension CatalogUpdater {
         var complete = false
         var version = try current(bucket)
         var reader = EntryCursor()
+        /// Goes on in the current version (after a write, this walk's or another writer's), from
+        /// the same name.
+        func reread() throws(CatalogUpdateError) {
+            version = try current(bucket)
+            reader = EntryCursor()
+        }
         var changes = 0
         var stoppedAt: ExactKey?          // where the deadline stopped the walk inside a page
         repeat {
@@ -133,8 +139,7 @@ extension CatalogUpdater {
                     // Written now, so that memory stays bounded; the walk goes on in the new
                     // version from the last name it reached.
                     try flush()
-                    version = try current(bucket)
-                    reader = EntryCursor()
+                    try reread()
                 }
                 if !more || pastPrefix { break }
                 if let listUntil, nowMs() >= listUntil, !entries.isEmpty {
@@ -146,8 +151,7 @@ extension CatalogUpdater {
                 }
             }
             if changed {
-                version = try current(bucket)            // another writer: this page again, in the new version
-                reader = EntryCursor()
+                try reread()                             // another writer: this page again, in the new version
                 changes += 1
                 if changes > maxAttempts { throw .contended(bucket: bucket, key: catalogKey, attempts: changes) }
                 continue
@@ -175,8 +179,7 @@ extension CatalogUpdater {
             complete = last && stoppedAt == nil
             if pending.count >= Self.reconcileBatch {
                 try flush()
-                version = try current(bucket)
-                reader = EntryCursor()
+                try reread()
             }
         } while !complete && stoppedAt == nil
         try flush()

@@ -91,6 +91,11 @@ class Runtime:
         only does `sum`)."""
 
 
+# Figures that measure imagecat alone (no peer has the handler): a run of only these neither
+# unpacks the zip nor names the peers among the runtimes measured.
+IMAGECAT_ONLY = {"reconcile"}
+
+
 def collect_runtimes(args, workdir: str, results: dict) -> list[Runtime]:
     runtimes = []
     bootstrap = Path(args.bootstrap).resolve()
@@ -98,6 +103,8 @@ def collect_runtimes(args, workdir: str, results: dict) -> list[Runtime]:
         sys.exit(f"bench: --bootstrap {args.bootstrap} is not an executable file")
     runtimes.append(Runtime("bootstrap", [str(bootstrap)],
                             f"{_relative(bootstrap)} ({bootstrap.stat().st_size / 1e6:.2f} MB)"))
+    if args.figure_set <= IMAGECAT_ONLY:
+        return runtimes
     zip_path = args.zip
     if zip_path and os.path.isfile(zip_path):
         try:
