@@ -189,6 +189,11 @@ public struct ImageAPI {
     static let catalogNotReady = APIError(503, "catalog_not_ready", "the catalog is being indexed; try again in a minute",
                                           headers: ["retry-after": "60"])
 
+    /// The catalog changed under every read of one request (a burst of writes): nothing is wrong
+    /// with it, so not a 500; the next request reads the version that settled.
+    static let catalogBusy = APIError(503, "catalog_busy", "the catalog changed while it was read; try again in a second",
+                                      headers: ["retry-after": "1"])
+
     // MARK: - Catalog
 
     /// The catalog as this API reads it (the bucket's, through the warm cache).
@@ -216,6 +221,11 @@ public struct ImageAPI {
             if case .notIndexed = error {
                 log.warn("the catalog cannot be served yet: \(error)", ["status": .int(503), "bucket": .string(bucket)])
                 throw Self.catalogNotReady
+            }
+            if case .changed = error {
+                log.warn("the catalog s3://\(bucket)/\(catalogKey) changed under every read of the request",
+                         ["status": .int(503), "bucket": .string(bucket)])
+                throw Self.catalogBusy
             }
             throw StoredDataError(what: "the catalog s3://\(bucket)/\(catalogKey)", problem: "\(error)")
         }

@@ -128,4 +128,29 @@ final class CatalogReaderTests: XCTestCase {
         api.maxReindexBytes = 1 << 20
         XCTAssertEqual(api.respond(to: try GatewayRequest(event: event)).statusCode, 200, "within the limit it is indexed here")
     }
+
+    /// A catalog that changes under every read of a request (a burst of writes) is busy, not
+    /// broken: 503 with Retry-After, and the next request is served.
+    func testACatalogChangingUnderEveryReadIsBusyNotAnError() throws {
+        try seed()
+        var api = ImageAPI(store: store, bucket: "b")
+        api.layout = CatalogFile.tiny(store: store)
+        var writes = 0
+        store.onRequest = { [store] line in
+            // Every ranged read of a block finds a new version: another writer just replaced it.
+            guard line.hasPrefix("RANGE b/images.json"), line.contains("if-match") else { return }
+            writes += 1
+            let object = store.object("b", "images.json")!
+            store.put("b", "images.json", bytes: object.bytes, etag: "v\(writes)")
+            store.put("b", "images.json.index/v\(writes)", bytes: store.object("b", "images.json.index/" + object.etag)!.bytes)
+        }
+        let event = try JSONValue(parsing: Array(#"{"version":"2.0","rawPath":"/images","rawQueryString":"","requestContext":{"http":{"method":"GET","path":"/images"},"authorizer":{"jwt":{"claims":{"sub":"auth0|x"}}}}}"#.utf8))
+        let response = api.respond(to: try GatewayRequest(event: event))
+        XCTAssertEqual(response.statusCode, 503)
+        XCTAssertEqual(response.headers["retry-after"], "1")
+        XCTAssertTrue(response.bodyText.contains("catalog_busy"), response.bodyText)
+        XCTAssertGreaterThanOrEqual(writes, 4, "read in four versions at least before giving up")
+        store.onRequest = nil
+        XCTAssertEqual(api.respond(to: try GatewayRequest(event: event)).statusCode, 200, "settled: served")
+    }
 }
