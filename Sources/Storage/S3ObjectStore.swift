@@ -171,7 +171,9 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         return (answers.map(Self.rangeRead), listed.map { Self.uploads(of: key, in: $0) }.mapError { $0 })
     }
 
-    /// The listed uploads of exactly `key` (a prefix listing also finds `key.index/…`).
+    /// The listed uploads of exactly `key` (a prefix listing also finds `key.index/…`). One whose
+    /// start time cannot be read is left out: the listing only decides whether a writer waits,
+    /// and not waiting is always safe.
     private static func uploads(of key: String, in listed: [S3UploadListing]) -> [UploadInProgress] {
         listed.compactMap { upload in
             guard ExactKey(upload.key) == ExactKey(key), let ms = UTCTime.epochMilliseconds(iso8601: upload.initiated) else { return nil }
