@@ -84,6 +84,11 @@ extension CatalogFile {
                                         parent: version.etag)
             return (outcomes, try putWhole(writer.drain(), index: newIndex, over: version))
         }
+        if speculative == nil && index.size > Int64(singlePutMax) && mayWaitMs >= 2 * turnPollMs {
+            // Windows too big to read with the first round (changes all over the catalog: the
+            // longest writes of all): the upload is created now, to take a turn with it.
+            speculative = try storage { try store.startUpload(bucket: bucket, key: key, contentType: "application/json") }
+        }
         if let id = speculative,
            case .wait(let waited, let outlasted) = takeTurn(with: id, over: version.etag ?? "", upToMs: mayWaitMs, ignoring: ignoring) {
             speculative = nil                                // aborted before it waited

@@ -95,6 +95,25 @@ final class CatalogFileTurnsTests: XCTestCase {
         XCTAssertTrue(big.store.uploads.isEmpty, "its upload is aborted")
     }
 
+    /// Changes all over the catalog (windows too big to read with the first round, the longest
+    /// writes of all): the upload is created after the dry run, and the writer takes its turn too.
+    func testAWriteOfChangesEverywhereTakesItsTurnToo() throws {
+        _ = try big.seed(0..<400)
+        let version = try big.file.current()
+        let other = try startOther()
+        atLook(2) { [self] in
+            otherCompletes(other, over: version)
+            big.store.requests = []                          // what follows is this writer's alone
+        }
+        let everywhere = Observation.sortedLatest(stride(from: 0, to: 400, by: 7).map { .missing(BigCatalog.name($0)) })
+        guard case .yielded(let waited, _) = try big.file.write(everywhere, over: version, policy: .merge, mayWaitMs: 10_000).result else {
+            return XCTFail("did not yield")
+        }
+        XCTAssertEqual(waited, 100)
+        XCTAssertEqual(big.store.requests.map { String($0.prefix(7)) }, ["UPLOADS"], "nothing uploaded over a version being replaced")
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
     func testAWriterAloneLooksOnceAndWrites() throws {
         _ = try big.seed(0..<400)
         big.store.requests = []
