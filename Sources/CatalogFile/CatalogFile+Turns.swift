@@ -30,8 +30,8 @@ extension CatalogFile {
         /// Write now with the upload it holds.
         case write
         /// Its upload is aborted: it waited `waitedMs` (by the clock, looks included) for other
-        /// writers, then goes round again. `outlasted`: uploads still there when a whole
-        /// `turnWaitLimitMs` ran out.
+        /// writers, then goes round again. `outlasted`: uploads still there when the wait allowed
+        /// ran out (their writers may have died: see `CatalogUpdater`).
         case wait(waitedMs: Int, outlasted: [String])
     }
 
@@ -45,9 +45,13 @@ extension CatalogFile {
         guard limit >= 2 * turnPollMs else { return .write }
         let started = nowMs()
         var slept = 0
+        var poll = turnPollMs
+        /// Sleeps one poll, each longer than the last (to `turnPollMaxMs`): a long wait is a long
+        /// write, and every waiter's look is a request the server answers during it.
         func sleep() {
-            sleepMs(turnPollMs)
-            slept += turnPollMs
+            sleepMs(poll)
+            slept += poll
+            poll = min(turnPollMaxMs, poll * 3 / 2)
         }
         /// By the clock, or by the sleeps where the clock stands still (tests).
         func waited() -> Int { max(slept, Int(clamping: nowMs() - started)) }
@@ -86,9 +90,7 @@ extension CatalogFile {
         }
         guard (try? store.abortUpload(bucket: bucket, key: key, uploadID: upload)) != nil else { return .write }
         while true {
-            guard waited() + turnPollMs <= limit else {
-                return .wait(waitedMs: waited(), outlasted: limit >= turnWaitLimitMs ? blockers.sorted() : [])
-            }
+            guard waited() + poll <= limit else { return .wait(waitedMs: waited(), outlasted: blockers.sorted()) }
             sleep()
             guard let uploads = try? store.uploadsInProgress(bucket: bucket, key: key) else { break }
             if !uploads.contains(where: { blockers.contains($0.id) }) { break }

@@ -49,6 +49,8 @@ public struct CatalogFile {
     /// once more at uploads started in the same second: long enough for their writers to have
     /// listed too and dropped their uploads if they saw this one.
     public var turnPollMs = 100
+    /// Looks during a long wait grow to at most this far apart.
+    public var turnPollMaxMs = 1_000
     /// An upload started this much earlier than a writer's own is taken for one whose writer died
     /// (a catalog function lives at most 120 s): it is not waited for.
     public var staleUploadMs: Int64 = 150_000

@@ -10,17 +10,23 @@ public final class CatalogCache {
     var versions: [String: CatalogVersion] = [:]
     /// Re-checks that skip the listing after a listing did not reach the batch's largest key.
     var listingPause: [String: Int] = [:]
-    /// Uploads of the catalog a writer waited for until its wait ran out: their writers
-    /// probably died, and no writer of this process waits for them again.
-    var outlasted: [String: Set<String>] = [:]
+    /// Uploads of the catalog this process waited for until its waits ran out, with how long
+    /// in all (ms): past `CatalogFile.turnWaitLimitMs`, their writers died (an abort that could
+    /// not be sent, a timeout), and no writer of this process waits for them again.
+    var outlasted: [String: [String: Int]] = [:]
 
     public init() {}
 
     public func version(for bucket: String) -> CatalogVersion? { versions[bucket] }
 
-    func outlast(_ uploads: [String], in bucket: String) {
+    func outlast(_ uploads: [String], waitedMs: Int, in bucket: String) {
         guard !uploads.isEmpty else { return }
-        if outlasted[bucket, default: []].count > 256 { outlasted[bucket] = [] }   // a lifecycle rule aborts them anyway
-        outlasted[bucket, default: []].formUnion(uploads)
+        if outlasted[bucket, default: [:]].count > 256 { outlasted[bucket] = [:] }   // a lifecycle rule aborts them anyway
+        for upload in uploads { outlasted[bucket, default: [:]][upload, default: 0] += waitedMs }
+    }
+
+    /// The uploads of `bucket`'s catalog this process has waited for `limitMs` in all.
+    func dead(in bucket: String, limitMs: Int) -> Set<String> {
+        Set((outlasted[bucket] ?? [:]).filter { $0.value >= limitMs }.keys)
     }
 }

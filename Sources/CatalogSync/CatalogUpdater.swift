@@ -140,6 +140,8 @@ public struct CatalogUpdater {
         /// The longest round's work so far: a round that yielded its turn wrote nothing and was
         /// short, the next one copies and completes.
         var longestRoundMs: Int64 = 0
+        /// Uploads this writer waited for until its wait ran out: not waited for again by it.
+        var waitedOut = Set<String>()
         while true {
             attempt += 1
             result.attempts = attempt
@@ -166,7 +168,8 @@ public struct CatalogUpdater {
                 // A writer waits for earlier writers of a big catalog at most half the time it has left.
                 let mayWait = deadline.map { Int(clamping: max(0, $0.remainingMilliseconds(now: nowMs()) / 2)) } ?? Int.max
                 let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
-                                                             mayWaitMs: mayWait, ignoring: cache.outlasted[bucket] ?? [])
+                                                             mayWaitMs: mayWait,
+                                                             ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)))
                 result.writeMs += lap()
                 var summary = ApplySummary(outcomes)
                 summary.duplicatesRemoved = version.duplicatesRemoved
@@ -227,7 +230,8 @@ public struct CatalogUpdater {
                 // writers that yielded to each other from starting again in step.
                 waited = waitedMs
                 delay = random(layout.turnPollMs)
-                cache.outlast(outlasted, in: bucket)
+                waitedOut.formUnion(outlasted)
+                cache.outlast(outlasted, waitedMs: waitedMs, in: bucket)
                 result.writeMs -= Int64(waitedMs)
                 result.turnWaitMs += Int64(waitedMs)
             case nil:

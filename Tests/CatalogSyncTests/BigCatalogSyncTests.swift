@@ -98,8 +98,8 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertEqual(result.attempts, 2)
         XCTAssertEqual(result.lostWrites, 0, "a turn taken is not a lost write")
         XCTAssertEqual(result.writes, 1)
-        XCTAssertEqual(result.turnWaitMs, 200)
-        XCTAssertEqual(slept, [100, 100, 100], "no backoff after the wait: a jitter of at most 100 ms (the test's random gives its most)")
+        XCTAssertEqual(result.turnWaitMs, 250)
+        XCTAssertEqual(slept, [100, 150, 100], "no backoff after the wait: a jitter of at most 100 ms (the test's random gives its most)")
         let catalog = try store.catalog()
         XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 7)
         XCTAssertNotNil(catalog[Self.key(999)], "the earlier writer's entry is kept")
@@ -142,27 +142,30 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertEqual(completes, 1, "no third round started")
     }
 
-    /// An upload left by a writer that died: a process waits for it once, for as long as its
-    /// writer may wait, and never again.
-    func testAProcessWaitsOnceForAnUploadWhoseWriterDied() throws {
+    /// An upload left by a writer that died (its abort could not be sent): an invocation waits
+    /// for it once, as long as it may, then writes; the process stops waiting for it once it has
+    /// waited `turnWaitLimitMs` for it in all.
+    func testAProcessStopsWaitingForAnUploadWhoseWriterDied() throws {
         try preload(300)
         var slept: [Int] = []
         var updater = updater()
         updater.sleepMs = { slept.append($0) }
         updater.layout.sleepMs = { slept.append($0) }
-        updater.layout.turnWaitLimitMs = 300
+        updater.layout.turnWaitLimitMs = 400
         _ = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
-        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
-        let first = try updater.sync(bucket: "b", keys: [Self.key(150)], deadline: .after(milliseconds: 60_000))
-        XCTAssertEqual(first.attempts, 2)
-        XCTAssertEqual(first.turnWaitMs, 300)
-        XCTAssertEqual(first.lostWrites, 0)
-        XCTAssertEqual(try store.catalog()[Self.key(150)]?.extra["width"]?.int64Value, 7)
+        for (i, width) in [(150, 7), (151, 8)].enumerated() {
+            store.put("b", Self.key(width.0), bytes: MemoryStore.png(width: width.1, height: 7))
+            let result = try updater.sync(bucket: "b", keys: [Self.key(width.0)], deadline: .after(milliseconds: 60_000))
+            XCTAssertEqual(result.attempts, 2, "sync \(i): waited, then wrote without waiting again")
+            XCTAssertEqual(result.turnWaitMs, 250, "sync \(i)")
+            XCTAssertEqual(result.lostWrites, 0)
+            XCTAssertEqual(try store.catalog()[Self.key(width.0)]?.extra["width"]?.int64Value, Int64(width.1))
+        }
         slept = []
-        store.put("b", Self.key(151), bytes: MemoryStore.png(width: 8, height: 8))
-        let second = try updater.sync(bucket: "b", keys: [Self.key(151)], deadline: .after(milliseconds: 60_000))
-        XCTAssertEqual(second.attempts, 1)
-        XCTAssertEqual(second.turnWaitMs, 0)
+        store.put("b", Self.key(152), bytes: MemoryStore.png(width: 9, height: 9))
+        let third = try updater.sync(bucket: "b", keys: [Self.key(152)], deadline: .after(milliseconds: 60_000))
+        XCTAssertEqual(third.attempts, 1, "500 ms waited for it in all: dead")
+        XCTAssertEqual(third.turnWaitMs, 0)
         XCTAssertEqual(slept, [])
     }
 
