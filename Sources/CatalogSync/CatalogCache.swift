@@ -14,6 +14,10 @@ public final class CatalogCache {
     /// in all (ms): past `CatalogFile.turnWaitLimitMs`, their writers died (an abort that could
     /// not be sent, a timeout), and no writer of this process waits for them again.
     var outlasted: [String: [String: Int]] = [:]
+    /// How long (ms) the last round that wrote the catalog took, from reading it to the
+    /// completion: what a writer must keep for its own write when it waits for others, and when
+    /// it judges whether another round fits before its deadline.
+    var writeRoundMs: [String: Int64] = [:]
 
     public init() {}
 

@@ -137,9 +137,10 @@ public struct CatalogUpdater {
         /// Keys the last re-check found changed, observed again but not yet written and re-checked.
         var unconfirmed: [String] = []
         var parent: String?
-        /// The longest round's work so far: a round that yielded its turn wrote nothing and was
-        /// short, the next one copies and completes.
-        var longestRoundMs: Int64 = 0
+        /// The longest round's work so far, at least the last round of this process that wrote:
+        /// a round that yielded its turn wrote nothing and was short, the next one copies and
+        /// completes.
+        var longestRoundMs = cache.writeRoundMs[bucket] ?? 0
         /// Uploads this writer waited for until its wait ran out: not waited for again by it.
         var waitedOut = Set<String>()
         while true {
@@ -165,8 +166,12 @@ public struct CatalogUpdater {
                 parent = version.etag
                 result.catalogEntries = version.index.count
                 result.catalogBytes = version.size
-                // A writer waits for earlier writers of a big catalog at most half the time it has left.
-                let mayWait = deadline.map { Int(clamping: max(0, $0.remainingMilliseconds(now: nowMs()) / 2)) } ?? Int.max
+                // A writer waits for earlier writers at most half the time it has left, and never
+                // into the time its own write needs.
+                let mayWait = deadline.map { deadline in
+                    let left = deadline.remainingMilliseconds(now: nowMs())
+                    return Int(clamping: max(0, min(left / 2, left - 2 * longestRoundMs)))
+                } ?? Int.max
                 let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
                                                              mayWaitMs: mayWait,
                                                              ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)))
@@ -190,6 +195,7 @@ public struct CatalogUpdater {
                 result.settledAtMs = nowMs()
                 return
             case .written(let next)?:
+                cache.writeRoundMs[bucket] = nowMs() - started
                 result.writes += 1
                 result.catalogEntries = next.index.count
                 result.catalogBytes = next.size
