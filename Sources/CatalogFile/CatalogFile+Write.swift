@@ -84,6 +84,7 @@ extension CatalogFile {
                                         parent: version.etag)
             return (outcomes, try putWhole(writer.drain(), index: newIndex, over: version))
         }
+        let mayWaitMs = index.size >= turnMinBytes ? mayWaitMs : 0
         if speculative == nil && index.size > Int64(singlePutMax) && mayWaitMs >= 2 * turnPollMs {
             // Windows too big to read with the first round (changes all over the catalog: the
             // longest writes of all): the upload is created now, to take a turn with it.

@@ -259,6 +259,17 @@ final class CatalogFileTurnsTests: XCTestCase {
         XCTAssertEqual(slept, [100])
     }
 
+    /// Below `turnMinBytes` a write's copy is short: writers race rather than take turns.
+    func testWritersOfASmallerCatalogDoNotTakeTurns() throws {
+        _ = try big.seed(0..<400)
+        _ = try startOther()
+        big.file.turnMinBytes = try big.file.current().size + 1
+        big.store.requests = []
+        guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
+        XCTAssertEqual(slept, [])
+        XCTAssertTrue(big.store.requests("UPLOADS").isEmpty)
+    }
+
     func testWithoutLeaveToWaitItWritesAtOnce() throws {
         _ = try big.seed(0..<400)
         _ = try startOther()

@@ -15,6 +15,7 @@ extension CatalogFile {
         file.copyTarget = 4096
         file.chunkBytes = 4096
         file.singlePutMax = 8192
+        file.turnMinBytes = 0
         file.indexWaits = []
         file.sleepMs = { _ in }
         return file
