@@ -21,6 +21,16 @@ final class BigCatalogSyncTests: XCTestCase {
         return updater
     }
 
+    /// Every sleep of the updater and of its file, in order (none taken for real).
+    var slept: [Int] = []
+
+    func updaterRecordingSleeps() -> CatalogUpdater {
+        var updater = updater()
+        updater.sleepMs = { [unowned self] in slept.append($0) }
+        updater.layout.sleepMs = { [unowned self] in slept.append($0) }
+        return updater
+    }
+
     static func key(_ i: Int) -> String { "images/" + String(100_000 + i) + ".png" }
 
     /// `count` images in the bucket, all cataloged.
@@ -77,10 +87,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// that writer published: a turn taken is neither a lost write nor followed by a backoff.
     func testAWriterThatWaitedItsTurnGoesRoundAtOnceOverTheNewVersion() throws {
         try preload(300)
-        var slept: [Int] = []
-        var updater = updater()
-        updater.sleepMs = { slept.append($0) }
-        updater.layout.sleepMs = { slept.append($0) }
+        let updater = updaterRecordingSleeps()
         let other = updater.file("b")
         let base = try other.current()
         let earlier = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
@@ -143,10 +150,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// waited `turnWaitLimitMs` for it in all.
     func testAProcessStopsWaitingForAnUploadWhoseWriterDied() throws {
         try preload(300)
-        var slept: [Int] = []
-        var updater = updater()
-        updater.sleepMs = { slept.append($0) }
-        updater.layout.sleepMs = { slept.append($0) }
+        var updater = updaterRecordingSleeps()
         updater.layout.turnWaitLimitMs = 400
         _ = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
         for (i, width) in [(150, 7), (151, 8)].enumerated() {
