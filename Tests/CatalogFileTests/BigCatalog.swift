@@ -35,6 +35,9 @@ struct BigCatalog {
     /// The stored catalog's names, read whole as any client would.
     func names() throws -> [String] { try Catalog(parsing: store.object("b", "images.json")!.bytes).names }
 
+    /// The size the stored catalog, read whole, gives entry `i` (`nil`: no such entry).
+    func size(_ i: Int) throws -> Int64? { try Catalog(parsing: store.object("b", "images.json")!.bytes)[Self.name(i)]?.size }
+
     /// The stored catalog is in imagecat's form and its index says exactly where everything is.
     func checkIndexed(file path: StaticString = #filePath, line: UInt = #line) throws {
         let object = try XCTUnwrap(store.object("b", "images.json"), file: path, line: line)

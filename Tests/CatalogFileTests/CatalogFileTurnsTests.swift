@@ -65,9 +65,8 @@ final class CatalogFileTurnsTests: XCTestCase {
         // Its next round reads the version the other wrote, and keeps both changes.
         big.store.onRequest = nil
         guard case .written = try write(200, size: 7) else { return XCTFail("not written") }
-        let catalog = try Catalog(parsing: big.store.object("b", "images.json")!.bytes)
-        XCTAssertEqual(catalog[BigCatalog.name(10)]?.size, 9)
-        XCTAssertEqual(catalog[BigCatalog.name(200)]?.size, 7)
+        XCTAssertEqual(try big.size(10), 9)
+        XCTAssertEqual(try big.size(200), 7)
         try big.checkIndexed()
     }
 
@@ -168,7 +167,7 @@ final class CatalogFileTurnsTests: XCTestCase {
         guard case .yielded(let waited, _) = try write(200, size: 7) else { return XCTFail("did not yield") }
         XCTAssertEqual(waited, 475)
         XCTAssertEqual(slept, [100, 150, 225])
-        XCTAssertEqual(try Catalog(parsing: big.store.object("b", "images.json")!.bytes)[BigCatalog.name(10)]?.size, 9)
+        XCTAssertEqual(try big.size(10), 9)
     }
 
     func testAnUploadOfAnotherKeyIsNotWaitedFor() throws {
@@ -203,7 +202,7 @@ final class CatalogFileTurnsTests: XCTestCase {
         slept = []
         guard case .written = try write(200, size: 7, ignoring: [stuck]) else { return XCTFail("not written") }
         XCTAssertEqual(slept, [])
-        XCTAssertEqual(try Catalog(parsing: big.store.object("b", "images.json")!.bytes)[BigCatalog.name(200)]?.size, 7)
+        XCTAssertEqual(try big.size(200), 7)
     }
 
     /// A wait cut short by the caller (its invocation's time) names what it waited for too: the
