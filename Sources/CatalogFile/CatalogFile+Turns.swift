@@ -35,14 +35,19 @@ extension CatalogFile {
         case wait(waitedMs: Int, outlasted: [String])
     }
 
+    /// How long a writer of a catalog of `size` bytes allowed to wait `mayWaitMs` may wait for
+    /// its turn: 0 (no turn taken) below `turnMinBytes`, or when it could not even look twice.
+    func turnLimit(mayWaitMs: Int, size: Int64) -> Int {
+        let limit = min(mayWaitMs, turnWaitLimitMs)
+        return size >= turnMinBytes && limit >= 2 * turnPollMs ? limit : 0
+    }
+
     /// Looks at the other uploads in progress of the catalog and waits for those started before
     /// `upload`, and for same-second ones after it by id still there at a second look (at most
-    /// `limitMs`, and `turnWaitLimitMs`), ignoring `ignoring`; goes round at once if the catalog
-    /// is no longer the version `etag` this writer read. An upload it cannot abort is written:
-    /// left behind, it would hold up every writer, this one first.
-    func takeTurn(with upload: String, over etag: String, upToMs limitMs: Int, ignoring: Set<String>) -> Turn {
-        let limit = min(limitMs, turnWaitLimitMs)
-        guard limit >= 2 * turnPollMs else { return .write }
+    /// `limit` ms: `turnLimit`), ignoring `ignoring`; goes round at once if the catalog is no
+    /// longer the version `etag` this writer read. An upload it cannot abort is written: left
+    /// behind, it would hold up every writer, this one first.
+    func takeTurn(with upload: String, over etag: String, upToMs limit: Int, ignoring: Set<String>) -> Turn {
         let started = nowMs()
         var slept = 0
         var poll = turnPollMs

@@ -84,14 +84,14 @@ extension CatalogFile {
                                         parent: version.etag)
             return (outcomes, try putWhole(writer.drain(), index: newIndex, over: version))
         }
-        let mayWaitMs = index.size >= turnMinBytes ? mayWaitMs : 0
-        if speculative == nil && index.size > Int64(singlePutMax) && mayWaitMs >= 2 * turnPollMs {
+        let turnMs = turnLimit(mayWaitMs: mayWaitMs, size: index.size)
+        if speculative == nil && index.size > Int64(singlePutMax) && turnMs > 0 {
             // Windows too big to read with the first round (changes all over the catalog: the
             // longest writes of all): the upload is created now, to take a turn with it.
             speculative = try storage { try store.startUpload(bucket: bucket, key: key, contentType: "application/json") }
         }
-        if let id = speculative,
-           case .wait(let waited, let outlasted) = takeTurn(with: id, over: version.etag ?? "", upToMs: mayWaitMs, ignoring: ignoring) {
+        if let id = speculative, turnMs > 0,
+           case .wait(let waited, let outlasted) = takeTurn(with: id, over: version.etag ?? "", upToMs: turnMs, ignoring: ignoring) {
             speculative = nil                                // aborted before it waited
             return (outcomes, .yielded(waitedMs: waited, outlasted: outlasted))
         }
