@@ -37,7 +37,7 @@ extension CatalogFile {
 
     /// How long a writer of a catalog of `size` bytes allowed to wait `mayWaitMs` may wait for
     /// its turn: 0 (no turn taken) below `turnMinBytes`, or when it could not even look twice.
-    func turnLimit(mayWaitMs: Int, size: Int64) -> Int {
+    public func turnLimit(mayWaitMs: Int, size: Int64) -> Int {
         let limit = min(mayWaitMs, turnWaitLimitMs)
         return size >= turnMinBytes && limit >= 2 * turnPollMs ? limit : 0
     }
@@ -46,8 +46,10 @@ extension CatalogFile {
     /// `upload`, and for same-second ones after it by id still there at a second look (at most
     /// `limit` ms: `turnLimit`), ignoring `ignoring`; goes round at once if the catalog is no
     /// longer the version `etag` this writer read. An upload it cannot abort is written: left
-    /// behind, it would hold up every writer, this one first.
-    func takeTurn(with upload: String, over etag: String, upToMs limit: Int, ignoring: Set<String>) -> Turn {
+    /// behind, it would hold up every writer, this one first. `beforeWaiting` is called once its
+    /// upload is aborted, before it waits (to hand its changes to the writer ahead).
+    func takeTurn(with upload: String, over etag: String, upToMs limit: Int, ignoring: Set<String>,
+                  beforeWaiting: () -> Void = {}) -> Turn {
         let started = nowMs()
         var slept = 0
         var poll = turnPollMs
@@ -94,6 +96,7 @@ extension CatalogFile {
             }
         }
         guard (try? store.abortUpload(bucket: bucket, key: key, uploadID: upload)) != nil else { return .write }
+        beforeWaiting()
         while true {
             guard waited() + poll <= limit else { return .wait(waitedMs: waited(), outlasted: blockers.sorted()) }
             sleep()

@@ -30,13 +30,17 @@ extension CatalogFile {
     /// the version a moment before its index waits for it (`indexWaits`), and an index that could
     /// not be written is rebuilt by the next reader. Before a big write, the writer waits up to
     /// `mayWaitMs` for the writers that started theirs before it, but those in `ignoring`
-    /// (`takeTurn`).
+    /// (`takeTurn`), calling `beforeWaiting` first. Nothing is written when `isWorthWriting`
+    /// says the outcomes are not worth a write (by default: when nothing changes).
     public func write(_ observations: [Observation], over version: CatalogVersion, policy: UpsertPolicy,
-                      mayWaitMs: Int = 0, ignoring: Set<String> = [])
+                      mayWaitMs: Int = 0, ignoring: Set<String> = [], beforeWaiting: () -> Void = {},
+                      isWorthWriting: ([CatalogMerge.Outcome]) -> Bool = { $0.contains(where: \.changed) })
         throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
         if let whole = version.whole {
             var (outcomes, writer) = CatalogMerge.apply(observations, to: whole, policy: policy, blockTarget: blockTarget(version.size))
-            guard outcomes.contains(where: \.changed) || isWorthConverting(version) else { return (outcomes, .unchanged) }
+            guard (outcomes.contains(where: \.changed) && isWorthWriting(outcomes)) || isWorthConverting(version) else {
+                return (outcomes, .unchanged)
+            }
             let index = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names,
                                      parent: version.etag)
             let bytes = writer.drain()
@@ -73,7 +77,7 @@ extension CatalogFile {
                 }
             }
         }
-        guard !merged.isEmpty else { return (outcomes, .unchanged) }
+        guard !merged.isEmpty && isWorthWriting(outcomes) else { return (outcomes, .unchanged) }
         let plan = validPlan(index: index, changed: merged)
         if plan.rewritesEverything && index.size <= Int64(singlePutMax) {
             let (run, items) = try held.runs(of: [0..<index.blocks.count])[0]
@@ -91,7 +95,8 @@ extension CatalogFile {
             speculative = try storage { try store.startUpload(bucket: bucket, key: key, contentType: "application/json") }
         }
         if let id = speculative, turnMs > 0,
-           case .wait(let waited, let outlasted) = takeTurn(with: id, over: version.etag ?? "", upToMs: turnMs, ignoring: ignoring) {
+           case .wait(let waited, let outlasted) = takeTurn(with: id, over: version.etag ?? "", upToMs: turnMs, ignoring: ignoring,
+                                                       beforeWaiting: beforeWaiting) {
             speculative = nil                                // aborted before it waited
             return (outcomes, .yielded(waitedMs: waited, outlasted: outlasted))
         }

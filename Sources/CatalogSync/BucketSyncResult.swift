@@ -36,6 +36,9 @@ public struct BucketSyncResult: Sendable {
     /// Milliseconds spent waiting for other writers of a big catalog to finish theirs, rather
     /// than writing over a version about to be replaced (`CatalogFile.takeTurn`).
     public var turnWaitMs: Int64 = 0
+    /// Keys other writers of a big catalog handed over while they waited, written with this
+    /// writer's own (`Handover`); not in `summary`, which is this writer's keys only.
+    public var carried = 0
     /// Entries and bytes of the catalog version the sync ended on (`nil`: it did not end).
     public var catalogEntries: Int?
     public var catalogBytes: Int64?
@@ -73,6 +76,7 @@ public struct BucketSyncResult: Sendable {
         readMs += round.readMs
         writeMs += round.writeMs
         recheckMs += round.recheckMs
+        carried += round.carried
         catalogEntries = round.catalogEntries ?? catalogEntries
         catalogBytes = round.catalogBytes ?? catalogBytes
         settledAtMs = round.settledAtMs ?? settledAtMs

@@ -212,9 +212,11 @@ extension CatalogUpdater {
         }
     }
 
-    /// The catalog's own objects (the catalog, its indexes, this state object): never entries.
-    func isOwn(_ key: String) -> Bool {
+    /// The catalog's own objects (the catalog, its indexes, this state object, the handovers of
+    /// waiting writers): never entries.
+    public func isOwn(_ key: String) -> Bool {
         CatalogFile.isPart(key, ofCatalog: catalogKey) || ExactKey(key) == ExactKey(stateKey)
+            || ExactKey(key).hasPrefix(ExactKey(handoverPrefix))
     }
 
     /// Observations for `keys` that a listing did not show: each is gone if its HEAD says so,

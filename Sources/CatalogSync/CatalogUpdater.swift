@@ -38,6 +38,12 @@ public struct CatalogUpdater {
     public var reconcilePageSize = 1000
     /// Re-checks of at least this many keys try one listing page first (see `recheck`).
     public var listRecheckMinimum = 4
+    /// The most keys a writer carries for the writers waiting behind it, and the largest handover
+    /// it reads (`Handover`: ~250 bytes a key); handovers left this long ago are dropped unread
+    /// (their writers died or gave up: Lambda's longest timeout).
+    public var handoverMaxKeys = 10_000
+    public var handoverMaxBytes = 4 << 20
+    public var staleHandoverMs: Int64 = 900_000
     public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var random: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
@@ -143,11 +149,17 @@ public struct CatalogUpdater {
         var longestRoundMs = cache.writeRoundMs[bucket] ?? 0
         /// Uploads this writer waited for until its wait ran out: not waited for again by it.
         var waitedOut = Set<String>()
+        /// The keys this invocation answers for: its own, and any it carried for another writer
+        /// and found changed at its re-check. Other keys it writes only with its own (`Handover`),
+        /// and leaves out of its summary.
+        var own = Set(observed.map { ExactKey($0.key) })
+        /// Where this writer left its changes while it waited its turn, dropped when it ends.
+        var handover: String?
+        defer { withdraw(handover, bucket: bucket) }
         while true {
             attempt += 1
             result.attempts = attempt
             let started = nowMs()
-            let observations = Observation.sortedLatest(observed.map(\.observation))
             var delay = 0
             /// Milliseconds of the round spent waiting for other writers, not working.
             var waited = 0
@@ -172,11 +184,29 @@ public struct CatalogUpdater {
                     let left = deadline.remainingMilliseconds(now: nowMs())
                     return Int(clamping: max(0, min(left / 2, left - 2 * longestRoundMs)))
                 } ?? Int.max
+                if layout.turnLimit(mayWaitMs: mayWait, size: version.size) > 0 {
+                    // Writers take turns here: write what those waiting behind left, with this
+                    // writer's own changes (its own observation of a key wins).
+                    var known = Set(observed.map { ExactKey($0.key) })
+                    let carried = handedOver(bucket: bucket, mine: handover).filter { known.insert(ExactKey($0.key)).inserted }
+                    result.carried += carried.count
+                    observed = carried + observed
+                    result.readMs += lap()
+                }
+                let observations = Observation.sortedLatest(observed.map(\.observation))
                 let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
                                                              mayWaitMs: mayWait,
-                                                             ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)))
+                                                             ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)),
+                                                             beforeWaiting: {
+                    if handover == nil { handover = handOver(observed.filter { own.contains(ExactKey($0.key)) }, bucket: bucket) }
+                }, isWorthWriting: { outcomes in
+                    // Only for its own changes: when they are in already (carried by another
+                    // writer), it answers now, and what it would carry is written by those who
+                    // left it, who still have changes of their own to write.
+                    zip(observations, outcomes).contains { $0.1.changed && own.contains(ExactKey($0.0.name)) }
+                })
                 result.writeMs += lap()
-                var summary = ApplySummary(outcomes)
+                var summary = ApplySummary(zip(observations, outcomes).filter { own.contains(ExactKey($0.0.name)) }.map(\.1))
                 summary.duplicatesRemoved = version.duplicatesRemoved
                 summaryOfRound = summary
                 changedKeys = Set(zip(observations, outcomes).filter { $0.1.changed }.map { ExactKey($0.0.name) })
@@ -220,6 +250,7 @@ public struct CatalogUpdater {
                     result.recheckMs += lap()
                 }
                 let again = Set(unconfirmed.map(ExactKey.init))
+                own.formUnion(again)
                 result.unskip(again)
                 var fresh: [ExactKey: ObservedKey] = [:]
                 for key in try observe(unconfirmed, bucket: bucket, into: &result) { fresh[ExactKey(key.key)] = key }

@@ -3,7 +3,7 @@ import Storage
 
 /// One key's observation: the entry it gives (`nil`: no object, or not an image) and the version
 /// of the object it was read from, which the re-check after a write compares.
-struct ObservedKey {
+struct ObservedKey: Equatable {
     var key: String
     /// `nil`: there was no object.
     var version: ObjectVersion?

@@ -17,6 +17,8 @@ struct SyncReport {
     var complete: Bool?
     var rounds = 0, lostWrites = 0
     var observeMs: Int64 = 0, readMs: Int64 = 0, writeMs: Int64 = 0, recheckMs: Int64 = 0, turnWaitMs: Int64 = 0
+    /// Keys written for other writers of a big catalog (`BucketSyncResult.carried`).
+    var carried = 0
     /// Per bucket synced: its catalog's entries and bytes at the end.
     var catalogEntries: [Int] = []
     var catalogBytes: [Int64] = []
@@ -46,6 +48,7 @@ struct SyncReport {
         writeMs += result.writeMs
         recheckMs += result.recheckMs
         turnWaitMs += result.turnWaitMs
+        carried += result.carried
         if let entries = result.catalogEntries { catalogEntries.append(entries) }
         if let bytes = result.catalogBytes { catalogBytes.append(bytes) }
     }

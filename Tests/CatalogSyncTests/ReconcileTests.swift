@@ -49,6 +49,17 @@ final class ReconcileTests: XCTestCase {
         XCTAssertEqual(store.requests, ["GET b/images.json.reconcile -> 404", "RANGE b/images.json 0-1048575 -> 206", "LIST b -> 200"])
     }
 
+    /// The catalog's own objects are never entries, nor refusals to remember: a waiting writer's
+    /// handover is there for a moment only.
+    func testTheCatalogsOwnObjectsAreNotReconciled() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "images.json.waiting/1765000000000-beef", #"{"version":1,"observed":[]}"#)
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.summary?.added, 1)
+        XCTAssertEqual(result.skipped.map(\.key), [], "not even looked at")
+        XCTAssertEqual(try catalog().names, ["a.png"])
+    }
+
     func testAPrefixLimitsWhatIsListedAndRemoved() throws {
         store.put("b", "images/a.png", bytes: MemoryStore.png(width: 1, height: 1))
         store.put("b", "elsewhere.png", bytes: MemoryStore.png(width: 1, height: 1))

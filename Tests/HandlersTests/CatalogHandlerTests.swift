@@ -173,6 +173,12 @@ final class CatalogHandlerTests: XCTestCase {
         XCTAssertTrue(store.requests.isEmpty)
     }
 
+    func testAWaitingWritersHandoverIsNotACatalogMatter() throws {
+        let answer = try invoke(.object(["Records": .array([s3Record("b", "images.json.waiting/1765000000000-beef")])]))
+        XCTAssertEqual(answer["skipped"]?.arrayValue?.first?["reason"]?.stringValue, "changes a waiting writer handed over")
+        XCTAssertTrue(store.requests.isEmpty)
+    }
+
     func testNotJSONIsAnInvalidEvent() {
         XCTAssertThrowsError(try handler().handle(Array("{\"Records\": [".utf8), context: context)) {
             XCTAssertEqual(($0 as? LambdaError)?.errorType, "Function.InvalidEvent")

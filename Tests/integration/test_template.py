@@ -178,17 +178,18 @@ def test_catalog_role_is_scoped_to_this_bucket(template):
     grants = allowed(template["Resources"]["CatalogFunctionRole"])
     bucket_arn = "arn:${AWS::Partition}:s3:::" + BUCKET_NAME_SUB
     assert {a: r for a, r in grants.items() if a.startswith("s3:")} == {
-        # Never users/* (email addresses): only what it catalogs, the catalog, its indexes and the
-        # reconcile's state; it writes (and aborts the multipart uploads of) only those it owns.
+        # Never users/* (email addresses): only what it catalogs, the catalog, its indexes, the
+        # reconcile's state and waiting writers' handovers; it writes (and aborts the multipart uploads of) only those it owns.
         "s3:GetObject": {bucket_arn + "/${ImagesPrefix}*", bucket_arn + "/${CatalogKey}",
-                         bucket_arn + "/${CatalogKey}.index/*", bucket_arn + "/${CatalogKey}.reconcile"},
+                         bucket_arn + "/${CatalogKey}.index/*", bucket_arn + "/${CatalogKey}.reconcile",
+                         bucket_arn + "/${CatalogKey}.waiting/*"},
         "s3:ListBucket": {bucket_arn},
         "s3:ListBucketMultipartUploads": {bucket_arn},
         "s3:PutObject": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.index/*",
-                         bucket_arn + "/${CatalogKey}.reconcile"},
+                         bucket_arn + "/${CatalogKey}.reconcile", bucket_arn + "/${CatalogKey}.waiting/*"},
         "s3:AbortMultipartUpload": {bucket_arn + "/${CatalogKey}", bucket_arn + "/${CatalogKey}.index/*",
-                                    bucket_arn + "/${CatalogKey}.reconcile"},
-        "s3:DeleteObject": {bucket_arn + "/${CatalogKey}.index/*"}}
+                                    bucket_arn + "/${CatalogKey}.reconcile", bucket_arn + "/${CatalogKey}.waiting/*"},
+        "s3:DeleteObject": {bucket_arn + "/${CatalogKey}.index/*", bucket_arn + "/${CatalogKey}.waiting/*"}}
     assert {a for a in grants if a.startswith("sqs:")} <= {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility", "sqs:SendMessage"}
     assert grants["sqs:SendMessage"] == {json.dumps({"Fn::GetAtt": ["CatalogFailureQueue", "Arn"]})}

@@ -52,17 +52,26 @@ def test_catalog_role_may_put_only_the_catalog_its_indexes_and_its_reconcile_sta
     assert as_list(puts[0]["Action"]) == ["s3:PutObject", "s3:AbortMultipartUpload"], \
         "only the multipart abort rides on the write grant"
     assert sorted(sub_text(r) for r in as_list(puts[0]["Resource"])) == sorted(
-        [BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.index/*", BUCKET_ARN + "/${CatalogKey}.reconcile"])
-    # The one wildcard is the catalog's own index folder, never the images prefix.
-    assert [sub_text(r) for r in as_list(puts[0]["Resource"]) if "*" in sub_text(r)] == [BUCKET_ARN + "/${CatalogKey}.index/*"]
+        [BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.index/*", BUCKET_ARN + "/${CatalogKey}.reconcile",
+         BUCKET_ARN + "/${CatalogKey}.waiting/*"])
+    # The wildcards are the catalog's own folders (indexes, handovers), never the images prefix.
+    assert [sub_text(r) for r in as_list(puts[0]["Resource"]) if "*" in sub_text(r)] == [
+        BUCKET_ARN + "/${CatalogKey}.index/*", BUCKET_ARN + "/${CatalogKey}.waiting/*"]
     deletes = [s for s in role_statements(role) if "s3:DeleteObject" in as_list(s["Action"])]
-    assert [sub_text(r) for s in deletes for r in as_list(s["Resource"])] == [BUCKET_ARN + "/${CatalogKey}.index/*"]
+    assert [sub_text(r) for s in deletes for r in as_list(s["Resource"])] == [
+        BUCKET_ARN + "/${CatalogKey}.index/*", BUCKET_ARN + "/${CatalogKey}.waiting/*"]
 
 
 def test_incomplete_catalog_uploads_are_aborted_by_a_lifecycle_rule(template):
     rules = template["Resources"]["ImagesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert {"Id": "AbortIncompleteCatalogUploads", "Status": "Enabled",
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}} in rules
+
+
+def test_handovers_of_writers_that_died_expire(template):
+    rules = template["Resources"]["ImagesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"Id": "ExpireLeftoverHandovers", "Status": "Enabled", "Prefix": {"Fn::Sub": "${CatalogKey}.waiting/"},
+            "ExpirationInDays": 1} in rules
 
 
 def test_big_buckets_can_have_big_sqs_batches(template):
@@ -124,7 +133,7 @@ def test_catalog_role_reads_only_images_the_catalog_and_its_state(template):
     assert len(reads) == 1 and as_list(reads[0]["Action"]) == ["s3:GetObject"]
     assert sorted(sub_text(r) for r in as_list(reads[0]["Resource"])) == sorted(
         [BUCKET_ARN + "/${ImagesPrefix}*", BUCKET_ARN + "/${CatalogKey}", BUCKET_ARN + "/${CatalogKey}.index/*",
-         BUCKET_ARN + "/${CatalogKey}.reconcile"])
+         BUCKET_ARN + "/${CatalogKey}.reconcile", BUCKET_ARN + "/${CatalogKey}.waiting/*"])
     assert not [r for r in as_list(reads[0]["Resource"]) if sub_text(r).endswith("}/*") or "users/" in sub_text(r)]
 
 

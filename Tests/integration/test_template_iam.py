@@ -31,6 +31,7 @@ CATALOG_ROLE = [
     ("s3:GetObject", f"{BUCKET}/images.json", True),
     ("s3:GetObject", f"{BUCKET}/images.json.index/3f2a-4", True),
     ("s3:GetObject", f"{BUCKET}/images.json.reconcile", True),
+    ("s3:GetObject", f"{BUCKET}/images.json.waiting/1765000000000-3f2a", True),
     # ...and never users' records (email addresses), in either layout, nor anything else.
     ("s3:GetObject", f"{BUCKET}/users/sha256/{DIGEST}.json", False),
     ("s3:GetObject", f"{BUCKET}/users/samlp|corp|jane@example.com.json", False),
@@ -40,12 +41,15 @@ CATALOG_ROLE = [
     ("s3:PutObject", f"{BUCKET}/images.json", True),
     ("s3:PutObject", f"{BUCKET}/images.json.index/3f2a-4", True),
     ("s3:PutObject", f"{BUCKET}/images.json.reconcile", True),
+    ("s3:PutObject", f"{BUCKET}/images.json.waiting/1765000000000-3f2a", True),
     ("s3:AbortMultipartUpload", f"{BUCKET}/images.json", True),
     ("s3:PutObject", f"{BUCKET}/images/cat.png", False),
     ("s3:PutObject", f"{BUCKET}/users/sha256/{DIGEST}.json", False),
     ("s3:PutObject", f"{BUCKET}/images.jsonx", False),
-    # It deletes only indexes of old versions.
+    # It deletes only indexes of old versions and handovers answered for.
     ("s3:DeleteObject", f"{BUCKET}/images.json.index/3f2a-4", True),
+    ("s3:DeleteObject", f"{BUCKET}/images.json.waiting/1765000000000-3f2a", True),
+    ("s3:DeleteObject", f"{BUCKET}/images.json.reconcile", False),
     ("s3:DeleteObject", f"{BUCKET}/images.json", False),
     ("s3:DeleteObject", f"{BUCKET}/images/cat.png", False),
     ("s3:DeleteObject", f"{BUCKET}/users/samlp|corp|jane@example.com.json", False),
@@ -71,6 +75,7 @@ API_ROLE = [
     ("s3:GetObject", f"{BUCKET}/users/sha256/{DIGEST}.json", True),
     ("s3:GetObject", f"{BUCKET}/users/samlp|corp|jane@example.com.json", True),  # a legacy record, to move it
     ("s3:GetObject", f"{BUCKET}/images.json.reconcile", False),
+    ("s3:GetObject", f"{BUCKET}/images.json.waiting/1765000000000-3f2a", False),
     ("s3:GetObject", f"{BUCKET}/notes/secret.txt", False),
     # It writes users' records under their digest and presigns uploads under the upload prefix.
     ("s3:PutObject", f"{BUCKET}/users/sha256/{DIGEST}.json", True),
@@ -150,7 +155,7 @@ def test_the_model_can_tell_a_wrong_grant(tmp_path):
     """The check itself: a template whose catalog role may read users/ and whose API role may
     delete current records is caught by the same table."""
     text = TEMPLATE.read_text()
-    widened = text.replace("${CatalogKey}.reconcile\"\n              # It writes", "${CatalogKey}.reconcile\"\n"
+    widened = text.replace("${CatalogKey}.waiting/*\"\n              # It writes", "${CatalogKey}.waiting/*\"\n"
                            "                  - !Sub \"arn:${AWS::Partition}:s3:::${BucketNamePrefix}-${AWS::AccountId}-${AWS::Region}/users/*\"\n"
                            "              # It writes", 1)
     widened = widened.replace("              - Sid: NeverDeleteCurrentRecords\n                Effect: Deny\n",

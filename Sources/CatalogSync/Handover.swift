@@ -1,0 +1,79 @@
+import Basics
+import Catalog
+import JSON
+import Storage
+
+/// The observations of a writer that waits for its turn at a big catalog, left beside the
+/// catalog (`<catalog>.waiting/<epoch ms>-<random>`) so that the writer whose turn comes first
+/// writes them with its own: one big write carries several invocations' changes instead of one
+/// each (a group commit, without a lock: every writer still writes conditionally, and re-checks
+/// what it wrote).
+///
+/// It is a courtesy, never the truth. The writer that carries them re-checks their keys after
+/// its write like its own (so an observation gone stale is observed again, not kept), and the
+/// writer that left them goes round as before: it finds its changes already in the catalog and
+/// answers without writing, or writes them itself. A handover lost, unread or unparsable costs
+/// only that write.
+struct Handover: Equatable {
+    /// Keys decided from the key alone are not handed over (they need no re-check, and cost
+    /// nothing to write again).
+    var observed: [ObservedKey]
+
+    init(_ observed: [ObservedKey]) {
+        self.observed = observed.filter { !$0.fromKeyAlone }
+    }
+
+    /// Where a writer's handover is kept, named by when it was left, so that one left by a
+    /// writer that died is known stale from its listing alone.
+    static func key(catalog: String, atMs: Int64, nonce: UInt64) -> String {
+        prefix(catalog: catalog) + String(atMs) + "-" + String(nonce, radix: 16)
+    }
+
+    static func prefix(catalog: String) -> String { catalog + ".waiting/" }
+
+    /// When the handover at `key` was left (`nil`: not a handover's name).
+    static func leftAtMs(_ key: String, catalog: String) -> Int64? {
+        let prefix = prefix(catalog: catalog)
+        guard key.hasPrefix(prefix) else { return nil }
+        return Int64(key.dropFirst(prefix.count).prefix { $0 != "-" })
+    }
+
+    /// `{"version":1,"observed":[{"key":…,"etag":…,"lastModified":…,"entry":{…}}, …]}`; `etag`
+    /// null: there was no object; `entry` null: none, or not an image.
+    func serialized() -> [UInt8] {
+        JSONValue.object([
+            "version": .int(1),
+            "observed": .array(observed.map { key in
+                JSONValue.object([
+                    "key": .string(key.key),
+                    "etag": key.version.map { .string($0.etag) } ?? .null,
+                    "lastModified": key.version?.lastModified.map(JSONValue.string) ?? .null,
+                    "entry": key.entry?.jsonValue ?? .null,
+                ])
+            }),
+        ]).serialized()
+    }
+
+    /// `nil` for anything not written by `serialized()`: a handover is trusted no further than
+    /// the re-check of what it carried.
+    init?(parsing bytes: [UInt8]) {
+        guard let value = try? JSONValue(parsing: bytes), value["version"]?.int64Value == 1,
+              let items = value["observed"]?.arrayValue else { return nil }
+        var observed: [ObservedKey] = []
+        for item in items {
+            guard let key = item["key"]?.stringValue, !key.isEmpty else { return nil }
+            var version: ObjectVersion?
+            if let etag = item["etag"]?.stringValue {
+                version = ObjectVersion(etag: etag, lastModified: item["lastModified"]?.stringValue)
+            }
+            var entry: CatalogEntry?
+            if let object = item["entry"]?.objectValue {
+                guard version != nil, let type = object["type"]?.stringValue,
+                      let size = object["size"]?.int64Value, size >= 0 else { return nil }
+                entry = CatalogEntry(name: key, type: type, size: size, extra: object)
+            }
+            observed.append(ObservedKey(key: key, version: version, entry: entry))
+        }
+        self.observed = observed
+    }
+}

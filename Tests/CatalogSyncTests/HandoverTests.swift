@@ -1,0 +1,182 @@
+import Basics
+import Catalog
+import CatalogFile
+import JSON
+import Storage
+import TestSupport
+import XCTest
+@testable import CatalogSync
+
+/// Writers of a big catalog hand their changes to the writer ahead while they wait their turn
+/// (`Handover`): the writer ahead writes them with its own and re-checks them like its own; the
+/// writer that left them still answers for them itself.
+final class HandoverTests: XCTestCase {
+    let store = MemoryStore()
+
+    override func setUp() { store.minPartSize = 1024 }
+
+    func updater() -> CatalogUpdater {
+        var updater = store.updater()
+        updater.layout = CatalogFile.tiny(store: store, bucket: "", key: "images.json")
+        updater.layout.sleepMs = { _ in }
+        return updater
+    }
+
+    static func key(_ i: Int) -> String { "images/" + String(100_000 + i) + ".png" }
+
+    func preload(_ count: Int) throws {
+        for i in 0..<count { store.put("b", Self.key(i), bytes: MemoryStore.png(width: i % 9 + 1, height: 2)) }
+        _ = try updater().sync(bucket: "b", keys: (0..<count).map(Self.key))
+    }
+
+    /// The handovers in the bucket.
+    var handovers: [String] {
+        (try? store.listPage(bucket: "b", prefix: "images.json.waiting/", startAfter: nil, maxKeys: 1000).objects.map(\.key)) ?? []
+    }
+
+    /// What a writer would have left for `keys` as the store has them now (`nil` version: gone).
+    func leave(_ keys: [Int], atMs: Int64 = SystemClock.epochMilliseconds(), etag: String? = nil) {
+        let observed = keys.map { i -> ObservedKey in
+            let key = Self.key(i)
+            guard let object = store.object("b", key) else { return ObservedKey(key: key, version: nil, entry: nil) }
+            let version = ObjectVersion(etag: etag ?? object.etag, lastModified: object.lastModified)
+            return ObservedKey(key: key, version: version,
+                               entry: CatalogEntry(name: key, type: "image/png", size: Int64(object.bytes.count),
+                                                   extra: ["etag": .string(version.etag), "width": .int(i)]))
+        }
+        store.put("b", Handover.key(catalog: "images.json", atMs: atMs, nonce: UInt64(keys.first ?? 0)),
+                  bytes: Handover(observed).serialized())
+    }
+
+    func testAHandoverReadsBackAsWritten() throws {
+        let entry = CatalogEntry(name: "images/a.png", type: "image/png", size: 12, extra: ["width": .int(3), "caption": .string("é")])
+        let handover = Handover([
+            ObservedKey(key: "images/a.png", version: ObjectVersion(etag: "e1", lastModified: "2026-12-06T05:00:00Z"), entry: entry),
+            ObservedKey(key: "images/gone.png", version: nil, entry: nil),
+            ObservedKey(key: "images/notes.txt", version: ObjectVersion(etag: "e2", lastModified: nil), entry: nil),
+            ObservedKey(key: "images/folder/", version: nil, entry: nil, fromKeyAlone: true),
+        ])
+        XCTAssertEqual(handover.observed.count, 3, "a key decided from its name alone is not handed over")
+        XCTAssertEqual(Handover(parsing: handover.serialized()), handover)
+    }
+
+    func testAnythingButAHandoverIsRefused() {
+        for text in ["", "[]", #"{"version":2,"observed":[]}"#, #"{"version":1}"#,
+                     #"{"version":1,"observed":[{"etag":"e"}]}"#,
+                     #"{"version":1,"observed":[{"key":"k","etag":"e","entry":{"type":"image/png","size":-1}}]}"#,
+                     #"{"version":1,"observed":[{"key":"k","etag":"e","entry":{"type":"image/png"}}]}"#,
+                     #"{"version":1,"observed":[{"key":"k","etag":null,"entry":{"type":"image/png","size":1}}]}"#] {
+            XCTAssertNil(Handover(parsing: Array(text.utf8)), text)
+        }
+    }
+
+    func testAHandoversNameSaysWhenItWasLeft() {
+        let key = Handover.key(catalog: "images.json", atMs: 1_765_000_000_123, nonce: 0xbeef)
+        XCTAssertEqual(key, "images.json.waiting/1765000000123-beef")
+        XCTAssertEqual(Handover.leftAtMs(key, catalog: "images.json"), 1_765_000_000_123)
+        XCTAssertNil(Handover.leftAtMs("images.json.index/1765000000123-beef", catalog: "images.json"))
+    }
+
+    /// The writer carries what another left: one write for both, the other's keys re-checked
+    /// with its own, but only its own in its answer.
+    func testAWriterWritesWhatAWaitingWriterLeftWithItsOwn() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        store.delete("b", Self.key(7))
+        leave([301, 7])
+        store.requests = []
+        let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.writes, 1)
+        XCTAssertEqual(result.carried, 2)
+        XCTAssertEqual(result.summary, ApplySummary(added: 1), "its answer counts its own key only")
+        let catalog = try store.catalog()
+        XCTAssertEqual(catalog[Self.key(301)]?.extra["width"]?.int64Value, 301, "the handed-over entry, as handed over")
+        XCTAssertNil(catalog[Self.key(7)], "the handed-over removal")
+        XCTAssertNotNil(catalog[Self.key(302)])
+        XCTAssertTrue(store.requests.contains { $0.contains(Self.key(301)) }, "the carried key is re-checked: \(store.requests)")
+    }
+
+    /// A writer whose own changes are in already answers at once: what others left is written by
+    /// them, who still have changes of their own to write.
+    func testAWriterWithNothingOfItsOwnToWriteCarriesNothing() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        leave([301])
+        let result = try updater().sync(bucket: "b", keys: [Self.key(5)])
+        XCTAssertEqual(result.writes, 0)
+        XCTAssertEqual(result.summary, ApplySummary(unchanged: 1))
+        XCTAssertNil(try store.catalog()[Self.key(301)])
+        XCTAssertEqual(handovers.count, 1, "left for its writer")
+    }
+
+    /// A handed-over observation gone stale (the object changed since) is observed again by the
+    /// writer that carried it, not kept.
+    func testACarriedObservationGoneStaleIsObservedAgain() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        leave([301], etag: "an-older-upload")
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.attempts, 2, "the stale key is observed again and written")
+        XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["etag"]?.stringValue, store.object("b", Self.key(301))?.etag)
+    }
+
+    /// The writer that left its changes finds them written when its turn comes: it answers without
+    /// writing, and drops its handover.
+    func testAWriterThatWaitedFindsItsChangesWrittenAndDropsItsHandover() throws {
+        try preload(300)
+        let other = updater()
+        let earlier = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        var looks = 0
+        var leftDuringTheWait: [String] = []
+        store.onRequest = { [store, unowned self] line in
+            guard line.hasPrefix("UPLOADS") else { return }
+            looks += 1
+            guard looks == 3 else { return }
+            // The writer ahead finishes: it carries what this one left.
+            leftDuringTheWait = handovers
+            _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier)
+            store.put("b", Self.key(999), bytes: MemoryStore.png(width: 2, height: 2))
+            var ahead = other
+            ahead.layout.turnMinBytes = 0
+            store.onRequest = nil
+            _ = try? ahead.sync(bucket: "b", keys: [Self.key(999)])
+        }
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)], deadline: .after(milliseconds: 60_000))
+        XCTAssertEqual(leftDuringTheWait.count, 1, "left before it waited")
+        XCTAssertEqual(result.writes, 0, "the writer ahead wrote its change")
+        XCTAssertEqual(result.summary, ApplySummary(unchanged: 1))
+        XCTAssertEqual(try store.catalog()[Self.key(150)]?.extra["width"]?.int64Value, 7)
+        XCTAssertNotNil(try store.catalog()[Self.key(999)])
+        XCTAssertEqual(handovers, [], "dropped once answered for")
+    }
+
+    /// A handover left by a writer that died is dropped unread once it is `staleHandoverMs` old.
+    func testAHandoverLeftLongAgoIsDroppedUnread() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        let updater = updater()
+        leave([301], atMs: SystemClock.epochMilliseconds() - updater.staleHandoverMs - 1)
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        let result = try updater.sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.carried, 0)
+        XCTAssertNil(try store.catalog()[Self.key(301)])
+        XCTAssertEqual(handovers, [])
+    }
+
+    /// Below `turnMinBytes` writers race and wait for nobody: nothing is handed over, and nothing
+    /// is looked for (no request added to a small catalog's write).
+    func testASmallCatalogsWriterLooksForNoHandover() throws {
+        try preload(300)
+        leave([5])
+        var updater = updater()
+        updater.layout.turnMinBytes = 1 << 40
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.carried, 0)
+        XCTAssertEqual(store.requests("LIST b images.json.waiting/"), [])
+    }
+}
