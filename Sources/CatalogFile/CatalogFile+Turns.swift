@@ -53,12 +53,13 @@ extension CatalogFile {
         let started = nowMs()
         var slept = 0
         var poll = turnPollMs
-        /// Sleeps one poll, each longer than the last (to `turnPollMaxMs`): a long wait is a long
-        /// write, and every waiter's look is a request the server answers during it.
+        /// Sleeps one poll; past `turnPollSteadyMs`, each longer than the last (to `turnPollMaxMs`):
+        /// a long wait is a long write, and every waiter's look is a request the server answers
+        /// during it.
         func sleep() {
             sleepMs(poll)
             slept += poll
-            poll = min(turnPollMaxMs, poll * 3 / 2)
+            if waited() >= turnPollSteadyMs { poll = min(turnPollMaxMs, poll * 3 / 2) }
         }
         /// By the clock, or by the sleeps where the clock stands still (tests).
         func waited() -> Int { max(slept, Int(clamping: nowMs() - started)) }

@@ -53,6 +53,10 @@ public struct CatalogFile {
     /// once more at uploads started in the same second: long enough for their writers to have
     /// listed too and dropped their uploads if they saw this one.
     public var turnPollMs = 100
+    /// Looks stay `turnPollMs` apart for this long (a big write takes 0.4–1 s here: its waiters
+    /// learn within 100 ms that it is done); a longer wait is a long write, and its looks then
+    /// grow.
+    public var turnPollSteadyMs = 1_000
     /// Looks during a long wait grow to at most this far apart.
     public var turnPollMaxMs = 1_000
     /// An upload started this much earlier than a writer's own is taken for one whose writer died

@@ -170,6 +170,19 @@ final class CatalogFileTurnsTests: XCTestCase {
         XCTAssertEqual(try big.size(10), 9)
     }
 
+    /// For the first `turnPollSteadyMs` of a wait the looks stay 100 ms apart (a big write ends
+    /// within a second, and its waiters learn it soon), then grow.
+    func testLooksStayCloseForAWhileThenGrow() throws {
+        _ = try big.seed(0..<400)
+        big.file.turnPollSteadyMs = 1_000
+        let version = try big.file.current()
+        let other = try startOther()
+        atLook(14) { [self] in otherCompletes(other, over: version) }
+        guard case .yielded(let waited, _) = try write(200, size: 7) else { return XCTFail("did not yield") }
+        XCTAssertEqual(slept, Array(repeating: 100, count: 10) + [150, 225, 337])
+        XCTAssertEqual(waited, 1_712)
+    }
+
     func testAnUploadOfAnotherKeyIsNotWaitedFor() throws {
         _ = try big.seed(0..<400)
         _ = try big.store.startUpload(bucket: "b", key: "images.json.index/x", contentType: "application/json")

@@ -16,6 +16,7 @@ extension CatalogFile {
         file.chunkBytes = 4096
         file.singlePutMax = 8192
         file.turnMinBytes = 0
+        file.turnPollSteadyMs = 0                            // looks grow at once: short schedules to assert
         file.indexWaits = []
         file.sleepMs = { _ in }
         return file
