@@ -5,7 +5,8 @@ import Storage
 extension CatalogFile {
     /// What a write did.
     public enum WriteResult: Sendable {
-        /// No observation changed an entry (and the file needs no conversion): nothing written.
+        /// No observation changed an entry, or none the caller judged worth a write
+        /// (`isWorthWriting`), and the file needs no conversion: nothing written.
         case unchanged
         /// The new version, which is now current.
         case written(CatalogVersion)

@@ -1,16 +1,17 @@
 import Basics
 import Storage
 
-/// Handing changes to the writer ahead (`Handover`): a writer that yields its turn at a big
-/// catalog leaves its observations beside the catalog; the next writer of a big catalog reads
-/// what is left there and writes it with its own. Every step is best effort: a request that fails
-/// here only means each writer writes its own changes, as without handovers.
+/// Handing changes to the next writer (`Handover`): a writer that yields its turn at a big
+/// catalog leaves its observations beside the catalog; the next writer of a big catalog (a
+/// fellow waiter going round, or one that comes later) reads what is left there and writes it with
+/// its own. Every step is best effort: a request that fails here only means each writer writes its
+/// own changes, as without handovers.
 extension CatalogUpdater {
     /// Where the writers waiting at this catalog leave their observations.
     public var handoverPrefix: String { Handover.prefix(catalog: catalogKey) }
 
-    /// Leaves `observed` for the writer ahead; the key it was left under (to withdraw it), or
-    /// `nil` if it could not be written.
+    /// Leaves `observed` for the next writer; the key it was left under (to withdraw it), or `nil`
+    /// if it could not be written.
     func handOver(_ observed: [ObservedKey], bucket: String) -> String? {
         let handover = Handover(observed)
         guard !handover.observed.isEmpty else { return nil }
@@ -21,28 +22,38 @@ extension CatalogUpdater {
         return key
     }
 
-    /// What other writers left (but `mine`), oldest first, at most `handoverMaxKeys` keys; the
-    /// handovers of writers that left them `staleHandoverMs` ago or more (they died, or gave up)
-    /// are deleted unread.
-    func handedOver(bucket: String, mine: String?) -> [ObservedKey] {
+    /// What other writers left (but `mine`), for keys not in `skipping`, each key once: the
+    /// newest handover's observation of it wins. At most `handoverMaxBytes` of handovers are read,
+    /// newest first, and `handoverMaxKeys` keys taken. Handovers left `staleHandoverMs` ago or
+    /// more (their writers died), too big, or unreadable as one are deleted.
+    func handedOver(bucket: String, mine: String?, skipping: Set<ExactKey>) -> [ObservedKey] {
         guard let page = try? store.listPage(bucket: bucket, prefix: handoverPrefix, startAfter: nil, maxKeys: 1000) else { return [] }
         let now = nowMs()
         var fresh: [String] = []
-        for object in page.objects where object.key != mine {
+        var budget = Int64(handoverMaxBytes)
+        for object in page.objects.reversed() where object.key != mine {
             guard let left = Handover.leftAtMs(object.key, catalog: catalogKey) else { continue }
-            if now - left >= staleHandoverMs {
+            if now - left >= staleHandoverMs || object.size > Int64(handoverMaxBytes) {
                 _ = try? store.delete(bucket: bucket, key: object.key)
-            } else if object.size <= Int64(handoverMaxBytes) {
+            } else if object.size <= budget {
+                budget -= object.size
                 fresh.append(object.key)
             }
         }
         guard !fresh.isEmpty else { return [] }
         let reads = fresh.map { RangeRequest(key: $0, range: 0..<Int64(handoverMaxBytes)) }
+        var known = skipping
         var carried: [ObservedKey] = []
-        for answer in store.readRanges(bucket: bucket, reads: reads) {
-            guard case .success(.bytes(let bytes, _, let total)) = answer, total <= Int64(handoverMaxBytes),
-                  let handover = Handover(parsing: bytes), carried.count + handover.observed.count <= handoverMaxKeys else { continue }
-            carried += handover.observed
+        for (key, answer) in zip(fresh, store.readRanges(bucket: bucket, reads: reads)) {
+            guard case .success(.bytes(let bytes, _, _)) = answer else { continue }
+            guard let handover = Handover(parsing: bytes) else {
+                _ = try? store.delete(bucket: bucket, key: key)
+                continue
+            }
+            for observed in handover.observed where carried.count < handoverMaxKeys && !isOwn(observed.key)
+                && known.insert(ExactKey(observed.key)).inserted {
+                carried.append(observed)
+            }
         }
         return carried
     }

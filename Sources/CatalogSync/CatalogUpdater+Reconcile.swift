@@ -214,7 +214,7 @@ extension CatalogUpdater {
 
     /// The catalog's own objects (the catalog, its indexes, this state object, the handovers of
     /// waiting writers): never entries.
-    public func isOwn(_ key: String) -> Bool {
+    func isOwn(_ key: String) -> Bool {
         CatalogFile.isPart(key, ofCatalog: catalogKey) || ExactKey(key) == ExactKey(stateKey)
             || ExactKey(key).hasPrefix(ExactKey(handoverPrefix))
     }

@@ -38,12 +38,14 @@ public struct CatalogUpdater {
     public var reconcilePageSize = 1000
     /// Re-checks of at least this many keys try one listing page first (see `recheck`).
     public var listRecheckMinimum = 4
-    /// The most keys a writer carries for the writers waiting behind it, and the largest handover
-    /// it reads (`Handover`: ~250 bytes a key); handovers left this long ago are dropped unread
-    /// (their writers died or gave up: Lambda's longest timeout).
-    public var handoverMaxKeys = 10_000
+    /// The most keys a writer carries for other writers (`Handover`): about four big SQS
+    /// batches, which its re-check may have to HEAD one by one.
+    public var handoverMaxKeys = 4_000
+    /// The most bytes of handovers a writer reads at once (~250 bytes a key), newest first.
     public var handoverMaxBytes = 4 << 20
-    public var staleHandoverMs: Int64 = 900_000
+    /// Handovers left this long ago are deleted unread: their writers died (a catalog function
+    /// lives at most 120 s).
+    public var staleHandoverMs: Int64 = 300_000
     public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var random: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }
@@ -153,9 +155,24 @@ public struct CatalogUpdater {
         /// and found changed at its re-check. Other keys it writes only with its own (`Handover`),
         /// and leaves out of its summary.
         var own = Set(observed.map { ExactKey($0.key) })
-        /// Where this writer left its changes while it waited its turn, dropped when it ends.
+        /// Where this writer left its changes while it waited its turn, and what it left there;
+        /// dropped when it ends.
         var handover: String?
+        var handedOverKeys: [ObservedKey] = []
         defer { withdraw(handover, bucket: bucket) }
+        /// Observes `stale` (positions in `observed`) again, and answers for them from now on.
+        func observeAgain(_ stale: [Int]) throws(CatalogUpdateError) {
+            unconfirmed = stale.map { observed[$0].key }
+            let again = Set(unconfirmed.map(ExactKey.init))
+            own.formUnion(again)
+            result.unskip(again)
+            var fresh: [ExactKey: ObservedKey] = [:]
+            for key in try observe(unconfirmed, bucket: bucket, into: &result) { fresh[ExactKey(key.key)] = key }
+            observed = observed.compactMap { old in
+                let key = ExactKey(old.key)
+                return again.contains(key) ? fresh[key] : old     // refused now: left out
+            }
+        }
         while true {
             attempt += 1
             result.attempts = attempt
@@ -184,21 +201,23 @@ public struct CatalogUpdater {
                     let left = deadline.remainingMilliseconds(now: nowMs())
                     return Int(clamping: max(0, min(left / 2, left - 2 * longestRoundMs)))
                 } ?? Int.max
-                if layout.turnLimit(mayWaitMs: mayWait, size: version.size) > 0 {
-                    // Writers take turns here: write what those waiting behind left, with this
-                    // writer's own changes (its own observation of a key wins).
-                    var known = Set(observed.map { ExactKey($0.key) })
-                    let carried = handedOver(bucket: bucket, mine: handover).filter { known.insert(ExactKey($0.key)).inserted }
-                    result.carried += carried.count
-                    observed = carried + observed
-                    result.readMs += lap()
-                }
+                // Writers take turns here: write what other writers left, read afresh each round,
+                // with this writer's own changes (its own observation of a key wins).
+                let carried = layout.turnLimit(mayWaitMs: mayWait, size: version.size) > 0
+                    ? handedOver(bucket: bucket, mine: handover, skipping: own) : []
+                observed = carried + observed.filter { own.contains(ExactKey($0.key)) }
+                if !carried.isEmpty { result.readMs += lap() }
                 let observations = Observation.sortedLatest(observed.map(\.observation))
                 let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
                                                              mayWaitMs: mayWait,
                                                              ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)),
                                                              beforeWaiting: {
-                    if handover == nil { handover = handOver(observed.filter { own.contains(ExactKey($0.key)) }, bucket: bucket) }
+                    // Left again only if what it would leave changed (keys observed again).
+                    let mine = Handover(observed.filter { own.contains(ExactKey($0.key)) }).observed
+                    guard mine != handedOverKeys else { return }
+                    withdraw(handover, bucket: bucket)
+                    handover = handOver(mine, bucket: bucket)
+                    handedOverKeys = handover == nil ? [] : mine
                 }, isWorthWriting: { outcomes in
                     // Only for its own changes: when they are in already (carried by another
                     // writer), it answers now, and what it would carry is written by those who
@@ -222,8 +241,19 @@ public struct CatalogUpdater {
             result.summary = summaryOfRound
             switch written {
             case .unchanged?:
-                result.settledAtMs = nowMs()
-                return
+                // Its changes may be in because another writer carried them, and that writer
+                // may have failed before its re-check: it answers for them itself.
+                let mine = handover == nil ? [] : observed.indices.filter {
+                    !observed[$0].fromKeyAlone && own.contains(ExactKey(observed[$0].key))
+                }
+                let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { mine[$0] }
+                if !mine.isEmpty { result.recheckMs += lap() }
+                guard !stale.isEmpty else {
+                    unconfirmed = []
+                    result.settledAtMs = nowMs()
+                    return
+                }
+                try observeAgain(stale)
             case .written(let next)?:
                 cache.writeRoundMs[bucket] = nowMs() - started
                 result.writes += 1
@@ -232,6 +262,7 @@ public struct CatalogUpdater {
                 cache.versions[bucket] = next
                 // Only entries this write changed need fencing: an entry left as it was is the
                 // one its own writer published, and that writer re-checks it.
+                result.carried += changedKeys.subtracting(own).count
                 let changed = observed.indices.filter { !observed[$0].fromKeyAlone && changedKeys.contains(ExactKey(observed[$0].key)) }
                 let stale = try recheck(changed.map { observed[$0] }, bucket: bucket).map { changed[$0] }
                 unconfirmed = stale.map { observed[$0].key }
@@ -249,15 +280,7 @@ public struct CatalogUpdater {
                 } else {
                     result.recheckMs += lap()
                 }
-                let again = Set(unconfirmed.map(ExactKey.init))
-                own.formUnion(again)
-                result.unskip(again)
-                var fresh: [ExactKey: ObservedKey] = [:]
-                for key in try observe(unconfirmed, bucket: bucket, into: &result) { fresh[ExactKey(key.key)] = key }
-                observed = observed.compactMap { old in
-                    let key = ExactKey(old.key)
-                    return again.contains(key) ? fresh[key] : old     // refused now: left out
-                }
+                try observeAgain(stale)
             case .conflict?:
                 result.lostWrites += 1
                 conflicts += 1

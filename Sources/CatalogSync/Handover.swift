@@ -4,16 +4,18 @@ import JSON
 import Storage
 
 /// The observations of a writer that waits for its turn at a big catalog, left beside the
-/// catalog (`<catalog>.waiting/<epoch ms>-<random>`) so that the writer whose turn comes first
-/// writes them with its own: one big write carries several invocations' changes instead of one
-/// each (a group commit, without a lock: every writer still writes conditionally, and re-checks
-/// what it wrote).
+/// catalog (`<catalog>.waiting/<epoch ms>-<random>`) so that the next writer (a fellow waiter
+/// going round, or one that comes later; not the one being waited for, which has read the folder
+/// already) writes them with its own: one big write carries several invocations' changes instead
+/// of one each (a group commit, without a lock: every writer still writes conditionally, and
+/// re-checks what it wrote).
 ///
 /// It is a courtesy, never the truth. The writer that carries them re-checks their keys after
 /// its write like its own (so an observation gone stale is observed again, not kept), and the
-/// writer that left them goes round as before: it finds its changes already in the catalog and
-/// answers without writing, or writes them itself. A handover lost, unread or unparsable costs
-/// only that write.
+/// writer that left them goes round as before: it finds its changes already in the catalog,
+/// re-checks them itself (the carrier may have failed before its own re-check) and answers
+/// without writing, or writes them itself. A handover lost, unread or unparsable costs only
+/// that write.
 struct Handover: Equatable {
     /// Keys decided from the key alone are not handed over (they need no re-check, and cost
     /// nothing to write again).
@@ -68,8 +70,9 @@ struct Handover: Equatable {
             }
             var entry: CatalogEntry?
             if let object = item["entry"]?.objectValue {
-                guard version != nil, let type = object["type"]?.stringValue,
-                      let size = object["size"]?.int64Value, size >= 0 else { return nil }
+                // An entry records the ETag it was built from: it must be the version re-checked.
+                guard let version, object["etag"].map({ $0.stringValue == version.etag }) ?? true,
+                      let type = object["type"]?.stringValue, let size = object["size"]?.int64Value, size >= 0 else { return nil }
                 entry = CatalogEntry(name: key, type: type, size: size, extra: object)
             }
             observed.append(ObservedKey(key: key, version: version, entry: entry))

@@ -65,7 +65,8 @@ final class HandoverTests: XCTestCase {
                      #"{"version":1,"observed":[{"etag":"e"}]}"#,
                      #"{"version":1,"observed":[{"key":"k","etag":"e","entry":{"type":"image/png","size":-1}}]}"#,
                      #"{"version":1,"observed":[{"key":"k","etag":"e","entry":{"type":"image/png"}}]}"#,
-                     #"{"version":1,"observed":[{"key":"k","etag":null,"entry":{"type":"image/png","size":1}}]}"#] {
+                     #"{"version":1,"observed":[{"key":"k","etag":null,"entry":{"type":"image/png","size":1}}]}"#,
+                     #"{"version":1,"observed":[{"key":"k","etag":"e","entry":{"type":"image/png","size":1,"etag":"f"}}]}"#] {
             XCTAssertNil(Handover(parsing: Array(text.utf8)), text)
         }
     }
@@ -105,9 +106,90 @@ final class HandoverTests: XCTestCase {
         leave([301])
         let result = try updater().sync(bucket: "b", keys: [Self.key(5)])
         XCTAssertEqual(result.writes, 0)
+        XCTAssertEqual(result.carried, 0, "read, not written")
         XCTAssertEqual(result.summary, ApplySummary(unchanged: 1))
         XCTAssertNil(try store.catalog()[Self.key(301)])
         XCTAssertEqual(handovers.count, 1, "left for its writer")
+    }
+
+    /// Two writers left the same key: the newer observation is the one carried (the older one
+    /// would be written, found stale and written again).
+    func testTheNewestHandoverOfAKeyWins() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        leave([301], atMs: SystemClock.epochMilliseconds() - 2_000, etag: "an-older-upload")
+        leave([301])
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.attempts, 1)
+        XCTAssertEqual(result.carried, 1)
+        XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["etag"]?.stringValue, store.object("b", Self.key(301))?.etag)
+    }
+
+    /// A writer's own observation of a key beats what another left for it.
+    func testItsOwnObservationOfAKeyWins() throws {
+        try preload(300)
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        leave([302], etag: "an-older-upload")
+        let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.attempts, 1)
+        XCTAssertEqual(result.carried, 0)
+        XCTAssertEqual(try store.catalog()[Self.key(302)]?.extra["etag"]?.stringValue, store.object("b", Self.key(302))?.etag)
+    }
+
+    /// Only what fits the byte budget is read, newest first; a handover that does not parse is
+    /// deleted; the catalog's own objects are never carried.
+    func testHandoversAreReadWithinABudgetAndBadOnesDropped() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        store.put("b", Self.key(303), bytes: MemoryStore.png(width: 6, height: 6))
+        leave([301], atMs: SystemClock.epochMilliseconds() - 3_000)
+        leave([303], atMs: SystemClock.epochMilliseconds() - 2_000)
+        store.put("b", "images.json.waiting/\(SystemClock.epochMilliseconds() - 1_000)-bad", "not a handover")
+        let own = Handover([ObservedKey(key: "images.json.reconcile", version: ObjectVersion(etag: "e", lastModified: nil),
+                                        entry: CatalogEntry(name: "images.json.reconcile", type: "image/png", size: 1))])
+        store.put("b", "images.json.waiting/\(SystemClock.epochMilliseconds())-own", bytes: own.serialized())
+        var updater = updater()
+        let newer = try XCTUnwrap(store.object("b", handovers[1])).bytes.count
+        updater.handoverMaxBytes = newer + 14 + own.serialized().count       // the three newest, not the oldest
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        let result = try updater.sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.carried, 1)
+        let catalog = try store.catalog()
+        XCTAssertNotNil(catalog[Self.key(303)])
+        XCTAssertNil(catalog[Self.key(301)], "past the budget: left for the next writer")
+        XCTAssertNil(catalog["images.json.reconcile"])
+        XCTAssertEqual(handovers.count, 3, "the unparsable one deleted: \(handovers)")
+    }
+
+    /// A writer that left its changes and finds them in the catalog re-checks them itself: the
+    /// writer that carried them may have written an observation gone stale, and failed before
+    /// its own re-check.
+    func testAWriterWhoseChangesWereCarriedReChecksThem() throws {
+        try preload(300)
+        let earlier = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        let observed = try XCTUnwrap(store.object("b", Self.key(150)))
+        var looks = 0
+        store.onRequest = { [store, unowned self] line in
+            guard line.hasPrefix("UPLOADS") else { return }
+            looks += 1
+            guard looks == 3 else { return }
+            store.onRequest = nil
+            // The carrier writes what this writer left; the image is replaced meanwhile, and the
+            // carrier dies before its re-check.
+            let left = Handover(parsing: store.object("b", handovers[0])!.bytes)!.observed
+            _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier)
+            let carrier = updater().file("b")
+            _ = try? carrier.write(left.map(\.observation), over: carrier.current(), policy: EntryBuilder.policy)
+            store.put("b", Self.key(150), bytes: MemoryStore.png(width: 8, height: 8))
+        }
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)], deadline: .after(milliseconds: 60_000))
+        let entry = try store.catalog()[Self.key(150)]
+        XCTAssertNotEqual(store.object("b", Self.key(150))?.etag, observed.etag)
+        XCTAssertEqual(entry?.extra["etag"]?.stringValue, store.object("b", Self.key(150))?.etag, "the replacement, not the stale entry")
+        XCTAssertEqual(entry?.extra["width"]?.int64Value, 8)
+        XCTAssertEqual(result.writes, 1)
     }
 
     /// A handed-over observation gone stale (the object changed since) is observed again by the
@@ -138,10 +220,8 @@ final class HandoverTests: XCTestCase {
             leftDuringTheWait = handovers
             _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier)
             store.put("b", Self.key(999), bytes: MemoryStore.png(width: 2, height: 2))
-            var ahead = other
-            ahead.layout.turnMinBytes = 0
             store.onRequest = nil
-            _ = try? ahead.sync(bucket: "b", keys: [Self.key(999)])
+            _ = try? other.sync(bucket: "b", keys: [Self.key(999)])
         }
         store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
         let result = try updater().sync(bucket: "b", keys: [Self.key(150)], deadline: .after(milliseconds: 60_000))
