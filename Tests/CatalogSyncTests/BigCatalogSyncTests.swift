@@ -13,13 +13,7 @@ import XCTest
 final class BigCatalogSyncTests: XCTestCase {
     let store = MemoryStore()
 
-    override func setUp() { store.minPartSize = 1024 }
-
-    func updater() -> CatalogUpdater {
-        var updater = store.updater()
-        updater.layout = CatalogFile.tiny(store: store, bucket: "", key: "images.json")
-        return updater
-    }
+    func updater() -> CatalogUpdater { store.tinyUpdater() }
 
     /// Every sleep of the updater and of its file, in order (none taken for real).
     var slept: [Int] = []
@@ -31,13 +25,9 @@ final class BigCatalogSyncTests: XCTestCase {
         return updater
     }
 
-    static func key(_ i: Int) -> String { "images/" + String(100_000 + i) + ".png" }
+    static func key(_ i: Int) -> String { MemoryStore.imageKey(i) }
 
-    /// `count` images in the bucket, all cataloged.
-    func preload(_ count: Int) throws {
-        for i in 0..<count { store.put("b", Self.key(i), bytes: MemoryStore.png(width: i % 9 + 1, height: 2)) }
-        _ = try updater().sync(bucket: "b", keys: (0..<count).map(Self.key))
-    }
+    func preload(_ count: Int) throws { try store.preloadImages(count) }
 
     func names() throws -> [String] { try store.catalog().names }
 

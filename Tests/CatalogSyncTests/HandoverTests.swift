@@ -7,27 +7,17 @@ import TestSupport
 import XCTest
 @testable import CatalogSync
 
-/// Writers of a big catalog hand their changes to the writer ahead while they wait their turn
-/// (`Handover`): the writer ahead writes them with its own and re-checks them like its own; the
-/// writer that left them still answers for them itself.
+/// Writers of a big catalog hand their changes to the next writer while they wait their turn
+/// (`Handover`): it writes them with its own and re-checks them like its own; the writer that left
+/// them still answers for them itself.
 final class HandoverTests: XCTestCase {
     let store = MemoryStore()
 
-    override func setUp() { store.minPartSize = 1024 }
+    func updater() -> CatalogUpdater { store.tinyUpdater() }
 
-    func updater() -> CatalogUpdater {
-        var updater = store.updater()
-        updater.layout = CatalogFile.tiny(store: store, bucket: "", key: "images.json")
-        updater.layout.sleepMs = { _ in }
-        return updater
-    }
+    static func key(_ i: Int) -> String { MemoryStore.imageKey(i) }
 
-    static func key(_ i: Int) -> String { "images/" + String(100_000 + i) + ".png" }
-
-    func preload(_ count: Int) throws {
-        for i in 0..<count { store.put("b", Self.key(i), bytes: MemoryStore.png(width: i % 9 + 1, height: 2)) }
-        _ = try updater().sync(bucket: "b", keys: (0..<count).map(Self.key))
-    }
+    func preload(_ count: Int) throws { try store.preloadImages(count) }
 
     /// The handovers in the bucket.
     var handovers: [String] {
