@@ -181,6 +181,8 @@ public struct CatalogUpdater {
             /// Milliseconds of the round spent waiting for other writers, not working.
             var waited = 0
             let written: CatalogFile.WriteResult?
+            /// The version this round read.
+            var readVersion: CatalogVersion?
             var phase = started
             /// Milliseconds since the last call (or the round's start).
             func lap() -> Int64 {
@@ -190,6 +192,7 @@ public struct CatalogUpdater {
             }
             do throws(CatalogFileError) {
                 let version = try file.current(cached: cache.versions[bucket])
+                readVersion = version
                 result.readMs += lap()
                 cache.versions[bucket] = version
                 parent = version.etag
@@ -248,12 +251,17 @@ public struct CatalogUpdater {
                 }
                 let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { mine[$0] }
                 if !mine.isEmpty { result.recheckMs += lap() }
-                guard !stale.isEmpty else {
+                if !stale.isEmpty {
+                    try observeAgain(stale)
+                } else if handover != nil, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
+                    // Where completions are not atomic, the version that holds its changes (another
+                    // writer's) can still be replaced by a racing completion: again.
+                    cache.versions[bucket] = nil
+                } else {
                     unconfirmed = []
                     result.settledAtMs = nowMs()
                     return
                 }
-                try observeAgain(stale)
             case .written(let next)?:
                 cache.writeRoundMs[bucket] = nowMs() - started
                 result.writes += 1
@@ -274,6 +282,9 @@ public struct CatalogUpdater {
                         return
                     }
                     cache.versions[bucket] = nil                 // another completion replaced ours: again
+                    // The writers it carried for may have found their changes in the lost version
+                    // and answered: it answers for them now.
+                    own.formUnion(changedKeys)
                     result.lostWrites += 1
                     conflicts += 1
                     delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))

@@ -52,25 +52,85 @@ final class BigCatalogSyncTests: XCTestCase {
         let base = try XCTUnwrap(store.object("b", "images.json"))
         // The racer: a writer over the same version, adding another image, whose completion the
         // server let through after ours.
-        store.racingCompletion = { [store] bucket, key in
-            var racer = CatalogFile.tiny(store: store)
-            racer.store = store
-            let run = try! EntryRun(base.bytes, atFileStart: true, atFileEnd: true)
-            var (_, writer) = CatalogMerge.apply([.exists(CatalogEntry(name: Self.key(999), type: "png", size: 1))], to: run,
-                                                 policy: .merge, blockTarget: 256)
-            let index = writer.blocks
-            let bytes = writer.drain()
-            store.put(bucket, key, bytes: bytes)
-            let etag = store.object(bucket, key)!.etag
-            store.put(bucket, racer.indexKey(etag),
-                      bytes: CatalogIndex(etag: etag, size: Int64(bytes.count), blocks: index, types: ["png"], parent: base.etag).serialized())
-        }
+        store.racingCompletion = { [unowned self] _, _ in race(over: base) }
         store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
         let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
         XCTAssertEqual(result.attempts, 2, "the lost round is written again")
         let catalog = try store.catalog()
         XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 7)
         XCTAssertNotNil(catalog[Self.key(999)], "the racer's entry is kept too")
+    }
+
+    /// What a racing writer over `base` completes, adding entry 999: the catalog and its index
+    /// (`MemoryStore.racingCompletion`, or by hand).
+    func race(over base: MemoryStore.Object) {
+        let run = try! EntryRun(base.bytes, atFileStart: true, atFileEnd: true)
+        var (_, writer) = CatalogMerge.apply([.exists(CatalogEntry(name: Self.key(999), type: "png", size: 1))], to: run,
+                                             policy: .merge, blockTarget: 256)
+        let index = writer.blocks
+        let bytes = writer.drain()
+        store.put("b", "images.json", bytes: bytes)
+        let etag = store.object("b", "images.json")!.etag
+        store.put("b", updater().layout.indexKey(etag),
+                  bytes: CatalogIndex(etag: etag, size: Int64(bytes.count), blocks: index, types: ["png"], parent: base.etag).serialized())
+    }
+
+    /// Keys a writer carried for others are written again when its version is lost to a racing
+    /// completion: their writers may have found them in the lost version and answered.
+    func testKeysCarriedIntoALostVersionAreWrittenAgain() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        let left = try XCTUnwrap(store.object("b", Self.key(301)))
+        let observed = ObservedKey(key: Self.key(301), version: ObjectVersion(etag: left.etag, lastModified: left.lastModified),
+                                   entry: CatalogEntry(name: Self.key(301), type: "image/png", size: Int64(left.bytes.count)))
+        let handover = Handover.key(catalog: "images.json", atMs: SystemClock.epochMilliseconds(), nonce: 1)
+        store.put("b", handover, bytes: Handover([observed]).serialized())
+        store.racingCompletion = { [unowned self] _, _ in
+            race(over: base)
+            store.delete("b", handover)                      // its writer found 301 in, and answered
+        }
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
+        XCTAssertEqual(result.lostWrites, 1)
+        let catalog = try store.catalog()
+        XCTAssertNotNil(catalog[Self.key(301)], "the carried key, written again")
+        XCTAssertNotNil(catalog[Self.key(150)])
+        XCTAssertNotNil(catalog[Self.key(999)])
+    }
+
+    /// A writer whose changes another writer carried, on a server whose completions are not
+    /// atomic, checks that the version it found them in was kept: here a racing completion
+    /// replaced it, and the writer writes them itself.
+    func testAWriterFindsTheVersionThatCarriedItsChangesLostAndWrites() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        let earlier = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        var looks = 0
+        store.onRequest = { [store, unowned self] line in
+            if line.hasPrefix("UPLOADS") {
+                looks += 1
+                guard looks == 3 else { return }
+                // The writer ahead completes with what this one left.
+                _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier)
+                let key = try? store.listPage(bucket: "b", prefix: "images.json.waiting/", startAfter: nil, maxKeys: 10).objects.first?.key
+                let left = Handover(parsing: store.object("b", key!)!.bytes)!.observed
+                let carrier = updater().file("b")
+                _ = try? carrier.write(left.map(\.observation), over: carrier.current(), policy: EntryBuilder.policy)
+            } else if looks >= 3 && (line.hasPrefix("HEAD") || line.hasPrefix("LIST b images/")) {
+                // Its re-check: meanwhile a racing completion over the old version lands.
+                store.onRequest = nil
+                race(over: base)
+            }
+        }
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)], deadline: .after(milliseconds: 60_000))
+        XCTAssertEqual(result.writes, 1, "written by itself after all")
+        let catalog = try store.catalog()
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 7)
+        XCTAssertNotNil(catalog[Self.key(999)])
     }
 
     /// A writer that waited for an earlier writer's upload goes round at once, over the version
