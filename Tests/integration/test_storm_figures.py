@@ -195,7 +195,8 @@ def test_small_sqs_flood_under_latency_reports_every_figure(s3_server, bootstrap
     assert d["n"] == s["invocations"]
     # every invocation reads the catalog and observes at least one object: ≥ 2 requests ≥ 1 ms
     assert 2.0 <= d["p50"] <= d["p95"] <= d["max"]
-    assert s["delivery_seconds"] >= s["feeding_seconds"] > 0 and s["records_per_second"] > 0
+    # Uploads that end within the batching window (1 s) have every batch handed out at once.
+    assert s["delivery_seconds"] > 0 and s["delivery_seconds"] >= s["feeding_seconds"] >= 0 and s["records_per_second"] > 0
     assert sum(s["requests_by_kind"].values()) == s["faults"]["forwarded"]
     assert s["requests_by_kind"].get("PUT catalog", 0) >= 1
     assert s["requests_per_record"] == pytest.approx(s["faults"]["requests"] / 92, abs=0.01)
