@@ -8,7 +8,10 @@ import Storage
 /// own changes, as without handovers.
 extension CatalogUpdater {
     /// Where the writers waiting at this catalog leave their observations.
-    public var handoverPrefix: String { Handover.prefix(catalog: catalogKey) }
+    var handoverPrefix: String { Handover.prefix(catalog: catalogKey) }
+
+    /// Whether `key` is a waiting writer's handover: never an entry, nor an event to catalog.
+    public func isHandover(_ key: String) -> Bool { ExactKey(key).hasPrefix(ExactKey(handoverPrefix)) }
 
     /// Leaves `observed` for the next writer; the key it was left under (to withdraw it), or `nil`
     /// if it could not be written.

@@ -215,8 +215,7 @@ extension CatalogUpdater {
     /// The catalog's own objects (the catalog, its indexes, this state object, the handovers of
     /// waiting writers): never entries.
     func isOwn(_ key: String) -> Bool {
-        CatalogFile.isPart(key, ofCatalog: catalogKey) || ExactKey(key) == ExactKey(stateKey)
-            || ExactKey(key).hasPrefix(ExactKey(handoverPrefix))
+        CatalogFile.isPart(key, ofCatalog: catalogKey) || ExactKey(key) == ExactKey(stateKey) || isHandover(key)
     }
 
     /// Observations for `keys` that a listing did not show: each is gone if its HEAD says so,

@@ -268,9 +268,9 @@ public struct CatalogUpdater {
                 result.catalogEntries = next.index.count
                 result.catalogBytes = next.size
                 cache.versions[bucket] = next
+                result.carried += changedKeys.subtracting(own).count
                 // Only entries this write changed need fencing: an entry left as it was is the
                 // one its own writer published, and that writer re-checks it.
-                result.carried += changedKeys.subtracting(own).count
                 let changed = observed.indices.filter { !observed[$0].fromKeyAlone && changedKeys.contains(ExactKey(observed[$0].key)) }
                 let stale = try recheck(changed.map { observed[$0] }, bucket: bucket).map { changed[$0] }
                 unconfirmed = stale.map { observed[$0].key }

@@ -161,7 +161,7 @@ public struct CatalogHandler: LambdaHandler {
                 report.ignored.append(SkippedKey(key: n.key, reason: "an index of the catalog"))
             case .change(let n) where ExactKey(n.key) == ExactKey(updater.stateKey):
                 report.ignored.append(SkippedKey(key: n.key, reason: "the reconcile's state object"))
-            case .change(let n) where ExactKey(n.key).hasPrefix(ExactKey(updater.handoverPrefix)):
+            case .change(let n) where updater.isHandover(n.key):
                 report.ignored.append(SkippedKey(key: n.key, reason: "changes a waiting writer handed over"))
             case .change(let n):
                 if let time = n.eventTime { timesByBucket[n.bucket, default: []].append(time) }
