@@ -76,6 +76,7 @@ public struct BucketSyncResult: Sendable {
         readMs += round.readMs
         writeMs += round.writeMs
         recheckMs += round.recheckMs
+        turnWaitMs += round.turnWaitMs
         carried += round.carried
         catalogEntries = round.catalogEntries ?? catalogEntries
         catalogBytes = round.catalogBytes ?? catalogBytes
