@@ -7,7 +7,8 @@ extension CatalogUpdater {
     ///
     /// What each request buys:
     /// - one `ListObjectsV2` page (prefix = the keys' common prefix, starting just below the
-    ///   smallest key) confirms every key up to the page's last key in one round trip: a key
+    ///   smallest key, at most `listKeysPerRecheck` keys per key) confirms every key up to the
+    ///   page's last key in one round trip: a key
     ///   listed with the observed ETag and Last-Modified is current, a key observed gone and not
     ///   listed is still gone. Tried for `listRecheckMinimum` keys or more, and paused for a
     ///   while in a bucket where a page did not reach the batch's largest key (keys spread over
@@ -51,7 +52,8 @@ extension CatalogUpdater {
         let page: ListedPage
         do {
             page = try store.listPage(bucket: bucket, prefix: ExactKey.commonPrefix(items.map(\.key)),
-                                      startAfter: startAfter.isEmpty ? nil : startAfter, maxKeys: 1000)
+                                      startAfter: startAfter.isEmpty ? nil : startAfter,
+                                      maxKeys: min(1000, items.count * listKeysPerRecheck))
         } catch {
             // The listing only saves requests. One that fails (a server that refuses this prefix
             // or start-after, as moto does for some keys) confirms nothing: HEAD every key, and

@@ -38,6 +38,11 @@ public struct CatalogUpdater {
     public var reconcilePageSize = 1000
     /// Re-checks of at least this many keys try one listing page first (see `recheck`).
     public var listRecheckMinimum = 4
+    /// A re-check's listing page asks for at most this many keys per key it confirms (and never
+    /// more than S3's 1,000): a page costs time for every key it returns (~0.2 ms a key on the
+    /// local server, 0.2 s for a full page), and a batch whose keys are sparser than this is
+    /// cheaper to HEAD, all at once.
+    public var listKeysPerRecheck = 4
     /// The most keys a writer carries for other writers (`Handover`): about four big SQS
     /// batches, which its re-check may have to HEAD one by one.
     public var handoverMaxKeys = 4_000

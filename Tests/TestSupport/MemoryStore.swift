@@ -50,6 +50,8 @@ public final class MemoryStore: ObjectStore {
     public var unlisted: Set<ExactKey> = []
     /// When set, every listing fails with it (as a server that refuses a listing's parameters).
     public var listError: (any Error)?
+    /// The `maxKeys` of every listing page asked for, in order.
+    public var listPageSizes: [Int] = []
     /// Last-Modified times come from a counter: every put is a new second.
     private var clock = 0
     /// Multipart uploads in progress, by id: their key and parts.
@@ -169,6 +171,7 @@ public final class MemoryStore: ObjectStore {
     public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
         roundTrips += 1
         let answer = record("LIST \(bucket)" + (prefix.isEmpty ? "" : " \(prefix)") + (startAfter.map { " after \($0)" } ?? ""))
+        listPageSizes.append(maxKeys)
         if let listError { answer("error"); throw listError }
         let from = startAfter.map(ExactKey.init)
         let matching = (buckets[bucket] ?? [:])
