@@ -20,12 +20,20 @@ extension CatalogFile {
     }
 
     private func read(cached: CatalogVersion?) throws(CatalogFileError) -> CatalogVersion {
-        // A cached big version needs no bytes to be confirmed; a small one comes whole if it changed.
-        let probe = (cached?.size ?? 0) > Int64(smallBytes) ? 1 : smallBytes
-        let request = RangeRequest(key: key, range: 0..<Int64(probe), ifNoneMatch: cached?.etag)
-        switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
+        // A cached big version needs no bytes to be confirmed, and the latest index comes beside
+        // it in case it changed; a small one comes whole if it changed.
+        let big = (cached?.size ?? 0) > Int64(smallBytes)
+        var reads = [RangeRequest(key: key, range: 0..<Int64(big ? 1 : smallBytes), ifNoneMatch: cached?.etag)]
+        if big { reads.append(RangeRequest(key: latestIndexKey, range: 0..<Int64(latestIndexMaxBytes))) }
+        let answers = store.readRanges(bucket: bucket, reads: reads)
+        var hint: (bytes: [UInt8], etag: String)?
+        if answers.count > 1, case .success(.bytes(let bytes, let version, let size)) = answers[1], Int64(bytes.count) == size {
+            hint = (bytes, version.etag)
+        }
+        switch answers[0] {
         case .success(.notModified):
-            guard let cached else { throw .changed }
+            guard var cached else { throw .changed }
+            cached.latestIndexETag = hint?.etag
             return cached
         case .success(.missing):
             return CatalogVersion(etag: nil, index: CatalogIndex(etag: "", size: 3, blocks: [], types: []),
@@ -35,7 +43,14 @@ extension CatalogFile {
             throw .changed
         case .success(.bytes(let bytes, let version, let size)):
             if Int64(bytes.count) >= size { return try whole(bytes, etag: version.etag) }
-            return try indexed(etag: version.etag, size: size)
+            var read: CatalogVersion
+            if let hint, let index = CatalogIndex(parsing: hint.bytes), index.etag == version.etag, index.size == size {
+                read = CatalogVersion(etag: version.etag, index: index, whole: nil)
+            } else {
+                read = try indexed(etag: version.etag, size: size)
+            }
+            read.latestIndexETag = hint?.etag
+            return read
         case .success(.changed):
             throw .changed
         case .failure(let error):

@@ -262,9 +262,11 @@ extension CatalogFile {
     }
 
     /// Completes an upload as the next version, its index written at the same time under the
-    /// ETag the version will have (one round trip for both; a reader that finds the version a
-    /// moment before its index waits for it, `indexWaits`). An index write that failed is
-    /// written again once the version is kept.
+    /// ETag the version will have and as the latest (one round trip for all; a reader that finds
+    /// the version a moment before its index waits for it, `indexWaits`), and the index of the
+    /// version before the one it replaces deleted (no reader is sent there any more; the index of
+    /// the version it replaces stays until the next write, for readers a version behind). An
+    /// index write that failed is written again once the version is kept.
     private func complete(uploadID: String, partETags: [String], index: CatalogIndex,
                           over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite
@@ -272,19 +274,33 @@ extension CatalogFile {
         if let etag = predicted {
             var named = index
             named.etag = etag
+            // Never the index this write may itself be about to need: same bytes, same ETag.
+            let stale = version.index.parent.flatMap { $0 == etag || $0 == version.etag ? nil : indexKey($0) }
             let (completed, indexed) = try storage {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag,
-                                         writing: indexKey(etag), bytes: named.serialized(), contentType: "application/json")
+                                         writing: [CompanionWrite(key: indexKey(etag)),
+                                                   CompanionWrite(key: latestIndexKey, ifMatch: version.latestIndexETag)],
+                                         bytes: named.serialized(),
+                                         contentType: "application/json", deleting: stale.map { [$0] } ?? [])
             }
             outcome = completed
-            if !indexed { predicted = "" }                      // written again below, if the version is kept
+            if !indexed[0] { predicted = "" }                   // written again below, if the version is kept
         } else {
             outcome = try storage {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag)
             }
         }
         if case .conflict = outcome { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
-        return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)
+        return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version,
+                             dropping: predicted == nil ? droppable(version) : [])
+    }
+
+    /// The indexes a write over `version` leaves behind when it cannot delete them with its
+    /// completion: `version`'s own and its parent's (which the write before left for readers a
+    /// version behind).
+    private func droppable(_ version: CatalogVersion) -> [String] {
+        guard let etag = version.etag, version.whole == nil || version.size > Int64(smallBytes) else { return [] }
+        return [etag] + (version.index.parent.map { [$0] } ?? [])
     }
 
     /// One PutObject of a whole new catalog; a big one gets its index first.
@@ -296,17 +312,18 @@ extension CatalogFile {
             try store.write(bucket: bucket, key: key, bytes: bytes, contentType: "application/json", ifMatch: version.etag)
         }
         let whole = indexed ? nil : try corrupt { () throws(CatalogError) in try EntryRun(bytes, atFileStart: true, atFileEnd: true) }
-        return try published(outcome, index: index, predicted: indexed ? predicted ?? "" : nil, whole: whole, over: version)
+        return try published(outcome, index: index, predicted: indexed ? predicted ?? "" : nil, whole: whole, over: version,
+                             dropping: droppable(version))
     }
 
     /// After the compare-and-swap: the new version (its index written under its real ETag if the
-    /// prediction missed, the old version's index dropped), or a conflict (the predicted index
+    /// prediction missed, the indexes in `dropping` deleted), or a conflict (the predicted index
     /// dropped, unless it is the winner's too: the same bytes give the same ETag).
     ///
     /// `predicted`: `nil` for a small catalog (no index), `""` when the ETag could not be
     /// predicted, else the predicted ETag whose index was written.
     private func published(_ outcome: StoredWrite, index: CatalogIndex, predicted: String?, whole: EntryRun?,
-                           over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
+                           over version: CatalogVersion, dropping: [String]) throws(CatalogFileError) -> WriteResult {
         switch outcome {
         case .written(let etag):
             var index = index
@@ -317,9 +334,7 @@ extension CatalogFile {
                 _ = try? writeIndex(index, etag: etag)
                 if !predicted.isEmpty { _ = try? store.delete(bucket: bucket, key: indexKey(predicted)) }
             }
-            if let old = version.etag, old != etag, version.whole == nil || version.size > Int64(smallBytes) {
-                _ = try? store.delete(bucket: bucket, key: indexKey(old))
-            }
+            for old in dropping where old != etag { _ = try? store.delete(bucket: bucket, key: indexKey(old)) }
             return .written(CatalogVersion(etag: etag, index: index, whole: whole))
         case .conflict:
             if let predicted, !predicted.isEmpty,
