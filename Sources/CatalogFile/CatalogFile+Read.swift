@@ -21,19 +21,29 @@ extension CatalogFile {
 
     private func read(cached: CatalogVersion?) throws(CatalogFileError) -> CatalogVersion {
         // A cached big version needs no bytes to be confirmed, and the latest index comes beside
-        // it in case it changed; a small one comes whole if it changed.
+        // it in case it changed (no bytes either when it is the one seen last); a small one comes
+        // whole if it changed.
         let big = (cached?.size ?? 0) > Int64(smallBytes)
         var reads = [RangeRequest(key: key, range: 0..<Int64(big ? 1 : smallBytes), ifNoneMatch: cached?.etag)]
-        if big { reads.append(RangeRequest(key: latestIndexKey, range: 0..<Int64(latestIndexMaxBytes))) }
+        if big {
+            reads.append(RangeRequest(key: latestIndexKey, range: 0..<Int64(latestIndexMaxBytes), ifNoneMatch: cached?.latestIndexETag))
+        }
         let answers = store.readRanges(bucket: bucket, reads: reads)
-        var hint: (bytes: [UInt8], etag: String)?
-        if answers.count > 1, case .success(.bytes(let bytes, let version, let size)) = answers[1], Int64(bytes.count) == size {
-            hint = (bytes, version.etag)
+        var hint: [UInt8]?
+        var latestIndexETag: String?                     // of the latest index now, when known
+        switch answers.count > 1 ? answers[1] : nil {
+        case .success(.notModified)?:
+            latestIndexETag = cached?.latestIndexETag
+        case .success(.bytes(let bytes, let version, let size))?:
+            latestIndexETag = version.etag
+            if Int64(bytes.count) == size { hint = bytes }
+        default:
+            break
         }
         switch answers[0] {
         case .success(.notModified):
             guard var cached else { throw .changed }
-            cached.latestIndexETag = hint?.etag
+            cached.latestIndexETag = latestIndexETag
             return cached
         case .success(.missing):
             return CatalogVersion(etag: nil, index: CatalogIndex(etag: "", size: 3, blocks: [], types: []),
@@ -44,12 +54,12 @@ extension CatalogFile {
         case .success(.bytes(let bytes, let version, let size)):
             if Int64(bytes.count) >= size { return try whole(bytes, etag: version.etag) }
             var read: CatalogVersion
-            if let hint, let index = CatalogIndex(parsing: hint.bytes), index.etag == version.etag, index.size == size {
+            if let hint, let index = CatalogIndex(parsing: hint), index.etag == version.etag, index.size == size {
                 read = CatalogVersion(etag: version.etag, index: index, whole: nil)
             } else {
                 read = try indexed(etag: version.etag, size: size)
             }
-            read.latestIndexETag = hint?.etag
+            read.latestIndexETag = latestIndexETag
             return read
         case .success(.changed):
             throw .changed

@@ -263,44 +263,37 @@ extension CatalogFile {
 
     /// Completes an upload as the next version, its index written at the same time under the
     /// ETag the version will have and as the latest (one round trip for all; a reader that finds
-    /// the version a moment before its index waits for it, `indexWaits`), and the index of the
-    /// version before the one it replaces deleted (no reader is sent there any more; the index of
-    /// the version it replaces stays until the next write, for readers a version behind). An
-    /// index write that failed is written again once the version is kept.
+    /// the version a moment before its index waits for it, `indexWaits`). An index write that
+    /// failed is written again once the version is kept.
     private func complete(uploadID: String, partETags: [String], index: CatalogIndex,
                           over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite
         var predicted = store.predictedETag(ofParts: partETags)
+        /// The latest index's ETag once this writer wrote it: its next read asks for it only if it changed.
+        var latestIndexETag: String?
         if let etag = predicted {
             var named = index
             named.etag = etag
-            // Never the index this write may itself be about to need: same bytes, same ETag.
-            let stale = version.index.parent.flatMap { $0 == etag || $0 == version.etag ? nil : indexKey($0) }
+            let bytes = named.serialized()
             let (completed, indexed) = try storage {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag,
                                          writing: [CompanionWrite(key: indexKey(etag)),
                                                    CompanionWrite(key: latestIndexKey, ifMatch: version.latestIndexETag)],
-                                         bytes: named.serialized(),
-                                         contentType: "application/json", deleting: stale.map { [$0] } ?? [])
+                                         bytes: bytes, contentType: "application/json")
             }
             outcome = completed
             if !indexed[0] { predicted = "" }                   // written again below, if the version is kept
+            if indexed[1] { latestIndexETag = store.predictedETag(ofBytes: bytes[...]) }
         } else {
             outcome = try storage {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag)
             }
         }
         if case .conflict = outcome { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
-        return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version,
-                             dropping: predicted == nil ? droppable(version) : [])
-    }
-
-    /// The indexes a write over `version` leaves behind when it cannot delete them with its
-    /// completion: `version`'s own and its parent's (which the write before left for readers a
-    /// version behind).
-    private func droppable(_ version: CatalogVersion) -> [String] {
-        guard let etag = version.etag, version.whole == nil || version.size > Int64(smallBytes) else { return [] }
-        return [etag] + (version.index.parent.map { [$0] } ?? [])
+        let result = try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)
+        guard case .written(var next) = result else { return result }
+        next.latestIndexETag = latestIndexETag
+        return .written(next)
     }
 
     /// One PutObject of a whole new catalog; a big one gets its index first.
@@ -312,18 +305,17 @@ extension CatalogFile {
             try store.write(bucket: bucket, key: key, bytes: bytes, contentType: "application/json", ifMatch: version.etag)
         }
         let whole = indexed ? nil : try corrupt { () throws(CatalogError) in try EntryRun(bytes, atFileStart: true, atFileEnd: true) }
-        return try published(outcome, index: index, predicted: indexed ? predicted ?? "" : nil, whole: whole, over: version,
-                             dropping: droppable(version))
+        return try published(outcome, index: index, predicted: indexed ? predicted ?? "" : nil, whole: whole, over: version)
     }
 
     /// After the compare-and-swap: the new version (its index written under its real ETag if the
-    /// prediction missed, the indexes in `dropping` deleted), or a conflict (the predicted index
+    /// prediction missed, the old version's index dropped), or a conflict (the predicted index
     /// dropped, unless it is the winner's too: the same bytes give the same ETag).
     ///
     /// `predicted`: `nil` for a small catalog (no index), `""` when the ETag could not be
     /// predicted, else the predicted ETag whose index was written.
     private func published(_ outcome: StoredWrite, index: CatalogIndex, predicted: String?, whole: EntryRun?,
-                           over version: CatalogVersion, dropping: [String]) throws(CatalogFileError) -> WriteResult {
+                           over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
         switch outcome {
         case .written(let etag):
             var index = index
@@ -334,7 +326,11 @@ extension CatalogFile {
                 _ = try? writeIndex(index, etag: etag)
                 if !predicted.isEmpty { _ = try? store.delete(bucket: bucket, key: indexKey(predicted)) }
             }
-            for old in dropping where old != etag { _ = try? store.delete(bucket: bucket, key: indexKey(old)) }
+            // Only once this write has won: a loser cannot tell the winner's ETag, which may be
+            // an older version's again (the same bytes give the same ETag).
+            if let old = version.etag, old != etag, version.whole == nil || version.size > Int64(smallBytes) {
+                _ = try? store.delete(bucket: bucket, key: indexKey(old))
+            }
             return .written(CatalogVersion(etag: etag, index: index, whole: whole))
         case .conflict:
             if let predicted, !predicted.isEmpty,

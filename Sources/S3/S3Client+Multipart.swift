@@ -101,26 +101,23 @@ extension S3Client {
     }
 
     /// `completeMultipartUpload`, with `putObject`s of one small body under each of `companions`
-    /// (each with its own condition, or none) and `deleteObject`s of `stale`, all sent at the same
-    /// time: one round trip
-    /// rather than one after another (a big catalog's index goes with the version it describes,
-    /// and the index of an older version goes away). Each gets its own result, in the order given.
+    /// (each with its own condition, or none), all sent at the same time: one round trip rather
+    /// than one after another (a big catalog's index goes with the version it describes). Each
+    /// gets its own result, in the order given.
     public func completeMultipartUpload(bucket: String, key: String, uploadID: String, partETags: [String],
                                         condition: S3WriteCondition?,
                                         putting companions: [(key: String, condition: S3WriteCondition?)], body: [UInt8],
-                                        contentType: String, deleting stale: [String] = [])
-        -> (completed: Result<String, S3Error>, puts: [Result<S3PutObjectResult, S3Error>], deletes: [Result<Void, S3Error>]) {
+                                        contentType: String)
+        -> (completed: Result<String, S3Error>, puts: [Result<S3PutObjectResult, S3Error>]) {
         let complete = Self.completeCall(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, condition: condition)
         let puts = companions.map {
             Self.putObjectCall(bucket: bucket, key: $0.key, body: body, contentType: contentType, condition: $0.condition)
         }
-        let deletes = stale.map { Self.deleteObjectCall(bucket: bucket, key: $0) }
-        let answers = performAll([complete] + puts + deletes)
+        let answers = performAll([complete] + puts)
         return (answers[0].flatMap { response in Result { () throws(S3Error) in try Self.completeResult(response, of: complete) } },
                 zip(puts, answers[1...]).map { call, answer in
                     answer.flatMap { response in Result { () throws(S3Error) in try Self.putObjectResult(response, of: call) } }
-                },
-                answers[(1 + puts.count)...].map { $0.map { _ in () } })
+                })
     }
 
     static func completeCall(bucket: String, key: String, uploadID: String, partETags: [String],

@@ -77,11 +77,7 @@ extension S3Client {
 
     /// Deletes an object. S3 answers 204 whether or not it existed.
     public func deleteObject(bucket: String, key: String) throws(S3Error) {
-        _ = try perform(Self.deleteObjectCall(bucket: bucket, key: key))
-    }
-
-    static func deleteObjectCall(bucket: String, key: String) -> Call {
-        Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key)
+        _ = try perform(Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key))
     }
 }
 

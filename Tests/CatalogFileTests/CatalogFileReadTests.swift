@@ -31,8 +31,10 @@ final class CatalogFileReadTests: XCTestCase {
         big.store.requests = []
         big.store.roundTrips = 0
         _ = try big.file.current(cached: version)
+        // The latest index is the one this writer wrote: no bytes either.
+        let latest = try XCTUnwrap(version.latestIndexETag)
         XCTAssertEqual(big.store.requests, ["RANGE b/images.json 0-0 if-none-match \(version.etag!) -> 304",
-                                            "RANGE b/images.json.index/latest 0-4194303 -> 206"])
+                                            "RANGE b/images.json.index/latest 0-4194303 if-none-match \(latest) -> 304"])
         XCTAssertEqual(big.store.roundTrips, 1)
     }
 
@@ -53,9 +55,11 @@ final class CatalogFileReadTests: XCTestCase {
         XCTAssertEqual(big.store.requests("GET"), [])
     }
 
-    /// Two writers over the same version: the one that completes first writes the latest index,
-    /// and the loser's is refused (`If-Match` the one both read), so that `latest` names the
-    /// version that won rather than the last writer's.
+    /// Two writers over the same version: the latest index is written `If-Match` the one both
+    /// read, so when the winner's lands first (the usual order: the loser's completion is the
+    /// later one, and its companions go with it) the loser's is refused, and `latest` names the
+    /// version that won rather than the last writer's. Sent at once on S3, the two can land the
+    /// other way round: then `latest` names the loser's version, and readers ask by ETag.
     func testALosersLatestIndexDoesNotReplaceTheWinners() throws {
         let seeded = try big.seed(0..<400)
         guard case .written = try big.file.write([.exists(BigCatalog.entry(400))], over: seeded, policy: .merge).result else {
@@ -115,6 +119,20 @@ final class CatalogFileReadTests: XCTestCase {
         try big.checkIndexed()
         let reads = big.store.requests("RANGE b/images.json ").dropFirst()
         XCTAssertEqual(reads.count, (edited.utf8.count + big.file.chunkBytes - 1) / big.file.chunkBytes, "read in chunks: \(reads)")
+    }
+
+    /// A writer that still has the version before a hand edit: the latest index has not changed
+    /// (a 304, no bytes) and names the version before, so the edit is read and indexed again.
+    func testAnUnchangedLatestIndexDoesNotDescribeAChangedCatalog() throws {
+        let old = try big.seed(0..<400)
+        big.store.put("b", "images.json", "[\n" + lines(0..<401).joined(separator: ",\n") + "\n]\n")
+        big.store.requests = []
+        let version = try big.file.current(cached: old)
+        XCTAssertEqual(big.store.requests("RANGE b/images.json.index/latest"),
+                       ["RANGE b/images.json.index/latest 0-4194303 if-none-match \(old.latestIndexETag!) -> 304"])
+        XCTAssertEqual(version.index.count, 401)
+        XCTAssertEqual(version.latestIndexETag, old.latestIndexETag)
+        try big.checkIndexed()
     }
 
     /// A hand edit that is valid but not in imagecat's form (one line, other order): read whole,

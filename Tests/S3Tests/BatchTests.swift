@@ -70,17 +70,16 @@ final class BatchTests: XCTestCase {
         XCTAssertTrue(transport.requests.allSatisfy { $0.headers.contains { $0.name == "Authorization" } })
     }
 
-    /// A completion, the small objects written beside it (a big catalog's index, under its ETag
-    /// and as the latest) and the deletes of stale ones go in one round, each with its own
-    /// outcome: a completion lost to another writer does not hide that a companion was written,
-    /// nor the reverse.
-    func testACompletionItsCompanionsAndItsDeletesGoInOneRound() throws {
+    /// A completion and the small objects written beside it (a big catalog's index, under its
+    /// ETag and as the latest) go in one round, each with its own outcome and condition: a
+    /// completion lost to another writer does not hide that a companion was written, nor the
+    /// reverse.
+    func testACompletionAndItsCompanionsGoInOneRound() throws {
         let completed = #"<CompleteMultipartUploadResult><ETag>"9a-3"</ETag></CompleteMultipartUploadResult>"#
         let transport = RoundTransport([
             .response(HTTPResponse(status: 200, body: Array(completed.utf8))),
             .response(HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"ix\"")])),
             .response(HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"ix\"")])),
-            .response(HTTPResponse(status: 204)),
             Self.error(412, "PreconditionFailed"),
             Self.error(403, "AccessDenied"),
         ])
@@ -88,18 +87,14 @@ final class BatchTests: XCTestCase {
         let won = s3.completeMultipartUpload(bucket: "b", key: "images.json", uploadID: "u1", partETags: ["\"p1\""],
                                              condition: .ifMatch("\"v1\""),
                                              putting: [("images.json.index/9a-3", nil), ("images.json.index/latest", .ifMatch("\"l0\""))],
-                                             body: Array("{}".utf8), contentType: "application/json",
-                                             deleting: ["images.json.index/v0"])
+                                             body: Array("{}".utf8), contentType: "application/json")
         XCTAssertEqual(try won.completed.get(), "\"9a-3\"")
         XCTAssertEqual(try won.puts.map { try $0.get().etag }, ["\"ix\"", "\"ix\""])
-        XCTAssertEqual(won.deletes.count, 1)
-        XCTAssertNoThrow(try won.deletes[0].get())
         XCTAssertEqual(transport.rounds.count, 1, "one round trip for all")
         XCTAssertEqual(transport.rounds[0].urls, ["http://127.0.0.1:9/b/images.json?uploadId=u1",
                                                   "http://127.0.0.1:9/b/images.json.index/9a-3",
-                                                  "http://127.0.0.1:9/b/images.json.index/latest",
-                                                  "http://127.0.0.1:9/b/images.json.index/v0"])
-        XCTAssertEqual(transport.requests.map(\.method), ["POST", "PUT", "PUT", "DELETE"])
+                                                  "http://127.0.0.1:9/b/images.json.index/latest"])
+        XCTAssertEqual(transport.requests.map(\.method), ["POST", "PUT", "PUT"])
         XCTAssertEqual(transport.requests[0].headers.first { $0.name == "If-Match" }?.value, "\"v1\"")
         XCTAssertNil(transport.requests[1].headers.first { $0.name.hasPrefix("If-") }, "a companion without a condition")
         XCTAssertEqual(transport.requests[2].headers.first { $0.name == "If-Match" }?.value, "\"l0\"", "each its own condition")
@@ -111,7 +106,6 @@ final class BatchTests: XCTestCase {
         XCTAssertTrue(completion.isConditionalWriteLost)
         XCTAssertEqual(put.code, "AccessDenied")
         XCTAssertEqual(put.key, "images.json.index/9b-3", "each error names its own key")
-        XCTAssertTrue(lost.deletes.isEmpty)
     }
 
     /// Reads and the creation of an upload go in one round, each with its own outcome.

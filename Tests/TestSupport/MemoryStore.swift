@@ -292,8 +292,8 @@ public final class MemoryStore: ObjectStore {
     /// The companion is written first, then the completion evaluated: both in one round trip,
     /// as S3ObjectStore sends them together.
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
-                               writing companions: [CompanionWrite], bytes: [UInt8], contentType: String,
-                               deleting stale: [String]) throws -> (outcome: StoredWrite, companionsWritten: [Bool]) {
+                               writing companions: [CompanionWrite], bytes: [UInt8],
+                               contentType: String) throws -> (outcome: StoredWrite, companionsWritten: [Bool]) {
         var written: [Bool] = []
         for companion in companions {
             let answer = record("PUT \(bucket)/\(companion.key)" + (companion.ifMatch.map { " if-match \($0)" } ?? "") + " (with the completion)")
@@ -308,11 +308,6 @@ public final class MemoryStore: ObjectStore {
                 answer("200")
                 written.append(true)
             }
-        }
-        for key in stale {
-            let answer = record("DELETE \(bucket)/\(key) (with the completion)")
-            if failure == nil { delete(bucket, key) }
-            answer(failure == nil ? "204" : "error")
         }
         let outcome = try completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: ifMatch)
         return (outcome, written)
