@@ -20,30 +20,12 @@ extension CatalogFile {
     }
 
     private func read(cached: CatalogVersion?) throws(CatalogFileError) -> CatalogVersion {
-        // A cached big version needs no bytes to be confirmed, and the latest index comes beside
-        // it in case it changed (no bytes either when it is the one seen last); a small one comes
-        // whole if it changed.
-        let big = (cached?.size ?? 0) > Int64(smallBytes)
-        var reads = [RangeRequest(key: key, range: 0..<Int64(big ? 1 : smallBytes), ifNoneMatch: cached?.etag)]
-        if big {
-            reads.append(RangeRequest(key: latestIndexKey, range: 0..<Int64(latestIndexMaxBytes), ifNoneMatch: cached?.latestIndexETag))
-        }
-        let answers = store.readRanges(bucket: bucket, reads: reads)
-        var hint: [UInt8]?
-        var latestIndexETag: String?                     // of the latest index now, when known
-        switch answers.count > 1 ? answers[1] : nil {
-        case .success(.notModified)?:
-            latestIndexETag = cached?.latestIndexETag
-        case .success(.bytes(let bytes, let version, let size))?:
-            latestIndexETag = version.etag
-            if Int64(bytes.count) == size { hint = bytes }
-        default:
-            break
-        }
-        switch answers[0] {
+        // A cached big version needs no bytes to be confirmed; a small one comes whole if it changed.
+        let probe = (cached?.size ?? 0) > Int64(smallBytes) ? 1 : smallBytes
+        let request = RangeRequest(key: key, range: 0..<Int64(probe), ifNoneMatch: cached?.etag)
+        switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
         case .success(.notModified):
-            guard var cached else { throw .changed }
-            cached.latestIndexETag = latestIndexETag
+            guard let cached else { throw .changed }
             return cached
         case .success(.missing):
             return CatalogVersion(etag: nil, index: CatalogIndex(etag: "", size: 3, blocks: [], types: []),
@@ -53,14 +35,7 @@ extension CatalogFile {
             throw .changed
         case .success(.bytes(let bytes, let version, let size)):
             if Int64(bytes.count) >= size { return try whole(bytes, etag: version.etag) }
-            var read: CatalogVersion
-            if let hint, let index = CatalogIndex(parsing: hint), index.etag == version.etag, index.size == size {
-                read = CatalogVersion(etag: version.etag, index: index, whole: nil)
-            } else {
-                read = try indexed(etag: version.etag, size: size)
-            }
-            read.latestIndexETag = latestIndexETag
-            return read
+            return try indexed(etag: version.etag, size: size)
         case .success(.changed):
             throw .changed
         case .failure(let error):

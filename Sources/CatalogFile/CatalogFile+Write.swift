@@ -262,38 +262,29 @@ extension CatalogFile {
     }
 
     /// Completes an upload as the next version, its index written at the same time under the
-    /// ETag the version will have and as the latest (one round trip for all; a reader that finds
-    /// the version a moment before its index waits for it, `indexWaits`). An index write that
-    /// failed is written again once the version is kept.
+    /// ETag the version will have (one round trip for both; a reader that finds the version a
+    /// moment before its index waits for it, `indexWaits`). An index write that failed is
+    /// written again once the version is kept.
     private func complete(uploadID: String, partETags: [String], index: CatalogIndex,
                           over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite
         var predicted = store.predictedETag(ofParts: partETags)
-        /// The latest index's ETag once this writer wrote it: its next read asks for it only if it changed.
-        var latestIndexETag: String?
         if let etag = predicted {
             var named = index
             named.etag = etag
-            let bytes = named.serialized()
             let (completed, indexed) = try storage {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag,
-                                         writing: [CompanionWrite(key: indexKey(etag)),
-                                                   CompanionWrite(key: latestIndexKey, ifMatch: version.latestIndexETag)],
-                                         bytes: bytes, contentType: "application/json")
+                                         writing: indexKey(etag), bytes: named.serialized(), contentType: "application/json")
             }
             outcome = completed
-            if !indexed[0] { predicted = "" }                   // written again below, if the version is kept
-            if indexed[1] { latestIndexETag = store.predictedETag(ofBytes: bytes[...]) }
+            if !indexed { predicted = "" }                      // written again below, if the version is kept
         } else {
             outcome = try storage {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag)
             }
         }
         if case .conflict = outcome { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
-        let result = try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)
-        guard case .written(var next) = result else { return result }
-        next.latestIndexETag = latestIndexETag
-        return .written(next)
+        return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)
     }
 
     /// One PutObject of a whole new catalog; a big one gets its index first.
@@ -326,8 +317,6 @@ extension CatalogFile {
                 _ = try? writeIndex(index, etag: etag)
                 if !predicted.isEmpty { _ = try? store.delete(bucket: bucket, key: indexKey(predicted)) }
             }
-            // Only once this write has won: a loser cannot tell the winner's ETag, which may be
-            // an older version's again (the same bytes give the same ETag).
             if let old = version.etag, old != etag, version.whole == nil || version.size > Int64(smallBytes) {
                 _ = try? store.delete(bucket: bucket, key: indexKey(old))
             }

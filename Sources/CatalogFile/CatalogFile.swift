@@ -40,8 +40,6 @@ public struct CatalogFile {
     /// `CatalogFileError.notIndexed` (the API sets it: a request cannot wait for 176 MB; the
     /// catalog function indexes it on its next write, or the reconcile). `nil`: no limit.
     public var maxReindexBytes: Int64?
-    /// The latest index is read only up to this size (~250 KB at 1,000,000 entries).
-    public var latestIndexMaxBytes = 4 << 20
     /// Waits (ms) for the index of a version just written, before reading the catalog whole.
     public var indexWaits = [50, 100, 200]
     /// Writers of a catalog at least this big take turns (`takeTurn`): below it a write's copy
@@ -77,12 +75,6 @@ public struct CatalogFile {
     public func indexKey(_ etag: String) -> String { indexPrefix + etag }
 
     public var indexPrefix: String { Self.indexPrefix(of: key) }
-
-    /// Where the index of the newest version a multipart write completed is kept too, with that
-    /// version: a hint, never the truth. A writer that knows the catalog is big reads it beside
-    /// the version, and uses it only when it names the version found (one round trip a read
-    /// rather than two: reading the version, then its index).
-    public var latestIndexKey: String { indexPrefix + "latest" }
 
     public static func indexPrefix(of key: String) -> String { key + ".index/" }
 

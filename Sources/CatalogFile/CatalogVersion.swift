@@ -15,9 +15,6 @@ public struct CatalogVersion: Sendable {
     /// Duplicate names the stored file had: such a file is rewritten even when nothing else
     /// changes.
     public var duplicatesRemoved = 0
-    /// The ETag of the latest index (`CatalogFile.latestIndexKey`) as this version was read, when
-    /// it was read: the next write replaces it only if it is still that one.
-    public var latestIndexETag: String?
 
     public init(etag: String?, index: CatalogIndex, whole: EntryRun?) {
         self.etag = etag

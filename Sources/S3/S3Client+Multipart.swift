@@ -100,24 +100,17 @@ extension S3Client {
         return try Self.completeResult(try perform(call), of: call)
     }
 
-    /// `completeMultipartUpload`, with `putObject`s of one small body under each of `companions`
-    /// (each with its own condition, or none), all sent at the same time: one round trip rather
-    /// than one after another (a big catalog's index goes with the version it describes). Each
-    /// gets its own result, in the order given.
+    /// `completeMultipartUpload` and an unconditional `putObject` of a small object beside it,
+    /// sent at the same time: one round trip for both rather than one after the other (a big
+    /// catalog's index goes with the version it describes). Each gets its own result.
     public func completeMultipartUpload(bucket: String, key: String, uploadID: String, partETags: [String],
-                                        condition: S3WriteCondition?,
-                                        putting companions: [(key: String, condition: S3WriteCondition?)], body: [UInt8],
-                                        contentType: String)
-        -> (completed: Result<String, S3Error>, puts: [Result<S3PutObjectResult, S3Error>]) {
+                                        condition: S3WriteCondition?, putting companion: String, body: [UInt8],
+                                        contentType: String) -> (completed: Result<String, S3Error>, put: Result<S3PutObjectResult, S3Error>) {
         let complete = Self.completeCall(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, condition: condition)
-        let puts = companions.map {
-            Self.putObjectCall(bucket: bucket, key: $0.key, body: body, contentType: contentType, condition: $0.condition)
-        }
-        let answers = performAll([complete] + puts)
+        let put = Self.putObjectCall(bucket: bucket, key: companion, body: body, contentType: contentType, condition: nil)
+        let answers = performAll([complete, put])
         return (answers[0].flatMap { response in Result { () throws(S3Error) in try Self.completeResult(response, of: complete) } },
-                zip(puts, answers[1...]).map { call, answer in
-                    answer.flatMap { response in Result { () throws(S3Error) in try Self.putObjectResult(response, of: call) } }
-                })
+                answers[1].flatMap { response in Result { () throws(S3Error) in try Self.putObjectResult(response, of: put) } })
     }
 
     static func completeCall(bucket: String, key: String, uploadID: String, partETags: [String],

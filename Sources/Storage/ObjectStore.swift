@@ -57,13 +57,12 @@ public protocol ObjectStore: AnyObject {
     /// Makes parts 1…n (with these ETags) the object, only if it is still the version read
     /// (`ifMatch`) or still absent (`nil`); another writer having won is `.conflict`.
     func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite
-    /// `completeUpload`, with writes of a small object that describes the new version (a big
-    /// catalog's index) under each of `companions`, sent at the same time: one round trip for
-    /// all, so the window in which another writer can win is shorter. `companionsWritten` tells, in the order given, which of those writes were made
-    /// (a failure or a lost condition: not), whatever the completion's outcome.
+    /// `completeUpload`, with an unconditional write of a small object that describes the new
+    /// version (a big catalog's index) sent at the same time: one round trip for both, so the
+    /// window in which another writer can win is one round trip shorter. `companionWritten` is
+    /// false when that write failed, whatever the completion's outcome.
     func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
-                        writing companions: [CompanionWrite], bytes: [UInt8],
-                        contentType: String) throws -> (outcome: StoredWrite, companionsWritten: [Bool])
+                        writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool)
     /// Drops an upload that will not be completed, and its parts.
     func abortUpload(bucket: String, key: String, uploadID: String) throws
     /// The uploads of exactly `key` in progress (other writers' and this one's), in no set order.

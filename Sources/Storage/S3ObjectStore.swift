@@ -144,14 +144,12 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
-                               writing companions: [CompanionWrite], bytes: [UInt8],
-                               contentType: String) throws -> (outcome: StoredWrite, companionsWritten: [Bool]) {
-        let (completed, puts) = client.completeMultipartUpload(
+                               writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool) {
+        let (completed, put) = client.completeMultipartUpload(
             bucket: bucket, key: key, uploadID: uploadID, partETags: partETags.map(Self.quoted),
-            condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists,
-            putting: companions.map { ($0.key, $0.ifMatch.map { .ifMatch(Self.quoted($0)) }) }, body: bytes,
-            contentType: contentType)
-        let written = puts.map { if case .success = $0 { true } else { false } }
+            condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists, putting: companion, body: bytes, contentType: contentType)
+        let written: Bool
+        if case .success = put { written = true } else { written = false }
         switch completed {
         case .success(let etag): return (.written(etag: ETag.unquoted(etag)), written)
         case .failure(let error) where error.isConditionalWriteLost: return (.conflict, written)

@@ -76,13 +76,11 @@ final class CatalogFileWriteTests: XCTestCase {
         guard case .written(let after) = try big.file.write([.exists(BigCatalog.entry(400))], over: version, policy: .merge).result else {
             return XCTFail("not written")
         }
-        // Read the window while the upload is created, send the parts, complete with the index
-        // (under its ETag and as the latest), drop the old index.
+        // Read the window while the upload is created, send the parts, complete with the index,
+        // drop the old index.
         XCTAssertEqual(big.store.roundTrips, 4, "\(big.store.requests)")
         let completion = try XCTUnwrap(big.store.requests.firstIndex { $0.hasPrefix("COMPLETE") })
-        XCTAssertEqual(big.store.requests[(completion - 2)..<completion],
-                       ["PUT b/\(big.file.indexKey(after.etag!)) (with the completion) -> 200",
-                        "PUT b/\(big.file.latestIndexKey) (with the completion) -> 200"])
+        XCTAssertEqual(big.store.requests[completion - 1], "PUT b/\(big.file.indexKey(after.etag!)) (with the completion) -> 200")
         try big.checkIndexed()
     }
 
@@ -260,7 +258,7 @@ final class CatalogFileWriteTests: XCTestCase {
         guard case .conflict = try write([.exists(BigCatalog.entry(200, size: 7))]) else { return XCTFail("not a conflict") }
         XCTAssertEqual(big.store.requests("COMPLETE").last?.hasSuffix("409"), true)
         XCTAssertEqual(big.store.requests("ABORT").count, 1)
-        let indexes = big.store.buckets["b"]!.keys.filter { $0.hasPrefix(ExactKey("images.json.index/")) && $0 != ExactKey(big.file.latestIndexKey) }
+        let indexes = big.store.buckets["b"]!.keys.filter { $0.hasPrefix(ExactKey("images.json.index/")) }
         XCTAssertEqual(indexes.count, 1, "only the current version's index")
         try big.checkIndexed()
     }

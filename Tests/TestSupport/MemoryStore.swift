@@ -292,22 +292,15 @@ public final class MemoryStore: ObjectStore {
     /// The companion is written first, then the completion evaluated: both in one round trip,
     /// as S3ObjectStore sends them together.
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
-                               writing companions: [CompanionWrite], bytes: [UInt8],
-                               contentType: String) throws -> (outcome: StoredWrite, companionsWritten: [Bool]) {
-        var written: [Bool] = []
-        for companion in companions {
-            let answer = record("PUT \(bucket)/\(companion.key)" + (companion.ifMatch.map { " if-match \($0)" } ?? "") + " (with the completion)")
-            if let failure = failure ?? writeErrors[ExactKey(companion.key)] {
-                answer("error \(failure)")
-                written.append(false)
-            } else if let ifMatch = companion.ifMatch, object(bucket, companion.key)?.etag != ifMatch {
-                answer("412")
-                written.append(false)
-            } else {
-                put(bucket, companion.key, bytes: bytes, etag: nil)
-                answer("200")
-                written.append(true)
-            }
+                               writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool) {
+        let answer = record("PUT \(bucket)/\(companion) (with the completion)")
+        var written = false
+        if let failure = failure ?? writeErrors[ExactKey(companion)] {
+            answer("error \(failure)")
+        } else {
+            put(bucket, companion, bytes: bytes, etag: nil)
+            answer("200")
+            written = true
         }
         let outcome = try completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: ifMatch)
         return (outcome, written)
