@@ -213,15 +213,18 @@ public struct CatalogUpdater {
                 // with this writer's own changes (its own observation of a key wins).
                 let carried = layout.turnLimit(mayWaitMs: mayWait, size: version.size) > 0
                     ? handedOver(bucket: bucket, mine: handover, skipping: own) : []
-                observed = carried + observed.filter { own.contains(ExactKey($0.key)) }
+                let ownObserved = observed.filter { own.contains(ExactKey($0.key)) }
+                observed = carried + ownObserved
                 if !carried.isEmpty { result.readMs += lap() }
                 let observations = Observation.sortedLatest(observed.map(\.observation))
+                /// Which of `observations` are this writer's own.
+                let isOwnObservation = observations.map { own.contains(ExactKey($0.name)) }
                 let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
                                                              mayWaitMs: mayWait,
                                                              ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)),
                                                              beforeWaiting: {
                     // Left again only if what it would leave changed (keys observed again).
-                    let mine = Handover(observed.filter { own.contains(ExactKey($0.key)) }).observed
+                    let mine = Handover(ownObserved).observed
                     guard mine != handedOverKeys else { return }
                     withdraw(handover, bucket: bucket)
                     handover = handOver(mine, bucket: bucket)
@@ -230,10 +233,10 @@ public struct CatalogUpdater {
                     // Only for its own changes: when they are in already (carried by another
                     // writer), it answers now, and what it would carry is written by those who
                     // left it, who still have changes of their own to write.
-                    zip(observations, outcomes).contains { $0.1.changed && own.contains(ExactKey($0.0.name)) }
+                    zip(isOwnObservation, outcomes).contains { $0 && $1.changed }
                 })
                 result.writeMs += lap()
-                var summary = ApplySummary(zip(observations, outcomes).filter { own.contains(ExactKey($0.0.name)) }.map(\.1))
+                var summary = ApplySummary(zip(isOwnObservation, outcomes).filter(\.0).map(\.1))
                 summary.duplicatesRemoved = version.duplicatesRemoved
                 summaryOfRound = summary
                 changedKeys = Set(zip(observations, outcomes).filter { $0.1.changed }.map { ExactKey($0.0.name) })

@@ -35,9 +35,9 @@ struct Handover: Equatable {
 
     /// When the handover at `key` was left (`nil`: not a handover's name).
     static func leftAtMs(_ key: String, catalog: String) -> Int64? {
-        let prefix = prefix(catalog: catalog)
+        let key = ExactKey(key), prefix = ExactKey(prefix(catalog: catalog))
         guard key.hasPrefix(prefix) else { return nil }
-        return Int64(key.dropFirst(prefix.count).prefix { $0 != "-" })
+        return Int64(String(decoding: key.bytes.dropFirst(prefix.bytes.count).prefix { $0 != UInt8(ascii: "-") }, as: UTF8.self))
     }
 
     /// `{"version":1,"observed":[{"key":…,"etag":…,"lastModified":…,"entry":{…}}, …]}`; `etag`
