@@ -2,7 +2,7 @@ import Basics
 import JSON
 
 extension CatalogIndex {
-    /// `{"version":1,"etag":…,"parent":…,"size":…,"types":[…],"blocks":[[firstName, offset, count, "bits"], …]}`:
+    /// `{"version":1,"etag":…,"parent":…,"ancestors":[…],"prefix":{"anchor":…,"length":…,"base":…},"size":…,"types":[…],"blocks":[[firstName, offset, count, "bits"], …]}`:
     /// plain JSON so anyone can read what it says; the bits are 16 hex digits (a JSON number
     /// would lose bit 63 in many readers).
     public func serialized() -> [UInt8] {
@@ -13,6 +13,18 @@ extension CatalogIndex {
         if let parent {
             out.append(contentsOf: #","parent":"#.utf8)
             JSONValue.writeString(parent, to: &out)
+            out.append(contentsOf: #","ancestors":"#.utf8)
+            JSONValue.array(ancestors.map(JSONValue.string)).write(to: &out)
+        }
+        if let prefix {
+            out.append(contentsOf: #","prefix":{"anchor":"#.utf8)
+            JSONValue.writeString(prefix.anchor, to: &out)
+            out.append(contentsOf: ",\"length\":\(prefix.length)".utf8)
+            if let base = prefix.base {
+                out.append(contentsOf: #","base":"#.utf8)
+                JSONValue.writeString(base, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
         out.append(contentsOf: #","size":"#.utf8)
         out.append(contentsOf: String(size).utf8)
@@ -30,7 +42,8 @@ extension CatalogIndex {
     }
 
     /// Reads an index; `nil` for anything that is not one this version wrote and trusts: blocks
-    /// must start at 0, rise strictly in offset and name, and end within `size`.
+    /// must start at 0, rise strictly in offset and name, and end within `size`; a prefix must end
+    /// where a block other than the first starts.
     public init?(parsing bytes: [UInt8]) {
         guard let value = try? JSONValue(parsing: bytes), value["version"]?.int64Value == 1,
               let etag = value["etag"]?.stringValue, let size = value["size"]?.int64Value, size >= 0,
@@ -57,5 +70,15 @@ extension CatalogIndex {
             blocks.append(block)
         }
         self.init(etag: etag, size: size, blocks: blocks, types: types, parent: value["parent"]?.stringValue)
+        if let listed = value["ancestors"]?.arrayValue {
+            let etags = listed.compactMap(\.stringValue)
+            guard etags.count == listed.count, etags.first == parent else { return nil }
+            ancestors = Array(etags.prefix(Self.maxAncestors))
+        }
+        if let claim = value["prefix"] {
+            guard let anchor = claim["anchor"]?.stringValue, !anchor.isEmpty, let length = claim["length"]?.int64Value,
+                  length > 0, (block(startingAt: length) ?? 0) > 0 else { return nil }
+            prefix = Prefix(anchor: anchor, length: length, base: claim["base"]?.stringValue)
+        }
     }
 }

@@ -31,27 +31,73 @@ public struct CatalogIndex: Equatable, Sendable {
 
     /// The ETag of the catalog version described (bare).
     public var etag: String
-    /// The ETag of the version this one was written over (`nil`: the first, or unknown). A
-    /// writer that must check its version was not lost to a concurrent one (a server whose
-    /// conditional multipart completion is not atomic) walks these back from the current one.
-    public var parent: String?
+    /// The ETags of the versions this one was written over, nearest first, at most
+    /// `maxAncestors` (empty: the first, or unknown). A writer that must check its version was
+    /// not lost to a concurrent one (a server whose conditional multipart completion is not
+    /// atomic) looks for it among the current version's, with one read however many writes
+    /// followed its own (the replaced versions' indexes are dropped).
+    public var ancestors: [String]
+    /// The version this one was written over.
+    public var parent: String? { ancestors.first }
+
+    public static let maxAncestors = 16
     /// The catalog's size in bytes.
     public var size: Int64
     public var blocks: [Block]
     /// The entry types named by the blocks' bits, at most 63.
     public var types: [String]
+    /// The stretch at the catalog's start that every version naming the same prefix shares, byte
+    /// for byte (`nil`: none named).
+    public var prefix: Prefix?
+
+    /// Bytes `0..<length` of the version, the same in every version whose index names `anchor`:
+    /// a writer that copied them server-side from one such version may complete its upload over
+    /// any other without copying them again (`CatalogFile.appended`). A writer names a new
+    /// anchor (random) for the version it writes; a write that copies those bytes unchanged
+    /// names the same one again. `length` is a block's offset: the rest, the tail, starts with
+    /// an entry.
+    public struct Prefix: Equatable, Sendable {
+        public var anchor: String
+        public var length: Int64
+        /// The ETag of the same bytes saved as an object of their own beside the catalog
+        /// (`CatalogFile.prefixKey`), once saved: a copy from there never depends on which
+        /// version is current.
+        public var base: String?
+
+        public init(anchor: String, length: Int64, base: String? = nil) {
+            self.anchor = anchor
+            self.length = length
+            self.base = base
+        }
+
+        /// Whether `other` names the same bytes (whether or not either knows where they are saved).
+        public func isSame(as other: Prefix) -> Bool { anchor == other.anchor && length == other.length }
+    }
 
     public static let otherTypes: UInt64 = 1 << 63
 
     public init(etag: String, size: Int64, blocks: [Block], types: [String], parent: String? = nil) {
         self.etag = etag
-        self.parent = parent
+        self.ancestors = parent.map { [$0] } ?? []
         self.size = size
         self.blocks = blocks
         self.types = types
     }
 
     public var count: Int { blocks.reduce(0) { $0 + $1.count } }
+
+    /// The ancestors of a version written over the one this index describes.
+    public var ancestryOfNext: [String] { Array(([etag] + ancestors).prefix(Self.maxAncestors)) }
+
+    /// The block that starts at `offset`, if one does.
+    public func block(startingAt offset: Int64) -> Int? {
+        var low = 0, high = blocks.count
+        while low < high {
+            let mid = (low + high) / 2
+            if blocks[mid].offset < offset { low = mid + 1 } else { high = mid }
+        }
+        return low < blocks.count && blocks[low].offset == offset ? low : nil
+    }
 
     /// Bytes of block `i`.
     public func range(of i: Int) -> Range<Int64> {

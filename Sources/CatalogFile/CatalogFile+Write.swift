@@ -32,23 +32,29 @@ extension CatalogFile {
     /// not be written is rebuilt by the next reader. Before a big write, the writer waits up to
     /// `mayWaitMs` for the writers that started theirs before it, but those in `ignoring`
     /// (`takeTurn`), calling `beforeWaiting` first. Nothing is written when `isWorthWriting`
-    /// says the outcomes are not worth a write (by default: when nothing changes).
+    /// says the outcomes are not worth a write (by default: when nothing changes). Observations
+    /// that all fall in the tail after the prefix the version's index names are written into the
+    /// tail alone (`appended`), completing `prefixCopy` when it copied that prefix.
     public func write(_ observations: [Observation], over version: CatalogVersion, policy: UpsertPolicy,
-                      mayWaitMs: Int = 0, ignoring: Set<String> = [], beforeWaiting: () -> Void = {},
+                      prefixCopy: PrefixCopy? = nil, mayWaitMs: Int = 0, ignoring: Set<String> = [], beforeWaiting: () -> Void = {},
                       isWorthWriting: ([CatalogMerge.Outcome]) -> Bool = { $0.contains(where: \.changed) })
         throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
+        if let appended = try appended(observations, over: version, policy: policy, prefixCopy: prefixCopy,
+                                       isWorthWriting: isWorthWriting) {
+            return appended
+        }
         if let whole = version.whole {
             var (outcomes, writer) = CatalogMerge.apply(observations, to: whole, policy: policy, blockTarget: blockTarget(version.size))
             guard (outcomes.contains(where: \.changed) && isWorthWriting(outcomes)) || isWorthConverting(version) else {
                 return (outcomes, .unchanged)
             }
-            let index = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names,
-                                     parent: version.etag)
+            var index = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names)
+            if version.etag != nil { index.ancestors = version.index.ancestryOfNext }
             let bytes = writer.drain()
-            if bytes.count <= singlePutMax { return (outcomes, try putWhole(bytes, index: index, over: version)) }
-            return (outcomes, try upload(parts: stride(from: 0, to: bytes.count, by: partTarget).map {
+            if bytes.count <= singlePutMax { return (outcomes, kept(try putWhole(bytes, index: index, over: version), over: version)) }
+            return (outcomes, kept(try upload(parts: stride(from: 0, to: bytes.count, by: partTarget).map {
                 Array(bytes[$0..<min(bytes.count, $0 + partTarget)])
-            }, index: index, over: version))
+            }, index: index, over: version), over: version))
         }
         let index = version.index
         let blockOf = observations.map { index.block(containing: ExactKey($0.name)) }
@@ -85,9 +91,9 @@ extension CatalogFile {
             var writer = RunWriter(atFileStart: true, blockTarget: blockTarget(index.size), types: TypeTable())
             _ = CatalogMerge.merge(run, items: items, observations: observations[...], policy: policy, into: &writer)
             _ = writer.finish(atFileEnd: true)
-            let newIndex = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names,
-                                        parent: version.etag)
-            return (outcomes, try putWhole(writer.drain(), index: newIndex, over: version))
+            var newIndex = CatalogIndex(etag: "", size: writer.written, blocks: writer.blocks, types: writer.types.names)
+            newIndex.ancestors = version.index.ancestryOfNext
+            return (outcomes, kept(try putWhole(writer.drain(), index: newIndex, over: version), over: version))
         }
         let turnMs = turnLimit(mayWaitMs: mayWaitMs, size: index.size)
         if speculative == nil && index.size > Int64(singlePutMax) && turnMs > 0 {
@@ -103,8 +109,15 @@ extension CatalogFile {
         }
         let uploadID = speculative
         speculative = nil                                    // the splice completes or aborts it
-        return (outcomes, try splice(plan, observations: observations, ranges: ranges, policy: policy, held: held,
-                                     uploadID: uploadID, over: version))
+        let result = try splice(plan, observations: observations, ranges: ranges, policy: policy, held: held,
+                                uploadID: uploadID, over: version)
+        return (outcomes, kept(result, over: version))
+    }
+
+    /// `result`, the saved prefix `version` named dropped when the new version does not name it.
+    private func kept(_ result: WriteResult, over version: CatalogVersion) -> WriteResult {
+        guard case .written(let next) = result else { return result }
+        return .written(droppingPrefix(version.index.prefix, for: next))
     }
 
     /// Whether `version` is written even when nothing changes: a big catalog converted in memory
@@ -220,8 +233,23 @@ extension CatalogFile {
                 }
             }
             try flush()
-            let newIndex = CatalogIndex(etag: "", size: position, blocks: blocks, types: types.names, parent: etag)
-            return try complete(uploadID: uploadID, partETags: partETags, index: newIndex, over: version)
+            var newIndex = CatalogIndex(etag: "", size: position, blocks: blocks, types: types.names)
+            newIndex.ancestors = index.ancestryOfNext
+            // Bytes before the first rewritten window are copies, at the same offsets.
+            let firstRewritten = plan.regions.lazy.compactMap { if case .rewrite(let window) = $0 { index.range(of: window).lowerBound } else { nil } }.first
+            newIndex.prefix = prefix(of: newIndex, over: index.prefix, keptBelow: firstRewritten ?? position)
+            // A new prefix is saved before the version that names it is published (see `savingPrefix`).
+            let saving = newIndex.prefix.flatMap { $0.base == nil ? savingPrefix($0, from: version) : nil }
+            if let saving { newIndex.prefix?.base = saving.base }
+            let result: WriteResult
+            do throws(CatalogFileError) {
+                result = try complete(uploadID: uploadID, partETags: partETags, index: newIndex, over: version)
+            } catch {
+                if let saving { finish(saving, kept: false) }
+                throw error
+            }
+            if let saving { finish(saving, kept: { if case .written = result { true } else { false } }()) }
+            return result
         } catch .changed {
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
             return .conflict
@@ -264,9 +292,10 @@ extension CatalogFile {
     /// Completes an upload as the next version, its index written at the same time under the
     /// ETag the version will have (one round trip for both; a reader that finds the version a
     /// moment before its index waits for it, `indexWaits`). An index write that failed is
-    /// written again once the version is kept.
-    private func complete(uploadID: String, partETags: [String], index: CatalogIndex,
-                          over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
+    /// written again once the version is kept. A lost upload is aborted unless the caller means
+    /// to complete it again (`appended`).
+    func complete(uploadID: String, partETags: [String], index: CatalogIndex, over version: CatalogVersion,
+                  abortingOnConflict: Bool = true) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite
         var predicted = store.predictedETag(ofParts: partETags)
         if let etag = predicted {
@@ -283,7 +312,7 @@ extension CatalogFile {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag)
             }
         }
-        if case .conflict = outcome { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
+        if case .conflict = outcome, abortingOnConflict { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
         return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)
     }
 
@@ -340,9 +369,10 @@ extension CatalogFile {
     /// Whether `version`, written over `parent` by this writer, is the current version or an
     /// ancestor of it: its write was kept. Needed only where completions are not atomic (see
     /// `ObjectStore.completionsAreAtomic`): two writers over the same version may both be told
-    /// they won, and the one whose completion landed first is lost. Walks the current version's
-    /// ancestry through the indexes' `parent` (a few steps at most); anything it cannot follow
-    /// counts as lost, and writing again is always safe (the update is idempotent).
+    /// they won, and the one whose completion landed first is lost. Looks for it among the
+    /// current version's ancestors (one read of its index; an older index names its parent only,
+    /// and is followed); anything it cannot find counts as lost, and writing again is always safe
+    /// (the update is idempotent).
     public func isKept(_ version: CatalogVersion, over parent: String?) throws(CatalogFileError) -> Bool {
         guard let mine = version.etag else { return false }
         let probe = RangeRequest(key: key, range: 0..<1)
@@ -350,11 +380,16 @@ extension CatalogFile {
             return false
         }
         var etag = now.etag
-        for _ in 0..<16 {
+        for _ in 0..<CatalogIndex.maxAncestors {
             if etag == mine { return true }
             if etag == parent { return false }
             guard case .found(let bytes, _) = try storage({ try store.read(bucket: bucket, key: indexKey(etag), ifNoneMatch: nil) }),
-                  let index = CatalogIndex(parsing: bytes), let next = index.parent else { return false }
+                  let index = CatalogIndex(parsing: bytes) else { return false }
+            for ancestor in index.ancestors {
+                if ancestor == mine { return true }
+                if ancestor == parent { return false }
+            }
+            guard index.ancestors.count == 1, let next = index.parent else { return false }
             etag = next
         }
         return false

@@ -40,6 +40,21 @@ public struct CatalogFile {
     /// `CatalogFileError.notIndexed` (the API sets it: a request cannot wait for 176 MB; the
     /// catalog function indexes it on its next write, or the reconcile). `nil`: no limit.
     public var maxReindexBytes: Int64?
+    /// A version written by a rewrite names a prefix (`CatalogIndex.Prefix`) that leaves about
+    /// this much after it: the tail that writes of new names (at the end of the name order, as
+    /// `POST /uploads` names them) read and upload whole, copying the prefix only once however
+    /// often they lose (`appended`).
+    public var tailTarget: Int64 = 512 << 10
+    /// Writes keep a prefix while the tail after it stays this small; past it, the next write
+    /// names a new one.
+    public var tailMax: Int64 = 4 << 20
+    /// Completions an appending writer tries with the prefix it copied, re-reading the tail each
+    /// time, before it reads the catalog afresh.
+    public var appendAttempts = 4
+    /// New prefixes' anchors: random, so that two prefixes never share one.
+    public var newAnchor: () -> String = {
+        Hex.padded(UInt64.random(in: .min ... .max)) + Hex.padded(UInt64.random(in: .min ... .max))
+    }
     /// Waits (ms) for the index of a version just written, before reading the catalog whole.
     public var indexWaits = [50, 100, 200]
     /// Writers of a catalog at least this big take turns (`takeTurn`): below it a write's copy
@@ -77,6 +92,9 @@ public struct CatalogFile {
     public var indexPrefix: String { Self.indexPrefix(of: key) }
 
     public static func indexPrefix(of key: String) -> String { key + ".index/" }
+
+    /// Where the prefix `prefix` of the catalog `key` is saved (`CatalogIndex.Prefix.base`).
+    public static func prefixKey(_ prefix: CatalogIndex.Prefix, of key: String) -> String { indexPrefix(of: key) + "prefix-" + prefix.anchor }
 
     /// Whether `other` is the catalog or one of its indexes: objects a catalog function must
     /// never catalog (or be triggered by).

@@ -91,24 +91,47 @@ public struct CatalogUpdater {
                 toObserve.append(key)
             }
         }
-        observed += try observe(toObserve, bucket: bucket, into: &result)
+        // A big catalog's prefix is copied into the upload that will write its tail while the
+        // keys are observed, from the version this process saw last (see `PrefixCopy`).
+        var prefixCopy = cache.versions[bucket].flatMap { file(bucket).prefixCopy(over: $0, forNames: toObserve) }
+        do {
+            observed += try observe(toObserve, bucket: bucket, copying: &prefixCopy, into: &result)
+        } catch {
+            if let prefixCopy { file(bucket).discard(prefixCopy) }
+            throw error
+        }
         // Reasons in the order the keys came, whatever was decided first.
         var order: [ExactKey: Int] = [:]
         for (i, key) in keys.enumerated() where order[ExactKey(key)] == nil { order[ExactKey(key)] = i }
         result.skipped = result.skipped.enumerated().sorted {
             (order[ExactKey($0.element.key)] ?? 0, $0.offset) < (order[ExactKey($1.element.key)] ?? 0, $1.offset)
         }.map(\.element)
-        try commit(observed, bucket: bucket, deadline: deadline, into: &result)
+        try commit(observed, bucket: bucket, deadline: deadline, prefixCopy: prefixCopy, into: &result)
     }
 
     /// Observes `keys` in one concurrent batch. A key S3 refuses for good is left out (its entry,
     /// if any, stays as it is) and recorded in `result.skipped`; a key that is not an image gives
     /// a `nil` entry and is recorded too. Any other failure fails the bucket.
-    func observe(_ keys: [String], bucket: String, into result: inout BucketSyncResult)
+    func observe(_ keys: [String], bucket: String, into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
+        var none: PrefixCopy?
+        return try observe(keys, bucket: bucket, copying: &none, into: &result)
+    }
+
+    /// `observe`, with `prefixCopy`'s part copied alongside the first reads (one round trip for
+    /// both).
+    func observe(_ keys: [String], bucket: String, copying prefixCopy: inout PrefixCopy?, into result: inout BucketSyncResult)
         throws(CatalogUpdateError) -> [ObservedKey] {
         guard !keys.isEmpty else { return [] }
         let started = nowMs()
-        let answers = observer.observe(bucket: bucket, keys: keys)
+        let answers = observer.observe(bucket: bucket, keys: keys) { reads in
+            guard let copy = prefixCopy,
+                  let sent = try? store.uploadParts(bucket: bucket, key: catalogKey, uploadID: copy.uploadID,
+                                                    parts: [copy.part(of: catalogKey)], readingRanges: reads) else {
+                return store.readRanges(bucket: bucket, reads: reads)
+            }
+            if let etag = sent.etags?.first { prefixCopy = copy.copied(as: etag) }
+            return sent.reads
+        }
         result.observeMs += nowMs() - started
         var observed: [ObservedKey] = []
         for (key, answer) in zip(keys, answers) {
@@ -139,7 +162,8 @@ public struct CatalogUpdater {
     /// observations after a jittered backoff; a key found changed is observed again, alone, and
     /// the round repeats. The time each phase takes, the lost writes and the size of the version
     /// it ends on go into `result` for the metrics.
-    func commit(_ observed: [ObservedKey], bucket: String, deadline: Deadline?,
+    /// `prefixCopy` goes to the first write, which completes or aborts it.
+    func commit(_ observed: [ObservedKey], bucket: String, deadline: Deadline?, prefixCopy: PrefixCopy? = nil,
                 into result: inout BucketSyncResult) throws(CatalogUpdateError) {
         var observed = observed
         var conflicts = 0
@@ -165,14 +189,20 @@ public struct CatalogUpdater {
         var handover: String?
         var handedOverKeys: [ObservedKey] = []
         defer { withdraw(handover, bucket: bucket) }
+        var prefixCopy = prefixCopy
+        defer { if let prefixCopy { file.discard(prefixCopy) } }
         /// Observes `stale` (positions in `observed`) again, and answers for them from now on.
         func observeAgain(_ stale: [Int]) throws(CatalogUpdateError) {
             unconfirmed = stale.map { observed[$0].key }
             let again = Set(unconfirmed.map(ExactKey.init))
             own.formUnion(again)
             result.unskip(again)
+            // The next write's prefix is copied while they are observed again, as for the first.
+            if prefixCopy == nil, let version = cache.versions[bucket] {
+                prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))
+            }
             var fresh: [ExactKey: ObservedKey] = [:]
-            for key in try observe(unconfirmed, bucket: bucket, into: &result) { fresh[ExactKey(key.key)] = key }
+            for key in try observe(unconfirmed, bucket: bucket, copying: &prefixCopy, into: &result) { fresh[ExactKey(key.key)] = key }
             observed = observed.compactMap { old in
                 let key = ExactKey(old.key)
                 return again.contains(key) ? fresh[key] : old     // refused now: left out
@@ -219,8 +249,10 @@ public struct CatalogUpdater {
                 let observations = Observation.sortedLatest(observed.map(\.observation))
                 /// Which of `observations` are this writer's own.
                 let isOwnObservation = observations.map { own.contains(ExactKey($0.name)) }
+                let copy = prefixCopy
+                prefixCopy = nil
                 let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
-                                                             mayWaitMs: mayWait,
+                                                             prefixCopy: copy, mayWaitMs: mayWait,
                                                              ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)),
                                                              beforeWaiting: {
                     // Left again only if what it would leave changed (keys observed again).

@@ -61,6 +61,13 @@ extension S3Client {
     /// each part's ETag, quoted, or its error. A copy whose source is no longer the version
     /// named fails with 412 (`isPreconditionFailed`).
     public func uploadParts(bucket: String, key: String, uploadID: String, parts: [Part]) -> [Result<String, S3Error>] {
+        uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: parts, reading: []).parts
+    }
+
+    /// `uploadParts` and `getObjectRanges` sent at the same time: a writer learns what decides
+    /// whether it may complete while its last part goes up, one round trip rather than two.
+    public func uploadParts(bucket: String, key: String, uploadID: String, parts: [Part],
+                            reading reads: [RangeGet]) -> (parts: [Result<String, S3Error>], reads: [Result<S3RangeRead, S3Error>]) {
         let calls = parts.map { part in
             var call = Call(operation: "UploadPart", method: "PUT", bucket: bucket, key: key,
                             query: [(name: "partNumber", value: String(part.number)), (name: "uploadId", value: uploadID)])
@@ -78,8 +85,10 @@ extension S3Client {
             }
             return call
         }
-        return zip(calls, performAll(calls)).map { call, result in
-            result.flatMap { response in
+        let gets = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: $0.ifNoneMatch, ifMatch: $0.ifMatch) }
+        let answers = performAll(calls + gets)
+        let etags = zip(calls, answers).map { call, result in
+            result.flatMap { response -> Result<String, S3Error> in
                 let etag = call.operation == "UploadPartCopy"
                     ? XMLExtractor.firstText("ETag", in: response.body[...]) : response.header("etag")
                 guard let etag, !etag.isEmpty else {
@@ -89,6 +98,7 @@ extension S3Client {
                 return .success(etag)
             }
         }
+        return (etags, answers.dropFirst(calls.count).map(Self.rangeRead))
     }
 
     /// `CompleteMultipartUpload` of parts 1…n with these ETags (quoted), as a compare-and-swap:

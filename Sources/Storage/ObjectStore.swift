@@ -54,6 +54,10 @@ public protocol ObjectStore: AnyObject {
     /// Uploads or copies parts (concurrently); their ETags, in the order given, or `nil` when a
     /// copy's source is no longer the version it names.
     func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart]) throws -> [String]?
+    /// `uploadParts`, with `readRanges` sent at the same time: a writer learns what decides
+    /// whether it may complete while its last part goes up.
+    func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart], readingRanges reads: [RangeRequest])
+        throws -> (etags: [String]?, reads: [Result<RangeRead, KeyReadError>])
     /// Makes parts 1…n (with these ETags) the object, only if it is still the version read
     /// (`ifMatch`) or still absent (`nil`); another writer having won is `.conflict`.
     func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite

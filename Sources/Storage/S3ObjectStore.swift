@@ -111,6 +111,11 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart]) throws -> [String]? {
+        try uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: parts, readingRanges: []).etags
+    }
+
+    public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart], readingRanges reads: [RangeRequest])
+        throws -> (etags: [String]?, reads: [Result<RangeRead, KeyReadError>]) {
         let requests = parts.map { part in
             switch part.source {
             case .bytes(let bytes):
@@ -120,15 +125,16 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                                                                   ifMatch: Self.quoted(ifMatch)))
             }
         }
-        var etags: [String] = []
-        for result in client.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: requests) {
+        let (sent, answers) = client.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: requests, reading: reads.map(Self.rangeGet))
+        var etags: [String]? = []
+        for result in sent {
             switch result {
-            case .success(let etag): etags.append(ETag.unquoted(etag))
-            case .failure(let error) where error.isPreconditionFailed: return nil
+            case .success(let etag): etags?.append(ETag.unquoted(etag))
+            case .failure(let error) where error.isPreconditionFailed: etags = nil
             case .failure(let error): throw error
             }
         }
-        return etags
+        return (etags, answers.map(Self.rangeRead))
     }
 
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite {

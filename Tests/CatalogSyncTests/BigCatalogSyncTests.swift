@@ -43,6 +43,64 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertTrue(store.requests("PUT b/images.json ").isEmpty, "no whole PutObject")
     }
 
+    /// A warm writer whose keys all fall in the tail creates its upload before it observes them
+    /// and copies the catalog's saved prefix into it with the first reads of their heads.
+    func testAWarmWriterCopiesThePrefixWhileObservingItsKeys() throws {
+        try preload(300)
+        var updater = updater()
+        updater.layout.tailTarget = 1024
+        updater.layout.tailMax = 8192
+        store.put("b", Self.key(300), bytes: MemoryStore.png(width: 5, height: 5))
+        _ = try updater.sync(bucket: "b", keys: [Self.key(300)])      // names a prefix, and is cached
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 6, height: 5))
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        XCTAssertEqual(result.summary, ApplySummary(added: 1))
+        XCTAssertEqual(try names(), (0...301).map(Self.key))
+        let copy = try XCTUnwrap(store.requests.firstIndex { $0.hasPrefix("COPY") }, "\(store.requests)")
+        let observed = try XCTUnwrap(store.requests.firstIndex { $0.hasPrefix("RANGE b/\(Self.key(301))") })
+        XCTAssertEqual(observed, copy + 1, "sent together (MemoryStore logs a batch's parts, then its reads): \(store.requests)")
+        XCTAssertTrue(store.requests[copy].contains("from images.json.index/prefix-"), "from the saved prefix")
+        XCTAssertEqual(store.requests("COPY").count, 1)
+        XCTAssertEqual(store.requests("CREATE").count, 1)
+        XCTAssertTrue(store.uploads.isEmpty)
+        // A key before the tail: nothing is copied ahead, the write rewrites.
+        store.put("b", Self.key(3), bytes: MemoryStore.png(width: 7, height: 5))
+        store.requests = []
+        _ = try updater.sync(bucket: "b", keys: [Self.key(3)])
+        XCTAssertTrue(store.requests[0].hasPrefix("RANGE b/\(Self.key(3))"), "\(store.requests)")
+        XCTAssertEqual(try store.catalog()[Self.key(3)]?.extra["width"]?.int64Value, 7)
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
+    /// A key found changed at the re-check is observed again with the next write's prefix copied
+    /// in the same round trip, as for the first write.
+    func testAKeyObservedAgainHasTheNextPrefixCopiedBesideIt() throws {
+        try preload(300)
+        var updater = updater()
+        updater.layout.tailTarget = 1024
+        updater.layout.tailMax = 8192
+        store.put("b", Self.key(300), bytes: MemoryStore.png(width: 5, height: 5))
+        _ = try updater.sync(bucket: "b", keys: [Self.key(300)])      // names a prefix, and is cached
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 6, height: 5))
+        var replaced = false
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("COMPLETE b/images.json "), !replaced else { return }
+            replaced = true                                           // replaced after it was observed
+            store.put("b", Self.key(301), bytes: MemoryStore.png(width: 8, height: 5))
+        }
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        XCTAssertEqual(result.writes, 2, "\(store.requests)")
+        XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["width"]?.int64Value, 8)
+        let reads = store.requests.indices.filter { store.requests[$0].hasPrefix("RANGE b/\(Self.key(301))") }
+        XCTAssertEqual(reads.count, 2)
+        for read in reads {
+            XCTAssertTrue(store.requests[read - 1].hasPrefix("COPY b/images.json #1 from images.json.index/prefix-"), "\(store.requests)")
+        }
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// A server whose conditional completion is not atomic lets a racing writer's completion land
     /// after ours: our version is lost though we were told it won. The writer finds it when it
     /// walks the current version's ancestry, and writes again.

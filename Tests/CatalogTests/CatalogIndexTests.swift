@@ -42,6 +42,24 @@ final class CatalogIndexTests: XCTestCase {
         }
     }
 
+    func testAncestorsAndPrefixRoundTripAndAnOlderIndexNamesItsParentOnly() throws {
+        var full = index
+        full.ancestors = ["p1", "p2", "p3"]
+        full.prefix = CatalogIndex.Prefix(anchor: "x1", length: 300, base: "b-1")
+        let text = String(decoding: full.serialized(), as: UTF8.self)
+        XCTAssertTrue(text.contains(#""parent":"p1","ancestors":["p1","p2","p3"],"prefix":{"anchor":"x1","length":300,"base":"b-1"}"#), text)
+        XCTAssertEqual(CatalogIndex(parsing: full.serialized()), full)
+        XCTAssertEqual(full.ancestryOfNext, ["abc-3", "p1", "p2", "p3"])
+        // An index written before ancestors were listed: its parent is its one ancestor.
+        let older = try XCTUnwrap(CatalogIndex(parsing: Array(text.replacingFirst(#","ancestors":["p1","p2","p3"]"#, "").utf8)))
+        XCTAssertEqual(older.ancestors, ["p1"])
+        XCTAssertNil(CatalogIndex(parsing: Array(text.replacingFirst(#""ancestors":["p1""#, #""ancestors":["p9""#).utf8)),
+                     "the first ancestor is the parent")
+        var long = index
+        long.ancestors = (0..<40).map { "e\($0)" }
+        XCTAssertEqual(long.ancestryOfNext.count, CatalogIndex.maxAncestors)
+    }
+
     func testBlockTargetGrowsForHugeCatalogs() {
         XCTAssertEqual(CatalogIndex.blockTarget(forSize: 176_000_000), 64 * 1024)
         XCTAssertEqual(CatalogIndex.blockTarget(forSize: 1_760_000_000), 1_760_000_000 / 8192)

@@ -251,6 +251,15 @@ public final class MemoryStore: ObjectStore {
         return sourceChanged ? nil : etags
     }
 
+    /// The parts, then the reads: one round trip, as S3ObjectStore sends them together.
+    public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart], readingRanges reads: [RangeRequest])
+        throws -> (etags: [String]?, reads: [Result<RangeRead, KeyReadError>]) {
+        let etags = parts.isEmpty ? [] : try uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: parts)
+        let answers = reads.isEmpty ? [] : readRanges(bucket: bucket, reads: reads)
+        if !parts.isEmpty && !reads.isEmpty { roundTrips -= 1 }
+        return (etags, answers)
+    }
+
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite {
         roundTrips += 1
         if let hook = beforeWrite {

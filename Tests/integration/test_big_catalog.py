@@ -46,6 +46,18 @@ def sqs(records) -> list[str]:
     return [json.dumps({"Records": [record]}) for record in records]
 
 
+def saved_prefix(s3, bucket, etag) -> dict:
+    """The prefix the index of version `etag` names, after checking that the object it is saved
+    as holds exactly the catalog's first bytes, under the ETag the index names."""
+    index = json.loads(s3.get_object(Bucket=bucket, Key=f"images.json.index/{etag}")["Body"].read())
+    prefix = index["prefix"]
+    saved = s3.get_object(Bucket=bucket, Key=f"images.json.index/prefix-{prefix['anchor']}")
+    assert saved["ETag"].strip('"') == prefix["base"]
+    first = s3.get_object(Bucket=bucket, Key="images.json", Range=f"bytes=0-{prefix['length'] - 1}")["Body"].read()
+    assert saved["Body"].read() == first
+    return prefix
+
+
 def test_a_rare_type_is_spread_over_the_preloaded_catalog(s3, bucket):
     """`rare_every`: one entry in K is a gif, none at either end, names still sorted; without it
     the catalog is what it always was (the same names, all jpg)."""
@@ -75,12 +87,22 @@ def test_a_big_catalog_stays_exact_sorted_and_indexed(s3, s3_server, bucket, fun
     assert first.entries == ENTRIES + 20
     assert first.etag.rsplit("-", 1)[-1].isdigit(), "written as a multipart upload"
 
-    # More uploads near the end, deletes spread over the whole catalog, and a redelivery.
+    # That write named a prefix and saved it beside the catalog: the next uploads are written
+    # into the tail after it, the saved prefix copied into the upload.
+    named = saved_prefix(s3, bucket, first.etag)
+    [result] = catalog.wait_for([catalog.enqueue_sqs_batch(sqs([upload(s3, bucket, k) for k in new[20:30]]))], timeout=120)
+    assert result.kind == "response" and json.loads(result.body) == {"batchItemFailures": []}, result.body
+    second = check(s3, bucket)
+    assert second.entries == ENTRIES + 30
+    assert saved_prefix(s3, bucket, second.etag) == named, "the same prefix, named again"
+
+    # More uploads near the end, deletes spread over the whole catalog (no prefix then: the
+    # saved one is dropped), and a redelivery.
     for key in spread:
         s3.put_object(Bucket=bucket, Key=key, Body=png(1, 1))   # exists for a moment, then goes
         s3.delete_object(Bucket=bucket, Key=key)
     deletes = [s3_events.record(bucket, k, event_name="ObjectRemoved:Delete", size=None, etag=None) for k in spread]
-    records = [upload(s3, bucket, k) for k in new[20:]] + deletes
+    records = [upload(s3, bucket, k) for k in new[30:]] + deletes
     ids = [catalog.enqueue_sqs_batch(sqs(records)), catalog.enqueue_sqs_batch(sqs(records))]
     for result in catalog.wait_for(ids, timeout=240):
         assert result.kind == "response" and json.loads(result.body) == {"batchItemFailures": []}, result.body
@@ -89,7 +111,7 @@ def test_a_big_catalog_stays_exact_sorted_and_indexed(s3, s3_server, bucket, fun
     assert set(new) <= set(final.names) and not set(spread) & set(final.names)
     assert final.names[-40:] == new, "new uploads sort last, in upload order"
     indexes = s3.list_objects_v2(Bucket=bucket, Prefix="images.json.index/").get("Contents", [])
-    assert [o["Key"] for o in indexes] == [f"images.json.index/{final.etag}"], "older versions' indexes are dropped"
+    assert [o["Key"] for o in indexes] == [f"images.json.index/{final.etag}"], "older versions' indexes and prefixes are dropped"
 
 
 def test_the_api_pages_a_big_catalog_a_block_at_a_time(s3, s3_server, bucket, functions):

@@ -1,0 +1,231 @@
+import Basics
+import Catalog
+import CatalogFile
+import Storage
+import TestSupport
+import XCTest
+
+/// Writes into a big catalog's tail: a rewrite of the tail names a prefix and saves it beside
+/// the catalog, later writes copy it from there once, a lost completion costs a re-read of the
+/// tail, and nothing is completed over a version whose first bytes are not known to be the
+/// ones copied.
+final class CatalogFileAppendTests: XCTestCase {
+    var big = BigCatalog()
+    let saved = "images.json.index/prefix-anchor-1"
+
+    override func setUp() {
+        big.file.tailTarget = 1024
+        big.file.tailMax = 4096
+        var anchors = 0
+        big.file.newAnchor = {
+            anchors += 1
+            return "anchor-\(anchors)"
+        }
+    }
+
+    func write(_ observations: [Observation], with file: CatalogFile? = nil) throws -> CatalogFile.WriteResult {
+        let file = file ?? big.file
+        return try file.write(Observation.sortedLatest(observations), over: try file.current(), policy: .merge).result
+    }
+
+    /// Entries 0..<400, the last written by a rewrite of the tail, which names a prefix.
+    func seed() throws -> CatalogVersion {
+        _ = try big.seed(0..<399)
+        guard case .written(let version) = try write([.exists(BigCatalog.entry(399))]) else { throw MemoryStoreError("not written") }
+        return version
+    }
+
+    func testARewriteOfTheTailNamesAPrefixAndSavesIt() throws {
+        let first = try big.seed(0..<399)
+        XCTAssertNil(first.index.prefix, "a whole write: no tail to append to")
+        guard case .written(let version) = try write([.exists(BigCatalog.entry(399))]) else { return XCTFail("not written") }
+        let prefix = try XCTUnwrap(version.index.prefix)
+        XCTAssertEqual(prefix.anchor, "anchor-1")
+        XCTAssertLessThanOrEqual(version.size - prefix.length, 1024 + 256, "about tailTarget, to a block's start")
+        XCTAssertGreaterThanOrEqual(version.size - prefix.length, 1024)
+        XCTAssertNotNil(version.index.block(startingAt: prefix.length))
+        let object = try XCTUnwrap(big.store.object("b", saved))
+        XCTAssertEqual(object.bytes, Array(big.store.object("b", "images.json")!.bytes.prefix(Int(prefix.length))))
+        XCTAssertEqual(prefix.base, object.etag)
+        XCTAssertEqual(CatalogIndex(parsing: big.store.object("b", big.file.indexKey(version.etag!))!.bytes)?.prefix, prefix,
+                       "the index names where it is saved")
+        try big.checkIndexed()
+    }
+
+    func testACompletionThatFailsLeavesNeitherUploadBehind() throws {
+        _ = try big.seed(0..<399)
+        let store = big.store
+        store.onRequest = { [store] line in
+            if line.hasPrefix("COMPLETE b/images.json ") { store.failure = MemoryStoreError("503 SlowDown") }
+        }
+        XCTAssertThrowsError(try write([.exists(BigCatalog.entry(399))]))
+        store.failure = nil
+        XCTAssertTrue(store.requests.contains { $0.hasPrefix("COPY b/\(saved)") }, "the prefix was being saved: \(store.requests)")
+        XCTAssertTrue(store.uploads.isEmpty, "the catalog's upload and the saved prefix's are aborted: \(store.uploads.keys)")
+        XCTAssertNil(store.object("b", saved))
+    }
+
+    func testAWriteAllOverTheCatalogNamesNoPrefix() throws {
+        _ = try seed()
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(3, size: 9)), .exists(BigCatalog.entry(401))]) else {
+            return XCTFail("not written")
+        }
+        XCTAssertEqual(try big.size(3), 9)
+        XCTAssertNil(after.index.prefix)
+        XCTAssertNil(big.store.object("b", saved), "the saved prefix no version names is dropped")
+        try big.checkIndexed()
+    }
+
+    func testNewNamesCopyTheSavedPrefixAndUploadOnlyTheTail() throws {
+        let before = try seed()
+        let prefix = try XCTUnwrap(before.index.prefix)
+        big.store.requests = []
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(400)), .missing(BigCatalog.name(398))]) else {
+            return XCTFail("not written: \(big.store.requests)")
+        }
+        XCTAssertEqual(try big.names(), (0..<401).filter { $0 != 398 }.map(BigCatalog.name))
+        try big.checkIndexed()
+        XCTAssertEqual(after.index.prefix, prefix, "the same prefix, named again")
+        XCTAssertEqual(big.store.requests("COPY"), ["COPY b/images.json #1 from \(saved) 0-\(prefix.length - 1) -> 200"])
+        XCTAssertEqual(big.store.requests("RANGE b/images.json ").last, "RANGE b/images.json \(prefix.length)-\(prefix.length + 4096) -> 206")
+        XCTAssertEqual(big.store.requests("PART").count, 1)
+        XCTAssertEqual(big.store.requests("COMPLETE"), ["COMPLETE b/images.json if-match \(before.etag!) -> 200"])
+        // The copy is sent before the tail is read: it is not in the window another writer can win in.
+        XCTAssertLessThan(big.store.requests.firstIndex { $0.hasPrefix("COPY") }!,
+                          big.store.requests.firstIndex { $0.hasPrefix("RANGE b/images.json \(prefix.length)") }!)
+    }
+
+    func testALostCompletionReadsTheTailAgainAndCompletesWithoutCopyingAgain() throws {
+        _ = try seed()
+        let other = big.file
+        let store = big.store
+        var racer: CatalogFile.WriteResult?
+        store.beforeWrite = { racer = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge).result }
+        store.requests = []
+        guard case .written = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written: \(store.requests)") }
+        guard case .written? = racer else { return XCTFail("the racer did not write: \(String(describing: racer))") }
+        XCTAssertEqual(try big.names(), (0..<402).map(BigCatalog.name), "both writes are in")
+        try big.checkIndexed()
+        XCTAssertEqual(store.requests("COPY").count, 2, "one copy each, none again: \(store.requests)")
+        XCTAssertEqual(store.requests("COMPLETE").filter { $0.hasSuffix("412") }.count, 1)
+        XCTAssertTrue(store.uploads.isEmpty, "no upload left behind")
+    }
+
+    func testAPrefixNotSavedIsCopiedFromTheVersionThatReplacedTheOneRead() throws {
+        _ = try seed()
+        big.store.delete("b", saved)
+        let stale = try big.file.current()
+        guard case .written = try write([.exists(BigCatalog.entry(401))]) else { return XCTFail("the other writer did not write") }
+        big.store.requests = []
+        let result = try big.file.write([.exists(BigCatalog.entry(400))], over: stale, policy: .merge).result
+        guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
+        XCTAssertEqual(try big.names(), (0..<402).map(BigCatalog.name))
+        try big.checkIndexed()
+        // From where it was saved (gone), from the version read (replaced), from the current one.
+        XCTAssertEqual(big.store.requests("COPY").map { $0.suffix(3) }, ["412", "412", "200"], "\(big.store.requests)")
+        XCTAssertEqual(big.store.requests("CREATE").count, 1, "the same upload")
+    }
+
+    /// What a writer does before observing its keys: create the upload (asking whether the
+    /// version it saw last is current, when the prefix is not saved), and copy the prefix.
+    func preparedCopy(over cached: CatalogVersion, for names: [String]) throws -> PrefixCopy {
+        let copy = try XCTUnwrap(big.file.prefixCopy(over: cached, forNames: names))
+        let etags = try XCTUnwrap(big.store.uploadParts(bucket: "b", key: "images.json", uploadID: copy.uploadID,
+                                                        parts: [copy.part(of: "images.json")]))
+        return copy.copied(as: etags[0])
+    }
+
+    func testAPrefixCopiedFromANewerVersionIsUsedOnceItsIndexNamesThePrefix() throws {
+        _ = try seed()
+        var cached = try big.file.current()
+        cached.index.prefix?.base = nil                      // a writer that has not seen it saved
+        guard case .written(let newer) = try write([.exists(BigCatalog.entry(401))]) else { return XCTFail("not written") }
+        let copy = try preparedCopy(over: cached, for: [BigCatalog.name(400)])
+        big.store.requests = []
+        let result = try big.file.write([.exists(BigCatalog.entry(400))], over: cached, policy: .merge, prefixCopy: copy).result
+        guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
+        XCTAssertEqual(try big.names(), (0..<402).map(BigCatalog.name))
+        try big.checkIndexed()
+        XCTAssertEqual(big.store.requests("COPY"), [], "copied before")
+        XCTAssertTrue(big.store.requests.contains { $0.hasPrefix("RANGE b/\(big.file.indexKey(newer.etag!))") }, "\(big.store.requests)")
+    }
+
+    func testAPrefixCopiedFromAHandEditIsNeverCompleted() throws {
+        let cached = try seed()
+        big.store.delete("b", saved)
+        var cachedWithoutBase = cached
+        cachedWithoutBase.index.prefix?.base = nil
+        var edited = big.store.object("b", "images.json")!.bytes
+        let at = edited.indices.first { edited[$0...].starts(with: Array(BigCatalog.name(3).utf8)) }!
+        edited[at + BigCatalog.name(3).utf8.count - 5] = UInt8(ascii: "9")
+        big.store.put("b", "images.json", bytes: edited)
+        let copy = try preparedCopy(over: cachedWithoutBase, for: [BigCatalog.name(400)])
+        big.store.requests = []
+        let result = try big.file.write([.exists(BigCatalog.entry(400))], over: cachedWithoutBase, policy: .merge, prefixCopy: copy).result
+        guard case .conflict = result else { return XCTFail("completed over a hand edit: \(result)") }
+        XCTAssertEqual(big.store.requests("COMPLETE"), [], "\(big.store.requests)")
+        XCTAssertEqual(big.store.object("b", "images.json")?.bytes, edited)
+        XCTAssertTrue(big.store.uploads.isEmpty, "the upload is aborted")
+    }
+
+    func testANameBeforeTheTailIsARewriteThatDropsThePrefixAndItsSavedCopy() throws {
+        let before = try seed()
+        big.store.requests = []
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(3, size: 9))]) else { return XCTFail("not written") }
+        XCTAssertEqual(try big.size(3), 9)
+        try big.checkIndexed()
+        XCTAssertEqual(big.store.requests("COPY").filter { $0.contains("from images.json 0-") }.count, 0, "the start is rewritten")
+        XCTAssertNil(after.index.prefix)
+        XCTAssertNotNil(before.index.prefix)
+        // The next write of the tail names a new one, saves it, and drops the old one.
+        guard case .written(let next) = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written") }
+        XCTAssertEqual(next.index.prefix?.anchor, "anchor-2")
+        XCTAssertNotNil(big.store.object("b", "images.json.index/prefix-anchor-2"))
+    }
+
+    func testARewriteThatCopiesThePrefixUnchangedNamesItAgain() throws {
+        var file = big.file
+        file.tailMax = 1 << 20                               // the tail may grow: the prefix is kept
+        let before = try seed()
+        file.appendAttempts = 0                              // the tail path off: a rewrite of the tail
+        big.store.requests = []
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(420))], with: file) else { return XCTFail("not written") }
+        XCTAssertEqual(after.index.prefix, before.index.prefix, "\(big.store.requests)")
+        XCTAssertEqual(big.store.requests("COMPLETE").count, 1, "nothing saved again")
+        try big.checkIndexed()
+    }
+
+    func testAVersionWhoseFirstBytesChangedIsNotCompletedOver() throws {
+        let before = try seed()
+        let prefix = try XCTUnwrap(before.index.prefix)
+        let store = big.store
+        // Once the prefix is copied, a hand edit changes a name in it and keeps the tail as it is:
+        // the tail still reads as a tail, but its version has no index that names the prefix.
+        var edited: [UInt8] = []
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("RANGE b/images.json \(prefix.length)-"), edited.isEmpty else { return }
+            edited = store.object("b", "images.json")!.bytes
+            let at = edited.indices.first { edited[$0...].starts(with: Array(BigCatalog.name(3).utf8)) }!
+            edited[at + BigCatalog.name(3).utf8.count - 5] = UInt8(ascii: "9")   // images/100003.png → images/100093.png
+            store.put("b", "images.json", bytes: edited)
+        }
+        store.requests = []
+        let result = try write([.exists(BigCatalog.entry(400))])
+        guard case .conflict = result else { return XCTFail("completed over an unknown version: \(result)") }
+        XCTAssertEqual(store.object("b", "images.json")?.bytes, edited, "the hand edit is left as it is")
+        XCTAssertEqual(store.requests("COMPLETE"), [], "\(store.requests)")
+        XCTAssertTrue(store.uploads.isEmpty, "the upload is aborted")
+    }
+
+    func testAPrefixRoundTripsThroughTheIndexAndMustStartABlock() throws {
+        let version = try seed()
+        var index = version.index
+        XCTAssertNotNil(index.prefix?.base)
+        XCTAssertEqual(CatalogIndex(parsing: index.serialized()), index)
+        index.prefix?.length += 1
+        XCTAssertNil(CatalogIndex(parsing: index.serialized()), "a prefix that ends inside a block")
+        index.prefix = CatalogIndex.Prefix(anchor: "a", length: 0)
+        XCTAssertNil(CatalogIndex(parsing: index.serialized()), "an empty prefix")
+    }
+}
+
