@@ -220,46 +220,36 @@ extension CatalogFile {
         return nil
     }
 
-    /// The upload that saves a new prefix as an object of its own (`prefixKey`), its one part
-    /// copied from `version` (the bytes a rewrite keeps below its first rewritten window are
-    /// those of the version it replaces), and the ETag that object will have (`base`), so that
-    /// the index of the version that names the prefix names it from the start: every writer then
-    /// copies the prefix from there, never from a version another writer may replace meanwhile.
-    /// Completed once that version is published, aborted if it is not (`finish`). Best effort:
-    /// `nil` (a prefix copied from the catalog instead) when any step fails or the store cannot
-    /// predict ETags.
-    func savingPrefix(_ prefix: CatalogIndex.Prefix, from version: CatalogVersion) -> (uploadID: String, key: String, part: String, base: String)? {
-        guard let etag = version.etag, prefix.length <= version.size, store.predictedETag(ofParts: [etag]) != nil else { return nil }
+    /// Saves a new prefix as an object of its own (`prefixKey`) before the version that names it
+    /// is published: one part copied from `version` (the bytes a rewrite keeps below its first
+    /// rewritten window are those of the version it replaces), completed. Its ETag is what the
+    /// index names as `base`, so every writer learns where the prefix is saved from the first
+    /// index that names it, and finds it there: it copies the prefix from there, never from a
+    /// version another writer may replace meanwhile. `nil` (the prefix copied from the catalog
+    /// instead) when any step fails. The caller deletes it if its version is not published.
+    func savedPrefix(_ prefix: CatalogIndex.Prefix, from version: CatalogVersion) -> String? {
+        guard let etag = version.etag, prefix.length <= version.size else { return nil }
         let saved = Self.prefixKey(prefix, of: key)
         guard let uploadID = try? store.startUpload(bucket: bucket, key: saved, contentType: "application/json") else { return nil }
         let part = UploadPart(number: 1, source: .copy(key: key, range: 0..<prefix.length, ifMatch: etag))
         guard let copied = try? store.uploadParts(bucket: bucket, key: saved, uploadID: uploadID, parts: [part]),
-              let base = store.predictedETag(ofParts: copied) else {
+              case .written(let base)? = try? store.completeUpload(bucket: bucket, key: saved, uploadID: uploadID, partETags: copied,
+                                                                 ifMatch: nil) else {
             _ = try? store.abortUpload(bucket: bucket, key: saved, uploadID: uploadID)
             return nil
         }
-        return (uploadID, saved, copied[0], base)
+        return base
     }
 
-    /// Completes the upload of a saved prefix once the version naming it is published (`kept`),
-    /// else aborts it.
-    func finish(_ saving: (uploadID: String, key: String, part: String, base: String), kept: Bool) {
-        guard kept else {
-            _ = try? store.abortUpload(bucket: bucket, key: saving.key, uploadID: saving.uploadID)
-            return
-        }
-        let completed = try? store.completeUpload(bucket: bucket, key: saving.key, uploadID: saving.uploadID, partETags: [saving.part], ifMatch: nil)
-        if case .written? = completed { return }
-        _ = try? store.abortUpload(bucket: bucket, key: saving.key, uploadID: saving.uploadID)
+    /// Deletes the saved copy of `prefix`, if any. Best effort.
+    func dropSaved(_ prefix: CatalogIndex.Prefix) {
+        _ = try? store.delete(bucket: bucket, key: Self.prefixKey(prefix, of: key))
     }
 
     /// After a rewrite won: drops the saved prefix the version it replaced named (`old`), when
     /// the new version does not name the same one. Best effort: one not dropped is left behind.
-    func droppingPrefix(_ old: CatalogIndex.Prefix?, for version: CatalogVersion) -> CatalogVersion {
-        if let old, old.base != nil, !(version.index.prefix.map { $0.isSame(as: old) } ?? false) {
-            _ = try? store.delete(bucket: bucket, key: Self.prefixKey(old, of: key))
-        }
-        return version
+    func droppingPrefix(_ old: CatalogIndex.Prefix?, for version: CatalogVersion) {
+        if let old, old.base != nil, !(version.index.prefix.map { $0.isSame(as: old) } ?? false) { dropSaved(old) }
     }
 
     /// Entries in the tail after `prefix` of the version `index` describes.
@@ -284,7 +274,7 @@ extension CatalogFile {
     /// `keptBelow`, is not before the prefix's end) and the tail is still short; else, when the
     /// write changed only the last `tailMax` bytes (new names at the end of the name order), a
     /// new one that leaves about `tailTarget` bytes after it, within the bytes the write kept (so
-    /// that it can be saved from the version it replaces, `savingPrefix`). None for writes all over the
+    /// that it can be saved from the version it replaces, `savedPrefix`). None for writes all over the
     /// catalog (no tail to append to), or when it would be too small to be copied as a part.
     func prefix(of index: CatalogIndex, over old: CatalogIndex.Prefix? = nil, keptBelow: Int64 = 0) -> CatalogIndex.Prefix? {
         if let old, old.length <= keptBelow, index.size - old.length <= tailMax, (index.block(startingAt: old.length) ?? 0) > 0 {

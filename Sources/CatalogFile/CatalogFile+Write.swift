@@ -116,8 +116,8 @@ extension CatalogFile {
 
     /// `result`, the saved prefix `version` named dropped when the new version does not name it.
     private func kept(_ result: WriteResult, over version: CatalogVersion) -> WriteResult {
-        guard case .written(let next) = result else { return result }
-        return .written(droppingPrefix(version.index.prefix, for: next))
+        if case .written(let next) = result { droppingPrefix(version.index.prefix, for: next) }
+        return result
     }
 
     /// Whether `version` is written even when nothing changes: a big catalog converted in memory
@@ -238,17 +238,18 @@ extension CatalogFile {
             // Bytes before the first rewritten window are copies, at the same offsets.
             let firstRewritten = plan.regions.lazy.compactMap { if case .rewrite(let window) = $0 { index.range(of: window).lowerBound } else { nil } }.first
             newIndex.prefix = prefix(of: newIndex, over: index.prefix, keptBelow: firstRewritten ?? position)
-            // A new prefix is saved before the version that names it is published (see `savingPrefix`).
-            let saving = newIndex.prefix.flatMap { $0.base == nil ? savingPrefix($0, from: version) : nil }
-            if let saving { newIndex.prefix?.base = saving.base }
+            // A new prefix is saved before the version that names it is published (`savedPrefix`),
+            // and deleted if that version is not.
+            let saved = newIndex.prefix.flatMap { $0.base == nil ? savedPrefix($0, from: version) : nil }
+            if let saved { newIndex.prefix?.base = saved }
             let result: WriteResult
             do throws(CatalogFileError) {
                 result = try complete(uploadID: uploadID, partETags: partETags, index: newIndex, over: version)
             } catch {
-                if let saving { finish(saving, kept: false) }
+                if saved != nil, let prefix = newIndex.prefix { dropSaved(prefix) }
                 throw error
             }
-            if let saving { finish(saving, kept: { if case .written = result { true } else { false } }()) }
+            if saved != nil, let prefix = newIndex.prefix, case .conflict = result { dropSaved(prefix) }
             return result
         } catch .changed {
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)

@@ -237,7 +237,11 @@ public final class MemoryStore: ObjectStore {
             case .copy(let source, let range, let ifMatch):
                 let answer = record("COPY \(bucket)/\(key) #\(part.number) from \(source) \(range.lowerBound)-\(range.upperBound - 1)")
                 if let failure { answer("error"); throw failure }
-                guard let object = object(bucket, source), object.etag == ifMatch else {
+                guard let object = object(bucket, source) else {              // S3: 404 NoSuchKey
+                    answer("404 NoSuchKey")
+                    throw MemoryStoreError("no such copy source \(source)")
+                }
+                guard object.etag == ifMatch else {
                     answer("412")
                     sourceChanged = true
                     continue
