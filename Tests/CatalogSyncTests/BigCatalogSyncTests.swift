@@ -43,16 +43,23 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertTrue(store.requests("PUT b/images.json ").isEmpty, "no whole PutObject")
     }
 
-    /// A warm writer whose keys all fall in the tail creates its upload before it observes them
-    /// and copies the catalog's saved prefix into it with the first reads of their heads.
-    func testAWarmWriterCopiesThePrefixWhileObservingItsKeys() throws {
+    /// An updater that has written 300 entries and a 301st into the tail (naming and saving a
+    /// prefix, and caching the version), with a 302nd image uploaded since.
+    func warmUpdaterWithASavedPrefix() throws -> CatalogUpdater {
         try preload(300)
         var updater = updater()
         updater.layout.tailTarget = 1024
         updater.layout.tailMax = 8192
         store.put("b", Self.key(300), bytes: MemoryStore.png(width: 5, height: 5))
-        _ = try updater.sync(bucket: "b", keys: [Self.key(300)])      // names a prefix, and is cached
+        _ = try updater.sync(bucket: "b", keys: [Self.key(300)])
         store.put("b", Self.key(301), bytes: MemoryStore.png(width: 6, height: 5))
+        return updater
+    }
+
+    /// A warm writer whose keys all fall in the tail creates its upload before it observes them
+    /// and copies the catalog's saved prefix into it with the first reads of their heads.
+    func testAWarmWriterCopiesThePrefixWhileObservingItsKeys() throws {
+        let updater = try warmUpdaterWithASavedPrefix()
         store.requests = []
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         XCTAssertEqual(result.summary, ApplySummary(added: 1))
@@ -76,13 +83,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// A key found changed at the re-check is observed again with the next write's prefix copied
     /// in the same round trip, as for the first write.
     func testAKeyObservedAgainHasTheNextPrefixCopiedBesideIt() throws {
-        try preload(300)
-        var updater = updater()
-        updater.layout.tailTarget = 1024
-        updater.layout.tailMax = 8192
-        store.put("b", Self.key(300), bytes: MemoryStore.png(width: 5, height: 5))
-        _ = try updater.sync(bucket: "b", keys: [Self.key(300)])      // names a prefix, and is cached
-        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 6, height: 5))
+        let updater = try warmUpdaterWithASavedPrefix()
         var replaced = false
         store.onRequest = { [store] line in
             guard line.hasPrefix("COMPLETE b/images.json "), !replaced else { return }
