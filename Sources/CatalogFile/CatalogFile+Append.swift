@@ -44,8 +44,8 @@ extension CatalogFile {
         var source = copy.source.flatMap { copy.known.contains($0) ? nil : $0 }
         /// What the new version's index names: where the prefix is saved, if either knows.
         let named = prefix.base == nil ? copy.prefix : prefix
-        /// The ancestors of the versions whose indexes were read.
-        var ancestry = [etag: index.ancestors]
+        /// The ancestors of a version written over each version whose index was read.
+        var ancestry = [etag: index.ancestryOfNext]
         for attempt in 0..<appendAttempts {
             let read = RangeRequest(key: key, range: prefix.length..<(prefix.length + tailMax + 1))
             guard case .bytes(let bytes, let now, let size) = try storage({ try store.readRanges(bucket: bucket, reads: [read])[0].get() }),
@@ -103,7 +103,7 @@ extension CatalogFile {
                     again = true
                     continue
                 }
-                ancestry[other] = read.ancestors
+                ancestry[other] = read.ancestryOfNext
                 if other == source { source = nil }
             }
             if again { continue }
@@ -116,7 +116,7 @@ extension CatalogFile {
                                         moved.offset += prefix.length
                                         return moved
                                     }, types: writer.types.names)
-            next.ancestors = Array(([now.etag] + ancestors).prefix(CatalogIndex.maxAncestors))
+            next.ancestors = ancestors
             next.prefix = named
             let result: WriteResult
             do throws(CatalogFileError) {
@@ -211,11 +211,8 @@ extension CatalogFile {
                 copy = copy.from(etag)                       // the saved prefix is not the one named
                 continue
             }
-            let probe = RangeRequest(key: key, range: 0..<1)
-            guard case .success(.bytes(_, let now, _))? = try? storage({ store.readRanges(bucket: bucket, reads: [probe])[0] }) else {
-                return nil
-            }
-            copy = copy.from(now.etag)
+            guard let now = currentETag() else { return nil }
+            copy = copy.from(now)
         }
         return nil
     }

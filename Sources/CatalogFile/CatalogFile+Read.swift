@@ -43,6 +43,15 @@ extension CatalogFile {
         }
     }
 
+    /// The current version's ETag, from one byte of it; `nil` when that read does not give one
+    /// (no catalog, an empty one, a failed read).
+    func currentETag() -> String? {
+        guard case .success(.bytes(_, let now, _)) = store.readRanges(bucket: bucket, reads: [RangeRequest(key: key, range: 0..<1)])[0] else {
+            return nil
+        }
+        return now.etag
+    }
+
     /// Whether the catalog is still the version with ETag `etag`: one 304, no bytes.
     public func isCurrent(_ etag: String) throws(CatalogFileError) -> Bool {
         let request = RangeRequest(key: key, range: 0..<1, ifNoneMatch: etag)

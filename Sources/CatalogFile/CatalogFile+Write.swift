@@ -352,9 +352,7 @@ extension CatalogFile {
             }
             return .written(CatalogVersion(etag: etag, index: index, whole: whole))
         case .conflict:
-            if let predicted, !predicted.isEmpty,
-               case .success(.bytes(_, let now, _))? = try? storage({ store.readRanges(bucket: bucket, reads: [RangeRequest(key: key, range: 0..<1)])[0] }),
-               now.etag != predicted {
+            if let predicted, !predicted.isEmpty, let now = currentETag(), now != predicted {
                 _ = try? store.delete(bucket: bucket, key: indexKey(predicted))
             }
             return .conflict
@@ -376,11 +374,7 @@ extension CatalogFile {
     /// (the update is idempotent).
     public func isKept(_ version: CatalogVersion, over parent: String?) throws(CatalogFileError) -> Bool {
         guard let mine = version.etag else { return false }
-        let probe = RangeRequest(key: key, range: 0..<1)
-        guard case .success(.bytes(_, let now, _)) = try storage({ store.readRanges(bucket: bucket, reads: [probe])[0] }) else {
-            return false
-        }
-        var etag = now.etag
+        guard var etag = currentETag() else { return false }
         for _ in 0..<CatalogIndex.maxAncestors {
             if etag == mine { return true }
             if etag == parent { return false }
