@@ -38,7 +38,13 @@ extension CatalogFile {
         copy.known.insert(etag)                              // its index names the prefix
         var open = true
         defer { if open { discard(copy) } }
-        guard var partETag = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
+        // A copy sent before the write is collected only before the completion: the server
+        // copies while the tail is read, merged and sent.
+        var partETag: String?
+        if copy.started == nil {
+            guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
+            partETag = copied
+        }
         /// The version the prefix was copied from, when it was copied before its index was read
         /// (`prefixCopy`): read with the first tail that goes up, and it must name the prefix.
         var source = copy.source.flatMap { copy.known.contains($0) ? nil : $0 }
@@ -109,6 +115,11 @@ extension CatalogFile {
             if again { continue }
             if source == now.etag { source = nil }
             guard changes else { return (outcomes, .unchanged) }
+            if partETag == nil {
+                guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
+                partETag = copied
+                if copy.source.map({ copy.known.contains($0) }) == true { source = nil }   // copied again, from a known version
+            }
             guard let etags = sent.etags, source == nil, let ancestors = ancestry[now.etag] else { return (outcomes, .conflict) }
             var next = CatalogIndex(etag: "", size: prefix.length + Int64(tail.count),
                                     blocks: Array(index.blocks[..<tailBlock]) + writer.blocks.map {
@@ -120,7 +131,7 @@ extension CatalogFile {
             next.prefix = named
             let result: WriteResult
             do throws(CatalogFileError) {
-                result = try complete(uploadID: copy.uploadID, partETags: [partETag] + etags, index: next,
+                result = try complete(uploadID: copy.uploadID, partETags: [partETag!] + etags, index: next,
                                       over: CatalogVersion(etag: now.etag, index: next, whole: nil), abortingOnConflict: false)
             } catch {
                 if attempt > 0 { return (outcomes, .conflict) }
@@ -162,8 +173,9 @@ extension CatalogFile {
         }
     }
 
-    /// Aborts an upload a write did not complete.
+    /// Aborts an upload a write did not complete, once its copy, if sent, has been answered.
     public func discard(_ copy: PrefixCopy) {
+        _ = try? copy.started?.etag()
         _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: copy.uploadID)
     }
 
@@ -182,6 +194,11 @@ extension CatalogFile {
     /// version that replaced it, if its index names the same prefix (read while copying). `nil`
     /// when none could be.
     private func copyPrefix(_ copy: inout PrefixCopy, orFrom etag: String) throws(CatalogFileError) -> String? {
+        if let started = copy.started {
+            // Sent before the write: copied unless its source changed or failed (then as below).
+            if let etag = try? started.etag() { copy = copy.copied(as: etag) }
+            copy.started = nil
+        }
         for _ in 0..<appendAttempts {
             if let etag = copy.partETag { return etag }
             let lookup = copy.source.flatMap { copy.known.contains($0) ? nil : [indexRead($0)] } ?? []

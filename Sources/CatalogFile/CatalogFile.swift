@@ -44,7 +44,7 @@ public struct CatalogFile {
     /// this much after it: the tail that writes of new names (at the end of the name order, as
     /// `POST /uploads` names them) read and upload whole, copying the prefix only once however
     /// often they lose (`appended`).
-    public var tailTarget: Int64 = 512 << 10
+    public var tailTarget: Int64 = 128 << 10
     /// Writes keep a prefix while the tail after it stays this small; past it, the next write
     /// names a new one.
     public var tailMax: Int64 = 4 << 20

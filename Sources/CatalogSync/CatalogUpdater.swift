@@ -117,21 +117,14 @@ public struct CatalogUpdater {
         return try observe(keys, bucket: bucket, copying: &none, into: &result)
     }
 
-    /// `observe`, with `prefixCopy`'s part copied alongside the first reads (one round trip for
-    /// both).
+    /// `observe`, with `prefixCopy`'s part sent first: the server copies while the keys are
+    /// observed, and the write collects the copy.
     func observe(_ keys: [String], bucket: String, copying prefixCopy: inout PrefixCopy?, into result: inout BucketSyncResult)
         throws(CatalogUpdateError) -> [ObservedKey] {
         guard !keys.isEmpty else { return [] }
         let started = nowMs()
-        let answers = observer.observe(bucket: bucket, keys: keys) { reads in
-            guard let copy = prefixCopy,
-                  let sent = try? store.uploadParts(bucket: bucket, key: catalogKey, uploadID: copy.uploadID,
-                                                    parts: [copy.part(of: catalogKey)], readingRanges: reads) else {
-                return store.readRanges(bucket: bucket, reads: reads)
-            }
-            if let etag = sent.etags?.first { prefixCopy = copy.copied(as: etag) }
-            return sent.reads
-        }
+        prefixCopy = prefixCopy?.start(in: store, bucket: bucket, key: catalogKey)
+        let answers = observer.observe(bucket: bucket, keys: keys)
         result.observeMs += nowMs() - started
         var observed: [ObservedKey] = []
         for (key, answer) in zip(keys, answers) {

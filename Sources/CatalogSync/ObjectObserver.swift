@@ -57,24 +57,15 @@ struct ObjectObserver {
 
     /// S3's current truth for each key (`nil`: no such object), one result per key in order.
     func observe(bucket: String, keys: [String]) -> [Result<ObjectObservation?, KeyReadError>] {
-        observe(bucket: bucket, keys: keys) { store.readRanges(bucket: bucket, reads: $0) }
-    }
-
-    /// `observe`, its first round of reads sent by `firstRound` (with other requests of the
-    /// caller's in the same round trip).
-    func observe(bucket: String, keys: [String], firstRound: ([RangeRequest]) -> [Result<RangeRead, KeyReadError>])
-        -> [Result<ObjectObservation?, KeyReadError>] {
         var readings = keys.map { Reading(key: $0, firstRead: firstRead, readAhead: readAhead) }
         var pending = Array(readings.indices)
-        var first = true
         while !pending.isEmpty {
             let reads = pending.map { i in
                 RangeRequest(key: readings[i].key, range: Int64(readings[i].next!.lowerBound)..<Int64(readings[i].next!.upperBound),
                              ifMatch: readings[i].first?.version.etag)
             }
             var emptyObjects: [Int] = []
-            let answers = first ? firstRound(reads) : store.readRanges(bucket: bucket, reads: reads)
-            first = false
+            let answers = store.readRanges(bucket: bucket, reads: reads)
             for (i, answer) in zip(pending, answers) {
                 let asked = readings[i].next!
                 readings[i].next = nil

@@ -10,12 +10,19 @@ import Musl
 /// one multi handle, which owns the cache of kept-alive connections. Single requests (`send`, the
 /// Lambda loop's long poll) and batches (`sendAll`) go through the same multi, so they share those
 /// connections; a batch runs at most `maxConcurrent` requests at once on one thread, and the
-/// multi never holds more connections than the transport has easy handles.
+/// multi never holds more connections than the transport has easy handles. A request `start`ed
+/// stays on the multi, on an easy handle of its own, while later batches run beside it; its
+/// answer is kept until `finish` asks for it.
 ///
 /// Not thread-safe: use one per thread. The Lambda loop is single-threaded by design.
 public final class CurlTransport: HTTPTransport {
     private let multi: UnsafeMutableRawPointer
     private var pool: [CurlTransfer] = []
+    /// Started requests in flight, by easy handle: their number, transfer and request.
+    private var inFlight: [UnsafeMutableRawPointer: (number: Int, transfer: CurlTransfer, request: HTTPRequest)] = [:]
+    /// Answers to started requests that came before `finish` asked for them.
+    private var landed: [Int: Result<HTTPResponse, HTTPTransportError>] = [:]
+    private var started = 0
     private let caBundle: String?
     /// Response-body limit for requests that set no `maxBodyBytes`: a misbehaving server or a
     /// huge object ends in `isBodyTooLarge`, not in a function out of memory.
@@ -34,6 +41,7 @@ public final class CurlTransport: HTTPTransport {
     }
 
     deinit {
+        for handle in inFlight.keys { curl_multi_remove_handle(multi, handle) }
         curl_multi_cleanup(multi)
         pool.removeAll()   // easy handles after their multi, as libcurl asks
     }
@@ -48,25 +56,60 @@ public final class CurlTransport: HTTPTransport {
         run(requests, maxConcurrent: maxConcurrent)
     }
 
-    /// Grows the pool to `width` easy handles (it never shrinks) and caps the multi's connections
-    /// at the pool's size, so however many requests a batch holds, the connections stay few.
-    private func reserve(_ width: Int) {
-        guard pool.count < width else { return }
-        while pool.count < width { pool.append(CurlTransfer()) }
-        ccurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, pool.count)
-        ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, pool.count)
+    public func start(_ request: HTTPRequest) -> StartedRequest {
+        guard let transfer = free(1).first else {
+            // Every handle carries a started request: this one is answered now instead.
+            return .answered(run([request], maxConcurrent: 1)[0])
+        }
+        transfer.prepare(request, caBundle: caBundle, defaultMaxBodyBytes: defaultMaxBodyBytes)
+        guard curl_multi_add_handle(multi, transfer.handle) == CURLM_OK else {
+            return .answered(transfer.finish(CURLE_OUT_OF_MEMORY, request: request))
+        }
+        started += 1
+        inFlight[transfer.handle] = (started, transfer, request)
+        var running: Int32 = 0
+        curl_multi_perform(multi, &running)                  // on a kept-alive connection, it is sent now
+        return .inFlight(started)
     }
 
-    private func run(_ requests: [HTTPRequest], maxConcurrent: Int) -> [Result<HTTPResponse, HTTPTransportError>] {
-        guard !requests.isEmpty else { return [] }
-        let width = min(max(1, maxConcurrent), requests.count, Self.maxPoolSize)
-        reserve(width)
+    public func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError> {
+        guard case .inFlight(let number) = started else {
+            guard case .answered(let result) = started else { fatalError("unreachable") }
+            return result
+        }
+        if landed[number] == nil { _ = run([], maxConcurrent: 1, until: number) }
+        return landed.removeValue(forKey: number)!
+    }
+
+    /// Up to `width` easy handles no started request holds, the pool grown for them (it never
+    /// shrinks, nor passes `maxPoolSize`), the multi's connections capped at the pool's size:
+    /// however many requests a batch holds, the connections stay few.
+    private func free(_ width: Int) -> [CurlTransfer] {
+        let wanted = min(width + inFlight.count, Self.maxPoolSize)
+        if pool.count < wanted {
+            while pool.count < wanted { pool.append(CurlTransfer()) }
+            ccurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, pool.count)
+            ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, pool.count)
+        }
+        return Array(pool.lazy.filter { self.inFlight[$0.handle] == nil }.prefix(width))
+    }
+
+    /// Runs `requests` to their answers, and, with `until`, on until that started request's
+    /// answer has landed too. Started requests that answer meanwhile land in `landed`.
+    private func run(_ requests: [HTTPRequest], maxConcurrent: Int, until number: Int? = nil) -> [Result<HTTPResponse, HTTPTransportError>] {
+        guard !requests.isEmpty || number != nil else { return [] }
+        let width = min(max(1, maxConcurrent), max(1, requests.count), Self.maxPoolSize)
         var results = [Result<HTTPResponse, HTTPTransportError>?](repeating: nil, count: requests.count)
-        var idle = Array(pool[..<width].reversed())
+        var idle = Array(free(width).reversed())
+        if idle.isEmpty && !requests.isEmpty {
+            // Every handle carries a started request: the first to answer frees one.
+            _ = run([], maxConcurrent: 1, until: inFlight.values.map(\.number).min())
+            idle = Array(free(width).reversed())
+        }
         var active: [UnsafeMutableRawPointer: (index: Int, transfer: CurlTransfer)] = [:]
         var next = 0
 
-        while next < requests.count || !active.isEmpty {
+        while next < requests.count || !active.isEmpty || number.map({ landed[$0] == nil }) == true {
             while next < requests.count, let transfer = idle.popLast() {
                 transfer.prepare(requests[next], caBundle: caBundle, defaultMaxBodyBytes: defaultMaxBodyBytes)
                 let added = curl_multi_add_handle(multi, transfer.handle)
@@ -83,12 +126,18 @@ public final class CurlTransport: HTTPTransport {
             var finished = false
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
-                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                      let (index, transfer) = active.removeValue(forKey: easy) else { continue }
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
                 let code = ccurl_msg_result(message)   // read before the message is invalidated
-                curl_multi_remove_handle(multi, easy)
-                results[index] = transfer.finish(code, request: requests[index])
-                idle.append(transfer)
+                if let (index, transfer) = active.removeValue(forKey: easy) {
+                    curl_multi_remove_handle(multi, easy)
+                    results[index] = transfer.finish(code, request: requests[index])
+                    idle.append(transfer)
+                } else if let (number, transfer, request) = inFlight.removeValue(forKey: easy) {
+                    curl_multi_remove_handle(multi, easy)
+                    landed[number] = transfer.finish(code, request: request)
+                } else {
+                    continue
+                }
                 finished = true
             }
             // Waits for socket activity or a libcurl timer; none when a slot just came free.

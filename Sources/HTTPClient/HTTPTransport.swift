@@ -5,6 +5,22 @@ public protocol HTTPTransport: AnyObject {
     /// Sends every request, at most `maxConcurrent` at a time, and returns one result per request
     /// in the order given. One request's failure does not stop the others.
     func sendAll(_ requests: [HTTPRequest], maxConcurrent: Int) -> [Result<HTTPResponse, HTTPTransportError>]
+
+    /// Sends `request` and returns before its answer: the answer is collected by `finish`, and
+    /// until then the request stays in flight while the caller sends others (`send`, `sendAll`).
+    /// For a request the server takes long to answer (a server-side copy) while the caller has
+    /// other round trips to make. Every started request must be finished.
+    func start(_ request: HTTPRequest) -> StartedRequest
+
+    /// The answer to a request `start` sent, waiting for it if it has not come yet.
+    func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError>
+}
+
+/// A request `HTTPTransport.start` sent: answered already, or still in flight.
+public enum StartedRequest: Sendable {
+    case answered(Result<HTTPResponse, HTTPTransportError>)
+    /// In flight on the transport that started it, by its number there.
+    case inFlight(Int)
 }
 
 extension HTTPTransport {
@@ -14,5 +30,16 @@ extension HTTPTransport {
         requests.map { request in
             do throws(HTTPTransportError) { return .success(try send(request)) } catch { return .failure(error) }
         }
+    }
+
+    /// Answered at once (`send`): right for scripted and recording transports, which answer in
+    /// the order asked.
+    public func start(_ request: HTTPRequest) -> StartedRequest {
+        do throws(HTTPTransportError) { return .answered(.success(try send(request))) } catch { return .answered(.failure(error)) }
+    }
+
+    public func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError> {
+        guard case .answered(let result) = started else { preconditionFailure("a request in flight on another transport") }
+        return result
     }
 }

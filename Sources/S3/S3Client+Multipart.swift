@@ -68,37 +68,58 @@ extension S3Client {
     /// whether it may complete while its last part goes up, one round trip rather than two.
     public func uploadParts(bucket: String, key: String, uploadID: String, parts: [Part],
                             reading reads: [RangeGet]) -> (parts: [Result<String, S3Error>], reads: [Result<S3RangeRead, S3Error>]) {
-        let calls = parts.map { part in
-            var call = Call(operation: "UploadPart", method: "PUT", bucket: bucket, key: key,
-                            query: [(name: "partNumber", value: String(part.number)), (name: "uploadId", value: uploadID)])
-            switch part.source {
-            case .bytes(let body):
-                call.body = body
-            case .copy(let source, let range, let ifMatch):
-                call.operation = "UploadPartCopy"
-                call.errorInBody = true
-                call.headers = [
-                    HTTPHeader(name: "x-amz-copy-source", value: "/" + URIEncoding.encodePath(bucket) + "/" + URIEncoding.encodePath(source)),
-                    HTTPHeader(name: "x-amz-copy-source-if-match", value: ifMatch),
-                    HTTPHeader(name: "x-amz-copy-source-range", value: range.headerValue),
-                ]
-            }
-            return call
-        }
+        let calls = parts.map { Self.partCall(bucket: bucket, key: key, uploadID: uploadID, part: $0) }
         let gets = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: $0.ifNoneMatch, ifMatch: $0.ifMatch) }
         let answers = performAll(calls + gets)
-        let etags = zip(calls, answers).map { call, result in
-            result.flatMap { response -> Result<String, S3Error> in
-                let etag = call.operation == "UploadPartCopy"
-                    ? XMLExtractor.firstText("ETag", in: response.body[...]) : response.header("etag")
-                guard let etag, !etag.isEmpty else {
-                    return .failure(S3Error(operation: call.operation, bucket: bucket, key: key,
-                                            kind: .invalidResponse(status: response.status, reason: "no ETag for the part")))
-                }
-                return .success(etag)
-            }
+        return (zip(calls, answers).map(Self.partETag), answers.dropFirst(calls.count).map(Self.rangeRead))
+    }
+
+    /// A part `startUploadPart` sent, its answer still to be collected (`finishUploadPart`).
+    public struct StartedPart {
+        let started: StartedCall
+    }
+
+    /// `uploadParts` of one part, returning before S3 answers: a copy the server takes long over
+    /// (the unchanged first 176 MB of a catalog: a second or more) goes on while the caller
+    /// makes its other round trips. Every started part must be finished.
+    public func startUploadPart(bucket: String, key: String, uploadID: String, part: Part) -> StartedPart {
+        StartedPart(started: start(Self.partCall(bucket: bucket, key: key, uploadID: uploadID, part: part)))
+    }
+
+    /// The ETag of a part `startUploadPart` sent, or its error (retried as in `uploadParts`).
+    public func finishUploadPart(_ part: StartedPart) -> Result<String, S3Error> {
+        Self.partETag(part.started.call, finish(part.started))
+    }
+
+    static func partCall(bucket: String, key: String, uploadID: String, part: Part) -> Call {
+        var call = Call(operation: "UploadPart", method: "PUT", bucket: bucket, key: key,
+                        query: [(name: "partNumber", value: String(part.number)), (name: "uploadId", value: uploadID)])
+        switch part.source {
+        case .bytes(let body):
+            call.body = body
+        case .copy(let source, let range, let ifMatch):
+            call.operation = "UploadPartCopy"
+            call.errorInBody = true
+            call.headers = [
+                HTTPHeader(name: "x-amz-copy-source", value: "/" + URIEncoding.encodePath(bucket) + "/" + URIEncoding.encodePath(source)),
+                HTTPHeader(name: "x-amz-copy-source-if-match", value: ifMatch),
+                HTTPHeader(name: "x-amz-copy-source-range", value: range.headerValue),
+            ]
         }
-        return (etags, answers.dropFirst(calls.count).map(Self.rangeRead))
+        return call
+    }
+
+    /// A part's ETag, quoted, from its answer: a copy's is in the body, an upload's in a header.
+    static func partETag(_ call: Call, _ result: Result<HTTPResponse, S3Error>) -> Result<String, S3Error> {
+        result.flatMap { response -> Result<String, S3Error> in
+            let etag = call.operation == "UploadPartCopy"
+                ? XMLExtractor.firstText("ETag", in: response.body[...]) : response.header("etag")
+            guard let etag, !etag.isEmpty else {
+                return .failure(S3Error(operation: call.operation, bucket: call.bucket, key: call.key,
+                                        kind: .invalidResponse(status: response.status, reason: "no ETag for the part")))
+            }
+            return .success(etag)
+        }
     }
 
     /// `CompleteMultipartUpload` of parts 1…n with these ETags (quoted), as a compare-and-swap:

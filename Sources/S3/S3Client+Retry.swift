@@ -7,8 +7,32 @@ import SigV4
 /// failed in a retryable way, after one backoff sleep for the round, within `deadline`. One
 /// call's permanent error is that call's result and never stops the others.
 extension S3Client {
-    /// One result per call, in the order given.
-    func performAll(_ calls: [Call]) -> [Result<HTTPResponse, S3Error>] {
+    /// A call whose first attempt `start` sent and left in flight: `finish` collects it.
+    public struct StartedCall {
+        let call: Call
+        let request: StartedRequest
+    }
+
+    /// Signs and sends `call`'s first attempt, and returns before its answer (see
+    /// `HTTPTransport.start`): the caller makes other calls meanwhile.
+    func start(_ call: Call) -> StartedCall {
+        let deadline = self.deadline?.earlier(byMilliseconds: retryPolicy.deadlineMarginMs)
+        var timeout = requestTimeoutMs
+        if let deadline { timeout = min(timeout ?? Int.max, max(1, Int(deadline.remainingMilliseconds(now: hooks.now())))) }
+        let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, clock: hooks.signingClock)
+        let request = signedRequest(call, location: addressing.location(bucket: call.bucket, key: call.key),
+                                    payloadHash: Digest.payloadHash(call.body), signer: signer, timeoutMs: timeout)
+        return StartedCall(call: call, request: transport.start(request))
+    }
+
+    /// The answer to a started call, waited for if need be, and retried like any other.
+    func finish(_ started: StartedCall) -> Result<HTTPResponse, S3Error> {
+        performAll([started.call], firstAnswers: [transport.finish(started.request)])[0]
+    }
+
+    /// One result per call, in the order given. `firstAnswers`: the first attempt's answers,
+    /// when the calls were sent already (`start`).
+    func performAll(_ calls: [Call], firstAnswers: [Result<HTTPResponse, HTTPTransportError>]? = nil) -> [Result<HTTPResponse, S3Error>] {
         var results = [Result<HTTPResponse, S3Error>?](repeating: nil, count: calls.count)
         let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region,
                                  clock: hooks.signingClock)
@@ -23,7 +47,7 @@ extension S3Client {
             var timeout = requestTimeoutMs
             if let deadline {
                 let remaining = deadline.remainingMilliseconds(now: hooks.now())
-                guard remaining > 0 else {
+                guard remaining > 0 || (attempt == 1 && firstAnswers != nil) else {
                     for i in pending {
                         results[i] = .failure(S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
                                                       kind: .deadlineExceeded, attempts: attempt - 1))
@@ -32,10 +56,14 @@ extension S3Client {
                 }
                 timeout = min(timeout ?? Int.max, Int(remaining))
             }
-            let requests = pending.map { i in
-                signedRequest(calls[i], location: locations[i], payloadHash: payloadHashes[i], signer: signer, timeoutMs: timeout)
+            let answers: [Result<HTTPResponse, HTTPTransportError>]
+            if attempt == 1, let firstAnswers {
+                answers = firstAnswers
+            } else {
+                answers = transport.sendAll(pending.map { i in
+                    signedRequest(calls[i], location: locations[i], payloadHash: payloadHashes[i], signer: signer, timeoutMs: timeout)
+                }, maxConcurrent: maxConcurrentRequests)
             }
-            let answers = transport.sendAll(requests, maxConcurrent: maxConcurrentRequests)
 
             var retry: [(index: Int, error: S3Error)] = []
             for (i, answer) in zip(pending, answers) {

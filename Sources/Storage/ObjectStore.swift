@@ -58,6 +58,10 @@ public protocol ObjectStore: AnyObject {
     /// whether it may complete while its last part goes up.
     func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart], readingRanges reads: [RangeRequest])
         throws -> (etags: [String]?, reads: [Result<RangeRead, KeyReadError>])
+    /// `uploadParts` of one part, returning before the store answers: a server-side copy of
+    /// many megabytes goes on while the caller makes its other round trips (`StartedPart.etag`
+    /// collects the answer; every started part must be collected).
+    func startPart(bucket: String, key: String, uploadID: String, part: UploadPart) -> StartedPart
     /// Makes parts 1…n (with these ETags) the object, only if it is still the version read
     /// (`ifMatch`) or still absent (`nil`); another writer having won is `.conflict`.
     func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite

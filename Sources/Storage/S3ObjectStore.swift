@@ -116,25 +116,38 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
 
     public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart], readingRanges reads: [RangeRequest])
         throws -> (etags: [String]?, reads: [Result<RangeRead, KeyReadError>]) {
-        let requests = parts.map { part in
-            switch part.source {
-            case .bytes(let bytes):
-                S3Client.Part(number: part.number, source: .bytes(bytes))
-            case .copy(let source, let range, let ifMatch):
-                S3Client.Part(number: part.number, source: .copy(key: source, range: S3ByteRange(first: range.lowerBound, last: range.upperBound - 1),
-                                                                  ifMatch: Self.quoted(ifMatch)))
-            }
-        }
-        let (sent, answers) = client.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: requests, reading: reads.map(Self.rangeGet))
+        let (sent, answers) = client.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: parts.map(Self.s3Part),
+                                                 reading: reads.map(Self.rangeGet))
         var etags: [String]? = []
         for result in sent {
-            switch result {
-            case .success(let etag): etags?.append(ETag.unquoted(etag))
-            case .failure(let error) where error.isPreconditionFailed: etags = nil
-            case .failure(let error): throw error
-            }
+            guard let etag = try Self.partETag(result) else { etags = nil; continue }
+            etags?.append(etag)
         }
         return (etags, answers.map(Self.rangeRead))
+    }
+
+    public func startPart(bucket: String, key: String, uploadID: String, part: UploadPart) -> StartedPart {
+        let started = client.startUploadPart(bucket: bucket, key: key, uploadID: uploadID, part: Self.s3Part(part))
+        return StartedPart { [client] in Result { try Self.partETag(client.finishUploadPart(started)) } }
+    }
+
+    private static func s3Part(_ part: UploadPart) -> S3Client.Part {
+        switch part.source {
+        case .bytes(let bytes):
+            S3Client.Part(number: part.number, source: .bytes(bytes))
+        case .copy(let source, let range, let ifMatch):
+            S3Client.Part(number: part.number, source: .copy(key: source, range: S3ByteRange(first: range.lowerBound, last: range.upperBound - 1),
+                                                              ifMatch: Self.quoted(ifMatch)))
+        }
+    }
+
+    /// A part's ETag, unquoted; `nil` for a copy whose source is no longer the version named.
+    private static func partETag(_ result: Result<String, S3Error>) throws(S3Error) -> String? {
+        switch result {
+        case .success(let etag): return ETag.unquoted(etag)
+        case .failure(let error) where error.isPreconditionFailed: return nil
+        case .failure(let error): throw error
+        }
     }
 
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite {

@@ -127,6 +127,45 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertEqual(big.store.requests("CREATE").count, 1, "the same upload")
     }
 
+    /// A copy sent before the write (`PrefixCopy.start`) is collected only before the
+    /// completion: the tail is read, merged and sent while the server copies.
+    func testAStartedCopyIsCollectedOnlyBeforeTheCompletion() throws {
+        let version = try seed()
+        let copy = try XCTUnwrap(big.file.prefixCopy(over: version, forNames: [BigCatalog.name(400)]))
+        big.store.defersStartedParts = true
+        let started = copy.start(in: big.store, bucket: "b", key: "images.json")
+        big.store.requests = []
+        let result = try big.file.write([.exists(BigCatalog.entry(400))], over: version, policy: .merge, prefixCopy: started).result
+        guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
+        let log = big.store.requests
+        let tail = try XCTUnwrap(log.firstIndex { $0.hasPrefix("RANGE b/images.json ") }, "\(log)")
+        let sent = try XCTUnwrap(log.firstIndex { $0.hasPrefix("PART b/images.json #2") }, "\(log)")
+        let copied = try XCTUnwrap(log.firstIndex { $0.hasPrefix("COPY b/images.json #1 from \(saved)") }, "\(log)")
+        let completed = try XCTUnwrap(log.firstIndex { $0.hasPrefix("COMPLETE b/images.json ") }, "\(log)")
+        XCTAssertLessThan(tail, copied, "\(log)")
+        XCTAssertLessThan(sent, copied, "\(log)")
+        XCTAssertLessThan(copied, completed, "\(log)")
+        XCTAssertEqual(log.filter { $0.hasPrefix("COPY") }.count, 1, "\(log)")
+        XCTAssertEqual(try big.names(), (0..<401).map(BigCatalog.name))
+        XCTAssertTrue(big.store.uploads.isEmpty)
+        try big.checkIndexed()
+    }
+
+    /// A started copy that a write does not complete is collected before its upload is aborted:
+    /// no copy lands in an aborted upload.
+    func testAStartedCopyIsCollectedBeforeItsUploadIsAborted() throws {
+        let version = try seed()
+        let copy = try XCTUnwrap(big.file.prefixCopy(over: version, forNames: [BigCatalog.name(400)]))
+        big.store.defersStartedParts = true
+        let started = copy.start(in: big.store, bucket: "b", key: "images.json")
+        big.store.requests = []
+        let result = try big.file.write([.exists(BigCatalog.entry(399))], over: version, policy: .merge, prefixCopy: started).result
+        guard case .unchanged = result else { return XCTFail("written: \(result)") }
+        XCTAssertEqual(big.store.requests.filter { $0.hasPrefix("COPY") || $0.hasPrefix("ABORT") }.map { String($0.prefix(5)) },
+                       ["COPY ", "ABORT"], "\(big.store.requests)")
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
     /// What a writer does before observing its keys: create the upload (asking whether the
     /// version it saw last is current, when the prefix is not saved), and copy the prefix.
     func preparedCopy(over cached: CatalogVersion, for names: [String]) throws -> PrefixCopy {

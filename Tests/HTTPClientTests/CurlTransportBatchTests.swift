@@ -77,6 +77,28 @@ final class CurlTransportBatchTests: XCTestCase {
         XCTAssertEqual(try results.map { try $0.get().header("x-path") }, ["/echo?0", "/echo?1", "/echo?2"])
     }
 
+    /// A started request stays in flight while a batch runs beside it: the server holds each of
+    /// two `/barrier/2` requests until both are waiting, so the batch's request is answered only
+    /// if the started one is still in flight with it (sent at once, it would wait 30 s for a
+    /// partner and get the server's 504). No clock involved.
+    func testStartedRequestStaysInFlightWhileBatchesRun() throws {
+        let transport = CurlTransport()
+        let started = transport.start(HTTPRequest(method: "GET", url: server.url("/barrier/2?started")))
+        let batch = transport.sendAll([HTTPRequest(method: "GET", url: server.url("/barrier/2?batch"))], maxConcurrent: 4)
+        XCTAssertEqual(try batch[0].get().body, Array("released".utf8))
+        let answer = try transport.finish(started).get()
+        XCTAssertEqual(answer.body, Array("released".utf8))
+        XCTAssertEqual(answer.header("x-path"), "/barrier/2?started")
+
+        // One answered while other requests ran is kept until it is asked for.
+        let early = transport.start(HTTPRequest(method: "GET", url: server.url("/echo?early")))
+        XCTAssertEqual(try transport.send(HTTPRequest(method: "GET", url: server.url("/slow/100"))).body, Array("slow".utf8))
+        let late = transport.start(HTTPRequest(method: "POST", url: server.url("/echo?late"), body: [7]))
+        XCTAssertEqual(try transport.finish(late).get().body, [7])
+        XCTAssertEqual(try transport.finish(early).get().header("x-path"), "/echo?early")
+        XCTAssertLessThanOrEqual(try server.stats().connections, 2, "started requests use the pool's kept-alive connections")
+    }
+
     /// Transports that only know `send` (scripted ones in tests) get a sequential `sendAll`.
     func testDefaultSendAllIsSequentialAndInOrder() {
         final class Counting: HTTPTransport {
@@ -93,5 +115,8 @@ final class CurlTransportBatchTests: XCTestCase {
         XCTAssertEqual(try results[0].get().body, Array("a".utf8))
         XCTAssertThrowsError(try results[1].get())
         XCTAssertEqual(try results[2].get().body, Array("c".utf8))
+        let started = transport.start(HTTPRequest(method: "GET", url: "d"))
+        XCTAssertEqual(transport.seen.last, "d", "sent at once")
+        XCTAssertEqual(try transport.finish(started).get().body, Array("d".utf8))
     }
 }

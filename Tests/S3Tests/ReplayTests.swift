@@ -297,6 +297,33 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(time.sleeps, [], "a lost condition is not retried")
     }
 
+    /// A copy started and collected later (`startUploadPart`): the same signed request and the
+    /// same ETag as when it is sent in a batch; a stale source is its 412, not retried.
+    func testAStartedCopyIsCollectedWithItsETagOrItsStaleSource() throws {
+        let (client, transport, time) = try replay(["24-create-multipart-upload", "25-upload-part-copy", "26-upload-part",
+                                                    "27-complete-if-none-match"])
+        let upload = try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+        let sourceETag = try XCTUnwrap(Fixture.load("25-upload-part-copy").requestHeader("x-amz-copy-source-if-match"))
+        let copy = client.startUploadPart(bucket: bucket, key: "spliced.json", uploadID: upload, part: S3Client.Part(
+            number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 5 * 1024 * 1024 - 1), ifMatch: sourceETag)))
+        let tail = try client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload,
+                                          parts: [S3Client.Part(number: 2, source: .bytes(Array("[]\n".utf8)))])[0].get()
+        let parts = [try client.finishUploadPart(copy).get(), tail]
+        let etag = try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload, partETags: parts,
+                                                      condition: .ifNoneExists)
+        XCTAssertEqual(etag, S3Client.predictedETag(ofParts: parts))
+        XCTAssertEqual(transport.remaining, 0)
+
+        let (staleClient, _, staleTime) = try replay(["28-create-multipart-upload-2", "29-upload-part-copy-stale"])
+        let second = try staleClient.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
+        let stale = try XCTUnwrap(Fixture.load("29-upload-part-copy-stale").requestHeader("x-amz-copy-source-if-match"))
+        let started = staleClient.startUploadPart(bucket: bucket, key: "spliced.json", uploadID: second, part: S3Client.Part(
+            number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 9), ifMatch: stale)))
+        guard case .failure(let error) = staleClient.finishUploadPart(started) else { return XCTFail("a stale source copied") }
+        XCTAssertTrue(error.isPreconditionFailed)
+        XCTAssertEqual(staleTime.sleeps + time.sleeps, [], "nothing retried")
+    }
+
     func testAStaleCompletionIs412AndAnAbortedOne404() throws {
         let (client, transport, _) = try replay(["30-upload-part-2", "31-complete-stale-if-match", "32-abort-multipart-upload",
                                                  "33-complete-aborted"])

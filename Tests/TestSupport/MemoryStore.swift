@@ -42,6 +42,9 @@ public final class MemoryStore: ObjectStore {
     /// Per-key failures of ranged reads and of HEADs.
     public var rangeErrors: [ExactKey: KeyReadError] = [:]
     public var headErrors: [ExactKey: KeyReadError] = [:]
+    /// Started parts (`startPart`) are copied only when collected, not when sent: what a test
+    /// looks at to see when a writer collects them.
+    public var defersStartedParts = false
     /// When set, every request fails with it (S3 down).
     public var failure: (any Error)?
     /// Per-key failures of writes (a role that may not write there).
@@ -253,6 +256,16 @@ public final class MemoryStore: ObjectStore {
             }
         }
         return sourceChanged ? nil : etags
+    }
+
+    /// Copied at once, as S3 does once the request arrives; its round trip overlaps the caller's
+    /// next one, so it is not counted.
+    public func startPart(bucket: String, key: String, uploadID: String, part: UploadPart) -> StartedPart {
+        let copy = { [self] in
+            defer { roundTrips -= 1 }
+            return Result { () throws(any Error) in try uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: [part])?.first }
+        }
+        return defersStartedParts ? StartedPart(collecting: copy) : StartedPart(copy())
     }
 
     /// The parts, then the reads: one round trip, as S3ObjectStore sends them together.
