@@ -50,6 +50,9 @@ public struct BucketSyncResult: Sendable {
     /// run goes on from where this one stopped).
     public var remembered = 0
     public var complete: Bool?
+    /// Reconcile only: indexes and saved prefixes beside the catalog that nothing needed any
+    /// more, deleted (`CatalogUpdater.dropLeftovers`).
+    public var leftoversDropped = 0
 
     mutating func skip(_ key: String, _ reason: String, _ kind: SkipKind) {
         skippedCount += 1

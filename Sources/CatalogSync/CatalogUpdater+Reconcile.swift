@@ -191,6 +191,8 @@ extension CatalogUpdater {
             result.writes += round.writes
         }
         result.complete = complete
+        // A catalog read by its index has a folder of them beside it (small ones are read whole).
+        if version.whole == nil, let now = try? current(bucket) { result.leftoversDropped = dropLeftovers(bucket: bucket, current: now) }
         if result.catalogEntries == nil {                    // nothing to write: the version read
             result.catalogEntries = version.index.count
             result.catalogBytes = version.size

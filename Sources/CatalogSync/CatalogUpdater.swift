@@ -51,6 +51,11 @@ public struct CatalogUpdater {
     /// Handovers left this long ago are deleted unread: their writers died (a catalog function
     /// lives at most 120 s).
     public var staleHandoverMs: Int64 = 300_000
+    /// The reconcile deletes an index or a saved prefix nothing needs once it is this old
+    /// (`dropLeftovers`): far longer than any writer that could still need it lives (120 s).
+    public var leftoverAgeMs: Int64 = 3_600_000
+    /// Listing pages of the catalog's `.index/` folder the reconcile looks at per run.
+    public var leftoverPages = 10
     public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var random: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }

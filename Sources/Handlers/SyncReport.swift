@@ -12,8 +12,8 @@ struct SyncReport {
     /// Skipped keys, listed or not (the reconcile lists only the first ones).
     var skippedCount = 0
     var skippedByKind: [SkipKind: Int] = [:]
-    /// Reconcile only: see `BucketSyncResult.remembered` and `.complete`.
-    var remembered = 0
+    /// Reconcile only: see `BucketSyncResult.remembered`, `.complete` and `.leftoversDropped`.
+    var remembered = 0, leftoversDropped = 0
     var complete: Bool?
     var rounds = 0, lostWrites = 0
     var observeMs: Int64 = 0, readMs: Int64 = 0, writeMs: Int64 = 0, recheckMs: Int64 = 0, turnWaitMs: Int64 = 0
@@ -40,6 +40,7 @@ struct SyncReport {
         skippedCount += result.skippedCount
         for (kind, n) in result.skippedByKind { skippedByKind[kind, default: 0] += n }
         remembered += result.remembered
+        leftoversDropped += result.leftoversDropped
         if let done = result.complete { complete = (complete ?? true) && done }
         rounds += result.attempts
         lostWrites += result.lostWrites
@@ -67,6 +68,7 @@ struct SyncReport {
         if let complete {
             members["complete"] = .bool(complete)
             members["remembered"] = .int(remembered)
+            members["leftoversDropped"] = .int(leftoversDropped)
         }
         for member in members.members where !omitted.contains(member.key) { object[member.key] = member.value }
         return JSONValue.object(object).serialized()

@@ -299,6 +299,34 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertEqual(result.complete, true)
     }
 
+    /// The reconcile deletes what the catalog's `.index/` folder holds that nothing needs, once it
+    /// is an hour old: a saved prefix no index names (its writer died) and the index of a version
+    /// replaced long ago. The current version's index and the prefix it names stay, however old,
+    /// and so does anything younger (a prefix being saved for a version not yet published).
+    func testTheReconcileDropsLeftoversBesideTheCatalog() throws {
+        var updater = try warmUpdaterWithASavedPrefix()
+        store.put("b", "images.json.index/0123456789abcdef0123456789abcdef-2", "{}")
+        store.put("b", "images.json.index/prefix-dead", bytes: Array(repeating: 0x20, count: 100))
+        let judged = try XCTUnwrap(UTCTime.epochMilliseconds(iso8601: store.object("b", "images.json.index/prefix-dead")!.lastModified))
+        store.put("b", "images.json.index/prefix-young", bytes: Array(repeating: 0x20, count: 100))
+        updater.nowMs = { judged + updater.leftoverAgeMs }
+        let result = try updater.reconcile(bucket: "b")
+        XCTAssertEqual(result.leftoversDropped, 2)
+        let current = try XCTUnwrap(store.object("b", "images.json"))
+        let index = try XCTUnwrap(CatalogIndex(parsing: try XCTUnwrap(store.object("b", "images.json.index/" + current.etag)).bytes))
+        let named = try XCTUnwrap(index.prefix)
+        XCTAssertEqual(try store.listPage(bucket: "b", prefix: "images.json.index/", startAfter: nil, maxKeys: 1000).objects.map(\.key).sorted(),
+                       ["images.json.index/" + current.etag, CatalogFile.prefixKey(named, of: "images.json"), "images.json.index/prefix-young"].sorted())
+        XCTAssertEqual(try names(), (0...301).map(Self.key))
+        // The next write into the tail still copies the prefix from where it is saved.
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 4, height: 4))
+        store.requests = []
+        _ = try updater.sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertTrue(store.requests.contains { $0.hasPrefix("COPY b/images.json #1 from images.json.index/prefix-") && $0.hasSuffix("200") },
+                      "\(store.requests)")
+        XCTAssertEqual(try names(), (0...302).map(Self.key))
+    }
+
     /// The reconcile of a big catalog reads it block by block beside the listing, never whole,
     /// and writes what it finds in batches.
     func testTheReconcileOfABigCatalogReadsBlocksNotTheWholeFile() throws {
