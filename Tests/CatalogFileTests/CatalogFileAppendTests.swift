@@ -127,14 +127,21 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertEqual(big.store.requests("CREATE").count, 1, "the same upload")
     }
 
-    /// A copy sent before the write (`PrefixCopy.start`) is collected only before the
-    /// completion: the tail is read, merged and sent while the server copies.
-    func testAStartedCopyIsCollectedOnlyBeforeTheCompletion() throws {
+    /// `seed()`, and the upload a write of entry 400 would complete with its prefix copy sent,
+    /// copied by the store only when collected; the requests log emptied.
+    func seededWithAStartedCopy() throws -> (CatalogVersion, PrefixCopy) {
         let version = try seed()
         let copy = try XCTUnwrap(big.file.prefixCopy(over: version, forNames: [BigCatalog.name(400)]))
         big.store.defersStartedParts = true
         let started = copy.start(in: big.store, bucket: "b", key: "images.json")
         big.store.requests = []
+        return (version, started)
+    }
+
+    /// A copy sent before the write (`PrefixCopy.start`) is collected only before the
+    /// completion: the tail is read, merged and sent while the server copies.
+    func testAStartedCopyIsCollectedOnlyBeforeTheCompletion() throws {
+        let (version, started) = try seededWithAStartedCopy()
         let result = try big.file.write([.exists(BigCatalog.entry(400))], over: version, policy: .merge, prefixCopy: started).result
         guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
         let log = big.store.requests
@@ -154,11 +161,7 @@ final class CatalogFileAppendTests: XCTestCase {
     /// A started copy that a write does not complete is collected before its upload is aborted:
     /// no copy lands in an aborted upload.
     func testAStartedCopyIsCollectedBeforeItsUploadIsAborted() throws {
-        let version = try seed()
-        let copy = try XCTUnwrap(big.file.prefixCopy(over: version, forNames: [BigCatalog.name(400)]))
-        big.store.defersStartedParts = true
-        let started = copy.start(in: big.store, bucket: "b", key: "images.json")
-        big.store.requests = []
+        let (version, started) = try seededWithAStartedCopy()
         let result = try big.file.write([.exists(BigCatalog.entry(399))], over: version, policy: .merge, prefixCopy: started).result
         guard case .unchanged = result else { return XCTFail("written: \(result)") }
         XCTAssertEqual(big.store.requests.filter { $0.hasPrefix("COPY") || $0.hasPrefix("ABORT") }.map { String($0.prefix(5)) },
