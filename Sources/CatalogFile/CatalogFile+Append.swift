@@ -118,7 +118,6 @@ extension CatalogFile {
             if partETag == nil {
                 guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
                 partETag = copied
-                if copy.source.map({ copy.known.contains($0) }) == true { source = nil }   // copied again, from a known version
             }
             guard let etags = sent.etags, source == nil, let ancestors = ancestry[now.etag] else { return (outcomes, .conflict) }
             var next = CatalogIndex(etag: "", size: prefix.length + Int64(tail.count),

@@ -191,8 +191,6 @@ extension CatalogUpdater {
             result.writes += round.writes
         }
         result.complete = complete
-        // A catalog read by its index has a folder of them beside it (small ones are read whole).
-        if version.whole == nil, let now = try? current(bucket) { result.leftoversDropped = dropLeftovers(bucket: bucket, current: now) }
         if result.catalogEntries == nil {                    // nothing to write: the version read
             result.catalogEntries = version.index.count
             result.catalogBytes = version.size
@@ -211,6 +209,11 @@ extension CatalogUpdater {
                 try store.write(bucket: bucket, key: stateKey, bytes: next.serialized(), contentType: "application/json",
                                 ifMatch: stateETag)
             }
+        }
+        // Last, in what time is left: a catalog read by its index has a folder of them beside it
+        // (small ones are read whole).
+        if version.whole == nil, let now = try? current(bucket) {
+            result.leftoversDropped = dropLeftovers(bucket: bucket, current: now, deadline: deadline)
         }
     }
 

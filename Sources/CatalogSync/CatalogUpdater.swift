@@ -54,8 +54,9 @@ public struct CatalogUpdater {
     /// The reconcile deletes an index or a saved prefix nothing needs once it is this old
     /// (`dropLeftovers`): far longer than any writer that could still need it lives (120 s).
     public var leftoverAgeMs: Int64 = 3_600_000
-    /// Listing pages of the catalog's `.index/` folder the reconcile looks at per run.
-    public var leftoverPages = 10
+    /// Leftovers the reconcile deletes per run, one request each (normally there are none, or
+    /// a few: writers delete their own).
+    public var leftoverDeletesPerRun = 100
     public var nowMs: () -> Int64 = SystemClock.epochMilliseconds
     public var sleepMs: (Int) -> Void = { SystemClock.sleep(milliseconds: $0) }
     public var random: (Int) -> Int = { Int.random(in: 0...max(0, $0)) }

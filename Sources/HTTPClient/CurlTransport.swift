@@ -22,7 +22,8 @@ public final class CurlTransport: HTTPTransport {
     private var inFlight: [UnsafeMutableRawPointer: (number: Int, transfer: CurlTransfer, request: HTTPRequest)] = [:]
     /// Answers to started requests that came before `finish` asked for them.
     private var landed: [Int: Result<HTTPResponse, HTTPTransportError>] = [:]
-    private var started = 0
+    /// The number of the last request `start` sent.
+    private var lastNumber = 0
     private let caBundle: String?
     /// Response-body limit for requests that set no `maxBodyBytes`: a misbehaving server or a
     /// huge object ends in `isBodyTooLarge`, not in a function out of memory.
@@ -65,20 +66,26 @@ public final class CurlTransport: HTTPTransport {
         guard curl_multi_add_handle(multi, transfer.handle) == CURLM_OK else {
             return .answered(transfer.finish(CURLE_OUT_OF_MEMORY, request: request))
         }
-        started += 1
-        inFlight[transfer.handle] = (started, transfer, request)
+        lastNumber += 1
+        inFlight[transfer.handle] = (lastNumber, transfer, request)
         var running: Int32 = 0
         curl_multi_perform(multi, &running)                  // on a kept-alive connection, it is sent now
-        return .inFlight(started)
+        return .inFlight(lastNumber)
     }
 
     public func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError> {
-        guard case .inFlight(let number) = started else {
-            guard case .answered(let result) = started else { fatalError("unreachable") }
+        switch started {
+        case .answered(let result):
             return result
+        case .inFlight(let number):
+            // Finished already, or never started here: an error, not a wait that never ends.
+            guard landed[number] != nil || inFlight.values.contains(where: { $0.number == number }) else {
+                return .failure(HTTPTransportError(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue),
+                                                   message: "request \(number) is not in flight on this transport", method: "", url: ""))
+            }
+            if landed[number] == nil { _ = run([], maxConcurrent: 1, until: number) }
+            return landed.removeValue(forKey: number)!
         }
-        if landed[number] == nil { _ = run([], maxConcurrent: 1, until: number) }
-        return landed.removeValue(forKey: number)!
     }
 
     /// Up to `width` easy handles no started request holds, the pool grown for them (it never

@@ -16,13 +16,6 @@ public protocol HTTPTransport: AnyObject {
     func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError>
 }
 
-/// A request `HTTPTransport.start` sent: answered already, or still in flight.
-public enum StartedRequest: Sendable {
-    case answered(Result<HTTPResponse, HTTPTransportError>)
-    /// In flight on the transport that started it, by its number there.
-    case inFlight(Int)
-}
-
 extension HTTPTransport {
     /// One at a time, in order: right for scripted and recording transports, whose answers must
     /// come in a known order.

@@ -74,21 +74,16 @@ extension S3Client {
         return (zip(calls, answers).map(Self.partETag), answers.dropFirst(calls.count).map(Self.rangeRead))
     }
 
-    /// A part `startUploadPart` sent, its answer still to be collected (`finishUploadPart`).
-    public struct StartedPart {
-        let started: StartedCall
-    }
-
     /// `uploadParts` of one part, returning before S3 answers: a copy the server takes long over
     /// (the unchanged first 176 MB of a catalog: a second or more) goes on while the caller
     /// makes its other round trips. Every started part must be finished.
-    public func startUploadPart(bucket: String, key: String, uploadID: String, part: Part) -> StartedPart {
-        StartedPart(started: start(Self.partCall(bucket: bucket, key: key, uploadID: uploadID, part: part)))
+    public func startUploadPart(bucket: String, key: String, uploadID: String, part: Part) -> StartedCall {
+        start(Self.partCall(bucket: bucket, key: key, uploadID: uploadID, part: part))
     }
 
     /// The ETag of a part `startUploadPart` sent, or its error (retried as in `uploadParts`).
-    public func finishUploadPart(_ part: StartedPart) -> Result<String, S3Error> {
-        Self.partETag(part.started.call, finish(part.started))
+    public func finishUploadPart(_ part: StartedCall) -> Result<String, S3Error> {
+        Self.partETag(part.call, finish(part))
     }
 
     static func partCall(bucket: String, key: String, uploadID: String, part: Part) -> Call {

@@ -7,19 +7,18 @@ import SigV4
 /// failed in a retryable way, after one backoff sleep for the round, within `deadline`. One
 /// call's permanent error is that call's result and never stops the others.
 extension S3Client {
-    /// A call whose first attempt `start` sent and left in flight: `finish` collects it.
+    /// A call whose first attempt `start` sent and left in flight (`nil`: not sent, no time was
+    /// left): `finish` collects it.
     public struct StartedCall {
         let call: Call
-        let request: StartedRequest
+        let request: StartedRequest?
     }
 
     /// Signs and sends `call`'s first attempt, and returns before its answer (see
     /// `HTTPTransport.start`): the caller makes other calls meanwhile.
     func start(_ call: Call) -> StartedCall {
-        let deadline = self.deadline?.earlier(byMilliseconds: retryPolicy.deadlineMarginMs)
-        var timeout = requestTimeoutMs
-        if let deadline { timeout = min(timeout ?? Int.max, max(1, Int(deadline.remainingMilliseconds(now: hooks.now())))) }
-        let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region, clock: hooks.signingClock)
+        let (timeout, expired) = requestTimeout(before: requestDeadline)
+        guard !expired else { return StartedCall(call: call, request: nil) }
         let request = signedRequest(call, location: addressing.location(bucket: call.bucket, key: call.key),
                                     payloadHash: Digest.payloadHash(call.body), signer: signer, timeoutMs: timeout)
         return StartedCall(call: call, request: transport.start(request))
@@ -27,34 +26,30 @@ extension S3Client {
 
     /// The answer to a started call, waited for if need be, and retried like any other.
     func finish(_ started: StartedCall) -> Result<HTTPResponse, S3Error> {
-        performAll([started.call], firstAnswers: [transport.finish(started.request)])[0]
+        guard let request = started.request else { return performAll([started.call])[0] }   // its deadline, as an error
+        return performAll([started.call], firstAnswers: [transport.finish(request)])[0]
     }
 
     /// One result per call, in the order given. `firstAnswers`: the first attempt's answers,
     /// when the calls were sent already (`start`).
     func performAll(_ calls: [Call], firstAnswers: [Result<HTTPResponse, HTTPTransportError>]? = nil) -> [Result<HTTPResponse, S3Error>] {
         var results = [Result<HTTPResponse, S3Error>?](repeating: nil, count: calls.count)
-        let signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region,
-                                 clock: hooks.signingClock)
+        let signer = signer
         let locations = calls.map { addressing.location(bucket: $0.bucket, key: $0.key) }
         let payloadHashes = calls.map { Digest.payloadHash($0.body) }
         var pending = Array(calls.indices)
         var attempt = 0
-        let deadline = self.deadline?.earlier(byMilliseconds: retryPolicy.deadlineMarginMs)
+        let deadline = requestDeadline
 
         while !pending.isEmpty {
             attempt += 1
-            var timeout = requestTimeoutMs
-            if let deadline {
-                let remaining = deadline.remainingMilliseconds(now: hooks.now())
-                guard remaining > 0 || (attempt == 1 && firstAnswers != nil) else {
-                    for i in pending {
-                        results[i] = .failure(S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
-                                                      kind: .deadlineExceeded, attempts: attempt - 1))
-                    }
-                    break
+            let (timeout, expired) = requestTimeout(before: deadline)
+            guard !expired || (attempt == 1 && firstAnswers != nil) else {
+                for i in pending {
+                    results[i] = .failure(S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
+                                                  kind: .deadlineExceeded, attempts: attempt - 1))
                 }
-                timeout = min(timeout ?? Int.max, Int(remaining))
+                break
             }
             let answers: [Result<HTTPResponse, HTTPTransportError>]
             if attempt == 1, let firstAnswers {
@@ -100,6 +95,21 @@ extension S3Client {
             pending = retry.map(\.index)
         }
         return results.map { $0! }
+    }
+
+    /// The instant every request must end by: the invocation's deadline less the retry margin.
+    private var requestDeadline: Deadline? { deadline?.earlier(byMilliseconds: retryPolicy.deadlineMarginMs) }
+
+    /// The timeout of a request sent now: `requestTimeoutMs`, shortened to what `deadline` leaves;
+    /// `expired` when it leaves nothing.
+    private func requestTimeout(before deadline: Deadline?) -> (ms: Int?, expired: Bool) {
+        guard let deadline else { return (requestTimeoutMs, false) }
+        let remaining = deadline.remainingMilliseconds(now: hooks.now())
+        return (min(requestTimeoutMs ?? Int.max, Int(max(remaining, 1))), remaining <= 0)
+    }
+
+    private var signer: SigV4Signer {
+        SigV4Signer(credentials: configuration.credentials, region: configuration.region, clock: hooks.signingClock)
     }
 
     /// The request for one attempt, signed now: a retry is signed again with the current time.

@@ -158,6 +158,23 @@ final class CatalogFileAppendTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// A started copy that fails when collected (its saved prefix deleted meanwhile) is copied
+    /// again, from the version read, before the completion: the write still lands, exact.
+    func testAStartedCopyThatFailsIsCopiedAgainFromTheCatalog() throws {
+        let (version, started) = try seededWithAStartedCopy()
+        big.store.delete("b", saved)
+        let result = try big.file.write([.exists(BigCatalog.entry(400))], over: version, policy: .merge, prefixCopy: started).result
+        guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
+        let copies = big.store.requests("COPY b/images.json #1")
+        XCTAssertTrue(copies.first?.contains("from \(saved)") == true && copies.first?.hasSuffix("404 NoSuchKey") == true, "\(copies)")
+        XCTAssertTrue(copies.last?.contains("from images.json 0-") == true && copies.last?.hasSuffix("200") == true, "\(copies)")
+        XCTAssertLessThan(try XCTUnwrap(big.store.requests.firstIndex { $0.hasPrefix("PART b/images.json #2") }),
+                          try XCTUnwrap(big.store.requests.firstIndex { $0.hasPrefix("COPY") }), "collected late")
+        XCTAssertEqual(try big.names(), (0..<401).map(BigCatalog.name))
+        XCTAssertTrue(big.store.uploads.isEmpty)
+        try big.checkIndexed()
+    }
+
     /// A started copy that a write does not complete is collected before its upload is aborted:
     /// no copy lands in an aborted upload.
     func testAStartedCopyIsCollectedBeforeItsUploadIsAborted() throws {

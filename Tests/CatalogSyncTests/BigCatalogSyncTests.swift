@@ -310,8 +310,11 @@ final class BigCatalogSyncTests: XCTestCase {
         let judged = try XCTUnwrap(UTCTime.epochMilliseconds(iso8601: store.object("b", "images.json.index/prefix-dead")!.lastModified))
         store.put("b", "images.json.index/prefix-young", bytes: Array(repeating: 0x20, count: 100))
         updater.nowMs = { judged + updater.leftoverAgeMs }
+        updater.leftoverDeletesPerRun = 1
+        XCTAssertEqual(try updater.reconcile(bucket: "b").leftoversDropped, 1, "bounded per run")
+        updater.leftoverDeletesPerRun = 100
         let result = try updater.reconcile(bucket: "b")
-        XCTAssertEqual(result.leftoversDropped, 2)
+        XCTAssertEqual(result.leftoversDropped, 1, "the rest, the next run")
         let current = try XCTUnwrap(store.object("b", "images.json"))
         let index = try XCTUnwrap(CatalogIndex(parsing: try XCTUnwrap(store.object("b", "images.json.index/" + current.etag)).bytes))
         let named = try XCTUnwrap(index.prefix)

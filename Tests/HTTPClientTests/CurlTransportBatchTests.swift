@@ -97,6 +97,7 @@ final class CurlTransportBatchTests: XCTestCase {
         XCTAssertEqual(try transport.finish(late).get().body, [7])
         XCTAssertEqual(try transport.finish(early).get().header("x-path"), "/echo?early")
         XCTAssertLessThanOrEqual(try server.stats().connections, 2, "started requests use the pool's kept-alive connections")
+        XCTAssertThrowsError(try transport.finish(early).get(), "finished once only")
     }
 
     /// Transports that only know `send` (scripted ones in tests) get a sequential `sendAll`.

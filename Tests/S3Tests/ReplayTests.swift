@@ -1,3 +1,4 @@
+import Basics
 import HTTPClient
 import XCTest
 @testable import SigV4
@@ -322,6 +323,18 @@ final class ReplayTests: XCTestCase {
         guard case .failure(let error) = staleClient.finishUploadPart(started) else { return XCTFail("a stale source copied") }
         XCTAssertTrue(error.isPreconditionFailed)
         XCTAssertEqual(staleTime.sleeps + time.sleeps, [], "nothing retried")
+    }
+
+    /// A part started when the deadline has passed is not sent: collecting it says why.
+    func testAPartStartedPastTheDeadlineIsNotSent() throws {
+        let (client, transport, time) = try replay(["25-upload-part-copy"])
+        client.deadline = Deadline(epochMilliseconds: time.nowMs - 1)
+        let started = client.startUploadPart(bucket: bucket, key: "spliced.json", uploadID: "u", part: S3Client.Part(
+            number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 9), ifMatch: "\"e\"")))
+        XCTAssertEqual(transport.remaining, 1, "nothing sent")
+        guard case .failure(let error) = client.finishUploadPart(started) else { return XCTFail("copied past the deadline") }
+        XCTAssertEqual(error.kind, .deadlineExceeded)
+        XCTAssertEqual(transport.remaining, 1)
     }
 
     func testAStaleCompletionIs412AndAnAbortedOne404() throws {
