@@ -193,18 +193,21 @@ extension CatalogFile {
     /// version that replaced it, if its index names the same prefix (read while copying). `nil`
     /// when none could be.
     private func copyPrefix(_ copy: inout PrefixCopy, orFrom etag: String) throws(CatalogFileError) -> String? {
-        if let started = copy.started {
-            // Sent before the write: copied unless its source changed or failed (then as below).
-            if let etag = try? started.etag() { copy = copy.copied(as: etag) }
-            copy.started = nil
-        }
         for _ in 0..<appendAttempts {
             if let etag = copy.partETag { return etag }
             let lookup = copy.source.flatMap { copy.known.contains($0) ? nil : [indexRead($0)] } ?? []
             let sent: (etags: [String]?, reads: [Result<RangeRead, KeyReadError>])
             do throws(CatalogFileError) {
-                sent = try storage { [copy] in
-                    try store.uploadParts(bucket: bucket, key: key, uploadID: copy.uploadID, parts: [copy.part(of: key)], readingRanges: lookup)
+                if let started = copy.started {
+                    // Sent before the write, its answer is this attempt's (its source's index is
+                    // read with the tail: `appended`'s `source`).
+                    copy.started = nil
+                    sent = (try storage { try started.etag() }.map { [$0] }, [])
+                } else {
+                    sent = try storage { [copy] in
+                        try store.uploadParts(bucket: bucket, key: key, uploadID: copy.uploadID, parts: [copy.part(of: key)],
+                                              readingRanges: lookup)
+                    }
                 }
             } catch {
                 // The saved prefix gone, or a version not known to be one with this prefix (one

@@ -20,12 +20,13 @@ extension CatalogUpdater {
         if let prefix = version.index.prefix { needed.insert(ExactKey(CatalogFile.prefixKey(prefix, of: catalogKey))) }
         let oldest = nowMs() - leftoverAgeMs
         guard let page = try? store.listPage(bucket: bucket, prefix: file.indexPrefix, startAfter: nil, maxKeys: 1000) else { return 0 }
-        var dropped = 0
-        for object in page.objects where !needed.contains(ExactKey(object.key)) && dropped < leftoverDeletesPerRun {
+        var dropped = 0, tried = 0
+        for object in page.objects where !needed.contains(ExactKey(object.key)) && tried < leftoverDeletesPerRun {
             if let deadline, !deadline.allows(waitMilliseconds: 0, thenWorkMilliseconds: 1_000, now: nowMs()) { break }
             guard let written = object.version.lastModified.flatMap(UTCTime.epochMilliseconds(iso8601:)), written <= oldest else {
                 continue
             }
+            tried += 1                                       // failures count too: a role that may not delete
             if (try? store.delete(bucket: bucket, key: object.key)) != nil { dropped += 1 }
         }
         return dropped

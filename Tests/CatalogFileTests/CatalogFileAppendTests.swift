@@ -166,6 +166,7 @@ final class CatalogFileAppendTests: XCTestCase {
         let result = try big.file.write([.exists(BigCatalog.entry(400))], over: version, policy: .merge, prefixCopy: started).result
         guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
         let copies = big.store.requests("COPY b/images.json #1")
+        XCTAssertEqual(copies.count, 2, "its answer is the first attempt's, not sent again: \(copies)")
         XCTAssertTrue(copies.first?.contains("from \(saved)") == true && copies.first?.hasSuffix("404 NoSuchKey") == true, "\(copies)")
         XCTAssertTrue(copies.last?.contains("from images.json 0-") == true && copies.last?.hasSuffix("200") == true, "\(copies)")
         XCTAssertLessThan(try XCTUnwrap(big.store.requests.firstIndex { $0.hasPrefix("PART b/images.json #2") }),

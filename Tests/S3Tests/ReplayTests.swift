@@ -334,6 +334,7 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(transport.remaining, 1, "nothing sent")
         guard case .failure(let error) = client.finishUploadPart(started) else { return XCTFail("copied past the deadline") }
         XCTAssertEqual(error.kind, .deadlineExceeded)
+        XCTAssertEqual(error.attempts, 0)
         XCTAssertEqual(transport.remaining, 1)
     }
 
