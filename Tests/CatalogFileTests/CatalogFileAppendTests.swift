@@ -211,6 +211,35 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(big.store.requests.contains { $0.hasPrefix("RANGE b/\(big.file.indexKey(newer.etag!))") }, "\(big.store.requests)")
     }
 
+    /// The prefix copied from a newer version (V2) than the one the writer saw, and the tail then
+    /// read from a newer one still (V3): V2's index is read with the tail's part to learn whether
+    /// the copied bytes are V2's prefix. V3's writer dropped it, so they are not known to be:
+    /// the copy is not completed; the prefix is copied again, from a version whose index names
+    /// it, and the write lands.
+    func testAPrefixCopiedFromAVersionOtherThanTheTailsIsCheckedByItsIndex() throws {
+        _ = try seed()
+        var cached = try big.file.current()
+        cached.index.prefix?.base = nil                      // a writer that has not seen it saved
+        guard case .written(let v2) = try write([.exists(BigCatalog.entry(401))]) else { return XCTFail("not written") }
+        let copy = try preparedCopy(over: cached, for: [BigCatalog.name(400)])
+        guard case .written(let v3) = try write([.exists(BigCatalog.entry(402))]) else { return XCTFail("not written") }
+        big.store.requests = []
+        let result = try big.file.write([.exists(BigCatalog.entry(400))], over: cached, policy: .merge, prefixCopy: copy).result
+        guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
+        XCTAssertEqual(try big.names(), (0..<403).map(BigCatalog.name))
+        try big.checkIndexed()
+        let log = big.store.requests
+        let sourceIndex = try XCTUnwrap(log.firstIndex { $0.hasPrefix("RANGE b/\(big.file.indexKey(v2.etag!))") }, "\(log)")
+        XCTAssertTrue(log[sourceIndex].hasSuffix("404"), "dropped by V3's writer: \(log)")
+        XCTAssertTrue(log.contains { $0.hasPrefix("RANGE b/\(big.file.indexKey(v3.etag!))") }, "\(log)")
+        let copied = try XCTUnwrap(log.lastIndex { $0.hasPrefix("COPY b/images.json #1 from images.json 0-") && $0.hasSuffix("200") }, "\(log)")
+        let completed = try XCTUnwrap(log.firstIndex { $0.hasPrefix("COMPLETE b/images.json ") }, "\(log)")
+        XCTAssertLessThan(sourceIndex, copied, "copied again once the source is not known: \(log)")
+        XCTAssertLessThan(copied, completed, "\(log)")
+        XCTAssertEqual(log.filter { $0.hasPrefix("COMPLETE b/images.json ") }.count, 1, "nothing completed before: \(log)")
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
     func testAPrefixCopiedFromAHandEditIsNeverCompleted() throws {
         let cached = try seed()
         big.store.delete("b", saved)
