@@ -196,12 +196,19 @@ final class CatalogFileAppendTests: XCTestCase {
         return copy.copied(as: etags[0])
     }
 
-    func testAPrefixCopiedFromANewerVersionIsUsedOnceItsIndexNamesThePrefix() throws {
+    /// `seed()` as a writer that saw it without its prefix saved (`cached`), a newer version
+    /// written since (entry 401), and that writer's upload for entry 400 with the prefix copied
+    /// from the newer version.
+    func copiedFromANewerVersion() throws -> (cached: CatalogVersion, newer: CatalogVersion, copy: PrefixCopy) {
         _ = try seed()
         var cached = try big.file.current()
         cached.index.prefix?.base = nil                      // a writer that has not seen it saved
-        guard case .written(let newer) = try write([.exists(BigCatalog.entry(401))]) else { return XCTFail("not written") }
-        let copy = try preparedCopy(over: cached, for: [BigCatalog.name(400)])
+        guard case .written(let newer) = try write([.exists(BigCatalog.entry(401))]) else { throw MemoryStoreError("not written") }
+        return (cached, newer, try preparedCopy(over: cached, for: [BigCatalog.name(400)]))
+    }
+
+    func testAPrefixCopiedFromANewerVersionIsUsedOnceItsIndexNamesThePrefix() throws {
+        let (cached, newer, copy) = try copiedFromANewerVersion()
         big.store.requests = []
         let result = try big.file.write([.exists(BigCatalog.entry(400))], over: cached, policy: .merge, prefixCopy: copy).result
         guard case .written = result else { return XCTFail("not written: \(result) \(big.store.requests)") }
@@ -217,11 +224,7 @@ final class CatalogFileAppendTests: XCTestCase {
     /// the copy is not completed; the prefix is copied again, from a version whose index names
     /// it, and the write lands.
     func testAPrefixCopiedFromAVersionOtherThanTheTailsIsCheckedByItsIndex() throws {
-        _ = try seed()
-        var cached = try big.file.current()
-        cached.index.prefix?.base = nil                      // a writer that has not seen it saved
-        guard case .written(let v2) = try write([.exists(BigCatalog.entry(401))]) else { return XCTFail("not written") }
-        let copy = try preparedCopy(over: cached, for: [BigCatalog.name(400)])
+        let (cached, v2, copy) = try copiedFromANewerVersion()
         guard case .written(let v3) = try write([.exists(BigCatalog.entry(402))]) else { return XCTFail("not written") }
         big.store.requests = []
         let result = try big.file.write([.exists(BigCatalog.entry(400))], over: cached, policy: .merge, prefixCopy: copy).result
