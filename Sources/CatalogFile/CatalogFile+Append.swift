@@ -15,6 +15,10 @@ extension CatalogFile {
     /// far more for 176 MB) and pays the copy again each time it loses; here the window is two
     /// round trips, and a lost completion costs two more, with no copy.
     ///
+    /// `version` need not be current: the first read of the tail learns which version is, and
+    /// that one is written over if its index names the same prefix. `.changed` when it does not
+    /// (another layout, or no catalog): read afresh, no conflict.
+    ///
     /// `nil`: not a write for this path (no prefix, a tail too long, a name before the tail, or a
     /// tail whose every entry goes); the caller rewrites. The upload is completed or aborted on
     /// every way out, `prefixCopy` included.
@@ -52,11 +56,24 @@ extension CatalogFile {
         let named = prefix.base == nil ? copy.prefix : prefix
         /// The ancestors of a version written over each version whose index was read.
         var ancestry = [etag: index.ancestryOfNext]
+        /// The ETag the last lost completion would have given: its index went up with it, and is
+        /// dropped once a read tells which version won (unless that one has the same bytes, and
+        /// so the same ETag and index).
+        var lostIndex: String?
+        defer {
+            if let lostIndex, let now = currentETag(), now != lostIndex {
+                store.deleteInBackground(bucket: bucket, key: indexKey(lostIndex))
+            }
+        }
         for attempt in 0..<appendAttempts {
             let read = RangeRequest(key: key, range: prefix.length..<(prefix.length + tailMax + 1))
             guard case .bytes(let bytes, let now, let size) = try storage({ try store.readRanges(bucket: bucket, reads: [read])[0].get() }),
                   size - prefix.length == Int64(bytes.count) else {
-                return (outcomes, .conflict)                 // gone, or a tail too long: read afresh
+                throw .changed                               // gone, or another layout: read afresh
+            }
+            if let lost = lostIndex {
+                if lost != now.etag { store.deleteInBackground(bucket: bucket, key: indexKey(lost)) }
+                lostIndex = nil
             }
             let run: EntryRun
             do throws(CatalogError) {
@@ -65,7 +82,7 @@ extension CatalogFile {
                     throw .layout(offset: Int(prefix.length), problem: "the index counts another number of entries in the tail")
                 }
             } catch {
-                guard now.etag == etag else { return (outcomes, .conflict) }   // not a version with this prefix
+                guard now.etag == etag else { throw .changed }   // not a version with this prefix: read afresh
                 // The version's own index does not describe its bytes: dropped, read again.
                 _ = try? store.delete(bucket: bucket, key: indexKey(etag))
                 throw .changed
@@ -99,7 +116,7 @@ extension CatalogFile {
                 }
                 guard let read = indexNaming(prefix, in: answer, of: other),
                       other != now.etag || (read.size == size && tailCount(read, after: prefix) == run.count) else {
-                    guard other == source, other != now.etag else { return (outcomes, .conflict) }   // read afresh
+                    guard other == source, other != now.etag else { throw .changed }   // another layout: read afresh
                     // The version the prefix was copied from is not known to have it (replaced
                     // since, its index dropped): copied again, from the version read.
                     copy = copy.from(etag)
@@ -140,6 +157,7 @@ extension CatalogFile {
                 open = false
                 return (outcomes, result)
             }
+            lostIndex = store.predictedETag(ofParts: [partETag!] + etags)
         }
         return (outcomes, .conflict)
     }
@@ -151,9 +169,7 @@ extension CatalogFile {
     /// is the version it saw last, asked again (a 304 when it is still current) while the
     /// upload is created.
     public func prefixCopy(over cached: CatalogVersion, forNames names: [String]) -> PrefixCopy? {
-        guard let lowest = names.min(by: { ExactKey($0) < ExactKey($1) }), let (prefix, _) = appendable(cached, lowest: lowest) else {
-            return nil
-        }
+        guard let (prefix, _) = appendable(cached, names: names) else { return nil }
         if prefix.base != nil {                              // saved: copied from there, whatever is current
             guard let uploadID = try? store.startUpload(bucket: bucket, key: key, contentType: "application/json") else { return nil }
             return PrefixCopy(uploadID: uploadID, prefix: prefix, source: nil, known: [cached.etag!])
@@ -176,6 +192,16 @@ extension CatalogFile {
     public func discard(_ copy: PrefixCopy) {
         _ = try? copy.started?.etag()
         _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: copy.uploadID)
+    }
+
+    /// Whether a write of `names` over `version` goes into its tail alone (`appended`).
+    public func appends(_ names: [String], over version: CatalogVersion) -> Bool {
+        appendable(version, names: names) != nil
+    }
+
+    /// `appendable` for the lowest of `names`.
+    private func appendable(_ version: CatalogVersion, names: [String]) -> (CatalogIndex.Prefix, Int)? {
+        names.min(by: { ExactKey($0) < ExactKey($1) }).flatMap { appendable(version, lowest: $0) }
     }
 
     /// The prefix of `version` and the block its tail starts with, when names from `lowest` on

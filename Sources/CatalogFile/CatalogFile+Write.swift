@@ -35,7 +35,12 @@ extension CatalogFile {
     /// says the outcomes are not worth a write (by default: when nothing changes). Observations
     /// that all fall in the tail after the prefix the version's index names are written into the
     /// tail alone (`appended`), completing `prefixCopy` when it copied that prefix.
-    public func write(_ observations: [Observation], over version: CatalogVersion, policy: UpsertPolicy,
+    ///
+    /// `version` may be one the caller knew rather than read (`unconfirmed`, when `appends` says
+    /// the observations go into its tail): the first read of the tail learns which version is
+    /// current, which saves the round trips of reading it first. `.changed` when the write turns
+    /// out not to be one into the tail: read the current version, and write again.
+    public func write(_ observations: [Observation], over version: CatalogVersion, unconfirmed: Bool = false, policy: UpsertPolicy,
                       prefixCopy: PrefixCopy? = nil, mayWaitMs: Int = 0, ignoring: Set<String> = [], beforeWaiting: () -> Void = {},
                       isWorthWriting: ([CatalogMerge.Outcome]) -> Bool = { $0.contains(where: \.changed) })
         throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
@@ -43,6 +48,7 @@ extension CatalogFile {
                                        isWorthWriting: isWorthWriting) {
             return appended
         }
+        if unconfirmed { throw .changed }
         if let whole = version.whole {
             var (outcomes, writer) = CatalogMerge.apply(observations, to: whole, policy: policy, blockTarget: blockTarget(version.size))
             guard (outcomes.contains(where: \.changed) && isWorthWriting(outcomes)) || isWorthConverting(version) else {
@@ -293,8 +299,9 @@ extension CatalogFile {
     /// Completes an upload as the next version, its index written at the same time under the
     /// ETag the version will have (one round trip for both; a reader that finds the version a
     /// moment before its index waits for it, `indexWaits`). An index write that failed is
-    /// written again once the version is kept. A lost upload is aborted unless the caller means
-    /// to complete it again (`appended`).
+    /// written again once the version is kept. A lost upload is aborted, and the index written
+    /// for it dropped, unless the caller means to complete it again (`appended`, which drops
+    /// that index once its next read tells it which version won).
     func complete(uploadID: String, partETags: [String], index: CatalogIndex, over version: CatalogVersion,
                   abortingOnConflict: Bool = true) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite
@@ -313,7 +320,10 @@ extension CatalogFile {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag)
             }
         }
-        if case .conflict = outcome, abortingOnConflict { _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID) }
+        if case .conflict = outcome {
+            guard abortingOnConflict else { return .conflict }
+            _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+        }
         return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)
     }
 
@@ -345,15 +355,15 @@ extension CatalogFile {
                 // The version is published: whatever happens to its index now, the write is done.
                 // An index that could not be written is rebuilt by the next reader.
                 _ = try? writeIndex(index, etag: etag)
-                if !predicted.isEmpty { _ = try? store.delete(bucket: bucket, key: indexKey(predicted)) }
+                if !predicted.isEmpty { store.deleteInBackground(bucket: bucket, key: indexKey(predicted)) }
             }
             if let old = version.etag, old != etag, version.whole == nil || version.size > Int64(smallBytes) {
-                _ = try? store.delete(bucket: bucket, key: indexKey(old))
+                store.deleteInBackground(bucket: bucket, key: indexKey(old))
             }
             return .written(CatalogVersion(etag: etag, index: index, whole: whole))
         case .conflict:
             if let predicted, !predicted.isEmpty, let now = currentETag(), now != predicted {
-                _ = try? store.delete(bucket: bucket, key: indexKey(predicted))
+                store.deleteInBackground(bucket: bucket, key: indexKey(predicted))
             }
             return .conflict
         }

@@ -190,6 +190,8 @@ public struct CatalogUpdater {
         defer { withdraw(handover, bucket: bucket) }
         var prefixCopy = prefixCopy
         defer { if let prefixCopy { file.discard(prefixCopy) } }
+        // Indexes of replaced versions are deleted while the writer re-checks its keys.
+        defer { store.settle() }
         /// Observes `stale` (positions in `observed`) again, and answers for them from now on.
         func observeAgain(_ stale: [Int]) throws(CatalogUpdateError) {
             unconfirmed = stale.map { observed[$0].key }
@@ -225,7 +227,13 @@ public struct CatalogUpdater {
                 return now - phase
             }
             do throws(CatalogFileError) {
-                let version = try file.current(cached: cache.versions[bucket])
+                // A big version this process knows is written over unread when the keys go into
+                // its tail: the write reads the tail first, which tells which version is current
+                // (saving the round trips of reading it). Not by a writer that left a handover:
+                // it must know which version it found its changes in (`isLost` below).
+                let cached = cache.versions[bucket]
+                let unconfirmed = handover == nil && cached.map { file.appends(observed.map(\.key), over: $0) } ?? false
+                let version = unconfirmed ? cached! : try file.current(cached: cached)
                 readVersion = version
                 result.readMs += lap()
                 cache.versions[bucket] = version
@@ -250,7 +258,7 @@ public struct CatalogUpdater {
                 let isOwnObservation = observations.map { own.contains(ExactKey($0.name)) }
                 let copy = prefixCopy
                 prefixCopy = nil
-                let (outcomes, writeResult) = try file.write(observations, over: version, policy: EntryBuilder.policy,
+                let (outcomes, writeResult) = try file.write(observations, over: version, unconfirmed: unconfirmed, policy: EntryBuilder.policy,
                                                              prefixCopy: copy, mayWaitMs: mayWait,
                                                              ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)),
                                                              beforeWaiting: {

@@ -77,7 +77,22 @@ extension S3Client {
 
     /// Deletes an object. S3 answers 204 whether or not it existed.
     public func deleteObject(bucket: String, key: String) throws(S3Error) {
-        _ = try perform(Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key))
+        _ = try perform(Self.deleteCall(bucket: bucket, key: key))
+    }
+
+    /// `deleteObject`, sent and left in flight (see `HTTPTransport.start`) while the caller
+    /// makes other calls; `finishDeleteObject` collects it.
+    public func startDeleteObject(bucket: String, key: String) -> StartedCall {
+        start(Self.deleteCall(bucket: bucket, key: key))
+    }
+
+    /// The answer to a delete `startDeleteObject` sent (retried as in `deleteObject`).
+    public func finishDeleteObject(_ delete: StartedCall) throws(S3Error) {
+        _ = try finish(delete).get()
+    }
+
+    static func deleteCall(bucket: String, key: String) -> Call {
+        Call(operation: "DeleteObject", method: "DELETE", bucket: bucket, key: key)
     }
 }
 

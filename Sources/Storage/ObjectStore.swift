@@ -39,6 +39,13 @@ public protocol ObjectStore: AnyObject {
     func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage
     /// Deletes an object; deleting a missing one is not an error.
     func delete(bucket: String, key: String) throws
+    /// `delete`, best effort and without waiting: the request stays in flight while the caller
+    /// goes on, and `settle` collects it. For what nothing needs any more (a replaced version's
+    /// index), so that dropping it adds no round trip to a write.
+    func deleteInBackground(bucket: String, key: String)
+    /// Waits for the deletes `deleteInBackground` sent; their errors are dropped. Called before
+    /// an invocation answers.
+    func settle()
 
     // Multipart writes: a big object written as parts, some sent, some copied server-side from
     // another object, then completed as one compare-and-swap.

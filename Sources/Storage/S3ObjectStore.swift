@@ -7,6 +7,8 @@ import S3
 /// `.missing`, lost conditions to `.conflict`).
 public final class S3ObjectStore: ObjectStore, URLPresigner {
     public let client: S3Client
+    /// Deletes in flight (`deleteInBackground`) until `settle`.
+    private var inBackground: [S3Client.StartedCall] = []
 
     public init(client: S3Client) { self.client = client }
 
@@ -104,6 +106,15 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
 
     public func delete(bucket: String, key: String) throws {
         try client.deleteObject(bucket: bucket, key: key)
+    }
+
+    public func deleteInBackground(bucket: String, key: String) {
+        inBackground.append(client.startDeleteObject(bucket: bucket, key: key))
+    }
+
+    public func settle() {
+        for delete in inBackground { _ = try? client.finishDeleteObject(delete) }
+        inBackground = []
     }
 
     public func startUpload(bucket: String, key: String, contentType: String) throws -> String {

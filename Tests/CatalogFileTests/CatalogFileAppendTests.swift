@@ -110,6 +110,13 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertEqual(store.requests("COPY").count, 2, "one copy each, none again: \(store.requests)")
         XCTAssertEqual(store.requests("COMPLETE").filter { $0.hasSuffix("412") }.count, 1)
         XCTAssertTrue(store.uploads.isEmpty, "no upload left behind")
+        // The index sent with the lost completion is dropped in the background once the tail read
+        // again names the winner: no read of the catalog's ETag (a byte of it) in the way.
+        XCTAssertEqual(store.requests("RANGE b/images.json 0-0"), [], "\(store.requests)")
+        let current = try big.file.current()
+        XCTAssertEqual(Set(store.buckets["b"]!.keys.map(\.string).filter { $0.hasPrefix("images.json.index/") }),
+                       [big.file.indexKey(current.etag!), saved],
+                       "only the current version's index and the saved prefix are left")
     }
 
     func testAPrefixNotSavedIsCopiedFromTheVersionThatReplacedTheOneRead() throws {
@@ -287,6 +294,24 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertEqual(after.index.prefix, before.index.prefix, "\(big.store.requests)")
         XCTAssertEqual(big.store.requests("COMPLETE").count, 1, "nothing saved again")
         try big.checkIndexed()
+    }
+
+    /// A write over a version the caller did not read (`unconfirmed`) that turns out not to go
+    /// into the tail (here every entry of the tail goes) is `.changed`: the caller reads the
+    /// current version first. Read, the same write rewrites.
+    func testAnUnconfirmedWriteThatIsNotIntoTheTailAsksForARead() throws {
+        let version = try seed()
+        let tail = version.index.blocks[version.index.block(startingAt: version.index.prefix!.length)!...].reduce(0) { $0 + $1.count }
+        let gone = Observation.sortedLatest((400 - tail..<400).map { .missing(BigCatalog.name($0)) })
+        XCTAssertTrue(big.file.appends(gone.map(\.name), over: version))
+        big.store.requests = []
+        XCTAssertThrowsError(try big.file.write(gone, over: version, unconfirmed: true, policy: .merge)) { error in
+            guard case .changed = error as? CatalogFileError else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(big.store.requests("RANGE b/images.json ").count, 1, "the tail alone: \(big.store.requests)")
+        XCTAssertTrue(big.store.uploads.isEmpty)
+        guard case .written = try big.file.write(gone, over: version, policy: .merge).result else { return XCTFail("not written") }
+        XCTAssertEqual(try big.names(), (0..<(400 - tail)).map(BigCatalog.name))
     }
 
     func testAVersionWhoseFirstBytesChangedIsNotCompletedOver() throws {

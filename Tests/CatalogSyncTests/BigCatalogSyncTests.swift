@@ -80,6 +80,49 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
+    /// A warm writer whose keys fall in the tail of the version it knows does not read the
+    /// catalog first: its read of the tail tells which version is current, and that version's
+    /// index is read while the tail goes up. Here another process wrote into the tail meanwhile.
+    func testAWarmWriterWritesIntoTheTailWithoutReadingTheCatalogFirst() throws {
+        let updater = try warmUpdaterWithASavedPrefix()
+        var other = self.updater()
+        other.layout = updater.layout
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 4, height: 5))
+        _ = try other.sync(bucket: "b", keys: [Self.key(302)])
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        XCTAssertEqual(result.summary, ApplySummary(added: 1))
+        XCTAssertEqual(result.attempts, 1)
+        XCTAssertEqual(result.lostWrites, 0)
+        XCTAssertEqual(try names(), (0...302).map(Self.key))
+        let reads = store.requests("RANGE b/images.json ")
+        XCTAssertEqual(reads.count, 1, "the tail alone, no probe of the version: \(store.requests)")
+        XCTAssertEqual(store.requests("RANGE b/images.json.index/").count, 1, "the new version's index, with the tail's part")
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
+    /// A warm writer whose known version was rewritten since (another layout: the tail it reads
+    /// is not one after its prefix) reads the current version and writes: not a lost write, no
+    /// backoff.
+    func testAWarmWriterWhoseVersionWasRewrittenReadsItAfreshWithoutBackingOff() throws {
+        var updater = try warmUpdaterWithASavedPrefix()
+        updater.sleepMs = { [unowned self] in slept.append($0) }
+        updater.layout.sleepMs = { [unowned self] in slept.append($0) }
+        var other = self.updater()
+        other.layout = updater.layout
+        store.put("b", Self.key(3), bytes: MemoryStore.png(width: 7, height: 5))
+        _ = try other.sync(bucket: "b", keys: [Self.key(3)])
+        XCTAssertNil(try updater.file("b").current().index.prefix, "a rewrite before the tail names no prefix")
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        XCTAssertEqual(result.summary, ApplySummary(added: 1))
+        XCTAssertEqual(result.lostWrites, 0, "\(store.requests)")
+        XCTAssertEqual(slept, [])
+        XCTAssertEqual(try names(), (0...301).map(Self.key))
+        XCTAssertEqual(try store.catalog()[Self.key(3)]?.extra["width"]?.int64Value, 7)
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// A key found changed at the re-check is observed again with the next write's prefix copied
     /// in the same round trip, as for the first write.
     func testAKeyObservedAgainHasTheNextPrefixCopiedBesideIt() throws {

@@ -257,6 +257,14 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(transport.remaining, 0)
     }
 
+    /// A delete started and collected later sends the same signed request as `deleteObject`.
+    func testAStartedDeleteIsTheSameRequest() throws {
+        let (client, transport, _) = try replay(["22-delete-object"])
+        let started = client.startDeleteObject(bucket: bucket, key: "images.json")
+        XCTAssertEqual(transport.remaining, 0, "sent when started")
+        try client.finishDeleteObject(started)
+    }
+
     func testHeadOfDeletedObjectIsNil() throws {
         let (client, transport, _) = try replay(["23-head-deleted"])
         XCTAssertNil(try client.headObject(bucket: bucket, key: "images.json"))

@@ -155,6 +155,19 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b?prefix=images.json&uploads="])
     }
 
+    /// A delete in the background is sent at once and collected by `settle`, its failure dropped
+    /// (best effort); nothing is left to collect after.
+    func testDeletesInTheBackgroundAreSentAtOnceAndSettled() {
+        let (store, transport) = store([HTTPResponse(status: 204), Self.error(500, "InternalError")])
+        store.deleteInBackground(bucket: "b", key: "images.json.index/old")
+        store.deleteInBackground(bucket: "b", key: "images.json.index/lost")
+        XCTAssertEqual(transport.requests.map(\.method), ["DELETE", "DELETE"])
+        XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b/images.json.index/old", "http://127.0.0.1:9/b/images.json.index/lost"])
+        store.settle()
+        store.settle()
+        XCTAssertEqual(transport.requests.count, 2, "nothing sent again")
+    }
+
     func testTheDeadlineIsTheClients() {
         let (store, _) = store([])
         store.deadline = Deadline(epochMilliseconds: 42)

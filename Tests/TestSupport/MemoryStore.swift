@@ -45,6 +45,9 @@ public final class MemoryStore: ObjectStore {
     /// Started parts (`startPart`) are copied only when collected, not when sent: what a test
     /// looks at to see when a writer collects them.
     public var defersStartedParts = false
+    /// Deletes sent in the background (`deleteInBackground`), and calls of `settle`.
+    public var backgroundDeletes = 0
+    public var settled = 0
     /// When set, every request fails with it (S3 down).
     public var failure: (any Error)?
     /// Per-key failures of writes (a role that may not write there).
@@ -196,6 +199,15 @@ public final class MemoryStore: ObjectStore {
         delete(bucket, key)
         answer("204")
     }
+
+    /// Deleted at once, as sent, but not counted as a round trip: nothing waits for it.
+    public func deleteInBackground(bucket: String, key: String) {
+        backgroundDeletes += 1
+        try? delete(bucket: bucket, key: key)
+        roundTrips -= 1
+    }
+
+    public func settle() { settled += 1 }
 
     public func startUpload(bucket: String, key: String, contentType: String) throws -> String {
         roundTrips += 1
