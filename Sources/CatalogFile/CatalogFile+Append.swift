@@ -16,8 +16,10 @@ extension CatalogFile {
     /// round trips, and a lost completion costs two more, with no copy.
     ///
     /// `version` need not be current: the first read of the tail learns which version is, and
-    /// that one is written over if its index names the same prefix. `.changed` when it does not
-    /// (another layout, or no catalog): read afresh, no conflict.
+    /// that one is written over if its index names the same prefix. `.changed` when the tail read
+    /// is not one after this prefix (another layout, or no catalog): read afresh, no conflict. A
+    /// current version with no index yet, or a prefix that could not be copied, is a `.conflict`,
+    /// as before.
     ///
     /// `nil`: not a write for this path (no prefix, a tail too long, a name before the tail, or a
     /// tail whose every entry goes); the caller rewrites. The upload is completed or aborted on

@@ -21,7 +21,8 @@ extension CatalogFile {
     }
 
     /// Applies `observations` (sorted by name, one per name: `Observation.sortedLatest`) to
-    /// `version` and writes the result as the next version, only if `version` is still current.
+    /// `version` and writes the result as the next version, only if `version` is still current
+    /// (with `unconfirmed`, the version the tail's read names: see below).
     ///
     /// A small catalog is rewritten whole with one PutObject. A big one is written as a multipart
     /// upload: first only the blocks the observations fall in are read, to learn what changes;

@@ -11,7 +11,9 @@ import Storage
 /// "Delivery guarantees" has the whole argument):
 /// 1. observe every key (concurrent ranged GETs), *before* reading the catalog, so the time
 ///    between the catalog read and the write holds no observation;
-/// 2. read the catalog and its ETag (a 304 when the warm cache still has it), apply;
+/// 2. read the catalog and its ETag (a 304 when the warm cache still has it), apply; a warm
+///    writer into a big catalog's tail reads only the tail, whose answer names the current
+///    version (`CatalogFile.write`'s `unconfirmed`);
 /// 3. write with `If-Match` (or `If-None-Match: *`), or skip the write when nothing changed;
 ///    a lost write re-reads the catalog and re-applies the *same* observations (after backoff);
 /// 4. after a write, re-check the version (ETag and Last-Modified) of every key whose entry the
@@ -156,9 +158,10 @@ public struct CatalogUpdater {
     }
 
     /// The optimistic-concurrency loop shared by `sync` and `reconcile`: read the current
-    /// version, apply `observed`, write conditionally unless nothing changed, then re-check the
-    /// keys whose entries the write changed. A lost write goes round again with the same
-    /// observations after a jittered backoff; a key found changed is observed again, alone, and
+    /// version (or, writing into a big catalog's tail, let the tail's read tell it), apply
+    /// `observed`, write conditionally unless nothing changed, then re-check the keys whose
+    /// entries the write changed. A lost write goes round again with the same observations
+    /// after a jittered backoff; a key found changed is observed again, alone, and
     /// the round repeats. The time each phase takes, the lost writes and the size of the version
     /// it ends on go into `result` for the metrics.
     /// `prefixCopy` goes to the first write, which completes or aborts it.
@@ -179,6 +182,9 @@ public struct CatalogUpdater {
         var longestRoundMs = cache.writeRoundMs[bucket] ?? 0
         /// Uploads this writer waited for until its wait ran out: not waited for again by it.
         var waitedOut = Set<String>()
+        /// Set when a round that wrote over the version it knew, unread, ended without writing
+        /// (a conflict, an error): the next round reads the current version first.
+        var mustRead = false
         /// The keys this invocation answers for: its own, and any it carried for another writer
         /// and found changed at its re-check. Other keys it writes only with its own (`Handover`),
         /// and leaves out of its summary.
@@ -217,8 +223,9 @@ public struct CatalogUpdater {
             /// Milliseconds of the round spent waiting for other writers, not working.
             var waited = 0
             let written: CatalogFile.WriteResult?
-            /// The version this round read.
+            /// The version this round read (or knew, when it wrote `unread`).
             var readVersion: CatalogVersion?
+            var unread = false
             var phase = started
             /// Milliseconds since the last call (or the round's start).
             func lap() -> Int64 {
@@ -232,8 +239,9 @@ public struct CatalogUpdater {
                 // (saving the round trips of reading it). Not by a writer that left a handover:
                 // it must know which version it found its changes in (`isLost` below).
                 let cached = cache.versions[bucket]
-                let unconfirmed = handover == nil && cached.map { file.appends(observed.map(\.key), over: $0) } ?? false
-                let version = unconfirmed ? cached! : try file.current(cached: cached)
+                unread = !mustRead && handover == nil && cached.map { file.appends(observed.map(\.key), over: $0) } ?? false
+                mustRead = false
+                let version = unread ? cached! : try file.current(cached: cached)
                 readVersion = version
                 result.readMs += lap()
                 cache.versions[bucket] = version
@@ -258,7 +266,7 @@ public struct CatalogUpdater {
                 let isOwnObservation = observations.map { own.contains(ExactKey($0.name)) }
                 let copy = prefixCopy
                 prefixCopy = nil
-                let (outcomes, writeResult) = try file.write(observations, over: version, unconfirmed: unconfirmed, policy: EntryBuilder.policy,
+                let (outcomes, writeResult) = try file.write(observations, over: version, unconfirmed: unread, policy: EntryBuilder.policy,
                                                              prefixCopy: copy, mayWaitMs: mayWait,
                                                              ignoring: waitedOut.union(cache.dead(in: bucket, limitMs: layout.turnWaitLimitMs)),
                                                              beforeWaiting: {
@@ -286,7 +294,11 @@ public struct CatalogUpdater {
                 written = nil
             } catch {
                 cache.versions[bucket] = nil
-                throw CatalogUpdateError(error, bucket: bucket, key: catalogKey)
+                // Unread, the version it knew may be gone (a catalog deleted, a prefix no longer
+                // saved): once, read it and go again.
+                guard unread else { throw CatalogUpdateError(error, bucket: bucket, key: catalogKey) }
+                mustRead = true
+                written = nil
             }
             result.summary = summaryOfRound
             switch written {
@@ -322,7 +334,7 @@ public struct CatalogUpdater {
                 let stale = try recheck(changed.map { observed[$0] }, bucket: bucket).map { changed[$0] }
                 unconfirmed = stale.map { observed[$0].key }
                 if stale.isEmpty {
-                    let lost = try isLost(next, over: parent, bucket: bucket)
+                    let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
                     result.recheckMs += lap()
                     guard lost else {
                         result.settledAtMs = nowMs()
@@ -342,6 +354,7 @@ public struct CatalogUpdater {
             case .conflict?:
                 result.lostWrites += 1
                 conflicts += 1
+                mustRead = unread                                // (a version with no index, a prefix that could not be copied)
                 delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
             case .yielded(let waitedMs, let outlasted)?:
                 // The writers it waited for are done: again, now, but for a jitter that keeps two

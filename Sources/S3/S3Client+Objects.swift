@@ -86,9 +86,10 @@ extension S3Client {
         start(Self.deleteCall(bucket: bucket, key: key))
     }
 
-    /// The answer to a delete `startDeleteObject` sent (retried as in `deleteObject`).
+    /// The answer to a delete `startDeleteObject` sent. Not retried: a best-effort delete is not
+    /// worth the time, and a retry would land later than its caller expects.
     public func finishDeleteObject(_ delete: StartedCall) throws(S3Error) {
-        _ = try finish(delete).get()
+        _ = try finish(delete, retrying: false).get()
     }
 
     static func deleteCall(bucket: String, key: String) -> Call {

@@ -24,15 +24,19 @@ extension S3Client {
         return StartedCall(call: call, request: transport.start(request))
     }
 
-    /// The answer to a started call, waited for if need be, and retried like any other.
-    func finish(_ started: StartedCall) -> Result<HTTPResponse, S3Error> {
-        guard let request = started.request else { return performAll([started.call])[0] }   // its deadline, as an error
-        return performAll([started.call], firstAnswers: [transport.finish(request)])[0]
+    /// The answer to a started call, waited for if need be, and retried like any other unless
+    /// `retrying` is false.
+    func finish(_ started: StartedCall, retrying: Bool = true) -> Result<HTTPResponse, S3Error> {
+        let attempts = retrying ? retryPolicy.maxAttempts : 1
+        guard let request = started.request else { return performAll([started.call], maxAttempts: attempts)[0] }   // its deadline, as an error
+        return performAll([started.call], firstAnswers: [transport.finish(request)], maxAttempts: attempts)[0]
     }
 
     /// One result per call, in the order given. `firstAnswers`: the first attempt's answers,
-    /// when the calls were sent already (`start`).
-    func performAll(_ calls: [Call], firstAnswers: [Result<HTTPResponse, HTTPTransportError>]? = nil) -> [Result<HTTPResponse, S3Error>] {
+    /// when the calls were sent already (`start`); `maxAttempts`: the retry policy's unless given.
+    func performAll(_ calls: [Call], firstAnswers: [Result<HTTPResponse, HTTPTransportError>]? = nil, maxAttempts: Int? = nil)
+        -> [Result<HTTPResponse, S3Error>] {
+        let maxAttempts = maxAttempts ?? retryPolicy.maxAttempts
         var results = [Result<HTTPResponse, S3Error>?](repeating: nil, count: calls.count)
         let signer = signer
         let locations = calls.map { addressing.location(bucket: $0.bucket, key: $0.key) }
@@ -79,7 +83,7 @@ extension S3Client {
                     error = S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
                                     kind: .transport(transportError), attempts: attempt)
                 }
-                if error.isRetryable && attempt < retryPolicy.maxAttempts {
+                if error.isRetryable && attempt < maxAttempts {
                     retry.append((i, error))
                 } else {
                     results[i] = .failure(error)

@@ -7,8 +7,8 @@ import S3
 /// `.missing`, lost conditions to `.conflict`).
 public final class S3ObjectStore: ObjectStore, URLPresigner {
     public let client: S3Client
-    /// Deletes in flight (`deleteInBackground`) until `settle`.
-    private var inBackground: [S3Client.StartedCall] = []
+    /// Deletes in flight (`deleteInBackground`) until `settle`, with the key each deletes.
+    private var inBackground: [(bucket: String, key: String, delete: S3Client.StartedCall)] = []
 
     public init(client: S3Client) { self.client = client }
 
@@ -46,6 +46,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func write(bucket: String, key: String, bytes: [UInt8], contentType: String, ifMatch: String?) throws -> StoredWrite {
+        settle(bucket: bucket, key: key)
         do {
             let result = try client.putObject(bucket: bucket, key: key, body: bytes, contentType: contentType,
                                               condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
@@ -109,12 +110,24 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func deleteInBackground(bucket: String, key: String) {
-        inBackground.append(client.startDeleteObject(bucket: bucket, key: key))
+        inBackground.append((bucket, key, client.startDeleteObject(bucket: bucket, key: key)))
     }
 
     public func settle() {
-        for delete in inBackground { _ = try? client.finishDeleteObject(delete) }
+        for pending in inBackground { _ = try? client.finishDeleteObject(pending.delete) }
         inBackground = []
+    }
+
+    /// Collects a delete of `key` still in flight before `key` is written: sent earlier, it must
+    /// not land after the write. (Same bytes, same ETag: the index dropped for a version can be
+    /// the index of the next one, written again under the same key.)
+    private func settle(bucket: String, key: String) {
+        guard inBackground.contains(where: { $0.bucket == bucket && $0.key == key }) else { return }
+        inBackground.removeAll { pending in
+            guard pending.bucket == bucket && pending.key == key else { return false }
+            _ = try? client.finishDeleteObject(pending.delete)
+            return true
+        }
     }
 
     public func startUpload(bucket: String, key: String, contentType: String) throws -> String {
@@ -175,6 +188,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
 
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
                                writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool) {
+        settle(bucket: bucket, key: companion)
         let (completed, put) = client.completeMultipartUpload(
             bucket: bucket, key: key, uploadID: uploadID, partETags: partETags.map(Self.quoted),
             condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists, putting: companion, body: bytes, contentType: contentType)

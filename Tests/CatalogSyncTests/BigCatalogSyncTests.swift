@@ -90,6 +90,7 @@ final class BigCatalogSyncTests: XCTestCase {
         store.put("b", Self.key(302), bytes: MemoryStore.png(width: 4, height: 5))
         _ = try other.sync(bucket: "b", keys: [Self.key(302)])
         store.requests = []
+        let settled = store.settled
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         XCTAssertEqual(result.summary, ApplySummary(added: 1))
         XCTAssertEqual(result.attempts, 1)
@@ -98,6 +99,38 @@ final class BigCatalogSyncTests: XCTestCase {
         let reads = store.requests("RANGE b/images.json ")
         XCTAssertEqual(reads.count, 1, "the tail alone, no probe of the version: \(store.requests)")
         XCTAssertEqual(store.requests("RANGE b/images.json.index/").count, 1, "the new version's index, with the tail's part")
+        XCTAssertTrue(store.uploads.isEmpty)
+        XCTAssertEqual(store.settled, settled + 1, "the replaced version's index was deleted in the background, then collected")
+        XCTAssertGreaterThan(store.backgroundDeletes, 0)
+    }
+
+    /// A warm writer whose known version was replaced by one whose index is missing (its writer
+    /// died before writing it) does not loop over the version it knew: after the conflict, it
+    /// reads the current version (indexing it again) and writes.
+    func testAWarmWriterOverAVersionWithNoIndexReadsItAfterTheConflict() throws {
+        var updater = try warmUpdaterWithASavedPrefix()
+        updater.layout.sleepMs = { _ in }
+        var other = self.updater()
+        other.layout = updater.layout
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 4, height: 5))
+        _ = try other.sync(bucket: "b", keys: [Self.key(302)])
+        let current = try XCTUnwrap(store.object("b", "images.json")).etag
+        store.delete("b", updater.layout.indexKey(current))
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)], deadline: .after(milliseconds: 60_000))
+        XCTAssertEqual(result.summary, ApplySummary(added: 1))
+        XCTAssertEqual(result.attempts, 2, "one conflict, then a round that reads")
+        XCTAssertEqual(try names(), (0...302).map(Self.key))
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
+    /// A warm writer whose catalog was deleted meanwhile reads that there is none, and writes one.
+    func testAWarmWriterWhoseCatalogWasDeletedWritesANewOne() throws {
+        let updater = try warmUpdaterWithASavedPrefix()
+        store.delete("b", "images.json")
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        XCTAssertEqual(result.summary, ApplySummary(added: 1))
+        XCTAssertEqual(result.lostWrites, 0)
+        XCTAssertEqual(try names(), [Self.key(301)])
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
@@ -117,6 +150,8 @@ final class BigCatalogSyncTests: XCTestCase {
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         XCTAssertEqual(result.summary, ApplySummary(added: 1))
         XCTAssertEqual(result.lostWrites, 0, "\(store.requests)")
+        XCTAssertEqual(result.attempts, 2, "the tail's read, then a round that reads the version")
+        XCTAssertFalse(store.requests[0].hasPrefix("RANGE b/images.json 0-"), "no probe first: \(store.requests)")
         XCTAssertEqual(slept, [])
         XCTAssertEqual(try names(), (0...301).map(Self.key))
         XCTAssertEqual(try store.catalog()[Self.key(3)]?.extra["width"]?.int64Value, 7)
@@ -332,7 +367,9 @@ final class BigCatalogSyncTests: XCTestCase {
         store.onRequest = { [store] line in
             if line.hasPrefix("HEAD b/\(Self.key(42))") { store.put("b", Self.key(42), bytes: MemoryStore.png(width: 4, height: 4)) }
         }
+        let settled = store.settled
         XCTAssertThrowsError(try updater.sync(bucket: "b", keys: [Self.key(42)]))
+        XCTAssertEqual(store.settled, settled + 1, "deletes in flight are collected on the way out too")
         store.onRequest = nil
         let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
         XCTAssertEqual(state.suspects, [Self.key(42)])

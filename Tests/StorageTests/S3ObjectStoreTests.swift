@@ -155,17 +155,28 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b?prefix=images.json&uploads="])
     }
 
-    /// A delete in the background is sent at once and collected by `settle`, its failure dropped
-    /// (best effort); nothing is left to collect after.
-    func testDeletesInTheBackgroundAreSentAtOnceAndSettled() {
-        let (store, transport) = store([HTTPResponse(status: 204), Self.error(500, "InternalError")])
-        store.deleteInBackground(bucket: "b", key: "images.json.index/old")
+    /// A delete in the background is sent at once and stays in flight; `settle` collects it, its
+    /// failure dropped and not retried (best effort); nothing is left to collect after. A write
+    /// of the same key first collects a delete of it still in flight, so that the delete cannot
+    /// land after it.
+    func testDeletesInTheBackgroundAreSentAtOnceCollectedBeforeAWriteOfTheirKeyAndSettled() throws {
+        let transport = ScriptedTransport(responses: [HTTPResponse(status: 204), Self.error(500, "InternalError"),
+                                                      HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"e\"")])])
+        transport.keepsStartedInFlight = true
+        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                            endpoint: "http://127.0.0.1:9")
+        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport,
+                                                   retryPolicy: S3RetryPolicy(maxAttempts: 3)))
+        let old = "http://127.0.0.1:9/b/images.json.index/old", lost = "http://127.0.0.1:9/b/images.json.index/lost"
         store.deleteInBackground(bucket: "b", key: "images.json.index/lost")
-        XCTAssertEqual(transport.requests.map(\.method), ["DELETE", "DELETE"])
-        XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b/images.json.index/old", "http://127.0.0.1:9/b/images.json.index/lost"])
+        store.deleteInBackground(bucket: "b", key: "images.json.index/old")
+        XCTAssertEqual(transport.events, ["started DELETE \(lost)", "started DELETE \(old)"])
+        _ = try store.write(bucket: "b", key: "images.json.index/lost", bytes: [], contentType: "application/json", ifMatch: nil)
+        XCTAssertEqual(transport.events, ["started DELETE \(lost)", "started DELETE \(old)", "finished DELETE \(lost)", "sent PUT \(lost)"])
         store.settle()
         store.settle()
-        XCTAssertEqual(transport.requests.count, 2, "nothing sent again")
+        XCTAssertEqual(transport.events.last, "finished DELETE \(old)")
+        XCTAssertEqual(transport.requests.count, 3, "the 500 is not retried, nothing sent again")
     }
 
     func testTheDeadlineIsTheClients() {

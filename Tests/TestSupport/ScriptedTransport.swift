@@ -12,6 +12,12 @@ public final class ScriptedTransport: HTTPTransport {
 
     private var replies: [Reply]
     public private(set) var requests: [HTTPRequest] = []
+    /// When set, a started request stays in flight (its answer, the next reply, kept) until it is
+    /// finished, as on `CurlTransport`; by default it is answered at once.
+    public var keepsStartedInFlight = false
+    /// What happened, in order: `sent`, `started` and `finished`, each with method and URL.
+    public private(set) var events: [String] = []
+    private var inFlight: [Int: Result<HTTPResponse, HTTPTransportError>] = [:]
 
     public init(_ replies: [Reply]) { self.replies = replies }
 
@@ -25,8 +31,29 @@ public final class ScriptedTransport: HTTPTransport {
         self.init(responses.map { .response($0) })
     }
 
+    public func start(_ request: HTTPRequest) -> StartedRequest {
+        let answer: Result<HTTPResponse, HTTPTransportError>
+        do throws(HTTPTransportError) { answer = .success(try send(request)) } catch { answer = .failure(error) }
+        guard keepsStartedInFlight else { return .answered(answer) }
+        events[events.count - 1] = "started \(request.method) \(request.url)"
+        inFlight[requests.count] = answer
+        return .inFlight(requests.count)
+    }
+
+    public func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError> {
+        switch started {
+        case .answered(let result):
+            return result
+        case .inFlight(let number):
+            let request = requests[number - 1]
+            events.append("finished \(request.method) \(request.url)")
+            return inFlight.removeValue(forKey: number)!
+        }
+    }
+
     public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
         requests.append(request)
+        events.append("sent \(request.method) \(request.url)")
         guard !replies.isEmpty else {
             throw HTTPTransportError(code: 7, message: "script exhausted", method: request.method, url: request.url)
         }
