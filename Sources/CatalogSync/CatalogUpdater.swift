@@ -182,8 +182,8 @@ public struct CatalogUpdater {
         var longestRoundMs = cache.writeRoundMs[bucket] ?? 0
         /// Uploads this writer waited for until its wait ran out: not waited for again by it.
         var waitedOut = Set<String>()
-        /// Set when a round that wrote over the version it knew, unread, ended without writing
-        /// (a conflict, an error): the next round reads the current version first.
+        /// Set when a round that wrote over the version it knew, unread, lost (a conflict): the
+        /// next round reads the current version first.
         var mustRead = false
         /// The keys this invocation answers for: its own, and any it carried for another writer
         /// and found changed at its re-check. Other keys it writes only with its own (`Handover`),
@@ -293,12 +293,11 @@ public struct CatalogUpdater {
                 cache.versions[bucket] = nil                     // it moved while its blocks were read
                 written = nil
             } catch {
+                // Not retried here, unread or not: the error may be a completion's whose answer
+                // was lost, and only the redelivery's re-check fences what it wrote. The next
+                // invocation reads the version (the cache is dropped).
                 cache.versions[bucket] = nil
-                // Unread, the version it knew may be gone (a catalog deleted, a prefix no longer
-                // saved): once, read it and go again.
-                guard unread else { throw CatalogUpdateError(error, bucket: bucket, key: catalogKey) }
-                mustRead = true
-                written = nil
+                throw CatalogUpdateError(error, bucket: bucket, key: catalogKey)
             }
             result.summary = summaryOfRound
             switch written {

@@ -41,7 +41,9 @@ public protocol ObjectStore: AnyObject {
     func delete(bucket: String, key: String) throws
     /// `delete`, best effort and without waiting: the request stays in flight while the caller
     /// goes on, and `settle` collects it. For what nothing needs any more (a replaced version's
-    /// index), so that dropping it adds no round trip to a write.
+    /// index), so that dropping it adds no round trip to a write. A later `write` or completion
+    /// that writes the same key (an index under the same ETag: same bytes) waits for it first,
+    /// so it never lands after them.
     func deleteInBackground(bucket: String, key: String)
     /// Waits for the deletes `deleteInBackground` sent; their errors are dropped. Called before
     /// an invocation answers.

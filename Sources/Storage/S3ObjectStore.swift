@@ -122,12 +122,10 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     /// not land after the write. (Same bytes, same ETag: the index dropped for a version can be
     /// the index of the next one, written again under the same key.)
     private func settle(bucket: String, key: String) {
-        guard inBackground.contains(where: { $0.bucket == bucket && $0.key == key }) else { return }
-        inBackground.removeAll { pending in
-            guard pending.bucket == bucket && pending.key == key else { return false }
-            _ = try? client.finishDeleteObject(pending.delete)
-            return true
-        }
+        let same = inBackground.filter { $0.bucket == bucket && $0.key == key }
+        guard !same.isEmpty else { return }
+        inBackground.removeAll { $0.bucket == bucket && $0.key == key }
+        for pending in same { _ = try? client.finishDeleteObject(pending.delete) }
     }
 
     public func startUpload(bucket: String, key: String, contentType: String) throws -> String {

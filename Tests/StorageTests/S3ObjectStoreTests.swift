@@ -179,6 +179,32 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 3, "the 500 is not retried, nothing sent again")
     }
 
+    /// A completion that writes an index beside it collects a delete of that index still in
+    /// flight before it is sent: the index a lost completion left, dropped, is written again by a
+    /// completion of the same bytes.
+    func testACompletionWritingAnIndexCollectsADeleteOfItFirst() throws {
+        let completed = #"<CompleteMultipartUploadResult><ETag>"9a-2"</ETag></CompleteMultipartUploadResult>"#
+        let transport = ScriptedTransport(responses: [HTTPResponse(status: 204), HTTPResponse(status: 204),
+                                                      HTTPResponse(status: 200, body: Array(completed.utf8)),
+                                                      HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"ix\"")])])
+        transport.keepsStartedInFlight = true
+        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                            endpoint: "http://127.0.0.1:9")
+        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport))
+        let index = "http://127.0.0.1:9/b/images.json.index/9a-2", other = "http://127.0.0.1:9/b/images.json.index/old"
+        store.deleteInBackground(bucket: "b", key: "images.json.index/9a-2")
+        store.deleteInBackground(bucket: "b", key: "images.json.index/old")
+        let (outcome, indexed) = try store.completeUpload(bucket: "b", key: "images.json", uploadID: "u1", partETags: ["p1", "p2"],
+                                                          ifMatch: "v1", writing: "images.json.index/9a-2", bytes: Array("{}".utf8),
+                                                          contentType: "application/json")
+        XCTAssertEqual(outcome, .written(etag: "9a-2"))
+        XCTAssertTrue(indexed)
+        XCTAssertEqual(transport.events, ["started DELETE \(index)", "started DELETE \(other)", "finished DELETE \(index)",
+                                          "sent POST http://127.0.0.1:9/b/images.json?uploadId=u1", "sent PUT \(index)"])
+        store.settle()
+        XCTAssertEqual(transport.events.last, "finished DELETE \(other)")
+    }
+
     func testTheDeadlineIsTheClients() {
         let (store, _) = store([])
         store.deadline = Deadline(epochMilliseconds: 42)
