@@ -62,6 +62,8 @@ extension CatalogFile {
         /// dropped once a read tells which version won (unless that one has the same bytes, and
         /// so the same ETag and index).
         var lostIndex: String?
+        /// What that completion wrote, and the version it completed over.
+        var lostWrite: (outcomes: [CatalogMerge.Outcome], index: CatalogIndex, over: String)?
         defer {
             if let lostIndex, let now = currentETag(), now != lostIndex {
                 store.deleteInBackground(bucket: bucket, key: indexKey(lostIndex))
@@ -74,8 +76,18 @@ extension CatalogFile {
                 throw .changed                               // gone, or another layout: read afresh
             }
             if let lost = lostIndex {
-                if lost != now.etag { store.deleteInBackground(bucket: bucket, key: indexKey(lost)) }
                 lostIndex = nil
+                if lost == now.etag, let (written, index, over) = lostWrite {
+                    // Its bytes are the current version's: the completion landed and its answer
+                    // was lost (the retry's 412), or another writer wrote the same bytes (then
+                    // the upload is still there: aborted on the way out). Written, and so
+                    // re-checked by the caller.
+                    var named = index
+                    named.etag = lost
+                    store.deleteInBackground(bucket: bucket, key: indexKey(over))
+                    return (written, .written(CatalogVersion(etag: lost, index: named, whole: nil)))
+                }
+                store.deleteInBackground(bucket: bucket, key: indexKey(lost))
             }
             let run: EntryRun
             do throws(CatalogError) {
@@ -160,6 +172,7 @@ extension CatalogFile {
                 return (outcomes, result)
             }
             lostIndex = store.predictedETag(ofParts: [partETag!] + etags)
+            lostWrite = (outcomes, next, now.etag)
         }
         return (outcomes, .conflict)
     }

@@ -119,6 +119,22 @@ final class CatalogFileAppendTests: XCTestCase {
                        "only the current version's index and the saved prefix are left")
     }
 
+    /// A completion that landed but answered 412 (its answer lost, the retry finding it there):
+    /// the next read of the tail names the version it wrote, so the write counts as written (its
+    /// caller re-checks its keys), not as nothing to change.
+    func testACompletionThatLandedButAnswered412IsAWrite() throws {
+        let before = try seed()
+        big.store.lostAnswers = 1
+        big.store.requests = []
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written: \(big.store.requests)") }
+        XCTAssertEqual(big.store.requests("COMPLETE").count, 1, "completed once: \(big.store.requests)")
+        XCTAssertEqual(after.etag, big.store.object("b", "images.json")?.etag)
+        XCTAssertEqual(after.index.parent, before.etag)
+        XCTAssertEqual(try big.names(), (0..<401).map(BigCatalog.name))
+        try big.checkIndexed()
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
     func testAPrefixNotSavedIsCopiedFromTheVersionThatReplacedTheOneRead() throws {
         _ = try seed()
         big.store.delete("b", saved)

@@ -138,6 +138,20 @@ final class CatalogUpdaterTests: XCTestCase {
         XCTAssertEqual(try names(), [])
     }
 
+    /// A write whose answer was lost (its retry found the write there: a 412) counts as lost; the
+    /// next round finds nothing to change, and still re-checks the keys, because the write that
+    /// landed was its own and nobody else fences it: here the key changed after it was observed.
+    func testAWriteThatLandedButAnsweredAConflictIsStillFenced() throws {
+        store.put("b", "images.json", "[]\n")
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
+        store.lostAnswers = 1
+        store.beforeWrite = { [store] in store.put("b", "a.jpg", bytes: MemoryStore.png(width: 5, height: 2)) }
+        let result = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        XCTAssertEqual(result.lostWrites, 1)
+        let catalog = try Catalog(parsing: Array(try XCTUnwrap(store.text("b", "images.json")).utf8))
+        XCTAssertEqual(catalog["a.jpg"]?.extra["width"]?.int64Value, 5, "\(store.requests)")
+    }
+
     func testACorruptCatalogIsNeverOverwritten() throws {
         store.put("b", "images.json", #"[{"name":"a.jpg","type":"jpg"}]"#)
         store.put("b", "c.png", bytes: MemoryStore.png(width: 3, height: 2))

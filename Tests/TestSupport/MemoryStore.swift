@@ -39,6 +39,9 @@ public final class MemoryStore: ObjectStore {
     public var onRequest: ((String) -> Void)?
     /// Answer this many writes with `.conflict` regardless of the condition (409).
     public var forcedConflicts = 0
+    /// Writes (and completions) that land and then answer 412: what a client sees when an
+    /// answer was lost and its retry finds its own write there.
+    public var lostAnswers = 0
     /// Per-key failures of ranged reads and of HEADs.
     public var rangeErrors: [ExactKey: KeyReadError] = [:]
     public var headErrors: [ExactKey: KeyReadError] = [:]
@@ -139,6 +142,11 @@ public final class MemoryStore: ObjectStore {
         }
         guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict }
         put(bucket, key, bytes: bytes, etag: predictsETags ? nil : "kms" + Self.etag(bytes))
+        if lostAnswers > 0 {
+            lostAnswers -= 1
+            answer("200, lost, then 412")
+            return .conflict
+        }
         answer("200")
         return .written(etag: object(bucket, key)!.etag)
     }
@@ -319,6 +327,11 @@ public final class MemoryStore: ObjectStore {
         uploads[uploadID] = nil
         let etag = predictsETags ? Self.etag(ofParts: partETags) : "kms" + Self.etag(bytes)
         put(bucket, key, bytes: bytes, etag: etag)
+        if lostAnswers > 0 {
+            lostAnswers -= 1
+            answer("200, lost, then 412")
+            return .conflict
+        }
         answer("200")
         if let race = racingCompletion {
             racingCompletion = nil
