@@ -159,14 +159,9 @@ extension CatalogFile {
                                     }, types: writer.types.names)
             next.ancestors = ancestors
             next.prefix = named
-            let result: WriteResult
-            do throws(CatalogFileError) {
-                result = try complete(uploadID: copy.uploadID, partETags: [partETag!] + etags, index: next,
+            // An error here may be a completion that landed: thrown, not retried (`ObjectStore.write`).
+            let result = try complete(uploadID: copy.uploadID, partETags: [partETag!] + etags, index: next,
                                       over: CatalogVersion(etag: now.etag, index: next, whole: nil), abortingOnConflict: false)
-            } catch {
-                if attempt > 0 { return (outcomes, .conflict) }
-                throw error
-            }
             guard case .conflict = result else {
                 open = false
                 return (outcomes, result)

@@ -303,10 +303,9 @@ public struct CatalogUpdater {
             switch written {
             case .unchanged?:
                 // Its changes may be in because another writer carried them, and that writer
-                // may have failed before its re-check: it answers for them itself. So too after
-                // a lost write: it may have landed (its answer lost, the retry's 412), and nobody
-                // else fences it.
-                let mine = handover == nil && conflicts == 0 ? [] : observed.indices.filter {
+                // may have failed before its re-check: it answers for them itself. (A write of
+                // its own whose outcome is unknown is an error, not a conflict: `ObjectStore.write`.)
+                let mine = handover == nil ? [] : observed.indices.filter {
                     !observed[$0].fromKeyAlone && own.contains(ExactKey(observed[$0].key))
                 }
                 let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { mine[$0] }

@@ -119,20 +119,22 @@ final class CatalogFileAppendTests: XCTestCase {
                        "only the current version's index and the saved prefix are left")
     }
 
-    /// A completion that landed but answered 412 (its answer lost, the retry finding it there):
-    /// the next read of the tail names the version it wrote, so the write counts as written (its
-    /// caller re-checks its keys), not as nothing to change.
-    func testACompletionThatLandedButAnswered412IsAWrite() throws {
+    /// A completion lost to a writer that wrote the very same bytes: the next read of the tail
+    /// names the ETag this one predicted, so its changes are in, and the write counts as written
+    /// (its caller re-checks its keys), not as nothing to change; its upload is aborted.
+    func testACompletionLostToTheSameBytesIsAWrite() throws {
         let before = try seed()
-        big.store.lostAnswers = 1
-        big.store.requests = []
-        guard case .written(let after) = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written: \(big.store.requests)") }
-        XCTAssertEqual(big.store.requests("COMPLETE").count, 1, "completed once: \(big.store.requests)")
-        XCTAssertEqual(after.etag, big.store.object("b", "images.json")?.etag)
+        let other = big.file
+        let store = big.store
+        store.beforeWrite = { _ = try? other.write([.exists(BigCatalog.entry(400))], over: try! other.current(), policy: .merge) }
+        store.requests = []
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written: \(store.requests)") }
+        XCTAssertEqual(store.requests("COMPLETE").filter { $0.hasSuffix("412") }.count, 1, "\(store.requests)")
+        XCTAssertEqual(after.etag, store.object("b", "images.json")?.etag)
         XCTAssertEqual(after.index.parent, before.etag)
         XCTAssertEqual(try big.names(), (0..<401).map(BigCatalog.name))
         try big.checkIndexed()
-        XCTAssertTrue(big.store.uploads.isEmpty)
+        XCTAssertTrue(store.uploads.isEmpty)
     }
 
     func testAPrefixNotSavedIsCopiedFromTheVersionThatReplacedTheOneRead() throws {
