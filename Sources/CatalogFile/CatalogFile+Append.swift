@@ -159,7 +159,9 @@ extension CatalogFile {
                                     }, types: writer.types.names)
             next.ancestors = ancestors
             next.prefix = named
-            // An error here may be a completion that landed: thrown, not retried (`ObjectStore.write`).
+            // An error here may be a completion that landed: thrown, as on the first attempt (the
+            // invocation's redelivery observes again). A 412 that was its own completion, landed
+            // and retried, is told by the next read of the tail (`lostWrite`).
             let result = try complete(uploadID: copy.uploadID, partETags: [partETag!] + etags, index: next,
                                       over: CatalogVersion(etag: now.etag, index: next, whole: nil), abortingOnConflict: false)
             guard case .conflict = result else {

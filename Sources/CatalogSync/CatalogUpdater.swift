@@ -303,8 +303,7 @@ public struct CatalogUpdater {
             switch written {
             case .unchanged?:
                 // Its changes may be in because another writer carried them, and that writer
-                // may have failed before its re-check: it answers for them itself. (A write of
-                // its own whose outcome is unknown is an error, not a conflict: `ObjectStore.write`.)
+                // may have failed before its re-check: it answers for them itself.
                 let mine = handover == nil ? [] : observed.indices.filter {
                     !observed[$0].fromKeyAlone && own.contains(ExactKey(observed[$0].key))
                 }

@@ -105,10 +105,6 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     /// 409 conflict. The caller re-reads and re-applies. One predicate on purpose: Swift 6.3's
     /// compiler crashes on `catch where error.isPreconditionFailed || error.isConflict`.
     public var isConditionalWriteLost: Bool { isPreconditionFailed || isConflict }
-    /// A conditional write lost on its first attempt: a conflict for sure. Lost on a retry, the
-    /// attempt before may have landed (its answer lost) and this one found it there: its outcome
-    /// is unknown.
-    public var isConditionalWriteLostFirstTime: Bool { isConditionalWriteLost && attempts == 1 }
     /// The request may succeed if sent again: 5xx (not 501), 429, S3's throttling codes,
     /// `RequestTimeout`, and transport failures. 403, 404, 409 and 412 never are.
     public var isRetryable: Bool {

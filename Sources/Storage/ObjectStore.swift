@@ -28,9 +28,9 @@ public protocol ObjectStore: AnyObject {
     /// nothing downloaded), `.missing` when there is no such object.
     func read(bucket: String, key: String, ifNoneMatch: String?) throws -> StoredRead
     /// Writes only if the object is still the version read (`ifMatch`), or still absent
-    /// (`ifMatch == nil`). Another writer having won is `.conflict`, not an error; a condition
-    /// that fails on a retry is an error (the attempt before may have landed: the outcome is
-    /// unknown, and only a redelivery, which observes again, can fence it). Completions alike.
+    /// (`ifMatch == nil`). Another writer having won is `.conflict`, not an error. (A condition
+    /// that fails on a retry is a conflict too, though the attempt before may have landed, its
+    /// answer lost: a writer that must know compares the ETag it predicted with the current one.)
     func write(bucket: String, key: String, bytes: [UInt8], contentType: String, ifMatch: String?) throws -> StoredWrite
     /// Byte ranges of many objects at once, each optionally pinned to a version (`ifMatch`).
     func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>]

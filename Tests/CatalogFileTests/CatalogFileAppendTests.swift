@@ -122,6 +122,22 @@ final class CatalogFileAppendTests: XCTestCase {
     /// A completion lost to a writer that wrote the very same bytes: the next read of the tail
     /// names the ETag this one predicted, so its changes are in, and the write counts as written
     /// (its caller re-checks its keys), not as nothing to change; its upload is aborted.
+    /// A completion that landed but answered 412 (its answer lost, the retry finding it there):
+    /// the next read of the tail names the ETag it predicted, so it counts as written (its
+    /// caller re-checks its keys), not as nothing to change.
+    func testACompletionThatLandedButAnswered412IsAWrite() throws {
+        let before = try seed()
+        big.store.lostAnswers = 1
+        big.store.requests = []
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written: \(big.store.requests)") }
+        XCTAssertEqual(big.store.requests("COMPLETE").count, 1, "completed once: \(big.store.requests)")
+        XCTAssertEqual(after.etag, big.store.object("b", "images.json")?.etag)
+        XCTAssertEqual(after.index.parent, before.etag)
+        XCTAssertEqual(try big.names(), (0..<401).map(BigCatalog.name))
+        try big.checkIndexed()
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
     func testACompletionLostToTheSameBytesIsAWrite() throws {
         let before = try seed()
         let other = big.file

@@ -205,20 +205,6 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(transport.events.last, "finished DELETE \(other)")
     }
 
-    /// A condition that fails on a retry is an error, not a conflict: the attempt before may have
-    /// landed (its answer lost), and this one found it there.
-    func testAConflictFoundOnARetryIsAnError() throws {
-        let transport = ScriptedTransport(responses: [Self.error(503, "SlowDown"), Self.error(412, "PreconditionFailed")])
-        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
-                                            endpoint: "http://127.0.0.1:9")
-        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport, retryPolicy: S3RetryPolicy(maxAttempts: 2),
-                                                   hooks: S3ClientHooks(sleep: { _ in })))
-        XCTAssertThrowsError(try store.write(bucket: "b", key: "images.json", bytes: [], contentType: "application/json", ifMatch: "v1")) {
-            XCTAssertEqual(($0 as? S3Error)?.attempts, 2)
-        }
-        XCTAssertEqual(transport.requests.count, 2)
-    }
-
     func testTheDeadlineIsTheClients() {
         let (store, _) = store([])
         store.deadline = Deadline(epochMilliseconds: 42)
