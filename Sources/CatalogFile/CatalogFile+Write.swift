@@ -342,7 +342,8 @@ extension CatalogFile {
 
     /// After the compare-and-swap: the new version (its index written under its real ETag if the
     /// prediction missed, the old version's index dropped), or a conflict (the predicted index
-    /// dropped, unless it is the winner's too: the same bytes give the same ETag).
+    /// dropped, unless the current version has that ETag: then the bytes are this write's, and
+    /// it is written).
     ///
     /// `predicted`: `nil` for a small catalog (no index), `""` when the ETag could not be
     /// predicted, else the predicted ETag whose index was written.
@@ -363,9 +364,12 @@ extension CatalogFile {
             }
             return .written(CatalogVersion(etag: etag, index: index, whole: whole))
         case .conflict:
-            if let predicted, !predicted.isEmpty, let now = currentETag(), now != predicted {
-                store.deleteInBackground(bucket: bucket, key: indexKey(predicted))
-            }
+            guard let predicted, !predicted.isEmpty, let now = currentETag() else { return .conflict }
+            // The current version has the bytes this write sent: its own write, landed with its
+            // answer lost (the retry's 412), or another writer's of the same bytes. Written: the
+            // caller re-checks its keys, which nobody else would.
+            if now == predicted { return try published(.written(etag: now), index: index, predicted: now, whole: whole, over: version) }
+            store.deleteInBackground(bucket: bucket, key: indexKey(predicted))
             return .conflict
         }
     }

@@ -252,6 +252,19 @@ final class CatalogFileWriteTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// A splice whose completion landed but answered 412 (its answer lost, the retry finding it
+    /// there) is written: the current version has the ETag it predicted.
+    func testASpliceThatLandedButAnswered412IsWritten() throws {
+        let before = try big.seed(0..<400)
+        big.store.lostAnswers = 1
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(200, size: 7))]) else { return XCTFail("not written") }
+        XCTAssertEqual(after.etag, big.store.object("b", "images.json")?.etag)
+        XCTAssertEqual(after.index.parent, before.etag)
+        XCTAssertEqual(try big.size(200), 7)
+        XCTAssertNil(big.store.object("b", big.file.indexKey(before.etag!)), "the old version's index is dropped")
+        try big.checkIndexed()
+    }
+
     /// A 409 on the completion: the upload is aborted, and the index written for the predicted
     /// version is dropped (it is not the current version's).
     func testA409OnCompletionIsAConflictAndLeavesNoIndex() throws {
