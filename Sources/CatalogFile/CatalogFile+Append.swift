@@ -64,6 +64,18 @@ extension CatalogFile {
         var lostIndex: String?
         /// What that completion wrote, and the version it completed over.
         var lostWrite: (outcomes: [CatalogMerge.Outcome], index: CatalogIndex, over: String)?
+        /// That completion as written, once a read shows its version current, or an ancestor of
+        /// the current one: its own completion landed with its answer lost (the retry's 412), or
+        /// another writer's of the same bytes. Its caller then re-checks its keys, which nobody
+        /// else would. (Its upload, if still there, is aborted on the way out.)
+        func landed() -> (outcomes: [CatalogMerge.Outcome], result: WriteResult)? {
+            guard let lost = lostIndex, let (written, index, over) = lostWrite else { return nil }
+            lostIndex = nil
+            var named = index
+            named.etag = lost
+            if over != lost { store.deleteInBackground(bucket: bucket, key: indexKey(over)) }
+            return (written, .written(CatalogVersion(etag: lost, index: named, whole: nil)))
+        }
         defer {
             if let lostIndex, let now = currentETag(), now != lostIndex {
                 store.deleteInBackground(bucket: bucket, key: indexKey(lostIndex))
@@ -75,20 +87,7 @@ extension CatalogFile {
                   size - prefix.length == Int64(bytes.count) else {
                 throw .changed                               // gone, or another layout: read afresh
             }
-            if let lost = lostIndex {
-                lostIndex = nil
-                if lost == now.etag, let (written, index, over) = lostWrite {
-                    // Its bytes are the current version's: the completion landed and its answer
-                    // was lost (the retry's 412), or another writer wrote the same bytes (then
-                    // the upload is still there: aborted on the way out). Written, and so
-                    // re-checked by the caller.
-                    var named = index
-                    named.etag = lost
-                    store.deleteInBackground(bucket: bucket, key: indexKey(over))
-                    return (written, .written(CatalogVersion(etag: lost, index: named, whole: nil)))
-                }
-                store.deleteInBackground(bucket: bucket, key: indexKey(lost))
-            }
+            if lostIndex == now.etag, let landed = landed() { return landed }
             let run: EntryRun
             do throws(CatalogError) {
                 run = try EntryRun(bytes, atFileStart: false, atFileEnd: true, offset: prefix.length)
@@ -144,6 +143,11 @@ extension CatalogFile {
                 if other == source { source = nil }
             }
             if again { continue }
+            if let lost = lostIndex {
+                if ancestry[now.etag]?.contains(lost) == true, let landed = landed() { return landed }   // written over since
+                store.deleteInBackground(bucket: bucket, key: indexKey(lost))
+                lostIndex = nil
+            }
             if source == now.etag { source = nil }
             guard changes else { return (outcomes, .unchanged) }
             if partETag == nil {
@@ -161,7 +165,7 @@ extension CatalogFile {
             next.prefix = named
             // An error here may be a completion that landed: thrown, as on the first attempt (the
             // invocation's redelivery observes again). A 412 that was its own completion, landed
-            // and retried, is told by the next read of the tail (`lostWrite`).
+            // and retried, is told by the next read (`landed`).
             let result = try complete(uploadID: copy.uploadID, partETags: [partETag!] + etags, index: next,
                                       over: CatalogVersion(etag: now.etag, index: next, whole: nil), abortingOnConflict: false)
             guard case .conflict = result else {
@@ -171,6 +175,7 @@ extension CatalogFile {
             lostIndex = store.predictedETag(ofParts: [partETag!] + etags)
             lostWrite = (outcomes, next, now.etag)
         }
+        if let lost = lostIndex, currentETag() == lost, let landed = landed() { return landed }
         return (outcomes, .conflict)
     }
 

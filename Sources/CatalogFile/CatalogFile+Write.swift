@@ -302,7 +302,8 @@ extension CatalogFile {
     /// moment before its index waits for it, `indexWaits`). An index write that failed is
     /// written again once the version is kept. A lost upload is aborted, and the index written
     /// for it dropped, unless the caller means to complete it again (`appended`, which drops
-    /// that index once its next read tells it which version won).
+    /// that index once its next read tells it which version won); a "lost" one whose ETag is the
+    /// current version's is written (`published`).
     func complete(uploadID: String, partETags: [String], index: CatalogIndex, over version: CatalogVersion,
                   abortingOnConflict: Bool = true) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite

@@ -30,7 +30,8 @@ public protocol ObjectStore: AnyObject {
     /// Writes only if the object is still the version read (`ifMatch`), or still absent
     /// (`ifMatch == nil`). Another writer having won is `.conflict`, not an error. (A condition
     /// that fails on a retry is a conflict too, though the attempt before may have landed, its
-    /// answer lost: a writer that must know compares the ETag it predicted with the current one.)
+    /// answer lost: a writer that must know looks for the ETag it predicted in the current version or
+    /// its ancestors.)
     func write(bucket: String, key: String, bytes: [UInt8], contentType: String, ifMatch: String?) throws -> StoredWrite
     /// Byte ranges of many objects at once, each optionally pinned to a version (`ifMatch`).
     func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>]

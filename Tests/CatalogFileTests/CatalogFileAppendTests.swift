@@ -119,9 +119,6 @@ final class CatalogFileAppendTests: XCTestCase {
                        "only the current version's index and the saved prefix are left")
     }
 
-    /// A completion lost to a writer that wrote the very same bytes: the next read of the tail
-    /// names the ETag this one predicted, so its changes are in, and the write counts as written
-    /// (its caller re-checks its keys), not as nothing to change; its upload is aborted.
     /// A completion that landed but answered 412 (its answer lost, the retry finding it there):
     /// the next read of the tail names the ETag it predicted, so it counts as written (its
     /// caller re-checks its keys), not as nothing to change.
@@ -138,6 +135,46 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(big.store.uploads.isEmpty)
     }
 
+    /// The same on the last attempt: no read of the tail follows, the current ETag tells.
+    func testACompletionThatLandedOnTheLastAttemptIsAWrite() throws {
+        _ = try seed()
+        var file = big.file
+        file.appendAttempts = 1
+        big.store.lostAnswers = 1
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(400))], with: file) else {
+            return XCTFail("not written: \(big.store.requests)")
+        }
+        XCTAssertEqual(after.etag, big.store.object("b", "images.json")?.etag)
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
+    /// And when another writer wrote over it before the next read: the version it completed is
+    /// an ancestor of the one the tail's read names.
+    func testACompletionThatLandedAndWasWrittenOverIsAWrite() throws {
+        _ = try seed()
+        let other = big.file
+        let store = big.store
+        store.lostAnswers = 1
+        var tailReads = 0
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("RANGE b/images.json "), !line.hasPrefix("RANGE b/images.json 0-") else { return }
+            tailReads += 1
+            guard tailReads == 2 else { return }
+            store.onRequest = nil
+            _ = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge)
+        }
+        store.requests = []
+        guard case .written(let landed) = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written: \(store.requests)") }
+        XCTAssertNotEqual(landed.etag, store.object("b", "images.json")?.etag, "written over since")
+        XCTAssertEqual(store.requests("COMPLETE").filter { $0.hasPrefix("COMPLETE b/images.json") }.count, 2, "ours, then the other's: \(store.requests)")
+        XCTAssertEqual(try big.names(), (0..<402).map(BigCatalog.name))
+        try big.checkIndexed()
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
+    /// A completion lost to a writer that wrote the very same bytes: the next read of the tail
+    /// names the ETag this one predicted, so its changes are in, and the write counts as written
+    /// (its caller re-checks its keys), not as nothing to change; its upload is aborted.
     func testACompletionLostToTheSameBytesIsAWrite() throws {
         let before = try seed()
         let other = big.file
