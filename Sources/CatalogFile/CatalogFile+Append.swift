@@ -76,11 +76,12 @@ extension CatalogFile {
             if over != lost { store.deleteInBackground(bucket: bucket, key: indexKey(over)) }
             return (written, .written(CatalogVersion(etag: lost, index: named, whole: nil)))
         }
-        defer {
-            if let lostIndex, let now = currentETag(), now != lostIndex {
-                store.deleteInBackground(bucket: bucket, key: indexKey(lostIndex))
-            }
+        /// Drops that completion's index: a read showed another version current.
+        func dropLostIndex() {
+            if let lost = lostIndex { store.deleteInBackground(bucket: bucket, key: indexKey(lost)) }
+            lostIndex = nil
         }
+        defer { if lostIndex != nil, let now = currentETag(), now != lostIndex { dropLostIndex() } }
         for attempt in 0..<appendAttempts {
             let read = RangeRequest(key: key, range: prefix.length..<(prefix.length + tailMax + 1))
             guard case .bytes(let bytes, let now, let size) = try storage({ try store.readRanges(bucket: bucket, reads: [read])[0].get() }),
@@ -143,11 +144,8 @@ extension CatalogFile {
                 if other == source { source = nil }
             }
             if again { continue }
-            if let lost = lostIndex {
-                if ancestry[now.etag]?.contains(lost) == true, let landed = landed() { return landed }   // written over since
-                store.deleteInBackground(bucket: bucket, key: indexKey(lost))
-                lostIndex = nil
-            }
+            if let lost = lostIndex, ancestry[now.etag]?.contains(lost) == true, let landed = landed() { return landed }   // written over since
+            dropLostIndex()
             if source == now.etag { source = nil }
             guard changes else { return (outcomes, .unchanged) }
             if partETag == nil {
@@ -175,7 +173,10 @@ extension CatalogFile {
             lostIndex = store.predictedETag(ofParts: [partETag!] + etags)
             lostWrite = (outcomes, next, now.etag)
         }
-        if let lost = lostIndex, currentETag() == lost, let landed = landed() { return landed }
+        if lostIndex != nil, let now = currentETag() {               // one read, for the defer too
+            if now == lostIndex, let landed = landed() { return landed }
+            dropLostIndex()
+        }
         return (outcomes, .conflict)
     }
 

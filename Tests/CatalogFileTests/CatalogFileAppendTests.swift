@@ -148,6 +148,23 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(big.store.uploads.isEmpty)
     }
 
+    /// Lost for good on the last attempt: one read of the current ETag tells, and the index sent
+    /// with the completion is dropped.
+    func testACompletionLostOnTheLastAttemptReadsTheCurrentETagOnceAndDropsItsIndex() throws {
+        _ = try seed()
+        var file = big.file
+        file.appendAttempts = 1
+        let other = big.file
+        let store = big.store
+        store.beforeWrite = { _ = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge) }
+        store.requests = []
+        guard case .conflict = try write([.exists(BigCatalog.entry(400))], with: file) else { return XCTFail("\(store.requests)") }
+        XCTAssertEqual(store.requests("RANGE b/images.json 0-0").count, 1, "\(store.requests)")
+        let current = try big.file.current()
+        XCTAssertEqual(Set(store.buckets["b"]!.keys.map(\.string).filter { $0.hasPrefix("images.json.index/") }),
+                       [big.file.indexKey(current.etag!), saved])
+    }
+
     /// And when another writer wrote over it before the next read: the version it completed is
     /// an ancestor of the one the tail's read names.
     func testACompletionThatLandedAndWasWrittenOverIsAWrite() throws {
