@@ -49,6 +49,14 @@ from typing import Any
 KINDS = ("seaweedfs", "moto")
 REGION = "us-east-1"
 
+# Quiet, measured across the integration suite (2 workers): a SeaweedFS start takes 1.5-2.5 s,
+# and still ~1.6 s with both cores busy. A start not ready within START_TIMEOUT is taken for
+# hung (seen once in CI: no answer within 90 s) and retried with fresh ports, up to
+# START_ATTEMPTS times; START_BUDGET is the longest a start can take before it fails.
+START_TIMEOUT = 30.0
+START_ATTEMPTS = 3
+START_BUDGET = START_TIMEOUT * START_ATTEMPTS
+
 # `weed mini` prints this line last, once every component is up. Sending SIGTERM before it
 # appears can hang the process, so it gates both readiness and graceful shutdown.
 _SEAWEED_BANNER = "Press Ctrl+C to stop all components"
@@ -199,8 +207,8 @@ class S3Server:
     """
 
     def __init__(self, kind: str = "seaweedfs", *, s3_port: int | None = None,
-                 start_timeout: float = 90.0, stop_grace: float = 8.0,
-                 start_attempts: int = 3) -> None:
+                 start_timeout: float = START_TIMEOUT, stop_grace: float = 8.0,
+                 start_attempts: int = START_ATTEMPTS) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown S3 server kind {kind!r}; expected one of {KINDS}")
         self.kind = kind
@@ -214,9 +222,8 @@ class S3Server:
         self.workdir: str | None = None
         self.stop_result: str | None = None
         self._s3_port = s3_port
-        # Quiet, measured across the integration suite (2 workers): a SeaweedFS start takes
-        # 1.5-2.5 s (start_timeout 90 s), and weed mini took up to 2.2 s to exit after SIGTERM
-        # (stop_grace 8 s: 5 s left less than 3x that).
+        # weed mini took up to 2.2 s to exit after SIGTERM (stop_grace 8 s: 5 s left less
+        # than 3x that).
         self._start_timeout = start_timeout
         self._stop_grace = stop_grace
         self._start_attempts = 1 if s3_port else start_attempts
@@ -240,7 +247,8 @@ class S3Server:
     def start(self) -> "S3Server":
         """Start the server and return once a signed S3 request succeeds.
 
-        Retries with fresh ports when the process dies early (a port taken in between).
+        Retries with fresh ports when the process dies early (a port taken in between) or is
+        not ready within the start timeout (a hung start), each attempt killed before the next.
         """
         if self._proc is not None:
             raise S3ServerError(f"{self.kind} server already started (pid {self.pid})")
@@ -249,9 +257,12 @@ class S3Server:
             try:
                 self._start_once()
                 return self
-            except _EarlyExit as error:
+            except _FailedStart as error:
                 last_error = error
         assert last_error is not None
+        if self._start_attempts > 1:
+            raise S3ServerError(f"{self.kind} server did not start in {self._start_attempts} "
+                                f"attempts; the last one: {last_error}")
         raise last_error
 
     def stop(self) -> None:
@@ -418,11 +429,11 @@ class S3Server:
                     self._banner_seen = True
                     return
             if self._proc.poll() is not None:
-                raise _EarlyExit(
+                raise _FailedStart(
                     f"{self.kind} server exited with status {self._proc.returncode} before "
                     f"its start-up banner (ports {self.ports}):\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise S3ServerError(
+                raise _FailedStart(
                     f"{self.kind} server printed no start-up banner within "
                     f"{self._start_timeout:.0f} s:\n{self.log_tail()}")
             time.sleep(0.05)
@@ -439,11 +450,11 @@ class S3Server:
             except OSError as error:
                 last = f"{type(error).__name__}: {error}"
             if self._proc is not None and self._proc.poll() is not None:
-                raise _EarlyExit(
+                raise _FailedStart(
                     f"{self.kind} server exited with status {self._proc.returncode} after its "
                     f"banner, before S3 answered ({last}):\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise S3ServerError(
+                raise _FailedStart(
                     f"{self.kind} S3 endpoint {self.endpoint} did not answer a signed "
                     f"ListBuckets with 200 within {self._start_timeout:.0f} s (last: {last}):"
                     f"\n{self.log_tail()}")
@@ -464,7 +475,7 @@ class S3Server:
             self.workdir = None
 
 
-class _EarlyExit(S3ServerError):
+class _FailedStart(S3ServerError):
     """The process died during start-up (typically a port taken meanwhile): worth a retry."""
 
 
