@@ -334,8 +334,14 @@ extension CatalogFile {
         let indexed = bytes.count > smallBytes
         let predicted = indexed ? store.predictedETag(ofBytes: bytes[...]) : nil
         if let predicted { try writeIndex(index, etag: predicted) }
-        let outcome = try storage {
+        var outcome = try storage {
             try store.write(bucket: bucket, key: key, bytes: bytes, contentType: "application/json", ifMatch: version.etag)
+        }
+        // A retry's 412 may be this PutObject's own, landed with its answer lost: then the
+        // current version has its ETag, and it is written (its caller re-checks its keys, which
+        // nobody else would). A big one is told by its index's ETag (`published`).
+        if !indexed, case .conflict(retried: true) = outcome, let mine = store.predictedETag(ofBytes: bytes[...]), currentETag() == mine {
+            outcome = .written(etag: mine)
         }
         let whole = indexed ? nil : try corrupt { () throws(CatalogError) in try EntryRun(bytes, atFileStart: true, atFileEnd: true) }
         return try published(outcome, index: index, predicted: indexed ? predicted ?? "" : nil, whole: whole, over: version)
@@ -364,12 +370,16 @@ extension CatalogFile {
                 store.deleteInBackground(bucket: bucket, key: indexKey(old))
             }
             return .written(CatalogVersion(etag: etag, index: index, whole: whole))
-        case .conflict:
+        case .conflict(let retried):
             guard let predicted, !predicted.isEmpty, let now = currentETag() else { return .conflict }
             // The current version has the bytes this write sent: its own write, landed with its
             // answer lost (the retry's 412), or another writer's of the same bytes. Written: the
-            // caller re-checks its keys, which nobody else would.
-            if now == predicted { return try published(.written(etag: now), index: index, predicted: now, whole: whole, over: version) }
+            // caller re-checks its keys, which nobody else would. A retry's 412 may also be its
+            // own write, written over since: then it is among the current version's ancestors
+            // (looked for only then, as it costs a read of an index).
+            if now == predicted || (retried && (try? isKept(CatalogVersion(etag: predicted, index: index, whole: nil), over: version.etag)) == true) {
+                return try published(.written(etag: predicted), index: index, predicted: predicted, whole: whole, over: version)
+            }
             store.deleteInBackground(bucket: bucket, key: indexKey(predicted))
             return .conflict
         }

@@ -30,8 +30,8 @@ public protocol ObjectStore: AnyObject {
     /// Writes only if the object is still the version read (`ifMatch`), or still absent
     /// (`ifMatch == nil`). Another writer having won is `.conflict`, not an error. (A condition
     /// that fails on a retry is a conflict too, though the attempt before may have landed, its
-    /// answer lost: a writer that must know looks for the ETag it predicted in the current version or
-    /// its ancestors.)
+    /// answer lost: `retried` says so, and a writer that must know looks for the ETag it
+    /// predicted in the current version or its ancestors.)
     func write(bucket: String, key: String, bytes: [UInt8], contentType: String, ifMatch: String?) throws -> StoredWrite
     /// Byte ranges of many objects at once, each optionally pinned to a version (`ifMatch`).
     func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>]
@@ -129,8 +129,10 @@ public enum StoredWrite: Equatable, Sendable {
     /// Stored; the new version's ETag.
     case written(etag: String)
     /// Another writer changed (or created) the object since it was read (S3's 412, or 409 while
-    /// another conditional write is in flight): read it again and re-apply.
-    case conflict
+    /// another conditional write is in flight): read it again and re-apply. `retried`: the
+    /// answer came to a retry, so an attempt before it may have landed, its answer lost (the
+    /// 412 is then this write's own); otherwise nothing of this write landed.
+    case conflict(retried: Bool)
 }
 
 /// One read of `ObjectStore.readRanges`: bytes `range` of `key`, from the version `ifMatch` if

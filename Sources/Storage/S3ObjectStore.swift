@@ -52,7 +52,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                                               condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
             return .written(etag: ETag.unquoted(result.etag))
         } catch {
-            if error.isConditionalWriteLost { return .conflict }
+            if error.isConditionalWriteLost { return .conflict(retried: error.attempts > 1) }
             throw error
         }
     }
@@ -179,7 +179,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                                                           condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
             return .written(etag: ETag.unquoted(etag))
         } catch {
-            if error.isConditionalWriteLost { return .conflict }
+            if error.isConditionalWriteLost { return .conflict(retried: error.attempts > 1) }
             throw error
         }
     }
@@ -194,7 +194,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         if case .success = put { written = true } else { written = false }
         switch completed {
         case .success(let etag): return (.written(etag: ETag.unquoted(etag)), written)
-        case .failure(let error) where error.isConditionalWriteLost: return (.conflict, written)
+        case .failure(let error) where error.isConditionalWriteLost: return (.conflict(retried: error.attempts > 1), written)
         case .failure(let error): throw error
         }
     }

@@ -265,6 +265,25 @@ final class CatalogFileWriteTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// And when another writer wrote over it before the conflict path read the current ETag:
+    /// the retry's 412 makes it look for the version among the current one's ancestors.
+    func testASpliceThatLandedButAnswered412AndWasWrittenOverIsWritten() throws {
+        let before = try big.seed(0..<400)
+        big.store.lostAnswers = 1
+        let other = big.file
+        big.store.onRequest = { [store = big.store] line in
+            guard line.hasPrefix("RANGE b/images.json 0-0") else { return }
+            store.onRequest = nil
+            _ = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge)
+        }
+        guard case .written(let landed) = try write([.exists(BigCatalog.entry(200, size: 7))]) else { return XCTFail("not written: \(big.store.requests)") }
+        XCTAssertEqual(landed.index.parent, before.etag)
+        XCTAssertNotEqual(landed.etag, big.store.object("b", "images.json")?.etag, "written over since")
+        XCTAssertEqual(try big.size(200), 7)
+        XCTAssertEqual(try big.size(401), 1)
+        try big.checkIndexed()
+    }
+
     /// A 409 on the completion: the upload is aborted, and the index written for the predicted
     /// version is dropped (it is not the current version's).
     func testA409OnCompletionIsAConflictAndLeavesNoIndex() throws {

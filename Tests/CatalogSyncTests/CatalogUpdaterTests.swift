@@ -35,6 +35,33 @@ final class CatalogUpdaterTests: XCTestCase {
         XCTAssertEqual(catalog["b.png"]?.extra["etag"]?.stringValue, MemoryStore.etag(MemoryStore.png(width: 3, height: 2)))
     }
 
+    /// A small catalog's PutObject that landed but answered 412 (its answer lost, the retry
+    /// finding it there) is written, and its key re-checked: the next round would find nothing to
+    /// change and answer without the re-check that fences the observation.
+    func testAPutThatLandedButAnswered412IsWrittenAndReChecked() throws {
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
+        store.lostAnswers = 1
+        let result = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        XCTAssertEqual(store.requests, ["RANGE b/a.jpg 0-4095 -> 206", "RANGE b/images.json 0-1048575 -> 404",
+                                        "PUT b/images.json if-none-match * -> 200, lost, then 412 on the retry",
+                                        "RANGE b/images.json 0-0 -> 206", "HEAD b/a.jpg -> 200"])
+        XCTAssertEqual(result.attempts, 1)
+        XCTAssertEqual(result.lostWrites, 0)
+        XCTAssertEqual(result.writes, 1)
+        XCTAssertEqual(try names(), ["a.jpg"])
+    }
+
+    /// A plain 412 (not a retry's) is another writer's: no read to look for this write's bytes.
+    func testAPlain412IsALostWriteWithNoLookForItsBytes() throws {
+        store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("b", "images.json", "[]")
+        store.beforeWrite = { [store] in store.put("b", "images.json", "[ ]") }
+        let result = try updater().sync(bucket: "b", keys: ["a.jpg"])
+        XCTAssertEqual(result.lostWrites, 1)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("RANGE b/images.json 0-0") }, [])
+        XCTAssertEqual(try names(), ["a.jpg"])
+    }
+
     func testRedeliveryWritesNothing() throws {
         store.put("b", "a.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         _ = try updater().sync(bucket: "b", keys: ["a.jpg"])

@@ -70,8 +70,8 @@ final class S3ObjectStoreTests: XCTestCase {
         let body = Array("{}".utf8)
         XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: nil), .written(etag: "new1"))
         XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new1"), .written(etag: "new2"))
-        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new1"), .conflict)
-        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new2"), .conflict)
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new1"), .conflict(retried: false))
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new2"), .conflict(retried: false))
         XCTAssertThrowsError(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "new2"))
         XCTAssertEqual(transport.requests.map(\.method), Array(repeating: "PUT", count: 5))
         XCTAssertEqual(transport.requests[0].header("if-none-match"), "*")
@@ -153,6 +153,23 @@ final class S3ObjectStoreTests: XCTestCase {
                                  UploadInProgress(id: "u1", initiatedMs: 1_796_525_837_000)])
         XCTAssertTrue(uploads[1].isBefore(uploads[0]))
         XCTAssertEqual(transport.requests.map(\.url), ["http://127.0.0.1:9/b?prefix=images.json&uploads="])
+    }
+
+    /// A 412 that answers a retry says so: the attempt before may have landed, its answer lost,
+    /// and only then does a writer look for its own bytes in the current version.
+    func testAConflictOnARetrySaysItWasRetried() throws {
+        let transport = ScriptedTransport(responses: [Self.error(500, "InternalError"), Self.error(412, "PreconditionFailed"),
+                                                      Self.error(412, "PreconditionFailed"),
+                                                      Self.error(503, "SlowDown"), Self.error(412, "PreconditionFailed")])
+        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                            endpoint: "http://127.0.0.1:9")
+        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport,
+                                                   retryPolicy: S3RetryPolicy(maxAttempts: 3)))
+        let body = Array("[]".utf8)
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "e"), .conflict(retried: true))
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "e"), .conflict(retried: false))
+        XCTAssertEqual(try store.completeUpload(bucket: "b", key: "k", uploadID: "u", partETags: ["p"], ifMatch: "e"), .conflict(retried: true))
+        XCTAssertEqual(transport.requests.count, 5)
     }
 
     /// A delete in the background is sent at once and stays in flight; `settle` collects it, its

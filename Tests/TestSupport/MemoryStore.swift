@@ -138,14 +138,14 @@ public final class MemoryStore: ObjectStore {
         if forcedConflicts > 0 {
             forcedConflicts -= 1
             answer("409")
-            return .conflict
+            return .conflict(retried: false)
         }
-        guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict }
+        guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict(retried: false) }
         put(bucket, key, bytes: bytes, etag: predictsETags ? nil : "kms" + Self.etag(bytes))
         if lostAnswers > 0 {
             lostAnswers -= 1
             answer("200, lost, then 412 on the retry")
-            return .conflict
+            return .conflict(retried: true)
         }
         answer("200")
         return .written(etag: object(bucket, key)!.etag)
@@ -308,10 +308,10 @@ public final class MemoryStore: ObjectStore {
         if forcedConflicts > 0 {
             forcedConflicts -= 1
             answer("409")
-            return .conflict
+            return .conflict(retried: false)
         }
         guard let upload = uploads[uploadID] else { answer("404 NoSuchUpload"); throw MemoryStoreError("no such upload \(uploadID)") }
-        guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict }
+        guard object(bucket, key)?.etag == ifMatch else { answer("412"); return .conflict(retried: false) }
         var bytes: [UInt8] = []
         for (i, etag) in partETags.enumerated() {
             guard let part = upload.parts[i + 1], Self.etag(part) == etag else {
@@ -330,7 +330,7 @@ public final class MemoryStore: ObjectStore {
         if lostAnswers > 0 {
             lostAnswers -= 1
             answer("200, lost, then 412 on the retry")
-            return .conflict
+            return .conflict(retried: true)
         }
         answer("200")
         if let race = racingCompletion {
