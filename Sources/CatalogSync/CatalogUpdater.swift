@@ -196,8 +196,6 @@ public struct CatalogUpdater {
         defer { withdraw(handover, bucket: bucket) }
         var prefixCopy = prefixCopy
         defer { if let prefixCopy { file.discard(prefixCopy) } }
-        // Indexes of replaced versions are deleted while the writer re-checks its keys.
-        defer { store.settle() }
         /// Observes `stale` (positions in `observed`) again, and answers for them from now on.
         func observeAgain(_ stale: [Int]) throws(CatalogUpdateError) {
             unconfirmed = stale.map { observed[$0].key }

@@ -31,6 +31,10 @@ public struct CatalogHandler: LambdaHandler {
         self.init(updater: configuration.makeUpdater(meter: telemetry.s3), buckets: configuration.buckets, telemetry: telemetry)
     }
 
+    /// The catalog's clean-up requests (indexes of replaced versions, uploads nothing
+    /// completed) are collected once the answer is posted, not before.
+    public func afterAnswer() { updater.store.settle() }
+
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.deadline = context.workDeadline
         updater.store.traceHeader = telemetry.traceHeader(for: context)

@@ -24,6 +24,10 @@ public struct ReconcileHandler: LambdaHandler {
                   prefix: configuration.prefix, telemetry: telemetry)
     }
 
+    /// The catalog's clean-up requests (indexes of replaced versions, uploads nothing
+    /// completed) are collected once the answer is posted, not before.
+    public func afterAnswer() { updater.store.settle() }
+
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.deadline = context.workDeadline
         updater.store.traceHeader = telemetry.traceHeader(for: context)

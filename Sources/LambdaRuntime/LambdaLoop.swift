@@ -55,11 +55,13 @@ public struct LambdaLoop {
         }
     }
 
-    /// One turn of the loop: waits for an invocation, handles it, reports the outcome.
+    /// One turn of the loop: waits for an invocation, handles it, reports the outcome, then
+    /// lets the handler finish what needs no answer (`afterAnswer`).
     public func runOnce(_ handler: some LambdaHandler) throws(LambdaRuntimeError) {
         let invocation = try client.next()
         let context = invocation.context
         LambdaLoop.exportTraceID(context.traceID)
+        defer { handler.afterAnswer() }
 
         let payload: [UInt8]
         do {
@@ -104,4 +106,13 @@ public struct LambdaLoop {
 /// Lambda through `/invocation/{id}/error` and the loop goes on to the next invocation.
 public protocol LambdaHandler {
     func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8]
+    /// Runs once the invocation's response or error is posted, before the next `/next`: work
+    /// whose result no caller waits for (clean-up requests), done before Lambda freezes the
+    /// process, without holding the answer. Also after a report the Runtime API refused or
+    /// could not take.
+    func afterAnswer()
+}
+
+extension LambdaHandler {
+    public func afterAnswer() {}
 }

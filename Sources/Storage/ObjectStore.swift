@@ -48,8 +48,17 @@ public protocol ObjectStore: AnyObject {
     /// that writes the same key (an index under the same ETag: same bytes) waits for it first,
     /// so it never lands after them.
     func deleteInBackground(bucket: String, key: String)
-    /// Waits for the deletes `deleteInBackground` sent; their errors are dropped. Called before
-    /// an invocation answers.
+    /// `abortUpload`, best effort and later: at `settle`, once `started` (a part of it still in
+    /// flight) has landed, so that no part lands after the abort. For an upload nothing will
+    /// complete, so that a writer that found nothing to write answers without waiting for a
+    /// copy it started in case it would.
+    func abortInBackground(bucket: String, key: String, uploadID: String, after started: StartedPart?)
+    /// The uploads `abortInBackground` left for `settle`: gone for this writer, whatever a
+    /// listing of uploads in progress still says.
+    var abortsPending: Set<String> { get }
+    /// Waits for the deletes `deleteInBackground` sent, then sends the aborts
+    /// `abortInBackground` left; their errors are dropped. Called once an invocation has
+    /// answered (`LambdaHandler.afterAnswer`), before the next one.
     func settle()
 
     // Multipart writes: a big object written as parts, some sent, some copied server-side from

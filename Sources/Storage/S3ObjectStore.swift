@@ -9,6 +9,8 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     public let client: S3Client
     /// Deletes in flight (`deleteInBackground`) until `settle`, with the key each deletes.
     private var inBackground: [(bucket: String, key: String, delete: S3Client.StartedCall)] = []
+    /// Uploads to abort at `settle`, each after its part still in flight (`abortInBackground`).
+    private var toAbort: [(bucket: String, key: String, uploadID: String, after: StartedPart?)] = []
 
     public init(client: S3Client) { self.client = client }
 
@@ -113,9 +115,20 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         inBackground.append((bucket, key, client.startDeleteObject(bucket: bucket, key: key)))
     }
 
+    public func abortInBackground(bucket: String, key: String, uploadID: String, after started: StartedPart?) {
+        toAbort.append((bucket, key, uploadID, started))
+    }
+
+    public var abortsPending: Set<String> { Set(toAbort.map(\.uploadID)) }
+
     public func settle() {
         for pending in inBackground { _ = try? client.finishDeleteObject(pending.delete) }
         inBackground = []
+        for pending in toAbort {
+            _ = try? pending.after?.etag()
+            _ = try? abortUpload(bucket: pending.bucket, key: pending.key, uploadID: pending.uploadID)
+        }
+        toAbort = []
     }
 
     /// Collects a delete of `key` still in flight before `key` is written: sent earlier, it must

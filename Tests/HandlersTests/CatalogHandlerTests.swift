@@ -45,6 +45,17 @@ final class CatalogHandlerTests: XCTestCase {
         XCTAssertEqual(store.requests("PUT").count, 50)
     }
 
+    /// The catalog's clean-up requests wait for the answer: the invocation settles its store
+    /// only in `afterAnswer`.
+    func testTheStoreIsSettledAfterTheAnswerNotBefore() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        let handler = handler()
+        _ = try handler.handle(JSONValue.object(["Records": .array([s3Record("b", "a.png")])]).serialized(), context: context)
+        XCTAssertEqual(store.settled, 0)
+        handler.afterAnswer()
+        XCTAssertEqual(store.settled, 1)
+    }
+
     func testSummaryCountsAndReasons() throws {
         store.put("b", "cat one.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("b", "notes.txt", "text")

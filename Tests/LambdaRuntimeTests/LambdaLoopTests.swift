@@ -34,6 +34,32 @@ final class LambdaLoopTests: XCTestCase {
         XCTAssertNil(response.timeoutMs)
     }
 
+    /// What needs no answer runs once the response (or the error) is posted, before the next
+    /// `/next`: the caller does not wait for it.
+    func testAfterAnswerRunsOnceTheOutcomeIsPostedBeforeTheNextInvocation() throws {
+        final class Cleaning: LambdaHandler, @unchecked Sendable {
+            let transport: ScriptedTransport
+            var seenAtCleanUp: [[String]] = []
+            init(_ transport: ScriptedTransport) { self.transport = transport }
+            func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
+                if context.requestID == "bad" { throw PlainError.broken(code: 1) }
+                return event
+            }
+            func afterAnswer() { seenAtCleanUp.append(transport.requests.map(\.url)) }
+        }
+        let transport = ScriptedTransport([
+            ScriptedTransport.invocation("{}", id: "good"), ScriptedTransport.accepted,
+            ScriptedTransport.invocation("{}", id: "bad"), ScriptedTransport.accepted,
+        ])
+        let handler = Cleaning(transport)
+        try loop(transport).runOnce(handler)
+        try loop(transport).runOnce(handler)
+        XCTAssertEqual(handler.seenAtCleanUp, [
+            ["\(base)/invocation/next", "\(base)/invocation/good/response"],
+            ["\(base)/invocation/next", "\(base)/invocation/good/response", "\(base)/invocation/next", "\(base)/invocation/bad/error"],
+        ])
+    }
+
     func testContextComesFromNextHeaders() throws {
         final class Capture: LambdaHandler, @unchecked Sendable {
             var context: InvocationContext?

@@ -222,6 +222,27 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(transport.events.last, "finished DELETE \(other)")
     }
 
+    /// An upload nothing will complete is aborted at `settle`, not before, and only once the
+    /// part still in flight for it has landed (a part that lands after an abort can leave its
+    /// bytes stored).
+    func testAnAbortInTheBackgroundWaitsForSettleAndForItsPartInFlight() throws {
+        let copied = #"<CopyPartResult><ETag>"c1"</ETag></CopyPartResult>"#
+        let transport = ScriptedTransport(responses: [HTTPResponse(status: 200, body: Array(copied.utf8)), HTTPResponse(status: 204)])
+        transport.keepsStartedInFlight = true
+        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                            endpoint: "http://127.0.0.1:9")
+        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport))
+        let part = store.startPart(bucket: "b", key: "images.json", uploadID: "u1",
+                                   part: UploadPart(number: 1, source: .copy(key: "images.json.prefix", range: 0..<10, ifMatch: "p")))
+        store.abortInBackground(bucket: "b", key: "images.json", uploadID: "u1", after: part)
+        XCTAssertEqual(store.abortsPending, ["u1"])
+        XCTAssertEqual(transport.events.count, 1, "only the copy is sent: \(transport.events)")
+        store.settle()
+        XCTAssertEqual(transport.events.dropFirst().map { String($0.prefix(15)) }, ["finished PUT ht", "sent DELETE htt"], "\(transport.events)")
+        XCTAssertTrue(transport.events.last!.hasSuffix("/b/images.json?uploadId=u1"), "\(transport.events)")
+        XCTAssertEqual(store.abortsPending, [])
+    }
+
     func testTheDeadlineIsTheClients() {
         let (store, _) = store([])
         store.deadline = Deadline(epochMilliseconds: 42)

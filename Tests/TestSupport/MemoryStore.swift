@@ -51,6 +51,12 @@ public final class MemoryStore: ObjectStore {
     /// Deletes sent in the background (`deleteInBackground`), and calls of `settle`.
     public var backgroundDeletes = 0
     public var settled = 0
+    /// Aborts sent in the background (`abortInBackground`): at once, unless `defersAborts`
+    /// leaves them for `settle`, as `S3ObjectStore` does.
+    public var backgroundAborts = 0
+    public var defersAborts = false
+    /// Aborts left for `settle`, not yet sent.
+    public var toAbort: [(bucket: String, key: String, uploadID: String, after: StartedPart?)] = []
     /// When set, every request fails with it (S3 down).
     public var failure: (any Error)?
     /// Per-key failures of writes (a role that may not write there).
@@ -215,7 +221,27 @@ public final class MemoryStore: ObjectStore {
         roundTrips -= 1
     }
 
-    public func settle() { settled += 1 }
+    public func abortInBackground(bucket: String, key: String, uploadID: String, after started: StartedPart?) {
+        backgroundAborts += 1
+        toAbort.append((bucket, key, uploadID, started))
+        if !defersAborts { settleAborts() }
+    }
+
+    public var abortsPending: Set<String> { Set(toAbort.map(\.uploadID)) }
+
+    public func settle() {
+        settled += 1
+        settleAborts()
+    }
+
+    private func settleAborts() {
+        let pending = toAbort
+        toAbort = []
+        for (bucket, key, uploadID, started) in pending {
+            _ = try? started?.etag()
+            _ = try? abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+        }
+    }
 
     public func startUpload(bucket: String, key: String, contentType: String) throws -> String {
         roundTrips += 1
