@@ -23,7 +23,8 @@ extension CatalogFile {
     ///
     /// `nil`: not a write for this path (no prefix, a tail too long, a name before the tail, or a
     /// tail whose every entry goes); the caller rewrites. The upload is completed or aborted on
-    /// every way out, `prefixCopy` included.
+    /// every way out, `prefixCopy` included (later, when there is nothing to write:
+    /// `discardLater`).
     func appended(_ observations: [Observation], over version: CatalogVersion, policy: UpsertPolicy, prefixCopy: PrefixCopy?,
                   isWorthWriting: ([CatalogMerge.Outcome]) -> Bool) throws(CatalogFileError)
         -> (outcomes: [CatalogMerge.Outcome], result: WriteResult)? {
@@ -147,7 +148,11 @@ extension CatalogFile {
             if let lost = lostIndex, ancestry[now.etag]?.contains(lost) == true, let landed = landed() { return landed }   // written over since
             dropLostIndex()
             if source == now.etag { source = nil }
-            guard changes else { return (outcomes, .unchanged) }
+            guard changes else {
+                open = false
+                discardLater(copy)
+                return (outcomes, .unchanged)
+            }
             if partETag == nil {
                 guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
                 partETag = copied
@@ -206,11 +211,16 @@ extension CatalogFile {
         }
     }
 
-    /// Aborts an upload a write did not complete, once its copy, if sent, has been answered:
-    /// both later (`ObjectStore.abortInBackground`), so that a writer that found nothing to
-    /// write answers without waiting for a copy it started in case it would (about a second at
-    /// 1,000,000 entries).
+    /// Aborts an upload a write did not complete, once its copy, if sent, has been answered.
     public func discard(_ copy: PrefixCopy) {
+        _ = try? copy.started?.etag()
+        _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: copy.uploadID)
+    }
+
+    /// `discard`, both steps later (`ObjectStore.abortInBackground`): for the upload of a round
+    /// that found nothing to write, the writer's last, so that it answers without waiting for
+    /// a copy it started in case it would write (about a second at 1,000,000 entries).
+    func discardLater(_ copy: PrefixCopy) {
         store.abortInBackground(bucket: bucket, key: key, uploadID: copy.uploadID, after: copy.started)
     }
 

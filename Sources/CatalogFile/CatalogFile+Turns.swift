@@ -77,9 +77,8 @@ extension CatalogFile {
         var listing = try? listed.get()
         while blockers.isEmpty {
             guard let uploads = listing, let mine = uploads.first(where: { $0.id == upload }) else { return .write }
-            let gone = store.abortsPending                  // this writer's own, discarded
             let rivals = uploads.filter {
-                $0.id != upload && !ignoring.contains($0.id) && !gone.contains($0.id) && mine.initiatedMs - $0.initiatedMs <= staleUploadMs
+                $0.id != upload && !ignoring.contains($0.id) && mine.initiatedMs - $0.initiatedMs <= staleUploadMs
                     && $0.initiatedMs / 1000 <= mine.initiatedMs / 1000
             }
             let before = rivals.filter { $0.isBefore(mine) }

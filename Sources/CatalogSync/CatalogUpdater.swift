@@ -373,6 +373,9 @@ public struct CatalogUpdater {
             } else if attempt >= maxAttempts {
                 break
             }
+            // An upload a round left to abort later (`discardLater`) is gone before the next
+            // round: other writers taking their turn would wait for it.
+            store.settle()
             if delay > 0 { sleepMs(delay) }
         }
         if !unconfirmed.isEmpty { leaveForReconcile(unconfirmed, bucket: bucket) }

@@ -49,16 +49,16 @@ public protocol ObjectStore: AnyObject {
     /// so it never lands after them.
     func deleteInBackground(bucket: String, key: String)
     /// `abortUpload`, best effort and later: at `settle`, once `started` (a part of it still in
-    /// flight) has landed, so that no part lands after the abort. For an upload nothing will
-    /// complete, so that a writer that found nothing to write answers without waiting for a
-    /// copy it started in case it would.
+    /// flight) has landed, so that no part lands after the abort. For the upload of a writer's
+    /// last round, which found nothing to write: it answers without waiting for a copy it
+    /// started in case it would. Other writers see the upload until then, and wait for it as
+    /// for any writer's (`CatalogFile.takeTurn`), so a writer that goes round again settles
+    /// first.
     func abortInBackground(bucket: String, key: String, uploadID: String, after started: StartedPart?)
-    /// The uploads `abortInBackground` left for `settle`: gone for this writer, whatever a
-    /// listing of uploads in progress still says.
-    var abortsPending: Set<String> { get }
     /// Waits for the deletes `deleteInBackground` sent, then sends the aborts
     /// `abortInBackground` left; their errors are dropped. Called once an invocation has
-    /// answered (`LambdaHandler.afterAnswer`), before the next one.
+    /// answered (`LambdaHandler.afterAnswer`), before the next one, and between a writer's
+    /// rounds.
     func settle()
 
     // Multipart writes: a big object written as parts, some sent, some copied server-side from

@@ -119,8 +119,6 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         toAbort.append((bucket, key, uploadID, started))
     }
 
-    public var abortsPending: Set<String> { Set(toAbort.map(\.uploadID)) }
-
     public func settle() {
         for pending in inBackground { _ = try? client.finishDeleteObject(pending.delete) }
         inBackground = []

@@ -165,6 +165,21 @@ final class CatalogFileAppendTests: XCTestCase {
                        [big.file.indexKey(current.etag!), saved])
     }
 
+    /// A write that loses for good aborts its upload at once: only a round with nothing to write
+    /// leaves it for later (`discardLater`), as other writers taking their turn would wait for it.
+    func testALostWriteAbortsItsUploadAtOnce() throws {
+        _ = try seed()
+        var file = big.file
+        file.appendAttempts = 1
+        let other = big.file
+        let store = big.store
+        store.defersAborts = true
+        store.beforeWrite = { _ = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge) }
+        guard case .conflict = try write([.exists(BigCatalog.entry(400))], with: file) else { return XCTFail("\(store.requests)") }
+        XCTAssertTrue(store.toAbort.isEmpty)
+        XCTAssertTrue(store.uploads.isEmpty, "\(store.uploads)")
+    }
+
     /// And when another writer wrote over it before the next read: the version it completed is
     /// an ancestor of the one the tail's read names.
     func testACompletionThatLandedAndWasWrittenOverIsAWrite() throws {

@@ -41,20 +41,6 @@ final class CatalogFileTurnsTests: XCTestCase {
         _ = try? other.write([.exists(BigCatalog.entry(10, size: 9))], over: version, policy: .merge)
     }
 
-    /// An upload this writer discarded, its abort left for `settle`, is not another writer's:
-    /// it writes at once instead of waiting for itself.
-    func testAnUploadOfItsOwnWhoseAbortIsPendingIsNotWaitedFor() throws {
-        _ = try big.seed(0..<400)
-        big.store.defersAborts = true
-        let own = try startOther()
-        big.store.abortInBackground(bucket: "b", key: "images.json", uploadID: own, after: nil)
-        XCTAssertEqual(big.store.abortsPending, [own])
-        guard case .written = try write(200, size: 7) else { return XCTFail("did not write: \(big.store.requests)") }
-        XCTAssertEqual(slept, [])
-        big.store.settle()
-        XCTAssertTrue(big.store.uploads.isEmpty)
-    }
-
     func testAWriterWaitsForAnEarlierUploadAndYieldsWithoutCopyingAnything() throws {
         _ = try big.seed(0..<400)
         let version = try big.file.current()

@@ -97,11 +97,13 @@ final class BigCatalogSyncTests: XCTestCase {
             _ = try? other.sync(bucket: "b", keys: [Self.key(301)])
         }
         store.requests = []
+        let settled = store.settled
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         store.onRequest = nil
         XCTAssertEqual(result.attempts, 2)
         XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["width"]?.int64Value, 9)
-        XCTAssertEqual(store.abortsPending.count, 1, "the second round's upload: \(store.requests)")
+        XCTAssertEqual(store.settled, settled + 1, "between the rounds, not after the last")
+        XCTAssertEqual(store.toAbort.count, 1, "the second round's upload: \(store.requests)")
         let copies = store.requests("COPY").count
         store.settle()
         XCTAssertEqual(store.requests("COPY").count, copies + 1, "its copy is collected at settle, before the abort")

@@ -227,8 +227,6 @@ public final class MemoryStore: ObjectStore {
         if !defersAborts { settleAborts() }
     }
 
-    public var abortsPending: Set<String> { Set(toAbort.map(\.uploadID)) }
-
     public func settle() {
         settled += 1
         settleAborts()

@@ -235,7 +235,7 @@ def test_a_start_that_hangs_is_killed_and_retried_with_fresh_ports(tmp_path, mon
     real_ports = launcher.free_loopback_ports
     monkeypatch.setattr(launcher, "free_loopback_ports",
                         lambda count: offered.append(real_ports(count)) or offered[-1])
-    with S3Server(start_timeout=5.0) as server:  # a real start takes ~1.5 s
+    with S3Server(start_timeout=10.0) as server:  # a real start takes ~1.5 s
         assert len(offered) == 2 and offered[0] != offered[1]
         assert not pid_alive(int(hung_pid.read_text()))
         assert launcher.sigv4_list_buckets(server.endpoint, server.access_key,

@@ -52,7 +52,8 @@ REGION = "us-east-1"
 # Quiet, measured across the integration suite (2 workers): a SeaweedFS start takes 1.5-2.5 s,
 # and still ~1.6 s with both cores busy. A start not ready within START_TIMEOUT is taken for
 # hung (seen once in CI: no answer within 90 s) and retried with fresh ports, up to
-# START_ATTEMPTS times; START_BUDGET is the longest a start can take before it fails.
+# START_ATTEMPTS times; START_BUDGET is how long a start waits for readiness in all (each
+# failed attempt's stop, up to its grace, comes on top).
 START_TIMEOUT = 30.0
 START_ATTEMPTS = 3
 START_BUDGET = START_TIMEOUT * START_ATTEMPTS
@@ -476,7 +477,8 @@ class S3Server:
 
 
 class _FailedStart(S3ServerError):
-    """The process died during start-up (typically a port taken meanwhile): worth a retry."""
+    """The process died during start-up (typically a port taken meanwhile) or was not ready in
+    time (hung): worth a retry with fresh ports."""
 
 
 def _close_connection_after_request(request: Any, **_: Any) -> None:
