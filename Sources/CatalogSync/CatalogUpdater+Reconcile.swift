@@ -66,6 +66,7 @@ extension CatalogUpdater {
             defer { result.absorb(round) }
             try commit(pending, bucket: bucket, deadline: deadline, into: &round)
             pending = []
+            store.settle()                                   // the walk goes on: nothing left listed meanwhile
         }
 
         // Keys a writer left unconfirmed: observed first.

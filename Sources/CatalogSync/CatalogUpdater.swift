@@ -88,6 +88,9 @@ public struct CatalogUpdater {
     /// contended catalog are what its metrics are for).
     public func sync(bucket: String, keys: [String], deadline: Deadline? = nil,
                      into result: inout BucketSyncResult) throws(CatalogUpdateError) {
+        // What an earlier sync of this invocation left to clean up (another bucket's upload,
+        // `CatalogFile.discardLater`) goes first: other writers would wait for it meanwhile.
+        store.settle()
         var seen: Set<ExactKey> = []
         var observed: [ObservedKey] = []
         var toObserve: [String] = []

@@ -52,13 +52,13 @@ public protocol ObjectStore: AnyObject {
     /// flight) has landed, so that no part lands after the abort. For the upload of a writer's
     /// last round, which found nothing to write: it answers without waiting for a copy it
     /// started in case it would. Other writers see the upload until then, and wait for it as
-    /// for any writer's (`CatalogFile.takeTurn`), so a writer that goes round again settles
-    /// first.
+    /// for any writer's (`CatalogFile.takeTurn`), so whatever writes next in the same
+    /// invocation settles first.
     func abortInBackground(bucket: String, key: String, uploadID: String, after started: StartedPart?)
     /// Waits for the deletes `deleteInBackground` sent, then sends the aborts
     /// `abortInBackground` left; their errors are dropped. Called once an invocation has
-    /// answered (`LambdaHandler.afterAnswer`), before the next one, and between a writer's
-    /// rounds.
+    /// answered (`LambdaHandler.afterAnswer`), before the next one, and before anything else
+    /// in the invocation writes (a writer's next round, the next bucket, the reconcile's walk).
     func settle()
 
     // Multipart writes: a big object written as parts, some sent, some copied server-side from

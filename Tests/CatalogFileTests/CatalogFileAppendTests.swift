@@ -149,25 +149,10 @@ final class CatalogFileAppendTests: XCTestCase {
     }
 
     /// Lost for good on the last attempt: one read of the current ETag tells, and the index sent
-    /// with the completion is dropped.
+    /// with the completion is dropped. Its upload is aborted at once: only a round with nothing
+    /// to write leaves that for later (`discardLater`), as other writers taking their turn would
+    /// wait for it.
     func testACompletionLostOnTheLastAttemptReadsTheCurrentETagOnceAndDropsItsIndex() throws {
-        _ = try seed()
-        var file = big.file
-        file.appendAttempts = 1
-        let other = big.file
-        let store = big.store
-        store.beforeWrite = { _ = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge) }
-        store.requests = []
-        guard case .conflict = try write([.exists(BigCatalog.entry(400))], with: file) else { return XCTFail("\(store.requests)") }
-        XCTAssertEqual(store.requests("RANGE b/images.json 0-0").count, 1, "\(store.requests)")
-        let current = try big.file.current()
-        XCTAssertEqual(Set(store.buckets["b"]!.keys.map(\.string).filter { $0.hasPrefix("images.json.index/") }),
-                       [big.file.indexKey(current.etag!), saved])
-    }
-
-    /// A write that loses for good aborts its upload at once: only a round with nothing to write
-    /// leaves it for later (`discardLater`), as other writers taking their turn would wait for it.
-    func testALostWriteAbortsItsUploadAtOnce() throws {
         _ = try seed()
         var file = big.file
         file.appendAttempts = 1
@@ -175,7 +160,12 @@ final class CatalogFileAppendTests: XCTestCase {
         let store = big.store
         store.defersAborts = true
         store.beforeWrite = { _ = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge) }
+        store.requests = []
         guard case .conflict = try write([.exists(BigCatalog.entry(400))], with: file) else { return XCTFail("\(store.requests)") }
+        XCTAssertEqual(store.requests("RANGE b/images.json 0-0").count, 1, "\(store.requests)")
+        let current = try big.file.current()
+        XCTAssertEqual(Set(store.buckets["b"]!.keys.map(\.string).filter { $0.hasPrefix("images.json.index/") }),
+                       [big.file.indexKey(current.etag!), saved])
         XCTAssertTrue(store.toAbort.isEmpty)
         XCTAssertTrue(store.uploads.isEmpty, "\(store.uploads)")
     }

@@ -25,8 +25,10 @@ final class ReconcileTests: XCTestCase {
         _ = try updater().sync(bucket: "b", keys: ["deleted.png"])
         store.delete("b", "deleted.png")
         store.requests = []
+        let settled = store.settled
 
         let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(store.settled, settled + 1, "after its write, as the walk would go on (nothing left listed meanwhile)")
         XCTAssertEqual(result.summary?.added, 1)
         XCTAssertEqual(result.summary?.updated, 1)
         XCTAssertEqual(result.summary?.removed, 1)
