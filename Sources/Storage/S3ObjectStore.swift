@@ -54,7 +54,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                                               condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
             return .written(etag: ETag.unquoted(result.etag))
         } catch {
-            if error.isConditionalWriteLost { return .conflict(retried: error.attempts > 1) }
+            if let lost = Self.conflict(error) { return lost }
             throw error
         }
     }
@@ -190,7 +190,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                                                           condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
             return .written(etag: ETag.unquoted(etag))
         } catch {
-            if error.isConditionalWriteLost { return .conflict(retried: error.attempts > 1) }
+            if let lost = Self.conflict(error) { return lost }
             throw error
         }
     }
@@ -205,8 +205,9 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         if case .success = put { written = true } else { written = false }
         switch completed {
         case .success(let etag): return (.written(etag: ETag.unquoted(etag)), written)
-        case .failure(let error) where error.isConditionalWriteLost: return (.conflict(retried: error.attempts > 1), written)
-        case .failure(let error): throw error
+        case .failure(let error):
+            if let lost = Self.conflict(error) { return (lost, written) }
+            throw error
         }
     }
 
@@ -258,4 +259,10 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     static func quoted(_ etag: String) -> String { "\"" + etag + "\"" }
+
+    /// A conditional write another writer won, as `.conflict`; `nil` for any other error.
+    /// `retried` when the losing answer came to a retry: the attempt before may have landed.
+    static func conflict(_ error: S3Error) -> StoredWrite? {
+        error.isConditionalWriteLost ? .conflict(retried: error.attempts > 1) : nil
+    }
 }
