@@ -9,10 +9,10 @@ public enum CatalogMerge {
     public enum Outcome: Equatable, Sendable {
         /// A new entry.
         case added
-        /// An existing entry changed.
-        case updated
-        /// An entry removed: its object is gone, or is not an image any more.
-        case removed
+        /// An existing entry changed; `from` is the entry it replaced.
+        case updated(from: CatalogEntry)
+        /// An entry removed (`from`): its object is gone, or is not an image any more.
+        case removed(from: CatalogEntry)
         /// The entry already said exactly this (same bytes once serialised), or a key with no
         /// entry was observed gone: nothing to write, so a redelivered event causes no write.
         case unchanged
@@ -58,7 +58,7 @@ public enum CatalogMerge {
             }
             defer { i += 1 }                                 // the same name
             guard var entry = observation.entry else {
-                outcomes.append(.removed)
+                outcomes.append(.removed(from: run.entry(i)))
                 continue
             }
             entry.name = observation.name
@@ -74,7 +74,7 @@ public enum CatalogMerge {
                 outcomes.append(.unchanged)
             } else {
                 write(merged)
-                outcomes.append(.updated)
+                outcomes.append(.updated(from: old))
             }
         }
         return outcomes

@@ -220,7 +220,7 @@ extension CatalogFile {
     /// `discard`, both steps later (`ObjectStore.abortInBackground`): for the upload of a round
     /// that found nothing to write, the writer's last, so that it answers without waiting for
     /// a copy it started in case it would write (about a second at 1,000,000 entries).
-    func discardLater(_ copy: PrefixCopy) {
+    public func discardLater(_ copy: PrefixCopy) {
         store.abortInBackground(bucket: bucket, key: key, uploadID: copy.uploadID, after: copy.started)
     }
 

@@ -39,6 +39,10 @@ public struct BucketSyncResult: Sendable {
     /// Keys other writers of a big catalog handed over while they waited, written with this
     /// writer's own (`Handover`); not in `summary`, which is this writer's keys only.
     public var carried = 0
+    /// Keys a re-check after a write found changed that did not, by themselves, send the writer round:
+    /// the entry the write replaced was not their current version's, so that version's writer
+    /// mends it (`CatalogMerge.Outcome.mayHaveReplaced`).
+    public var staleLeft = 0
     /// Entries and bytes of the catalog version the sync ended on (`nil`: it did not end).
     public var catalogEntries: Int?
     public var catalogBytes: Int64?
@@ -81,6 +85,7 @@ public struct BucketSyncResult: Sendable {
         recheckMs += round.recheckMs
         turnWaitMs += round.turnWaitMs
         carried += round.carried
+        staleLeft += round.staleLeft
         catalogEntries = round.catalogEntries ?? catalogEntries
         catalogBytes = round.catalogBytes ?? catalogBytes
         settledAtMs = round.settledAtMs ?? settledAtMs

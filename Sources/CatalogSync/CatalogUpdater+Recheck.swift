@@ -2,8 +2,8 @@ import Basics
 import Storage
 
 extension CatalogUpdater {
-    /// The positions in `items` whose object is no longer the version observed (or whose
-    /// re-check S3 refuses: observing again decides those).
+    /// The keys of `items` whose object is no longer the version observed (or whose re-check S3
+    /// refuses: observing again decides those).
     ///
     /// What each request buys:
     /// - one `ListObjectsV2` page (prefix = the keys' common prefix, starting just below the
@@ -16,7 +16,7 @@ extension CatalogUpdater {
     /// - one HEAD per key the page did not confirm, all at once: the page never decides a
     ///   mismatch by itself (a server may list a key differently from how it was named, e.g.
     ///   `a//b` as `a/b`), so a key looks changed only when its own HEAD says so.
-    func recheck(_ items: [ObservedKey], bucket: String) throws(CatalogUpdateError) -> [Int] {
+    func recheck(_ items: [ObservedKey], bucket: String) throws(CatalogUpdateError) -> [StaleKey] {
         var unconfirmed = Array(items.indices)
         if items.count >= listRecheckMinimum {
             if let paused = cache.listingPause[bucket], paused > 0 {
@@ -26,13 +26,13 @@ extension CatalogUpdater {
             }
         }
         guard !unconfirmed.isEmpty else { return [] }
-        var stale: [Int] = []
+        var stale: [StaleKey] = []
         for (i, answer) in zip(unconfirmed, store.versions(bucket: bucket, keys: unconfirmed.map { items[$0].key })) {
             switch answer {
             case .success(let version):
-                if !items[i].isCurrent(version) { stale.append(i) }
+                if !items[i].isCurrent(version) { stale.append(StaleKey(position: i, now: .found(version))) }
             case .failure(.refused):
-                stale.append(i)
+                stale.append(StaleKey(position: i, now: .refused))
             case .failure(.failed(let error)):
                 throw .storage(bucket: bucket, underlying: error)
             }

@@ -124,8 +124,7 @@ extension CatalogUpdater {
                     let entry = run.entry(i)
                     // The time too: the same bytes uploaded again keep their ETag. (An entry
                     // without one, written by hand, is not made stale by it.)
-                    let sameTime = entry.extra["lastModified"]?.stringValue.map { $0 == object.version.lastModified } ?? true
-                    if entry.extra["etag"]?.stringValue == object.version.etag, entry.size == object.size, sameTime {
+                    if entry.objectVersion?.isSame(as: object.version) == true, entry.size == object.size {
                         result.summary!.unchanged += 1          // unchanged since it was cataloged
                     } else {
                         toObserve.append(object.key)

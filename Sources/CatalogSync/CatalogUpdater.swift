@@ -18,7 +18,9 @@ import Storage
 ///    a lost write re-reads the catalog and re-applies the *same* observations (after backoff);
 /// 4. after a write, re-check the version (ETag and Last-Modified) of every key whose entry the
 ///    write changed: that fences the observation. A key that changed since it was observed
-///    may have been written stale, so only that key is observed again and the round repeats.
+///    may have been written stale: when the entry the write replaced may be its current
+///    version's, only that key is observed again and the round repeats (any other stale
+///    entry is mended by the writer of that version).
 ///    (The catalog's own ETag cannot catch this: identical catalog bytes keep the same ETag, so
 ///    the "nothing changed" writer of a newer event does not fence a slower, staler writer.)
 public struct CatalogUpdater {
@@ -164,8 +166,8 @@ public struct CatalogUpdater {
     /// version (or, writing into a big catalog's tail, let the tail's read tell it), apply
     /// `observed`, write conditionally unless nothing changed, then re-check the keys whose
     /// entries the write changed. A lost write goes round again with the same observations
-    /// after a jittered backoff; a key found changed is observed again, alone, and
-    /// the round repeats. The time each phase takes, the lost writes and the size of the version
+    /// after a jittered backoff; a key found changed, whose write may have replaced its current
+    /// version's entry, is observed again, alone, and the round repeats. The time each phase takes, the lost writes and the size of the version
     /// it ends on go into `result` for the metrics.
     /// `prefixCopy` goes to the first write, which completes or aborts it.
     func commit(_ observed: [ObservedKey], bucket: String, deadline: Deadline?, prefixCopy: PrefixCopy? = nil,
@@ -175,7 +177,19 @@ public struct CatalogUpdater {
         var attempt = 0
         let file = file(bucket)
         var summaryOfRound: ApplySummary?
-        var changedKeys = Set<ExactKey>()
+        /// What the last write did to each entry it changed: the entry it replaced decides whether
+        /// a key its re-check finds changed sends it round (`CatalogMerge.Outcome.mayHaveReplaced`).
+        var changes: [ExactKey: CatalogMerge.Outcome] = [:]
+        /// What lost writes would have done to the entries they changed. One may have landed all
+        /// the same (its answer lost, and nothing told), so a later round that finds those keys
+        /// as they are re-checks them before it answers, and the entries that write would have
+        /// replaced count as much as the one the round's own write replaced.
+        var mayHaveLanded: [ExactKey: [CatalogMerge.Outcome]] = [:]
+        /// Whether a stale `key`, now `now`, sends the writer round: whether a write of its,
+        /// landed or maybe landed, replaced the entry `now` gives; `nil`: observe it to tell.
+        func goesRound(_ key: ExactKey, _ now: ObjectVersion?, givesEntry: Bool?) -> Bool? {
+            ((changes[key].map { [$0] } ?? []) + mayHaveLanded[key, default: []]).mayHaveReplaced(now, givesEntry: givesEntry)
+        }
         /// Keys the last re-check found changed, observed again but not yet written and re-checked.
         var unconfirmed: [String] = []
         var parent: String?
@@ -200,20 +214,25 @@ public struct CatalogUpdater {
         var prefixCopy = prefixCopy
         defer { if let prefixCopy { file.discard(prefixCopy) } }
         /// Observes `stale` (positions in `observed`) again, and answers for them from now on.
-        func observeAgain(_ stale: [Int]) throws(CatalogUpdateError) {
+        /// `copying`: the next write's prefix is copied while they are observed, as for the first
+        /// (only when a next round is sure: a copy left unused is waited for before its abort).
+        func observeAgain(_ stale: [Int], copying: Bool = true) throws(CatalogUpdateError) {
             unconfirmed = stale.map { observed[$0].key }
             let again = Set(unconfirmed.map(ExactKey.init))
             own.formUnion(again)
             result.unskip(again)
-            // The next write's prefix is copied while they are observed again, as for the first.
-            if prefixCopy == nil, let version = cache.versions[bucket] {
-                prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))
-            }
+            if copying { startPrefixCopy() }
             var fresh: [ExactKey: ObservedKey] = [:]
             for key in try observe(unconfirmed, bucket: bucket, copying: &prefixCopy, into: &result) { fresh[ExactKey(key.key)] = key }
             observed = observed.compactMap { old in
                 let key = ExactKey(old.key)
                 return again.contains(key) ? fresh[key] : old     // refused now: left out
+            }
+        }
+        /// Sends the next write's prefix copy, if its version is known and none is on its way.
+        func startPrefixCopy() {
+            if prefixCopy == nil, let version = cache.versions[bucket] {
+                prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))
             }
         }
         while true {
@@ -287,7 +306,8 @@ public struct CatalogUpdater {
                 var summary = ApplySummary(zip(isOwnObservation, outcomes).filter(\.0).map(\.1))
                 summary.duplicatesRemoved = version.duplicatesRemoved
                 summaryOfRound = summary
-                changedKeys = Set(zip(observations, outcomes).filter { $0.1.changed }.map { ExactKey($0.0.name) })
+                changes = [:]
+                for (observation, outcome) in zip(observations, outcomes) where outcome.changed { changes[ExactKey(observation.name)] = outcome }
                 written = writeResult
             } catch .changed {
                 result.readMs += lap()
@@ -304,11 +324,14 @@ public struct CatalogUpdater {
             switch written {
             case .unchanged?:
                 // Its changes may be in because another writer carried them, and that writer
-                // may have failed before its re-check: it answers for them itself.
-                let mine = handover == nil ? [] : observed.indices.filter {
-                    !observed[$0].fromKeyAlone && own.contains(ExactKey(observed[$0].key))
+                // may have failed before its re-check, or because its own lost write landed: it
+                // answers for them itself.
+                let mine = observed.indices.filter {
+                    let key = ExactKey(observed[$0].key)
+                    return !observed[$0].fromKeyAlone && (handover != nil && own.contains(key) || mayHaveLanded[key] != nil)
                 }
-                let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { mine[$0] }
+                mayHaveLanded = [:]
+                let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { mine[$0.position] }
                 if !mine.isEmpty { result.recheckMs += lap() }
                 if !stale.isEmpty {
                     try observeAgain(stale)
@@ -327,31 +350,68 @@ public struct CatalogUpdater {
                 result.catalogEntries = next.index.count
                 result.catalogBytes = next.size
                 cache.versions[bucket] = next
-                result.carried += changedKeys.subtracting(own).count
-                // Only entries this write changed need fencing: an entry left as it was is the
-                // one its own writer published, and that writer re-checks it.
-                let changed = observed.indices.filter { !observed[$0].fromKeyAlone && changedKeys.contains(ExactKey(observed[$0].key)) }
-                let stale = try recheck(changed.map { observed[$0] }, bucket: bucket).map { changed[$0] }
-                unconfirmed = stale.map { observed[$0].key }
-                if stale.isEmpty {
+                result.carried += changes.keys.filter { !own.contains($0) }.count
+                // Only entries this write changed need fencing (and any a lost write may have
+                // changed): an entry left as it was is the one its own writer published, and that
+                // writer re-checks it.
+                let changed = observed.indices.filter {
+                    let key = ExactKey(observed[$0].key)
+                    return !observed[$0].fromKeyAlone && (changes[key] != nil || mayHaveLanded[key] != nil)
+                }
+                // Only a key whose write may have replaced its current version's entry sends the
+                // writer round; observed again when its HEAD cannot tell, or when it goes round.
+                var mustGoRound = false, mayGoRound: [Int] = [], left = Set<ExactKey>()
+                for stale in try recheck(changed.map { observed[$0] }, bucket: bucket) {
+                    let i = changed[stale.position], key = ExactKey(observed[i].key)
+                    let goes: Bool? = if case .found(let now) = stale.now { goesRound(key, now, givesEntry: nil) } else { nil }
+                    if goes == false {
+                        left.insert(key)
+                        continue
+                    }
+                    mustGoRound = mustGoRound || goes == true
+                    mayGoRound.append(i)
+                }
+                result.recheckMs += lap()
+                result.staleLeft += left.count
+                unconfirmed = []
+                if !mayGoRound.isEmpty {
+                    let keys = mayGoRound.map { observed[$0].key }
+                    try observeAgain(mayGoRound, copying: mustGoRound)
+                    _ = lap()                                    // counted as observing
+                    let current = Dictionary(observed.map { (ExactKey($0.key), $0) }, uniquingKeysWith: { $1 })
+                    unconfirmed = keys.filter { key in
+                        guard let now = current[ExactKey(key)] else { return false }     // refused now: left out
+                        guard goesRound(ExactKey(key), now.version, givesEntry: now.entry != nil) != false else {
+                            result.staleLeft += 1
+                            return false
+                        }
+                        return true
+                    }
+                    if !unconfirmed.isEmpty { startPrefixCopy() }
+                }
+                mayHaveLanded = [:]
+                // Stale observations nobody writes again: this writer's later rounds neither.
+                observed.removeAll { left.contains(ExactKey($0.key)) }
+                if unconfirmed.isEmpty {
                     let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
                     result.recheckMs += lap()
                     guard lost else {
+                        // A copy sent for a round that turned out not needed: aborted after the answer.
+                        if let copy = prefixCopy { file.discardLater(copy) }
+                        prefixCopy = nil
                         result.settledAtMs = nowMs()
                         return
                     }
                     cache.versions[bucket] = nil                 // another completion replaced ours: again
                     // The writers it carried for may have found their changes in the lost version
                     // and answered: it answers for them now.
-                    own.formUnion(changedKeys)
+                    own.formUnion(changes.keys)
                     result.lostWrites += 1
                     conflicts += 1
                     delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
-                } else {
-                    result.recheckMs += lap()
                 }
-                try observeAgain(stale)
             case .conflict?:
+                for (key, outcome) in changes { mayHaveLanded[key, default: []].append(outcome) }
                 result.lostWrites += 1
                 conflicts += 1
                 mustRead = unread                                // (a version with no index, a prefix that could not be copied)

@@ -11,10 +11,10 @@ import Storage
 /// re-checks what it wrote).
 ///
 /// It is a courtesy, never the truth. The writer that carries them re-checks their keys after
-/// its write like its own (so an observation gone stale is observed again, not kept), and the
-/// writer that left them goes round as before: it finds its changes already in the catalog,
-/// re-checks them itself (the carrier may have failed before its own re-check) and answers
-/// without writing, or writes them itself. A handover lost, unread or unparsable costs only
+/// its write like its own (so an observation gone stale over its current version's entry is
+/// observed again, not kept), and the writer that left them goes round as before: it finds
+/// its changes already in the catalog, re-checks them itself (the carrier may have failed
+/// before its own re-check) and answers without writing, or writes them itself. A handover lost, unread or unparsable costs only
 /// that write.
 struct Handover: Equatable {
     /// Keys decided from the key alone are not handed over (they need no re-check, and cost

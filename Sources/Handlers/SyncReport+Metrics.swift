@@ -21,6 +21,7 @@ extension SyncReport {
         document.count("LostWrites", lostWrites)
         document.count("Rounds", rounds)
         document.count("KeysCarried", carried)
+        document.count("StaleKeysLeft", staleLeft)
         document.count("FailedBuckets", failedBuckets)
         document.record("ObservedBytes", Double(bytesRead), unit: .bytes)
         document.record("CatalogEntries", catalogEntries.map(Double.init), unit: .count)

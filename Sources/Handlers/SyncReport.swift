@@ -19,6 +19,8 @@ struct SyncReport {
     var observeMs: Int64 = 0, readMs: Int64 = 0, writeMs: Int64 = 0, recheckMs: Int64 = 0, turnWaitMs: Int64 = 0
     /// Keys written for other writers of a big catalog (`BucketSyncResult.carried`).
     var carried = 0
+    /// Keys found changed after a write and left to their own writers (`BucketSyncResult.staleLeft`).
+    var staleLeft = 0
     /// Per bucket synced: its catalog's entries and bytes at the end.
     var catalogEntries: [Int] = []
     var catalogBytes: [Int64] = []
@@ -50,6 +52,7 @@ struct SyncReport {
         recheckMs += result.recheckMs
         turnWaitMs += result.turnWaitMs
         carried += result.carried
+        staleLeft += result.staleLeft
         if let entries = result.catalogEntries { catalogEntries.append(entries) }
         if let bytes = result.catalogBytes { catalogBytes.append(bytes) }
     }

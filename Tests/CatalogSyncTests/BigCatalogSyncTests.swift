@@ -80,7 +80,7 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
-    /// A round that finds nothing to write (the key its re-check found changed was written by
+    /// A round that finds nothing to write (the key its re-check found deleted was removed by
     /// another writer meanwhile) answers without waiting for the prefix copy it started in case
     /// it would write: the copy is collected, and its upload aborted, after the answer (`settle`).
     func testARoundWithNothingToWriteDoesNotWaitForItsPrefixCopy() throws {
@@ -92,8 +92,8 @@ final class BigCatalogSyncTests: XCTestCase {
         var changed = false
         store.onRequest = { [store] line in
             guard !changed, line.hasPrefix("HEAD b/\(Self.key(301))") else { return }
-            changed = true                                   // uploaded again, and cataloged by another writer
-            store.put("b", Self.key(301), bytes: MemoryStore.png(width: 9, height: 5))
+            changed = true                                   // deleted, and removed by another writer
+            store.delete("b", Self.key(301))
             _ = try? other.sync(bucket: "b", keys: [Self.key(301)])
         }
         store.requests = []
@@ -101,7 +101,7 @@ final class BigCatalogSyncTests: XCTestCase {
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         store.onRequest = nil
         XCTAssertEqual(result.attempts, 2)
-        XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["width"]?.int64Value, 9)
+        XCTAssertNil(try store.catalog()[Self.key(301)])
         XCTAssertEqual(store.settled, settled + 3, "at the start of this sync and of the other writer's, and between the rounds (not after the last)")
         XCTAssertEqual(store.toAbort.count, 1, "the second round's upload: \(store.requests)")
         let copies = store.requests("COPY").count
@@ -190,26 +190,79 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
-    /// A key found changed at the re-check is observed again with the next write's prefix copied
-    /// in the same round trip, as for the first write.
+    /// A key found changed at the re-check, whose HEAD already says the writer goes round (it
+    /// added the key, now deleted), is observed again with the next write's prefix copied in the
+    /// same round trip, as for the first write.
     func testAKeyObservedAgainHasTheNextPrefixCopiedBesideIt() throws {
         let updater = try warmUpdaterWithASavedPrefix()
-        var replaced = false
+        var deleted = false
         store.onRequest = { [store] line in
-            guard line.hasPrefix("COMPLETE b/images.json "), !replaced else { return }
-            replaced = true                                           // replaced after it was observed
-            store.put("b", Self.key(301), bytes: MemoryStore.png(width: 8, height: 5))
+            guard line.hasPrefix("COMPLETE b/images.json "), !deleted else { return }
+            deleted = true                                            // deleted after it was observed
+            store.delete("b", Self.key(301))
         }
         store.requests = []
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         XCTAssertEqual(result.writes, 2, "\(store.requests)")
-        XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["width"]?.int64Value, 8)
+        XCTAssertNil(try store.catalog()[Self.key(301)])
         let reads = store.requests.indices.filter { store.requests[$0].hasPrefix("RANGE b/\(Self.key(301))") }
         XCTAssertEqual(reads.count, 2)
         for read in reads {
             XCTAssertTrue(store.requests[read - 1].hasPrefix("COPY b/images.json #1 from images.json.index/prefix-"), "\(store.requests)")
         }
         XCTAssertTrue(store.uploads.isEmpty)
+    }
+
+    /// A round its HEAD said was needed (the key it added, deleted) but its observation said was
+    /// not (uploaded again meanwhile, an image): the prefix copy sent beside that observation is
+    /// aborted after the answer, not waited for.
+    func testACopySentForARoundNotNeededIsAbortedAfterTheAnswer() throws {
+        let updater = try warmUpdaterWithASavedPrefix()
+        store.defersStartedParts = true
+        store.defersAborts = true
+        var completed = false, observed = 0
+        store.onRequest = { [store] line in
+            if line.hasPrefix("COMPLETE b/images.json ") && !completed {
+                completed = true
+                store.delete("b", Self.key(301))
+            } else if line.hasPrefix("RANGE b/\(Self.key(301))") {
+                observed += 1
+                if observed == 2 { store.put("b", Self.key(301), bytes: MemoryStore.png(width: 8, height: 5)) }
+            }
+        }
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        store.onRequest = nil
+        XCTAssertEqual(result.writes, 1, "\(store.requests)")
+        XCTAssertEqual(result.staleLeft, 1)
+        XCTAssertEqual(store.requests("CREATE").count, 2, "the second upload, for the round not taken")
+        XCTAssertEqual(store.toAbort.count, 1, "its abort waits for the answer: \(store.requests)")
+        store.settle()
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
+    /// A key found changed at the re-check whose write may not have replaced its new version's
+    /// entry (it added the key, now uploaded again) is observed again before any copy is sent:
+    /// an image, so the writer answers, with no prefix copy left to collect or abort.
+    func testAKeyLeftToItsNewVersionsWriterSendsNoPrefixCopy() throws {
+        let updater = try warmUpdaterWithASavedPrefix()
+        var replaced = false
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("COMPLETE b/images.json "), !replaced else { return }
+            replaced = true
+            store.put("b", Self.key(301), bytes: MemoryStore.png(width: 8, height: 5))
+        }
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        store.onRequest = nil
+        XCTAssertEqual(result.writes, 1, "\(store.requests)")
+        XCTAssertEqual(result.staleLeft, 1)
+        XCTAssertEqual(store.requests("RANGE b/\(Self.key(301))").count, 2, "observed again")
+        XCTAssertEqual(store.requests("COPY").count, 1, "the first write's only: \(store.requests)")
+        XCTAssertEqual(store.requests("CREATE").count, 1)
+        XCTAssertTrue(store.uploads.isEmpty)
+        _ = try self.updater().sync(bucket: "b", keys: [Self.key(301)])   // the new version's event
+        XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["width"]?.int64Value, 8)
     }
 
     /// A server whose conditional completion is not atomic lets a racing writer's completion land
@@ -227,6 +280,27 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertEqual(result.attempts, 2, "the lost round is written again")
         let catalog = try store.catalog()
         XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 7)
+        XCTAssertNotNil(catalog[Self.key(999)], "the racer's entry is kept too")
+    }
+
+    /// A write whose stale keys are all left to their new versions' writers still checks that
+    /// its version was kept: here a racing completion replaced it, and its other key is written
+    /// again.
+    func testAWriteWithOnlyStaleKeysLeftToOthersStillChecksItWasKept() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        store.racingCompletion = { [unowned self] _, _ in
+            race(over: base)
+            store.put("b", Self.key(150), bytes: MemoryStore.png(width: 8, height: 8))   // its event not applied yet
+        }
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 5, height: 5))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150), Self.key(301)])
+        XCTAssertEqual(result.lostWrites, 1)
+        XCTAssertGreaterThan(result.staleLeft, 0)
+        let catalog = try store.catalog()
+        XCTAssertNotNil(catalog[Self.key(301)], "the other key, written again")
         XCTAssertNotNil(catalog[Self.key(999)], "the racer's entry is kept too")
     }
 
@@ -392,21 +466,23 @@ final class BigCatalogSyncTests: XCTestCase {
     /// reconcile, which observes them first.
     func testKeysAWriterCouldNotConfirmAreLeftToTheReconcile() throws {
         try preload(300)
-        store.put("b", Self.key(42), bytes: MemoryStore.png(width: 3, height: 3))
+        store.put("b", Self.key(342), bytes: MemoryStore.png(width: 3, height: 3))
         var updater = updater()
         updater.maxAttempts = 1
-        // Every re-check of key 42 finds it changed (it is uploaded again each time).
+        // The re-check of key 342, which the write added, finds it deleted: the write may have
+        // replaced its current version's (no) entry.
         store.onRequest = { [store] line in
-            if line.hasPrefix("HEAD b/\(Self.key(42))") { store.put("b", Self.key(42), bytes: MemoryStore.png(width: 4, height: 4)) }
+            if line.hasPrefix("HEAD b/\(Self.key(342))") { store.delete("b", Self.key(342)) }
         }
         let settled = store.settled
-        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: [Self.key(42)]))
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: [Self.key(342)]))
         XCTAssertEqual(store.settled, settled + 1, "at the sync's start only: deletes in flight are collected after the answer, an error's too")
         store.onRequest = nil
         let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
-        XCTAssertEqual(state.suspects, [Self.key(42)])
+        XCTAssertEqual(state.suspects, [Self.key(342)])
+        XCTAssertNotNil(try store.catalog()[Self.key(342)], "written, unconfirmed")
         let result = try self.updater().reconcile(bucket: "b")
-        XCTAssertEqual(try store.catalog()[Self.key(42)]?.extra["width"]?.int64Value, 4)
+        XCTAssertNil(try store.catalog()[Self.key(342)])
         XCTAssertTrue(ReconcileState(parsing: store.object("b", "images.json.reconcile")!.bytes).suspects.isEmpty)
         XCTAssertEqual(result.complete, true)
     }

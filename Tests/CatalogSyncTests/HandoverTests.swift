@@ -182,11 +182,13 @@ final class HandoverTests: XCTestCase {
         XCTAssertEqual(result.writes, 1)
     }
 
-    /// A handed-over observation gone stale (the object changed since) is observed again by the
-    /// writer that carried it, not kept.
+    /// A handed-over observation gone stale (the object changed since, and its new version is
+    /// cataloged: the carrier writes over that entry) is observed again by the writer that
+    /// carried it, not kept.
     func testACarriedObservationGoneStaleIsObservedAgain() throws {
         try preload(300)
         store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        _ = try updater().sync(bucket: "b", keys: [Self.key(301)])
         leave([301], etag: "an-older-upload")
         store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
         let result = try updater().sync(bucket: "b", keys: [Self.key(302)])

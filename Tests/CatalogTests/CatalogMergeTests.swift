@@ -11,7 +11,7 @@ final class CatalogMergeTests: XCTestCase {
 
     func testNewEntriesGoInNameOrderAndUpdatesInPlace() throws {
         let (outcomes, file) = try applied(base, upserts(entry("0.png", "png", 9), entry("b.png", "png", 3)))
-        XCTAssertEqual(outcomes, [.added, .updated])
+        XCTAssertEqual(outcomes, [.added, .updated(from: entry("b.png", "png", 2))])
         XCTAssertEqual(file, catalogFile([
             #"{"name":"0.png","type":"png","size":9}"#,
             #"{"name":"a.png","type":"png","size":1,"etag":"e1","caption":"by hand"}"#,
@@ -33,19 +33,20 @@ final class CatalogMergeTests: XCTestCase {
         XCTAssertEqual(same.outcomes, [.unchanged])
         XCTAssertEqual(same.file, file)
         let changed = try applied(file, upserts(entry("a.png", "png", 8, ["etag": .string("e")])))
-        XCTAssertEqual(changed.outcomes, [.updated])
+        XCTAssertEqual(changed.outcomes, [.updated(from: entry("a.png", "png", 7, ["etag": .string("e")]))])
         XCTAssertEqual(changed.file, catalogFile([#"{"name":"a.png","type":"png","size":8,"etag":"e"}"#]))
     }
 
     func testNumberLiteralsDecideChanges() throws {
         let file = #"[{"name":"a","type":"t","size":1,"r":1.50}]"#
         XCTAssertEqual(try applied(file, upserts(entry("a", "t", 1, ["r": .number("1.50")]))).outcomes, [.unchanged])
-        XCTAssertEqual(try applied(file, upserts(entry("a", "t", 1, ["r": .number("1.5")]))).outcomes, [.updated])
+        XCTAssertEqual(try applied(file, upserts(entry("a", "t", 1, ["r": .number("1.5")]))).outcomes,
+                       [.updated(from: entry("a", "t", 1, ["r": .number("1.50")]))])
     }
 
     func testMergeKeepsMembersTheNewEntryDoesNotMention() throws {
         let (outcomes, file) = try applied(base, upserts(entry("a.png", "png", 5, ["etag": .string("e2"), "width": .int(3)])))
-        XCTAssertEqual(outcomes, [.updated])
+        XCTAssertEqual(outcomes, [.updated(from: entry("a.png", "png", 1, ["etag": .string("e1"), "caption": .string("by hand")]))])
         XCTAssertEqual(try Catalog(parsing: bytes(file))["a.png"],
                        entry("a.png", "png", 5, ["etag": .string("e2"), "caption": .string("by hand"), "width": .int(3)]))
         // The same observation again changes nothing.
@@ -62,7 +63,7 @@ final class CatalogMergeTests: XCTestCase {
         let file = catalogFile([#"{"name":"a.png","type":"png","size":1,"width":4,"caption":"c","height":5}"#])
         let policy = UpsertPolicy.merge(managing: ["width", "height", "etag"])
         let once = try applied(file, upserts(entry("a.png", "png", 1, ["width": .int(6)])), policy: policy)
-        XCTAssertEqual(once.outcomes, [.updated])
+        XCTAssertEqual(once.outcomes, [.updated(from: entry("a.png", "png", 1, ["width": .int(4), "caption": .string("c"), "height": .int(5)]))])
         XCTAssertEqual(once.file, catalogFile([#"{"name":"a.png","type":"png","size":1,"width":6,"caption":"c"}"#]))
         XCTAssertEqual(try applied(once.file, upserts(entry("a.png", "png", 1, ["width": .int(6)])), policy: policy).outcomes,
                        [.unchanged])
@@ -80,7 +81,7 @@ final class CatalogMergeTests: XCTestCase {
 
     func testRemovalsAndTheEmptyCatalog() throws {
         let (outcomes, file) = try applied(base, [.missing("a.png"), .missing("nope.png")])
-        XCTAssertEqual(outcomes, [.removed, .unchanged])
+        XCTAssertEqual(outcomes, [.removed(from: entry("a.png", "png", 1, ["etag": .string("e1"), "caption": .string("by hand")])), .unchanged])
         XCTAssertEqual(file, catalogFile([#"{"name":"b.png","type":"png","size":2}"#]))
         XCTAssertEqual(try applied(file, [.missing("b.png")]).file, "[]\n")
         XCTAssertEqual(try applied("[]\n", upserts(entry("a.png"))).file, catalogFile([#"{"name":"a.png","type":"png","size":1}"#]))
@@ -123,7 +124,7 @@ final class CatalogMergeTests: XCTestCase {
         let first = try applied("[]\n", upserts(entry("a b.png"), entry("a+b.png"), entry("ü/日本 😀.png"), entry(nfc), entry(nfd)))
         XCTAssertEqual(first.outcomes.count, 5)
         let second = try applied(first.file, upserts(entry(nfd, "png", 2)))
-        XCTAssertEqual(second.outcomes, [.updated])
+        XCTAssertEqual(second.outcomes, [.updated(from: entry(nfd))])
         let catalog = try Catalog(parsing: bytes(second.file))
         XCTAssertEqual(catalog[nfc]?.size, 1)
         XCTAssertEqual(catalog[nfd]?.size, 2)

@@ -51,7 +51,7 @@ final class CatalogParsingTests: XCTestCase {
 
         // Changing other entries leaves this one's bytes alone.
         let (outcomes, file) = try applied(catalogFile(lines), upserts(entry("other.png", "png", 4), entry("new.png")))
-        XCTAssertEqual(outcomes, [.added, .updated])
+        XCTAssertEqual(outcomes, [.added, .updated(from: entry("other.png", "png", 3))])
         XCTAssertEqual(file, catalogFile([
             lines[0], #"{"name":"new.png","type":"png","size":1}"#, #"{"name":"other.png","type":"png","size":4}"#,
         ]))

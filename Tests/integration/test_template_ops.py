@@ -25,7 +25,7 @@ BUCKET_HOST = f"https://imagecat-{ACCOUNT}-{REGION}.s3.{REGION}.amazonaws.com"
 CATALOG_METRICS = {
     "RecordsReceived", "EntriesAdded", "EntriesUpdated", "EntriesRemoved", "EntriesUnchanged", "KeysSkipped",
     "KeysSkippedNotImage", "KeysSkippedRefused", "KeysSkippedUnreadable", "InvalidEvents", "CatalogWrites",
-    "LostWrites", "Rounds", "KeysCarried", "S3Requests", "S3Retries", "S3Latency", "CatalogEntries", "CatalogBytes", "ObservedBytes",
+    "LostWrites", "Rounds", "KeysCarried", "StaleKeysLeft", "S3Requests", "S3Retries", "S3Latency", "CatalogEntries", "CatalogBytes", "ObservedBytes",
     "ObserveDuration", "ReadDuration", "WriteDuration", "RecheckDuration", "TurnWaitDuration", "CatalogLag", "FailedBuckets"}
 API_METRICS = {"Requests", "Requests2xx", "Requests3xx", "Requests4xx", "Requests5xx", "AuthFailures", "UserinfoLatency",
                "RequestDuration"}
