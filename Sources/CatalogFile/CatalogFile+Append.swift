@@ -77,6 +77,12 @@ extension CatalogFile {
             if over != lost { store.deleteInBackground(bucket: bucket, key: indexKey(over)) }
             return (written, .written(CatalogVersion(etag: lost, index: named, whole: nil)))
         }
+        /// A conflict, with what the lost completion, if any, changed (it may have landed all the
+        /// same: its caller re-checks those keys) in place of this attempt's outcomes.
+        func conflict() -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
+            guard let lost = lostWrite else { return (outcomes, .conflict) }
+            return (zip(outcomes, lost.outcomes).map { $1.changed ? $1 : $0 }, .conflict)
+        }
         /// Drops that completion's index: a read showed another version current.
         func dropLostIndex() {
             if let lost = lostIndex { store.deleteInBackground(bucket: bucket, key: indexKey(lost)) }
@@ -117,7 +123,7 @@ extension CatalogFile {
                 do throws(CatalogFileError) {
                     sent = try storage { try store.uploadParts(bucket: bucket, key: key, uploadID: copy.uploadID, parts: parts, readingRanges: lookup) }
                 } catch {
-                    if attempt > 0 { return (outcomes, .conflict) }   // the upload is gone (a 409 ends it): afresh
+                    if attempt > 0 { return conflict() }   // the upload is gone (a 409 ends it): afresh
                     throw error
                 }
             }
@@ -135,7 +141,7 @@ extension CatalogFile {
                     // The version the prefix was copied from is not known to have it (replaced
                     // since, its index dropped): copied again, from the version read.
                     copy = copy.from(etag)
-                    guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
+                    guard let copied = try copyPrefix(&copy, orFrom: etag) else { return conflict() }
                     partETag = copied
                     source = nil
                     again = true
@@ -154,10 +160,10 @@ extension CatalogFile {
                 return (outcomes, .unchanged)
             }
             if partETag == nil {
-                guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
+                guard let copied = try copyPrefix(&copy, orFrom: etag) else { return conflict() }
                 partETag = copied
             }
-            guard let etags = sent.etags, source == nil, let ancestors = ancestry[now.etag] else { return (outcomes, .conflict) }
+            guard let etags = sent.etags, source == nil, let ancestors = ancestry[now.etag] else { return conflict() }
             var next = CatalogIndex(etag: "", size: prefix.length + Int64(tail.count),
                                     blocks: Array(index.blocks[..<tailBlock]) + writer.blocks.map {
                                         var moved = $0
@@ -182,7 +188,7 @@ extension CatalogFile {
             if now == lostIndex, let landed = landed() { return landed }
             dropLostIndex()
         }
-        return (outcomes, .conflict)
+        return conflict()
     }
 
     /// The upload a write of `names` into the tail of the catalog will complete, created, its

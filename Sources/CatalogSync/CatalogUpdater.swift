@@ -167,9 +167,9 @@ public struct CatalogUpdater {
     /// `observed`, write conditionally unless nothing changed, then re-check the keys whose
     /// entries the write changed. A lost write goes round again with the same observations
     /// after a jittered backoff; a key found changed, whose write may have replaced its current
-    /// version's entry, is observed again, alone, and the round repeats. The time each phase takes, the lost writes and the size of the version
-    /// it ends on go into `result` for the metrics.
-    /// `prefixCopy` goes to the first write, which completes or aborts it.
+    /// version's entry, is observed again, alone, and the round repeats. The time each phase
+    /// takes, the lost writes and the size of the version it ends on go into `result` for the
+    /// metrics. `prefixCopy` goes to the first write, which completes or aborts it.
     func commit(_ observed: [ObservedKey], bucket: String, deadline: Deadline?, prefixCopy: PrefixCopy? = nil,
                 into result: inout BucketSyncResult) throws(CatalogUpdateError) {
         var observed = observed
@@ -213,11 +213,15 @@ public struct CatalogUpdater {
         defer { withdraw(handover, bucket: bucket) }
         var prefixCopy = prefixCopy
         defer { if let prefixCopy { file.discard(prefixCopy) } }
-        /// Observes `stale` (positions in `observed`) again, and answers for them from now on.
-        /// `copying`: the next write's prefix is copied while they are observed, as for the first
-        /// (only when a next round is sure: a copy left unused is waited for before its abort).
-        func observeAgain(_ stale: [Int], copying: Bool = true) throws(CatalogUpdateError) {
-            unconfirmed = stale.map { observed[$0].key }
+        /// Keys left to the writers of their current versions (`goesRound`): their observations
+        /// here are stale, and no later round of this writer takes them up again, not even from
+        /// a handover.
+        var dropped = Set<ExactKey>()
+        /// Observes `stale` again, and answers for them from now on. `copying`: the next write's
+        /// prefix is copied while they are observed, as for the first (only when a next round is
+        /// sure: a copy left unused is waited for before its abort).
+        func observeAgain(_ stale: [String], copying: Bool = true) throws(CatalogUpdateError) {
+            unconfirmed = stale
             let again = Set(unconfirmed.map(ExactKey.init))
             own.formUnion(again)
             result.unskip(again)
@@ -232,7 +236,8 @@ public struct CatalogUpdater {
         /// Sends the next write's prefix copy, if its version is known and none is on its way.
         func startPrefixCopy() {
             if prefixCopy == nil, let version = cache.versions[bucket] {
-                prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))
+                prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))?
+                    .start(in: store, bucket: bucket, key: catalogKey)
             }
         }
         while true {
@@ -277,7 +282,7 @@ public struct CatalogUpdater {
                 // Writers take turns here: write what other writers left, read afresh each round,
                 // with this writer's own changes (its own observation of a key wins).
                 let carried = layout.turnLimit(mayWaitMs: mayWait, size: version.size) > 0
-                    ? handedOver(bucket: bucket, mine: handover, skipping: own) : []
+                    ? handedOver(bucket: bucket, mine: handover, skipping: own.union(dropped)) : []
                 let ownObserved = observed.filter { own.contains(ExactKey($0.key)) }
                 observed = carried + ownObserved
                 if !carried.isEmpty { result.readMs += lap() }
@@ -307,7 +312,9 @@ public struct CatalogUpdater {
                 summary.duplicatesRemoved = version.duplicatesRemoved
                 summaryOfRound = summary
                 changes = [:]
-                for (observation, outcome) in zip(observations, outcomes) where outcome.changed { changes[ExactKey(observation.name)] = outcome }
+                for (observation, outcome) in zip(observations, outcomes) where outcome.changed {
+                    changes[ExactKey(observation.name)] = outcome
+                }
                 written = writeResult
             } catch .changed {
                 result.readMs += lap()
@@ -330,8 +337,10 @@ public struct CatalogUpdater {
                     let key = ExactKey(observed[$0].key)
                     return !observed[$0].fromKeyAlone && (handover != nil && own.contains(key) || mayHaveLanded[key] != nil)
                 }
+                // (Any of these found changed goes round: which entry the carrier, or the lost
+                // write, replaced is not weighed here.)
                 mayHaveLanded = [:]
-                let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { mine[$0.position] }
+                let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { observed[mine[$0.position]].key }
                 if !mine.isEmpty { result.recheckMs += lap() }
                 if !stale.isEmpty {
                     try observeAgain(stale)
@@ -373,10 +382,12 @@ public struct CatalogUpdater {
                 }
                 result.recheckMs += lap()
                 result.staleLeft += left.count
+                dropped.formUnion(left)
+                let keys = mayGoRound.map { observed[$0].key }
+                observed.removeAll { left.contains(ExactKey($0.key)) }
                 unconfirmed = []
-                if !mayGoRound.isEmpty {
-                    let keys = mayGoRound.map { observed[$0].key }
-                    try observeAgain(mayGoRound, copying: mustGoRound)
+                if !keys.isEmpty {
+                    try observeAgain(keys, copying: mustGoRound)
                     _ = lap()                                    // counted as observing
                     let current = Dictionary(observed.map { (ExactKey($0.key), $0) }, uniquingKeysWith: { $1 })
                     unconfirmed = keys.filter { key in
@@ -390,8 +401,6 @@ public struct CatalogUpdater {
                     if !unconfirmed.isEmpty { startPrefixCopy() }
                 }
                 mayHaveLanded = [:]
-                // Stale observations nobody writes again: this writer's later rounds neither.
-                observed.removeAll { left.contains(ExactKey($0.key)) }
                 if unconfirmed.isEmpty {
                     let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
                     result.recheckMs += lap()
@@ -411,7 +420,10 @@ public struct CatalogUpdater {
                     delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
                 }
             case .conflict?:
+                // Kept (as its own, carried keys too: their owners may answer meanwhile) until a
+                // later round re-checks them.
                 for (key, outcome) in changes { mayHaveLanded[key, default: []].append(outcome) }
+                own.formUnion(changes.keys)
                 result.lostWrites += 1
                 conflicts += 1
                 mustRead = unread                                // (a version with no index, a prefix that could not be copied)
@@ -442,6 +454,9 @@ public struct CatalogUpdater {
             if delay > 0 { sleepMs(delay) }
         }
         if !unconfirmed.isEmpty { leaveForReconcile(unconfirmed, bucket: bucket) }
+        // A copy sent for the round it cannot take: aborted after the answer, not waited for now.
+        if let copy = prefixCopy { file.discardLater(copy) }
+        prefixCopy = nil
         throw .contended(bucket: bucket, key: catalogKey, attempts: result.attempts)
     }
 

@@ -170,6 +170,31 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty, "\(store.uploads)")
     }
 
+    /// A completion whose answer was lost (it landed), then a conflict: the hand edit written over
+    /// it has no index, so nothing tells that it landed. The conflict reports that completion's
+    /// changes, which its caller re-checks (`CatalogUpdater`'s maybe-landed keys), not those of
+    /// the last read's merge, where they are in already.
+    func testAConflictAfterALostCompletionReportsThatCompletionsChanges() throws {
+        _ = try seed()
+        var file = big.file
+        file.appendAttempts = 2
+        let store = big.store
+        store.lostAnswers = 1
+        var tailReads = 0
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("RANGE b/images.json "), !line.hasPrefix("RANGE b/images.json 0-") else { return }
+            tailReads += 1
+            guard tailReads == 2 else { return }
+            store.onRequest = nil
+            let text = String(decoding: store.object("b", "images.json")!.bytes, as: UTF8.self)
+            store.put("b", "images.json", text.replacingOccurrences(of: #""etag":"e399""#, with: #""etag":"x399""#))   // by hand: no index
+        }
+        let written = try file.write([.exists(BigCatalog.entry(400))], over: try file.current(), policy: .merge)
+        guard case .conflict = written.result else { return XCTFail("\(store.requests)") }
+        XCTAssertEqual(written.outcomes, [.added])
+        XCTAssertNotNil(try store.catalog()[BigCatalog.name(400)], "it landed")
+    }
+
     /// And when another writer wrote over it before the next read: the version it completed is
     /// an ancestor of the one the tail's read names.
     func testACompletionThatLandedAndWasWrittenOverIsAWrite() throws {

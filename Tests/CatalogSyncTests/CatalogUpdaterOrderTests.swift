@@ -167,6 +167,39 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         XCTAssertEqual(try catalog()["a.png"]?.extra["width"]?.int64Value, 4)
     }
 
+    /// As above, but the next round writes (another key, b.png, changed meanwhile), leaving
+    /// a.png as it found it: a.png is re-checked all the same, and goes round, since the lost
+    /// write replaced its current version's entry. (b.png's own write and the lost one replaced
+    /// older versions' entries: it is left to its new version's writer.)
+    func testAWriteThatMayHaveLandedIsRecheckedByALaterWrite() throws {
+        store.predictsETags = false
+        store.put("b", "images.json", "[]\n")
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 3))
+        store.put("b", "b.png", bytes: MemoryStore.png(width: 5, height: 5))
+        var reads = 0, inOther = false
+        store.onRequest = { [unowned self] line in
+            guard line.hasPrefix("RANGE b/images.json "), !inOther else { return }
+            reads += 1
+            inOther = true
+            defer { inOther = false }
+            if reads == 1 {                          // both uploaded again and cataloged before our read
+                store.put("b", "a.png", bytes: MemoryStore.png(width: 4, height: 4))
+                store.put("b", "b.png", bytes: MemoryStore.png(width: 6, height: 6))
+                otherInvocation("a.png", "b.png")
+                store.lostAnswers = 1
+            } else if reads == 2 {                   // b.png: again, cataloged, and again
+                store.put("b", "b.png", bytes: MemoryStore.png(width: 7, height: 7))
+                otherInvocation("b.png")
+                store.put("b", "b.png", bytes: MemoryStore.png(width: 8, height: 8))
+            }
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.png", "b.png"])
+        XCTAssertEqual(result.lostWrites, 1)
+        XCTAssertEqual(result.attempts, 3, "lost (landed), b.png written, a.png written back")
+        XCTAssertEqual(result.staleLeft, 1, "b.png")
+        XCTAssertEqual(try catalog()["a.png"]?.extra["width"]?.int64Value, 4)
+    }
+
     /// A key left to its new version's writer by its HEAD alone is not written again by a later
     /// round of ours (its observation is stale): here b.png sends us round, and a.png's new
     /// version is cataloged meanwhile; our second round leaves that entry alone.

@@ -196,6 +196,36 @@ final class HandoverTests: XCTestCase {
         XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["etag"]?.stringValue, store.object("b", Self.key(301))?.etag)
     }
 
+    /// A carried observation gone stale over an older version's entry is left to the new
+    /// version's writer, and not carried again by a later round of the carrier: here the new
+    /// version is cataloged meanwhile, and the second round leaves that entry alone.
+    func testACarriedKeyLeftToItsNewVersionsWriterIsNotCarriedAgain() throws {
+        try preload(300)
+        leave([150], etag: "an-older-upload")
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 9, height: 9))          // not cataloged yet
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        store.put("b", Self.key(303), bytes: MemoryStore.png(width: 6, height: 6))
+        var observed303 = 0
+        store.onRequest = { [store, unowned self] line in
+            if line.hasPrefix("HEAD b/\(Self.key(303))") {
+                store.delete("b", Self.key(303))                                               // sends the carrier round
+            } else if line.hasPrefix("RANGE b/\(Self.key(303))") {
+                observed303 += 1
+                if observed303 == 2 {
+                    store.onRequest = nil
+                    _ = try? updater().sync(bucket: "b", keys: [Self.key(150)])                // the new version's event
+                }
+            }
+        }
+        let result = try updater().sync(bucket: "b", keys: [Self.key(302), Self.key(303)])
+        XCTAssertEqual(result.attempts, 2, "not carried again over the new version's entry")
+        XCTAssertEqual(result.staleLeft, 1)
+        let catalog = try store.catalog()
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["etag"]?.stringValue, store.object("b", Self.key(150))?.etag)
+        XCTAssertNil(catalog[Self.key(303)])
+        XCTAssertNotNil(catalog[Self.key(302)])
+    }
+
     /// The writer that left its changes finds them written when its turn comes: it answers without
     /// writing, and drops its handover.
     func testAWriterThatWaitedFindsItsChangesWrittenAndDropsItsHandover() throws {
