@@ -241,6 +241,26 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
+    /// A writer that must give up with a round's prefix copy sent (the key it added, deleted:
+    /// no round left) answers with its error first: the copy is collected and its upload
+    /// aborted after the answer.
+    func testAWriterThatGivesUpAbortsTheCopyItSentAfterTheAnswer() throws {
+        var updater = try warmUpdaterWithASavedPrefix()
+        updater.maxAttempts = 1
+        store.defersStartedParts = true
+        store.defersAborts = true
+        store.onRequest = { [store] line in
+            if line.hasPrefix("HEAD b/\(Self.key(301))") { store.delete("b", Self.key(301)) }
+        }
+        store.requests = []
+        XCTAssertThrowsError(try updater.sync(bucket: "b", keys: [Self.key(301)]))
+        store.onRequest = nil
+        XCTAssertEqual(store.requests("CREATE").count, 2, "the next round's upload: \(store.requests)")
+        XCTAssertEqual(store.toAbort.count, 1, "aborted after the answer: \(store.requests)")
+        store.settle()
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// A key found changed at the re-check whose write may not have replaced its new version's
     /// entry (it added the key, now uploaded again) is observed again before any copy is sent:
     /// an image, so the writer answers, with no prefix copy left to collect or abort.
