@@ -177,6 +177,11 @@ public struct CatalogUpdater {
         var attempt = 0
         let file = file(bucket)
         var summaryOfRound: ApplySummary?
+        /// What this writer's kept writes settled of its own keys before its last round: a
+        /// round after a kept write applies only the keys it must write again.
+        var settled = ApplySummary()
+        /// The last round's outcome for each of this writer's own keys.
+        var ownOutcomes: [ExactKey: CatalogMerge.Outcome] = [:]
         /// What the last write did to each entry it changed: the entry it replaced decides whether
         /// a key its re-check finds changed sends it round (`CatalogMerge.Outcome.mayHaveReplaced`).
         var changes: [ExactKey: CatalogMerge.Outcome] = [:]
@@ -308,12 +313,14 @@ public struct CatalogUpdater {
                     zip(isOwnObservation, outcomes).contains { $0 && $1.changed }
                 })
                 result.writeMs += lap()
-                var summary = ApplySummary(zip(isOwnObservation, outcomes).filter(\.0).map(\.1))
+                var summary = settled + ApplySummary(zip(isOwnObservation, outcomes).filter(\.0).map(\.1))
                 summary.duplicatesRemoved = version.duplicatesRemoved
                 summaryOfRound = summary
                 changes = [:]
-                for (observation, outcome) in zip(observations, outcomes) where outcome.changed {
-                    changes[ExactKey(observation.name)] = outcome
+                ownOutcomes = [:]
+                for (i, (observation, outcome)) in zip(observations, outcomes).enumerated() {
+                    if outcome.changed { changes[ExactKey(observation.name)] = outcome }
+                    if isOwnObservation[i] { ownOutcomes[ExactKey(observation.name)] = outcome }
                 }
                 written = writeResult
             } catch .changed {
@@ -401,16 +408,9 @@ public struct CatalogUpdater {
                     if !unconfirmed.isEmpty { startPrefixCopy() }
                 }
                 mayHaveLanded = [:]
-                if unconfirmed.isEmpty {
-                    let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
-                    result.recheckMs += lap()
-                    guard lost else {
-                        // A copy sent for a round that turned out not needed: aborted after the answer.
-                        if let copy = prefixCopy { file.discardLater(copy) }
-                        prefixCopy = nil
-                        result.settledAtMs = nowMs()
-                        return
-                    }
+                let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
+                result.recheckMs += lap()
+                if lost {
                     cache.versions[bucket] = nil                 // another completion replaced ours: again
                     // The writers it carried for may have found their changes in the lost version
                     // and answered: it answers for them now.
@@ -418,6 +418,20 @@ public struct CatalogUpdater {
                     result.lostWrites += 1
                     conflicts += 1
                     delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
+                } else if unconfirmed.isEmpty {
+                    // A copy sent for a round that turned out not needed: aborted after the answer.
+                    if let copy = prefixCopy { file.discardLater(copy) }
+                    prefixCopy = nil
+                    result.settledAtMs = nowMs()
+                    return
+                } else {
+                    // The write is kept: every key it applied is settled (re-checked, left to its
+                    // new version's writer, or as another writer published it) but those it goes
+                    // round for. Applied again, the others' older observations could only write
+                    // over newer entries (a key deleted and removed meanwhile, added back).
+                    let again = Set(unconfirmed.map(ExactKey.init))
+                    settled = settled + ApplySummary(ownOutcomes.filter { !again.contains($0.key) }.map(\.value))
+                    observed.removeAll { !again.contains(ExactKey($0.key)) }
                 }
             case .conflict?:
                 // Kept (as its own, carried keys too: their owners may answer meanwhile) until a

@@ -324,6 +324,27 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNotNil(catalog[Self.key(999)], "the racer's entry is kept too")
     }
 
+    /// A write that goes round for a key (deleted before its re-check) but was lost to a racing
+    /// completion settles none of its keys: the next round applies them all again.
+    func testAWriteLostToARaceWhileGoingRoundKeepsAllItsKeys() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        store.racingCompletion = { [unowned self] _, _ in race(over: base) }
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 5, height: 5))
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 6, height: 6))
+        store.onRequest = { [store] line in
+            if line.hasPrefix("HEAD b/\(Self.key(302))") { store.delete("b", Self.key(302)) }
+        }
+        let result = try updater().sync(bucket: "b", keys: [Self.key(301), Self.key(302)])
+        store.onRequest = nil
+        XCTAssertEqual(result.lostWrites, 1)
+        let catalog = try store.catalog()
+        XCTAssertNotNil(catalog[Self.key(301)], "written again")
+        XCTAssertNil(catalog[Self.key(302)])
+        XCTAssertNotNil(catalog[Self.key(999)])
+    }
+
     /// What a racing writer over `base` completes, adding entry 999: the catalog and its index
     /// (`MemoryStore.racingCompletion`, or by hand).
     func race(over base: MemoryStore.Object) {

@@ -200,6 +200,31 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         XCTAssertEqual(try catalog()["a.png"]?.extra["width"]?.int64Value, 4)
     }
 
+    /// We add a.png and b.png; b.png is deleted before our re-check, so we go round. Meanwhile
+    /// a.png, confirmed by that re-check, is deleted and removed by its own invocation: our
+    /// second round applies b.png alone, and does not add a.png back (which would cost a third).
+    func testARoundAfterAKeptWriteAppliesOnlyTheKeysItGoesRoundFor() throws {
+        store.put("b", "images.json", "[]\n")
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 3))
+        store.put("b", "b.png", bytes: MemoryStore.png(width: 5, height: 5))
+        var ranges = 0
+        store.onRequest = { [unowned self] line in
+            if line.hasPrefix("HEAD b/b.png") {
+                store.delete("b", "b.png")
+            } else if line.hasPrefix("RANGE b/b.png") {
+                ranges += 1
+                guard ranges == 2 else { return }
+                store.onRequest = nil
+                store.delete("b", "a.png")
+                otherInvocation("a.png")
+            }
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.png", "b.png"])
+        XCTAssertEqual(result.attempts, 2)
+        XCTAssertEqual(result.summary, ApplySummary(added: 1, removed: 1), "a.png added, then b.png removed")
+        XCTAssertEqual(try catalog().names, [])
+    }
+
     /// A key left to its new version's writer by its HEAD alone is not written again by a later
     /// round of ours (its observation is stale): here b.png sends us round, and a.png's new
     /// version is cataloged meanwhile; our second round leaves that entry alone.
