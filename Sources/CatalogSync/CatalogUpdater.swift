@@ -180,8 +180,10 @@ public struct CatalogUpdater {
         /// What this writer's kept writes settled of its own keys before its last round: a
         /// round after a kept write applies only the keys it must write again.
         var settled = ApplySummary()
-        /// The last round's outcome for each of this writer's own keys.
+        /// The last round's outcome for each of this writer's own keys, and the duplicates its
+        /// read collapsed.
         var ownOutcomes: [ExactKey: CatalogMerge.Outcome] = [:]
+        var duplicatesOfRound = 0
         /// What the last write did to each entry it changed: the entry it replaced decides whether
         /// a key its re-check finds changed sends it round (`CatalogMerge.Outcome.mayHaveReplaced`).
         var changes: [ExactKey: CatalogMerge.Outcome] = [:]
@@ -216,21 +218,32 @@ public struct CatalogUpdater {
         var handover: String?
         var handedOverKeys: [ObservedKey] = []
         defer { withdraw(handover, bucket: bucket) }
+        /// Whether this writer ever left a handover: its changes may then be in because another
+        /// writer carried them, even after it withdrew it.
+        var leftHandover = false
+        /// Withdraws this writer's handover, which names keys it no longer writes (settled or
+        /// left): left again, with what it still writes, if it waits again.
+        func withdrawHandover() {
+            guard handover != nil else { return }
+            withdraw(handover, bucket: bucket)
+            handover = nil
+            handedOverKeys = []
+        }
         var prefixCopy = prefixCopy
         defer { if let prefixCopy { file.discard(prefixCopy) } }
         /// Keys left to the writers of their current versions (`goesRound`): their observations
         /// here are stale, and no later round of this writer takes them up again, not even from
         /// a handover.
         var dropped = Set<ExactKey>()
-        /// Observes `stale` again, and answers for them from now on. `copying`: the next write's
-        /// prefix is copied while they are observed, as for the first (only when a next round is
-        /// sure: a copy left unused is waited for before its abort).
-        func observeAgain(_ stale: [String], copying: Bool = true) throws(CatalogUpdateError) {
+        /// Observes `stale` again, and answers for them from now on. `copyingFor`: the names the
+        /// next write applies, whose prefix is copied while they are observed, as for the first
+        /// (only when a next round is sure: a copy left unused is waited for before its abort).
+        func observeAgain(_ stale: [String], copyingFor names: [String]?) throws(CatalogUpdateError) {
             unconfirmed = stale
             let again = Set(unconfirmed.map(ExactKey.init))
             own.formUnion(again)
             result.unskip(again)
-            if copying { startPrefixCopy() }
+            if let names { startPrefixCopy(forNames: names) }
             var fresh: [ExactKey: ObservedKey] = [:]
             for key in try observe(unconfirmed, bucket: bucket, copying: &prefixCopy, into: &result) { fresh[ExactKey(key.key)] = key }
             observed = observed.compactMap { old in
@@ -238,11 +251,11 @@ public struct CatalogUpdater {
                 return again.contains(key) ? fresh[key] : old     // refused now: left out
             }
         }
-        /// Sends the next write's prefix copy, if its version is known and none is on its way.
-        func startPrefixCopy() {
+        /// Sends the prefix copy of the next write, of `names`, if its version is known and none
+        /// is on its way.
+        func startPrefixCopy(forNames names: [String]) {
             if prefixCopy == nil, let version = cache.versions[bucket] {
-                prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))?
-                    .start(in: store, bucket: bucket, key: catalogKey)
+                prefixCopy = file.prefixCopy(over: version, forNames: names)?.start(in: store, bucket: bucket, key: catalogKey)
             }
         }
         while true {
@@ -269,7 +282,7 @@ public struct CatalogUpdater {
                 // (saving the round trips of reading it). Not by a writer that left a handover:
                 // it must know which version it found its changes in (`isLost` below).
                 let cached = cache.versions[bucket]
-                unread = !mustRead && handover == nil && cached.map { file.appends(observed.map(\.key), over: $0) } ?? false
+                unread = !mustRead && !leftHandover && cached.map { file.appends(observed.map(\.key), over: $0) } ?? false
                 mustRead = false
                 let version = unread ? cached! : try file.current(cached: cached)
                 readVersion = version
@@ -288,7 +301,13 @@ public struct CatalogUpdater {
                 // with this writer's own changes (its own observation of a key wins).
                 let carried = layout.turnLimit(mayWaitMs: mayWait, size: version.size) > 0
                     ? handedOver(bucket: bucket, mine: handover, skipping: own.union(dropped)) : []
-                let ownObserved = observed.filter { own.contains(ExactKey($0.key)) }
+                // A carried key a lost write may have landed stays until it is re-checked, as
+                // carried again or as this writer last had it.
+                let carriedKeys = Set(carried.map { ExactKey($0.key) })
+                let ownObserved = observed.filter {
+                    let key = ExactKey($0.key)
+                    return own.contains(key) || (mayHaveLanded[key] != nil && !carriedKeys.contains(key))
+                }
                 observed = carried + ownObserved
                 if !carried.isEmpty { result.readMs += lap() }
                 let observations = Observation.sortedLatest(observed.map(\.observation))
@@ -306,6 +325,7 @@ public struct CatalogUpdater {
                     withdraw(handover, bucket: bucket)
                     handover = handOver(mine, bucket: bucket)
                     handedOverKeys = handover == nil ? [] : mine
+                    leftHandover = leftHandover || handover != nil
                 }, isWorthWriting: { outcomes in
                     // Only for its own changes: when they are in already (carried by another
                     // writer), it answers now, and what it would carry is written by those who
@@ -314,7 +334,8 @@ public struct CatalogUpdater {
                 })
                 result.writeMs += lap()
                 var summary = settled + ApplySummary(zip(isOwnObservation, outcomes).filter(\.0).map(\.1))
-                summary.duplicatesRemoved = version.duplicatesRemoved
+                summary.duplicatesRemoved = settled.duplicatesRemoved + version.duplicatesRemoved
+                duplicatesOfRound = version.duplicatesRemoved
                 summaryOfRound = summary
                 changes = [:]
                 ownOutcomes = [:]
@@ -342,7 +363,7 @@ public struct CatalogUpdater {
                 // answers for them itself.
                 let mine = observed.indices.filter {
                     let key = ExactKey(observed[$0].key)
-                    return !observed[$0].fromKeyAlone && (handover != nil && own.contains(key) || mayHaveLanded[key] != nil)
+                    return !observed[$0].fromKeyAlone && (leftHandover && own.contains(key) || mayHaveLanded[key] != nil)
                 }
                 // (Any of these found changed goes round: which entry the carrier, or the lost
                 // write, replaced is not weighed here.)
@@ -350,8 +371,8 @@ public struct CatalogUpdater {
                 let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { observed[mine[$0.position]].key }
                 if !mine.isEmpty { result.recheckMs += lap() }
                 if !stale.isEmpty {
-                    try observeAgain(stale)
-                } else if handover != nil, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
+                    try observeAgain(stale, copyingFor: observed.map(\.key))
+                } else if leftHandover, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
                     // Where completions are not atomic, the version that holds its changes (another
                     // writer's) can still be replaced by a racing completion: again.
                     cache.versions[bucket] = nil
@@ -390,11 +411,12 @@ public struct CatalogUpdater {
                 result.recheckMs += lap()
                 result.staleLeft += left.count
                 dropped.formUnion(left)
+                if !left.isEmpty { withdrawHandover() }
                 let keys = mayGoRound.map { observed[$0].key }
                 observed.removeAll { left.contains(ExactKey($0.key)) }
                 unconfirmed = []
                 if !keys.isEmpty {
-                    try observeAgain(keys, copying: mustGoRound)
+                    try observeAgain(keys, copyingFor: mustGoRound ? keys : nil)
                     _ = lap()                                    // counted as observing
                     let current = Dictionary(observed.map { (ExactKey($0.key), $0) }, uniquingKeysWith: { $1 })
                     unconfirmed = keys.filter { key in
@@ -405,7 +427,7 @@ public struct CatalogUpdater {
                         }
                         return true
                     }
-                    if !unconfirmed.isEmpty { startPrefixCopy() }
+                    if !unconfirmed.isEmpty { startPrefixCopy(forNames: unconfirmed) }
                 }
                 mayHaveLanded = [:]
                 let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
@@ -425,19 +447,23 @@ public struct CatalogUpdater {
                     result.settledAtMs = nowMs()
                     return
                 } else {
-                    // The write is kept: every key it applied is settled (re-checked, left to its
-                    // new version's writer, or as another writer published it) but those it goes
-                    // round for. Applied again, the others' older observations could only write
-                    // over newer entries (a key deleted and removed meanwhile, added back).
+                    // The write is kept: every key of its own it applied is settled (re-checked,
+                    // left to its new version's writer, or as another writer published it) but
+                    // those it goes round for. Applied again, the others' older observations could
+                    // only write over newer entries (a key deleted and removed meanwhile, added
+                    // back). Its handover names them too: withdrawn. (Carried keys come back from
+                    // their owners' handovers, if still there.)
                     let again = Set(unconfirmed.map(ExactKey.init))
-                    settled = settled + ApplySummary(ownOutcomes.filter { !again.contains($0.key) }.map(\.value))
+                    var kept = ApplySummary(ownOutcomes.filter { !again.contains($0.key) }.map(\.value))
+                    kept.duplicatesRemoved = duplicatesOfRound
+                    settled = settled + kept
                     observed.removeAll { !again.contains(ExactKey($0.key)) }
+                    withdrawHandover()
                 }
             case .conflict?:
-                // Kept (as its own, carried keys too: their owners may answer meanwhile) until a
-                // later round re-checks them.
+                // Kept (carried keys too: their owners may answer meanwhile) until a later round
+                // re-checks them.
                 for (key, outcome) in changes { mayHaveLanded[key, default: []].append(outcome) }
-                own.formUnion(changes.keys)
                 result.lostWrites += 1
                 conflicts += 1
                 mustRead = unread                                // (a version with no index, a prefix that could not be copied)

@@ -257,6 +257,7 @@ final class BigCatalogSyncTests: XCTestCase {
         store.onRequest = nil
         XCTAssertEqual(store.requests("CREATE").count, 2, "the next round's upload: \(store.requests)")
         XCTAssertEqual(store.toAbort.count, 1, "aborted after the answer: \(store.requests)")
+        XCTAssertNotNil(store.toAbort.first?.after, "its copy was started, and is collected first")
         store.settle()
         XCTAssertTrue(store.uploads.isEmpty)
     }

@@ -225,6 +225,21 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         XCTAssertEqual(try catalog().names, [])
     }
 
+    /// The duplicates the first, kept write collapsed are in the summary, though the round that
+    /// ends the sync read a version without them.
+    func testDuplicatesCollapsedBeforeASettleAreReported() throws {
+        store.put("b", "images.json", #"[{"name":"a.png","type":"png","size":1},{"name":"a.png","type":"png","size":1}]"#)
+        store.put("b", "b.png", bytes: MemoryStore.png(width: 3, height: 3))
+        store.put("b", "c.png", bytes: MemoryStore.png(width: 5, height: 5))
+        store.onRequest = { [unowned self] line in
+            if line.hasPrefix("HEAD b/c.png") { store.delete("b", "c.png") }
+        }
+        let result = try updater().sync(bucket: "b", keys: ["b.png", "c.png"])
+        XCTAssertEqual(result.attempts, 2)
+        XCTAssertEqual(result.summary?.duplicatesRemoved, 1)
+        XCTAssertEqual(try catalog().names, ["a.png", "b.png"])
+    }
+
     /// A key left to its new version's writer by its HEAD alone is not written again by a later
     /// round of ours (its observation is stale): here b.png sends us round, and a.png's new
     /// version is cataloged meanwhile; our second round leaves that entry alone.

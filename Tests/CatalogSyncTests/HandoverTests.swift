@@ -226,6 +226,55 @@ final class HandoverTests: XCTestCase {
         XCTAssertNotNil(catalog[Self.key(302)])
     }
 
+    /// A writer that left a handover while it waited, then wrote itself and goes round for one
+    /// key, withdraws that handover: it names keys the kept write settled, whose older
+    /// observations a carrier would write again.
+    func testAWriterThatSettlesKeysWithdrawsItsHandover() throws {
+        try preload(300)
+        let earlier = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        var looks = 0, completes = 0
+        var leftDuringTheWait: [String] = [], leftAtTheLastWrite: [String]?
+        store.onRequest = { [store, unowned self] line in
+            if line.hasPrefix("UPLOADS") {
+                looks += 1
+                guard looks == 3 else { return }
+                leftDuringTheWait = handovers
+                _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier)   // the writer ahead gives up
+            } else if line.hasPrefix("HEAD b/\(Self.key(302))") {
+                store.delete("b", Self.key(302))
+            } else if line.hasPrefix("COMPLETE b/images.json ") {
+                completes += 1
+                if completes == 2 { leftAtTheLastWrite = handovers }
+            }
+        }
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(301), Self.key(302)], deadline: .after(milliseconds: 60_000))
+        store.onRequest = nil
+        XCTAssertEqual(leftDuringTheWait.count, 1, "left before it waited")
+        XCTAssertEqual(result.writes, 2, "\(store.requests)")
+        XCTAssertEqual(leftAtTheLastWrite, [], "withdrawn once 301 was settled")
+        XCTAssertNotNil(try store.catalog()[Self.key(301)])
+        XCTAssertNil(try store.catalog()[Self.key(302)])
+    }
+
+    /// A carried key whose write was lost stays carried (and re-checked), not this writer's own:
+    /// it is in neither its summary nor its keys to answer for.
+    func testACarriedKeyOfALostWriteStaysCarried() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        leave([301])
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        var updater = updater()
+        updater.layout.appendAttempts = 1
+        store.forcedConflicts = 1
+        let result = try updater.sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.lostWrites, 1)
+        XCTAssertEqual(result.summary, ApplySummary(added: 1), "302 alone")
+        XCTAssertEqual(result.carried, 1)
+        XCTAssertNotNil(try store.catalog()[Self.key(301)])
+    }
+
     /// The writer that left its changes finds them written when its turn comes: it answers without
     /// writing, and drops its handover.
     func testAWriterThatWaitedFindsItsChangesWrittenAndDropsItsHandover() throws {
