@@ -235,15 +235,15 @@ public struct CatalogUpdater {
         /// here are stale, and no later round of this writer takes them up again, not even from
         /// a handover.
         var dropped = Set<ExactKey>()
-        /// Observes `stale` again, and answers for them from now on. `copyingFor`: the names the
-        /// next write applies, whose prefix is copied while they are observed, as for the first
-        /// (only when a next round is sure: a copy left unused is waited for before its abort).
-        func observeAgain(_ stale: [String], copyingFor names: [String]?) throws(CatalogUpdateError) {
+        /// Observes `stale` again, and answers for them from now on. `copying`: the next write's
+        /// prefix is copied while they are observed, as for the first (only when a next round is
+        /// sure: a copy left unused is waited for before its abort).
+        func observeAgain(_ stale: [String], copying: Bool) throws(CatalogUpdateError) {
             unconfirmed = stale
             let again = Set(unconfirmed.map(ExactKey.init))
             own.formUnion(again)
             result.unskip(again)
-            if let names { startPrefixCopy(forNames: names) }
+            if copying { startPrefixCopy() }
             var fresh: [ExactKey: ObservedKey] = [:]
             for key in try observe(unconfirmed, bucket: bucket, copying: &prefixCopy, into: &result) { fresh[ExactKey(key.key)] = key }
             observed = observed.compactMap { old in
@@ -251,11 +251,13 @@ public struct CatalogUpdater {
                 return again.contains(key) ? fresh[key] : old     // refused now: left out
             }
         }
-        /// Sends the prefix copy of the next write, of `names`, if its version is known and none
-        /// is on its way.
-        func startPrefixCopy(forNames names: [String]) {
+        /// Sends the next write's prefix copy, if its version is known and none is on its way.
+        /// Sized for every key observed: the next round applies some of them (and what it
+        /// carries), and a copy that cannot serve its write is waited for inside the write.
+        func startPrefixCopy() {
             if prefixCopy == nil, let version = cache.versions[bucket] {
-                prefixCopy = file.prefixCopy(over: version, forNames: names)?.start(in: store, bucket: bucket, key: catalogKey)
+                prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))?
+                    .start(in: store, bucket: bucket, key: catalogKey)
             }
         }
         while true {
@@ -371,7 +373,7 @@ public struct CatalogUpdater {
                 let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { observed[mine[$0.position]].key }
                 if !mine.isEmpty { result.recheckMs += lap() }
                 if !stale.isEmpty {
-                    try observeAgain(stale, copyingFor: observed.map(\.key))
+                    try observeAgain(stale, copying: true)
                 } else if leftHandover, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
                     // Where completions are not atomic, the version that holds its changes (another
                     // writer's) can still be replaced by a racing completion: again.
@@ -411,12 +413,11 @@ public struct CatalogUpdater {
                 result.recheckMs += lap()
                 result.staleLeft += left.count
                 dropped.formUnion(left)
-                if !left.isEmpty { withdrawHandover() }
                 let keys = mayGoRound.map { observed[$0].key }
                 observed.removeAll { left.contains(ExactKey($0.key)) }
                 unconfirmed = []
                 if !keys.isEmpty {
-                    try observeAgain(keys, copyingFor: mustGoRound ? keys : nil)
+                    try observeAgain(keys, copying: mustGoRound)
                     _ = lap()                                    // counted as observing
                     let current = Dictionary(observed.map { (ExactKey($0.key), $0) }, uniquingKeysWith: { $1 })
                     unconfirmed = keys.filter { key in
@@ -427,7 +428,7 @@ public struct CatalogUpdater {
                         }
                         return true
                     }
-                    if !unconfirmed.isEmpty { startPrefixCopy(forNames: unconfirmed) }
+                    if !unconfirmed.isEmpty { startPrefixCopy() }
                 }
                 mayHaveLanded = [:]
                 let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)

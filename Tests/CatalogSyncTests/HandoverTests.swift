@@ -259,7 +259,9 @@ final class HandoverTests: XCTestCase {
     }
 
     /// A carried key whose write was lost stays carried (and re-checked), not this writer's own:
-    /// it is in neither its summary nor its keys to answer for.
+    /// it is in neither its summary nor its keys to answer for. Here its owner withdraws its
+    /// handover meanwhile (it answered: the lost write may have landed), and the key is written
+    /// as the carrier last had it.
     func testACarriedKeyOfALostWriteStaysCarried() throws {
         try preload(300)
         store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
@@ -268,11 +270,19 @@ final class HandoverTests: XCTestCase {
         var updater = updater()
         updater.layout.appendAttempts = 1
         store.forcedConflicts = 1
+        store.onRequest = { [store, unowned self] line in
+            guard line.hasPrefix("COMPLETE b/images.json ") else { return }
+            store.onRequest = nil
+            for key in handovers { store.delete("b", key) }
+        }
+        store.requests = []
         let result = try updater.sync(bucket: "b", keys: [Self.key(302)])
         XCTAssertEqual(result.lostWrites, 1)
         XCTAssertEqual(result.summary, ApplySummary(added: 1), "302 alone")
         XCTAssertEqual(result.carried, 1)
-        XCTAssertNotNil(try store.catalog()[Self.key(301)])
+        XCTAssertNotNil(try store.catalog()[Self.key(301)], "written as last had")
+        let completed = try XCTUnwrap(store.requests.lastIndex { $0.hasPrefix("COMPLETE b/images.json ") })
+        XCTAssertTrue(store.requests[completed...].contains("HEAD b/\(Self.key(301)) -> 200"), "and re-checked: \(store.requests)")
     }
 
     /// The writer that left its changes finds them written when its turn comes: it answers without
