@@ -28,6 +28,18 @@ final class CatalogFileAppendTests: XCTestCase {
         return try file.write(Observation.sortedLatest(observations), over: try file.current(), policy: .merge).result
     }
 
+    /// Runs `body` once, as the tail is read the second time (after a first completion).
+    func atSecondTailRead(_ body: @escaping () -> Void) {
+        var tailReads = 0
+        big.store.onRequest = { [store = big.store] line in
+            guard line.hasPrefix("RANGE b/images.json "), !line.hasPrefix("RANGE b/images.json 0-") else { return }
+            tailReads += 1
+            guard tailReads == 2 else { return }
+            store.onRequest = nil
+            body()
+        }
+    }
+
     /// Entries 0..<400, the last written by a rewrite of the tail, which names a prefix.
     func seed() throws -> CatalogVersion {
         _ = try big.seed(0..<399)
@@ -180,12 +192,7 @@ final class CatalogFileAppendTests: XCTestCase {
         file.appendAttempts = 2
         let store = big.store
         store.lostAnswers = 1
-        var tailReads = 0
-        store.onRequest = { [store] line in
-            guard line.hasPrefix("RANGE b/images.json "), !line.hasPrefix("RANGE b/images.json 0-") else { return }
-            tailReads += 1
-            guard tailReads == 2 else { return }
-            store.onRequest = nil
+        atSecondTailRead { [store] in
             let text = String(decoding: store.object("b", "images.json")!.bytes, as: UTF8.self)
             store.put("b", "images.json", text.replacingOccurrences(of: #""etag":"e399""#, with: #""etag":"x399""#))   // by hand: no index
         }
@@ -202,12 +209,7 @@ final class CatalogFileAppendTests: XCTestCase {
         let other = big.file
         let store = big.store
         store.lostAnswers = 1
-        var tailReads = 0
-        store.onRequest = { [store] line in
-            guard line.hasPrefix("RANGE b/images.json "), !line.hasPrefix("RANGE b/images.json 0-") else { return }
-            tailReads += 1
-            guard tailReads == 2 else { return }
-            store.onRequest = nil
+        atSecondTailRead {
             _ = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge)
         }
         store.requests = []

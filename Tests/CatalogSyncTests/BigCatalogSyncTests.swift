@@ -31,6 +31,25 @@ final class BigCatalogSyncTests: XCTestCase {
 
     func names() throws -> [String] { try store.catalog().names }
 
+    /// Syncs key 301 with `updater`, checking that it writes once and leaves that key, which its
+    /// re-check found changed, to the key's new version's writer.
+    func syncLeavingTheStaleKey(_ updater: CatalogUpdater, file: StaticString = #filePath, line: UInt = #line) throws {
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        store.onRequest = nil
+        XCTAssertEqual(result.writes, 1, "\(store.requests)", file: file, line: line)
+        XCTAssertEqual(result.staleLeft, 1, file: file, line: line)
+    }
+
+    /// Runs `body` once, as the first completion of the catalog is sent.
+    func atFirstCompletion(_ body: @escaping () -> Void) {
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("COMPLETE b/images.json ") else { return }
+            store.onRequest = nil
+            body()
+        }
+    }
+
     func testABatchIntoABigCatalogIsSplicedAndExact() throws {
         try preload(300)
         store.put("b", Self.key(300), bytes: MemoryStore.png(width: 5, height: 5))
@@ -195,12 +214,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// same round trip, as for the first write.
     func testAKeyObservedAgainHasTheNextPrefixCopiedBesideIt() throws {
         let updater = try warmUpdaterWithASavedPrefix()
-        var deleted = false
-        store.onRequest = { [store] line in
-            guard line.hasPrefix("COMPLETE b/images.json "), !deleted else { return }
-            deleted = true                                            // deleted after it was observed
-            store.delete("b", Self.key(301))
-        }
+        atFirstCompletion { [store] in store.delete("b", Self.key(301)) }   // deleted after it was observed
         store.requests = []
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         XCTAssertEqual(result.writes, 2, "\(store.requests)")
@@ -230,11 +244,7 @@ final class BigCatalogSyncTests: XCTestCase {
                 if observed == 2 { store.put("b", Self.key(301), bytes: MemoryStore.png(width: 8, height: 5)) }
             }
         }
-        store.requests = []
-        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
-        store.onRequest = nil
-        XCTAssertEqual(result.writes, 1, "\(store.requests)")
-        XCTAssertEqual(result.staleLeft, 1)
+        try syncLeavingTheStaleKey(updater)
         XCTAssertEqual(store.requests("CREATE").count, 2, "the second upload, for the round not taken")
         XCTAssertEqual(store.toAbort.count, 1, "its abort waits for the answer: \(store.requests)")
         store.settle()
@@ -267,17 +277,8 @@ final class BigCatalogSyncTests: XCTestCase {
     /// an image, so the writer answers, with no prefix copy left to collect or abort.
     func testAKeyLeftToItsNewVersionsWriterSendsNoPrefixCopy() throws {
         let updater = try warmUpdaterWithASavedPrefix()
-        var replaced = false
-        store.onRequest = { [store] line in
-            guard line.hasPrefix("COMPLETE b/images.json "), !replaced else { return }
-            replaced = true
-            store.put("b", Self.key(301), bytes: MemoryStore.png(width: 8, height: 5))
-        }
-        store.requests = []
-        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
-        store.onRequest = nil
-        XCTAssertEqual(result.writes, 1, "\(store.requests)")
-        XCTAssertEqual(result.staleLeft, 1)
+        atFirstCompletion { [store] in store.put("b", Self.key(301), bytes: MemoryStore.png(width: 8, height: 5)) }
+        try syncLeavingTheStaleKey(updater)
         XCTAssertEqual(store.requests("RANGE b/\(Self.key(301))").count, 2, "observed again")
         XCTAssertEqual(store.requests("COPY").count, 1, "the first write's only: \(store.requests)")
         XCTAssertEqual(store.requests("CREATE").count, 1)
@@ -290,12 +291,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// after ours: our version is lost though we were told it won. The writer finds it when it
     /// walks the current version's ancestry, and writes again.
     func testACompletionLostToARaceIsFoundAndWrittenAgain() throws {
-        try preload(300)
-        store.completionsAreAtomic = false
-        let base = try XCTUnwrap(store.object("b", "images.json"))
-        // The racer: a writer over the same version, adding another image, whose completion the
-        // server let through after ours.
-        store.racingCompletion = { [unowned self] _, _ in race(over: base) }
+        try preloadWithARacingCompletion()
         store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
         let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
         XCTAssertEqual(result.attempts, 2, "the lost round is written again")
@@ -308,11 +304,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// its version was kept: here a racing completion replaced it, and its other key is written
     /// again.
     func testAWriteWithOnlyStaleKeysLeftToOthersStillChecksItWasKept() throws {
-        try preload(300)
-        store.completionsAreAtomic = false
-        let base = try XCTUnwrap(store.object("b", "images.json"))
-        store.racingCompletion = { [unowned self] _, _ in
-            race(over: base)
+        try preloadWithARacingCompletion { [store] in
             store.put("b", Self.key(150), bytes: MemoryStore.png(width: 8, height: 8))   // its event not applied yet
         }
         store.put("b", Self.key(150), bytes: MemoryStore.png(width: 7, height: 7))
@@ -328,10 +320,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// A write that goes round for a key (deleted before its re-check) but was lost to a racing
     /// completion settles none of its keys: the next round applies them all again.
     func testAWriteLostToARaceWhileGoingRoundKeepsAllItsKeys() throws {
-        try preload(300)
-        store.completionsAreAtomic = false
-        let base = try XCTUnwrap(store.object("b", "images.json"))
-        store.racingCompletion = { [unowned self] _, _ in race(over: base) }
+        try preloadWithARacingCompletion()
         store.put("b", Self.key(301), bytes: MemoryStore.png(width: 5, height: 5))
         store.put("b", Self.key(302), bytes: MemoryStore.png(width: 6, height: 6))
         store.onRequest = { [store] line in
@@ -346,7 +335,20 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNotNil(catalog[Self.key(999)])
     }
 
-    /// What a racing writer over `base` completes, adding entry 999: the catalog and its index
+    /// A 300-entry catalog on a server whose completions are not atomic: right after the next
+    /// completion, a racing writer over the same version, adding another image, completes too
+    /// (the server let it through after ours), then `also` runs.
+    func preloadWithARacingCompletion(also: @escaping () -> Void = {}) throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        store.racingCompletion = { [unowned self] _, _ in
+            race(over: base)
+            also()
+        }
+    }
+
+        /// What a racing writer over `base` completes, adding entry 999: the catalog and its index
     /// (`MemoryStore.racingCompletion`, or by hand).
     func race(over base: MemoryStore.Object) {
         let run = try! EntryRun(base.bytes, atFileStart: true, atFileEnd: true)
