@@ -235,10 +235,12 @@ public struct CatalogUpdater {
         /// here are stale, and no later round of this writer takes them up again, not even from
         /// a handover.
         var dropped = Set<ExactKey>()
-        /// Observes `stale` again, and answers for them from now on. `copying`: the next write's
-        /// prefix is copied while they are observed, as for the first (only when a next round is
-        /// sure: a copy left unused is waited for before its abort).
-        func observeAgain(_ stale: [String], copying: Bool) throws(CatalogUpdateError) {
+        /// Observes `stale` again, and answers for them from now on; their fresh observations
+        /// (a key S3 refuses now is left out). `copying`: the next write's prefix is copied while
+        /// they are observed, as for the first (only when a next round is sure: a copy left
+        /// unused is waited for before its abort).
+        @discardableResult
+        func observeAgain(_ stale: [String], copying: Bool) throws(CatalogUpdateError) -> [ExactKey: ObservedKey] {
             unconfirmed = stale
             let again = Set(unconfirmed.map(ExactKey.init))
             own.formUnion(again)
@@ -250,6 +252,7 @@ public struct CatalogUpdater {
                 let key = ExactKey(old.key)
                 return again.contains(key) ? fresh[key] : old     // refused now: left out
             }
+            return fresh
         }
         /// Sends the next write's prefix copy, if its version is known and none is on its way.
         /// Sized for every key observed: the next round applies some of them (and what it
@@ -259,6 +262,12 @@ public struct CatalogUpdater {
                 prefixCopy = file.prefixCopy(over: version, forNames: observed.map(\.key))?
                     .start(in: store, bucket: bucket, key: catalogKey)
             }
+        }
+        /// Leaves a copy sent for a round this writer does not take to be aborted after the
+        /// answer (`CatalogFile.discardLater`), instead of waiting for it now.
+        func discardCopyLater() {
+            if let prefixCopy { file.discardLater(prefixCopy) }
+            prefixCopy = nil
         }
         while true {
             attempt += 1
@@ -417,17 +426,12 @@ public struct CatalogUpdater {
                 observed.removeAll { left.contains(ExactKey($0.key)) }
                 unconfirmed = []
                 if !keys.isEmpty {
-                    try observeAgain(keys, copying: mustGoRound)
+                    let fresh = try observeAgain(keys, copying: mustGoRound)
                     _ = lap()                                    // counted as observing
-                    let current = Dictionary(observed.map { (ExactKey($0.key), $0) }, uniquingKeysWith: { $1 })
                     unconfirmed = keys.filter { key in
-                        guard let now = current[ExactKey(key)] else { return false }     // refused now: left out
-                        guard goesRound(ExactKey(key), now.version, givesEntry: now.entry != nil) != false else {
-                            result.staleLeft += 1
-                            return false
-                        }
-                        return true
+                        fresh[ExactKey(key)].map { goesRound(ExactKey(key), $0.version, givesEntry: $0.entry != nil) != false } ?? false
                     }
+                    result.staleLeft += fresh.count - unconfirmed.count     // (refused now: left out, not counted)
                     if !unconfirmed.isEmpty { startPrefixCopy() }
                 }
                 mayHaveLanded = [:]
@@ -442,9 +446,7 @@ public struct CatalogUpdater {
                     conflicts += 1
                     delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
                 } else if unconfirmed.isEmpty {
-                    // A copy sent for a round that turned out not needed: aborted after the answer.
-                    if let copy = prefixCopy { file.discardLater(copy) }
-                    prefixCopy = nil
+                    discardCopyLater()                           // sent for a round not needed after all
                     result.settledAtMs = nowMs()
                     return
                 } else {
@@ -495,9 +497,7 @@ public struct CatalogUpdater {
             if delay > 0 { sleepMs(delay) }
         }
         if !unconfirmed.isEmpty { leaveForReconcile(unconfirmed, bucket: bucket) }
-        // A copy sent for the round it cannot take: aborted after the answer, not waited for now.
-        if let copy = prefixCopy { file.discardLater(copy) }
-        prefixCopy = nil
+        discardCopyLater()                                   // sent for the round it cannot take
         throw .contended(bucket: bucket, key: catalogKey, attempts: result.attempts)
     }
 
