@@ -17,7 +17,8 @@ extension CatalogFile {
     ///
     /// `version` need not be current: the first read of the tail learns which version is, and
     /// that one is written over if its index names the same prefix. `.changed` when the tail read
-    /// is not one after this prefix (another layout, or no catalog): read afresh, no conflict. A
+    /// is not one after this prefix (another layout, or no catalog): read afresh, no conflict,
+    /// unless a completion before was lost, its answer maybe with it (see `afresh`). A
     /// current version with no index yet, or a prefix that could not be copied, is a `.conflict`,
     /// as before.
     ///
@@ -83,6 +84,12 @@ extension CatalogFile {
             guard let lost = lostWrite else { return (outcomes, .conflict) }
             return (zip(outcomes, lost.outcomes).map { $1.changed ? $1 : $0 }, .conflict)
         }
+        /// Read afresh: `.changed`, or, after a lost completion (it may have landed), a conflict
+        /// that reports what that completion changed, so that its caller re-checks those keys.
+        func afresh() throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
+            if lostWrite != nil { return conflict() }
+            throw .changed
+        }
         /// Drops that completion's index: a read showed another version current.
         func dropLostIndex() {
             if let lost = lostIndex { store.deleteInBackground(bucket: bucket, key: indexKey(lost)) }
@@ -93,7 +100,7 @@ extension CatalogFile {
             let read = RangeRequest(key: key, range: prefix.length..<(prefix.length + tailMax + 1))
             guard case .bytes(let bytes, let now, let size) = try storage({ try store.readRanges(bucket: bucket, reads: [read])[0].get() }),
                   size - prefix.length == Int64(bytes.count) else {
-                throw .changed                               // gone, or another layout: read afresh
+                return try afresh()                          // gone, or another layout
             }
             if lostIndex == now.etag, let landed = landed() { return landed }
             let run: EntryRun
@@ -103,10 +110,10 @@ extension CatalogFile {
                     throw .layout(offset: Int(prefix.length), problem: "the index counts another number of entries in the tail")
                 }
             } catch {
-                guard now.etag == etag else { throw .changed }   // not a version with this prefix: read afresh
+                guard now.etag == etag else { return try afresh() }   // not a version with this prefix
                 // The version's own index does not describe its bytes: dropped, read again.
                 _ = try? store.delete(bucket: bucket, key: indexKey(etag))
-                throw .changed
+                return try afresh()
             }
             var writer = RunWriter(atFileStart: false, blockTarget: blockTarget(index.size), types: TypeTable(index.types))
             outcomes = CatalogMerge.merge(run, items: 0..<run.count, observations: observations[...], policy: policy, into: &writer)
@@ -137,7 +144,7 @@ extension CatalogFile {
                 }
                 guard let read = indexNaming(prefix, in: answer, of: other),
                       other != now.etag || (read.size == size && tailCount(read, after: prefix) == run.count) else {
-                    guard other == source, other != now.etag else { throw .changed }   // another layout: read afresh
+                    guard other == source, other != now.etag else { return try afresh() }   // another layout
                     // The version the prefix was copied from is not known to have it (replaced
                     // since, its index dropped): copied again, from the version read.
                     copy = copy.from(etag)
@@ -183,6 +190,9 @@ extension CatalogFile {
             }
             lostIndex = store.predictedETag(ofParts: [partETag!] + etags)
             lostWrite = (outcomes, next, now.etag)
+            // A store whose ETags cannot be predicted never tells whether it landed; a tail
+            // with its changes in would look like nothing to write: the caller goes round.
+            if lostIndex == nil { return conflict() }
         }
         if lostIndex != nil, let now = currentETag() {               // one read, for the defer too
             if now == lostIndex, let landed = landed() { return landed }

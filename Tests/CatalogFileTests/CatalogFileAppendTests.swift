@@ -202,6 +202,36 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertNotNil(try store.catalog()[BigCatalog.name(400)], "it landed")
     }
 
+    /// The same when the next read finds the tail gone (a catalog rewritten by hand, here
+    /// emptied): no `.changed` that would drop what the lost completion may have written.
+    func testAChangedLayoutAfterALostCompletionReportsThatCompletionsChanges() throws {
+        _ = try seed()
+        let store = big.store
+        store.lostAnswers = 1
+        atSecondTailRead { [store] in store.put("b", "images.json", "[\n]\n") }
+        let written = try big.file.write([.exists(BigCatalog.entry(400))], over: try big.file.current(), policy: .merge)
+        guard case .conflict = written.result else { return XCTFail("\(store.requests)") }
+        XCTAssertEqual(written.outcomes, [.added])
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
+    /// On a store whose ETags cannot be predicted nothing tells whether a lost completion landed
+    /// (the version it completed has no index, and no ETag to know it by): the write ends as a
+    /// conflict that reports its changes, without reading the tail again.
+    func testALostCompletionWhoseETagCannotBePredictedIsAConflict() throws {
+        let version = try seed()
+        let store = big.store
+        store.predictsETags = false
+        store.lostAnswers = 1
+        store.requests = []
+        let written = try big.file.write([.exists(BigCatalog.entry(400))], over: version, policy: .merge)
+        guard case .conflict = written.result else { return XCTFail("\(store.requests)") }
+        XCTAssertEqual(written.outcomes, [.added])
+        let prefix = try XCTUnwrap(version.index.prefix)
+        XCTAssertEqual(store.requests("RANGE b/images.json \(prefix.length)-").count, 1, "\(store.requests)")
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// And when another writer wrote over it before the next read: the version it completed is
     /// an ancestor of the one the tail's read names.
     func testACompletionThatLandedAndWasWrittenOverIsAWrite() throws {
