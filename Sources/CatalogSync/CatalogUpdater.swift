@@ -280,6 +280,11 @@ public struct CatalogUpdater {
             /// The version this round read (or knew, when it wrote `unread`).
             var readVersion: CatalogVersion?
             var unread = false
+            /// Whether the writer must know the version it finds its changes in, if it finds them
+            /// in (`isLost` below): a version that carried them, or, where completions are not
+            /// atomic, one its own lost write may have landed in, can still be replaced by a
+            /// racing completion.
+            var mustKnowVersion = false
             var phase = started
             /// Milliseconds since the last call (or the round's start).
             func lap() -> Int64 {
@@ -290,10 +295,11 @@ public struct CatalogUpdater {
             do throws(CatalogFileError) {
                 // A big version this process knows is written over unread when the keys go into
                 // its tail: the write reads the tail first, which tells which version is current
-                // (saving the round trips of reading it). Not by a writer that left a handover:
-                // it must know which version it found its changes in (`isLost` below).
+                // (saving the round trips of reading it). Not by a writer that must know which
+                // version it found its changes in.
                 let cached = cache.versions[bucket]
-                unread = !mustRead && !leftHandover && cached.map { file.appends(observed.map(\.key), over: $0) } ?? false
+                mustKnowVersion = leftHandover || (!store.completionsAreAtomic && !mayHaveLanded.isEmpty)
+                unread = !mustRead && !mustKnowVersion && cached.map { file.appends(observed.map(\.key), over: $0) } ?? false
                 mustRead = false
                 let version = unread ? cached! : try file.current(cached: cached)
                 readVersion = version
@@ -383,9 +389,10 @@ public struct CatalogUpdater {
                 if !mine.isEmpty { result.recheckMs += lap() }
                 if !stale.isEmpty {
                     try observeAgain(stale, copying: true)
-                } else if leftHandover, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
+                } else if mustKnowVersion, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
                     // Where completions are not atomic, the version that holds its changes (another
-                    // writer's) can still be replaced by a racing completion: again.
+                    // writer's, or its own lost write's) can still be replaced by a racing
+                    // completion: again.
                     cache.versions[bucket] = nil
                 } else {
                     unconfirmed = []

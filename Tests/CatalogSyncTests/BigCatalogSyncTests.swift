@@ -387,6 +387,31 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNotNil(catalog[Self.key(999)])
     }
 
+    /// A write that may have landed (its completion's answer lost, on a store whose ETags cannot
+    /// be predicted), on a server whose completions are not atomic: the next round finds its
+    /// entry in place, and checks that the version holding it was kept, as a writer whose changes
+    /// another carried does. Here a racing completion over the version before replaced it while
+    /// the key was re-checked: written again.
+    func testAMaybeLandedWriteFoundInPlaceChecksThatItsVersionWasKept() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        store.predictsETags = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))   // 7 before
+        store.lostAnswers = 1
+        store.onRequest = { [unowned self] line in
+            guard line.hasPrefix("HEAD b/\(Self.key(150))") else { return }
+            store.onRequest = nil
+            race(over: base)
+        }
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
+        XCTAssertEqual(result.lostWrites, 1)
+        XCTAssertEqual(result.attempts, 3, "lost (it landed), found in place but replaced, written")
+        let catalog = try store.catalog()
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 5)
+        XCTAssertNotNil(catalog[Self.key(999)])
+    }
+
     /// A writer whose changes another writer carried, on a server whose completions are not
     /// atomic, checks that the version it found them in was kept: here a racing completion
     /// replaced it, and the writer writes them itself.
