@@ -10,6 +10,8 @@ final class LocalRuntimeAPIProcess {
     private(set) var address = ""
     private let stdout = Pipe()
     private var buffered = Data()
+    /// Where the events are written; removed with the server.
+    private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runtime-api-\(UUID().uuidString)")
 
     static var script: URL {
         URL(fileURLWithPath: #filePath)
@@ -19,8 +21,6 @@ final class LocalRuntimeAPIProcess {
 
     /// `events` are written to temporary files and served in order.
     init(events: [String], arguments: [String] = [], wait: Double = 20) throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("runtime-api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var files: [String] = []
         for (index, event) in events.enumerated() {
@@ -72,6 +72,7 @@ final class LocalRuntimeAPIProcess {
 
     deinit {
         if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(at: directory)
     }
 }
 
