@@ -206,8 +206,15 @@ def test_small_sqs_flood_under_latency_reports_every_figure(s3_server, bootstrap
     assert 1.0 <= limit["latency_ms"] <= 3.0 and limit["records_per_second"] > 0
     assert limit["catalog_writes"] == s["requests_by_kind"]["PUT catalog"]
     assert limit["measured_writes_per_second"] > 0
+    # What else the machine did meanwhile: the S3 server (a process tree of its own) and the
+    # storm with its proxy used CPU, and no more than the machine's cores had in that time.
+    m = s["machine"]
+    assert m["seconds"] == pytest.approx(s["delivery_seconds"], abs=0.5)
+    assert m["server_cpu_seconds"] > 0 and m["storm_cpu_seconds"] > 0
+    assert 0 < m["busy_share"] <= 1
+    assert m["server_cpu_seconds"] + m["storm_cpu_seconds"] <= m["cores"] * m["seconds"] * 1.05
     for needle in ("invocation duration (/next → answer): p50", "S3 requests per delivered record",
-                   "physical limit at", "delivered records/s", "0 wrong entries"):
+                   "physical limit at", "delivered records/s", "0 wrong entries", "machine: "):
         assert needle in report, needle
 
 

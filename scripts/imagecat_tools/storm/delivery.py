@@ -59,6 +59,7 @@ class Storm:
         self.results_total = 0
         self.first_result_at: float | None = None
         self.first_delivery_at: float | None = None
+        self.machine_at_first_delivery: dict = {}
         self.last_delivery_at: float | None = None
         self.last_result_at: float | None = None
         self.ops_after_first_result = 0
@@ -106,6 +107,7 @@ class Storm:
             self.last_delivery_at = time.monotonic()
             if self.first_delivery_at is None:
                 self.first_delivery_at = self.last_delivery_at
+                self.machine_at_first_delivery = machine_cpu(getattr(self.server, "pid", None))
         self._enqueue(payload, 0, shape)
 
     def _enqueue(self, payload: bytes, retries: int, shape: str) -> None:
@@ -329,6 +331,7 @@ class Storm:
                     self.lock.wait(0.2)
                 self.result.settled = self.outstanding == 0
             self.result.wall_seconds = time.monotonic() - started
+            self.result.machine = machine_share(self.machine_at_first_delivery, machine_cpu(self.server.pid))
             self.result.settle_seconds = time.monotonic() - self.uploads_finished_at
             if self.first_delivery_at is not None and self.last_result_at is not None:
                 self.result.delivery_seconds = self.last_result_at - self.first_delivery_at
@@ -395,6 +398,50 @@ def runtime_usage(processes) -> dict:
             continue
     return {"processes": counted, "cpu_seconds": round(cpu, 2), "peak_rss_mb": round(peak / 1024, 1)}
 
+
+
+def machine_cpu(server_pid: int | None) -> dict:
+    """CPU seconds used so far (Linux /proc; empty elsewhere): by the whole machine (busy, all
+    cores), by the S3 server's process tree, and by this process (the storm, its fault proxy
+    and its Runtime API threads)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+        busy = (sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)) / ticks  # all but idle, iowait
+        stats = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as handle:
+                        after = handle.read().rsplit(")", 1)[1].split()
+                    stats[int(entry)] = (int(after[1]), (int(after[11]) + int(after[12])) / ticks)  # ppid, utime+stime
+                except (OSError, IndexError, ValueError):
+                    continue
+    except (OSError, ValueError):
+        return {}
+    tree, server = {server_pid} if server_pid else set(), 0.0
+    grew = True
+    while grew:  # the server and every process under it (a wrapper may start the real server)
+        grown = {pid for pid, (ppid, _) in stats.items() if ppid in tree} | tree
+        grew, tree = grown != tree, grown
+    server = sum(stats[pid][1] for pid in tree if pid in stats)
+    own = os.times()
+    return {"at": time.monotonic(), "busy": busy, "server": server, "storm": own.user + own.system}
+
+
+def machine_share(before: dict, after: dict) -> dict:
+    """What the machine spent between two `machine_cpu` snapshots: how busy its cores were, and
+    the S3 server's and the storm's own CPU seconds. On a small machine these, not the
+    function, can be the limit of a run."""
+    seconds = after.get("at", 0) - before.get("at", 0)
+    if not before or not after or seconds <= 0:
+        return {}
+    cores = os.cpu_count() or 1
+    return {"cores": cores, "seconds": round(seconds, 2),
+            "busy_share": round((after["busy"] - before["busy"]) / (cores * seconds), 3),
+            "server_cpu_seconds": round(after["server"] - before["server"], 2),
+            "storm_cpu_seconds": round(after["storm"] - before["storm"], 2)}
 
 
 def box_usage(reports: str) -> dict:

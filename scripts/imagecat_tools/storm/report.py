@@ -80,6 +80,9 @@ class StormResult:
     requests_by_kind: dict = field(default_factory=dict)
     """The function's S3 requests the server answered, by kind (through the proxy)."""
     runtimes: dict = field(default_factory=dict)
+    machine: dict = field(default_factory=dict)
+    """How busy the machine was from the first delivery to settled, and what the S3 server and
+    the storm (its proxy included) used of it (`delivery.machine_share`)."""
     faults: dict | None = None
     audit: Audit = field(default_factory=Audit)
     settled: bool = True
@@ -170,6 +173,7 @@ class StormResult:
             "feeding_seconds": round(self.feeding_seconds, 2),
             "invocation_ms": self.duration_ms(),
             "runtimes": self.runtimes,
+            "machine": self.machine,
             "preload": self.preload,
             "events_per_second": round(self.events_per_second, 1),
             "records_per_second": round(self.records_per_second, 1),
@@ -295,6 +299,13 @@ def format_report(result: StormResult) -> str:
         f"  wall time: {s['wall_seconds']:.2f} s; {s['events_per_second']:.1f} events/s; settled "
         f"{s['settle_seconds']:.2f} s after the last upload",
         usage,
+    ]
+    m = s.get("machine")
+    if m:
+        lines.append(f"  machine: {m['cores']} cores {m['busy_share']:.0%} busy from the first delivery to settled ({m['seconds']:.1f} s); "
+                     f"of that CPU, the S3 server {m['server_cpu_seconds']} s, the proxy and the storm "
+                     f"{m['storm_cpu_seconds']} s, the runtimes {runtimes.get('cpu_seconds', '?')} s")
+    lines += [
         f"  catalog: {s['catalog_entries']} entries; bucket: {s['bucket_images']} images",
         f"  lost {s['lost']}, duplicated {s['duplicated']}, resurrected {s['resurrected']}"
         f"{' (' + str(s['resurrected_non_images']) + ' not images)' if s['resurrected_non_images'] else ''}"
