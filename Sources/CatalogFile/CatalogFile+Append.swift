@@ -66,6 +66,8 @@ extension CatalogFile {
         var lostIndex: String?
         /// What that completion wrote, and the version it completed over.
         var lostWrite: (outcomes: [CatalogMerge.Outcome], index: CatalogIndex, over: String)?
+        /// Whether a lost completion's 412 came on a retry: it may have landed, its answer lost.
+        var mayHaveLanded = false
         /// That completion as written, once a read shows its version current, or an ancestor of
         /// the current one: its own completion landed with its answer lost (the retry's 412), or
         /// another writer's of the same bytes. Its caller then re-checks its keys, which nobody
@@ -84,10 +86,10 @@ extension CatalogFile {
             guard let lost = lostWrite else { return (outcomes, .conflict) }
             return (zip(outcomes, lost.outcomes).map { $1.changed ? $1 : $0 }, .conflict)
         }
-        /// Read afresh: `.changed`, or, after a lost completion (it may have landed), a conflict
-        /// that reports what that completion changed, so that its caller re-checks those keys.
+        /// Read afresh: `.changed`, or, after a completion that may have landed, a conflict that
+        /// reports what that completion changed, so that its caller re-checks those keys.
         func afresh() throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
-            if lostWrite != nil { return conflict() }
+            if mayHaveLanded { return conflict() }
             throw .changed
         }
         /// Drops that completion's index: a read showed another version current.
@@ -182,17 +184,19 @@ extension CatalogFile {
             // An error here may be a completion that landed: thrown, as on the first attempt (the
             // invocation's redelivery observes again). A 412 that was its own completion, landed
             // and retried, is told by the next read (`landed`).
+            var retried = false
             let result = try complete(uploadID: copy.uploadID, partETags: [partETag!] + etags, index: next,
-                                      over: CatalogVersion(etag: now.etag, index: next, whole: nil), abortingOnConflict: false)
+                                      over: CatalogVersion(etag: now.etag, index: next, whole: nil), keptOnConflict: { retried = $0 })
             guard case .conflict = result else {
                 open = false
                 return (outcomes, result)
             }
             lostIndex = store.predictedETag(ofParts: [partETag!] + etags)
             lostWrite = (outcomes, next, now.etag)
-            // A store whose ETags cannot be predicted never tells whether it landed; a tail
-            // with its changes in would look like nothing to write: the caller goes round.
-            if lostIndex == nil { return conflict() }
+            mayHaveLanded = mayHaveLanded || retried
+            // A store whose ETags cannot be predicted never tells whether a retried one landed;
+            // a tail with its changes in would look like nothing to write: the caller goes round.
+            if lostIndex == nil && retried { return conflict() }
         }
         if lostIndex != nil, let now = currentETag() {               // one read, for the defer too
             if now == lostIndex, let landed = landed() { return landed }

@@ -302,10 +302,11 @@ extension CatalogFile {
     /// moment before its index waits for it, `indexWaits`). An index write that failed is
     /// written again once the version is kept. A lost upload is aborted, and the index written
     /// for it dropped, unless the caller means to complete it again (`appended`, which drops
-    /// that index once its next read tells it which version won); a "lost" one whose ETag is the
-    /// current version's is written (`published`).
+    /// that index once its next read tells it which version won: `keptOnConflict` learns
+    /// whether the 412 came on a retry, when the completion may have landed); a "lost" one whose
+    /// ETag is the current version's is written (`published`).
     func complete(uploadID: String, partETags: [String], index: CatalogIndex, over version: CatalogVersion,
-                  abortingOnConflict: Bool = true) throws(CatalogFileError) -> WriteResult {
+                  keptOnConflict: ((_ retried: Bool) -> Void)? = nil) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite
         var predicted = store.predictedETag(ofParts: partETags)
         if let etag = predicted {
@@ -322,8 +323,11 @@ extension CatalogFile {
                 try store.completeUpload(bucket: bucket, key: key, uploadID: uploadID, partETags: partETags, ifMatch: version.etag)
             }
         }
-        if case .conflict = outcome {
-            guard abortingOnConflict else { return .conflict }
+        if case .conflict(let retried) = outcome {
+            if let keptOnConflict {
+                keptOnConflict(retried)
+                return .conflict
+            }
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
         }
         return try published(outcome, index: index, predicted: predicted ?? "", whole: nil, over: version)

@@ -384,6 +384,7 @@ public struct CatalogUpdater {
                 }
                 // (Any of these found changed goes round: which entry the carrier, or the lost
                 // write, replaced is not weighed here.)
+                let landedKeys = mayHaveLanded.keys
                 mayHaveLanded = [:]
                 let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { observed[mine[$0.position]].key }
                 if !mine.isEmpty { result.recheckMs += lap() }
@@ -392,7 +393,9 @@ public struct CatalogUpdater {
                 } else if mustKnowVersion, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
                     // Where completions are not atomic, the version that holds its changes (another
                     // writer's, or its own lost write's) can still be replaced by a racing
-                    // completion: again.
+                    // completion: again. Keys its lost write carried for others too: their
+                    // writers may have found them in that version and answered.
+                    own.formUnion(landedKeys)
                     cache.versions[bucket] = nil
                 } else {
                     unconfirmed = []

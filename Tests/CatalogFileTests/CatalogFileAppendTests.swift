@@ -232,6 +232,23 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
+    /// A plain conflict (a first answer's 412: nothing landed) on such a store is retried in the
+    /// tail, as on any other.
+    func testAPlainConflictOnAStoreWhoseETagsCannotBePredictedIsRetriedInTheTail() throws {
+        _ = try seed()
+        let other = big.file
+        let store = big.store
+        store.predictsETags = false
+        var racer: CatalogFile.WriteResult?
+        store.beforeWrite = { racer = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge).result }
+        store.requests = []
+        let written = try big.file.write([.exists(BigCatalog.entry(400))], over: try big.file.current(), policy: .merge)
+        guard case .written = written.result else { return XCTFail("\(store.requests)") }
+        guard case .written? = racer else { return XCTFail("the racer did not write: \(String(describing: racer))") }
+        XCTAssertEqual(try big.names(), (0..<402).map(BigCatalog.name))
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// And when another writer wrote over it before the next read: the version it completed is
     /// an ancestor of the one the tail's read names.
     func testACompletionThatLandedAndWasWrittenOverIsAWrite() throws {

@@ -412,6 +412,35 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNotNil(catalog[Self.key(999)])
     }
 
+    /// The same with a key the lost write carried for another writer, who found it in the version
+    /// that landed and answered (its handover gone): written again too.
+    func testAKeyCarriedIntoAMaybeLandedVersionThatIsReplacedIsWrittenAgain() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        store.predictsETags = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        let left = try XCTUnwrap(store.object("b", Self.key(301)))
+        let observed = ObservedKey(key: Self.key(301), version: ObjectVersion(etag: left.etag, lastModified: left.lastModified),
+                                   entry: CatalogEntry(name: Self.key(301), type: "image/png", size: Int64(left.bytes.count)))
+        let handover = Handover.key(catalog: "images.json", atMs: SystemClock.epochMilliseconds(), nonce: 1)
+        store.put("b", handover, bytes: Handover([observed]).serialized())
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))   // 7 before
+        store.lostAnswers = 1
+        store.onRequest = { [unowned self, store] line in
+            if line.hasPrefix("COMPLETE b/images.json ") { store.delete("b", handover) }   // its writer finds 301 in, and answers
+            guard line.hasPrefix("HEAD b/\(Self.key(150))") else { return }
+            store.onRequest = nil
+            race(over: base)
+        }
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
+        XCTAssertEqual(result.attempts, 3, "lost (it landed), found in place but replaced, written")
+        let catalog = try store.catalog()
+        XCTAssertNotNil(catalog[Self.key(301)], "the carried key, written again")
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 5)
+        XCTAssertNotNil(catalog[Self.key(999)])
+    }
+
     /// A writer whose changes another writer carried, on a server whose completions are not
     /// atomic, checks that the version it found them in was kept: here a racing completion
     /// replaced it, and the writer writes them itself.
