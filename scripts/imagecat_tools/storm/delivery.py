@@ -105,10 +105,15 @@ class Storm:
             self.result.deliveries += len(records)
             self.result.batch_sizes.append(len(records))
             self.last_delivery_at = time.monotonic()
-            if self.first_delivery_at is None:
+            first = self.first_delivery_at is None
+            if first:
                 self.first_delivery_at = self.last_delivery_at
-                self.machine_at_first_delivery = machine_cpu(getattr(self.server, "pid", None))
+        if first:  # (read outside the lock: it scans /proc)
+            self.machine_at_first_delivery = self._machine_cpu()
         self._enqueue(payload, 0, shape)
+
+    def _machine_cpu(self) -> dict:
+        return machine_cpu(getattr(self.server, "pid", None))
 
     def _enqueue(self, payload: bytes, retries: int, shape: str) -> None:
         with self.lock:
@@ -331,8 +336,8 @@ class Storm:
                     self.lock.wait(0.2)
                 self.result.settled = self.outstanding == 0
             self.result.wall_seconds = time.monotonic() - started
-            self.result.machine = machine_share(self.machine_at_first_delivery, machine_cpu(self.server.pid))
             self.result.settle_seconds = time.monotonic() - self.uploads_finished_at
+            self.result.machine = machine_share(self.machine_at_first_delivery, self._machine_cpu())
             if self.first_delivery_at is not None and self.last_result_at is not None:
                 self.result.delivery_seconds = self.last_result_at - self.first_delivery_at
                 self.result.feeding_seconds = self.last_delivery_at - self.first_delivery_at
@@ -404,11 +409,13 @@ def machine_cpu(server_pid: int | None) -> dict:
     """CPU seconds used so far (Linux /proc; empty elsewhere): by the whole machine (busy, all
     cores), by the S3 server's process tree, and by this process (the storm, its fault proxy
     and its Runtime API threads)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     try:
+        ticks = os.sysconf("SC_CLK_TCK")
         with open("/proc/stat") as handle:
-            fields = [int(v) for v in handle.readline().split()[1:]]
-        busy = (sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)) / ticks  # all but idle, iowait
+            fields = [int(v) for v in handle.readline().split()[1:9]]
+        # user nice system idle iowait irq softirq steal (guest time is in user already): all but
+        # idle and iowait, steal included (time the cores were not ours to use)
+        busy = (sum(fields) - fields[3] - fields[4]) / ticks
         stats = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -418,7 +425,7 @@ def machine_cpu(server_pid: int | None) -> dict:
                     stats[int(entry)] = (int(after[1]), (int(after[11]) + int(after[12])) / ticks)  # ppid, utime+stime
                 except (OSError, IndexError, ValueError):
                     continue
-    except (OSError, ValueError):
+    except (OSError, ValueError, IndexError, AttributeError):
         return {}
     tree, server = {server_pid} if server_pid else set(), 0.0
     grew = True

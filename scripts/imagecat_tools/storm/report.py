@@ -304,7 +304,7 @@ def format_report(result: StormResult) -> str:
     if m:
         lines.append(f"  machine: {m['cores']} cores {m['busy_share']:.0%} busy from the first delivery to settled ({m['seconds']:.1f} s); "
                      f"of that CPU, the S3 server {m['server_cpu_seconds']} s, the proxy and the storm "
-                     f"{m['storm_cpu_seconds']} s, the runtimes {runtimes.get('cpu_seconds', '?')} s")
+                     f"{m['storm_cpu_seconds']} s (the runtimes: {runtimes.get('cpu_seconds', '?')} s since they started)")
     lines += [
         f"  catalog: {s['catalog_entries']} entries; bucket: {s['bucket_images']} images",
         f"  lost {s['lost']}, duplicated {s['duplicated']}, resurrected {s['resurrected']}"
