@@ -66,7 +66,8 @@ extension CatalogFile {
         var lostIndex: String?
         /// What that completion wrote, and the version it completed over.
         var lostWrite: (outcomes: [CatalogMerge.Outcome], index: CatalogIndex, over: String)?
-        /// Whether a lost completion's 412 came on a retry: it may have landed, its answer lost.
+        /// Whether a lost completion's 412 came on a retry (it may have landed, its answer lost),
+        /// and no read has shown since that it did not.
         var mayHaveLanded = false
         /// That completion as written, once a read shows its version current, or an ancestor of
         /// the current one: its own completion landed with its answer lost (the retry's 412), or
@@ -83,7 +84,7 @@ extension CatalogFile {
         /// A conflict, with what the lost completion, if any, changed (it may have landed all the
         /// same: its caller re-checks those keys) in place of this attempt's outcomes.
         func conflict() -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
-            guard let lost = lostWrite else { return (outcomes, .conflict) }
+            guard mayHaveLanded, let lost = lostWrite else { return (outcomes, .conflict) }
             return (zip(outcomes, lost.outcomes).map { $1.changed ? $1 : $0 }, .conflict)
         }
         /// Read afresh: `.changed`, or, after a completion that may have landed, a conflict that
@@ -161,6 +162,7 @@ extension CatalogFile {
             }
             if again { continue }
             if let lost = lostIndex, ancestry[now.etag]?.contains(lost) == true, let landed = landed() { return landed }   // written over since
+            if lostIndex != nil { mayHaveLanded = false }    // neither current nor written over: it did not land
             dropLostIndex()
             if source == now.etag { source = nil }
             guard changes else {

@@ -210,8 +210,9 @@ public struct CatalogUpdater {
         /// next round reads the current version first.
         var mustRead = false
         /// The keys this invocation answers for: its own, and any it carried for another writer
-        /// and found changed at its re-check. Other keys it writes only with its own (`Handover`),
-        /// and leaves out of its summary.
+        /// and found changed at its re-check, or carried into a version that was then lost (its
+        /// writer may have found it there and answered). Other keys it writes only with its own
+        /// (`Handover`), and leaves out of its summary.
         var own = Set(observed.map { ExactKey($0.key) })
         /// Where this writer left its changes while it waited its turn, and what it left there;
         /// dropped when it ends.
@@ -388,14 +389,15 @@ public struct CatalogUpdater {
                 mayHaveLanded = [:]
                 let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { observed[mine[$0.position]].key }
                 if !mine.isEmpty { result.recheckMs += lap() }
+                // Where completions are not atomic, the version that holds its changes (another
+                // writer's, or its own lost write's) can still be replaced by a racing completion,
+                // and with it the keys its lost write carried for others, whose writers may have
+                // found them in that version and answered: a writer that goes on answers for them.
+                if mustKnowVersion && !stale.isEmpty { own.formUnion(landedKeys) }
                 if !stale.isEmpty {
                     try observeAgain(stale, copying: true)
                 } else if mustKnowVersion, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
-                    // Where completions are not atomic, the version that holds its changes (another
-                    // writer's, or its own lost write's) can still be replaced by a racing
-                    // completion: again. Keys its lost write carried for others too: their
-                    // writers may have found them in that version and answered.
-                    own.formUnion(landedKeys)
+                    own.formUnion(landedKeys)                   // again
                     cache.versions[bucket] = nil
                 } else {
                     unconfirmed = []
@@ -444,14 +446,17 @@ public struct CatalogUpdater {
                     result.staleLeft += fresh.count - unconfirmed.count     // (refused now: left out, not counted)
                     if !unconfirmed.isEmpty { startPrefixCopy() }
                 }
+                let landedKeys = mayHaveLanded.keys
                 mayHaveLanded = [:]
                 let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
                 result.recheckMs += lap()
                 if lost {
                     cache.versions[bucket] = nil                 // another completion replaced ours: again
                     // The writers it carried for may have found their changes in the lost version
-                    // and answered: it answers for them now.
+                    // (written by it, or by its lost write before) and answered: it answers for
+                    // them now.
                     own.formUnion(changes.keys)
+                    own.formUnion(landedKeys)
                     result.lostWrites += 1
                     conflicts += 1
                     delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))

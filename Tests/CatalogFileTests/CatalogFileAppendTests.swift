@@ -249,6 +249,18 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
+    /// A plain conflict (a first answer's 412: nothing landed) whose next read finds another
+    /// layout reads afresh (`.changed`: not a lost write, no backoff), as before.
+    func testAPlainConflictThenAnotherLayoutReadsAfresh() throws {
+        _ = try seed()
+        let store = big.store
+        store.beforeWrite = { [store] in store.put("b", "images.json", "[\n]\n") }   // by hand
+        XCTAssertThrowsError(try big.file.write([.exists(BigCatalog.entry(400))], over: try big.file.current(), policy: .merge)) { error in
+            guard case .changed? = error as? CatalogFileError else { return XCTFail("\(error)") }
+        }
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// And when another writer wrote over it before the next read: the version it completed is
     /// an ancestor of the one the tail's read names.
     func testACompletionThatLandedAndWasWrittenOverIsAWrite() throws {

@@ -419,12 +419,7 @@ final class BigCatalogSyncTests: XCTestCase {
         store.completionsAreAtomic = false
         store.predictsETags = false
         let base = try XCTUnwrap(store.object("b", "images.json"))
-        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
-        let left = try XCTUnwrap(store.object("b", Self.key(301)))
-        let observed = ObservedKey(key: Self.key(301), version: ObjectVersion(etag: left.etag, lastModified: left.lastModified),
-                                   entry: CatalogEntry(name: Self.key(301), type: "image/png", size: Int64(left.bytes.count)))
-        let handover = Handover.key(catalog: "images.json", atMs: SystemClock.epochMilliseconds(), nonce: 1)
-        store.put("b", handover, bytes: Handover([observed]).serialized())
+        let handover = try leaveHandover(of: 301)
         store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))   // 7 before
         store.lostAnswers = 1
         store.onRequest = { [unowned self, store] line in
@@ -439,6 +434,74 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNotNil(catalog[Self.key(301)], "the carried key, written again")
         XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 5)
         XCTAssertNotNil(catalog[Self.key(999)])
+    }
+
+    /// The same when the re-check also finds one of its own keys uploaded again: the round that
+    /// goes round for it writes the carried key again too.
+    func testAKeyCarriedIntoAMaybeLandedVersionIsWrittenAgainByTheRoundThatGoesRound() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        store.predictsETags = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        let handover = try leaveHandover(of: 301)
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))   // 7 before
+        store.lostAnswers = 1
+        store.onRequest = { [unowned self, store] line in
+            if line.hasPrefix("COMPLETE b/images.json ") { store.delete("b", handover) }   // its writer finds 301 in, and answers
+            guard line.hasPrefix("HEAD b/\(Self.key(150))") else { return }
+            store.onRequest = nil
+            store.put("b", Self.key(150), bytes: MemoryStore.png(width: 6, height: 6))
+            race(over: base)
+        }
+        _ = try updater().sync(bucket: "b", keys: [Self.key(150)])
+        let catalog = try store.catalog()
+        XCTAssertNotNil(catalog[Self.key(301)], "the carried key, written again")
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 6)
+        XCTAssertNotNil(catalog[Self.key(999)])
+    }
+
+    /// And when the next round writes (its key uploaded again and cataloged by another writer
+    /// since) and that write is lost to a racing completion: the keys its maybe-landed write
+    /// carried are written again, not only those this write changed.
+    func testAKeyCarriedIntoAMaybeLandedVersionIsWrittenAgainWhenTheNextWriteIsLost() throws {
+        try preload(300)
+        store.completionsAreAtomic = false
+        store.predictsETags = false
+        let base = try XCTUnwrap(store.object("b", "images.json"))
+        let handover = try leaveHandover(of: 301)
+        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))
+        store.lostAnswers = 1
+        var step = 0
+        store.onRequest = { [unowned self, store] line in
+            if step == 0 && line.hasPrefix("ABORT b/images.json") {        // after our lost (landed) completion
+                step = 1
+                store.delete("b", handover)                                  // its writer finds 301 in, and answers
+                store.put("b", Self.key(150), bytes: MemoryStore.png(width: 6, height: 6))
+                _ = try? updater().sync(bucket: "b", keys: [Self.key(150)])
+                step = 2
+            } else if step == 2 && line.hasPrefix("HEAD b/\(Self.key(150))") {   // our next write's re-check
+                step = 3
+                race(over: base)
+            }
+        }
+        let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
+        XCTAssertEqual(step, 3, "the next round wrote, and re-checked")
+        XCTAssertEqual(result.lostWrites, 2, "the landed one, and the next")
+        let catalog = try store.catalog()
+        XCTAssertNotNil(catalog[Self.key(301)], "the carried key, written again")
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 6)
+        XCTAssertNotNil(catalog[Self.key(999)])
+    }
+
+    /// Key `i` uploaded (4×4), and a handover left beside the catalog by a writer observing it.
+    func leaveHandover(of i: Int, nonce: UInt64 = 1) throws -> String {
+        store.put("b", Self.key(i), bytes: MemoryStore.png(width: 4, height: 4))
+        let left = try XCTUnwrap(store.object("b", Self.key(i)))
+        let observed = ObservedKey(key: Self.key(i), version: ObjectVersion(etag: left.etag, lastModified: left.lastModified),
+                                   entry: CatalogEntry(name: Self.key(i), type: "image/png", size: Int64(left.bytes.count)))
+        let handover = Handover.key(catalog: "images.json", atMs: SystemClock.epochMilliseconds(), nonce: nonce)
+        store.put("b", handover, bytes: Handover([observed]).serialized())
+        return handover
     }
 
     /// A writer whose changes another writer carried, on a server whose completions are not
