@@ -415,20 +415,7 @@ final class BigCatalogSyncTests: XCTestCase {
     /// The same with a key the lost write carried for another writer, who found it in the version
     /// that landed and answered (its handover gone): written again too.
     func testAKeyCarriedIntoAMaybeLandedVersionThatIsReplacedIsWrittenAgain() throws {
-        try preload(300)
-        store.completionsAreAtomic = false
-        store.predictsETags = false
-        let base = try XCTUnwrap(store.object("b", "images.json"))
-        let handover = try leaveHandover(of: 301)
-        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))   // 7 before
-        store.lostAnswers = 1
-        store.onRequest = { [unowned self, store] line in
-            if line.hasPrefix("COMPLETE b/images.json ") { store.delete("b", handover) }   // its writer finds 301 in, and answers
-            guard line.hasPrefix("HEAD b/\(Self.key(150))") else { return }
-            store.onRequest = nil
-            race(over: base)
-        }
-        let result = try updater().sync(bucket: "b", keys: [Self.key(150)])
+        let result = try syncCarryingIntoAMaybeLandedVersion()
         XCTAssertEqual(result.attempts, 3, "lost (it landed), found in place but replaced, written")
         let catalog = try store.catalog()
         XCTAssertNotNil(catalog[Self.key(301)], "the carried key, written again")
@@ -439,31 +426,19 @@ final class BigCatalogSyncTests: XCTestCase {
     /// The same when the re-check also finds one of its own keys uploaded again: the round that
     /// goes round for it writes the carried key again too.
     func testAKeyCarriedIntoAMaybeLandedVersionIsWrittenAgainByTheRoundThatGoesRound() throws {
-        try preload(300)
-        store.completionsAreAtomic = false
-        store.predictsETags = false
-        let base = try XCTUnwrap(store.object("b", "images.json"))
-        let handover = try leaveHandover(of: 301)
-        store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))   // 7 before
-        store.lostAnswers = 1
-        store.onRequest = { [unowned self, store] line in
-            if line.hasPrefix("COMPLETE b/images.json ") { store.delete("b", handover) }   // its writer finds 301 in, and answers
-            guard line.hasPrefix("HEAD b/\(Self.key(150))") else { return }
-            store.onRequest = nil
+        _ = try syncCarryingIntoAMaybeLandedVersion { [store] in
             store.put("b", Self.key(150), bytes: MemoryStore.png(width: 6, height: 6))
-            race(over: base)
         }
-        _ = try updater().sync(bucket: "b", keys: [Self.key(150)])
         let catalog = try store.catalog()
         XCTAssertNotNil(catalog[Self.key(301)], "the carried key, written again")
         XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 6)
         XCTAssertNotNil(catalog[Self.key(999)])
     }
 
-    /// And when the next round writes (its key uploaded again and cataloged by another writer
-    /// since) and that write is lost to a racing completion: the keys its maybe-landed write
-    /// carried are written again, not only those this write changed.
-    func testAKeyCarriedIntoAMaybeLandedVersionIsWrittenAgainWhenTheNextWriteIsLost() throws {
+    /// A 300-entry catalog (its version returned) on a server whose completions are not atomic and
+    /// whose ETags cannot be predicted; key 150 uploaded again (5×5; 7 wide before), key 301 in
+    /// another writer's handover (returned), and the next completion to land with its answer lost.
+    func prepareAMaybeLandedWriteCarrying301() throws -> (base: MemoryStore.Object, handover: String) {
         try preload(300)
         store.completionsAreAtomic = false
         store.predictsETags = false
@@ -471,6 +446,29 @@ final class BigCatalogSyncTests: XCTestCase {
         let handover = try leaveHandover(of: 301)
         store.put("b", Self.key(150), bytes: MemoryStore.png(width: 5, height: 5))
         store.lostAnswers = 1
+        return (base, handover)
+    }
+
+    /// Syncs key 150 as prepared above, carrying 301. That other writer, finding 301 in the
+    /// landed version, answers (its handover gone). At the re-check of 150, `alsoAtRecheck`
+    /// runs, then a racing completion over the version before replaces the catalog.
+    func syncCarryingIntoAMaybeLandedVersion(alsoAtRecheck: @escaping () -> Void = {}) throws -> BucketSyncResult {
+        let (base, handover) = try prepareAMaybeLandedWriteCarrying301()
+        store.onRequest = { [unowned self, store] line in
+            if line.hasPrefix("COMPLETE b/images.json ") { store.delete("b", handover) }
+            guard line.hasPrefix("HEAD b/\(Self.key(150))") else { return }
+            store.onRequest = nil
+            alsoAtRecheck()
+            race(over: base)
+        }
+        return try updater().sync(bucket: "b", keys: [Self.key(150)])
+    }
+
+    /// And when the next round writes (its key uploaded again and cataloged by another writer
+    /// since) and that write is lost to a racing completion: the keys its maybe-landed write
+    /// carried are written again, not only those this write changed.
+    func testAKeyCarriedIntoAMaybeLandedVersionIsWrittenAgainWhenTheNextWriteIsLost() throws {
+        let (base, handover) = try prepareAMaybeLandedWriteCarrying301()
         var step = 0
         store.onRequest = { [unowned self, store] line in
             if step == 0 && line.hasPrefix("ABORT b/images.json") {        // after our lost (landed) completion
