@@ -66,9 +66,9 @@ extension CatalogFile {
         var lostIndex: String?
         /// What that completion wrote, and the version it completed over.
         var lostWrite: (outcomes: [CatalogMerge.Outcome], index: CatalogIndex, over: String)?
-        /// Whether a lost completion's 412 came on a retry (it may have landed, its answer lost),
-        /// and no read has shown since that it did not.
-        var mayHaveLanded = false
+        /// Whether the last lost completion's 412 came on a retry (it may have landed, its answer
+        /// lost), and no read has shown since that it did not.
+        var lostOnRetry = false
         /// That completion as written, once a read shows its version current, or an ancestor of
         /// the current one: its own completion landed with its answer lost (the retry's 412), or
         /// another writer's of the same bytes. Its caller then re-checks its keys, which nobody
@@ -84,13 +84,13 @@ extension CatalogFile {
         /// A conflict, with what the lost completion, if any, changed (it may have landed all the
         /// same: its caller re-checks those keys) in place of this attempt's outcomes.
         func conflict() -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
-            guard mayHaveLanded, let lost = lostWrite else { return (outcomes, .conflict) }
+            guard lostOnRetry, let lost = lostWrite else { return (outcomes, .conflict) }
             return (zip(outcomes, lost.outcomes).map { $1.changed ? $1 : $0 }, .conflict)
         }
         /// Read afresh: `.changed`, or, after a completion that may have landed, a conflict that
         /// reports what that completion changed, so that its caller re-checks those keys.
         func afresh() throws(CatalogFileError) -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
-            if mayHaveLanded { return conflict() }
+            if lostOnRetry { return conflict() }
             throw .changed
         }
         /// Drops that completion's index: a read showed another version current.
@@ -162,7 +162,7 @@ extension CatalogFile {
             }
             if again { continue }
             if let lost = lostIndex, ancestry[now.etag]?.contains(lost) == true, let landed = landed() { return landed }   // written over since
-            if lostIndex != nil { mayHaveLanded = false }    // neither current nor written over: it did not land
+            if lostIndex != nil { lostOnRetry = false }      // neither current nor among its ancestors: not landed
             dropLostIndex()
             if source == now.etag { source = nil }
             guard changes else {
@@ -195,7 +195,7 @@ extension CatalogFile {
             }
             lostIndex = store.predictedETag(ofParts: [partETag!] + etags)
             lostWrite = (outcomes, next, now.etag)
-            mayHaveLanded = mayHaveLanded || retried
+            lostOnRetry = retried
             // A store whose ETags cannot be predicted never tells whether a retried one landed;
             // a tail with its changes in would look like nothing to write: the caller goes round.
             if lostIndex == nil && retried { return conflict() }

@@ -385,7 +385,7 @@ public struct CatalogUpdater {
                 }
                 // (Any of these found changed goes round: which entry the carrier, or the lost
                 // write, replaced is not weighed here.)
-                let landedKeys = mayHaveLanded.keys
+                let maybeLandedKeys = mayHaveLanded.keys
                 mayHaveLanded = [:]
                 let stale = try recheck(mine.map { observed[$0] }, bucket: bucket).map { observed[mine[$0.position]].key }
                 if !mine.isEmpty { result.recheckMs += lap() }
@@ -393,11 +393,11 @@ public struct CatalogUpdater {
                 // writer's, or its own lost write's) can still be replaced by a racing completion,
                 // and with it the keys its lost write carried for others, whose writers may have
                 // found them in that version and answered: a writer that goes on answers for them.
-                if mustKnowVersion && !stale.isEmpty { own.formUnion(landedKeys) }
+                if mustKnowVersion && !stale.isEmpty { own.formUnion(maybeLandedKeys) }
                 if !stale.isEmpty {
                     try observeAgain(stale, copying: true)
                 } else if mustKnowVersion, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
-                    own.formUnion(landedKeys)                   // again
+                    own.formUnion(maybeLandedKeys)                   // again
                     cache.versions[bucket] = nil
                 } else {
                     unconfirmed = []
@@ -446,7 +446,7 @@ public struct CatalogUpdater {
                     result.staleLeft += fresh.count - unconfirmed.count     // (refused now: left out, not counted)
                     if !unconfirmed.isEmpty { startPrefixCopy() }
                 }
-                let landedKeys = mayHaveLanded.keys
+                let maybeLandedKeys = mayHaveLanded.keys
                 mayHaveLanded = [:]
                 let lost = try isLost(next, over: next.index.parent ?? parent, bucket: bucket)
                 result.recheckMs += lap()
@@ -456,7 +456,7 @@ public struct CatalogUpdater {
                     // (written by it, or by its lost write before) and answered: it answers for
                     // them now.
                     own.formUnion(changes.keys)
-                    own.formUnion(landedKeys)
+                    own.formUnion(maybeLandedKeys)
                     result.lostWrites += 1
                     conflicts += 1
                     delay = random(conflictWait(afterAttempt: conflicts, roundMs: nowMs() - started))
