@@ -50,7 +50,7 @@ extension CatalogFile {
         // copies while the tail is read, merged and sent.
         var partETag: String?
         if copy.started == nil {
-            guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict) }
+            guard let copied = try copyPrefix(&copy, orFrom: etag) else { return (outcomes, .conflict()) }
             partETag = copied
         }
         /// The version the prefix was copied from, when it was copied before its index was read
@@ -84,8 +84,8 @@ extension CatalogFile {
         /// A conflict, with what the lost completion, if any, changed (it may have landed all the
         /// same: its caller re-checks those keys) in place of this attempt's outcomes.
         func conflict() -> (outcomes: [CatalogMerge.Outcome], result: WriteResult) {
-            guard lostOnRetry, let lost = lostWrite else { return (outcomes, .conflict) }
-            return (zip(outcomes, lost.outcomes).map { $1.changed ? $1 : $0 }, .conflict)
+            guard lostOnRetry, let lost = lostWrite else { return (outcomes, .conflict()) }
+            return (zip(outcomes, lost.outcomes).map { $1.changed ? $1 : $0 }, .conflict(mayHaveLanded: true))
         }
         /// Read afresh: `.changed`, or, after a completion that may have landed, a conflict that
         /// reports what that completion changed, so that its caller re-checks those keys.

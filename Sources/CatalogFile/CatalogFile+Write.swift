@@ -12,7 +12,9 @@ extension CatalogFile {
         case written(CatalogVersion)
         /// Another writer changed the catalog first (412 or 409 on the compare-and-swap, or a
         /// copied range no longer its version): read the current version and apply again.
-        case conflict
+        /// `mayHaveLanded`: the 412 came on a retry, and nothing tells that the write before it
+        /// did not land, its answer lost; its caller then re-checks the keys it changed.
+        case conflict(mayHaveLanded: Bool = false)
         /// Nothing written, its upload aborted: this writer waited `waitedMs` for other writers'
         /// uploads that started before its own, or found the version replaced (`takeTurn`). Read
         /// the current version and apply again, at once, not waiting again for the uploads it
@@ -260,7 +262,7 @@ extension CatalogFile {
             return result
         } catch .changed {
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
-            return .conflict
+            return .conflict()
         } catch {
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
             throw error
@@ -288,7 +290,7 @@ extension CatalogFile {
         do throws(CatalogFileError) {
             guard let etags = try storage({ try store.uploadParts(bucket: bucket, key: key, uploadID: uploadID, parts: requests) }) else {
                 _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
-                return .conflict
+                return .conflict()
             }
             return try complete(uploadID: uploadID, partETags: etags, index: index, over: version)
         } catch {
@@ -326,7 +328,7 @@ extension CatalogFile {
         if case .conflict(let retried) = outcome {
             if let keptOnConflict {
                 keptOnConflict(retried)
-                return .conflict
+                return .conflict()
             }
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
         }
@@ -375,7 +377,7 @@ extension CatalogFile {
             }
             return .written(CatalogVersion(etag: etag, index: index, whole: whole))
         case .conflict(let retried):
-            guard let predicted, !predicted.isEmpty, let now = currentETag() else { return .conflict }
+            guard let predicted, !predicted.isEmpty, let now = currentETag() else { return .conflict(mayHaveLanded: retried) }
             // The current version has the bytes this write sent: its own write, landed with its
             // answer lost (the retry's 412), or another writer's of the same bytes. Written: the
             // caller re-checks its keys, which nobody else would. A retry's 412 may also be its
@@ -385,7 +387,7 @@ extension CatalogFile {
                 return try published(.written(etag: predicted), index: index, predicted: predicted, whole: whole, over: version)
             }
             store.deleteInBackground(bucket: bucket, key: indexKey(predicted))
-            return .conflict
+            return .conflict()
         }
     }
 

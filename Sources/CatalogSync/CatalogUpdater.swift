@@ -187,10 +187,11 @@ public struct CatalogUpdater {
         /// What the last write did to each entry it changed: the entry it replaced decides whether
         /// a key its re-check finds changed sends it round (`CatalogMerge.Outcome.mayHaveReplaced`).
         var changes: [ExactKey: CatalogMerge.Outcome] = [:]
-        /// What lost writes would have done to the entries they changed. One may have landed all
-        /// the same (its answer lost, and nothing told), so a later round that finds those keys
-        /// as they are re-checks them before it answers, and the entries that write would have
-        /// replaced count as much as the one the round's own write replaced.
+        /// What lost writes that may have landed all the same (a 412 on a retry: the answer of
+        /// the write before it lost, and nothing told) would have done to the entries they
+        /// changed: a later round that finds those keys as they are re-checks them before it
+        /// answers, and the entries such a write would have replaced count as much as the one
+        /// the round's own write replaced.
         var mayHaveLanded: [ExactKey: [CatalogMerge.Outcome]] = [:]
         /// Whether a stale `key`, now `now`, sends the writer round: whether a write of its,
         /// landed or maybe landed, replaced the entry `now` gives; `nil`: observe it to tell.
@@ -478,10 +479,10 @@ public struct CatalogUpdater {
                     observed.removeAll { !again.contains(ExactKey($0.key)) }
                     withdrawHandover()
                 }
-            case .conflict?:
-                // Kept (carried keys too: their owners may answer meanwhile) until a later round
-                // re-checks them.
-                for (key, outcome) in changes { mayHaveLanded[key, default: []].append(outcome) }
+            case .conflict(let landed)?:
+                // A write that may have landed: what it changed is kept (carried keys too: their
+                // owners may answer meanwhile) until a later round re-checks it.
+                if landed { for (key, outcome) in changes { mayHaveLanded[key, default: []].append(outcome) } }
                 result.lostWrites += 1
                 conflicts += 1
                 mustRead = unread                                // (a version with no index, a prefix that could not be copied)

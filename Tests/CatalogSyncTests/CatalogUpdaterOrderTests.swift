@@ -145,6 +145,22 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         XCTAssertEqual(try catalog().names, [])
     }
 
+    /// A plain conflict (a first answer's 412: nothing of ours landed), here to another
+    /// invocation that cataloged a.png as we observed it: the next round finds it in and answers
+    /// without a re-check; only a write that may have landed leaves keys to re-check.
+    func testAPlainConflictLeavesNothingToReCheck() throws {
+        store.put("b", "images.json", "[]\n")
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 3))
+        store.beforeWrite = { [unowned self] in otherInvocation("a.png") }
+        let result = try updater().sync(bucket: "b", keys: ["a.png"])
+        XCTAssertEqual(result.lostWrites, 1)
+        XCTAssertEqual(result.attempts, 2)
+        let afterOurs = try XCTUnwrap(store.requests.lastIndex { $0.hasPrefix("PUT b/images.json") && $0.hasSuffix("412") })
+        XCTAssertFalse(store.requests[afterOurs...].contains { $0.hasPrefix("HEAD b/a.png") || $0.hasPrefix("LIST") },
+                       "\(store.requests[afterOurs...])")
+        XCTAssertEqual(try catalog()["a.png"]?.extra["width"]?.int64Value, 3)
+    }
+
     /// Our write replaces the entry of a.png's current version with our older observation, and
     /// lands with its answer lost, on a store whose ETags cannot be predicted: it counts as lost.
     /// The next round finds our entry in place (nothing to write), and re-checks a.png all the
