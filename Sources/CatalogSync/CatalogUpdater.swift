@@ -394,11 +394,10 @@ public struct CatalogUpdater {
                 // writer's, or its own lost write's) can still be replaced by a racing completion,
                 // and with it the keys its lost write carried for others, whose writers may have
                 // found them in that version and answered: a writer that goes on answers for them.
-                if mustKnowVersion && !stale.isEmpty { own.formUnion(maybeLandedKeys) }
+                if mustKnowVersion { own.formUnion(maybeLandedKeys) }
                 if !stale.isEmpty {
                     try observeAgain(stale, copying: true)
                 } else if mustKnowVersion, let read = readVersion, try isLost(read, over: read.index.parent, bucket: bucket) {
-                    own.formUnion(maybeLandedKeys)                   // again
                     cache.versions[bucket] = nil
                 } else {
                     unconfirmed = []

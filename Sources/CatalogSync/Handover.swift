@@ -14,8 +14,8 @@ import Storage
 /// its write like its own (so an observation gone stale over its current version's entry is
 /// observed again, not kept), and the writer that left them goes round as before: it finds
 /// its changes already in the catalog, re-checks them itself (the carrier may have failed
-/// before its own re-check) and answers without writing, or writes them itself. A handover lost, unread or unparsable costs only
-/// that write.
+/// before its own re-check) and answers without writing, or writes them itself. A handover
+/// lost, unread or unparsable costs only that write.
 struct Handover: Equatable {
     /// Keys decided from the key alone are not handed over (they need no re-check, and cost
     /// nothing to write again).
