@@ -382,18 +382,23 @@ class Storm:
         return r
 
 
+def process_stat(pid: int | str) -> tuple[int, float]:
+    """A process's parent and the CPU seconds it used (utime + stime), from /proc/PID/stat (Linux
+    only); OSError, IndexError or ValueError when it cannot be read (gone, not Linux)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()   # the name, in (), may hold spaces
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def runtime_usage(processes) -> dict:
     """CPU seconds and peak RSS of the runtime processes still alive (from /proc; Linux only):
     what the function itself cost, apart from S3 and the storm's own work."""
-    ticks = os.sysconf("SC_CLK_TCK")
     cpu, peak, counted = 0.0, 0, 0
     for process in processes:
         if process.poll() is not None:
             continue
         try:
-            with open(f"/proc/{process.pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+            cpu += process_stat(process.pid)[1]
             with open(f"/proc/{process.pid}/status") as handle:
                 for line in handle:
                     if line.startswith("VmHWM:"):
@@ -420,14 +425,12 @@ def machine_cpu(server_pid: int | None) -> dict:
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
-                    with open(f"/proc/{entry}/stat") as handle:
-                        after = handle.read().rsplit(")", 1)[1].split()
-                    stats[int(entry)] = (int(after[1]), (int(after[11]) + int(after[12])) / ticks)  # ppid, utime+stime
+                    stats[int(entry)] = process_stat(entry)
                 except (OSError, IndexError, ValueError):
                     continue
     except (OSError, ValueError, IndexError, AttributeError):
         return {}
-    tree, server = {server_pid} if server_pid else set(), 0.0
+    tree = {server_pid} if server_pid else set()
     grew = True
     while grew:  # the server and every process under it (a wrapper may start the real server)
         grown = {pid for pid, (ppid, _) in stats.items() if ppid in tree} | tree
