@@ -421,6 +421,7 @@ def machine_cpu(server_pid: int | None) -> dict:
         # user nice system idle iowait irq softirq steal (guest time is in user already): all but
         # idle and iowait, steal included (time the cores were not ours to use)
         busy = (sum(fields) - fields[3] - fields[4]) / ticks
+        at = time.monotonic()   # when the cores were counted, not after the scan below
         stats = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -437,7 +438,7 @@ def machine_cpu(server_pid: int | None) -> dict:
         grew, tree = grown != tree, grown
     server = sum(stats[pid][1] for pid in tree if pid in stats)
     own = os.times()
-    return {"at": time.monotonic(), "busy": busy, "server": server, "storm": own.user + own.system}
+    return {"at": at, "busy": busy, "server": server, "storm": own.user + own.system}
 
 
 def machine_share(before: dict, after: dict) -> dict:
