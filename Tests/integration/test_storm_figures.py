@@ -18,6 +18,7 @@ from imagecat_tools.storm import Storm, StormConfig, format_report, run_storm
 from imagecat_tools.storm.cli import main as storm_main, run_with_peer
 from imagecat_tools.fault_proxy import request_kind
 from imagecat_tools.storm.synthesis import Operation
+from imagecat_tools.storm.delivery import machine_share
 from imagecat_tools.storm.report import StormResult, format_comparison, physical_limit
 
 from test_storm import STORM_TIMEOUT, assert_exact, boto3_has_conditional_writes
@@ -174,6 +175,19 @@ def test_result_gives_percentiles_and_records_per_second_from_first_delivery():
     assert summary["records_per_second"] == 250.0  # not 500 ÷ the 10 s wall time
     assert summary["records_per_invocation"] == 5.0
     assert summary["physical_limit"] is None  # no latency, no limit
+
+
+def test_machine_share_is_a_share_of_the_kernels_ticks_not_of_wall_time():
+    """Over a short window the kernel's ticks and the wall clock disagree (they are read at
+    different moments, in 10 ms steps): 2 cores that counted 0.42 busy seconds of 0.42 in a
+    0.2 s window are 100 % busy, not 105 %; half of the ticks idle is 50 %."""
+    before = {"at": 10.0, "busy": 100.0, "total": 150.0, "server": 1.0, "storm": 2.0}
+    full = machine_share(before, {"at": 10.2, "busy": 100.42, "total": 150.42, "server": 1.1, "storm": 2.3})
+    assert full["busy_share"] == 1.0 and full["seconds"] == 0.2
+    assert (full["server_cpu_seconds"], full["storm_cpu_seconds"]) == (0.1, 0.3)
+    half = machine_share(before, {"at": 10.2, "busy": 100.2, "total": 150.4, "server": 1.0, "storm": 2.0})
+    assert half["busy_share"] == 0.5
+    assert machine_share({}, full) == {} and machine_share(before, before) == {}
 
 
 def test_small_sqs_flood_under_latency_reports_every_figure(s3_server, bootstrap_path):

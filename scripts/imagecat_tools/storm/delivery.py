@@ -419,8 +419,11 @@ def machine_cpu(server_pid: int | None) -> dict:
         with open("/proc/stat") as handle:
             fields = [int(v) for v in handle.readline().split()[1:9]]
         # user nice system idle iowait irq softirq steal (guest time is in user already): all but
-        # idle and iowait, steal included (time the cores were not ours to use)
-        busy = (sum(fields) - fields[3] - fields[4]) / ticks
+        # idle and iowait, steal included (time the cores were not ours to use); the share is
+        # taken of the kernel's own total, not of wall time × cores: the two are read at
+        # different moments, and over a short window the ticks alone can pass 100 %
+        total = sum(fields) / ticks
+        busy = total - (fields[3] + fields[4]) / ticks
         at = time.monotonic()   # when the cores were counted, not after the scan below
         stats = {}
         for entry in os.listdir("/proc"):
@@ -438,7 +441,7 @@ def machine_cpu(server_pid: int | None) -> dict:
         grew, tree = grown != tree, grown
     server = sum(stats[pid][1] for pid in tree if pid in stats)
     own = os.times()
-    return {"at": at, "busy": busy, "server": server, "storm": own.user + own.system}
+    return {"at": at, "busy": busy, "total": total, "server": server, "storm": own.user + own.system}
 
 
 def machine_share(before: dict, after: dict) -> dict:
@@ -450,7 +453,7 @@ def machine_share(before: dict, after: dict) -> dict:
         return {}
     cores = os.cpu_count() or 1
     return {"cores": cores, "seconds": round(seconds, 2),
-            "busy_share": round((after["busy"] - before["busy"]) / (cores * seconds), 3),
+            "busy_share": round((after["busy"] - before["busy"]) / max(after["total"] - before["total"], 1e-9), 3),
             "server_cpu_seconds": round(after["server"] - before["server"], 2),
             "storm_cpu_seconds": round(after["storm"] - before["storm"], 2)}
 
