@@ -8,6 +8,8 @@ final class CurlTransfer {
     let handle: UnsafeMutableRawPointer
     private var request: [UInt8] = []
     private var sent = 0
+    /// Whether libcurl rewound a body it had begun to send (`seek`): it went out again.
+    private var rewound = false
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private(set) var body: [UInt8] = []
     private(set) var headers: [HTTPHeader] = []
@@ -29,6 +31,7 @@ final class CurlTransfer {
         curl_easy_reset(handle)
         self.request = request.body
         sent = 0
+        rewound = false
         body = []
         headers = []
         limit = max(0, request.maxBodyBytes ?? defaultMaxBodyBytes)
@@ -96,7 +99,8 @@ final class CurlTransfer {
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var micros: curl_off_t = 0
         let timed = ccurl_getinfo_off(handle, CURLINFO_TOTAL_TIME_T, &micros) == CURLE_OK
-        return .success(HTTPResponse(status: status, headers: headers, body: body, durationMs: timed ? Double(micros) / 1000 : nil))
+        return .success(HTTPResponse(status: status, headers: headers, body: body, durationMs: timed ? Double(micros) / 1000 : nil,
+                                     resent: rewound))
     }
 
     fileprivate func receive(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -139,6 +143,7 @@ final class CurlTransfer {
     /// libcurl rewinds when it resends the body, e.g. after a kept-alive connection turned out dead.
     fileprivate func seek(to offset: Int) -> Bool {
         guard (0...request.count).contains(offset) else { return false }
+        rewound = rewound || sent > 0
         sent = offset
         return true
     }

@@ -7,8 +7,12 @@ public struct HTTPResponse: Sendable, Equatable {
     /// connection was needed) to the answer's last byte, in milliseconds; `nil` when the
     /// transport does not measure it (scripted transports).
     public var durationMs: Double?
+    /// The request's body went out more than once: libcurl resends a request on a fresh
+    /// connection, unasked, when a kept-alive one dies before any answer, and the server may have
+    /// acted on the first (a conditional write's 412 may then be its own first attempt's).
+    public var resent: Bool
 
-    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], durationMs: Double? = nil) {
+    public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], durationMs: Double? = nil, resent: Bool = false) {
         self.status = status
         self.headers = headers.map { header in
             header.name.utf8.contains(where: { (65...90).contains($0) })
@@ -16,6 +20,7 @@ public struct HTTPResponse: Sendable, Equatable {
         }
         self.body = body
         self.durationMs = durationMs
+        self.resent = resent
     }
 
     /// The first value of a header, looked up case-insensitively.

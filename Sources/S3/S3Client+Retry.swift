@@ -43,6 +43,9 @@ extension S3Client {
         let payloadHashes = calls.map { Digest.payloadHash($0.body) }
         var pending = Array(calls.indices)
         var attempt = 0
+        /// Requests sent per call: its attempts, and the resends libcurl made unasked
+        /// (`HTTPResponse.resent`), which a conditional write's caller must count as retries.
+        var sends = [Int](repeating: 0, count: calls.count)
         let deadline = requestDeadline
 
         while !pending.isEmpty {
@@ -51,7 +54,7 @@ extension S3Client {
             guard !expired || (attempt == 1 && firstAnswers != nil) else {
                 for i in pending {
                     results[i] = .failure(S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
-                                                  kind: .deadlineExceeded, attempts: attempt - 1))
+                                                  kind: .deadlineExceeded, attempts: sends[i]))
                 }
                 break
             }
@@ -67,21 +70,22 @@ extension S3Client {
             var retry: [(index: Int, error: S3Error)] = []
             for (i, answer) in zip(pending, answers) {
                 let response = try? answer.get()
+                sends[i] += response?.resent == true ? 2 : 1
                 hooks.requestDone(S3RequestRecord(operation: calls[i].operation, status: response?.status,
                                                   durationMs: response?.durationMs, attempt: attempt))
                 let error: S3Error
                 switch answer {
                 case .success(let response) where calls[i].accept(response.status):
-                    guard calls[i].errorInBody, let embedded = S3Error(calls[i], errorInBody: response, attempts: attempt) else {
+                    guard calls[i].errorInBody, let embedded = S3Error(calls[i], errorInBody: response, attempts: sends[i]) else {
                         results[i] = .success(response)
                         continue
                     }
                     error = embedded
                 case .success(let response):
-                    error = S3Error(calls[i], response: response, attempts: attempt)
+                    error = S3Error(calls[i], response: response, attempts: sends[i])
                 case .failure(let transportError):
                     error = S3Error(operation: calls[i].operation, bucket: calls[i].bucket, key: calls[i].key,
-                                    kind: .transport(transportError), attempts: attempt)
+                                    kind: .transport(transportError), attempts: sends[i])
                 }
                 if error.isRetryable && attempt < maxAttempts {
                     retry.append((i, error))

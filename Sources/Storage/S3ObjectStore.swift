@@ -261,7 +261,8 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     static func quoted(_ etag: String) -> String { "\"" + etag + "\"" }
 
     /// A conditional write another writer won, as `.conflict`; `nil` for any other error.
-    /// `retried` when the losing answer came to a retry: the attempt before may have landed.
+    /// `retried` when the losing answer came to a retry, ours or libcurl's (`S3Error.attempts`):
+    /// the request before it may have landed.
     static func conflict(_ error: S3Error) -> StoredWrite? {
         error.isConditionalWriteLost ? .conflict(retried: error.attempts > 1) : nil
     }

@@ -126,6 +126,23 @@ final class CurlTransportTests: XCTestCase {
         XCTAssertNotEqual(first.header("x-conn"), second.header("x-conn"))
     }
 
+    /// libcurl sends a request again, on a fresh connection, when a kept-alive one dies before any
+    /// answer: the server may have acted on the first. A body it rewound to resend says so, and
+    /// a conditional write's 412 may then be its own first attempt's (the catalog's writers must
+    /// know: see `StoredWrite.conflict`).
+    func testABodyResentOnAFreshConnectionIsMarkedResent() throws {
+        let transport = CurlTransport()
+        let opened = try transport.send(HTTPRequest(method: "GET", url: server.url("/echo")))
+        let resent = try transport.send(HTTPRequest(method: "PUT", url: server.url("/drop-once/put"), body: Array("catalog".utf8)))
+        XCTAssertEqual(resent.status, 412)
+        XCTAssertEqual(resent.header("x-seen"), "2", "the server saw the PUT twice")
+        XCTAssertNotEqual(resent.header("x-conn"), opened.header("x-conn"))
+        XCTAssertTrue(resent.resent)
+        let once = try transport.send(HTTPRequest(method: "PUT", url: server.url("/echo"), body: Array("catalog".utf8)))
+        XCTAssertFalse(once.resent, "a body sent once on a kept-alive connection")
+        XCTAssertEqual(once.header("x-conn"), resent.header("x-conn"))
+    }
+
     func testSeparateTransportsUseSeparateConnections() throws {
         let a = try CurlTransport().send(HTTPRequest(method: "GET", url: server.url("/echo")))
         let b = try CurlTransport().send(HTTPRequest(method: "GET", url: server.url("/echo")))

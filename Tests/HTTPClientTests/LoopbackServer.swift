@@ -14,6 +14,9 @@ import HTTPClient
 /// `/barrier/N` holds its answer until N requests to `/barrier/N` are waiting at the same time,
 /// then answers them all (`released`; the next N form the next group): concurrency proven by
 /// the server, not by a stopwatch. A group that is not complete within 30 s answers 504.
+/// `/drop-once/TAG` reads the first request for TAG, body and all, and closes the connection
+/// without an answer (as a connection that dies after the server acted on a request); later ones
+/// answer 412 with `X-Seen`, how many requests for TAG came.
 final class LoopbackServer {
     let process = Process()
     let port: Int
@@ -26,6 +29,7 @@ lock = threading.Lock()
 stats = {"connections": 0, "in_flight": 0, "max_in_flight": 0}
 barrier = threading.Condition()
 arrivals = {}
+seen = {}
 
 def wait_for_group(n):
     with barrier:
@@ -77,7 +81,15 @@ class H(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         status, extra, out = 200, {}, body
-        if self.path.startswith("/status/"):
+        if self.path.startswith("/drop-once/"):
+            with lock:
+                seen[self.path] = seen.get(self.path, 0) + 1
+                count = seen[self.path]
+            if count == 1:
+                self.close_connection = True
+                return
+            status, extra["X-Seen"], out = 412, str(count), b"precondition failed"
+        elif self.path.startswith("/status/"):
             status = int(self.path.split("?")[0].split("/")[2]); out = b"status %d" % status
         elif self.path.startswith("/slow/"):
             time.sleep(int(self.path.split("?")[0].split("/")[2]) / 1000); out = b"slow"

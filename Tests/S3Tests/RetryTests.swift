@@ -112,6 +112,19 @@ final class RetryTests: XCTestCase {
         }
     }
 
+    /// An error counts every request sent, libcurl's own resends on a fresh connection too.
+    func testAttemptsCountTheRequestsLibcurlResent() {
+        let transport = ScriptedTransport([
+            .response(HTTPResponse(status: 503, body: Array(s3ErrorXML("SlowDown").utf8), resent: true)),
+            .response(HTTPResponse(status: 412, body: Array(s3ErrorXML("PreconditionFailed").utf8), resent: true)),
+        ])
+        XCTAssertThrowsError(try client(transport, time: FakeTime()).getObject(bucket: "b", key: "k")) { error in
+            XCTAssertEqual((error as! S3Error).attempts, 4)
+            XCTAssertTrue("\(error)".contains("after 4 attempts"), "\(error)")
+        }
+        XCTAssertEqual(transport.requests.count, 2)
+    }
+
     func testTransportFailuresAreRetried() throws {
         let transport = ScriptedTransport([
             .failure(HTTPTransportError(code: 7, message: "Couldn't connect to server", method: "GET", url: "http://x")),

@@ -172,6 +172,23 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 5)
     }
 
+    /// libcurl's own resend on a fresh connection (a kept-alive one died after the request went
+    /// out) is a retry too: the 412 that answers it may be the first send's, landed. Found by a
+    /// storm through connection resets, where the writer took its own landed write for another's.
+    func testAConflictAnsweringLibcurlsOwnResendSaysItWasRetried() throws {
+        var resent = Self.error(412, "PreconditionFailed")
+        resent.resent = true
+        let transport = ScriptedTransport(responses: [resent, resent])
+        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
+                                            endpoint: "http://127.0.0.1:9")
+        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport,
+                                                   retryPolicy: S3RetryPolicy(maxAttempts: 3)))
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: Array("[]".utf8), contentType: "application/json", ifMatch: "e"),
+                       .conflict(retried: true))
+        XCTAssertEqual(try store.completeUpload(bucket: "b", key: "k", uploadID: "u", partETags: ["p"], ifMatch: "e"), .conflict(retried: true))
+        XCTAssertEqual(transport.requests.count, 2, "one request each: libcurl resent it")
+    }
+
     /// A delete in the background is sent at once and stays in flight; `settle` collects it, its
     /// failure dropped and not retried (best effort); nothing is left to collect after. A write
     /// of the same key first collects a delete of it still in flight, so that the delete cannot
