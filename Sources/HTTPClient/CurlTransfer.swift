@@ -8,7 +8,7 @@ final class CurlTransfer {
     let handle: UnsafeMutableRawPointer
     private var request: [UInt8] = []
     private var sent = 0
-    /// Whether libcurl rewound a body it had begun to send (`seek`): it went out again.
+    /// Whether libcurl rewound a body it had begun to send (`seek`): it may have gone out twice.
     private var rewound = false
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private(set) var body: [UInt8] = []
@@ -141,6 +141,8 @@ final class CurlTransfer {
     }
 
     /// libcurl rewinds when it resends the body, e.g. after a kept-alive connection turned out dead.
+    /// A rewind before any byte was read is not a resend: libcurl may keep a pending rewind across
+    /// `curl_easy_reset` and seek at the start of the next request.
     fileprivate func seek(to offset: Int) -> Bool {
         guard (0...request.count).contains(offset) else { return false }
         rewound = rewound || sent > 0

@@ -7,9 +7,11 @@ public struct HTTPResponse: Sendable, Equatable {
     /// connection was needed) to the answer's last byte, in milliseconds; `nil` when the
     /// transport does not measure it (scripted transports).
     public var durationMs: Double?
-    /// The request's body went out more than once: libcurl resends a request on a fresh
+    /// The request's body may have gone out more than once: libcurl resends a request on a fresh
     /// connection, unasked, when a kept-alive one dies before any answer, and the server may have
-    /// acted on the first (a conditional write's 412 may then be its own first attempt's).
+    /// acted on the first (a conditional write's 412 may then be its own first attempt's). Told
+    /// by libcurl rewinding the body, so only a request with a body says so (every write that
+    /// must know does: a conditional PutObject, a CompleteMultipartUpload).
     public var resent: Bool
 
     public init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], durationMs: Double? = nil, resent: Bool = false) {

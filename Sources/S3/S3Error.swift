@@ -36,7 +36,7 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     public var key: String?
     public var kind: Kind
     /// How many requests were sent before giving up (1 when nothing was retried), libcurl's own
-    /// resends included (`HTTPResponse.resent`).
+    /// resends of a body included (`HTTPResponse.resent`).
     public var attempts: Int
 
     public init(operation: String, bucket: String, key: String?, kind: Kind, attempts: Int = 1) {

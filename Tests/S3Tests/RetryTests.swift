@@ -118,7 +118,7 @@ final class RetryTests: XCTestCase {
             .response(HTTPResponse(status: 503, body: Array(s3ErrorXML("SlowDown").utf8), resent: true)),
             .response(HTTPResponse(status: 412, body: Array(s3ErrorXML("PreconditionFailed").utf8), resent: true)),
         ])
-        XCTAssertThrowsError(try client(transport, time: FakeTime()).getObject(bucket: "b", key: "k")) { error in
+        XCTAssertThrowsError(try client(transport, time: FakeTime()).putObject(bucket: "b", key: "k", body: [1], condition: .ifMatch("e"))) { error in
             XCTAssertEqual((error as! S3Error).attempts, 4)
             XCTAssertTrue("\(error)".contains("after 4 attempts"), "\(error)")
         }

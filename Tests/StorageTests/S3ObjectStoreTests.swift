@@ -173,16 +173,13 @@ final class S3ObjectStoreTests: XCTestCase {
     }
 
     /// libcurl's own resend on a fresh connection (a kept-alive one died after the request went
-    /// out) is a retry too: the 412 that answers it may be the first send's, landed. Found by a
-    /// storm through connection resets, where the writer took its own landed write for another's.
+    /// out) is a retry too, even where the client itself sends once: the 412 that answers it may
+    /// be the first send's, landed. Found by a storm through connection resets, where the writer
+    /// took its own landed write for another's.
     func testAConflictAnsweringLibcurlsOwnResendSaysItWasRetried() throws {
         var resent = Self.error(412, "PreconditionFailed")
         resent.resent = true
-        let transport = ScriptedTransport(responses: [resent, resent])
-        let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
-                                            endpoint: "http://127.0.0.1:9")
-        let store = S3ObjectStore(client: S3Client(configuration: configuration, transport: transport,
-                                                   retryPolicy: S3RetryPolicy(maxAttempts: 3)))
+        let (store, transport) = store([resent, resent])
         XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: Array("[]".utf8), contentType: "application/json", ifMatch: "e"),
                        .conflict(retried: true))
         XCTAssertEqual(try store.completeUpload(bucket: "b", key: "k", uploadID: "u", partETags: ["p"], ifMatch: "e"), .conflict(retried: true))

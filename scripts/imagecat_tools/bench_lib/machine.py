@@ -51,11 +51,11 @@ class CpuWatch:
     report prints this next to each figure so a reader can tell a quiet run from a busy one."""
 
     def __init__(self):
-        self._start = (_proc_stat_cpu(), os.times())
+        self._start = (proc_stat_cpu(), os.times())
 
     def stop(self) -> dict[str, float]:
         (busy0, total0, steal0), times0 = self._start
-        (busy1, total1, steal1), times1 = _proc_stat_cpu(), os.times()
+        (busy1, total1, steal1), times1 = proc_stat_cpu(), os.times()
         ticks = os.sysconf("SC_CLK_TCK")
         total = max(1e-9, (total1 - total0) / ticks)           # CPU-seconds available
         busy = (busy1 - busy0) / ticks
@@ -66,7 +66,7 @@ class CpuWatch:
                 "steal_pct": round(100 * (steal1 - steal0) / ticks / total, 1)}
 
 
-def _proc_stat_cpu() -> tuple[int, int, int]:
+def proc_stat_cpu() -> tuple[int, int, int]:
     """(busy, total, steal) jiffies of all CPUs together, from the first line of /proc/stat."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]

@@ -20,6 +20,7 @@ import zlib
 from collections import defaultdict
 
 from .. import big_catalog, log_summary, s3_events
+from ..bench_lib.machine import proc_stat_cpu
 from ..fault_proxy import request_kind
 from ..local_runtime_api import LocalRuntimeAPI, Result, sqs_batch_event
 from ..paths import SCRIPTS
@@ -416,14 +417,11 @@ def machine_cpu(server_pid: int | None) -> dict:
     and its Runtime API threads)."""
     try:
         ticks = os.sysconf("SC_CLK_TCK")
-        with open("/proc/stat") as handle:
-            fields = [int(v) for v in handle.readline().split()[1:9]]
-        # user nice system idle iowait irq softirq steal (guest time is in user already): all but
-        # idle and iowait, steal included (time the cores were not ours to use); the share is
-        # taken of the kernel's own total, not of wall time × cores: the two are read at
-        # different moments, and over a short window the ticks alone can pass 100 %
-        total = sum(fields) / ticks
-        busy = total - (fields[3] + fields[4]) / ticks
+        # Steal counts as busy here (time the cores were not ours to use). The share is taken of
+        # the kernel's own total, not of wall time × cores: the two are read at different
+        # moments, and over a short window the ticks alone can pass 100 %.
+        busy_ticks, total_ticks, steal_ticks = proc_stat_cpu()
+        busy, total = (busy_ticks + steal_ticks) / ticks, total_ticks / ticks
         at = time.monotonic()   # when the cores were counted, not after the scan below
         stats = {}
         for entry in os.listdir("/proc"):
