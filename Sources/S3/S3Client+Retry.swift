@@ -72,7 +72,7 @@ extension S3Client {
                 let response = try? answer.get()
                 sends[i] += response?.resent == true ? 2 : 1
                 hooks.requestDone(S3RequestRecord(operation: calls[i].operation, status: response?.status,
-                                                  durationMs: response?.durationMs, attempt: attempt))
+                                                  durationMs: response?.durationMs, attempt: sends[i]))
                 let error: S3Error
                 switch answer {
                 case .success(let response) where calls[i].accept(response.status):

@@ -7,7 +7,8 @@ public struct S3RequestRecord: Sendable, Equatable {
     public var status: Int?
     /// The exchange's duration as the transport measured it; `nil` when it did not.
     public var durationMs: Double?
-    /// 1 for the first try, 2 and up for retries.
+    /// 1 for the first try, 2 and up for retries: the requests sent for the call so far, a body
+    /// libcurl resent unasked (`HTTPResponse.resent`) included, so that the operator sees it.
     public var attempt: Int
 
     public init(operation: String, status: Int?, durationMs: Double?, attempt: Int) {

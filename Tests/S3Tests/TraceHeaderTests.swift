@@ -76,4 +76,20 @@ final class RequestDoneHookTests: XCTestCase {
         ])
         XCTAssertEqual(records.all.filter(\.isRetry).count, 2)
     }
+
+    /// A body libcurl resent on a fresh connection is a retry in the record too (`S3Retries`).
+    func testABodyLibcurlResentIsReportedAsARetry() throws {
+        final class Records { var all: [S3RequestRecord] = [] }
+        let records = Records()
+        var hooks = FakeTime().hooks()
+        hooks.requestDone = { records.all.append($0) }
+        let transport = ScriptedTransport([.response(HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"e\"")],
+                                                                  durationMs: 9, resent: true))])
+        let client = S3Client(configuration: S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"),
+                                                             endpoint: "http://127.0.0.1:9"),
+                              transport: transport, hooks: hooks)
+        _ = try client.putObject(bucket: "b", key: "k", body: [1])
+        XCTAssertEqual(records.all, [S3RequestRecord(operation: "PutObject", status: 200, durationMs: 9, attempt: 2)])
+        XCTAssertTrue(records.all[0].isRetry)
+    }
 }
