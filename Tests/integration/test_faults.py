@@ -15,6 +15,7 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError
@@ -359,6 +360,64 @@ def test_sigkill_after_the_catalog_write_landed_then_redelivery_is_exact(
     assert h.catalog_bytes() == written
     found = audit(h.s3, bucket, h.expected)
     assert found.exact and found.catalog_entries == len(KEYS), found
+
+
+def test_a_catalog_write_landed_then_resent_by_libcurl_is_re_checked(s3_server, bucket, bootstrap_path):
+    """A writer observes a key; the key is uploaded again and another writer catalogs the new
+    version; then the first writer's conditional PUT of images.json (the key's older entry)
+    lands, and its kept-alive connection is reset before the answer. libcurl sends the PUT again
+    on a fresh connection by itself and gets the 412 of the writer's own write. The writer must
+    count that as a retry (its write may have landed), re-check the key and write its current
+    entry: it did not, and the key stayed stale (a fault storm under load found it)."""
+    key, fmt = next(iter(KEYS.items()))
+    lock = threading.Lock()
+    observed, release = threading.Event(), threading.Event()
+    state = {"phase": "observe", "puts_after_reset": 0}
+
+    def hook(method: str, target: str, status: int) -> str | None:
+        path = urllib.parse.unquote(target.split("?")[0])
+        with lock:
+            phase = state["phase"]
+            if phase == "observe" and method == "GET" and path.endswith("/" + key):
+                state["phase"] = "held"
+            elif phase == "armed" and method == "PUT" and path.endswith("/" + CATALOG) and status == 200:
+                state["phase"] = "reset"
+                return "reset"
+            elif phase == "reset" and method == "PUT" and path.endswith("/" + CATALOG):
+                state["puts_after_reset"] += 1
+                return None
+            else:
+                return None
+        observed.set()                       # the first writer's observation of the key: held
+        release.wait(20)
+        return None
+
+    with FaultProxy(s3_server.endpoint, seed=5, on_answer=hook) as proxy:
+        h = Harness(s3_server, bucket, bootstrap_path, proxy)
+        try:
+            h.spawn()
+            first_id = h.event(list(KEYS))
+            assert observed.wait(20), "the first writer never observed the key"
+            body = make_image(fmt, 30, 40, 300, 9)
+            etag = h.s3.put_object(Bucket=bucket, Key=key, Body=body)["ETag"]
+            h.records[key] = s3_events.record(bucket, key, size=len(body), etag=etag)
+            h.expected[key] = (fmt, 30, 40)
+            h.spawn()
+            second = h.api.wait_for(h.event([key]), timeout=20)
+            assert second.kind == "response", second.body
+            assert {e["name"]: e["etag"] for e in h.assert_valid_catalog()} == {key: etag.strip('"')}
+            with lock:
+                state["phase"] = "armed"
+            release.set()
+            first = h.api.wait_for(first_id, timeout=30)
+        finally:
+            release.set()
+            h.api.stop()
+    assert first.kind == "response", first.body
+    assert state["phase"] == "reset", "the first writer's catalog write never landed"
+    found = audit(h.s3, bucket, h.expected)
+    assert found.exact and found.catalog_entries == len(KEYS), found
+    assert state["puts_after_reset"] >= 2, state     # the resend's 412, then the key's current entry
 
 
 # -- a corrupt catalog -----------------------------------------------------------------------

@@ -250,7 +250,7 @@ class FaultProxy:
     def __init__(self, upstream: str, *, error_rate: float = 0.0, reset_rate: float = 0.0,
                  seed: int | None = 0, host: str = "127.0.0.1", port: int = 0,
                  reset_after_share: float = 0.5, latency: tuple[float, float] | None = None,
-                 on_answer: Callable[[str, str, int], None] | None = None,
+                 on_answer: Callable[[str, str, int], str | None] | None = None,
                  on_request: Callable[[str, str, list[tuple[str, str]]], None] | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the fault proxy only binds to the loopback interface")
@@ -277,7 +277,9 @@ class FaultProxy:
         self.on_answer = on_answer
         """Called with (method, request target, status) once the server has answered a
         forwarded request, before the answer is relayed: a test can block in it to freeze the
-        client at that exact point (e.g. to kill it after its write took effect)."""
+        client at that exact point (e.g. to kill it after its write took effect), or return
+        "reset" to reset the client's connection instead of relaying the answer (the write took
+        effect, its answer is lost)."""
         self.host = host
         self.port = port
         self._rng = random.Random(seed)
@@ -445,8 +447,11 @@ class FaultProxy:
                 upstream.sendall(request.raw)
                 self._relay_body(reader, request, upstream)
                 target = request.start.split(" ", 2)[1] if request.start.count(" ") >= 2 else ""
-                keep = self._relay_response(up_reader, method, target,
-                                            client if fate == "forward" else None)
+                keep, verdict = self._relay_response(up_reader, method, target,
+                                                     client if fate == "forward" else None)
+                if verdict == "reset":
+                    _reset(client)
+                    return
                 if fate == "reset_after":
                     self._count("resets_after_forwarding")
                     _reset(client)
@@ -478,9 +483,9 @@ class FaultProxy:
             reader.copy(head.content_length, sink)
 
     def _relay_response(self, up_reader: _Reader, method: str, target: str,
-                        client: socket.socket | None) -> bool:
+                        client: socket.socket | None) -> tuple[bool, str | None]:
         """Streams the server's answer to `client` (None: reads and drops it). False when
-        the connection must close after it."""
+        the connection must close after it; with `on_answer`'s verdict."""
         while True:
             response = _Head(up_reader.head())
             status = int(response.start.split(" ", 2)[1])
@@ -489,8 +494,9 @@ class FaultProxy:
         with self._lock:  # counted before the client can see the answer
             self._counts["forwarded"] += 1
             self._statuses[status] += 1
-        if self.on_answer is not None:
-            self.on_answer(method, target, status)
+        verdict = self.on_answer(method, target, status) if self.on_answer is not None else None
+        if verdict == "reset":
+            client = None
         if client is not None:
             client.sendall(response.raw)
         keep = "close" not in response.tokens("connection")
@@ -508,7 +514,7 @@ class FaultProxy:
         if client is not None:
             with self._lock:
                 self._counts["answer_bytes"] += moved
-        return keep
+        return keep, verdict
 
     @staticmethod
     def _send_slowdown(client: socket.socket, method: str) -> None:
