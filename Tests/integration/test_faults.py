@@ -410,10 +410,10 @@ def test_a_catalog_write_landed_then_resent_by_libcurl_is_re_checked(s3_server, 
                 state["phase"] = "armed"
             release.set()
             first = h.api.wait_for(first_id, timeout=30)
+            assert first.kind == "response", first.body
         finally:
             release.set()
             h.api.stop()
-    assert first.kind == "response", first.body
     assert state["phase"] == "reset", "the first writer's catalog write never landed"
     found = audit(h.s3, bucket, h.expected)
     assert found.exact and found.catalog_entries == len(KEYS), found
