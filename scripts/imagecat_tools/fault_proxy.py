@@ -449,10 +449,7 @@ class FaultProxy:
                 target = request.start.split(" ", 2)[1] if request.start.count(" ") >= 2 else ""
                 keep, verdict = self._relay_response(up_reader, method, target,
                                                      client if fate == "forward" else None)
-                if verdict == "reset":
-                    _reset(client)
-                    return
-                if fate == "reset_after":
+                if verdict == "reset" or fate == "reset_after":
                     self._count("resets_after_forwarding")
                     _reset(client)
                     return
@@ -484,8 +481,9 @@ class FaultProxy:
 
     def _relay_response(self, up_reader: _Reader, method: str, target: str,
                         client: socket.socket | None) -> tuple[bool, str | None]:
-        """Streams the server's answer to `client` (None: reads and drops it). False when
-        the connection must close after it; with `on_answer`'s verdict."""
+        """Streams the server's answer to `client` (None: reads and drops it). Returns (keep,
+        verdict): keep is False when the connection must close after it; verdict is
+        `on_answer`'s (with "reset" the answer is read and dropped, not relayed)."""
         while True:
             response = _Head(up_reader.head())
             status = int(response.start.split(" ", 2)[1])
@@ -495,6 +493,8 @@ class FaultProxy:
             self._counts["forwarded"] += 1
             self._statuses[status] += 1
         verdict = self.on_answer(method, target, status) if self.on_answer is not None else None
+        if verdict not in (None, "reset"):
+            raise ValueError(f"on_answer may return None or 'reset', not {verdict!r}")
         if verdict == "reset":
             client = None
         if client is not None:

@@ -67,7 +67,8 @@ class CpuWatch:
 
 
 def proc_stat_cpu() -> tuple[int, int, int]:
-    """(busy, total, steal) jiffies of all CPUs together, from the first line of /proc/stat."""
+    """(busy, total, steal) jiffies of all CPUs together, from the first line of /proc/stat;
+    busy leaves out idle, iowait and steal."""
     with open("/proc/stat") as f:
         fields = [int(x) for x in f.readline().split()[1:]]
     user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]

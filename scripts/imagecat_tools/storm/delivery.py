@@ -412,14 +412,14 @@ def runtime_usage(processes) -> dict:
 
 
 def machine_cpu(server_pid: int | None) -> dict:
-    """CPU seconds used so far (Linux /proc; empty elsewhere): by the whole machine (busy, all
-    cores), by the S3 server's process tree, and by this process (the storm, its fault proxy
-    and its Runtime API threads)."""
+    """CPU seconds used so far (Linux /proc; empty elsewhere): by the whole machine (busy, and
+    the total of all cores' ticks), by the S3 server's process tree, and by this process (the
+    storm, its fault proxy and its Runtime API threads)."""
     try:
         ticks = os.sysconf("SC_CLK_TCK")
         # Steal counts as busy here (time the cores were not ours to use). The share is taken of
         # the kernel's own total, not of wall time × cores: the two are read at different
-        # moments, and over a short window the ticks alone can pass 100 %.
+        # moments, and over a short window busy ticks over wall time × cores can pass 100 %.
         busy_ticks, total_ticks, steal_ticks = proc_stat_cpu()
         busy, total = (busy_ticks + steal_ticks) / ticks, total_ticks / ticks
         at = time.monotonic()   # when the cores were counted, not after the scan below
