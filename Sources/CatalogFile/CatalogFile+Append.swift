@@ -23,7 +23,8 @@ extension CatalogFile {
     /// as before.
     ///
     /// `nil`: not a write for this path (no prefix, a tail too long, a name before the tail, or a
-    /// tail whose every entry goes); the caller rewrites. The upload is completed or aborted on
+    /// tail whose every entry goes, unless a completion before may have landed); the caller
+    /// rewrites. The upload is completed or aborted on
     /// every way out, `prefixCopy` included (later, when there is nothing to write:
     /// `discardLater`).
     func appended(_ observations: [Observation], over version: CatalogVersion, policy: UpsertPolicy, prefixCopy: PrefixCopy?,
@@ -121,7 +122,9 @@ extension CatalogFile {
             var writer = RunWriter(atFileStart: false, blockTarget: blockTarget(index.size), types: TypeTable(index.types))
             outcomes = CatalogMerge.merge(run, items: 0..<run.count, observations: observations[...], policy: policy, into: &writer)
             let changes = outcomes.contains(where: \.changed) && isWorthWriting(outcomes)
-            if changes && !writer.finish(atFileEnd: true) { return nil }
+            // A tail whose every entry goes is the caller's rewrite, unless a completion before
+            // may have landed: its changes are reported, and the caller goes round.
+            if changes && !writer.finish(atFileEnd: true) { return lostOnRetry ? conflict() : nil }
             let tail = writer.drain()
             // The tail goes up while the index of the version it was read from is read, if new:
             // whether that version's first bytes are still those copied.

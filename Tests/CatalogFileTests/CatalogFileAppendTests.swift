@@ -215,6 +215,37 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
+    /// The same when the next read's merge would leave the tail empty (a hand edit put back an
+    /// entry this write removes, and took out the one it kept): not a write for this path, but the
+    /// rewrite it hands over to would report only its own changes, and the keys the lost
+    /// completion changed would never be re-checked.
+    func testAnEmptiedTailAfterALostCompletionReportsThatCompletionsChanges() throws {
+        let version = try seed()
+        let prefix = try XCTUnwrap(version.index.prefix)
+        let store = big.store
+        let stored = store.object("b", "images.json")!.bytes
+        let inTail = try EntryRun(Array(stored[Int(prefix.length)...]), atFileStart: false, atFileEnd: true).count
+        XCTAssertGreaterThanOrEqual(inTail, 3, "the seed's tail is too short for this test")
+        let removed = Array((400 - inTail)..<399)          // all of the tail but its last entry
+        store.lostAnswers = 1
+        /// Entry `i`'s line as the seed wrote it, without its comma.
+        func line(_ i: Int) -> Substring {
+            let lines = String(decoding: stored, as: UTF8.self).split(separator: "\n")
+            let line = lines.first { $0.contains("\"\(BigCatalog.name(i))\"") }!
+            return line.hasSuffix(",") ? line.dropLast() : line
+        }
+        atSecondTailRead { [store] in
+            let text = String(decoding: store.object("b", "images.json")!.bytes, as: UTF8.self)
+            XCTAssertTrue(text.hasSuffix(line(399) + "\n]\n"), "the lost completion kept only the tail's last entry")
+            store.put("b", "images.json", text.replacingOccurrences(of: line(399), with: line(removed[0])))   // by hand: no index
+        }
+        let written = try big.file.write(Observation.sortedLatest(removed.map { .missing(BigCatalog.name($0)) }),
+                                         over: version, policy: .merge)
+        guard case .conflict(mayHaveLanded: true) = written.result else { return XCTFail("\(written.result): \(store.requests)") }
+        XCTAssertEqual(written.outcomes, removed.map { .removed(from: BigCatalog.entry($0)) })
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// On a store whose ETags cannot be predicted nothing tells whether a lost completion landed
     /// (the version it completed has no index, and no ETag to know it by): the write ends as a
     /// conflict that reports its changes, without reading the tail again.
