@@ -189,10 +189,9 @@ extension CatalogFile {
             // An error here may be a completion that landed: thrown, as on the first attempt (the
             // invocation's redelivery observes again). A 412 that was its own completion, landed
             // and retried, is told by the next read (`landed`).
-            var retried = false
             let result = try complete(uploadID: copy.uploadID, partETags: [partETag!] + etags, index: next,
-                                      over: CatalogVersion(etag: now.etag, index: next, whole: nil), keptOnConflict: { retried = $0 })
-            guard case .conflict = result else {
+                                      over: CatalogVersion(etag: now.etag, index: next, whole: nil), keepingOnConflict: true)
+            guard case .conflict(let retried) = result else {
                 open = false
                 return (outcomes, result)
             }

@@ -147,6 +147,19 @@ final class CatalogFileAppendTests: XCTestCase {
         XCTAssertTrue(big.store.uploads.isEmpty)
     }
 
+    /// The same when the index sent with that completion failed: it is written again before the
+    /// next read, or the version it landed as would be left without one (a reader of 1,000,000
+    /// entries would read 176 MB to index it).
+    func testACompletionThatLandedWithoutItsIndexIsWrittenWithIt() throws {
+        _ = try seed()
+        big.store.lostAnswers = 1
+        big.store.companionFailures = 1
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written: \(big.store.requests)") }
+        XCTAssertEqual(after.etag, big.store.object("b", "images.json")?.etag)
+        try big.checkIndexed()
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
     /// The same on the last attempt: no read of the tail follows, the current ETag tells.
     func testACompletionThatLandedOnTheLastAttemptIsAWrite() throws {
         _ = try seed()

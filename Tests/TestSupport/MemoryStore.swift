@@ -364,13 +364,19 @@ public final class MemoryStore: ObjectStore {
         return .written(etag: etag)
     }
 
+    /// The next this many companions of a completion fail (the completion does not).
+    public var companionFailures = 0
+
     /// The companion is written first, then the completion evaluated: both in one round trip,
     /// as S3ObjectStore sends them together.
     public func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?,
                                writing companion: String, bytes: [UInt8], contentType: String) throws -> (outcome: StoredWrite, companionWritten: Bool) {
         let answer = record("PUT \(bucket)/\(companion) (with the completion)")
         var written = false
-        if let failure = failure ?? writeErrors[ExactKey(companion)] {
+        if companionFailures > 0 {
+            companionFailures -= 1
+            answer("error")
+        } else if let failure = failure ?? writeErrors[ExactKey(companion)] {
             answer("error \(failure)")
         } else {
             put(bucket, companion, bytes: bytes, etag: nil)
