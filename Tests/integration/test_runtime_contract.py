@@ -20,6 +20,7 @@ import os
 import socket
 import subprocess
 import sys
+import signal
 import textwrap
 import time
 import urllib.error
@@ -443,3 +444,29 @@ def test_runtime_dying_without_requeue_fails_the_invocation():
         result = api.wait_for(request_id, timeout=10)
     assert result.kind == "error" and result.error_type == "Runtime.ExitError"
     assert result.attempts == 1
+
+
+def test_stop_ends_runtimes_before_it_closes_their_next(tmp_path):
+    """A runtime whose long-poll `/next` is closed logs FATAL and exits 1, as it should when the
+    Runtime API is gone; stopping the local API must not make it so, or every storm's operator
+    summary counts a FATAL that Lambda never causes. The runtime here ignores SIGTERM, so
+    whichever comes first, the close or the SIGKILL after the grace, is seen."""
+    seen = tmp_path / "seen"
+    poller = ("import http.client, os, signal, sys\n"
+              "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+              "h, p = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')\n"
+              "c = http.client.HTTPConnection(h, int(p))\n"
+              "c.request('GET', '/2018-06-01/runtime/invocation/next')\n"
+              "try:\n"
+              "    c.getresponse().read()\n"
+              "except Exception as e:\n"
+              "    pass\n"
+              f"open({str(seen)!r}, 'w').write('next closed')\n")
+    api = LocalRuntimeAPI().start()
+    try:
+        [runtime] = api.spawn([sys.executable, "-c", poller])
+        api.wait_for_waiting(1, timeout=30)
+    finally:
+        api.stop(grace=1.0)
+    assert runtime.returncode == -signal.SIGKILL
+    assert not seen.exists(), "the runtime saw its /next closed before it was stopped"

@@ -241,10 +241,10 @@ class LocalRuntimeAPI:
         return f"{self.host}:{self.port}"
 
     def stop(self, grace: float = 2.0) -> None:
-        """Stops spawned runtimes (SIGTERM, then SIGKILL after `grace`) and the server."""
-        self._stopping.set()
-        with self._lock:
-            self._lock.notify_all()
+        """Stops spawned runtimes (SIGTERM, then SIGKILL after `grace`), then the server.
+
+        Runtimes first: a runtime whose long-poll `/next` is closed logs FATAL and exits, which
+        Lambda never makes it do at the end of its life, and the storm's summary would count."""
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()
@@ -255,6 +255,9 @@ class LocalRuntimeAPI:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        self._stopping.set()
+        with self._lock:
+            self._lock.notify_all()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
