@@ -302,7 +302,8 @@ extension CatalogFile {
     /// Completes an upload as the next version, its index written at the same time under the
     /// ETag the version will have (one round trip for both; a reader that finds the version a
     /// moment before its index waits for it, `indexWaits`). An index write that failed is
-    /// written again once the version is kept. A lost upload is aborted, and the index written
+    /// written again once the version is kept, or at once when a retry's 412 leaves that unknown
+    /// (best effort: a reader rebuilds an index it cannot find). A lost upload is aborted, and the index written
     /// for it dropped, unless the caller means to complete it again (`keepingOnConflict`:
     /// `appended`, which drops that index once its next read tells it which version won; the
     /// conflict says whether its 412 came on a retry, when the completion may have landed); a
@@ -325,12 +326,11 @@ extension CatalogFile {
             }
         }
         if case .conflict(let retried) = outcome {
-            if keepingOnConflict {
-                // A completion that may have landed has its index up before anyone reads the
-                // version: at 1,000,000 entries a reader without it reads 176 MB to index it.
-                if retried, !indexed, let etag = predicted { _ = try? writeIndex(index, etag: etag) }
-                return .conflict(mayHaveLanded: retried)
-            }
+            // A completion that may have landed gets its index again if the one sent with it
+            // failed: a reader of the version it may have become would otherwise index it (176 MB
+            // at 1,000,000 entries). Dropped like the other once another version is known current.
+            if retried, !indexed, let etag = predicted { indexed = (try? writeIndex(index, etag: etag)) != nil }
+            if keepingOnConflict { return .conflict(mayHaveLanded: retried) }
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
         }
         return try published(outcome, index: index, predicted: indexed ? predicted : "", whole: nil, over: version)

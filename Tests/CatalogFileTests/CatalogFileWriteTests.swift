@@ -265,6 +265,18 @@ final class CatalogFileWriteTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// The same when the index sent with that completion failed: written again, then the write
+    /// is told by it as above, and the version is not left without an index.
+    func testASpliceThatLandedWithoutItsIndexIsWrittenWithIt() throws {
+        _ = try big.seed(0..<400)
+        big.store.lostAnswers = 1
+        big.store.companionFailures = 1
+        guard case .written(let after) = try write([.exists(BigCatalog.entry(200, size: 7))]) else { return XCTFail("not written: \(big.store.requests)") }
+        XCTAssertEqual(after.etag, big.store.object("b", "images.json")?.etag)
+        XCTAssertEqual(try big.size(200), 7)
+        try big.checkIndexed()
+    }
+
     /// And when another writer wrote over it before the conflict path read the current ETag:
     /// the retry's 412 makes it look for the version among the current one's ancestors.
     func testASpliceThatLandedButAnswered412AndWasWrittenOverIsWritten() throws {
