@@ -470,3 +470,56 @@ def test_stop_ends_runtimes_before_it_closes_their_next(tmp_path):
         api.stop(grace=1.0)
     assert runtime.returncode == -signal.SIGKILL
     assert not seen.exists(), "the runtime saw its /next closed before it was stopped"
+
+
+
+def _poller(*, ignores_sigterm: bool, then: str) -> str:
+    """A runtime that takes one invocation from `/next`, then runs `then`."""
+    return ("import http.client, os, signal, time\n"
+            + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignores_sigterm else "")
+            + "h, p = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')\n"
+              "c = http.client.HTTPConnection(h, int(p))\n"
+              "c.request('GET', '/2018-06-01/runtime/invocation/next'); c.getresponse().read()\n"
+            + then + "\n")
+
+
+def _taken(api: LocalRuntimeAPI, request_id: str) -> None:
+    deadline = time.monotonic() + 30
+    while request_id not in api._in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert request_id in api._in_flight, "no runtime took the invocation"
+
+
+def test_stop_hands_nothing_out_while_its_runtimes_die():
+    """An invocation whose runtime dies as the API stops is put back on the queue; it must not
+    go to another runtime that is being stopped too (each would add an attempt and, at the
+    last, report Runtime.ExitError): it stays pending, delivered once. The idle runtimes here
+    outlive SIGTERM, so the one that dies first finds them polling."""
+    results = []
+    api = LocalRuntimeAPI(function_timeout=60, on_result=results.append).start()
+    try:
+        request_id = api.enqueue(b"{}")
+        api.spawn([sys.executable, "-c", _poller(ignores_sigterm=False, then="time.sleep(60)")])
+        _taken(api, request_id)
+        api.spawn([sys.executable, "-c", _poller(ignores_sigterm=True, then="time.sleep(60)")], n=3)
+        api.wait_for_waiting(3, timeout=30)
+    finally:
+        api.stop(grace=1.0)
+    assert results == [], [r.to_dict() for r in results]
+    assert api.pending() == [request_id]
+    assert api._all[request_id].attempts == 1
+
+
+def test_stop_lets_no_deadline_fire_while_its_runtimes_die():
+    """A runtime that outlives SIGTERM is killed after the grace; its invocation's deadline
+    passing meanwhile is the API's stopping, not a function timeout to report."""
+    results = []
+    api = LocalRuntimeAPI(function_timeout=1.0, on_result=results.append).start()
+    try:
+        request_id = api.enqueue(b"{}")
+        api.spawn([sys.executable, "-c", _poller(ignores_sigterm=True, then="time.sleep(60)")])
+        _taken(api, request_id)
+    finally:
+        api.stop(grace=3.0)
+    assert results == [], [r.to_dict() for r in results]
+    assert api.pending() == [request_id]

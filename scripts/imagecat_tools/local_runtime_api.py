@@ -213,6 +213,7 @@ class LocalRuntimeAPI:
         self.rejections: list[Rejection] = []
         self._injected: dict[str, deque[int]] = {name: deque() for name in _ENDPOINTS}
         self._stopping = threading.Event()
+        self._draining = False  # stopping: nothing more handed out, no deadline fires
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._next_connection = 0
@@ -244,7 +245,11 @@ class LocalRuntimeAPI:
         """Stops spawned runtimes (SIGTERM, then SIGKILL after `grace`), then the server.
 
         Runtimes first: a runtime whose long-poll `/next` is closed logs FATAL and exits, which
-        Lambda never makes it do at the end of its life, and the storm's summary would count."""
+        Lambda never makes it do at the end of its life, and the storm's summary would count.
+        Meanwhile nothing is handed out (an invocation put back by a dying runtime would go to
+        another dying one, one attempt each) and no deadline fires."""
+        with self._lock:
+            self._draining = True
         for process in self.processes:
             if process.poll() is None:
                 process.terminate()
@@ -384,7 +389,7 @@ class LocalRuntimeAPI:
             self._waiting += 1
             self._lock.notify_all()  # for wait_for_waiting()
             try:
-                while not self._queue:
+                while not self._queue or self._draining:
                     if self._stopping.is_set() or gone():
                         return None
                     self._lock.wait(0.2)
@@ -459,6 +464,8 @@ class LocalRuntimeAPI:
         while not self._stopping.wait(0.05):
             now_ms = time.time() * 1000
             with self._lock:
+                if self._draining:
+                    continue
                 expired = [i for i in self._in_flight.values() if i.deadline_ms <= now_ms]
             for invocation in expired:
                 body = json.dumps({"errorType": "Sandbox.Timedout",
