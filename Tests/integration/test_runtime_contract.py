@@ -483,11 +483,26 @@ def _poller(*, ignores_sigterm: bool, then: str) -> str:
             + then + "\n")
 
 
-def _taken(api: LocalRuntimeAPI, request_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while request_id not in api._in_flight and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert request_id in api._in_flight, "no runtime took the invocation"
+
+def _stop_while_one_is_taken(*, function_timeout: float, busy_outlives_sigterm: bool, idle: int,
+                             grace: float) -> tuple[LocalRuntimeAPI, list, str]:
+    """Queues one invocation, lets a runtime take it (and `idle` runtimes that outlive SIGTERM
+    poll `/next`), then stops the API: the API, the results it reported, the invocation's id."""
+    results = []
+    api = LocalRuntimeAPI(function_timeout=function_timeout, on_result=results.append).start()
+    try:
+        request_id = api.enqueue(b"{}")
+        api.spawn([sys.executable, "-c", _poller(ignores_sigterm=busy_outlives_sigterm, then="time.sleep(60)")])
+        deadline = time.monotonic() + 30
+        while request_id not in api._in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert request_id in api._in_flight, "no runtime took the invocation"
+        if idle:
+            api.spawn([sys.executable, "-c", _poller(ignores_sigterm=True, then="time.sleep(60)")], n=idle)
+            api.wait_for_waiting(idle, timeout=30)
+    finally:
+        api.stop(grace=grace)
+    return api, results, request_id
 
 
 def test_stop_hands_nothing_out_while_its_runtimes_die():
@@ -495,16 +510,8 @@ def test_stop_hands_nothing_out_while_its_runtimes_die():
     go to another runtime that is being stopped too (each would add an attempt and, at the
     last, report Runtime.ExitError): it stays pending, delivered once. The idle runtimes here
     outlive SIGTERM, so the one that dies first finds them polling."""
-    results = []
-    api = LocalRuntimeAPI(function_timeout=60, on_result=results.append).start()
-    try:
-        request_id = api.enqueue(b"{}")
-        api.spawn([sys.executable, "-c", _poller(ignores_sigterm=False, then="time.sleep(60)")])
-        _taken(api, request_id)
-        api.spawn([sys.executable, "-c", _poller(ignores_sigterm=True, then="time.sleep(60)")], n=3)
-        api.wait_for_waiting(3, timeout=30)
-    finally:
-        api.stop(grace=1.0)
+    api, results, request_id = _stop_while_one_is_taken(function_timeout=60, busy_outlives_sigterm=False,
+                                                        idle=3, grace=1.0)
     assert results == [], [r.to_dict() for r in results]
     assert api.pending() == [request_id]
     assert api._all[request_id].attempts == 1
@@ -513,13 +520,7 @@ def test_stop_hands_nothing_out_while_its_runtimes_die():
 def test_stop_lets_no_deadline_fire_while_its_runtimes_die():
     """A runtime that outlives SIGTERM is killed after the grace; its invocation's deadline
     passing meanwhile is the API's stopping, not a function timeout to report."""
-    results = []
-    api = LocalRuntimeAPI(function_timeout=1.0, on_result=results.append).start()
-    try:
-        request_id = api.enqueue(b"{}")
-        api.spawn([sys.executable, "-c", _poller(ignores_sigterm=True, then="time.sleep(60)")])
-        _taken(api, request_id)
-    finally:
-        api.stop(grace=3.0)
+    api, results, request_id = _stop_while_one_is_taken(function_timeout=1.0, busy_outlives_sigterm=True,
+                                                        idle=0, grace=3.0)
     assert results == [], [r.to_dict() for r in results]
     assert api.pending() == [request_id]
