@@ -327,8 +327,9 @@ extension CatalogFile {
         }
         if case .conflict(let retried) = outcome {
             // A completion that may have landed gets its index again if the one sent with it
-            // failed: a reader of the version it may have become would otherwise index it (176 MB
-            // at 1,000,000 entries). Dropped like the other once another version is known current.
+            // failed: a reader of the version it may have become would otherwise index it
+            // (176 MB at 1,000,000 entries). Dropped like the other once another version is
+            // known current.
             if retried, !indexed, let etag = predicted { indexed = (try? writeIndex(index, etag: etag)) != nil }
             if keepingOnConflict { return .conflict(mayHaveLanded: retried) }
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
@@ -387,8 +388,10 @@ extension CatalogFile {
             if now == predicted || (retried && (try? isKept(CatalogVersion(etag: predicted, index: index, whole: nil), over: version.etag)) == true) {
                 return try published(.written(etag: predicted), index: index, predicted: predicted, whole: whole, over: version)
             }
+            // Not found: lost, or, after a retry, landed and lost to a racing completion (not
+            // atomic) or not told by `isKept` (an index it could not read). Its caller re-checks.
             store.deleteInBackground(bucket: bucket, key: indexKey(predicted))
-            return .conflict()
+            return .conflict(mayHaveLanded: retried)
         }
     }
 

@@ -296,6 +296,26 @@ final class CatalogFileWriteTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// The same when nothing tells it was written over: the current version's index is gone (a
+    /// reader rebuilds it later). Its write may have landed: a conflict that says so, whose
+    /// caller re-checks its keys, not a plain one that would leave them to nobody.
+    func testASpliceThatMayHaveLandedAndCannotBeFoundSaysSo() throws {
+        _ = try big.seed(0..<400)
+        big.store.lostAnswers = 1
+        let other = big.file
+        big.store.onRequest = { [store = big.store] line in
+            guard line.hasPrefix("RANGE b/images.json 0-0") else { return }
+            store.onRequest = nil
+            guard case .written(let next)? = try? other.write([.exists(BigCatalog.entry(401))], over: try! other.current(), policy: .merge).result
+            else { return XCTFail("the other writer did not write") }
+            store.buckets["b"]![ExactKey(other.indexKey(next.etag!))] = nil
+        }
+        let written = try big.file.write([.exists(BigCatalog.entry(200, size: 7))], over: try big.file.current(), policy: .merge)
+        guard case .conflict(mayHaveLanded: true) = written.result else { return XCTFail("\(written.result): \(big.store.requests)") }
+        XCTAssertEqual(written.outcomes, [.updated(from: BigCatalog.entry(200))])
+        XCTAssertEqual(try big.size(200), 7, "it landed")
+    }
+
     /// A 409 on the completion: the upload is aborted, and the index written for the predicted
     /// version is dropped (it is not the current version's).
     func testA409OnCompletionIsAConflictAndLeavesNoIndex() throws {
