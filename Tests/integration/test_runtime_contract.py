@@ -472,7 +472,6 @@ def test_stop_ends_runtimes_before_it_closes_their_next(tmp_path):
     assert not seen.exists(), "the runtime saw its /next closed before it was stopped"
 
 
-
 def _poller(*, ignores_sigterm: bool, then: str) -> str:
     """A runtime that takes one invocation from `/next`, then runs `then`."""
     return ("import http.client, os, signal, time\n"
@@ -481,7 +480,6 @@ def _poller(*, ignores_sigterm: bool, then: str) -> str:
               "c = http.client.HTTPConnection(h, int(p))\n"
               "c.request('GET', '/2018-06-01/runtime/invocation/next'); c.getresponse().read()\n"
             + then + "\n")
-
 
 
 def _stop_while_one_is_taken(*, function_timeout: float, busy_outlives_sigterm: bool, idle: int,
@@ -520,7 +518,7 @@ def test_stop_hands_nothing_out_while_its_runtimes_die():
 def test_stop_lets_no_deadline_fire_while_its_runtimes_die():
     """A runtime that outlives SIGTERM is killed after the grace; its invocation's deadline
     passing meanwhile is the API's stopping, not a function timeout to report."""
-    api, results, request_id = _stop_while_one_is_taken(function_timeout=1.0, busy_outlives_sigterm=True,
-                                                        idle=0, grace=3.0)
+    api, results, request_id = _stop_while_one_is_taken(function_timeout=3.0, busy_outlives_sigterm=True,
+                                                        idle=0, grace=6.0)
     assert results == [], [r.to_dict() for r in results]
     assert api.pending() == [request_id]
