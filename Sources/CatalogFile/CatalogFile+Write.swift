@@ -303,11 +303,12 @@ extension CatalogFile {
     /// ETag the version will have (one round trip for both; a reader that finds the version a
     /// moment before its index waits for it, `indexWaits`). An index write that failed is
     /// written again once the version is kept, or at once when a retry's 412 leaves that unknown
-    /// (best effort: a reader rebuilds an index it cannot find). A lost upload is aborted, and the index written
-    /// for it dropped, unless the caller means to complete it again (`keepingOnConflict`:
-    /// `appended`, which drops that index once its next read tells it which version won; the
-    /// conflict says whether its 412 came on a retry, when the completion may have landed); a
-    /// "lost" one whose ETag is the current version's is written (`published`).
+    /// (best effort: a reader rebuilds an index it cannot find). A lost upload is aborted, and
+    /// the index written for it dropped, unless the caller means to complete it again
+    /// (`keepingOnConflict`: `appended`, which drops that index once its next read tells it
+    /// which version won; the conflict says whether its 412 came on a retry, when the
+    /// completion may have landed); a "lost" one whose ETag is the current version's is written
+    /// (`published`).
     func complete(uploadID: String, partETags: [String], index: CatalogIndex, over version: CatalogVersion,
                   keepingOnConflict: Bool = false) throws(CatalogFileError) -> WriteResult {
         let outcome: StoredWrite

@@ -19,8 +19,8 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import signal
+import sys
 import textwrap
 import time
 import urllib.error
@@ -446,22 +446,28 @@ def test_runtime_dying_without_requeue_fails_the_invocation():
     assert result.attempts == 1
 
 
+def _poller(*, ignores_sigterm: bool, then: str) -> str:
+    """A runtime that long-polls `/next` once (an invocation, or the connection closed), then
+    runs `then`."""
+    return ("import http.client, os, signal, time\n"
+            + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignores_sigterm else "")
+            + "h, p = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')\n"
+              "c = http.client.HTTPConnection(h, int(p))\n"
+              "c.request('GET', '/2018-06-01/runtime/invocation/next')\n"
+              "try:\n"
+              "    c.getresponse().read()\n"
+              "except (http.client.HTTPException, OSError):\n"
+              "    pass\n"
+            + then + "\n")
+
+
 def test_stop_ends_runtimes_before_it_closes_their_next(tmp_path):
     """A runtime whose long-poll `/next` is closed logs FATAL and exits 1, as it should when the
     Runtime API is gone; stopping the local API must not make it so, or every storm's operator
     summary counts a FATAL that Lambda never causes. The runtime here ignores SIGTERM, so
     whichever comes first, the close or the SIGKILL after the grace, is seen."""
     seen = tmp_path / "seen"
-    poller = ("import http.client, os, signal, sys\n"
-              "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-              "h, p = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')\n"
-              "c = http.client.HTTPConnection(h, int(p))\n"
-              "c.request('GET', '/2018-06-01/runtime/invocation/next')\n"
-              "try:\n"
-              "    c.getresponse().read()\n"
-              "except Exception as e:\n"
-              "    pass\n"
-              f"open({str(seen)!r}, 'w').write('next closed')\n")
+    poller = _poller(ignores_sigterm=True, then=f"open({str(seen)!r}, 'w').write('next closed')")
     api = LocalRuntimeAPI().start()
     try:
         [runtime] = api.spawn([sys.executable, "-c", poller])
@@ -470,16 +476,6 @@ def test_stop_ends_runtimes_before_it_closes_their_next(tmp_path):
         api.stop(grace=1.0)
     assert runtime.returncode == -signal.SIGKILL
     assert not seen.exists(), "the runtime saw its /next closed before it was stopped"
-
-
-def _poller(*, ignores_sigterm: bool, then: str) -> str:
-    """A runtime that takes one invocation from `/next`, then runs `then`."""
-    return ("import http.client, os, signal, time\n"
-            + ("signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" if ignores_sigterm else "")
-            + "h, p = os.environ['AWS_LAMBDA_RUNTIME_API'].split(':')\n"
-              "c = http.client.HTTPConnection(h, int(p))\n"
-              "c.request('GET', '/2018-06-01/runtime/invocation/next'); c.getresponse().read()\n"
-            + then + "\n")
 
 
 def _stop_while_one_is_taken(*, function_timeout: float, busy_outlives_sigterm: bool, idle: int,
