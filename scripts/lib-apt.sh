@@ -1,6 +1,6 @@
-# Sourced (not run) by scripts/package and scripts/build-minimal-curl: installs the Debian
-# packages a step needs, only those that are missing, the way scripts/setup does (no prompt,
-# root directly or through sudo -n in CI, the apt log shown only on failure).
+# Sourced (not run) by scripts/setup, scripts/package and scripts/build-minimal-curl: installs
+# the Debian packages a step needs, only those that are missing (no prompt, root directly or
+# through sudo -n in CI, the apt log shown only on failure).
 #
 #   ensure_packages PACKAGE...      prints "<caller>: installed ... (apt)" when it installed any
 #
