@@ -8,7 +8,7 @@
 #   collect NAME                  waits for a started step, prints its output, records it
 #   finish                        collects what is still started, prints the summary, exits
 #
-# The caller sets `logs` (a directory for the steps' output) and may define
+# The steps' output is kept in `$logs`, a directory removed at exit. The caller may define
 # `step_counts NAME LOG`, which prints a step's test counts and fails when they show a failure.
 # shellcheck shell=bash
 
@@ -16,6 +16,18 @@ results=()
 failed=0
 started=$SECONDS
 declare -A _step_pids=()
+logs="$(mktemp -d "${TMPDIR:-/tmp}/imagecat-test.XXXXXX")"
+
+# Stops the started steps still running: `timeout` puts each in a process group of its own,
+# which a terminal's Ctrl-C or a signal to this script's group does not reach, and an orphaned
+# release build would hold the build directory's lock.
+_stop_started() {
+  local pid
+  for pid in "${_step_pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
+}
+trap '_stop_started; rm -rf "$logs"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 _step_file() { printf '%s/%s' "$logs" "${1// /-}"; }
 
@@ -60,6 +72,11 @@ start() {
 collect() {
   local name=$1 file line
   file="$(_step_file "$name")"
+  if [ -z "${_step_pids[$name]+started}" ]; then
+    results+=("$name FAILED (never started)")
+    failed=1
+    return 1
+  fi
   wait "${_step_pids[$name]}" || true
   unset "_step_pids[$name]"
   cat "$file.out"

@@ -4,7 +4,9 @@ time limit and the summary count as for a step run in the foreground."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -12,16 +14,17 @@ from pathlib import Path
 from conftest import REPO_ROOT
 
 
+def script(body: str) -> list[str]:
+    """A bash command that sources the runner and runs `body`."""
+    return ["bash", "-c", f'set -euo pipefail\n. {REPO_ROOT / "scripts" / "lib-steps.sh"}\n{body}\n']
+
+
 def steps(tmp_path: Path, body: str) -> tuple[int, str, float]:
-    """(exit status, output, seconds) of a bash script that sources the runner and runs `body`."""
-    script = f'''set -euo pipefail
-logs={tmp_path}
-. {REPO_ROOT / "scripts" / "lib-steps.sh"}
-{body}
-'''
+    """(exit status, output, seconds) of `script(body)`, its output kept under `tmp_path`."""
     began = time.monotonic()
-    run = subprocess.run(["bash", "-c", script], stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                         timeout=120)  # quiet: 1-2 s
+    run = subprocess.run(script(body), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                         env={**os.environ, "TMPDIR": str(tmp_path)}, timeout=120)  # quiet: 1-2 s
+    assert not list(tmp_path.iterdir()), "the steps' output was left behind"
     return run.returncode, run.stdout + run.stderr, time.monotonic() - began
 
 
@@ -74,3 +77,37 @@ finish''')
     assert status == 0, output
     assert "late-output" in output
     assert summary(output).endswith("first ok in Ns; late ok in Ns"), output
+
+
+def test_collecting_a_step_never_started_fails_it(tmp_path):
+    status, output, _ = steps(tmp_path, '''
+collect ghost || echo collect-said-no
+finish''')
+    assert status == 1 and "collect-said-no" in output, output
+    assert summary(output).endswith(": ghost FAILED (never started)"), output
+
+
+def test_a_signal_stops_the_started_steps_too(tmp_path):
+    """`timeout` puts a step in a process group of its own: the runner stops it on its way out."""
+    pid_file = tmp_path / "step.pid"
+    runner = subprocess.Popen(script(f'''
+start long 1m bash -c 'echo $$ >{pid_file}; exec sleep 60'
+collect long
+finish'''), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env={**os.environ, "TMPDIR": str(tmp_path)})
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline, "the step did not start"
+            time.sleep(0.05)
+        step = int(pid_file.read_text())
+        runner.send_signal(signal.SIGTERM)
+        assert runner.wait(timeout=30) == 143
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{step}").exists() and "Z" not in Path(f"/proc/{step}/stat").read_text().split()[2]:
+            assert time.monotonic() < deadline, "the started step outlived the runner"
+            time.sleep(0.05)
+    finally:
+        runner.kill()
+        runner.wait()
+    assert [p.name for p in tmp_path.iterdir()] == ["step.pid"], "the steps' output was left behind"
