@@ -146,6 +146,20 @@ def test_physical_limit_is_the_write_window_or_the_processes():
     assert physical_limit(20.0, 75, 1)["records_per_second"] == 1250.0  # one process: 60 ms each
 
 
+def test_a_big_catalogs_window_is_a_write_into_its_tail():
+    """Completions mean a big catalog: its shortest window is the tail's read, part and completion."""
+    def limit(requests_by_kind: dict) -> dict:
+        result = StormResult(StormConfig(latency=(20.0, 20.0), procs=3), "f", {})
+        result.deliveries, result.delivery_seconds, result.batch_sizes = 750, 1.0, [75] * 10
+        result.requests_by_kind = requests_by_kind
+        return result.limit()
+    small = limit({"GET catalog": 10, "PUT catalog": 10})
+    assert small["window_round_trips"] == 2 and small["catalog_writes"] == 10
+    big = limit({"PART catalog": 10, "COMPLETE catalog": 10, "COMPLETE catalog 412": 3})
+    assert big["window_round_trips"] == 3 and big["window_ms"] == 60.0 and big["catalog_writes"] == 10
+    assert big["records_per_second"] == pytest.approx(1250.0)   # 16.7 writes/s × 75 records
+
+
 def test_requests_are_named_by_what_they_read_or_write():
     assert request_kind("GET", "/b/images.json", 200) == "GET catalog"
     assert request_kind("GET", "/b/images.json", 304) == "GET catalog 304"
