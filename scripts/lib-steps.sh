@@ -18,14 +18,17 @@ started=$SECONDS
 declare -A _step_pids=()
 logs="$(mktemp -d "${TMPDIR:-/tmp}/imagecat-test.XXXXXX")"
 
-# Stops the started steps still running: `timeout` puts each in a process group of its own,
-# which a terminal's Ctrl-C or a signal to this script's group does not reach, and an orphaned
+# Stops every step still running, in the foreground or started: each runs under `timeout`,
+# which leads a process group of its own (`run` writes its id beside the step's log), so
+# neither a terminal's Ctrl-C nor a signal to this script's group reaches it, and an orphaned
 # release build would hold the build directory's lock.
-_stop_started() {
-  local pid
-  for pid in "${_step_pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null || true; done
+_stop_steps() {
+  local group
+  for group in "$logs"/*.group; do
+    [ -f "$group" ] && kill -TERM -- "-$(cat "$group")" 2>/dev/null || true
+  done
 }
-trap '_stop_started; rm -rf "$logs"' EXIT
+trap '_stop_steps; rm -rf "$logs"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -40,8 +43,18 @@ run() {
   if [ -t 0 ]; then
     "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
   else
-    # timeout signals the whole step's process group (pytest then stops its servers).
-    timeout --kill-after=30s "$limit" "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+    # timeout signals the whole step's process group when the limit passes (pytest then stops
+    # its servers). Waited for with `wait`, which a signal to this script interrupts: its traps
+    # then stop the step at once. The log is shown as it grows.
+    : >"$log"
+    timeout --kill-after=30s "$limit" "$@" >>"$log" 2>&1 &
+    local step=$!
+    printf '%s\n' "$step" >"${log%.log}.group"
+    tail -n +1 -s 0.2 -f --pid="$step" "$log" &
+    local shown=$!
+    wait "$step" || status=$?
+    wait "$shown" || true
+    rm -f "${log%.log}.group"
   fi
   local counts=""
   if declare -F step_counts >/dev/null; then

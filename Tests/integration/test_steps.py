@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO_ROOT
 
 
@@ -87,27 +89,40 @@ finish''')
     assert summary(output).endswith(": ghost FAILED (never started)"), output
 
 
-def test_a_signal_stops_the_started_steps_too(tmp_path):
-    """`timeout` puts a step in a process group of its own: the runner stops it on its way out."""
-    pid_file = tmp_path / "step.pid"
-    runner = subprocess.Popen(script(f'''
-start long 1m bash -c 'echo $$ >{pid_file}; exec sleep 60'
-collect long
-finish'''), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+@pytest.mark.parametrize("body,to_group", [
+    ("start long 1m {step}\ncollect long", False),         # waiting for a started step
+    ("start long 1m {step}\ncollect long", True),          # ... the signal sent to the whole group
+    ("run long 1m {step}", False),                          # a step in the foreground
+    ("start other 1m sleep 60\nrun long 1m {step}", True),  # both, the signal to the group
+], ids=["started", "started-group", "foreground", "both-group"])
+def test_a_signal_stops_the_steps_at_once(tmp_path, body, to_group):
+    """`timeout` puts a step in a process group of its own, which no signal to the runner reaches:
+    the runner stops it on its way out, without waiting for the step to end."""
+    pid_file, pid = tmp_path / "step.pid", None
+    step = f"bash -c 'echo $$ >{pid_file}; exec sleep 60'"
+    runner = subprocess.Popen(script(body.format(step=step) + "\nfinish"), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                               env={**os.environ, "TMPDIR": str(tmp_path)})
     try:
         deadline = time.monotonic() + 30
         while not pid_file.exists() or not pid_file.read_text().strip():
             assert time.monotonic() < deadline, "the step did not start"
             time.sleep(0.05)
-        step = int(pid_file.read_text())
-        runner.send_signal(signal.SIGTERM)
-        assert runner.wait(timeout=30) == 143
-        deadline = time.monotonic() + 30
-        while Path(f"/proc/{step}").exists() and "Z" not in Path(f"/proc/{step}/stat").read_text().split()[2]:
-            assert time.monotonic() < deadline, "the started step outlived the runner"
+        pid = int(pid_file.read_text())
+        signalled = time.monotonic()
+        if to_group:
+            os.killpg(runner.pid, signal.SIGTERM)
+        else:
+            runner.send_signal(signal.SIGTERM)
+        status = runner.wait(timeout=30)
+        assert status in (143, -signal.SIGTERM) and time.monotonic() - signalled < 10, status
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            assert time.monotonic() < deadline, "the step outlived the runner"
             time.sleep(0.05)
     finally:
         runner.kill()
         runner.wait()
+        if pid is not None and Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
     assert [p.name for p in tmp_path.iterdir()] == ["step.pid"], "the steps' output was left behind"

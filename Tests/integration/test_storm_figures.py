@@ -147,7 +147,8 @@ def test_physical_limit_is_the_write_window_or_the_processes():
 
 
 def test_a_big_catalogs_window_is_a_write_into_its_tail():
-    """Completions mean a big catalog: its shortest window is the tail's read, part and completion."""
+    """Completions alone mean a big catalog: its shortest window is the tail's read, part and
+    completion."""
     def limit(requests_by_kind: dict) -> dict:
         result = StormResult(StormConfig(latency=(20.0, 20.0), procs=3), "f", {})
         result.deliveries, result.delivery_seconds, result.batch_sizes = 750, 1.0, [75] * 10
@@ -158,6 +159,8 @@ def test_a_big_catalogs_window_is_a_write_into_its_tail():
     big = limit({"PART catalog": 10, "COMPLETE catalog": 10, "COMPLETE catalog 412": 3})
     assert big["window_round_trips"] == 3 and big["window_ms"] == 60.0 and big["catalog_writes"] == 10
     assert big["records_per_second"] == pytest.approx(1250.0)   # 16.7 writes/s × 75 records
+    grown = limit({"PUT catalog": 4, "COMPLETE catalog": 6})       # past one PutObject mid-run
+    assert grown["window_round_trips"] == 2 and grown["catalog_writes"] == 10
 
 
 def test_requests_are_named_by_what_they_read_or_write():
