@@ -18,9 +18,9 @@ started=$SECONDS
 declare -A _step_pids=()
 logs="$(mktemp -d "${TMPDIR:-/tmp}/imagecat-test.XXXXXX")"
 
-# Stops every step still running, in the foreground or started: each runs under `timeout`,
-# which leads a process group of its own (`run` writes its id beside the step's log), so
-# neither a terminal's Ctrl-C nor a signal to this script's group reaches it, and an orphaned
+# Stops every step still running under `timeout` (outside a terminal, and always when started):
+# `timeout` leads a process group of its own (`run` writes its id beside the step's log), which
+# neither a terminal's Ctrl-C nor a signal to this script's group reaches, and an orphaned
 # release build would hold the build directory's lock.
 _stop_steps() {
   local group
