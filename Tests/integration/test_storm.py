@@ -241,6 +241,41 @@ def test_a_boxed_storm_reports_each_boxs_memory_and_cpu(s3_server, bootstrap_pat
     assert "each in a 128 MB Lambda-shaped box (7.2% of a core)" in report
 
 
+def test_a_profiled_storm_says_where_the_servers_cpu_went(bootstrap_path):
+    """--server-profile: the storm starts its own server with Go's profiler, records it from
+    the first delivery to settled, and reports the shares by package and by handler."""
+    result = run_storm(StormConfig(uploads=60, deletes=10, procs=2, max_batch=5, seed=5, server_profile=True,
+                                   bootstrap=str(bootstrap_path), timeout=STORM_TIMEOUT))
+    report = format_report(result)
+    print(report)
+    assert_exact(result)
+    # A storm this small gives the server a few dozen samples' worth of CPU (Go samples at
+    # 100 Hz): which handlers they fall in is chance (test_server_profile.py checks those).
+    profile = result.summary()["server_profile"]
+    assert "errors" not in profile, profile
+    assert profile["cpu_seconds"] > 0 and profile["packages"], profile
+    assert f"S3 server profile ({profile['cpu_seconds']} CPU s sampled): where it went, by package: " in report
+
+
+def test_a_ceiling_load_copies_a_catalog_server_side_spread_over_the_invocations(s3_server):
+    """copy_load: a catalog of the preloaded size written in a bucket of its own, and its copies
+    issued a share per invocation handed out (5 over 4: 1, 2, 3, then 5), each upload aborted."""
+    from imagecat_tools.storm.copy_load import TAIL_BYTES, CopyLoad
+    s3 = s3_server.boto3_client()
+    load = CopyLoad(s3, copies=5, invocations=4, entries=20_000, workers=2).prepare()
+    issued = []
+    for i in range(4):
+        load.on_handout(f"request-{i}")
+        issued.append(load.issued)
+    summary = load.finish()
+    assert issued == [1, 2, 3, 5]
+    size = s3.head_object(Bucket=load.bucket, Key="images.json")["ContentLength"]
+    assert summary == {"copies": 5, "done": 5, "failed": 0, "entries": 20_000, "bytes_each": size - TAIL_BYTES,
+                       "copy_seconds": summary["copy_seconds"], "errors": []}
+    assert summary["copy_seconds"] > 0
+    assert s3.list_multipart_uploads(Bucket=load.bucket).get("Uploads", []) == []
+
+
 class RecordingAPI:
     """Stands in for LocalRuntimeAPI: records what the storm enqueues."""
 

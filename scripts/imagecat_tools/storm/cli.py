@@ -94,6 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-empty", action="store_true",
                         help="with --preload: then run the same plan on an empty catalog (same "
                              "server) and print both with the ratio")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="with --compare-empty: also run the empty catalog with as many "
+                             "server-side copies of a catalog of the preloaded size as the preloaded "
+                             "run made (counted through the proxy: needs --latency, --via-proxy or "
+                             "--faults), "
+                             "and print the preloaded run against it: the ceiling those copies leave "
+                             "on this machine (storm/copy_load.py)")
+    parser.add_argument("--server-profile", action="store_true",
+                        help="profile the S3 server from the first delivery to settled and print "
+                             "where its CPU went, by package and by request handler (SeaweedFS's "
+                             "Go profiler on a loopback port)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary only")
     args = parser.parse_args(argv)
     if (args.peer or args.naive or args.compare_peer) and (args.delivery != "direct" or args.eventbridge):
@@ -103,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--compare-peer runs the function and then the peer: not with --peer/--naive")
     if args.compare_empty and (args.compare_peer or not args.preload):
         parser.error("--compare-empty needs --preload and does not mix with --compare-peer")
+    if args.ceiling and not (args.compare_empty and (args.latency or args.via_proxy or args.faults)):
+        parser.error("--ceiling needs --compare-empty and the proxy (--latency, --via-proxy or --faults) "
+                     "to count the preloaded run's copies")
     if not 0 <= args.preload_deletes <= args.preload:
         parser.error("--preload-deletes K needs 0 <= K <= --preload")
     if args.box is not None and args.kill:
@@ -123,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         function_timeout=args.function_timeout, max_retries=args.max_retries,
         retry_any=args.retry_any, timeout=args.timeout, log_dir=args.log_dir,
         preload=args.preload, preload_deletes=args.preload_deletes,
-        upload_prefix=args.upload_prefix, box=args.box)
+        upload_prefix=args.upload_prefix, box=args.box, server_profile=args.server_profile)
     if args.compare_empty:
-        results = run_with_empty(config)
+        results = run_with_empty(config, ceiling=args.ceiling)
         if args.json:
             print(json.dumps({"runs": [r.summary() for r in results],
                               "comparison": comparison(results, against="empty")}, indent=2, ensure_ascii=False))
@@ -148,16 +162,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if results[0].ok else 1
 
 
-def run_with_empty(config: StormConfig, server=None) -> list:
+def run_with_empty(config: StormConfig, server=None, ceiling: bool = False) -> list:
     """The storm on the preloaded catalog, then the same plan (same seed, the preloaded deletes
-    left out) on an empty one, same server, each in a fresh bucket: [preloaded, empty]."""
+    left out) on an empty one, same server, each in a fresh bucket: [preloaded, empty].
+    `ceiling`: between them, the empty catalog's run with the preloaded run's prefix copies
+    (one per upload of the catalog it created: `copy_load`): [preloaded, ceiling, empty]."""
     if server is None:
         from ..s3_server import S3Server
-        with S3Server() as own:
-            return run_with_empty(config, own)
+        with S3Server(profiling=config.server_profile) as own:
+            return run_with_empty(config, own, ceiling)
     big = run_storm(config, server)
-    empty = run_storm(dataclasses.replace(config, preload=0, preload_deletes=0, log_dir=None), server)
-    return [big, empty]
+    empty = dataclasses.replace(config, preload=0, preload_deletes=0, log_dir=None)
+    runs = [big]
+    if ceiling:
+        copies = big.requests_by_kind.get("CREATE catalog upload", 0)
+        runs.append(run_storm(dataclasses.replace(empty, ceiling_copies=copies, ceiling_entries=config.preload,
+                                                  ceiling_invocations=big.invocations), server))
+    return runs + [run_storm(empty, server)]
 
 
 def run_with_peer(config: StormConfig, server=None) -> list:
@@ -165,7 +186,7 @@ def run_with_peer(config: StormConfig, server=None) -> list:
     same S3 server (a fresh one when None), each in a fresh bucket: [function, peer]."""
     if server is None:
         from ..s3_server import S3Server
-        with S3Server() as own:
+        with S3Server(profiling=config.server_profile) as own:
             return run_with_peer(config, own)
     ours = run_storm(config, server)
     theirs = run_storm(dataclasses.replace(config, peer="python-boto3", bootstrap=None,

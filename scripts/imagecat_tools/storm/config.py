@@ -84,6 +84,15 @@ class StormConfig:
     box: int | None = None
     """Run each runtime process in its own Lambda-shaped box of this many MB (lambda_box: the
     memory limit and Lambda's CPU share for it, 128 MB ≈ 7.2 % of a core)."""
+    server_profile: bool = False
+    """Profile the S3 server from the first delivery to settled (`bench_lib.server_profile`):
+    where its CPU goes when it, not the function, is the limit. SeaweedFS only."""
+    ceiling_copies: int = 0
+    """Server-side copies of a catalog of `ceiling_entries` entries made while the run's
+    invocations start, spread evenly over `ceiling_invocations` of them (`copy_load`): an empty
+    catalog's run with a preloaded run's copies measures the ceiling those copies leave."""
+    ceiling_entries: int = 0
+    ceiling_invocations: int = 0
 
     def __post_init__(self) -> None:
         if self.batch_window is None:
@@ -98,6 +107,8 @@ class StormConfig:
                              f"got {self.preload_deletes}")
         if self.box is not None and self.kill:
             raise ValueError("kill and box do not mix: a killed box would leave its runtime behind")
+        if self.ceiling_copies and not (self.ceiling_entries > 0 and self.ceiling_invocations > 0):
+            raise ValueError("ceiling_copies needs ceiling_entries and ceiling_invocations")
 
     @property
     def sqs(self) -> bool:

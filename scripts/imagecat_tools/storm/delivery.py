@@ -21,6 +21,8 @@ from collections import defaultdict
 
 from .. import big_catalog, log_summary, s3_events
 from ..bench_lib.machine import proc_stat_cpu
+from ..bench_lib.server_profile import ProfileRecorder
+from .copy_load import CopyLoad
 from ..fault_proxy import request_kind
 from ..local_runtime_api import LocalRuntimeAPI, Result, sqs_batch_event
 from ..paths import SCRIPTS
@@ -72,6 +74,8 @@ class Storm:
         self.api: LocalRuntimeAPI | None = None
         self.proxy = None
         self.log_file = None
+        self.profile: ProfileRecorder | None = None
+        self.copy_load: CopyLoad | None = None
 
     def _add_preload_deletes(self, plan: dict) -> None:
         """Deletes of preloaded images evenly spread over the catalog's name order, at random
@@ -111,6 +115,8 @@ class Storm:
                 self.first_delivery_at = self.last_delivery_at
         if first:  # (read outside the lock: it scans /proc)
             self.machine_at_first_delivery = self._machine_cpu()
+            if self.config.server_profile:
+                self.profile = ProfileRecorder(self.server.profile_url).start()
         self._enqueue(payload, 0, shape)
 
     def _machine_cpu(self) -> dict:
@@ -303,8 +309,12 @@ class Storm:
                 with open(self.box_reports) as reports:
                     self.result.preload["index_box"] = json.loads(reports.readline())
                 os.unlink(self.box_reports)
-        self.api = LocalRuntimeAPI(function_timeout=config.function_timeout,
-                                   on_result=self.on_result).start()
+        if config.ceiling_copies:
+            self.copy_load = CopyLoad(self.server.boto3_client(), copies=config.ceiling_copies,
+                                      invocations=config.ceiling_invocations, entries=config.ceiling_entries,
+                                      workers=config.procs, seed=config.seed).prepare()
+        self.api = LocalRuntimeAPI(function_timeout=config.function_timeout, on_result=self.on_result,
+                                   on_handout=self.copy_load.on_handout if self.copy_load else None).start()
         stop = threading.Event()
         started = time.monotonic()
         try:
@@ -339,6 +349,10 @@ class Storm:
             self.result.wall_seconds = time.monotonic() - started
             self.result.settle_seconds = time.monotonic() - self.uploads_finished_at
             self.result.machine = machine_share(self.machine_at_first_delivery, self._machine_cpu())
+            if self.profile is not None:
+                self.result.server_profile = self.profile.stop()
+            if self.copy_load is not None:
+                self.result.ceiling = self.copy_load.finish()
             if self.first_delivery_at is not None and self.last_result_at is not None:
                 self.result.delivery_seconds = self.last_result_at - self.first_delivery_at
                 self.result.feeding_seconds = self.last_delivery_at - self.first_delivery_at
@@ -480,8 +494,10 @@ def run_storm(config: StormConfig, server=None, bucket: str | None = None) -> St
         raise ValueError("the peers only read direct S3 events: no EventBridge with a peer")
     if server is None:
         from ..s3_server import S3Server
-        with S3Server() as own:
+        with S3Server(profiling=config.server_profile) as own:
             return run_storm(config, own, bucket)
+    if config.server_profile and not getattr(server, "profile_url", ""):
+        raise ValueError("server_profile needs a server started with profiling (S3Server(profiling=True))")
     s3 = server.boto3_client()
     if bucket is None:
         bucket = f"imagecat-storm-{uuid.uuid4().hex[:12]}"

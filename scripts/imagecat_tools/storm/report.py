@@ -88,6 +88,11 @@ class StormResult:
     machine: dict = field(default_factory=dict)
     """How busy the machine was from the first delivery to settled, and what the S3 server and
     the storm (its proxy included) used of it (`delivery.machine_share`)."""
+    server_profile: dict = field(default_factory=dict)
+    """Where the S3 server's CPU went from the first delivery to settled, with
+    `--server-profile` (`server_profile.summarize`)."""
+    ceiling: dict = field(default_factory=dict)
+    """The server-side copies injected into the run (`copy_load.CopyLoad.finish`), if any."""
     faults: dict | None = None
     audit: Audit = field(default_factory=Audit)
     settled: bool = True
@@ -182,6 +187,8 @@ class StormResult:
             "invocation_ms": self.duration_ms(),
             "runtimes": self.runtimes,
             "machine": self.machine,
+            "server_profile": self.server_profile,
+            "ceiling": self.ceiling,
             "preload": self.preload,
             "events_per_second": round(self.events_per_second, 1),
             "records_per_second": round(self.records_per_second, 1),
@@ -313,6 +320,15 @@ def format_report(result: StormResult) -> str:
         lines.append(f"  machine: {m['cores']} cores {m['busy_share']:.0%} busy from the first delivery to settled ({m['seconds']:.1f} s); "
                      f"of that CPU, the S3 server {m['server_cpu_seconds']} s, the proxy and the storm "
                      f"{m['storm_cpu_seconds']} s (the runtimes: {runtimes.get('cpu_seconds', '?')} s since they started)")
+    if s.get("ceiling"):
+        lines.append(ceiling_line(s["ceiling"]))
+    profile = s.get("server_profile")
+    if profile:
+        def shares(pairs):
+            return ", ".join(f"{name} {share:.0%}" for name, share in pairs) or "none"
+        lines.append(f"  S3 server profile ({profile['cpu_seconds']} CPU s sampled): where it went, by package: "
+                     f"{shares(profile['packages'])}; what for, by handler: {shares(profile['handlers'])}"
+                     + (f"; errors: {'; '.join(profile['errors'])}" if profile.get("errors") else ""))
     lines += [
         f"  catalog: {s['catalog_entries']} entries; bucket: {s['bucket_images']} images",
         f"  lost {s['lost']}, duplicated {s['duplicated']}, resurrected {s['resurrected']}"
@@ -339,6 +355,14 @@ def format_report(result: StormResult) -> str:
     return "\n".join(lines)
 
 
+def ceiling_line(ceiling: dict) -> str:
+    """The report's line for the copies a ceiling run injected (`copy_load.CopyLoad.finish`)."""
+    return (f"  ceiling load: {ceiling['done']} of {ceiling['copies']} server-side copies of a "
+            f"{ceiling['entries']:,}-entry catalog ({ceiling['bytes_each']:,} bytes each) made as "
+            f"invocations started, {ceiling['copy_seconds']} s of copying in all"
+            + (f"; {ceiling['failed']} failed: {'; '.join(ceiling['errors'])}" if ceiling["failed"] else ""))
+
+
 def comparison(results: list[StormResult], against: str = "peer") -> dict:
     """The figures the issues compare, one row per run of the same plan, with records/s as a
     ratio to the last: the peer, or (`against="empty"`) the same function on an empty catalog."""
@@ -348,16 +372,24 @@ def comparison(results: list[StormResult], against: str = "peer") -> dict:
         name = s["function"].split(" (")[0]
         if s["preload"]:
             name += f", {s['preload']['entries']:,} entries preloaded"
+        elif s["ceiling"]:
+            name += f", empty catalog + {s['ceiling']['copies']} copies of {s['ceiling']['entries']:,} entries (ceiling)"
         elif against == "empty":
             name += ", empty catalog"
         rows.append({"function": name, "runtimes": s["runtimes"], "records_per_second": s["records_per_second"],
                      "failures": s["failures"], "failures_by_type": s["failures_by_type"],
                      "invocation_ms": s["invocation_ms"], "requests_per_record": s["requests_per_record"],
-                     "conflicts": s["conflicts"], "wrong_entries": s["wrong_entries"], "ok": s["ok"]})
+                     "conflicts": s["conflicts"], "wrong_entries": s["wrong_entries"], "ok": s["ok"],
+                     "ceiling": bool(s["ceiling"])})
     peer = rows[-1]["records_per_second"]
     for row in rows:
         row["records_per_second_vs_last"] = round(row["records_per_second"] / peer, 2) if peer else None
-    return {"against": against, "rows": rows}
+    compared = {"against": against, "rows": rows}
+    ceiling = next((row["records_per_second"] for row in rows if row["ceiling"]), None)
+    if ceiling:
+        # The preloaded run against the ceiling its own copies leave on this server.
+        compared["vs_ceiling"] = round(rows[0]["records_per_second"] / ceiling, 2)
+    return compared
 
 
 def format_comparison(results: list[StormResult], against: str = "peer") -> str:
@@ -365,7 +397,8 @@ def format_comparison(results: list[StormResult], against: str = "peer") -> str:
         return "-" if value is None else f"{value:,.0f}"
 
     rows = []
-    for row in comparison(results, against)["rows"]:
+    compared = comparison(results, against)
+    for row in compared["rows"]:
         d, c = row["invocation_ms"], row["conflicts"] or {}
         failures = f"{row['failures']}" + (" (" + ", ".join(f"{k} {v}" for k, v in
                                                             sorted(row["failures_by_type"].items())) + ")"
@@ -377,6 +410,10 @@ def format_comparison(results: list[StormResult], against: str = "peer") -> str:
                      f"{c.get('412', '-')}/{c.get('409', '-')}",
                      "-" if row["runtimes"].get("peak_rss_mb") is None else f"{row['runtimes']['peak_rss_mb']:.0f}",
                      str(row["wrong_entries"])])
-    return "same plan, same server, one after the other:\n" + table(
+    text = "same plan, same server, one after the other:\n" + table(
         ["run", "records/s", f"vs {against}", "failed invocations", "p50 ms", "p95 ms", "max ms",
          "S3 req/record", "412/409", "peak MB", "wrong entries"], rows)
+    if "vs_ceiling" in compared:
+        text += (f"\nthe preloaded run against the ceiling its server-side copies leave on this machine: "
+                 f"{compared['vs_ceiling']:.2f}×")
+    return text

@@ -1,0 +1,129 @@
+"""The S3 server's CPU profile (`bench_lib.server_profile`, `storm --server-profile`): Go's
+profile format read right, shares summed right, and a real SeaweedFS profiled while it works."""
+
+from __future__ import annotations
+
+import gzip
+import time
+import uuid
+
+import pytest
+
+from imagecat_tools.bench_lib import server_profile
+from imagecat_tools.s3_server import S3Server
+
+VOLUME_POST = "github.com/seaweedfs/seaweedfs/weed/server.(*VolumeServer).PostHandler"
+INFLATE = "compress/flate.(*decompressor).huffSym"
+GET_OBJECT = "github.com/seaweedfs/seaweedfs/weed/s3api.(*S3ApiServer).GetObjectHandler"
+SYSCALL = "internal/runtime/syscall/linux.Syscall6"
+
+
+def varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def field(number: int, payload: bytes | int) -> bytes:
+    if isinstance(payload, int):
+        return varint(number << 3) + varint(payload)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def go_profile(stacks: list[tuple[list[str], int]], packed: bool = True) -> bytes:
+    """A CPU profile as Go writes one (gzip-compressed profile.proto): a sample type each for
+    samples and CPU nanoseconds, one function and location per name."""
+    strings = ["", "samples", "count", "cpu", "nanoseconds"]
+    ids: dict[str, int] = {}
+    body = field(1, field(1, 1) + field(2, 2)) + field(1, field(1, 3) + field(2, 4))
+    for stack, _ in stacks:
+        for name in stack:
+            if name not in ids:
+                ids[name] = len(ids) + 1
+                strings.append(name)
+    for stack, nanoseconds in stacks:
+        locations = [ids[name] for name in stack]
+        if packed:
+            sample = field(1, b"".join(varint(i) for i in locations)) + field(2, varint(1) + varint(nanoseconds))
+        else:  # unpacked repeated fields are valid protobuf too
+            sample = b"".join(field(1, i) for i in locations) + field(2, 1) + field(2, nanoseconds)
+        body += field(2, sample)
+    for name, i in ids.items():
+        body += field(4, field(1, i) + field(4, field(1, i) + field(2, 7)))
+        body += field(5, field(1, i) + field(2, strings.index(name)))
+    body += b"".join(field(6, s.encode()) for s in strings)
+    return gzip.compress(body)
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_decode_reads_each_samples_stack_and_cpu(packed):
+    stacks = [([INFLATE, VOLUME_POST], 3_000_000_000), ([SYSCALL, GET_OBJECT], 1_000_000_000)]
+    assert server_profile.decode(go_profile(stacks, packed)) == stacks
+
+
+def test_summarize_shares_by_innermost_package_and_by_handler():
+    samples = [([INFLATE, "compress/gzip.(*Reader).Read", VOLUME_POST], 6_000_000_000),
+               (["runtime.memmove", VOLUME_POST], 2_000_000_000),
+               ([SYSCALL, GET_OBJECT], 2_000_000_000)]
+    summary = server_profile.summarize(samples)
+    assert summary["cpu_seconds"] == 10.0
+    assert summary["packages"] == [["compress/flate", 0.6],
+                                   ["runtime", 0.2], ["internal/runtime/syscall/linux", 0.2]]
+    assert summary["handlers"] == [["server.(*VolumeServer).PostHandler", 0.8],
+                                   ["s3api.(*S3ApiServer).GetObjectHandler", 0.2]]
+    assert server_profile.summarize([]) == {"cpu_seconds": 0.0, "packages": [], "handlers": []}
+
+
+@pytest.mark.parametrize("function, package", [
+    (INFLATE, "compress/flate"),
+    ("github.com/seaweedfs/seaweedfs/weed/storage/needle.ParseUpload", "seaweedfs/weed/storage/needle"),
+    ("runtime.memmove", "runtime"),
+    ("google.golang.org/grpc.(*Server).handleStream", "google.golang.org/grpc"),
+])
+def test_package_is_the_import_path_without_host_and_owner(function, package):
+    assert server_profile.package(function) == package
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses (hex, as /proc/net/tcp* write them) with a socket listening on `port`."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                local, state = row.split()[1], row.split()[3]
+                address, _, hex_port = local.rpartition(":")
+                if state == "0A" and int(hex_port, 16) == port:   # 0A: LISTEN
+                    found.add(address)
+    return found
+
+
+def test_profiling_needs_seaweedfs():
+    with pytest.raises(ValueError, match="SeaweedFS"):
+        S3Server("moto", profiling=True)
+
+
+def test_a_profiled_seaweedfs_says_what_its_cpu_did():
+    """A real server, profiled while it stores and serves objects: the PUTs and GETs show up
+    under their handlers, and the profiler listens on loopback alone."""
+    with S3Server(profiling=True) as server:
+        port = server.ports["debug.port"]
+        assert listening_addresses(port) == {"0100007F"}               # 127.0.0.1, and nothing else
+        s3 = server.boto3_client()
+        bucket = f"imagecat-test-{uuid.uuid4().hex[:16]}"
+        s3.create_bucket(Bucket=bucket)
+        recorder = server_profile.ProfileRecorder(server.profile_url, window_seconds=1).start()
+        body = b'{"name":"cat.jpg","type":"jpg","size":1460},\n' * 200_000   # JSON: SeaweedFS gzips it
+        ended = time.monotonic() + 2.5
+        while time.monotonic() < ended:
+            s3.put_object(Bucket=bucket, Key="images.json", Body=body, ContentType="application/json")
+            s3.get_object(Bucket=bucket, Key="images.json")["Body"].read()
+        summary = recorder.stop()
+    assert "errors" not in summary, summary
+    assert summary["cpu_seconds"] > 0.2, summary
+    handlers = dict(summary["handlers"])
+    assert "s3api.(*S3ApiServer).PutObjectHandler" in handlers, summary
+    assert any(name.startswith("s3api.(*S3ApiServer).GetObject") for name in handlers), summary
