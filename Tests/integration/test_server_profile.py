@@ -16,6 +16,7 @@ VOLUME_POST = "github.com/seaweedfs/seaweedfs/weed/server.(*VolumeServer).PostHa
 INFLATE = "compress/flate.(*decompressor).huffSym"
 GET_OBJECT = "github.com/seaweedfs/seaweedfs/weed/s3api.(*S3ApiServer).GetObjectHandler"
 SYSCALL = "internal/runtime/syscall/linux.Syscall6"
+READ = "syscall.read"
 
 
 def varint(value: int) -> bytes:
@@ -36,24 +37,31 @@ def field(number: int, payload: bytes | int) -> bytes:
 
 def go_profile(stacks: list[tuple[list[str], int]], packed: bool = True) -> bytes:
     """A CPU profile as Go writes one (gzip-compressed profile.proto): a sample type each for
-    samples and CPU nanoseconds, one function and location per name."""
+    samples and CPU nanoseconds; a function per name (ids from 1) and a location per frame (ids
+    from 101), where a frame written "inner+outer" is one location with two lines (a function
+    inlined into its caller)."""
     strings = ["", "samples", "count", "cpu", "nanoseconds"]
-    ids: dict[str, int] = {}
+    functions: dict[str, int] = {}
+    locations: dict[str, int] = {}
     body = field(1, field(1, 1) + field(2, 2)) + field(1, field(1, 3) + field(2, 4))
     for stack, _ in stacks:
-        for name in stack:
-            if name not in ids:
-                ids[name] = len(ids) + 1
-                strings.append(name)
+        for frame in stack:
+            locations.setdefault(frame, 101 + len(locations))
+            for name in frame.split("+"):
+                if name not in functions:
+                    functions[name] = len(functions) + 1
+                    strings.append(name)
     for stack, nanoseconds in stacks:
-        locations = [ids[name] for name in stack]
+        ids = [locations[frame] for frame in stack]
         if packed:
-            sample = field(1, b"".join(varint(i) for i in locations)) + field(2, varint(1) + varint(nanoseconds))
+            sample = field(1, b"".join(varint(i) for i in ids)) + field(2, varint(1) + varint(nanoseconds))
         else:  # unpacked repeated fields are valid protobuf too
-            sample = b"".join(field(1, i) for i in locations) + field(2, 1) + field(2, nanoseconds)
+            sample = b"".join(field(1, i) for i in ids) + field(2, 1) + field(2, nanoseconds)
         body += field(2, sample)
-    for name, i in ids.items():
-        body += field(4, field(1, i) + field(4, field(1, i) + field(2, 7)))
+    for frame, i in locations.items():
+        lines = b"".join(field(4, field(1, functions[name]) + field(2, 7)) for name in frame.split("+"))
+        body += field(4, field(1, i) + lines)
+    for name, i in functions.items():
         body += field(5, field(1, i) + field(2, strings.index(name)))
     body += b"".join(field(6, s.encode()) for s in strings)
     return gzip.compress(body)
@@ -61,8 +69,10 @@ def go_profile(stacks: list[tuple[list[str], int]], packed: bool = True) -> byte
 
 @pytest.mark.parametrize("packed", [True, False])
 def test_decode_reads_each_samples_stack_and_cpu(packed):
-    stacks = [([INFLATE, VOLUME_POST], 3_000_000_000), ([SYSCALL, GET_OBJECT], 1_000_000_000)]
-    assert server_profile.decode(go_profile(stacks, packed)) == stacks
+    written = [([INFLATE, VOLUME_POST], 3_000_000_000),
+               ([f"{SYSCALL}+{READ}", GET_OBJECT], 1_000_000_000)]       # READ inlined, SYSCALL inside it
+    assert server_profile.decode(go_profile(written, packed)) == [
+        ([INFLATE, VOLUME_POST], 3_000_000_000), ([SYSCALL, READ, GET_OBJECT], 1_000_000_000)]
 
 
 def test_summarize_shares_by_innermost_package_and_by_handler():
@@ -124,6 +134,7 @@ def test_a_profiled_seaweedfs_says_what_its_cpu_did():
         summary = recorder.stop()
     assert "errors" not in summary, summary
     assert summary["cpu_seconds"] > 0.2, summary
-    handlers = dict(summary["handlers"])
+    assert recorder.stop() is summary, "stopped once"
+    handlers = dict(server_profile.summarize(recorder.samples, top=50)["handlers"])
     assert "s3api.(*S3ApiServer).PutObjectHandler" in handlers, summary
     assert any(name.startswith("s3api.(*S3ApiServer).GetObject") for name in handlers), summary

@@ -16,6 +16,7 @@ import pytest
 from imagecat_tools import s3_events
 from imagecat_tools.local_runtime_api import LocalRuntimeAPI
 from imagecat_tools.storm import Storm, StormConfig, format_report, run_storm
+from imagecat_tools.storm import cli as storm_cli
 from imagecat_tools.storm.cli import main as storm_main, run_with_peer
 from imagecat_tools.fault_proxy import request_kind
 from imagecat_tools.storm.synthesis import Operation
@@ -212,8 +213,9 @@ def test_a_ceiling_run_is_named_for_its_copies_and_the_preloaded_run_set_against
             setattr(result, name, value)
         return result
     preloaded = run(500, preload={"entries": 1_000_000})
-    ceiling = run(625, ceiling={"copies": 34, "done": 34, "failed": 0, "entries": 1_000_000,
-                                "bytes_each": 184_000_000, "copy_seconds": 40.0, "errors": []})
+    load = {"copies": 34, "issued": 34, "done": 34, "failed": 0, "entries": 1_000_000,
+            "bytes_each": 184_000_000, "late": 0, "errors": []}
+    ceiling = run(625, ceiling=load)
     empty = run(1000)
     text = format_comparison([preloaded, ceiling, empty], against="empty")
     print(text)
@@ -222,9 +224,43 @@ def test_a_ceiling_run_is_named_for_its_copies_and_the_preloaded_run_set_against
     assert "empty catalog + 34 copies of 1,000,000 entries (ceiling)" in rows[4] and rows[4].split()[-9] == "0.62×"
     assert "empty catalog " in rows[5] and rows[5].split()[-9] == "1.00×"
     assert rows[6] == "the preloaded run against the ceiling its server-side copies leave on this machine: 0.80×"
-    assert ceiling_line(ceiling.ceiling) == ("  ceiling load: 34 of 34 server-side copies of a 1,000,000-entry catalog "
-                                             "(184,000,000 bytes each) made as invocations started, 40.0 s of copying in all")
+    assert ceiling_line(load) == ("  ceiling load: 34 of 34 server-side copies of a 1,000,000-entry catalog "
+                                  "(184,000,000 bytes each) made as invocations started")
     assert "vs_ceiling" not in comparison([preloaded, empty], against="empty")
+    # A ceiling run that did not carry all of its load gives no ratio, and says why.
+    short = run(700, ceiling={**load, "issued": 30, "done": 29, "failed": 1, "late": 2, "errors": ["SlowDown"]})
+    compared = comparison([preloaded, short, empty], against="empty")
+    assert "vs_ceiling" not in compared
+    assert compared["vs_ceiling_withheld"] == ("only 30 issued (fewer invocations than the run it copies), "
+                                               "1 failed: SlowDown, 2 ended after the run settled")
+    assert format_comparison([preloaded, short, empty], against="empty").splitlines()[-1] == \
+        "no ratio against the ceiling run: " + compared["vs_ceiling_withheld"]
+    assert ceiling_line(short.ceiling).endswith("made as invocations started; " + compared["vs_ceiling_withheld"])
+
+
+def test_a_ceiling_run_copies_as_often_as_the_big_run_created_uploads_over_its_batches(monkeypatch):
+    """run_with_empty(ceiling=True): [big, ceiling, empty], the ceiling run configured from the
+    big run's uploads of its catalog and its batches; none made: an error, not a second empty run."""
+    configs = []
+
+    def fake_run_storm(config, server):
+        configs.append(config)
+        result = StormResult(config, "imagecat bootstrap (b)", {})
+        if config.preload:
+            result.requests_by_kind = {"CREATE catalog upload": uploads, "PART catalog": 70}
+            result.batch_sizes, result.invocations = [700] * 31, 35
+        return result
+    monkeypatch.setattr(storm_cli, "run_storm", fake_run_storm)
+    big = StormConfig(preload=1_000_000, latency=(10.0, 30.0), seed=3)
+    uploads = 34
+    runs = storm_cli.run_with_empty(big, server=object(), ceiling=True)
+    assert [r.config for r in runs] == configs and len(configs) == 3
+    assert (configs[1].ceiling_copies, configs[1].ceiling_entries, configs[1].ceiling_invocations) == (34, 1_000_000, 31)
+    assert configs[1].preload == configs[2].preload == 0 and configs[2].ceiling_copies == 0
+    assert configs[1].seed == configs[2].seed == 3
+    uploads, configs[:] = 0, []
+    with pytest.raises(ValueError, match="no ceiling to measure"):
+        storm_cli.run_with_empty(big, server=object(), ceiling=True)
 
 
 def test_machine_share_is_a_share_of_the_kernels_ticks_not_of_wall_time():

@@ -133,7 +133,9 @@ def summarize(samples: list[tuple[list[str], int]], top: int = 6) -> dict:
 
 
 class ProfileRecorder:
-    """Consecutive CPU profiles of a Go server from `start()` until `stop()`, in a thread."""
+    """Consecutive CPU profiles of a Go server from `start()` until `stop()`, in a thread. The
+    span is approximate: the last window runs up to `window_seconds` past `stop()`, and the
+    moments between two windows go unsampled."""
 
     def __init__(self, url: str, window_seconds: int = WINDOW_SECONDS) -> None:
         self.url = url
@@ -142,19 +144,22 @@ class ProfileRecorder:
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._record, daemon=True)
+        self._summary: dict | None = None
 
     def start(self) -> "ProfileRecorder":
         self._thread.start()
         return self
 
     def stop(self) -> dict:
-        """Waits for the window in progress to end; `summarize` of all, with any error."""
-        self._stop.set()
-        self._thread.join(timeout=self.window_seconds * 3 + 10)
-        summary = summarize(self.samples)
-        if self.errors:
-            summary["errors"] = self.errors[:3]
-        return summary
+        """Waits for the window in progress to end; `summarize` of all, with any error. Once;
+        later calls repeat it."""
+        if self._summary is None:
+            self._stop.set()
+            self._thread.join(timeout=self.window_seconds * 3 + 10)
+            self._summary = summarize(list(self.samples))
+            if self.errors:
+                self._summary["errors"] = self.errors[:3]
+        return self._summary
 
     def _record(self) -> None:
         while not self._stop.is_set():
@@ -162,6 +167,6 @@ class ProfileRecorder:
                 with urllib.request.urlopen(f"{self.url}?seconds={self.window_seconds}",
                                             timeout=self.window_seconds * 3 + 10) as answer:
                     self.samples += decode(answer.read())
-            except (OSError, ValueError, IndexError, KeyError) as error:
+            except Exception as error:  # noqa: BLE001 (any failure is reported, and the next window tried)
                 self.errors.append(f"{type(error).__name__}: {error}")
                 self._stop.wait(self.window_seconds)

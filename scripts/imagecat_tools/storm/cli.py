@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ceiling", action="store_true",
                         help="with --compare-empty: also run the empty catalog with as many "
                              "server-side copies of a catalog of the preloaded size as the preloaded "
-                             "run made (counted through the proxy: needs --latency, --via-proxy or "
-                             "--faults), "
+                             "run made (counted through the proxy: needs --latency, --via-proxy, "
+                             "--faults or --resets), "
                              "and print the preloaded run against it: the ceiling those copies leave "
                              "on this machine (storm/copy_load.py)")
     parser.add_argument("--server-profile", action="store_true",
@@ -114,9 +114,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--compare-peer runs the function and then the peer: not with --peer/--naive")
     if args.compare_empty and (args.compare_peer or not args.preload):
         parser.error("--compare-empty needs --preload and does not mix with --compare-peer")
-    if args.ceiling and not (args.compare_empty and (args.latency or args.via_proxy or args.faults)):
-        parser.error("--ceiling needs --compare-empty and the proxy (--latency, --via-proxy or --faults) "
-                     "to count the preloaded run's copies")
     if not 0 <= args.preload_deletes <= args.preload:
         parser.error("--preload-deletes K needs 0 <= K <= --preload")
     if args.box is not None and args.kill:
@@ -138,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         retry_any=args.retry_any, timeout=args.timeout, log_dir=args.log_dir,
         preload=args.preload, preload_deletes=args.preload_deletes,
         upload_prefix=args.upload_prefix, box=args.box, server_profile=args.server_profile)
+    if args.ceiling and not (args.compare_empty and config.proxied):
+        parser.error("--ceiling needs --compare-empty and the proxy (--latency, --via-proxy, --faults or "
+                     "--resets) to count the preloaded run's copies")
     if args.compare_empty:
         results = run_with_empty(config, ceiling=args.ceiling)
         if args.json:
@@ -162,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if results[0].ok else 1
 
 
+CEILING_COPIES_KIND = "CREATE catalog upload"
+"""The proxy's name for the requests a ceiling run makes one copy for: each upload of the
+catalog gets its prefix copied once (`fault_proxy.request_kind`)."""
+
+
 def run_with_empty(config: StormConfig, server=None, ceiling: bool = False) -> list:
     """The storm on the preloaded catalog, then the same plan (same seed, the preloaded deletes
     left out) on an empty one, same server, each in a fresh bucket: [preloaded, empty].
@@ -175,9 +180,14 @@ def run_with_empty(config: StormConfig, server=None, ceiling: bool = False) -> l
     empty = dataclasses.replace(config, preload=0, preload_deletes=0, log_dir=None)
     runs = [big]
     if ceiling:
-        copies = big.requests_by_kind.get("CREATE catalog upload", 0)
+        copies = big.requests_by_kind.get(CEILING_COPIES_KIND, 0)
+        if not copies:
+            raise ValueError(f"the preloaded run made no {CEILING_COPIES_KIND!r} request to copy a prefix into: "
+                             f"no ceiling to measure (a catalog of one PutObject, or the proxy not in the way)")
+        # Spread over the batches delivered, not the invocations (those count retries too), so
+        # that every copy is made by the time the ceiling run has started as many.
         runs.append(run_storm(dataclasses.replace(empty, ceiling_copies=copies, ceiling_entries=config.preload,
-                                                  ceiling_invocations=big.invocations), server))
+                                                  ceiling_invocations=len(big.batch_sizes)), server))
     return runs + [run_storm(empty, server)]
 
 

@@ -111,6 +111,11 @@ class StormConfig:
             raise ValueError("ceiling_copies needs ceiling_entries and ceiling_invocations")
 
     @property
+    def proxied(self) -> bool:
+        """The function's S3 traffic goes through the fault proxy, which counts its requests."""
+        return bool(self.faults or self.resets or self.via_proxy or self.latency)
+
+    @property
     def sqs(self) -> bool:
         """Some batches arrive as SQS events (the function must answer batchItemFailures)."""
         return self.delivery != "direct"

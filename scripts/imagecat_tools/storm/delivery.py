@@ -22,12 +22,12 @@ from collections import defaultdict
 from .. import big_catalog, log_summary, s3_events
 from ..bench_lib.machine import proc_stat_cpu
 from ..bench_lib.server_profile import ProfileRecorder
-from .copy_load import CopyLoad
 from ..fault_proxy import request_kind
 from ..local_runtime_api import LocalRuntimeAPI, Result, sqs_batch_event
 from ..paths import SCRIPTS
 from .audit import audit
 from .config import CATALOG_KEY, CONFLICT, StormConfig
+from .copy_load import CopyLoad
 from .planning import Deliverer, eventbridge_event, plan_operations
 from .report import StormResult
 from .synthesis import Operation, body_for
@@ -289,7 +289,7 @@ class Storm:
         self.result.log_dir = log_dir
         self.log_file = open(os.path.join(log_dir, "runtimes.log"), "ab")
         endpoint = self.server.endpoint
-        if config.faults or config.resets or config.via_proxy or config.latency:
+        if config.proxied:
             from ..fault_proxy import FaultProxy
             resets = config.resets if config.resets is not None else config.faults * 0.3
             self.proxy = FaultProxy(self.server.endpoint, error_rate=config.faults,
@@ -352,7 +352,7 @@ class Storm:
             if self.profile is not None:
                 self.result.server_profile = self.profile.stop()
             if self.copy_load is not None:
-                self.result.ceiling = self.copy_load.finish()
+                self.result.ceiling = self.copy_load.finish(settled_at=self.last_result_at)
             if self.first_delivery_at is not None and self.last_result_at is not None:
                 self.result.delivery_seconds = self.last_result_at - self.first_delivery_at
                 self.result.feeding_seconds = self.last_delivery_at - self.first_delivery_at
@@ -363,6 +363,12 @@ class Storm:
                 self.result.runtimes = runtime_usage(self.api.processes)
         finally:
             stop.set()
+            # After a failure too: the profiler runs until stopped, and queued copies would
+            # keep the interpreter from exiting.
+            if self.profile is not None:
+                self.profile.stop()
+            if self.copy_load is not None:
+                self.copy_load.finish(cancel=True)
             self.api.stop()
             if config.box is not None:
                 self.result.runtimes = box_usage(self.box_reports)

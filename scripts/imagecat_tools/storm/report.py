@@ -359,13 +359,27 @@ def ceiling_line(ceiling: dict) -> str:
     """The report's line for the copies a ceiling run injected (`copy_load.CopyLoad.finish`)."""
     return (f"  ceiling load: {ceiling['done']} of {ceiling['copies']} server-side copies of a "
             f"{ceiling['entries']:,}-entry catalog ({ceiling['bytes_each']:,} bytes each) made as "
-            f"invocations started, {ceiling['copy_seconds']} s of copying in all"
-            + (f"; {ceiling['failed']} failed: {'; '.join(ceiling['errors'])}" if ceiling["failed"] else ""))
+            f"invocations started" + (f"; {problem}" if (problem := ceiling_problem(ceiling)) else ""))
+
+
+def ceiling_problem(ceiling: dict) -> str | None:
+    """Why a ceiling run did not carry the load it stands for, if it did not: then no ratio
+    against it is given."""
+    problems = []
+    if ceiling["issued"] < ceiling["copies"]:
+        problems.append(f"only {ceiling['issued']} issued (fewer invocations than the run it copies)")
+    if ceiling["failed"]:
+        problems.append(f"{ceiling['failed']} failed: {'; '.join(ceiling['errors'])}")
+    if ceiling["late"]:
+        problems.append(f"{ceiling['late']} ended after the run settled")
+    return ", ".join(problems) or None
 
 
 def comparison(results: list[StormResult], against: str = "peer") -> dict:
     """The figures the issues compare, one row per run of the same plan, with records/s as a
-    ratio to the last: the peer, or (`against="empty"`) the same function on an empty catalog."""
+    ratio to the last: the peer, or (`against="empty"`) the same function on an empty catalog.
+    With a ceiling run among them (`--ceiling`), the first run's records/s against its
+    (`vs_ceiling`), or why none is given (`vs_ceiling_withheld`)."""
     rows = []
     for result in results:
         s = result.summary()
@@ -379,16 +393,20 @@ def comparison(results: list[StormResult], against: str = "peer") -> dict:
         rows.append({"function": name, "runtimes": s["runtimes"], "records_per_second": s["records_per_second"],
                      "failures": s["failures"], "failures_by_type": s["failures_by_type"],
                      "invocation_ms": s["invocation_ms"], "requests_per_record": s["requests_per_record"],
-                     "conflicts": s["conflicts"], "wrong_entries": s["wrong_entries"], "ok": s["ok"],
-                     "ceiling": bool(s["ceiling"])})
+                     "conflicts": s["conflicts"], "wrong_entries": s["wrong_entries"], "ok": s["ok"]})
     peer = rows[-1]["records_per_second"]
     for row in rows:
         row["records_per_second_vs_last"] = round(row["records_per_second"] / peer, 2) if peer else None
     compared = {"against": against, "rows": rows}
-    ceiling = next((row["records_per_second"] for row in rows if row["ceiling"]), None)
-    if ceiling:
-        # The preloaded run against the ceiling its own copies leave on this server.
-        compared["vs_ceiling"] = round(rows[0]["records_per_second"] / ceiling, 2)
+    ceiling = next((result for result in results if result.ceiling), None)
+    if ceiling is not None:
+        # The preloaded run against the ceiling its own copies leave on this server, when the
+        # ceiling run carried all of them and was exact.
+        problem = ceiling_problem(ceiling.ceiling) or (None if ceiling.ok else "the ceiling run was not exact")
+        if problem or not ceiling.records_per_second:
+            compared["vs_ceiling_withheld"] = problem or "the ceiling run delivered nothing"
+        else:
+            compared["vs_ceiling"] = round(rows[0]["records_per_second"] / ceiling.records_per_second, 2)
     return compared
 
 
@@ -416,4 +434,6 @@ def format_comparison(results: list[StormResult], against: str = "peer") -> str:
     if "vs_ceiling" in compared:
         text += (f"\nthe preloaded run against the ceiling its server-side copies leave on this machine: "
                  f"{compared['vs_ceiling']:.2f}×")
+    elif "vs_ceiling_withheld" in compared:
+        text += f"\nno ratio against the ceiling run: {compared['vs_ceiling_withheld']}"
     return text
