@@ -111,6 +111,11 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+def test_a_recorder_stopped_before_it_started_has_sampled_nothing():
+    recorder = server_profile.ProfileRecorder("http://127.0.0.1:9/debug/pprof/profile")
+    assert recorder.stop() == {"cpu_seconds": 0.0, "packages": [], "handlers": []}
+
+
 def test_profiling_needs_seaweedfs():
     with pytest.raises(ValueError, match="SeaweedFS"):
         S3Server("moto", profiling=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import time
+
 import pytest
 
 from imagecat_tools.storm import (StormConfig, audit, body_for, format_report,
@@ -269,13 +271,26 @@ def test_a_ceiling_load_copies_a_catalog_server_side_spread_over_the_invocations
         load.on_handout(f"request-{i}")
         issued.append(load.issued)
     assert issued == [1, 2, 3, 5]
+    deadline = time.monotonic() + 60
+    while load.done + len(load.failures) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert s3.list_multipart_uploads(Bucket=load.bucket).get("Uploads", []) == [], "each copy's upload aborted"
     summary = load.finish(settled_at=0.0)      # a run that "settled" before any copy ended
     assert summary == {"copies": 5, "issued": 5, "done": 5, "failed": 0, "entries": 20_000,
                        "bytes_each": size - TAIL_BYTES, "late": 5, "errors": []}
     load.on_handout("request-4")               # after finish: nothing more, and no error
     assert load.issued == 5 and load.finish() is summary
     buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
-    assert load.bucket not in buckets, "the copies' bucket and its uploads are gone"
+    assert load.bucket not in buckets, "the copies' bucket is gone"
+    # Settled after the copies ended: none late. Finished early with cancel: the copies not yet
+    # started are dropped (a failed storm does not wait for them).
+    on_time = CopyLoad(s3, copies=2, invocations=1, entries=20_000, workers=2).prepare()
+    on_time.on_handout("request-0")
+    assert on_time.finish(settled_at=time.monotonic() + 3600)["late"] == 0
+    cancelled = CopyLoad(s3, copies=6, invocations=1, entries=20_000, workers=1).prepare()
+    cancelled.on_handout("request-0")
+    dropped = cancelled.finish(cancel=True)
+    assert dropped["issued"] == 6 and dropped["done"] < 6 and dropped["failed"] == 0, dropped
 
 
 class RecordingAPI:

@@ -236,6 +236,9 @@ def test_a_ceiling_run_is_named_for_its_copies_and_the_preloaded_run_set_against
     assert format_comparison([preloaded, short, empty], against="empty").splitlines()[-1] == \
         "no ratio against the ceiling run: " + compared["vs_ceiling_withheld"]
     assert ceiling_line(short.ceiling).endswith("made as invocations started; " + compared["vs_ceiling_withheld"])
+    preloaded.settled = False                   # an inexact (unsettled) big run is not compared either
+    assert comparison([preloaded, ceiling, empty], against="empty")["vs_ceiling_withheld"] == \
+        "the preloaded run was not exact"
 
 
 def test_a_ceiling_run_copies_as_often_as_the_big_run_created_uploads_over_its_batches(monkeypatch):

@@ -155,7 +155,8 @@ class ProfileRecorder:
         later calls repeat it."""
         if self._summary is None:
             self._stop.set()
-            self._thread.join(timeout=self.window_seconds * 3 + 10)
+            if self._thread.ident is not None:               # (started)
+                self._thread.join(timeout=self.window_seconds * 3 + 10)
             self._summary = summarize(list(self.samples))
             if self.errors:
                 self._summary["errors"] = self.errors[:3]

@@ -69,7 +69,10 @@ class CopyLoad:
                 self.issued += 1
                 due += 1
             for _ in range(due):
-                self._pool.submit(self._copy)
+                try:
+                    self._pool.submit(self._copy)
+                except RuntimeError as error:           # (no thread to be had: reported, not raised)
+                    self.failures.append(f"{type(error).__name__}: {error}")
 
     def finish(self, settled_at: float | None = None, cancel: bool = False) -> dict:
         """Waits for the copies in flight (drops those not started, with `cancel`), deletes the

@@ -363,19 +363,21 @@ class Storm:
                 self.result.runtimes = runtime_usage(self.api.processes)
         finally:
             stop.set()
-            # After a failure too: the profiler runs until stopped, and queued copies would
-            # keep the interpreter from exiting.
-            if self.profile is not None:
-                self.profile.stop()
-            if self.copy_load is not None:
-                self.copy_load.finish(cancel=True)
-            self.api.stop()
-            if config.box is not None:
-                self.result.runtimes = box_usage(self.box_reports)
-            if self.proxy is not None:
-                self.result.faults = self.proxy.counts()
-                self.proxy.stop()
-            self.log_file.close()
+            try:
+                self.api.stop()
+                if config.box is not None:
+                    self.result.runtimes = box_usage(self.box_reports)
+                if self.proxy is not None:
+                    self.result.faults = self.proxy.counts()
+                    self.proxy.stop()
+                self.log_file.close()
+            finally:
+                # After a failure too, once the runtimes are stopped: the profiler runs until
+                # stopped, and queued copies would keep the interpreter from exiting.
+                if self.profile is not None:
+                    self.profile.stop()
+                if self.copy_load is not None:
+                    self.copy_load.finish(cancel=True)
         with open(os.path.join(log_dir, "runtimes.log"), encoding="utf-8", errors="replace") as log:
             self.result.function_metrics = log_summary.summarise(log)
         r = self.result

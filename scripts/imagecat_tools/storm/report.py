@@ -402,7 +402,8 @@ def comparison(results: list[StormResult], against: str = "peer") -> dict:
     if ceiling is not None:
         # The preloaded run against the ceiling its own copies leave on this server, when the
         # ceiling run carried all of them and was exact.
-        problem = ceiling_problem(ceiling.ceiling) or (None if ceiling.ok else "the ceiling run was not exact")
+        problem = (ceiling_problem(ceiling.ceiling) or (None if ceiling.ok else "the ceiling run was not exact")
+                   or (None if results[0].ok else "the preloaded run was not exact"))
         if problem or not ceiling.records_per_second:
             compared["vs_ceiling_withheld"] = problem or "the ceiling run delivered nothing"
         else:
