@@ -8,7 +8,6 @@ the lab's naive logic, put through the same storm, is caught losing entries.
 from __future__ import annotations
 
 import json
-
 import time
 
 import pytest

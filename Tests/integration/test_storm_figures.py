@@ -118,7 +118,6 @@ def test_config_and_command_line_reject_what_cannot_run():
                  ["--min-batch", "20", "--max-batch", "10"],
                  ["--ceiling", "--latency", "10-30"],                              # without --compare-empty
                  ["--ceiling", "--compare-empty", "--preload", "1000"]):           # no proxy to count copies
-
         with pytest.raises(SystemExit) as exit_info:
             storm_main(["--bootstrap", "/bin/true", *argv])
         assert exit_info.value.code == 2, argv
