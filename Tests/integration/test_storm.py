@@ -273,8 +273,9 @@ def test_a_ceiling_load_copies_a_catalog_server_side_spread_over_the_invocations
     deadline = time.monotonic() + 60
     while load.done + len(load.failures) < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
-    # A copy counts as done before its upload is aborted: the last abort may still be on its way.
-    while s3.list_multipart_uploads(Bucket=load.bucket).get("Uploads", []) and time.monotonic() < deadline:
+    # A copy counts as done before its upload is aborted: the last aborts may still be on their way.
+    aborted_by = time.monotonic() + 30
+    while s3.list_multipart_uploads(Bucket=load.bucket).get("Uploads", []) and time.monotonic() < aborted_by:
         time.sleep(0.05)
     assert s3.list_multipart_uploads(Bucket=load.bucket).get("Uploads", []) == [], "each copy's upload aborted"
     summary = load.finish(settled_at=0.0)      # a run that "settled" before any copy ended
