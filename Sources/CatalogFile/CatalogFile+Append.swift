@@ -31,6 +31,7 @@ extension CatalogFile {
                   isWorthWriting: ([CatalogMerge.Outcome]) -> Bool) throws(CatalogFileError)
         -> (outcomes: [CatalogMerge.Outcome], result: WriteResult)? {
         var outcomes = [CatalogMerge.Outcome](repeating: .unchanged, count: observations.count)
+        let prefixCopy = prefixCopy?.landed()
         guard let lowest = observations.first, let (prefix, tailBlock) = appendable(version, lowest: lowest.name) else {
             if let prefixCopy { discard(prefixCopy) }
             return nil
@@ -209,17 +210,19 @@ extension CatalogFile {
         return conflict()
     }
 
-    /// The upload a write of `names` into the tail of the catalog will complete, created, its
-    /// prefix still to be copied (`PrefixCopy.part`) from the version current now; `nil` when
-    /// such a write would rewrite instead (see `appended`), or nothing could be learned in one
-    /// round trip (the write does it all). Made before the writer observes its keys: `cached`
-    /// is the version it saw last, asked again (a 304 when it is still current) while the
-    /// upload is created.
+    /// The upload a write of `names` into the tail of the catalog will complete. From where the
+    /// prefix is saved: its creation sent, and the copy the moment it answers, neither waited
+    /// for (`PrefixCopy.landed`). Else created, its prefix still to be copied (`PrefixCopy.part`)
+    /// from the version current now: `cached`, the version it saw last, asked again (a 304 when
+    /// it is still current) while the upload is created. `nil` when such a write would rewrite
+    /// instead (see `appended`), or nothing could be learned in one round trip (the write does
+    /// it all). Made before the writer observes its keys.
     public func prefixCopy(over cached: CatalogVersion, forNames names: [String]) -> PrefixCopy? {
         guard let (prefix, _) = appendable(cached, names: names) else { return nil }
         if prefix.base != nil {                              // saved: copied from there, whatever is current
-            guard let uploadID = try? store.startUpload(bucket: bucket, key: key, contentType: "application/json") else { return nil }
-            return PrefixCopy(uploadID: uploadID, prefix: prefix, source: nil, known: [cached.etag!])
+            var copy = PrefixCopy(uploadID: "", prefix: prefix, source: nil, known: [cached.etag!])
+            copy.creation = store.startUpload(bucket: bucket, key: key, contentType: "application/json", thenPart: copy.part(of: key))
+            return copy
         }
         let probe = RangeRequest(key: key, range: 0..<1, ifNoneMatch: cached.etag)
         let (answers, upload) = store.readRanges(bucket: bucket, reads: [probe], startingUploadOf: key, contentType: "application/json")
@@ -237,14 +240,17 @@ extension CatalogFile {
 
     /// Aborts an upload a write did not complete, once its copy, if sent, has been answered.
     public func discard(_ copy: PrefixCopy) {
+        guard let copy = copy.landed() else { return }
         _ = try? copy.started?.etag()
         _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: copy.uploadID)
     }
 
     /// `discard`, both steps later (`ObjectStore.abortInBackground`): for the upload of a round
     /// that found nothing to write, the writer's last, so that it answers without waiting for
-    /// a copy it started in case it would write (about a second at 1,000,000 entries).
+    /// a copy it started in case it would write (about a second at 1,000,000 entries). A
+    /// creation still in flight is collected now (a round trip at most: the abort needs its id).
     public func discardLater(_ copy: PrefixCopy) {
+        guard let copy = copy.landed() else { return }
         store.abortInBackground(bucket: bucket, key: key, uploadID: copy.uploadID, after: copy.started)
     }
 

@@ -138,6 +138,7 @@ public struct CatalogUpdater {
         let started = nowMs()
         prefixCopy = prefixCopy?.start(in: store, bucket: bucket, key: catalogKey)
         let answers = observer.observe(bucket: bucket, keys: keys)
+        prefixCopy = prefixCopy?.landed()                   // created meanwhile, its copy sent
         result.observeMs += nowMs() - started
         var observed: [ObservedKey] = []
         for (key, answer) in zip(keys, answers) {

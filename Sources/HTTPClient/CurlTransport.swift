@@ -12,7 +12,8 @@ import Musl
 /// connections; a batch runs at most `maxConcurrent` requests at once on one thread, and the
 /// multi never holds more connections than the transport has easy handles. A request `start`ed
 /// stays on the multi, on an easy handle of its own, while later batches run beside it; its
-/// answer is kept until `finish` asks for it.
+/// answer is kept until `finish` asks for it, and its follow-up, if any, is sent on that handle
+/// the moment it lands.
 ///
 /// Not thread-safe: use one per thread. The Lambda loop is single-threaded by design.
 public final class CurlTransport: HTTPTransport {
@@ -22,6 +23,9 @@ public final class CurlTransport: HTTPTransport {
     private var inFlight: [UnsafeMutableRawPointer: (number: Int, transfer: CurlTransfer, request: HTTPRequest)] = [:]
     /// Answers to started requests that came before `finish` asked for them.
     private var landed: [Int: Result<HTTPResponse, HTTPTransportError>] = [:]
+    /// Follow-ups (`start(_:then:)`) by the number of the started request they wait for: their
+    /// own number, and what makes them of its answer.
+    private var followUps: [Int: (number: Int, next: (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?)] = [:]
     /// The number of the last request `start` sent.
     private var lastNumber = 0
     private let caBundle: String?
@@ -62,15 +66,47 @@ public final class CurlTransport: HTTPTransport {
             // Every handle carries a started request: this one is answered now instead.
             return .answered(run([request], maxConcurrent: 1)[0])
         }
+        lastNumber += 1
+        return send(request, as: lastNumber, on: transfer)
+    }
+
+    public func start(_ request: HTTPRequest, then next: @escaping (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?)
+        -> (first: StartedRequest, next: StartedRequest) {
+        let first = start(request)
+        guard case .inFlight(let number) = first else {
+            // Answered now (no handle was free): so is its follow-up.
+            guard case .answered(let answer) = first, let follow = next(answer) else {
+                return (first, .answered(.failure(.notSent(after: request))))
+            }
+            return (first, start(follow))
+        }
+        lastNumber += 1
+        followUps[number] = (lastNumber, next)
+        return (first, .inFlight(lastNumber))
+    }
+
+    /// `request` sent on `transfer` as started request `number`; answered at once if it cannot be.
+    private func send(_ request: HTTPRequest, as number: Int, on transfer: CurlTransfer) -> StartedRequest {
         transfer.prepare(request, caBundle: caBundle, defaultMaxBodyBytes: defaultMaxBodyBytes)
         guard curl_multi_add_handle(multi, transfer.handle) == CURLM_OK else {
             return .answered(transfer.finish(CURLE_OUT_OF_MEMORY, request: request))
         }
-        lastNumber += 1
-        inFlight[transfer.handle] = (lastNumber, transfer, request)
+        inFlight[transfer.handle] = (number, transfer, request)
         var running: Int32 = 0
         curl_multi_perform(multi, &running)                  // on a kept-alive connection, it is sent now
-        return .inFlight(lastNumber)
+        return .inFlight(number)
+    }
+
+    /// Keeps started request `number`'s answer, and sends its follow-up, if it has one, on the
+    /// handle it freed.
+    private func land(_ number: Int, _ answer: Result<HTTPResponse, HTTPTransportError>, request: HTTPRequest, freeing transfer: CurlTransfer) {
+        landed[number] = answer
+        guard let (follow, next) = followUps.removeValue(forKey: number) else { return }
+        guard let followUp = next(answer) else {
+            landed[follow] = .failure(.notSent(after: request))
+            return
+        }
+        if case .answered(let result) = send(followUp, as: follow, on: transfer) { land(follow, result, request: followUp, freeing: transfer) }
     }
 
     public func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError> {
@@ -79,7 +115,8 @@ public final class CurlTransport: HTTPTransport {
             return result
         case .inFlight(let number):
             // Finished already, or never started here: an error, not a wait that never ends.
-            guard landed[number] != nil || inFlight.values.contains(where: { $0.number == number }) else {
+            guard landed[number] != nil || inFlight.values.contains(where: { $0.number == number })
+                    || followUps.values.contains(where: { $0.number == number }) else {
                 return .failure(HTTPTransportError(code: Int(CURLE_BAD_FUNCTION_ARGUMENT.rawValue),
                                                    message: "request \(number) is not in flight on this transport", method: "", url: ""))
             }
@@ -108,9 +145,10 @@ public final class CurlTransport: HTTPTransport {
         let width = min(max(1, maxConcurrent), max(1, requests.count), Self.maxPoolSize)
         var results = [Result<HTTPResponse, HTTPTransportError>?](repeating: nil, count: requests.count)
         var idle = Array(free(width).reversed())
-        if idle.isEmpty && !requests.isEmpty {
-            // Every handle carries a started request: the first to answer frees one.
-            _ = run([], maxConcurrent: 1, until: inFlight.values.map(\.number).min())
+        while idle.isEmpty && !requests.isEmpty, let first = inFlight.values.map(\.number).min() {
+            // Every handle carries a started request: the first to answer frees one (unless its
+            // follow-up takes the handle over).
+            _ = run([], maxConcurrent: 1, until: first)
             idle = Array(free(width).reversed())
         }
         var active: [UnsafeMutableRawPointer: (index: Int, transfer: CurlTransfer)] = [:]
@@ -141,7 +179,7 @@ public final class CurlTransport: HTTPTransport {
                     idle.append(transfer)
                 } else if let (number, transfer, request) = inFlight.removeValue(forKey: easy) {
                     curl_multi_remove_handle(multi, easy)
-                    landed[number] = transfer.finish(code, request: request)
+                    land(number, transfer.finish(code, request: request), request: request, freeing: transfer)
                 } else {
                     continue
                 }

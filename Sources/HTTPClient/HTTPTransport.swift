@@ -14,6 +14,15 @@ public protocol HTTPTransport: AnyObject {
 
     /// The answer to a request `start` sent, waiting for it if it has not come yet.
     func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError>
+
+    /// `start`, and the moment `request`'s answer lands, whatever the caller sends meanwhile, the
+    /// request `next` makes of that answer sent too (none: `next` returns `nil`, and its
+    /// `finish` is `notSent`). For a follow-up that needs the first answer (an upload's id
+    /// before a part goes into it) without waiting for the caller's round trips in between.
+    /// `next` runs inside the transport's loop: it must not call the transport. Both must be
+    /// finished.
+    func start(_ request: HTTPRequest, then next: @escaping (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?)
+        -> (first: StartedRequest, next: StartedRequest)
 }
 
 extension HTTPTransport {
@@ -34,5 +43,13 @@ extension HTTPTransport {
     public func finish(_ started: StartedRequest) -> Result<HTTPResponse, HTTPTransportError> {
         guard case .answered(let result) = started else { preconditionFailure("a request in flight on another transport") }
         return result
+    }
+
+    /// Both answered at once, in order (`send`).
+    public func start(_ request: HTTPRequest, then next: @escaping (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?)
+        -> (first: StartedRequest, next: StartedRequest) {
+        let first = finish(start(request))
+        guard let follow = next(first) else { return (.answered(first), .answered(.failure(.notSent(after: request)))) }
+        return (.answered(first), start(follow))
     }
 }

@@ -18,6 +18,15 @@ public struct HTTPTransportError: Error, Sendable, CustomStringConvertible {
     /// without announcing its length.
     public static let bodyTooLargeCode = 63
 
+    /// `CURLE_ABORTED_BY_CALLBACK`: a follow-up (`HTTPTransport.start(_:then:)`) the answer
+    /// before it did not call for.
+    public static let notSentCode = 42
+
+    public static func notSent(after request: HTTPRequest) -> HTTPTransportError {
+        HTTPTransportError(code: notSentCode, message: "not sent: the answer to the request before it did not call for it",
+                           method: request.method, url: request.url)
+    }
+
     public var isTimeout: Bool { code == 28 }
     /// The answer's body was longer than the request allowed; nothing of it is kept.
     public var isBodyTooLarge: Bool { code == Self.bodyTooLargeCode }

@@ -44,6 +44,38 @@ extension S3Client {
         return (answers.dropLast().map(Self.rangeRead), upload)
     }
 
+    /// An upload `startCreatingUpload` created, with its part sent into it.
+    public struct StartedUpload {
+        let create: StartedCall
+        let followUp: FollowUp
+        let part: Part
+    }
+
+    /// `createMultipartUpload` of `key`, and `part` sent into the new upload the moment S3
+    /// answers, both returning before their answers: the part (a copy the server takes long
+    /// over) starts as soon as the upload exists, while the caller makes its other round trips,
+    /// not a round trip of the caller's later. `finishCreatingUpload` collects the upload.
+    public func startCreatingUpload(bucket: String, key: String, contentType: String, thenPart part: Part) -> StartedUpload {
+        let create = Self.createCall(bucket: bucket, key: key, contentType: contentType)
+        let (first, followUp) = start(create) { response in
+            (try? Self.uploadID(response, of: create)).map { Self.partCall(bucket: bucket, key: key, uploadID: $0, part: part) }
+        }
+        return StartedUpload(create: first, followUp: followUp, part: part)
+    }
+
+    /// The id of the upload `startCreatingUpload` created (retried as any call) and its part,
+    /// still in flight (`finishUploadPart` collects it): sent now when it could not be sent
+    /// with the first answer (a retried creation).
+    public func finishCreatingUpload(_ started: StartedUpload) -> Result<(uploadID: String, part: StartedCall), S3Error> {
+        let call = started.create.call
+        let created = finish(started.create).flatMap { response in Result { () throws(S3Error) in try Self.uploadID(response, of: call) } }
+        let sent = started.followUp.call.flatMap { call in started.followUp.request.map { StartedCall(call: call, request: $0) } }
+        if sent == nil, let request = started.followUp.request { _ = transport.finish(request) }    // not sent: its answer says so
+        return created.map { id in
+            (id, sent ?? startUploadPart(bucket: call.bucket, key: call.key ?? "", uploadID: id, part: started.part))
+        }
+    }
+
     static func createCall(bucket: String, key: String, contentType: String) -> Call {
         Call(operation: "CreateMultipartUpload", method: "POST", bucket: bucket, key: key,
              query: [(name: "uploads", value: "")], headers: [HTTPHeader(name: "Content-Type", value: contentType)])

@@ -24,6 +24,38 @@ extension S3Client {
         return StartedCall(call: call, request: transport.start(request))
     }
 
+    /// A call `start(_:then:)` sends when the first call's answer lands: `call` is known once it
+    /// has been sent (`nil`: it was not; `request`: `nil` when no time was left to start either).
+    public final class FollowUp {
+        var call: Call?
+        var request: StartedRequest?
+    }
+
+    /// `start`, and the call `next` makes of the first attempt's answer, when S3 accepted it,
+    /// sent the moment that answer lands, signed then (`HTTPTransport.start(_:then:)`): a
+    /// follow-up that needs the answer (an upload's id) sent without waiting for the caller's
+    /// other round trips. Finish the first as any started call; the follow-up, once its `call`
+    /// is known, as `StartedCall(call:request:)`, and one whose `call` stays `nil` through the
+    /// transport all the same (its answer says it was not sent).
+    func start(_ call: Call, then next: @escaping (HTTPResponse) -> Call?) -> (first: StartedCall, next: FollowUp) {
+        let followUp = FollowUp()
+        let (timeout, expired) = requestTimeout(before: requestDeadline)
+        guard !expired else { return (StartedCall(call: call, request: nil), followUp) }
+        let request = signedRequest(call, location: addressing.location(bucket: call.bucket, key: call.key),
+                                    payloadHash: Digest.payloadHash(call.body), signer: signer, timeoutMs: timeout)
+        let (first, second) = transport.start(request) { [weak self, followUp] answer in
+            guard let self, case .success(let response) = answer, call.accept(response.status),
+                  let follow = next(response) else { return nil }
+            let (timeout, expired) = self.requestTimeout(before: self.requestDeadline)
+            guard !expired else { return nil }
+            followUp.call = follow
+            return self.signedRequest(follow, location: self.addressing.location(bucket: follow.bucket, key: follow.key),
+                                      payloadHash: Digest.payloadHash(follow.body), signer: self.signer, timeoutMs: timeout)
+        }
+        followUp.request = second
+        return (StartedCall(call: call, request: first), followUp)
+    }
+
     /// The answer to a started call, waited for if need be, and retried like any other unless
     /// `retrying` is false.
     func finish(_ started: StartedCall, retrying: Bool = true) -> Result<HTTPResponse, S3Error> {

@@ -83,6 +83,10 @@ public protocol ObjectStore: AnyObject {
     /// many megabytes goes on while the caller makes its other round trips (`StartedPart.etag`
     /// collects the answer; every started part must be collected).
     func startPart(bucket: String, key: String, uploadID: String, part: UploadPart) -> StartedPart
+    /// `startUpload`, and `part` sent into the upload the moment it exists (`startPart`), both
+    /// before their answers: the copy starts one round trip into the caller's work, which does
+    /// not wait for the upload's id (`StartedUpload.landed` collects it, and the part).
+    func startUpload(bucket: String, key: String, contentType: String, thenPart part: UploadPart) -> StartedUpload
     /// Makes parts 1…n (with these ETags) the object, only if it is still the version read
     /// (`ifMatch`) or still absent (`nil`); another writer having won is `.conflict`.
     func completeUpload(bucket: String, key: String, uploadID: String, partETags: [String], ifMatch: String?) throws -> StoredWrite

@@ -164,6 +164,15 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         return StartedPart { [client] in Result { try Self.partETag(client.finishUploadPart(started)) } }
     }
 
+    public func startUpload(bucket: String, key: String, contentType: String, thenPart part: UploadPart) -> StartedUpload {
+        let started = client.startCreatingUpload(bucket: bucket, key: key, contentType: contentType, thenPart: Self.s3Part(part))
+        return StartedUpload { [client] in
+            client.finishCreatingUpload(started).map { upload in
+                (upload.uploadID, StartedPart { Result { try Self.partETag(client.finishUploadPart(upload.part)) } })
+            }.mapError { $0 as any Error }
+        }
+    }
+
     private static func s3Part(_ part: UploadPart) -> S3Client.Part {
         switch part.source {
         case .bytes(let bytes):

@@ -361,8 +361,8 @@ final class CatalogFileAppendTests: XCTestCase {
     /// copied by the store only when collected; the requests log emptied.
     func seededWithAStartedCopy() throws -> (CatalogVersion, PrefixCopy) {
         let version = try seed()
-        let copy = try XCTUnwrap(big.file.prefixCopy(over: version, forNames: [BigCatalog.name(400)]))
         big.store.defersStartedParts = true
+        let copy = try XCTUnwrap(big.file.prefixCopy(over: version, forNames: [BigCatalog.name(400)]))
         let started = copy.start(in: big.store, bucket: "b", key: "images.json")
         big.store.requests = []
         return (version, started)

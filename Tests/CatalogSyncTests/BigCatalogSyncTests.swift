@@ -75,14 +75,17 @@ final class BigCatalogSyncTests: XCTestCase {
         return updater
     }
 
-    /// A warm writer whose keys all fall in the tail creates its upload before it observes them
-    /// and copies the catalog's saved prefix into it with the first reads of their heads.
+    /// A warm writer whose keys all fall in the tail creates its upload as it starts observing
+    /// them, and copies the catalog's saved prefix into it the moment the upload exists, with
+    /// the first reads of their heads: neither waits for the other.
     func testAWarmWriterCopiesThePrefixWhileObservingItsKeys() throws {
         let updater = try warmUpdaterWithASavedPrefix()
         store.requests = []
+        store.roundTrips = 0
         let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
         XCTAssertEqual(result.summary, ApplySummary(added: 1))
         XCTAssertEqual(try names(), (0...301).map(Self.key))
+        XCTAssertEqual(store.roundTrips, 6, "the upload's creation is no round trip of its own: \(store.requests)")
         let copy = try XCTUnwrap(store.requests.firstIndex { $0.hasPrefix("COPY") }, "\(store.requests)")
         let observed = try XCTUnwrap(store.requests.firstIndex { $0.hasPrefix("RANGE b/\(Self.key(301))") })
         XCTAssertEqual(observed, copy + 1, "sent together (MemoryStore logs a batch's parts, then its reads): \(store.requests)")

@@ -100,6 +100,29 @@ final class CurlTransportBatchTests: XCTestCase {
         XCTAssertThrowsError(try transport.finish(early).get(), "finished once only")
     }
 
+    /// A follow-up (`start(_:then:)`) is sent the moment the first answer lands, while the
+    /// caller runs a batch, without the caller finishing the first: the follow-up meets the
+    /// batch's request at a `/barrier/2` (sent only after the batch, it would leave that
+    /// request waiting 30 s for a partner and get the server's 504). Made of the first answer.
+    func testAFollowUpIsSentTheMomentTheFirstAnswerLands() throws {
+        let transport = CurlTransport()
+        let (first, next) = transport.start(HTTPRequest(method: "GET", url: server.url("/echo?first"))) { [server] answer in
+            (try? answer.get()).flatMap { $0.header("x-path") }.map { HTTPRequest(method: "GET", url: server!.url("/barrier/2?after=" + $0)) }
+        }
+        let batch = transport.sendAll([HTTPRequest(method: "GET", url: server.url("/barrier/2?batch"))], maxConcurrent: 4)
+        XCTAssertEqual(try batch[0].get().body, Array("released".utf8))
+        let followed = try transport.finish(next).get()
+        XCTAssertEqual(followed.body, Array("released".utf8))
+        XCTAssertEqual(followed.header("x-path"), "/barrier/2?after=/echo?first")
+        XCTAssertEqual(try transport.finish(first).get().header("x-path"), "/echo?first", "the first answer is kept too")
+
+        // None asked for: its finish says it was not sent, and a finish waits for the first.
+        let (again, none) = transport.start(HTTPRequest(method: "GET", url: server.url("/slow/50"))) { _ in nil }
+        guard case .failure(let error) = transport.finish(none) else { return XCTFail("a follow-up nobody asked for was sent") }
+        XCTAssertEqual(error.code, HTTPTransportError.notSentCode)
+        XCTAssertEqual(try transport.finish(again).get().body, Array("slow".utf8))
+    }
+
     /// Transports that only know `send` (scripted ones in tests) get a sequential `sendAll`.
     func testDefaultSendAllIsSequentialAndInOrder() {
         final class Counting: HTTPTransport {
@@ -119,5 +142,11 @@ final class CurlTransportBatchTests: XCTestCase {
         let started = transport.start(HTTPRequest(method: "GET", url: "d"))
         XCTAssertEqual(transport.seen.last, "d", "sent at once")
         XCTAssertEqual(try transport.finish(started).get().body, Array("d".utf8))
+        let (first, next) = transport.start(HTTPRequest(method: "GET", url: "e")) { answer in
+            HTTPRequest(method: "GET", url: "after-" + String(decoding: (try? answer.get().body) ?? [], as: UTF8.self))
+        }
+        XCTAssertEqual(transport.seen.suffix(2), ["e", "after-e"], "both sent at once, in order")
+        XCTAssertEqual(try transport.finish(first).get().body, Array("e".utf8))
+        XCTAssertEqual(try transport.finish(next).get().body, Array("after-e".utf8))
     }
 }

@@ -312,15 +312,8 @@ final class ReplayTests: XCTestCase {
         let (client, transport, time) = try replay(["24-create-multipart-upload", "25-upload-part-copy", "26-upload-part",
                                                     "27-complete-if-none-match"])
         let upload = try client.createMultipartUpload(bucket: bucket, key: "spliced.json", contentType: "application/json")
-        let sourceETag = try XCTUnwrap(Fixture.load("25-upload-part-copy").requestHeader("x-amz-copy-source-if-match"))
-        let copy = client.startUploadPart(bucket: bucket, key: "spliced.json", uploadID: upload, part: S3Client.Part(
-            number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 5 * 1024 * 1024 - 1), ifMatch: sourceETag)))
-        let tail = try client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload,
-                                          parts: [S3Client.Part(number: 2, source: .bytes(Array("[]\n".utf8)))])[0].get()
-        let parts = [try client.finishUploadPart(copy).get(), tail]
-        let etag = try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload, partETags: parts,
-                                                      condition: .ifNoneExists)
-        XCTAssertEqual(etag, S3Client.predictedETag(ofParts: parts))
+        let copy = client.startUploadPart(bucket: bucket, key: "spliced.json", uploadID: upload, part: try recordedCopy())
+        try completeSplice(client, upload: upload, copy: copy)
         XCTAssertEqual(transport.remaining, 0)
 
         let (staleClient, _, staleTime) = try replay(["28-create-multipart-upload-2", "29-upload-part-copy-stale"])
@@ -331,6 +324,38 @@ final class ReplayTests: XCTestCase {
         guard case .failure(let error) = staleClient.finishUploadPart(started) else { return XCTFail("a stale source copied") }
         XCTAssertTrue(error.isPreconditionFailed)
         XCTAssertEqual(staleTime.sleeps + time.sleeps, [], "nothing retried")
+    }
+
+    /// An upload created with its copy following the moment S3 answers (`startCreatingUpload`):
+    /// the same signed requests, in the same order, as creating it and then starting the copy.
+    func testAnUploadCreatedWithItsCopyFollowingSendsTheRecordedRequests() throws {
+        let (client, transport, time) = try replay(["24-create-multipart-upload", "25-upload-part-copy", "26-upload-part",
+                                                    "27-complete-if-none-match"])
+        let started = client.startCreatingUpload(bucket: bucket, key: "spliced.json", contentType: "application/json",
+                                                 thenPart: try recordedCopy())
+        XCTAssertEqual(transport.served, ["24-create-multipart-upload", "25-upload-part-copy"], "the copy follows the creation at once")
+        let (upload, copy) = try client.finishCreatingUpload(started).get()
+        try completeSplice(client, upload: upload, copy: copy)
+        XCTAssertEqual(transport.remaining, 0)
+        XCTAssertEqual(time.sleeps, [])
+    }
+
+    /// The copy `25-upload-part-copy` recorded: the first 5 MiB of `source.json`, pinned.
+    private func recordedCopy() throws -> S3Client.Part {
+        let sourceETag = try XCTUnwrap(Fixture.load("25-upload-part-copy").requestHeader("x-amz-copy-source-if-match"))
+        return S3Client.Part(number: 1, source: .copy(key: "source.json", range: S3ByteRange(first: 0, last: 5 * 1024 * 1024 - 1),
+                                                      ifMatch: sourceETag))
+    }
+
+    /// Sends the recorded tail as part 2 of `upload`, collects the started `copy` as part 1 and
+    /// completes: the ETag S3 gives is the one predicted from the parts.
+    private func completeSplice(_ client: S3Client, upload: String, copy: S3Client.StartedCall) throws {
+        let tail = try client.uploadParts(bucket: bucket, key: "spliced.json", uploadID: upload,
+                                          parts: [S3Client.Part(number: 2, source: .bytes(Array("[]\n".utf8)))])[0].get()
+        let parts = [try client.finishUploadPart(copy).get(), tail]
+        let etag = try client.completeMultipartUpload(bucket: bucket, key: "spliced.json", uploadID: upload, partETags: parts,
+                                                      condition: .ifNoneExists)
+        XCTAssertEqual(etag, S3Client.predictedETag(ofParts: parts))
     }
 
     /// A part started when the deadline has passed is not sent: collecting it says why.

@@ -48,6 +48,49 @@ final class RetryTests: XCTestCase {
         XCTAssertEqual(dates, ["20150830T123600Z", "20150830T123601Z"])
     }
 
+    /// A part that follows an upload's creation (`startCreatingUpload`) is not sent with a 503:
+    /// it goes once the retry has created the upload, into that upload, once.
+    func testAPartFollowingARetriedCreationIsSentIntoTheUploadTheRetryCreated() throws {
+        let created = "<InitiateMultipartUploadResult><UploadId>u-2</UploadId></InitiateMultipartUploadResult>"
+        let transport = ScriptedTransport([.response(HTTPResponse(status: 503, body: Array(s3ErrorXML("SlowDown").utf8))),
+                                           ScriptedTransport.status(200, created),
+                                           ScriptedTransport.status(200, headers: [HTTPHeader(name: "ETag", value: "\"p\"")])])
+        let client = client(transport, time: FakeTime())
+        let started = client.startCreatingUpload(bucket: "b", key: "k", contentType: "application/json",
+                                                 thenPart: S3Client.Part(number: 1, source: .bytes([1])))
+        XCTAssertEqual(transport.requests.count, 1, "no part after a 503")
+        let (id, part) = try client.finishCreatingUpload(started).get()
+        XCTAssertEqual(id, "u-2")
+        XCTAssertEqual(try client.finishUploadPart(part).get(), "\"p\"")
+        XCTAssertEqual(transport.requests.map(\.method), ["POST", "POST", "PUT"])
+        XCTAssertTrue(transport.requests[2].url.hasSuffix("partNumber=1&uploadId=u-2"), transport.requests[2].url)
+    }
+
+    /// On a transport that sends the follow-up only when the creation's answer lands (as
+    /// `CurlTransport` does, inside a later call): the copy is sent once, into the upload the
+    /// answer names, and collected as it was sent; a 200 without an upload id sends none.
+    func testAPartFollowingACreationThatLandsLaterIsSentOnceIntoItsUpload() throws {
+        let created = "<InitiateMultipartUploadResult><UploadId>u-7</UploadId></InitiateMultipartUploadResult>"
+        let transport = ScriptedTransport([ScriptedTransport.status(200, created),
+                                           ScriptedTransport.status(200, headers: [HTTPHeader(name: "ETag", value: "\"p\"")]),
+                                           ScriptedTransport.status(200, "<InitiateMultipartUploadResult/>")])
+        transport.keepsStartedInFlight = true
+        let client = client(transport, time: FakeTime())
+        let part = S3Client.Part(number: 1, source: .bytes([1]))
+        let started = client.startCreatingUpload(bucket: "b", key: "k", contentType: "application/json", thenPart: part)
+        XCTAssertEqual(transport.requests.count, 1, "the part waits for the upload's id")
+        let (id, copy) = try client.finishCreatingUpload(started).get()
+        XCTAssertEqual(id, "u-7")
+        XCTAssertEqual(transport.requests.count, 2, "sent when the creation landed, once: \(transport.events)")
+        XCTAssertTrue(transport.requests[1].url.hasSuffix("partNumber=1&uploadId=u-7"), transport.requests[1].url)
+        XCTAssertEqual(try client.finishUploadPart(copy).get(), "\"p\"")
+        XCTAssertEqual(transport.requests.count, 2, "collected, not sent again")
+
+        let invalid = client.startCreatingUpload(bucket: "b", key: "k", contentType: "application/json", thenPart: part)
+        guard case .failure(let error) = client.finishCreatingUpload(invalid) else { return XCTFail("an upload without an id") }
+        XCTAssertEqual(transport.requests.count, 3, "no part without an upload id: \(error)")
+    }
+
     func testGivesUpAfterMaxAttemptsWithTheLastError() {
         let transport = ScriptedTransport(Array(repeating: .response(HTTPResponse(status: 503, body: Array(s3ErrorXML("SlowDown").utf8))), count: 8)
             + [.response(HTTPResponse(status: 200))])

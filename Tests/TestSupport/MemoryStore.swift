@@ -312,6 +312,18 @@ public final class MemoryStore: ObjectStore {
         return defersStartedParts ? StartedPart(collecting: copy) : StartedPart(copy())
     }
 
+    /// Created at once, its part started (`startPart`): the creation's round trip overlaps the
+    /// caller's next one, as S3ObjectStore sends the part the moment the upload exists, so it is
+    /// not counted.
+    public func startUpload(bucket: String, key: String, contentType: String, thenPart part: UploadPart) -> StartedUpload {
+        let outcome = Result { () throws(any Error) -> (uploadID: String, part: StartedPart) in
+            defer { roundTrips -= 1 }
+            let id = try startUpload(bucket: bucket, key: key, contentType: contentType)
+            return (id, startPart(bucket: bucket, key: key, uploadID: id, part: part))
+        }
+        return StartedUpload { outcome }
+    }
+
     /// The parts, then the reads: one round trip, as S3ObjectStore sends them together.
     public func uploadParts(bucket: String, key: String, uploadID: String, parts: [UploadPart], readingRanges reads: [RangeRequest])
         throws -> (etags: [String]?, reads: [Result<RangeRead, KeyReadError>]) {

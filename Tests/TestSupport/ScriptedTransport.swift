@@ -18,6 +18,8 @@ public final class ScriptedTransport: HTTPTransport {
     /// What happened, in order: `sent`, `started` and `finished`, each with method and URL.
     public private(set) var events: [String] = []
     private var inFlight: [Int: Result<HTTPResponse, HTTPTransportError>] = [:]
+    /// Follow-ups not yet sent, by the started request they wait for (`start(_:then:)`).
+    private var followUps: [Int: (number: Int, next: (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?)] = [:]
 
     public init(_ replies: [Reply]) { self.replies = replies }
 
@@ -44,11 +46,42 @@ public final class ScriptedTransport: HTTPTransport {
         switch started {
         case .answered(let result):
             return result
+        case .inFlight(let number) where number < 0:          // a follow-up: sent once its first lands
+            if let first = followUps.first(where: { $0.value.number == number })?.key { land(first) }
+            return inFlight.removeValue(forKey: number)!
         case .inFlight(let number):
+            land(number)
             let request = requests[number - 1]
             events.append("finished \(request.method) \(request.url)")
             return inFlight.removeValue(forKey: number)!
         }
+    }
+
+    /// With `keepsStartedInFlight`, the follow-up is made and sent only when the first request
+    /// lands, which here is when it (or the follow-up) is finished: `CurlTransport` sends it
+    /// when the answer comes, which is never before the caller's next call of the transport.
+    public func start(_ request: HTTPRequest, then next: @escaping (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?)
+        -> (first: StartedRequest, next: StartedRequest) {
+        let first = start(request)
+        guard keepsStartedInFlight, case .inFlight(let number) = first else {
+            let answer = finish(first)
+            guard let follow = next(answer) else { return (.answered(answer), .answered(.failure(.notSent(after: request)))) }
+            return (.answered(answer), start(follow))
+        }
+        followUps[number] = (-number, next)
+        return (first, .inFlight(-number))
+    }
+
+    /// Sends the follow-up of started request `number`, if it has one and it is not sent yet.
+    private func land(_ number: Int) {
+        guard let (follow, next) = followUps.removeValue(forKey: number) else { return }
+        let request = requests[number - 1]
+        guard let followUp = next(inFlight[number]!) else {
+            inFlight[follow] = .failure(.notSent(after: request))
+            return
+        }
+        do throws(HTTPTransportError) { inFlight[follow] = .success(try send(followUp)) } catch { inFlight[follow] = .failure(error) }
+        events[events.count - 1] = "followed \(followUp.method) \(followUp.url)"
     }
 
     public func send(_ request: HTTPRequest) throws(HTTPTransportError) -> HTTPResponse {
