@@ -406,6 +406,19 @@ final class CatalogFileAppendTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// The store answers a part sent into an upload that is gone with 404, as S3 does: a copy
+    /// that reached an upload after its abort, or one sent into an upload never created (an
+    /// id not yet known), fails the write that collects it instead of landing unseen.
+    func testAPartIntoAnUploadThatIsGoneIs404() throws {
+        let id = try big.store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        try big.store.abortUpload(bucket: "b", key: "images.json", uploadID: id)
+        for upload in [id, ""] {
+            XCTAssertThrowsError(try big.store.uploadParts(bucket: "b", key: "images.json", uploadID: upload,
+                                                           parts: [UploadPart(number: 1, source: .bytes([1]))]))
+            XCTAssertEqual(big.store.requests.last?.hasSuffix("404 NoSuchUpload"), true, "\(big.store.requests)")
+        }
+    }
+
     /// A started copy that a write does not complete is collected before its upload is aborted:
     /// no copy lands in an aborted upload.
     func testAStartedCopyIsCollectedBeforeItsUploadIsAborted() throws {

@@ -278,12 +278,14 @@ public final class MemoryStore: ObjectStore {
             case .bytes(let bytes):
                 let answer = record("PART \(bucket)/\(key) #\(part.number) \(bytes.count) bytes")
                 if let failure { answer("error"); throw failure }
+                guard uploads[uploadID] != nil else { answer("404 NoSuchUpload"); throw MemoryStoreError("no such upload \(uploadID)") }
                 uploads[uploadID]?.parts[part.number] = bytes
                 etags.append(Self.etag(bytes))
                 answer("200")
             case .copy(let source, let range, let ifMatch):
                 let answer = record("COPY \(bucket)/\(key) #\(part.number) from \(source) \(range.lowerBound)-\(range.upperBound - 1)")
                 if let failure { answer("error"); throw failure }
+                guard uploads[uploadID] != nil else { answer("404 NoSuchUpload"); throw MemoryStoreError("no such upload \(uploadID)") }
                 guard let object = object(bucket, source) else {              // S3: 404 NoSuchKey
                     answer("404 NoSuchKey")
                     throw MemoryStoreError("no such copy source \(source)")
