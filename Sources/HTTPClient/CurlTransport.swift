@@ -75,10 +75,7 @@ public final class CurlTransport: HTTPTransport {
         let first = start(request)
         guard case .inFlight(let number) = first else {
             // Answered now (no handle was free): so is its follow-up.
-            guard case .answered(let answer) = first, let follow = next(answer) else {
-                return (first, .answered(.failure(.notSent(after: request))))
-            }
-            return (first, start(follow))
+            return (first, startFollowUp(of: request, answered: finish(first), next))
         }
         lastNumber += 1
         followUps[number] = (lastNumber, next)

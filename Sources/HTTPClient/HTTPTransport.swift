@@ -49,7 +49,13 @@ extension HTTPTransport {
     public func start(_ request: HTTPRequest, then next: @escaping (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?)
         -> (first: StartedRequest, next: StartedRequest) {
         let first = finish(start(request))
-        guard let follow = next(first) else { return (.answered(first), .answered(.failure(.notSent(after: request)))) }
-        return (.answered(first), start(follow))
+        return (.answered(first), startFollowUp(of: request, answered: first, next))
+    }
+
+    /// The request `next` makes of `request`'s `answer`, started now; `notSent` when it makes none.
+    public func startFollowUp(of request: HTTPRequest, answered answer: Result<HTTPResponse, HTTPTransportError>,
+                              _ next: (Result<HTTPResponse, HTTPTransportError>) -> HTTPRequest?) -> StartedRequest {
+        guard let follow = next(answer) else { return .answered(.failure(.notSent(after: request))) }
+        return start(follow)
     }
 }

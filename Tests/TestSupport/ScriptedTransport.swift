@@ -65,8 +65,7 @@ public final class ScriptedTransport: HTTPTransport {
         let first = start(request)
         guard keepsStartedInFlight, case .inFlight(let number) = first else {
             let answer = finish(first)
-            guard let follow = next(answer) else { return (.answered(answer), .answered(.failure(.notSent(after: request)))) }
-            return (.answered(answer), start(follow))
+            return (.answered(answer), startFollowUp(of: request, answered: answer, next))
         }
         followUps[number] = (-number, next)
         return (first, .inFlight(-number))
