@@ -46,6 +46,24 @@ public struct RunWriter {
         count += 1
     }
 
+    /// Appends a block of the old version as it is (`entries`: its entries' compact JSON and the
+    /// `,\n` between them, without the file's framing), `block` saying what it holds (the old
+    /// index's, with bits of the same `types`). It starts a block of its own: its entries are not
+    /// parsed again, so the new index takes the old one's word for them, as for copied bytes.
+    public mutating func appendBlock(_ entries: some Collection<UInt8>, as block: CatalogIndex.Block) {
+        if count == 0 {
+            if atFileStart { bytes.append(contentsOf: "[\n".utf8) }
+        } else {
+            bytes.append(contentsOf: ",\n".utf8)
+        }
+        blockStart = blocks.isEmpty && atFileStart ? 0 : written
+        var moved = block
+        moved.offset = blockStart
+        blocks.append(moved)
+        bytes.append(contentsOf: entries)
+        count += block.count
+    }
+
     /// What follows the stretch. `false` when it cannot be framed: no entry before more of the
     /// file (a part may not be empty) or before the end of a file that has entries elsewhere.
     public mutating func finish(atFileEnd: Bool) -> Bool {

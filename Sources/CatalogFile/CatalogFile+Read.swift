@@ -192,31 +192,68 @@ extension CatalogFile {
     /// The runs of `ranges` from their reads, each checked against the index.
     private func runs(of ranges: [Range<Int>], in version: CatalogVersion,
                       from answers: [Result<RangeRead, KeyReadError>]) throws(CatalogFileError) -> [EntryRun] {
-        let n = version.index.blocks.count, etag = version.etag ?? ""
         var runs: [EntryRun] = []
         for (range, answer) in zip(ranges, answers) {
             guard case .success(.bytes(let bytes, _, _)) = answer else {
                 if case .failure(let error) = answer { throw .storage(error) }
                 throw .changed
             }
-            do throws(CatalogError) {
-                let run = try EntryRun(bytes, atFileStart: range.lowerBound == 0, atFileEnd: range.upperBound == n,
-                                       offset: version.index.blocks[range.lowerBound].offset)
-                let counted = version.index.blocks[range].reduce(0) { $0 + $1.count }
-                guard run.count == counted else {
-                    throw CatalogError.layout(offset: Int(version.index.blocks[range.lowerBound].offset),
-                                              problem: "the index counts \(counted) entries in blocks \(range), the bytes hold \(run.count)")
-                }
-                runs.append(run)
-            } catch .layout {
-                // The index does not describe these bytes: drop it, so the next read indexes again.
-                _ = try? store.delete(bucket: bucket, key: indexKey(etag))
-                throw .changed
-            } catch {
-                throw .corrupt(error)
-            }
+            runs.append(try run(of: range, in: version, bytes: bytes))
         }
         return runs
+    }
+
+    /// The run of blocks `range` of `version` from their bytes, checked against the index.
+    func run(of range: Range<Int>, in version: CatalogVersion, bytes: [UInt8]) throws(CatalogFileError) -> EntryRun {
+        let index = version.index
+        do throws(CatalogError) {
+            let run = try EntryRun(bytes, atFileStart: range.lowerBound == 0, atFileEnd: range.upperBound == index.blocks.count,
+                                   offset: index.blocks[range.lowerBound].offset)
+            let counted = index.blocks[range].reduce(0) { $0 + $1.count }
+            guard run.count == counted else {
+                throw CatalogError.layout(offset: Int(index.blocks[range.lowerBound].offset),
+                                          problem: "the index counts \(counted) entries in blocks \(range), the bytes hold \(run.count)")
+            }
+            return run
+        } catch .layout {
+            throw notDescribed(version)
+        } catch {
+            throw .corrupt(error)
+        }
+    }
+
+    /// Block `block` of `version` from its `bytes`, as a rewrite carries it without parsing it
+    /// again (`RunWriter.appendBlock`): its entries without the file's framing or the `,\n`
+    /// after the last. Its version's index, written only for bytes read whole and checked (or
+    /// by the writer that wrote them), pins them by ETag, as it does the bytes a write copies.
+    /// A few cheap checks catch an index that does not describe them: the framing, one line per
+    /// entry (a compact entry has no line break), the first entry and its name.
+    func carried(block: Int, of version: CatalogVersion, bytes: ArraySlice<UInt8>) throws(CatalogFileError) -> ArraySlice<UInt8> {
+        let index = version.index, expected = index.blocks[block]
+        let lead = block == 0 ? 2 : 0, trail = block == index.blocks.count - 1 ? 3 : 2
+        let start = bytes.startIndex + lead, end = bytes.endIndex - trail
+        guard start < end, bytes.starts(with: block == 0 ? "[\n".utf8 : "".utf8),
+              bytes[end...].elementsEqual(trail == 3 ? "\n]\n".utf8 : ",\n".utf8),
+              bytes[start] == UInt8(ascii: "{"), bytes[end - 1] == UInt8(ascii: "}") else { throw notDescribed(version) }
+        let entries = bytes[start..<end]
+        var lines = 1
+        var firstEnd = end
+        for i in entries.indices where entries[i] == 0x0A {
+            if lines == 1 { firstEnd = i + 1 }
+            lines += 1
+        }
+        let first = firstEnd == end ? Array(entries) + Array(",\n".utf8) : Array(entries[start..<firstEnd])
+        guard lines == expected.count,
+              let run = try? EntryRun(first, atFileStart: false, atFileEnd: false, offset: expected.offset + Int64(lead)),
+              run.count == 1, run.nameBytes(0).elementsEqual(expected.firstName.bytes) else { throw notDescribed(version) }
+        return entries
+    }
+
+    /// An index that does not describe its version's bytes: dropped, so that the next read
+    /// indexes the version again (and finds it corrupt, if it is); the caller reads afresh.
+    private func notDescribed(_ version: CatalogVersion) -> CatalogFileError {
+        _ = try? store.delete(bucket: bucket, key: indexKey(version.etag ?? ""))
+        return .changed
     }
 
     func corrupt<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFileError) -> T {

@@ -222,12 +222,18 @@ extension CatalogFile {
                     var writer = RunWriter(atFileStart: window.lowerBound == 0, blockTarget: blockTarget(index.size),
                                            types: types)
                     for chunk in chunks(of: window, in: index) {
-                        let (run, items) = try held.runs(of: [chunk])[0]
-                        let inChunk = chunk.compactMap { ranges[$0] }
-                        let slice = inChunk.isEmpty ? observations[0..<0] : observations[inChunk.first!.lowerBound..<inChunk.last!.upperBound]
-                        _ = CatalogMerge.merge(run, items: items, observations: slice, policy: policy, into: &writer)
-                        while writer.bytes.count >= partTarget + Int(minPart) {
-                            try add(.bytes(writer.drain(partTarget)), bytes: partTarget)
+                        for piece in try held.pieces(of: chunk, touched: { ranges[$0] != nil }) {
+                            switch piece {
+                            case .run(let run, let items, let blocks):
+                                let inRun = blocks.compactMap { ranges[$0] }
+                                let slice = inRun.isEmpty ? observations[0..<0] : observations[inRun.first!.lowerBound..<inRun.last!.upperBound]
+                                _ = CatalogMerge.merge(run, items: items, observations: slice, policy: policy, into: &writer)
+                            case .block(let block, let entries):
+                                writer.appendBlock(entries, as: index.blocks[block])
+                            }
+                            while writer.bytes.count >= partTarget + Int(minPart) {
+                                try add(.bytes(writer.drain(partTarget)), bytes: partTarget)
+                            }
                         }
                     }
                     guard writer.finish(atFileEnd: window.upperBound == n) else { throw .changed }

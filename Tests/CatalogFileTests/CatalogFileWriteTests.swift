@@ -205,6 +205,44 @@ final class CatalogFileWriteTests: XCTestCase {
         XCTAssertTrue(big.store.uploads.isEmpty)
     }
 
+    /// Changes spread over the catalog rewrite all of it, but a block no change falls in is
+    /// carried as it is, not parsed and cut into blocks again: the new index keeps it whole.
+    func testChangesSpreadOverTheCatalogCarryTheBlocksTheyMissAsTheyAre() throws {
+        let version = try big.seed(0..<400)
+        let firsts = version.index.blocks.map { Int($0.firstName.string.dropFirst(7).prefix(6))! - 100_000 }
+        let touched = Set(stride(from: 0, to: firsts.count, by: 3))
+        big.store.requests = []
+        guard case .written(let next) = try write(touched.map { .missing(BigCatalog.name(firsts[$0] + 1)) }) else {
+            return XCTFail("not written")
+        }
+        XCTAssertTrue(big.store.requests("COPY").isEmpty, "everything rewritten: \(big.store.requests)")
+        XCTAssertEqual(try big.names(), (0..<400).filter { i in !touched.contains { firsts[$0] + 1 == i } }.map(BigCatalog.name))
+        try big.checkIndexed()
+        let kept = next.index.blocks.map { [$0.firstName: ($0.count, $0.typeBits)] }.reduce(into: [:]) { $0.merge($1) { a, _ in a } }
+        for (i, block) in version.index.blocks.enumerated() where !touched.contains(i) {
+            XCTAssertTrue(kept[block.firstName].map { $0 == (block.count, block.typeBits) } ?? false, "block \(i) carried whole")
+        }
+    }
+
+    /// A carried block is checked against what the index says of it: an index whose first name
+    /// for a block no change falls in is not that block's is dropped, nothing is written, and the
+    /// caller goes round (a conflict).
+    func testACarriedBlockTheIndexMisnamesIsNotWritten() throws {
+        let version = try big.seed(0..<400)
+        var lying = version.index
+        lying.blocks[4].firstName = ExactKey(lying.blocks[4].firstName.string + "~")   // still before block 5's
+        big.store.put("b", big.file.indexKey(version.etag!), bytes: lying.serialized())
+        let spread = stride(from: 0, to: lying.blocks.count, by: 3).map {
+            Observation.missing(BigCatalog.name(Int(lying.blocks[$0].firstName.string.dropFirst(7).prefix(6))! - 100_000 + 1))
+        }
+        guard case .conflict = try write(spread) else { return XCTFail("written over an index that misnames a block") }
+        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
+        XCTAssertEqual(big.store.object("b", "images.json")?.etag, version.etag, "nothing written")
+        XCTAssertTrue(big.store.uploads.isEmpty, "its upload aborted")
+        guard case .written = try write(spread) else { return XCTFail("not written after reindexing") }
+        try big.checkIndexed()
+    }
+
     func testAMiddleChangeWithAWindowTooBigToHoldReadsTheTouchedBlockFirst() throws {
         big.file.chunkBytes = 1024                            // no window fits: read when written
         _ = try big.seed(0..<400)

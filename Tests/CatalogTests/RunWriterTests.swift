@@ -35,6 +35,28 @@ final class RunWriterTests: XCTestCase {
         XCTAssertEqual(text(first.drain() + second.drain()), catalogFile([entryLine(1), entryLine(2)]))
     }
 
+    /// A carried block keeps its index entry, moved to where it lands, and starts a block of its
+    /// own; an entry appended after a short one joins it.
+    func testACarriedBlockIsFramedAndKeepsItsBlock() throws {
+        let types = TypeTable(["jpg", "png"])
+        var writer = RunWriter(atFileStart: true, blockTarget: 1 << 20, types: types)
+        let carried = [entryLine(1), entryLine(2)].joined(separator: ",\n")
+        let block = CatalogIndex.Block(firstName: ExactKey("k1001"), offset: 999, count: 2, typeBits: 0b10)
+        writer.appendBlock(Array(carried.utf8), as: block)
+        writer.append(Array(entryLine(3).utf8), name: Array("k1003".utf8), type: "jpg")
+        writer.appendBlock(Array(entryLine(4).utf8), as: CatalogIndex.Block(firstName: ExactKey("k1004"), offset: 5, count: 1, typeBits: 0b10))
+        XCTAssertTrue(writer.finish(atFileEnd: true))
+        let file = writer.drain()
+        XCTAssertEqual(text(file), catalogFile((1...4).map(entryLine)))
+        XCTAssertEqual(writer.count, 4)
+        XCTAssertEqual(writer.blocks.map(\.firstName.string), ["k1001", "k1004"])
+        XCTAssertEqual(writer.blocks.map(\.count), [3, 1])
+        XCTAssertEqual(writer.blocks.map(\.typeBits), [0b11, 0b10], "the appended jpg joins the carried block's bits")
+        XCTAssertEqual(writer.blocks[0].offset, 0, "block 0 holds the opening bracket")
+        XCTAssertEqual(writer.blocks[1].offset, Int64(file.count - entryLine(4).utf8.count - 3))
+        XCTAssertEqual(try EntryRun(file, atFileStart: true, atFileEnd: true).count, 4)
+    }
+
     func testEmptyStretchesCannotBeFramedExceptAsTheWholeFile() {
         var middle = RunWriter(atFileStart: false, blockTarget: 100, types: TypeTable())
         XCTAssertFalse(middle.finish(atFileEnd: false))
