@@ -114,9 +114,9 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
             // A refused, reset or timed-out connection may work next time; a bad URL (3), a CA
             // bundle that cannot be read (77) or a certificate that does not verify (58, 60)
             // fails the same way every time, so it is reported at once; so does a body over the
-            // transport's limit (63), and a misuse of the transport (43: a started request
-            // finished twice).
-            return ![3, 43, 58, 60, 63, 77].contains(error.code)
+            // transport's limit (63), a misuse of the transport (43: a started request
+            // finished twice), and a follow-up held back on purpose (42: its retry would send it).
+            return ![3, 42, 43, 58, 60, 63, 77].contains(error.code)
         case .invalidResponse, .deadlineExceeded:
             return false
         case .service(let status, let code, _, _):

@@ -102,6 +102,20 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertTrue(store.uploads.isEmpty)
     }
 
+    /// A warm writer whose early creation fails (no copy sent with it) writes all the same: the
+    /// write into the tail creates the upload and copies the prefix itself, and leaves nothing.
+    func testAWarmWriterWhoseEarlyCreationFailsCreatesItsUploadInTheWrite() throws {
+        let updater = try warmUpdaterWithASavedPrefix()
+        store.failingCreations = 1
+        store.requests = []
+        let result = try updater.sync(bucket: "b", keys: [Self.key(301)])
+        XCTAssertEqual(result.summary, ApplySummary(added: 1))
+        XCTAssertEqual(try names(), (0...301).map(Self.key))
+        XCTAssertEqual(store.requests("CREATE b/images.json ").count, 2, "the early one and the write's: \(store.requests)")
+        XCTAssertEqual(store.requests("COPY").count, 1, "copied once, into the write's upload")
+        XCTAssertTrue(store.uploads.isEmpty)
+    }
+
     /// A round that finds nothing to write (the key its re-check found deleted was removed by
     /// another writer meanwhile) answers without waiting for the prefix copy it started in case
     /// it would write: the copy is collected, and its upload aborted, after the answer (`settle`).

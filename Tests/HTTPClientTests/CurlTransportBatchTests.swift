@@ -123,6 +123,20 @@ final class CurlTransportBatchTests: XCTestCase {
         XCTAssertEqual(try transport.finish(again).get().body, Array("slow".utf8))
     }
 
+    /// `start(_:then:)` returns at once: its first request meets, at a `/barrier/2`, a request
+    /// the caller sends only after it returned (a start that waited for its first answer would
+    /// leave both to the server's 504, 30 s each).
+    func testStartingWithAFollowUpDoesNotWaitForTheFirstAnswer() throws {
+        let transport = CurlTransport()
+        let (first, next) = transport.start(HTTPRequest(method: "GET", url: server.url("/barrier/2?first"))) { [server] _ in
+            HTTPRequest(method: "GET", url: server!.url("/echo?next"))
+        }
+        let partner = transport.sendAll([HTTPRequest(method: "GET", url: server.url("/barrier/2?partner"))], maxConcurrent: 4)
+        XCTAssertEqual(try partner[0].get().body, Array("released".utf8))
+        XCTAssertEqual(try transport.finish(first).get().body, Array("released".utf8))
+        XCTAssertEqual(try transport.finish(next).get().header("x-path"), "/echo?next")
+    }
+
     /// Transports that only know `send` (scripted ones in tests) get a sequential `sendAll`.
     func testDefaultSendAllIsSequentialAndInOrder() {
         final class Counting: HTTPTransport {

@@ -193,6 +193,19 @@ final class RetryTests: XCTestCase {
         }
     }
 
+    /// A follow-up the answer before it did not call for was held back on purpose: a retry
+    /// would send it.
+    func testAFollowUpHeldBackIsNotRetried() {
+        let transport = ScriptedTransport([
+            .failure(HTTPTransportError.notSent(after: HTTPRequest(method: "PUT", url: "https://x"))),
+            .response(HTTPResponse(status: 200)),
+        ])
+        let time = FakeTime()
+        XCTAssertThrowsError(try client(transport, time: time).getObject(bucket: "b", key: "k"))
+        XCTAssertEqual(transport.requests.count, 1, "not sent again")
+        XCTAssertEqual(time.sleeps, [])
+    }
+
     func testTransportFailureThatExhaustsCarriesBucketAndKey() {
         let failure = ScriptedTransport.Reply.failure(HTTPTransportError(code: 7, message: "Couldn't connect to server",
                                                                       method: "GET", url: "http://127.0.0.1:9/b/k"))

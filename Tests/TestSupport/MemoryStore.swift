@@ -241,10 +241,18 @@ public final class MemoryStore: ObjectStore {
         }
     }
 
+    /// The next this many creations of an upload fail (other requests are not affected).
+    public var failingCreations = 0
+
     public func startUpload(bucket: String, key: String, contentType: String) throws -> String {
         roundTrips += 1
         let answer = record("CREATE \(bucket)/\(key)")
         if let failure { answer("error"); throw failure }
+        if failingCreations > 0 {
+            failingCreations -= 1
+            answer("error")
+            throw MemoryStoreError("CreateMultipartUpload failed")
+        }
         nextUpload += 1
         let id = "upload-\(nextUpload)"
         uploads[id] = (bucket, key, [:])
