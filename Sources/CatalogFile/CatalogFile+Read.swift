@@ -236,14 +236,10 @@ extension CatalogFile {
               bytes[end...].elementsEqual(trail == 3 ? "\n]\n".utf8 : ",\n".utf8),
               bytes[start] == UInt8(ascii: "{"), bytes[end - 1] == UInt8(ascii: "}") else { throw notDescribed(version) }
         let entries = bytes[start..<end]
-        var lines = 1
-        var firstEnd = end
-        for i in entries.indices where entries[i] == 0x0A {
-            if lines == 1 { firstEnd = i + 1 }
-            lines += 1
-        }
+        let breaks = entries.withUnsafeBufferPointer { buffer in buffer.reduce(0) { $0 &+ ($1 == 0x0A ? 1 : 0) } }
+        let firstEnd = entries.firstIndex(of: 0x0A).map { $0 + 1 } ?? end
         let first = firstEnd == end ? Array(entries) + Array(",\n".utf8) : Array(entries[start..<firstEnd])
-        guard lines == expected.count,
+        guard breaks + 1 == expected.count,
               let run = try? EntryRun(first, atFileStart: false, atFileEnd: false, offset: expected.offset + Int64(lead)),
               run.count == 1, run.nameBytes(0).elementsEqual(expected.firstName.bytes) else { throw notDescribed(version) }
         return entries
