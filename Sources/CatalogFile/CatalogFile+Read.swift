@@ -247,7 +247,7 @@ extension CatalogFile {
 
     /// An index that does not describe its version's bytes: dropped, so that the next read
     /// indexes the version again (and finds it corrupt, if it is); the caller reads afresh.
-    private func notDescribed(_ version: CatalogVersion) -> CatalogFileError {
+    func notDescribed(_ version: CatalogVersion) -> CatalogFileError {
         _ = try? store.delete(bucket: bucket, key: indexKey(version.etag ?? ""))
         return .changed
     }

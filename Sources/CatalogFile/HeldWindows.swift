@@ -63,11 +63,12 @@ struct HeldWindows {
             let (run, items) = try runs(of: [chunk])[0]
             return [.run(run, items: items, blocks: chunk)]
         }
-        let index = version.index, base = index.blocks[chunk.lowerBound].offset
-        let bytes = try file.readBytes(index.range(of: chunk), etag: version.etag ?? "")
+        let index = version.index, range = index.range(of: chunk), base = range.lowerBound
+        let bytes = try file.readBytes(range, etag: version.etag ?? "")
+        guard bytes.count == Int(range.upperBound - base) else { throw file.notDescribed(version) }   // an index past the end
         func slice(_ blocks: Range<Int>) -> ArraySlice<UInt8> {
-            let range = index.range(of: blocks)
-            return bytes[Int(range.lowerBound - base)..<Int(range.upperBound - base)]
+            let stretch = index.range(of: blocks)
+            return bytes[Int(stretch.lowerBound - base)..<Int(stretch.upperBound - base)]
         }
         var pieces: [Piece] = []
         var block = chunk.lowerBound

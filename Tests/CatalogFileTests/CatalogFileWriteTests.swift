@@ -243,6 +243,19 @@ final class CatalogFileWriteTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// A server that answers a window's read with fewer bytes than asked fails nothing and
+    /// writes nothing: the write is a conflict, the index dropped, as for any index that does
+    /// not describe what is read.
+    func testAShortReadOfAWindowWithCarriedBlocksIsNotWritten() throws {
+        let version = try big.seed(0..<400)
+        big.store.rangeBytesLimit = 2048                      // blocks come whole, chunks of windows do not
+        let spread = stride(from: 0, to: 400, by: 97).map { Observation.missing(BigCatalog.name($0)) }
+        guard case .conflict = try write(spread) else { return XCTFail("written from a short read") }
+        XCTAssertEqual(big.store.object("b", "images.json")?.etag, version.etag, "nothing written")
+        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
+        XCTAssertTrue(big.store.uploads.isEmpty)
+    }
+
     func testAMiddleChangeWithAWindowTooBigToHoldReadsTheTouchedBlockFirst() throws {
         big.file.chunkBytes = 1024                            // no window fits: read when written
         _ = try big.seed(0..<400)

@@ -157,6 +157,9 @@ public final class MemoryStore: ObjectStore {
         return .written(etag: object(bucket, key)!.etag)
     }
 
+    /// A server that answers a ranged read with fewer bytes than asked: at most this many.
+    public var rangeBytesLimit: Int?
+
     public func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>] {
         roundTrips += 1
         return reads.map { read in
@@ -170,7 +173,8 @@ public final class MemoryStore: ObjectStore {
             let size = Int64(object.bytes.count)
             guard read.range.lowerBound < size else { answer("416"); return .success(.empty) }
             answer("206")
-            let bytes = Array(object.bytes[Int(read.range.lowerBound)..<Int(min(read.range.upperBound, size))])
+            let end = min(read.range.upperBound, size, rangeBytesLimit.map { read.range.lowerBound + Int64($0) } ?? size)
+            let bytes = Array(object.bytes[Int(read.range.lowerBound)..<Int(end)])
             return .success(.bytes(bytes, version: ObjectVersion(etag: object.etag, lastModified: object.lastModified),
                                    totalSize: size))
         }
