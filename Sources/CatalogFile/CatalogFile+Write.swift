@@ -187,6 +187,7 @@ extension CatalogFile {
         if let started { uploadID = started } else {
             uploadID = try storage { try store.startUpload(bucket: bucket, key: key, contentType: "application/json") }
         }
+        var undescribed = false
         do throws(CatalogFileError) {
             let types = TypeTable(index.types)
             var blocks: [CatalogIndex.Block] = []
@@ -222,7 +223,11 @@ extension CatalogFile {
                     var writer = RunWriter(atFileStart: window.lowerBound == 0, blockTarget: blockTarget(index.size),
                                            types: types)
                     for chunk in chunks(of: window, in: index) {
-                        for piece in try held.pieces(of: chunk, touched: { ranges[$0] != nil }) {
+                        guard let pieces = try held.pieces(of: chunk, touched: { ranges[$0] != nil }) else {
+                            undescribed = true
+                            throw .changed
+                        }
+                        for piece in pieces {
                             switch piece {
                             case .run(let run, let items, let blocks):
                                 let inRun = blocks.compactMap { ranges[$0] }
@@ -268,6 +273,9 @@ extension CatalogFile {
             return result
         } catch .changed {
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)
+            // An index that does not describe its version's bytes is no conflict: its caller
+            // must read the version afresh (and index it again), not write over it once more.
+            if undescribed { throw .changed }
             return .conflict()
         } catch {
             _ = try? store.abortUpload(bucket: bucket, key: key, uploadID: uploadID)

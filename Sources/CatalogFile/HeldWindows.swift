@@ -57,34 +57,39 @@ struct HeldWindows {
     /// fall in, parsed; every other block carried as it is, not parsed again. Why: changes
     /// spread over a big catalog rewrite all of it, and parsing every entry was most of such a
     /// write's CPU (a 128 MB function has 7 % of a core). A chunk of a held window is parsed
-    /// already. One read either way.
-    func pieces(of chunk: Range<Int>, touched: (Int) -> Bool) throws(CatalogFileError) -> [Piece] {
+    /// already. One read either way. `nil`: the version's index does not describe the bytes
+    /// read (it is dropped: `CatalogFile.notDescribed`); `.changed`: the version was replaced.
+    func pieces(of chunk: Range<Int>, touched: (Int) -> Bool) throws(CatalogFileError) -> [Piece]? {
         if held.contains(where: { $0.blocks.lowerBound <= chunk.lowerBound && chunk.upperBound <= $0.blocks.upperBound }) {
             let (run, items) = try runs(of: [chunk])[0]
             return [.run(run, items: items, blocks: chunk)]
         }
         let index = version.index, range = index.range(of: chunk), base = range.lowerBound
         let bytes = try file.readBytes(range, etag: version.etag ?? "")
-        guard bytes.count == Int(range.upperBound - base) else { throw file.notDescribed(version) }   // an index past the end
-        func slice(_ blocks: Range<Int>) -> ArraySlice<UInt8> {
-            let stretch = index.range(of: blocks)
-            return bytes[Int(stretch.lowerBound - base)..<Int(stretch.upperBound - base)]
-        }
-        var pieces: [Piece] = []
-        var block = chunk.lowerBound
-        while block < chunk.upperBound {
-            guard touched(block) else {
-                pieces.append(.block(block, entries: try file.carried(block: block, of: version, bytes: slice(block..<(block + 1)))))
-                block += 1
-                continue
+        do throws(CatalogFileError) {
+            guard bytes.count == Int(range.upperBound - base) else { throw file.notDescribed(version) }   // an index past the end
+            func slice(_ blocks: Range<Int>) -> ArraySlice<UInt8> {
+                let stretch = index.range(of: blocks)
+                return bytes[Int(stretch.lowerBound - base)..<Int(stretch.upperBound - base)]
             }
-            var end = block + 1
-            while end < chunk.upperBound && touched(end) { end += 1 }
-            let run = try file.run(of: block..<end, in: version, bytes: Array(slice(block..<end)))
-            pieces.append(.run(run, items: 0..<run.count, blocks: block..<end))
-            block = end
+            var pieces: [Piece] = []
+            var block = chunk.lowerBound
+            while block < chunk.upperBound {
+                guard touched(block) else {
+                    pieces.append(.block(block, entries: try file.carried(block: block, of: version, bytes: slice(block..<(block + 1)))))
+                    block += 1
+                    continue
+                }
+                var end = block + 1
+                while end < chunk.upperBound && touched(end) { end += 1 }
+                let run = try file.run(of: block..<end, in: version, bytes: Array(slice(block..<end)))
+                pieces.append(.run(run, items: 0..<run.count, blocks: block..<end))
+                block = end
+            }
+            return pieces
+        } catch .changed {
+            return nil
         }
-        return pieces
     }
 
     private static func entries(in blocks: Range<Int>, of index: CatalogIndex) -> Int {
