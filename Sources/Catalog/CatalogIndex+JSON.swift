@@ -42,8 +42,9 @@ extension CatalogIndex {
     }
 
     /// Reads an index; `nil` for anything that is not one this version wrote and trusts: blocks
-    /// must start at 0, rise strictly in offset and name, and end within `size`; a prefix must end
-    /// where a block other than the first starts.
+    /// must start at 0, rise strictly in offset and name, and end within `size`, and count no
+    /// more entries than `size` has bytes; a prefix must end where a block other than the first
+    /// starts.
     public init?(parsing bytes: [UInt8]) {
         guard let value = try? JSONValue(parsing: bytes), value["version"]?.int64Value == 1,
               let etag = value["etag"]?.stringValue, let size = value["size"]?.int64Value, size >= 0,
@@ -56,10 +57,12 @@ extension CatalogIndex {
         }
         var blocks: [Block] = []
         blocks.reserveCapacity(rows.count)
+        var entries: Int64 = 0                               // at most a byte each: no sum of counts overflows
         for row in rows {
             guard let cells = row.arrayValue, cells.count == 4, let name = cells[0].stringValue,
-                  let offset = cells[1].int64Value, let count = cells[2].int64Value, count > 0,
+                  let offset = cells[1].int64Value, let count = cells[2].int64Value, count > 0, count <= size - entries,
                   let hex = cells[3].stringValue, let bits = UInt64(hex, radix: 16) else { return nil }
+            entries += count
             let block = Block(firstName: ExactKey(name), offset: offset, count: Int(count), typeBits: bits)
             if let last = blocks.last {
                 guard last.offset < offset, last.firstName < block.firstName else { return nil }
