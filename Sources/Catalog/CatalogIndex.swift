@@ -84,7 +84,10 @@ public struct CatalogIndex: Equatable, Sendable {
         self.types = types
     }
 
-    public var count: Int { blocks.reduce(0) { $0 + $1.count } }
+    public var count: Int { count(of: blocks.indices) }
+
+    /// Entries in blocks `r`.
+    public func count(of r: Range<Int>) -> Int { blocks[r].reduce(0) { $0 + $1.count } }
 
     /// The ancestors of a version written over the one this index describes.
     public var ancestryOfNext: [String] { Array(([etag] + ancestors).prefix(Self.maxAncestors)) }

@@ -356,7 +356,7 @@ extension CatalogFile {
 
     /// Entries in the tail after `prefix` of the version `index` describes.
     private func tailCount(_ index: CatalogIndex, after prefix: CatalogIndex.Prefix) -> Int? {
-        index.block(startingAt: prefix.length).map { index.blocks[$0...].reduce(0) { $0 + $1.count } }
+        index.block(startingAt: prefix.length).map { index.count(of: $0..<index.blocks.count) }
     }
 
     /// A read of the index of version `etag`, sent with other requests (`uploadParts`).

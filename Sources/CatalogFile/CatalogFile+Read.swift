@@ -209,7 +209,7 @@ extension CatalogFile {
         do throws(CatalogError) {
             let run = try EntryRun(bytes, atFileStart: range.lowerBound == 0, atFileEnd: range.upperBound == index.blocks.count,
                                    offset: index.blocks[range.lowerBound].offset)
-            let counted = index.blocks[range].reduce(0) { $0 + $1.count }
+            let counted = index.count(of: range)
             guard run.count == counted else {
                 throw CatalogError.layout(offset: Int(index.blocks[range.lowerBound].offset),
                                           problem: "the index counts \(counted) entries in blocks \(range), the bytes hold \(run.count)")

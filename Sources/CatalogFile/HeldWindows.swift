@@ -35,8 +35,8 @@ struct HeldWindows {
                 missing.append(i)
                 continue
             }
-            let before = Self.entries(in: window.blocks.lowerBound..<range.lowerBound, of: version.index)
-            answers[i] = (window.run, before..<(before + Self.entries(in: range, of: version.index)))
+            let before = version.index.count(of: window.blocks.lowerBound..<range.lowerBound)
+            answers[i] = (window.run, before..<(before + version.index.count(of: range)))
         }
         if !missing.isEmpty {
             let runs = try file.entries(of: version, blocks: missing.map { ranges[$0] })
@@ -90,9 +90,5 @@ struct HeldWindows {
         } catch .changed {
             return nil
         }
-    }
-
-    private static func entries(in blocks: Range<Int>, of index: CatalogIndex) -> Int {
-        index.blocks[blocks].reduce(0) { $0 + $1.count }
     }
 }

@@ -160,16 +160,18 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func startPart(bucket: String, key: String, uploadID: String, part: UploadPart) -> StartedPart {
-        let started = client.startUploadPart(bucket: bucket, key: key, uploadID: uploadID, part: Self.s3Part(part))
-        return StartedPart { [client] in Result { try Self.partETag(client.finishUploadPart(started)) } }
+        collected(client.startUploadPart(bucket: bucket, key: key, uploadID: uploadID, part: Self.s3Part(part)))
+    }
+
+    /// The part `started`, its ETag collected when asked for.
+    private func collected(_ started: S3Client.StartedCall) -> StartedPart {
+        StartedPart { [client] in Result { try Self.partETag(client.finishUploadPart(started)) } }
     }
 
     public func startUpload(bucket: String, key: String, contentType: String, thenPart part: UploadPart) -> StartedUpload {
         let started = client.startCreatingUpload(bucket: bucket, key: key, contentType: contentType, thenPart: Self.s3Part(part))
-        return StartedUpload { [client] in
-            client.finishCreatingUpload(started).map { upload in
-                (upload.uploadID, StartedPart { Result { try Self.partETag(client.finishUploadPart(upload.part)) } })
-            }.mapError { $0 as any Error }
+        return StartedUpload { [self] in
+            client.finishCreatingUpload(started).map { upload in (upload.uploadID, collected(upload.part)) }.mapError { $0 as any Error }
         }
     }
 
