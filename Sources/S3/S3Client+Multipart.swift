@@ -124,6 +124,7 @@ extension S3Client {
         switch part.source {
         case .bytes(let body):
             call.body = body
+            call.carriesObjectBytes = true
         case .copy(let source, let range, let ifMatch):
             call.operation = "UploadPartCopy"
             call.errorInBody = true

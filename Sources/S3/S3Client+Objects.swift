@@ -63,6 +63,7 @@ extension S3Client {
         // Always name the content type: libcurl would otherwise send a form-encoded one.
         var call = Call(operation: "PutObject", method: "PUT", bucket: bucket, key: key,
                         headers: [HTTPHeader(name: "Content-Type", value: contentType)], body: body)
+        call.carriesObjectBytes = true
         if let condition { call.headers.append(condition.header) }
         return call
     }

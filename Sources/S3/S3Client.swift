@@ -58,6 +58,9 @@ public final class S3Client {
         /// and `UploadPartCopy` with 200 before it knows the outcome, and puts an `<Error>` in
         /// the body when they fail.
         var errorInBody = false
+        /// Whether the body is an object's bytes (PutObject, UploadPart): sent over HTTPS with
+        /// `UNSIGNED-PAYLOAD` (see `payloadHash(of:at:)`).
+        var carriesObjectBytes = false
     }
 
     /// Signs and sends `call`, retrying retryable failures; returns the first accepted response.

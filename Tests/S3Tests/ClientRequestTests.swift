@@ -133,4 +133,54 @@ final class ClientRequestTests: XCTestCase {
         XCTAssertTrue(withToken.contains("&X-Amz-Security-Token=tok%2Fen&X-Amz-SignedHeaders=host&X-Amz-Signature="), withToken)
         XCTAssertEqual(transport.requests.count, 0, "presigning sends nothing")
     }
+
+    /// Over HTTPS an object's bytes go as `UNSIGNED-PAYLOAD` (signed as such); every other body,
+    /// and every body over plain HTTP, signs its SHA-256.
+    func testObjectBytesOverHTTPSAreSentUnsignedAndEverythingElseSignsItsHash() throws {
+        let sha256OfHello = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        let hello = Array("hello".utf8)
+        let part = S3Client.Part(number: 1, source: .bytes(hello))
+        let copy = S3Client.Part(number: 2, source: .copy(key: "k", range: S3ByteRange(first: 0, last: 9), ifMatch: "\"e\""))
+        let etagXML = "<CopyPartResult><ETag>&quot;e&quot;</ETag></CopyPartResult>"
+        let ok = HTTPResponse(status: 200, headers: [HTTPHeader(name: "ETag", value: "\"e\"")], body: Array(etagXML.utf8))
+
+        for endpoint in ["https://s3.example.test", nil] as [String?] {
+            let transport = ScriptedTransport(responses: [ok, ok, ok])
+            let s3 = client(transport, endpoint: endpoint)
+            _ = try s3.putObject(bucket: "my-bucket", key: "k", body: hello)
+            _ = s3.uploadParts(bucket: "my-bucket", key: "k", uploadID: "u", parts: [part, copy])
+            let sent = transport.requests.map { try? XCTUnwrap(header($0, "x-amz-content-sha256")) }
+            XCTAssertEqual(sent.count, 3)
+            let byURL = Dictionary(uniqueKeysWithValues: zip(transport.requests.map(\.url), sent))
+            for (url, hash) in byURL {
+                XCTAssertTrue(url.hasPrefix("https://"), url)
+                XCTAssertEqual(hash, url.contains("partNumber=2") ? emptySHA256 : "UNSIGNED-PAYLOAD", url)
+            }
+            for request in transport.requests {
+                XCTAssertTrue(try XCTUnwrap(header(request, "Authorization")).contains("x-amz-content-sha256"), "the hash is signed")
+            }
+        }
+
+        let transport = ScriptedTransport(responses: [ok, ok])
+        let plain = client(transport)
+        _ = try plain.putObject(bucket: "b", key: "k", body: hello)
+        _ = plain.uploadParts(bucket: "b", key: "k", uploadID: "u", parts: [part])
+        XCTAssertEqual(transport.requests.map { header($0, "x-amz-content-sha256") }, [sha256OfHello, sha256OfHello],
+                       "nothing but the signature guards a body over plain HTTP")
+    }
+
+    /// The unsigned payload is what gets signed: the signature is the one the signer gives a
+    /// request with `UNSIGNED-PAYLOAD`, not one over the body's hash.
+    func testUnsignedPayloadIsWhatTheSignatureCovers() throws {
+        let transport = ScriptedTransport(statuses: [200])
+        _ = try client(transport, endpoint: "https://s3.example.test").putObject(bucket: "b", key: "k", body: Array("hello".utf8))
+        let request = transport.requests[0]
+        let signer = SigV4Signer(credentials: AWSCredentials(accessKeyId: "AK", secretAccessKey: "SK"), region: "us-east-1",
+                                 clock: FakeTime().hooks().signingClock)
+        let expected = signer.signHeaders(SigV4Request(method: "PUT", encodedPath: "/b/k", query: [],
+                                                       headers: [("Host", "s3.example.test"), ("Content-Type", "application/octet-stream")],
+                                                       payloadHash: SigV4Signer.unsignedPayload))
+        XCTAssertEqual(header(request, "Authorization"), expected.headers.first { $0.name == "Authorization" }?.value)
+    }
 }
