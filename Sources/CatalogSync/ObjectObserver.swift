@@ -94,12 +94,16 @@ struct ObjectObserver {
                 sniff(&readings[i])
             }
             if !emptyObjects.isEmpty {
-                for (i, answer) in zip(emptyObjects, store.versions(bucket: bucket, keys: emptyObjects.map { readings[$0].key })) {
+                // The HEAD may come after the object was replaced: only a version that is empty
+                // is the one the 416 came from, else the key is read again from the start.
+                for (i, answer) in zip(emptyObjects, store.heads(bucket: bucket, keys: emptyObjects.map { readings[$0].key })) {
                     switch answer {
-                    case .success(let version?):
-                        readings[i].first = (version, 0)
+                    case .success(let head?) where head.size == 0:
+                        readings[i].first = (head.version, 0)
                         readings[i].session.endHere()
                         sniff(&readings[i])
+                    case .success(.some):
+                        readings[i].restart(firstRead: firstRead, readAhead: readAhead, bucket: bucket)   // replaced mid-read
                     case .success(nil): readings[i].outcome = .success(nil)
                     case .failure(let error): readings[i].outcome = .failure(error)
                     }

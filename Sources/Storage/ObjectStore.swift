@@ -35,8 +35,8 @@ public protocol ObjectStore: AnyObject {
     func write(bucket: String, key: String, bytes: [UInt8], contentType: String, ifMatch: String?) throws -> StoredWrite
     /// Byte ranges of many objects at once, each optionally pinned to a version (`ifMatch`).
     func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>]
-    /// Each key's current version (`nil`: no such object): HEAD requests.
-    func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>]
+    /// Each key's current version and size (`nil`: no such object): HEAD requests.
+    func heads(bucket: String, keys: [String]) -> [Result<(version: ObjectVersion, size: Int64)?, KeyReadError>]
     /// One page of the objects under `prefix` whose keys sort (as UTF-8 bytes) after
     /// `startAfter`, at most `maxKeys` of them, in key order.
     func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage
@@ -169,7 +169,7 @@ public enum RangeRead: Equatable, Sendable {
     /// The bytes of the range (fewer at the object's end), the object's version and its whole size.
     case bytes([UInt8], version: ObjectVersion, totalSize: Int64)
     /// The object exists and is empty: no range of it can be read (S3's 416, which carries no
-    /// ETag: ask `versions` for one).
+    /// ETag: ask `heads` for one, and check its size: the object may have been replaced since).
     case empty
     /// No object under the key.
     case missing
@@ -177,4 +177,11 @@ public enum RangeRead: Equatable, Sendable {
     case changed
     /// The object is still the version named by `ifNoneMatch` (304).
     case notModified
+}
+
+extension ObjectStore {
+    /// Each key's current version (`nil`: no such object): `heads`, sizes left out.
+    public func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>] {
+        heads(bucket: bucket, keys: keys).map { $0.map { $0?.version } }
+    }
 }

@@ -88,10 +88,10 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         }
     }
 
-    public func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>] {
+    public func heads(bucket: String, keys: [String]) -> [Result<(version: ObjectVersion, size: Int64)?, KeyReadError>] {
         client.headObjects(bucket: bucket, keys: keys).map { answer in
             switch answer {
-            case .success(let info): .success(info.map(Self.version(of:)))
+            case .success(let info): .success(info.map { (Self.version(of: $0), $0.totalSize) })
             case .failure(let error): .failure(KeyReadError(error))
             }
         }

@@ -336,4 +336,26 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         XCTAssertEqual(sleeps, [300])
         XCTAssertEqual(now, 1_000_900)
     }
+
+    /// An empty object's 416 carries no ETag, so its version comes from a HEAD. Replaced by an
+    /// image in between (a tool that creates the key empty, then uploads), the HEAD names the
+    /// image: taken for the empty file, that version would be written as "no entry" over the
+    /// image's own invocation's entry, and our re-check would find the same version and agree.
+    /// The HEAD's size tells them apart: the key is read again, and the image stays cataloged.
+    func testAnEmptyObjectReplacedBeforeItsHeadIsReadAgain() throws {
+        store.put("b", "images.json", "[]\n")
+        store.put("b", "k.png", bytes: [])
+        var struck = false
+        store.onRequest = { [unowned self] line in
+            guard line == "HEAD b/k.png", !struck else { return }
+            struck = true
+            store.put("b", "k.png", bytes: MemoryStore.png(width: 5, height: 4))
+            otherInvocation("k.png")
+        }
+        _ = try updater().sync(bucket: "b", keys: ["k.png"])
+        XCTAssertTrue(struck)
+        XCTAssertEqual(try catalog().names, ["k.png"])
+        XCTAssertEqual(observations(), ["b/k.png", "b/k.png", "b/k.png"])
+        //  ours: 416 ---------------^  the image's ^  ours again ^
+    }
 }

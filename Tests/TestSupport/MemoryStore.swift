@@ -180,7 +180,7 @@ public final class MemoryStore: ObjectStore {
         }
     }
 
-    public func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>] {
+    public func heads(bucket: String, keys: [String]) -> [Result<(version: ObjectVersion, size: Int64)?, KeyReadError>] {
         roundTrips += 1
         return keys.map { key in
             let answer = record("HEAD \(bucket)/\(key)")
@@ -188,7 +188,7 @@ public final class MemoryStore: ObjectStore {
             if let failure { answer("error"); return .failure(.failed(failure)) }
             guard let object = object(bucket, key) else { answer("404"); return .success(nil) }
             answer("200")
-            return .success(ObjectVersion(etag: object.etag, lastModified: object.lastModified))
+            return .success((ObjectVersion(etag: object.etag, lastModified: object.lastModified), Int64(object.bytes.count)))
         }
     }
 
