@@ -1,8 +1,9 @@
 import Catalog
 import CatalogFile
 
-/// Why a bucket's catalog could not be brought up to date. Nothing was half-applied, so the
-/// changes can be delivered again.
+/// Why a bucket's catalog could not be brought up to date. Some changes may be in already (a
+/// write kept before a later round failed); delivering them again is safe, as applying a
+/// change twice gives the same catalog.
 public enum CatalogUpdateError: Error, CustomStringConvertible {
     /// The stored catalog is not a JSON array of entries. It is left exactly as it is.
     case corruptCatalog(bucket: String, key: String, CatalogError)

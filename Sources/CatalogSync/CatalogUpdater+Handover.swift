@@ -14,14 +14,16 @@ extension CatalogUpdater {
     public func isHandover(_ key: String) -> Bool { ExactKey(key).hasPrefix(ExactKey(handoverPrefix)) }
 
     /// Leaves `observed` for the next writer; the key it was left under (to withdraw it), or `nil`
-    /// if it could not be written.
+    /// if it was not written. A write whose answer was lost (an error, or a retry's 412 over a
+    /// key no one else names) may have landed: it counts as left, so that the writer re-checks
+    /// what a carrier may have written for it, and withdraws it.
     func handOver(_ observed: [ObservedKey], bucket: String) -> String? {
         let handover = Handover(observed)
         guard !handover.observed.isEmpty else { return nil }
         let key = Handover.key(catalog: catalogKey, atMs: nowMs(), nonce: UInt64(random(Int.max)))
         let written = try? store.write(bucket: bucket, key: key, bytes: handover.serialized(), contentType: "application/json",
                                        ifMatch: nil)
-        guard case .written? = written else { return nil }
+        if case .conflict(retried: false)? = written { return nil }
         return key
     }
 

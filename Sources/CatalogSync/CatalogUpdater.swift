@@ -414,10 +414,13 @@ public struct CatalogUpdater {
                 result.carried += changes.keys.filter { !own.contains($0) }.count
                 // Only entries this write changed need fencing (and any a lost write may have
                 // changed): an entry left as it was is the one its own writer published, and that
-                // writer re-checks it.
+                // writer re-checks it. Its own keys, once it left a handover, may be in already
+                // because a carrier published them and failed before its re-check: as when
+                // nothing is written, it answers for them itself.
                 let changed = observed.indices.filter {
                     let key = ExactKey(observed[$0].key)
-                    return !observed[$0].fromKeyAlone && (changes[key] != nil || mayHaveLanded[key] != nil)
+                    return !observed[$0].fromKeyAlone
+                        && (changes[key] != nil || mayHaveLanded[key] != nil || leftHandover && own.contains(key))
                 }
                 // Only a key whose write may have replaced its current version's entry sends the
                 // writer round; observed again when its HEAD cannot tell, or when it goes round.

@@ -182,6 +182,50 @@ final class HandoverTests: XCTestCase {
         XCTAssertEqual(result.writes, 1)
     }
 
+    /// The carrier writes only some of what was left (the rest cut, or its own): the writer
+    /// then writes the others itself, and still re-checks the carried ones, whose carrier may
+    /// have died before its re-check. It re-checked only what its own write changed.
+    func testAWriterThatWritesStillReChecksWhatWasCarriedForIt() throws {
+        try carriedInPart(losingTheHandoversAnswer: false)
+    }
+
+    /// A handover whose answer was lost (a retry's 412 over a key no one else names) landed all
+    /// the same: the writer counts it as left, re-checks what a carrier wrote for it, and
+    /// withdraws it. Counted as not left, it stayed for every later writer to carry.
+    func testAHandoverWhoseAnswerWasLostCountsAsLeft() throws {
+        try carriedInPart(losingTheHandoversAnswer: true)
+    }
+
+    /// Keys 150 and 151 replaced; a carrier writes 150's observation alone (from this writer's
+    /// handover), 150 is replaced again, and the carrier dies before its re-check.
+    private func carriedInPart(losingTheHandoversAnswer: Bool) throws {
+        try preload(300)
+        let earlier = try store.startUpload(bucket: "b", key: "images.json", contentType: "application/json")
+        for i in [150, 151] { store.put("b", Self.key(i), bytes: MemoryStore.png(width: 7, height: 7)) }
+        var looks = 0
+        store.onRequest = { [store, unowned self] line in
+            guard line.hasPrefix("UPLOADS") else { return }
+            looks += 1
+            if looks == 1 && losingTheHandoversAnswer { store.lostAnswers = 1 }
+            guard looks == 3 else { return }
+            store.onRequest = nil
+            let left = Handover(parsing: store.object("b", handovers[0])!.bytes)!.observed.filter { $0.key == Self.key(150) }
+            XCTAssertEqual(left.count, 1)
+            _ = try? store.abortUpload(bucket: "b", key: "images.json", uploadID: earlier)
+            let carrier = updater().file("b")
+            _ = try? carrier.write(left.map(\.observation), over: carrier.current(), policy: EntryBuilder.policy)
+            store.put("b", Self.key(150), bytes: MemoryStore.png(width: 8, height: 8))
+        }
+        _ = try updater().sync(bucket: "b", keys: [Self.key(150), Self.key(151)], deadline: .after(milliseconds: 60_000))
+        XCTAssertGreaterThanOrEqual(looks, 3, "the carrier ran")
+        let catalog = try store.catalog()
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["etag"]?.stringValue, store.object("b", Self.key(150))?.etag,
+                       "the replacement, not the carried entry")
+        XCTAssertEqual(catalog[Self.key(150)]?.extra["width"]?.int64Value, 8)
+        XCTAssertEqual(catalog[Self.key(151)]?.extra["width"]?.int64Value, 7)
+        XCTAssertEqual(handovers, [], "withdrawn")
+    }
+
     /// A handed-over observation gone stale (the object changed since, and its new version is
     /// cataloged: the carrier writes over that entry) is observed again by the writer that
     /// carried it, not kept.
