@@ -7,8 +7,9 @@ import JSON
 ///
 /// The stretch runs from the start of an entry (or of the file) to the start of another entry
 /// (or the end of the file): `[\n` first when it starts the file, then each entry followed by
-/// `,\n`, except that the file's last is followed by `\n]\n`. Anything else, or names that do
-/// not rise strictly, is `CatalogError.layout`: the stretch is not what an index promised.
+/// `,\n`, except that the file's last is followed by `\n]\n`. Other framing, or names that do
+/// not rise strictly, is `CatalogError.layout`: the stretch is not what an index promised; an
+/// entry that is not valid JSON (or is cut short) is `CatalogError.invalidEntry`.
 public struct EntryRun: Sendable {
     public struct Item: Sendable {
         /// Where the entry's name (decoded) is in `names`.

@@ -12,8 +12,9 @@ extension CatalogFile {
     ///
     /// Why: another writer can win only between a writer's read and its completion. A rewrite
     /// holds that window open while the server copies the unchanged bytes (0.1 s for 17 MB here,
-    /// far more for 176 MB) and pays the copy again each time it loses; here the window is two
-    /// round trips, and a lost completion costs two more, with no copy.
+    /// far more for 176 MB) and pays the copy again each time it loses; here the window is three
+    /// round trips (the tail read, its part with the index reads, the completion), and a lost
+    /// completion costs them again, with no copy.
     ///
     /// `version` need not be current: the first read of the tail learns which version is, and
     /// that one is written over if its index names the same prefix. `.changed` when the tail read

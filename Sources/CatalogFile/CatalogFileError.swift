@@ -4,7 +4,8 @@ import Catalog
 public enum CatalogFileError: Error, CustomStringConvertible {
     /// The stored catalog is not a JSON array of valid entries: left exactly as it is.
     case corrupt(CatalogError)
-    /// The version read changed while its blocks were read: read the current one and go again.
+    /// The version read changed while its blocks were read, or its index was found not to
+    /// describe its bytes (and was dropped): read the current one and go again.
     case changed
     /// A big version without an index, which this reader does not index itself
     /// (`CatalogFile.maxReindexBytes`).

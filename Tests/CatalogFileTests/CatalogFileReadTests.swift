@@ -76,6 +76,37 @@ final class CatalogFileReadTests: XCTestCase {
         XCTAssertEqual(big.store.text("b", "images.json"), text)
     }
 
+    /// A one-line catalog read a chunk at a time has no line to cut at: it is refused after a
+    /// chunk, not held whole in memory (176 MB in a 128 MB function) before the form is checked.
+    func testAOneLineCatalogIsRefusedAfterAChunkNotHeldWhole() throws {
+        big.file.wholeBudget = 10_000
+        big.file.chunkBytes = 1024
+        let text = "[" + lines(0..<400).joined(separator: ",") + "]"
+        big.store.put("b", "images.json", text)
+        big.store.requests = []
+        XCTAssertThrowsError(try big.file.current()) { error in
+            guard case CatalogFileError.tooBigToConvert = error else { return XCTFail("\(error)") }
+        }
+        let chunks = big.store.requests("RANGE b/images.json ").filter { $0.contains(" if-match ") }
+        XCTAssertEqual(chunks.count, 1, "one chunk of \(text.utf8.count / 1024): \(big.store.requests)")
+        XCTAssertEqual(big.store.text("b", "images.json"), text)
+    }
+
+    /// A block read short (a server or proxy that cuts the body) ends inside an entry: that is
+    /// the read's fault, not the catalog's. The index is dropped and the version read afresh;
+    /// it was refused as corrupt, and every invocation failed on that version.
+    func testABlockReadShortIsReadAfreshNotCorrupt() throws {
+        let version = try big.seed(0..<400)
+        let read = try big.file.current()
+        big.store.rangeBytesLimit = 100
+        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<3])) { error in
+            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
+        big.store.rangeBytesLimit = nil
+        XCTAssertEqual(try big.file.current().index, version.index)
+    }
+
     func testACorruptEntryDeepInABigCatalogIsFoundAndNamed() throws {
         var broken = lines(0..<400)
         broken[333] = #"{"name":"images/100333.png","type":"png"}"#
