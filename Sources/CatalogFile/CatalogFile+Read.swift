@@ -93,7 +93,11 @@ extension CatalogFile {
             guard case .found(let bytes, _) = try storage({ try store.read(bucket: bucket, key: indexKey(etag), ifNoneMatch: nil) }) else {
                 continue
             }
-            guard let index = CatalogIndex(parsing: bytes), index.etag == etag, index.size == size else { break }
+            guard let index = CatalogIndex(parsing: bytes), index.etag == etag, index.size == size else {
+                // Dropped, or the index written below (only where none is) would never replace it.
+                _ = try? store.delete(bucket: bucket, key: indexKey(etag))
+                break
+            }
             return CatalogVersion(etag: etag, index: index, whole: nil)
         }
         if let limit = maxReindexBytes, size > limit { throw .notIndexed(size: size) }
@@ -127,9 +131,20 @@ extension CatalogFile {
                     }
                     cut = comma
                 }
-                let run = try corrupt { () throws(CatalogError) in
-                    try EntryRun(Array(carry[..<cut]), atFileStart: writer.count == 0, atFileEnd: atEnd,
-                                 offset: end - Int64(carry.count))
+                let stretchStart = end - Int64(carry.count)
+                let run: EntryRun
+                do throws(CatalogError) {
+                    run = try EntryRun(Array(carry[..<cut]), atFileStart: writer.count == 0, atFileEnd: atEnd, offset: stretchStart)
+                } catch .layout(let at, let problem) {
+                    throw .corrupt(.layout(offset: at, problem: problem))
+                } catch {
+                    // Stretches are cut at a `,\n`, which a hand edit may put inside an entry:
+                    // then a stretch that does not parse may be a valid file cut in the wrong
+                    // place, and the whole file, read as JSON, decides (if it fits).
+                    guard stretchStart == 0 && atEnd else {
+                        throw .corrupt(.layout(offset: Int(stretchStart), problem: "a stretch cut at a line break does not parse: \(error)"))
+                    }
+                    throw .corrupt(error)
                 }
                 if let lastName, run.count > 0, !lastName.lexicographicallyPrecedes(run.nameBytes(0)) {
                     throw .corrupt(.layout(offset: Int(end) - carry.count, problem: "names do not rise from one stretch to the next"))

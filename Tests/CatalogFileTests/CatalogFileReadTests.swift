@@ -64,6 +64,37 @@ final class CatalogFileReadTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// A big catalog pretty-printed (`jq .`: `,\n` inside every entry, so a chunk is cut in
+    /// the middle of one) is valid: read whole and converted, not refused as corrupt.
+    func testAPrettyPrintedBigCatalogIsConverted() throws {
+        let pretty = (0..<400).map { i in
+            "  {\n    \"name\": \"\(BigCatalog.name(i))\",\n    \"type\": \"png\",\n    \"size\": \(i)\n  }"
+        }
+        big.store.put("b", "images.json", "[\n" + pretty.joined(separator: ",\n") + "\n]\n")
+        let version = try big.file.current()
+        XCTAssertTrue(version.needsConversion)
+        XCTAssertEqual(version.whole?.count, 400)
+        guard case .written = try big.file.write([], over: version, policy: .merge).result else { return XCTFail("not written") }
+        XCTAssertEqual(try big.names(), (0..<400).map(BigCatalog.name))
+        try big.checkIndexed()
+    }
+
+    /// One entry hand-split after a comma (`"etag":"e1",` then `"size":1}` on the next line) is
+    /// valid JSON; read a chunk at a time, a stretch is cut at that line break, inside the
+    /// entry. The file is read whole and converted, not refused as corrupt.
+    func testAnEntrySplitAcrossLinesAtAChunkBoundaryIsConverted() throws {
+        var entries = lines(0..<400)
+        entries[30] = entries[30].replacingOccurrences(of: #"","type":"#, with: "\",\n\"type\":")
+        let text = "[\n" + entries.joined(separator: ",\n") + "\n]\n"
+        let splitEntry = Array(text.utf8).firstRange(of: Array(entries[30].utf8))!.lowerBound
+        big.file.chunkBytes = splitEntry + 40                // the first chunk ends inside entry 30, past its line break
+        big.store.put("b", "images.json", text)
+        let version = try big.file.current()
+        XCTAssertTrue(version.needsConversion)
+        XCTAssertEqual(version.whole?.count, 400)
+        XCTAssertEqual(version.whole.map { String(decoding: $0.nameBytes(30), as: UTF8.self) }, BigCatalog.name(30))
+    }
+
     func testACatalogTooBigToConvertIsRefusedAndLeftAlone() throws {
         big.file.wholeBudget = 10_000
         let text = "[" + lines(0..<400).reversed().joined(separator: ",") + "]"
@@ -130,6 +161,16 @@ final class CatalogFileReadTests: XCTestCase {
         }
         XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)))
         XCTAssertEqual(try big.file.current().index.count, 400)
+    }
+
+    /// An index that cannot be read (garbled, or a newer imagecat's) is replaced when the version
+    /// is indexed again: left, every cold reader would read 176 MB again to index it.
+    func testAnUnreadableIndexIsReplaced() throws {
+        let version = try big.seed(0..<400)
+        big.store.put("b", big.file.indexKey(version.etag!), "{}")
+        XCTAssertEqual(try big.file.current().index, version.index)
+        let stored = try XCTUnwrap(big.store.object("b", big.file.indexKey(version.etag!)))
+        XCTAssertEqual(CatalogIndex(parsing: stored.bytes), version.index)
     }
 
     func testAnIndexThatMiscountsABlockIsDropped() throws {
