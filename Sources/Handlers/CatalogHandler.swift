@@ -97,8 +97,10 @@ public struct CatalogHandler: LambdaHandler {
         let failures = sync(records, into: &report, context: context, log: log)
         for (bucket, error) in failures { logFailure(error, bucket: bucket, log: log) }
         let failedBuckets = Set(failures.map(\.bucket))
+        // Only a message with a change the failed bucket was to write: one whose changes were
+        // all ignored (the catalog's own objects) would come back for nothing, and again.
         for (id, records) in messageRecords where records.contains(where: { record in
-            if case .change(let n) = record { failedBuckets.contains(n.bucket) } else { false }
+            if case .change(let n) = record { failedBuckets.contains(n.bucket) && ignoredReason(n.key) == nil } else { false }
         }) {
             failed.append(id)
         }
@@ -159,14 +161,8 @@ public struct CatalogHandler: LambdaHandler {
             switch record {
             case .ignored(let key, let reason):
                 report.ignored.append(SkippedKey(key: key ?? "", reason: reason))
-            case .change(let n) where ExactKey(n.key) == ExactKey(updater.catalogKey):
-                report.ignored.append(SkippedKey(key: n.key, reason: "the catalog itself (no self-trigger)"))
-            case .change(let n) where CatalogFile.isPart(n.key, ofCatalog: updater.catalogKey):
-                report.ignored.append(SkippedKey(key: n.key, reason: "an index of the catalog"))
-            case .change(let n) where ExactKey(n.key) == ExactKey(updater.stateKey):
-                report.ignored.append(SkippedKey(key: n.key, reason: "the reconcile's state object"))
-            case .change(let n) where updater.isHandover(n.key):
-                report.ignored.append(SkippedKey(key: n.key, reason: "changes a waiting writer handed over"))
+            case .change(let n) where ignoredReason(n.key) != nil:
+                report.ignored.append(SkippedKey(key: n.key, reason: ignoredReason(n.key)!))
             case .change(let n):
                 if let time = n.eventTime { timesByBucket[n.bucket, default: []].append(time) }
                 guard seen[n.bucket, default: []].insert(ExactKey(n.key)).inserted else { continue }
@@ -175,5 +171,15 @@ public struct CatalogHandler: LambdaHandler {
             }
         }
         return order.map { ($0, keysByBucket[$0]!, timesByBucket[$0] ?? []) }
+    }
+
+    /// Why a change to `key` is not one to catalog (the catalog's own objects: no self-trigger),
+    /// or `nil`.
+    private func ignoredReason(_ key: String) -> String? {
+        if ExactKey(key) == ExactKey(updater.catalogKey) { return "the catalog itself (no self-trigger)" }
+        if CatalogFile.isPart(key, ofCatalog: updater.catalogKey) { return "an index of the catalog" }
+        if ExactKey(key) == ExactKey(updater.stateKey) { return "the reconcile's state object" }
+        if updater.isHandover(key) { return "changes a waiting writer handed over" }
+        return nil
     }
 }
