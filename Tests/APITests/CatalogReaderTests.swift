@@ -142,7 +142,9 @@ final class CatalogReaderTests: XCTestCase {
             writes += 1
             let object = store.object("b", "images.json")!
             store.put("b", "images.json", bytes: object.bytes, etag: "v\(writes)")
-            store.put("b", "images.json.index/v\(writes)", bytes: store.object("b", "images.json.index/" + object.etag)!.bytes)
+            var index = CatalogIndex(parsing: store.object("b", "images.json.index/" + object.etag)!.bytes)!
+            index.etag = "v\(writes)"                      // the same bytes, the same index, under the new ETag
+            store.put("b", "images.json.index/v\(writes)", bytes: index.serialized())
         }
         let event = try JSONValue(parsing: Array(#"{"version":"2.0","rawPath":"/images","rawQueryString":"","requestContext":{"http":{"method":"GET","path":"/images"},"authorizer":{"jwt":{"claims":{"sub":"auth0|x"}}}}}"#.utf8))
         let response = api.respond(to: try GatewayRequest(event: event))
