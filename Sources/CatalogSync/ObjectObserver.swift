@@ -16,13 +16,6 @@ struct ObjectObserver {
     /// frame header sits behind 60 KB of EXIF then takes two or three round trips, not six.
     var readAhead = 16 * 1024
 
-    /// A key that kept changing between two of our reads.
-    struct Unstable: Error, CustomStringConvertible {
-        var bucket: String
-        var key: String
-        var description: String { "s3://\(bucket)/\(key) changed on every read of its header" }
-    }
-
     /// One key's observation in progress.
     private struct Reading {
         var key: String
@@ -43,11 +36,14 @@ struct ObjectObserver {
             next = session.firstRange(firstRead)
         }
 
-        /// Reads the key again from the start; the third time it gives up (it keeps changing).
+        /// Reads the key again from the start; the third time it skips the key, which keeps
+        /// changing. Skipping it loses nothing and fails no other key: each change that cut a
+        /// read short came after the read began, and its own event observes the key again.
         mutating func restart(firstRead: Int, readAhead: Int, bucket: String) {
             let restarts = self.restarts + 1
             guard restarts < 3 else {
-                outcome = .failure(.failed(Unstable(bucket: bucket, key: key)))
+                outcome = .failure(.refused(reason: "s3://\(bucket)/\(key) changed on every read of its header; "
+                                                  + "the event of its latest change catalogs it"))
                 return
             }
             self = Reading(key: key, firstRead: firstRead, readAhead: readAhead)
@@ -111,7 +107,8 @@ struct ObjectObserver {
             }
             pending = readings.indices.filter { readings[$0].outcome == nil && readings[$0].next != nil }
         }
-        return readings.map { $0.outcome ?? .failure(.failed(Unstable(bucket: bucket, key: $0.key))) }
+        // (Every reading ends with an outcome; the fallback skips a key rather than trap.)
+        return readings.map { $0.outcome ?? .failure(.refused(reason: "s3://\(bucket)/\($0.key): its reads ended without an answer")) }
     }
 
     /// Sniffs what `reading` holds: either an outcome, or the next range to read.

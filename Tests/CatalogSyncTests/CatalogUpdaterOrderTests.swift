@@ -358,4 +358,27 @@ final class CatalogUpdaterOrderTests: XCTestCase {
         XCTAssertEqual(observations(), ["b/k.png", "b/k.png", "b/k.png"])
         //  ours: 416 ---------------^  the image's ^  ours again ^
     }
+
+    /// A key replaced faster than it can be read (every read of its header cut short) is
+    /// skipped, and the batch's other keys are written: each replacement brings its own event.
+    /// It failed the bucket, and every record of the batch came back with it.
+    func testAKeyReplacedOnEveryReadIsSkippedAndTheOthersWritten() throws {
+        // A JPEG whose frame header sits behind 6,000 bytes of APP1: a second read, pinned.
+        var jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE1, 0x17, 0x72] + [UInt8](repeating: 0, count: 6_000)
+        jpeg += [0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0xE0, 0x02, 0x80, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("b", "x.jpg", bytes: jpeg)
+        var puts = 0
+        store.onRequest = { [unowned self] line in
+            // Every read of x.jpg past its first range finds a new version.
+            guard line.hasPrefix("RANGE b/x.jpg "), line.contains("if-match") else { return }
+            puts += 1
+            store.put("b", "x.jpg", bytes: jpeg + [UInt8(puts)])
+        }
+        let result = try updater().sync(bucket: "b", keys: ["a.png", "x.jpg"])
+        XCTAssertEqual(puts, 3)
+        XCTAssertEqual(try catalog().names, ["a.png"])
+        XCTAssertEqual(result.skipped.map(\.key), ["x.jpg"])
+        XCTAssertTrue(result.skipped.first?.reason.contains("changed on every read") == true, "\(result.skipped)")
+    }
 }
