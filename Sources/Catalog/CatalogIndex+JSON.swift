@@ -52,7 +52,9 @@ extension CatalogIndex {
               let rows = value["blocks"]?.arrayValue, !rows.isEmpty else { return nil }
         var types: [String] = []
         for type in typeValues {
-            guard let text = type.stringValue else { return nil }
+            // Each type once: a block's bits name types by position, and a repeated one would
+            // merge with its twin in the writer's table, shifting every later type's bit.
+            guard let text = type.stringValue, !types.contains(text) else { return nil }
             types.append(text)
         }
         var blocks: [Block] = []

@@ -37,6 +37,7 @@ final class CatalogIndexTests: XCTestCase {
             text.replacingFirst(#"["m",300"#, #"["m",0"#),                  // offsets must rise
             text.replacingFirst(#""size":1000"#, #""size":500"#),           // a block past the end
             text.replacingFirst(#"["b",0,3,"#, #"["b",0,9223372036854775807,"#),   // more entries than bytes (a sum would overflow)
+            text.replacingFirst(#""types":["png","jpg"]"#, #""types":["png","png"]"#),   // a type twice: the bits would shift
             "not json",
         ] {
             XCTAssertNil(CatalogIndex(parsing: Array(broken.utf8)), broken)
