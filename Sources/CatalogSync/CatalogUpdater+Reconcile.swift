@@ -84,7 +84,8 @@ extension CatalogUpdater {
             version = try current(bucket)
             reader = EntryCursor()
         }
-        var changes = 0
+        var changes = 0                   // pages read again in a new version, in this run
+        var changesOfPage = 0             // ... this page, one after another: the contention bound
         var stoppedAt: ExactKey?          // where the deadline stopped the walk inside a page
         repeat {
             if let listUntil, nowMs() >= listUntil, cursor != state.startAfter || changes > 0 { break }
@@ -153,9 +154,13 @@ extension CatalogUpdater {
             if changed {
                 try reread()                             // another writer: this page again, in the new version
                 changes += 1
-                if changes > maxAttempts { throw .contended(bucket: bucket, key: catalogKey, attempts: changes) }
+                changesOfPage += 1
+                // Per page: a catalog written to all day makes every page go round now and then,
+                // and a bound over the run would stop a big one at the same page every run.
+                if changesOfPage > maxAttempts { throw .contended(bucket: bucket, key: catalogKey, attempts: changesOfPage) }
                 continue
             }
+            changesOfPage = 0
             for object in page.objects where !isOwn(object.key) && !cataloged.contains(ExactKey(object.key)) {
                 let key = ExactKey(object.key)
                 if let stoppedAt, stoppedAt < key { break }          // listed in order: the rest is the next run's
@@ -204,16 +209,37 @@ extension CatalogUpdater {
         for (key, etag) in refusedNow where next.refused.count < ReconcileState.maxRemembered { next.refused[key] = etag }
         next.suspects = state.suspects.filter { !ExactKey($0).hasPrefix(exactPrefix) }
         if next != state {
-            // Losing this write to another run only costs the next run some requests.
-            _ = try storage(bucket) {
-                try store.write(bucket: bucket, key: stateKey, bytes: next.serialized(), contentType: "application/json",
-                                ifMatch: stateETag)
-            }
+            try saveState(next, over: state, etag: stateETag, bucket: bucket)
         }
         // Last, in what time is left: a catalog read by its index has a folder of them beside it
         // (small ones are read whole).
         if version.whole == nil, let now = try? current(bucket) {
             result.leftoversDropped = dropLeftovers(bucket: bucket, current: now, deadline: deadline)
+        }
+    }
+
+    /// Writes the state a run ends with over `read` (ETag `etag`, `nil`: none). Catalog writers
+    /// add suspects to it meanwhile (`leaveForReconcile`): a lost write reads it again and keeps
+    /// theirs with this run's cursor, a few times; lost for good, the next run starts where this
+    /// one did.
+    private func saveState(_ state: ReconcileState, over read: ReconcileState, etag: String?,
+                           bucket: String) throws(CatalogUpdateError) {
+        var next = state, base = read, expected = etag
+        for _ in 0..<3 {
+            let written = try storage(bucket) {
+                try store.write(bucket: bucket, key: stateKey, bytes: next.serialized(), contentType: "application/json", ifMatch: expected)
+            }
+            guard case .conflict = written else { return }
+            let now = try storage(bucket) { try store.read(bucket: bucket, key: stateKey, ifNoneMatch: nil) }
+            guard case .found(let bytes, let current) = now else {
+                expected = nil
+                continue
+            }
+            let fresh = ReconcileState(parsing: bytes)
+            var known = Set(base.suspects.map(ExactKey.init)).union(next.suspects.map(ExactKey.init))
+            for key in fresh.suspects where known.insert(ExactKey(key)).inserted { next.suspects.append(key) }
+            base = fresh
+            expected = current
         }
     }
 

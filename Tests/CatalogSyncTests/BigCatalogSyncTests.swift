@@ -734,6 +734,34 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNil(store.onRequest, "the concurrent write happened")
     }
 
+    /// A catalog written to all the time makes page after page go round once: the contention
+    /// bound is per page, so the run finishes. Counted over the run, it stopped a big catalog at
+    /// the same page every run.
+    func testAReconcileOfACatalogWrittenAllTheTimeFinishes() throws {
+        try preload(600)
+        let store = self.store, writer = updater()
+        var listed = false, writing = false, added = 0, lastList = ""
+        store.onRequest = { line in
+            if line.hasPrefix("LIST b") && !writing && line != lastList { (listed, lastList) = (true, line) }
+            // The first read of the catalog after each new page is listed: every page goes round once.
+            guard !writing, listed, line.hasPrefix("RANGE b/images.json "), line.contains("if-match") else { return }
+            listed = false
+            writing = true
+            defer { writing = false }
+            added += 1
+            store.put("b", Self.key(1_000 + added), bytes: MemoryStore.png(width: 2, height: 2))
+            _ = try? writer.sync(bucket: "b", keys: [Self.key(1_000 + added)])   // another writer, mid-read
+        }
+        var updater = updater()
+        updater.reconcilePageSize = 50
+        updater.maxAttempts = 3
+        let result = try updater.reconcile(bucket: "b")
+        store.onRequest = nil
+        XCTAssertEqual(result.complete, true)
+        XCTAssertGreaterThan(added, 3, "more pages went round than the bound")
+        XCTAssertEqual(try names(), ((0..<600).map(Self.key) + (1...added).map { Self.key(1_000 + $0) }))
+    }
+
     /// A bucket that lost most of its objects: the entries between two listed keys (here the
     /// whole tail) are read a bounded stretch at a time and their removals written in batches,
     /// so the reconcile's memory does not grow with what was lost.

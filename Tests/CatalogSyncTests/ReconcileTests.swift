@@ -151,6 +151,28 @@ final class ReconcileStateTests: XCTestCase {
         XCTAssertTrue(String(decoding: store.object("b", "images.json.reconcile")!.bytes, as: UTF8.self).contains(#""startAfter":null"#))
     }
 
+    /// A catalog writer that leaves suspects while a run is under way changes the state object
+    /// under it: the run's write of its cursor is lost, read again and kept with the suspects.
+    /// It was dropped, and the next run started again from where this one had.
+    func testTheCursorIsKeptWhenAWriterLeftSuspectsMeanwhile() throws {
+        for i in 0..<2_500 { store.put("b", "p/\(1_000_000 + i).png", bytes: MemoryStore.png(width: 1, height: 1)) }
+        var updater = updater()
+        var now: Int64 = 0
+        updater.nowMs = { now }
+        let writer = self.updater()
+        store.onRequest = { [store] line in
+            if line.hasPrefix("LIST") { now += 600 }
+            guard line.hasPrefix("PUT b/images.json.reconcile ") else { return }
+            store.onRequest = nil
+            writer.leaveForReconcile(["p/suspect.png"], bucket: "b")
+        }
+        let complete = try updater.reconcile(bucket: "b", deadline: Deadline(epochMilliseconds: 1_000)).complete
+        XCTAssertEqual(complete, false)
+        let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
+        XCTAssertEqual(state.suspects, ["p/suspect.png"])
+        XCTAssertEqual(state.startAfter, "p/1000999.png", "where the run stopped: after its first page")
+    }
+
     func testAStaleEntryThatDiffersOnlyInNormalizationIsRemoved() throws {
         let composed = "caf\u{E9}.png", decomposed = "cafe\u{301}.png"
         store.put("b", composed, bytes: MemoryStore.png(width: 1, height: 1))
