@@ -56,8 +56,13 @@ final class CurlTransfer {
         ccurl_setopt_header(handle, transferHeader)
         ccurl_setopt_ptr(handle, CURLOPT_HEADERDATA, me)
         // Refuses an announced Content-Length over the limit before any byte is read; a body of
-        // unannounced length is stopped by `transferBody`.
-        ccurl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limit))
+        // unannounced length is stopped by `transferBody`. Not for a HEAD: its Content-Length is
+        // the object's size, and no body follows (libcurl would refuse a 176 MB object's HEAD).
+        if request.method == "HEAD" {
+            limit = 0
+        } else {
+            ccurl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limit))
+        }
         ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 5_000)
         ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, request.timeoutMs ?? 0)
         if let caBundle { ccurl_setopt_str(handle, CURLOPT_CAINFO, caBundle) }
@@ -124,7 +129,7 @@ final class CurlTransfer {
             let header = HTTPHeader(name: String(decoding: line[..<colon], as: UTF8.self).lowercased(),
                                     value: String(decoding: value, as: UTF8.self))
             // One allocation for a large body (an 8 MB catalog) instead of a doubling series.
-            if header.name == "content-length", let length = Int(header.value), length <= min(limit, 64 << 20) {
+            if header.name == "content-length", let length = Int(header.value), 0 < limit, length <= min(limit, 64 << 20) {
                 body.reserveCapacity(length)
             }
             headers.append(header)

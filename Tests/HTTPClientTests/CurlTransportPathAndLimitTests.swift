@@ -44,6 +44,15 @@ final class CurlTransportPathAndLimitTests: XCTestCase {
         }
     }
 
+    /// A HEAD reads no body, so its announced length (the object's size, 176 MB for a big
+    /// catalog) is no body over the limit.
+    func testAHeadOfAnObjectOverTheLimitIsAnswered() throws {
+        let response = try CurlTransport().send(HTTPRequest(method: "HEAD", url: server.url("/bytes/5000"), maxBodyBytes: 100))
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.header("content-length"), "5000")
+        XCTAssertEqual(response.body, [])
+    }
+
     /// A chunked body announces no length: the transfer stops once it outgrows the limit.
     func testUnannouncedBodyOverTheLimitIsStoppedMidway() throws {
         let transport = CurlTransport()
