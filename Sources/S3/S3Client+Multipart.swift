@@ -195,10 +195,17 @@ extension S3Client {
         return etag
     }
 
-    /// `AbortMultipartUpload`: frees the parts of an upload that will not be completed.
+    /// `AbortMultipartUpload`: frees the parts of an upload that will not be completed. An upload
+    /// that is not there (404 `NoSuchUpload`) is what an abort is for: a retry whose first attempt
+    /// landed, its answer lost, gets that answer, and its caller must not take the upload for
+    /// one still in progress.
     public func abortMultipartUpload(bucket: String, key: String, uploadID: String) throws(S3Error) {
-        _ = try perform(Call(operation: "AbortMultipartUpload", method: "DELETE", bucket: bucket, key: key,
-                             query: [(name: "uploadId", value: uploadID)]))
+        do {
+            _ = try perform(Call(operation: "AbortMultipartUpload", method: "DELETE", bucket: bucket, key: key,
+                                 query: [(name: "uploadId", value: uploadID)]))
+        } catch where error.code == "NoSuchUpload" {
+            return
+        }
     }
 
     /// `ListMultipartUploads` under `prefix`: the uploads started and neither completed nor

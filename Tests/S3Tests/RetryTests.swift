@@ -91,6 +91,19 @@ final class RetryTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 3, "no part without an upload id: \(error)")
     }
 
+    /// An abort whose answer was lost is retried, and the retry finds no such upload: the abort
+    /// is done. It threw, and a writer taking its turn took its upload for one still there.
+    func testAnAbortRetriedAfterItLandedSucceeds() throws {
+        let transport = ScriptedTransport([
+            .failure(HTTPTransportError(code: 28, message: "Timeout was reached", method: "DELETE", url: "http://x")),
+            .response(HTTPResponse(status: 404, body: Array(s3ErrorXML("NoSuchUpload").utf8))),
+        ])
+        XCTAssertNoThrow(try client(transport, time: FakeTime()).abortMultipartUpload(bucket: "b", key: "k", uploadID: "u"))
+        XCTAssertEqual(transport.requests.count, 2)
+        let other = ScriptedTransport([.response(HTTPResponse(status: 404, body: Array(s3ErrorXML("NoSuchBucket").utf8)))])
+        XCTAssertThrowsError(try client(other, time: FakeTime()).abortMultipartUpload(bucket: "b", key: "k", uploadID: "u"))
+    }
+
     func testGivesUpAfterMaxAttemptsWithTheLastError() {
         let transport = ScriptedTransport(Array(repeating: .response(HTTPResponse(status: 503, body: Array(s3ErrorXML("SlowDown").utf8))), count: 8)
             + [.response(HTTPResponse(status: 200))])
