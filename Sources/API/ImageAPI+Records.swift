@@ -9,17 +9,22 @@ extension ImageAPI {
     /// (`If-None-Match: *`), then the legacy object is deleted. A lost race means another
     /// request moved it (or signed in, which moves it first) meanwhile: its version is the
     /// record, and the legacy object is deleted all the same, since every writer of the hashed
-    /// key read the legacy record first. Nothing is lost whichever request wins.
+    /// key read the legacy record first. A lost race with no record there after all (S3's 409
+    /// for a racing delete) keeps the legacy object. Nothing is lost whichever request wins.
     func readRecord(of subject: Subject, ifNoneMatch: String?) throws -> StoredRead {
         let current = try read(.user(subject), ifNoneMatch: ifNoneMatch)
         guard case .missing = current else { return current }
-        guard case .found(let bytes, _) = try read(.legacyUser(subject), ifNoneMatch: nil) else { return .missing }
+        guard case .found(let bytes, let legacyETag) = try read(.legacyUser(subject), ifNoneMatch: nil) else { return .missing }
         let moved: StoredRead
         switch try writeRecord(of: subject, bytes: bytes, ifMatch: nil) {
         case .written(let etag):
             moved = etag == ifNoneMatch ? .notModified(etag: etag) : .found(bytes: bytes, etag: etag)
         case .conflict:
             moved = try read(.user(subject), ifNoneMatch: ifNoneMatch)
+            // A conflict with nothing there after all (a 409 of a racing delete, not a winner's
+            // write): the legacy record is all there is, so it stays, and is served as it is (a
+            // write over it, `PUT /me`, is then lost, and goes round to move it again).
+            if case .missing = moved { return .found(bytes: bytes, etag: legacyETag) }
         }
         do {
             try store.delete(bucket: bucket, key: key(for: .legacyUser(subject)))

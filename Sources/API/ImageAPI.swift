@@ -178,7 +178,7 @@ public struct ImageAPI {
             if condition?.matches(etag) == true { return .notModified(etag: etag) }
             let value: JSONValue
             do { value = try JSONValue(parsing: bytes) } catch {
-                throw StoredDataError(what: "the record of \(subject)", problem: "\(error)")
+                throw StoredDataError(what: "the record at \(key(for: .user(subject)))", problem: "\(error)")
             }
             return .ok(json: value.serialized(), etag: etag)
         }

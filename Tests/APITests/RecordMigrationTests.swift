@@ -102,6 +102,33 @@ final class RecordMigrationTests: XCTestCase {
         XCTAssertEqual(store.user(Self.sub).map { String(decoding: $0.bytes, as: UTF8.self) }, theirs, "not overwritten")
     }
 
+    /// A lost conditional write with no record under the new key after all (S3 answers 409 when
+    /// a delete races a write): the legacy record is the only one, so it is served and kept.
+    /// It was deleted, the user answered 404, and `PUT /me` then wrote a record without it.
+    func testALostMoveWithNothingThereKeepsAndServesTheLegacyRecord() throws {
+        store.setLegacyUser(Self.sub, Self.legacyText)
+        store.forcedConflicts = 1
+        let response = try getMe()
+        XCTAssertEqual(response.statusCode, 200)
+        XCTAssertEqual(String(decoding: response.body, as: UTF8.self), Self.legacyText)
+        XCTAssertEqual(store.legacyUser(Self.sub).map { String(decoding: $0.bytes, as: UTF8.self) }, Self.legacyText, "kept")
+        XCTAssertEqual(store.deletes, [])
+        // The next request moves it.
+        XCTAssertEqual(try getMe().statusCode, 200)
+        XCTAssertNotNil(store.user(Self.sub))
+        XCTAssertNil(store.legacyUser(Self.sub))
+    }
+
+    /// A record that cannot be read is an error (a 500, logged) that names its key, a digest:
+    /// never the sub.
+    func testAnUnreadableRecordsErrorNamesItsKeyNotTheSub() throws {
+        store.setUser(Self.sub, "nope")
+        XCTAssertThrowsError(try getMe()) { error in
+            XCTAssertFalse("\(error)".contains("jane"), "\(error)")
+            XCTAssertTrue("\(error)".contains("users/sha256/\(digest).json"), "\(error)")
+        }
+    }
+
     func testAFailedDeleteStillServesTheMovedRecordAndSaysSo() throws {
         store.setLegacyUser(Self.sub, Self.legacyText)
         store.onRequest = { [store] line in

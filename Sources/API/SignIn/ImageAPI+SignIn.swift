@@ -31,11 +31,11 @@ extension ImageAPI {
             case .missing:
                 break
             case .notModified:
-                throw StoredDataError(what: "the record of \(subject)", problem: "304 to an unconditional read")
+                throw StoredDataError(what: "the record at \(key(for: .user(subject)))", problem: "304 to an unconditional read")
             case .found(let bytes, let etag):
                 // Never overwrite what cannot be merged: an administrator fixes it by hand.
                 guard let object = (try? JSONValue(parsing: bytes))?.objectValue else {
-                    throw StoredDataError(what: "the record of \(subject) (ETag \(etag))", problem: "not a JSON object; left as it is")
+                    throw StoredDataError(what: "the record at \(key(for: .user(subject))) (ETag \(etag))", problem: "not a JSON object; left as it is")
                 }
                 existing = object
                 version = etag
@@ -53,7 +53,7 @@ extension ImageAPI {
             }
             sleepMs(delay)
         }
-        throw StoredDataError(what: "the record of \(subject)", problem: "other writers kept changing it; gave up")
+        throw StoredDataError(what: "the record at \(key(for: .user(subject)))", problem: "other writers kept changing it; gave up")
     }
 
     static let userinfoUnavailable = APIError(502, "userinfo_unavailable",
