@@ -27,6 +27,11 @@ public struct EntryRun: Sendable {
     /// A run of no entries.
     public init() { bytes = [] }
 
+    /// The whole of an empty catalog, `[]\n`.
+    public static let emptyCatalog = EntryRun(emptyFile: Array("[]\n".utf8))
+
+    private init(emptyFile: [UInt8]) { bytes = emptyFile }
+
     /// Reads `bytes`, which start at byte `offset` of the catalog (for messages).
     public init(_ bytes: [UInt8], atFileStart: Bool, atFileEnd: Bool, offset: Int64 = 0) throws(CatalogError) {
         self.bytes = bytes

@@ -28,8 +28,7 @@ extension CatalogFile {
             guard let cached else { throw .changed }
             return cached
         case .success(.missing):
-            return CatalogVersion(etag: nil, index: CatalogIndex(etag: "", size: 3, blocks: [], types: []),
-                                  whole: try corrupt { () throws(CatalogError) in try EntryRun(Array("[]\n".utf8), atFileStart: true, atFileEnd: true) })
+            return CatalogVersion(etag: nil, index: CatalogIndex(etag: "", size: 3, blocks: [], types: []), whole: .emptyCatalog)
         case .success(.empty):
             _ = try corrupt { () throws(CatalogError) in try Catalog(parsing: []) }   // a zero-byte catalog: not JSON
             throw .changed

@@ -19,7 +19,9 @@ public struct CatalogVersion: Sendable {
     public init(etag: String?, index: CatalogIndex, whole: EntryRun?) {
         self.etag = etag
         self.index = index
-        self.whole = whole
+        // An index of no blocks is the empty catalog, `[]\n`, every entry of it known: whole. (A
+        // big catalog that a splice emptied came back without, and a write over it trapped.)
+        self.whole = whole ?? (index.blocks.isEmpty ? .emptyCatalog : nil)
     }
 
     /// The catalog's size in bytes as stored (for a converted one: as it will be written).

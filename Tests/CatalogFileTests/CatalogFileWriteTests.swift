@@ -273,6 +273,18 @@ final class CatalogFileWriteTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// A write that removes every entry of a big catalog returns the empty catalog's version,
+    /// which a warm writer keeps (its next read is a 304): a write over it is a whole rewrite.
+    /// It was spliced over an index of no blocks, and trapped.
+    func testAWriteOverABigCatalogEmptiedByTheLastWriteIsWhole() throws {
+        _ = try big.seed(0..<400)
+        guard case .written(let emptied) = try write((0..<400).map { .missing(BigCatalog.name($0)) }) else { return XCTFail("not written") }
+        XCTAssertEqual(String(decoding: big.store.object("b", "images.json")!.bytes, as: UTF8.self), "[]\n")
+        let (_, result) = try big.file.write([.exists(BigCatalog.entry(7))], over: emptied, policy: .merge)
+        guard case .written = result else { return XCTFail("\(result)") }
+        XCTAssertEqual(try big.names(), [BigCatalog.name(7)])
+    }
+
     func testRemovingAWholeWindowGrowsItWithItsNeighbours() throws {
         _ = try big.seed(0..<400)
         guard case .written = try write((180..<230).map { .missing(BigCatalog.name($0)) }) else { return XCTFail("not written") }
