@@ -90,6 +90,9 @@ extension CatalogUpdater {
         repeat {
             if let listUntil, nowMs() >= listUntil, cursor != state.startAfter || changes > 0 { break }
             let page = try storage(bucket) { try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, maxKeys: reconcilePageSize) }
+            // An empty page that says more follow has nothing to go on from (taken as the end,
+            // the rest of the catalog would look gone): this run stops here, the next lists again.
+            if page.isTruncated && page.objects.isEmpty { break }
             let last = !page.isTruncated
             let upper = last ? nil : page.objects.last.map { ExactKey($0.key) }
             var listed: [ExactKey: ListedObject] = [:]
@@ -102,6 +105,10 @@ extension CatalogUpdater {
             var changed = false
             var after = cursor.map(ExactKey.init) ?? startOfPrefix
             var pastPrefix = false
+            /// Whether the page's entries are read from a version newer than its listing (a
+            /// write in the middle of the page): one another writer added since is not listed,
+            /// and only a HEAD tells it from a gone one.
+            var listedBefore = false
             while true {
                 let run: EntryRun, entries: [(name: ExactKey, index: Int)], more: Bool
                 do throws(CatalogFileError) {
@@ -133,7 +140,7 @@ extension CatalogUpdater {
                 }
                 after = entries.last?.name ?? after
                 if unlisted.count >= Self.reconcileBatch {
-                    pending += try confirmedGone(unlisted, bucket: bucket, into: &result)
+                    pending += try confirmedGone(unlisted, bucket: bucket, trustingListing: !listedBefore, into: &result)
                     unlisted = []
                 }
                 if pending.count >= Self.reconcileBatch {
@@ -141,6 +148,7 @@ extension CatalogUpdater {
                     // version from the last name it reached.
                     try flush()
                     try reread()
+                    listedBefore = true
                 }
                 if !more || pastPrefix { break }
                 if let listUntil, nowMs() >= listUntil, !entries.isEmpty {
@@ -179,7 +187,7 @@ extension CatalogUpdater {
                 }
                 if item.entry != nil || cataloged.contains(ExactKey(item.key)) { pending.append(item) }
             }
-            pending += try confirmedGone(unlisted, bucket: bucket, into: &result)
+            pending += try confirmedGone(unlisted, bucket: bucket, trustingListing: !listedBefore, into: &result)
             cursor = stoppedAt?.string ?? page.objects.last?.key ?? cursor
             complete = last && stoppedAt == nil
             if pending.count >= Self.reconcileBatch {
@@ -250,11 +258,13 @@ extension CatalogUpdater {
     }
 
     /// Observations for `keys` that a listing did not show: each is gone if its HEAD says so,
-    /// or without a request when the store lists exactly what it holds; a key that is there
+    /// or without a request when the store lists exactly what it holds (and the entries were
+    /// read from a version no newer than the listing: `trustingListing`); a key that is there
     /// after all is observed like any other.
-    func confirmedGone(_ keys: [String], bucket: String, into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
+    func confirmedGone(_ keys: [String], bucket: String, trustingListing: Bool = true,
+                       into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
         guard !keys.isEmpty else { return [] }
-        if store.listingsAreExact { return keys.map { ObservedKey(key: $0, version: nil, entry: nil) } }
+        if store.listingsAreExact && trustingListing { return keys.map { ObservedKey(key: $0, version: nil, entry: nil) } }
         var gone: [ObservedKey] = []
         var present: [String] = []
         for (key, answer) in zip(keys, store.versions(bucket: bucket, keys: keys)) {

@@ -12,7 +12,7 @@ public struct ReconcileState: Equatable, Sendable {
     public var refused: [ExactKey: String] = [:]
     /// Keys a catalog writer changed but could not confirm before it had to give up (its
     /// re-check found them changed and no round was left): the next reconcile observes them
-    /// first. At most `maxSuspects`.
+    /// first. At most `maxSuspects`, the newest.
     public var suspects: [String] = []
 
     /// ~100 bytes each: the state object stays under ~2 MB. Refusals past this many are simply
@@ -46,7 +46,8 @@ public struct ReconcileState: Equatable, Sendable {
             "version": .int(1),
             "startAfter": startAfter.map(JSONValue.string) ?? .null,
             "refused": .array(pairs),
-            "suspects": .array(suspects.prefix(Self.maxSuspects).map(JSONValue.string)),
+            // The newest kept: writers append, and the oldest are the likeliest settled since.
+            "suspects": .array(suspects.suffix(Self.maxSuspects).map(JSONValue.string)),
         ]).serialized()
     }
 }

@@ -734,6 +734,38 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNil(store.onRequest, "the concurrent write happened")
     }
 
+    /// A listing page that is empty yet says more follow gives nothing to go on from: the run
+    /// stops there, and removes nothing. Taken as the end, every entry past it looked gone.
+    func testAnEmptyTruncatedPageStopsTheRunAndRemovesNothing() throws {
+        try preload(300)
+        store.emptyTruncatedPages = 1
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.complete, false)
+        XCTAssertEqual(result.summary?.removed, 0)
+        XCTAssertEqual(result.writes, 0)
+        XCTAssertEqual(try names(), (0..<300).map(Self.key))
+        XCTAssertEqual(try updater().reconcile(bucket: "b").complete, true, "the next run lists again")
+    }
+
+    /// After a write in the middle of a page (its batch flushed), the page's entries come from
+    /// a version newer than its listing: an entry another writer added since is not listed, and
+    /// a HEAD, not the listing, says whether it is gone. It was removed, then added back.
+    func testAnEntryAddedAfterAMidPageWriteIsNotRemoved() throws {
+        try preload(1_500)
+        for i in 100..<1_490 { store.delete("b", Self.key(i)) }
+        let store = self.store, writer = updater()
+        store.beforeWrite = {
+            store.put("b", Self.key(1_495) + "x", bytes: MemoryStore.png(width: 2, height: 2))
+            _ = try? writer.sync(bucket: "b", keys: [Self.key(1_495) + "x"])      // another writer, after the listing
+        }
+        var updater = updater()
+        updater.reconcilePageSize = 2_000
+        let result = try updater.reconcile(bucket: "b")
+        XCTAssertEqual(result.summary?.added, 0)
+        XCTAssertEqual(result.summary?.removed, 1_390)
+        XCTAssertTrue(try names().contains(Self.key(1_495) + "x"))
+    }
+
     /// A catalog written to all the time makes page after page go round once: the contention
     /// bound is per page, so the run finishes. Counted over the run, it stopped a big catalog at
     /// the same page every run.

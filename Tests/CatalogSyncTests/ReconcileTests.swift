@@ -151,6 +151,17 @@ final class ReconcileStateTests: XCTestCase {
         XCTAssertTrue(String(decoding: store.object("b", "images.json.reconcile")!.bytes, as: UTF8.self).contains(#""startAfter":null"#))
     }
 
+    /// Writers append suspects; past `maxSuspects` the oldest go (the likeliest settled since),
+    /// never the newest. The newest were dropped, and every new one with them once it was full.
+    func testTheNewestSuspectsAreKept() {
+        var state = ReconcileState()
+        state.suspects = (0...ReconcileState.maxSuspects).map { "k\($0)" }
+        let kept = ReconcileState(parsing: state.serialized()).suspects
+        XCTAssertEqual(kept.count, ReconcileState.maxSuspects)
+        XCTAssertEqual(kept.first, "k1")
+        XCTAssertEqual(kept.last, "k\(ReconcileState.maxSuspects)")
+    }
+
     /// A catalog writer that leaves suspects while a run is under way changes the state object
     /// under it: the run's write of its cursor is lost, read again and kept with the suspects.
     /// It was dropped, and the next run started again from where this one had.

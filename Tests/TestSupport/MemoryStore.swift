@@ -65,6 +65,8 @@ public final class MemoryStore: ObjectStore {
     public var unlisted: Set<ExactKey> = []
     /// When set, every listing fails with it (as a server that refuses a listing's parameters).
     public var listError: (any Error)?
+    /// The next this many listings answer an empty page that says more follow.
+    public var emptyTruncatedPages = 0
     /// The `maxKeys` of every listing page asked for, in order.
     public var listPageSizes: [Int] = []
     /// Last-Modified times come from a counter: every put is a new second.
@@ -197,6 +199,11 @@ public final class MemoryStore: ObjectStore {
         let answer = record("LIST \(bucket)" + (prefix.isEmpty ? "" : " \(prefix)") + (startAfter.map { " after \($0)" } ?? ""))
         listPageSizes.append(maxKeys)
         if let listError { answer("error"); throw listError }
+        if emptyTruncatedPages > 0 {
+            emptyTruncatedPages -= 1
+            answer("200, empty, truncated")
+            return ListedPage(objects: [], isTruncated: true)
+        }
         let from = startAfter.map(ExactKey.init)
         let matching = (buckets[bucket] ?? [:])
             .filter { object in object.key.hasPrefix(ExactKey(prefix)) && (from.map { $0 < object.key } ?? true) }
