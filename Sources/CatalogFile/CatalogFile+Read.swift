@@ -140,10 +140,10 @@ extension CatalogFile {
                     // Stretches are cut at a `,\n`, which a hand edit may put inside an entry:
                     // then a stretch that does not parse may be a valid file cut in the wrong
                     // place, and the whole file, read as JSON, decides (if it fits).
-                    guard stretchStart == 0 && atEnd else {
+                    guard stretchStart == 0 && atEnd || size > Int64(wholeBudget) else {
                         throw .corrupt(.layout(offset: Int(stretchStart), problem: "a stretch cut at a line break does not parse: \(error)"))
                     }
-                    throw .corrupt(error)
+                    throw .corrupt(error)                // too big to read whole: the entry that failed, named
                 }
                 if let lastName, run.count > 0, !lastName.lexicographicallyPrecedes(run.nameBytes(0)) {
                     throw .corrupt(.layout(offset: Int(end) - carry.count, problem: "names do not rise from one stretch to the next"))
@@ -179,10 +179,19 @@ extension CatalogFile {
     func readBytes(_ range: Range<Int64>, etag: String) throws(CatalogFileError) -> [UInt8] {
         let request = RangeRequest(key: key, range: range, ifMatch: etag)
         switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
-        case .success(.bytes(let bytes, _, _)): return bytes
+        case .success(.bytes(let bytes, _, let size)): return try whole(bytes, of: range, size: size)
         case .failure(let error): throw .storage(error)
         default: throw .changed
         }
+    }
+
+    /// `bytes`, read for `range` of an object of `size` bytes, if they are all of it up to the
+    /// object's end: fewer is a `ShortRead`, not an index that does not describe the bytes.
+    private func whole(_ bytes: [UInt8], of range: Range<Int64>, size: Int64) throws(CatalogFileError) -> [UInt8] {
+        guard Int64(bytes.count) == max(0, min(range.upperBound, size) - range.lowerBound) else {
+            throw .storage(ShortRead(bucket: bucket, key: key, range: range, received: bytes.count))
+        }
+        return bytes
     }
 
     /// The entries of blocks `ranges` of `version`, read concurrently, one run per range. A
@@ -216,11 +225,11 @@ extension CatalogFile {
                       from answers: [Result<RangeRead, KeyReadError>]) throws(CatalogFileError) -> [EntryRun] {
         var runs: [EntryRun] = []
         for (range, answer) in zip(ranges, answers) {
-            guard case .success(.bytes(let bytes, _, _)) = answer else {
+            guard case .success(.bytes(let bytes, _, let size)) = answer else {
                 if case .failure(let error) = answer { throw .storage(error) }
                 throw .changed
             }
-            runs.append(try run(of: range, in: version, bytes: bytes))
+            runs.append(try run(of: range, in: version, bytes: whole(bytes, of: version.index.range(of: range), size: size)))
         }
         return runs
     }
@@ -239,9 +248,9 @@ extension CatalogFile {
             return run
         } catch {
             // An indexed version's bytes were checked whole before its index was written (or
-            // written by the writer that checked them), and the read is pinned to its ETag: bytes
-            // that do not parse where the index says (a wrong index, a short read) are the
-            // index's fault. Read afresh, it is indexed again, and a corrupt catalog found so.
+            // written by the writer that checked them), and the read is pinned to its ETag and
+            // whole (`ShortRead`): bytes that do not parse where the index says are the index's
+            // fault. Read afresh, it is indexed again, and a corrupt catalog found so.
             throw notDescribed(version)
         }
     }

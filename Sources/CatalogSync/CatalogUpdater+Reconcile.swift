@@ -217,7 +217,7 @@ extension CatalogUpdater {
         for (key, etag) in refusedNow where next.refused.count < ReconcileState.maxRemembered { next.refused[key] = etag }
         next.suspects = state.suspects.filter { !ExactKey($0).hasPrefix(exactPrefix) }
         if next != state {
-            try saveState(next, over: state, etag: stateETag, bucket: bucket)
+            try saveState(next, etag: stateETag, bucket: bucket)
         }
         // Last, in what time is left: a catalog read by its index has a folder of them beside it
         // (small ones are read whole).
@@ -226,13 +226,13 @@ extension CatalogUpdater {
         }
     }
 
-    /// Writes the state a run ends with over `read` (ETag `etag`, `nil`: none). Catalog writers
-    /// add suspects to it meanwhile (`leaveForReconcile`): a lost write reads it again and keeps
-    /// theirs with this run's cursor, a few times; lost for good, the next run starts where this
-    /// one did.
-    private func saveState(_ state: ReconcileState, over read: ReconcileState, etag: String?,
-                           bucket: String) throws(CatalogUpdateError) {
-        var next = state, base = read, expected = etag
+    /// Writes the state a run ends with over the one it read (ETag `etag`, `nil`: none). Catalog
+    /// writers add suspects to it meanwhile (`leaveForReconcile`): a lost write reads it again and
+    /// keeps every suspect there with this run's cursor, a few times (one this run observed may be
+    /// suspected again: observed once more rather than lost); lost for good, the next run starts
+    /// where this one did.
+    private func saveState(_ state: ReconcileState, etag: String?, bucket: String) throws(CatalogUpdateError) {
+        var next = state, expected = etag
         for _ in 0..<3 {
             let written = try storage(bucket) {
                 try store.write(bucket: bucket, key: stateKey, bytes: next.serialized(), contentType: "application/json", ifMatch: expected)
@@ -243,10 +243,8 @@ extension CatalogUpdater {
                 expected = nil
                 continue
             }
-            let fresh = ReconcileState(parsing: bytes)
-            var known = Set(base.suspects.map(ExactKey.init)).union(next.suspects.map(ExactKey.init))
-            for key in fresh.suspects where known.insert(ExactKey(key)).inserted { next.suspects.append(key) }
-            base = fresh
+            var known = Set(next.suspects.map(ExactKey.init))
+            for key in ReconcileState(parsing: bytes).suspects where known.insert(ExactKey(key)).inserted { next.suspects.append(key) }
             expected = current
         }
     }

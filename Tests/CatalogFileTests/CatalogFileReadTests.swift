@@ -123,19 +123,34 @@ final class CatalogFileReadTests: XCTestCase {
         XCTAssertEqual(big.store.text("b", "images.json"), text)
     }
 
-    /// A block read short (a server or proxy that cuts the body) ends inside an entry: that is
-    /// the read's fault, not the catalog's. The index is dropped and the version read afresh;
-    /// it was refused as corrupt, and every invocation failed on that version.
-    func testABlockReadShortIsReadAfreshNotCorrupt() throws {
+    /// A block read short (a server or proxy that cuts the body) is the read's fault, neither
+    /// the catalog's nor the index's: a storage failure (its records come back), the index kept.
+    /// It was refused as corrupt, and every invocation failed on that version.
+    func testABlockReadShortIsAStorageFailureNotCorrupt() throws {
         let version = try big.seed(0..<400)
         let read = try big.file.current()
         big.store.rangeBytesLimit = 100
         XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<3])) { error in
-            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+            guard case CatalogFileError.storage(let cause) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(cause)".contains("came back 100 bytes long"), "\(cause)")
         }
-        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
+        XCTAssertNotNil(big.store.object("b", big.file.indexKey(version.etag!)), "kept: it describes the bytes")
         big.store.rangeBytesLimit = nil
-        XCTAssertEqual(try big.file.current().index, version.index)
+        XCTAssertEqual(try big.file.entries(of: read, blocks: [2..<3])[0].count, version.index.blocks[2].count)
+    }
+
+    /// A bad entry deep in a catalog too big to read whole is named, as corrupt: the cut
+    /// stretch it fails in is not taken for a hand edit, which would say "sort it once".
+    func testACorruptEntryInACatalogTooBigToReadWholeIsNamed() throws {
+        big.file.wholeBudget = 10_000
+        big.file.chunkBytes = 1024
+        var broken = lines(0..<400)
+        broken[333] = #"{"name":"images/100333.png","type":"png"}"#
+        big.store.put("b", "images.json", "[\n" + broken.joined(separator: ",\n") + "\n]\n")
+        XCTAssertThrowsError(try big.file.current()) { error in
+            guard case CatalogFileError.corrupt(let problem) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(problem)".contains(#"missing "size""#), "\(problem)")
+        }
     }
 
     func testACorruptEntryDeepInABigCatalogIsFoundAndNamed() throws {
