@@ -46,17 +46,10 @@ extension ImageAPI {
     }
 
     /// Reads `object`; with `ifNoneMatch` (a bare ETag), an object that still has it gives
-    /// `.notModified` without its bytes.
+    /// `.notModified` without its bytes. (Without s3:ListBucket, which the API's role has not,
+    /// S3 answers a missing key 403: its store takes that for missing, `forbiddenIsMissing`.)
     func read(_ object: StoredObject, ifNoneMatch: String?) throws -> StoredRead {
-        do {
-            return try store.read(bucket: bucket, key: key(for: object), ifNoneMatch: ifNoneMatch)
-        } catch let error as S3Error {
-            // Without s3:ListBucket (the API role deliberately has none) S3 answers a missing key
-            // with 403 AccessDenied instead of 404. Only for users' records: a 403 on the
-            // catalog is a real misconfiguration and must show as an error.
-            if object != .catalog, error.status == 403, error.code == "AccessDenied" { return .missing }
-            throw error
-        }
+        try store.read(bucket: bucket, key: key(for: object), ifNoneMatch: ifNoneMatch)
     }
 
     /// Writes the record of `subject` only if it is still the version read (`ifMatch`), or still

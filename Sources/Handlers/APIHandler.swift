@@ -29,7 +29,7 @@ public struct APIHandler: LambdaHandler {
         let transport = configuration.transport.makeTransport()
         let client = S3Client(configuration: configuration.s3, transport: transport,
                               hooks: S3ClientHooks(requestDone: { [meter = telemetry.s3] in meter.record($0) }))
-        let store = S3ObjectStore(client: client)
+        let store = S3ObjectStore(client: client, forbiddenIsMissing: true)   // the role lists nothing
         self.init(api: ImageAPI(store: store, bucket: configuration.bucket, catalogKey: configuration.catalogKey,
                                 requiredScope: configuration.requiredScope, log: telemetry.log,
                                 uploads: configuration.uploads, presigner: store,

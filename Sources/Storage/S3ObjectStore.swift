@@ -12,7 +12,21 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     /// Uploads to abort at `settle`, each after its part still in flight (`abortInBackground`).
     private var toAbort: [(bucket: String, key: String, uploadID: String, after: StartedPart?)] = []
 
-    public init(client: S3Client) { self.client = client }
+    /// Whether reads run with a role that may not list the bucket: S3 then answers a read of a
+    /// missing key with 403 AccessDenied, not 404 (AWS documents this), and such a 403 is taken
+    /// for `.missing`. The API's role lists nothing on purpose (a listing of `users/` would show
+    /// every sub); a 500 for a catalog that does not exist yet (a new stack) was the result.
+    public let forbiddenIsMissing: Bool
+
+    public init(client: S3Client, forbiddenIsMissing: Bool = false) {
+        self.client = client
+        self.forbiddenIsMissing = forbiddenIsMissing
+    }
+
+    /// Whether `error` says the key is not there, as this role hears it.
+    private func isMissing(_ error: S3Error) -> Bool {
+        error.isNoSuchKey || (forbiddenIsMissing && error.status == 403 && error.code == "AccessDenied")
+    }
 
     /// Only AWS's own S3 (no custom endpoint) is trusted to list exactly.
     public var listingsAreExact: Bool { client.configuration.endpoint == nil }
@@ -42,7 +56,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
             }
         } catch {
             // (Not `catch where`: that pattern crashes the 6.3 compiler on typed throws.)
-            if error.isNoSuchKey { return .missing }
+            if isMissing(error) { return .missing }
             throw error
         }
     }
@@ -60,14 +74,14 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     }
 
     public func readRanges(bucket: String, reads: [RangeRequest]) -> [Result<RangeRead, KeyReadError>] {
-        client.getObjectRanges(bucket: bucket, reads: reads.map(Self.rangeGet)).map(Self.rangeRead)
+        client.getObjectRanges(bucket: bucket, reads: reads.map(Self.rangeGet)).map(rangeRead)
     }
 
     public func readRanges(bucket: String, reads: [RangeRequest], startingUploadOf key: String,
                            contentType: String) -> (reads: [Result<RangeRead, KeyReadError>], upload: Result<String, any Error>) {
         let (answers, upload) = client.getObjectRanges(bucket: bucket, reads: reads.map(Self.rangeGet), creatingUploadOf: key,
                                                        contentType: contentType)
-        return (answers.map(Self.rangeRead), upload.mapError { $0 })
+        return (answers.map(rangeRead), upload.mapError { $0 })
     }
 
     private static func rangeGet(_ read: RangeRequest) -> S3Client.RangeGet {
@@ -75,7 +89,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                           ifMatch: read.ifMatch.map(quoted), ifNoneMatch: read.ifNoneMatch.map(quoted))
     }
 
-    private static func rangeRead(_ answer: Result<S3RangeRead, S3Error>) -> Result<RangeRead, KeyReadError> {
+    private func rangeRead(_ answer: Result<S3RangeRead, S3Error>) -> Result<RangeRead, KeyReadError> {
         switch answer {
         case .success(.object(let object)):
             return .success(.bytes(object.body, version: Self.version(of: object.info), totalSize: object.totalSize))
@@ -84,6 +98,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         case .success(.notModified): return .success(.notModified)
         case .failure(let error):
             if error.isPreconditionFailed { return .success(.changed) }
+            if isMissing(error) { return .success(.missing) }
             return .failure(KeyReadError(error))
         }
     }
@@ -156,7 +171,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
             guard let etag = try Self.partETag(result) else { etags = nil; continue }
             etags?.append(etag)
         }
-        return (etags, answers.map(Self.rangeRead))
+        return (etags, answers.map(rangeRead))
     }
 
     public func startPart(bucket: String, key: String, uploadID: String, part: UploadPart) -> StartedPart {
@@ -233,7 +248,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
     public func readRanges(bucket: String, reads: [RangeRequest], listingUploadsOf key: String)
         -> (reads: [Result<RangeRead, KeyReadError>], uploads: Result<[UploadInProgress], any Error>) {
         let (answers, listed) = client.getObjectRanges(bucket: bucket, reads: reads.map(Self.rangeGet), listingUploadsUnder: key)
-        return (answers.map(Self.rangeRead), listed.map { Self.uploads(of: key, in: $0) }.mapError { $0 })
+        return (answers.map(rangeRead), listed.map { Self.uploads(of: key, in: $0) }.mapError { $0 })
     }
 
     /// The listed uploads of exactly `key` (a prefix listing also finds `key.index/…`). One whose

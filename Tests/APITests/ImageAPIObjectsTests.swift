@@ -3,18 +3,21 @@ import S3
 import SigV4
 import Storage
 import TestSupport
+import JSON
 import XCTest
 @testable import API
 
 /// What the API reads and writes through the real S3 store: only the catalog and the caller's
 /// own record are keys, and a record the role may not list is simply missing.
 final class ImageAPIObjectsTests: XCTestCase {
-    func api(_ answers: [HTTPResponse]) -> (ImageAPI, ScriptedTransport) {
+    /// The API on a store as `APIHandler` makes it (`forbiddenIsMissing`: its role lists nothing).
+    func api(_ answers: [HTTPResponse], forbiddenIsMissing: Bool = true) -> (ImageAPI, ScriptedTransport) {
         let transport = ScriptedTransport(responses: answers)
         let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
                                             endpoint: "http://127.0.0.1:9")
         let client = S3Client(configuration: configuration, transport: transport, retryPolicy: S3RetryPolicy(maxAttempts: 1))
-        return (ImageAPI(store: S3ObjectStore(client: client), bucket: "pics", catalogKey: "images.json"), transport)
+        return (ImageAPI(store: S3ObjectStore(client: client, forbiddenIsMissing: forbiddenIsMissing), bucket: "pics",
+                         catalogKey: "images.json"), transport)
     }
 
     static func error(_ status: Int, _ code: String) -> HTTPResponse {
@@ -44,13 +47,24 @@ final class ImageAPIObjectsTests: XCTestCase {
             "http://127.0.0.1:9/pics/users/auth0%7Cabc.json"])
     }
 
-    func testAMissingRecordMayBeA403ButAMissingCatalogAccessIsAnError() throws {
+    /// Without s3:ListBucket (the API's role has none) S3 answers a missing key 403 AccessDenied:
+    /// a record, and the catalog of a new stack before its first upload. `GET /images` is then
+    /// the empty list, as with a 404; it was a 500. A role that may list (the catalog
+    /// function's) still takes a 403 for an error.
+    func testAMissingKeyMayBeA403WithoutListBucket() throws {
         let user = try XCTUnwrap(Subject("auth0|abc"))
-        let (api, _) = api([Self.error(404, "NoSuchKey"), Self.error(403, "AccessDenied"), Self.error(403, "AccessDenied")])
+        let denied = Self.error(403, "AccessDenied")
+        let (api, _) = api([Self.error(404, "NoSuchKey"), denied, denied, denied])
         XCTAssertEqual(try api.read(.user(user), ifNoneMatch: nil), .missing)
-        // No s3:ListBucket: a missing record is a 403 from S3.
         XCTAssertEqual(try api.read(.legacyUser(user), ifNoneMatch: nil), .missing)
-        XCTAssertThrowsError(try api.read(.catalog, ifNoneMatch: nil))
+        XCTAssertEqual(try api.read(.catalog, ifNoneMatch: nil), .missing)
+        let event = try JSONValue(parsing: Array(#"{"version":"2.0","rawPath":"/images","rawQueryString":"","requestContext":{"http":{"method":"GET","path":"/images"},"authorizer":{"jwt":{"claims":{"sub":"auth0|x"}}}}}"#.utf8))
+        let response = api.respond(to: try GatewayRequest(event: event))
+        XCTAssertEqual(response.statusCode, 200)
+        XCTAssertEqual(response.bodyText, #"{"images":[],"nextCursor":null}"#)
+
+        let (listing, _) = self.api([denied], forbiddenIsMissing: false)
+        XCTAssertThrowsError(try listing.read(.catalog, ifNoneMatch: nil))
     }
 
     func testRecordWritesGoToTheCallersKeyOnly() throws {

@@ -47,7 +47,7 @@ final class APIHandlerSignInTests: XCTestCase {
         let configuration = S3Configuration(region: "us-east-1", credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: "secret"),
                                             endpoint: "http://127.0.0.1:9")
         let client = S3Client(configuration: configuration, transport: transport, retryPolicy: S3RetryPolicy(maxAttempts: 1))
-        let store = S3ObjectStore(client: client)
+        let store = S3ObjectStore(client: client, forbiddenIsMissing: true)   // as APIHandler makes it
         let logged = LogLines()
         var api = ImageAPI(store: store, bucket: "pics", log: logged.log, nowMs: { 1_800_000_000_000 },
                            profiles: ProfileSource(issuer: Self.issuer, transport: transport))
