@@ -68,16 +68,18 @@ enum SVG {
 
     enum Length: Equatable { case pixels(Double), relative, missing }
 
+    /// Absolute units, in CSS pixels each.
+    static let absoluteUnits: [String: Double] = ["": 1, "px": 1, "pt": 96.0 / 72, "pc": 16, "mm": 96 / 25.4,
+                                                  "cm": 96 / 2.54, "in": 96]
+
     static func length(_ text: String) -> Length {
         let t = ASCII.trimmed(text)
-        let units: [(String, Double)] = [("px", 1), ("pt", 96.0 / 72), ("pc", 16), ("mm", 96 / 25.4),
-                                         ("cm", 96 / 2.54), ("in", 96), ("", 1)]
-        if t.hasSuffix("%") || t.hasSuffix("em") || t.hasSuffix("ex") { return .relative }
-        for (unit, scale) in units where t.hasSuffix(unit) {
-            guard let v = Double(ASCII.trimmed(t.dropLast(unit.count))), v.isFinite, v > 0 else { return .missing }
-            return .pixels(v * scale)
-        }
-        return .missing
+        if t.hasSuffix("%") { return .relative }
+        let unit = String(t.reversed().prefix { $0.isASCII && $0.isLetter }.reversed())
+        // Any other unit (em, ex, vw, vmin, rem, auto…) measures against something else.
+        guard let scale = absoluteUnits[unit] else { return .relative }
+        guard let v = Double(ASCII.trimmed(t.dropLast(unit.count))), v.isFinite, v > 0 else { return .missing }
+        return .pixels(v * scale)
     }
 
     static func viewBox(_ text: String) -> (width: Double, height: Double)? {

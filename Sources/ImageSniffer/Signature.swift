@@ -7,13 +7,13 @@ enum Signature {
         let b = input
         if b.matches([0xFF, 0xD8, 0xFF]) { return .jpg }
         if b.matches([0x89, 0x50, 0x4E, 0x47]) { return .png }  // the parser checks the other 4 bytes
-        if b.matches(Array("GIF8".utf8)) { return .gif }
+        if b.matches(Array("GIF8".utf8)) { return try unlessText(b, .gif) }
         if b.matches(Array("RIFF".utf8)) {
             if b.matches(Array("WEBP".utf8), at: 8) { return .webp }
             let kind = b.count >= 12 ? fourCCText(b.bytes[8..<12]) : "?"
             throw .notImage("a RIFF container of type '\(kind)', not WebP")
         }
-        if b.matches(Array("BM".utf8)) { return .bmp }
+        if b.matches(Array("BM".utf8)) { return try unlessText(b, .bmp) }
         if b.matches([0x49, 0x49, 0x2A, 0x00]) || b.matches([0x4D, 0x4D, 0x00, 0x2A])
             || b.matches([0x49, 0x49, 0x2B, 0x00]) || b.matches([0x4D, 0x4D, 0x00, 0x2B]) {
             return .tiff
@@ -26,11 +26,24 @@ enum Signature {
         case nil where !b.isComplete && b.count < b.limit: throw b.needScanChunk("leading whitespace", at: 0)
         default: break
         }
-        // Decide on the same sample whatever the prefix, so the answer never depends on it.
-        try b.require(min(textSample, b.fileSize ?? textSample, b.limit), "text sample", at: 0)
-        if looksLikeText(b.bytes) { throw .notImage("text, not an image") }
+        try refuseText(b)
         let head = b.bytes.prefix(8).map(hex).joined(separator: " ")
         throw .notImage("unrecognised signature \(head)")
+    }
+
+    /// `format`, whose signature is only printable letters ("GIF89a", "BM"), unless the file is
+    /// text that happens to begin with them ("GIF89a is the 1989 revision…", "BMW X5"): an
+    /// image's header holds binary bytes within its first few (sizes, flags, tables).
+    private static func unlessText(_ b: Input, _ format: ImageFormat) throws(Stop) -> ImageFormat {
+        try refuseText(b)
+        return format
+    }
+
+    /// `.notImage` for text. Decided on the same sample whatever the prefix, so the answer never
+    /// depends on it.
+    private static func refuseText(_ b: Input) throws(Stop) {
+        try b.require(min(textSample, b.fileSize ?? textSample, b.limit), "text sample", at: 0)
+        if looksLikeText(b.bytes) { throw .notImage("text, not an image") }
     }
 
     /// Common non-image files, named so a log line says what was uploaded instead.

@@ -28,7 +28,7 @@ public struct S3ObjectInfo: Sendable, Equatable {
     }
 
     init(response: HTTPResponse) {
-        let length = response.header("content-length").flatMap { Int64($0) } ?? Int64(response.body.count)
+        let length = response.header("content-length").flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil } ?? Int64(response.body.count)
         let range = response.header("content-range")
         self.init(status: response.status, etag: response.header("etag"), contentLength: length,
                   totalSize: range.flatMap(Self.totalSize(fromContentRange:)) ?? length,
@@ -38,8 +38,8 @@ public struct S3ObjectInfo: Sendable, Equatable {
 
     /// `bytes 0-9/1234` → 1234; `bytes 0-9/*` → nil.
     static func totalSize(fromContentRange value: String) -> Int64? {
-        guard let slash = value.lastIndex(of: "/") else { return nil }
-        return Int64(value[value.index(after: slash)...])
+        guard let slash = value.lastIndex(of: "/"), let size = Int64(value[value.index(after: slash)...]), size >= 0 else { return nil }
+        return size
     }
 }
 

@@ -19,6 +19,10 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(size(#"<svg viewBox="-5 -5 640 480"/>"#), [640, 480])
         XCTAssertEqual(size(#"<svg width="50%" height="100" viewBox="0 0 1 1"/>"#), [nil, nil])
         XCTAssertEqual(size(#"<svg width="10em" height="10em"/>"#), [nil, nil])
+        // Any unit but the absolute ones is relative: no intrinsic size, not the viewBox's.
+        XCTAssertEqual(size(#"<svg width="100vw" height="100vh" viewBox="0 0 800 600"/>"#), [nil, nil])
+        XCTAssertEqual(size(#"<svg width="100vmin" height="2rem" viewBox="0 0 800 600"/>"#), [nil, nil])
+        XCTAssertEqual(size(#"<svg width="1e2px" height="50" viewBox="0 0 800 600"/>"#), [100, 50])
         XCTAssertEqual(size(#"<svg width="200"/>"#), [nil, nil])                         // one side, no viewBox
         XCTAssertEqual(size(#"<svg width="0" height="-3" viewBox="0 0 0 0"/>"#), [nil, nil])
         XCTAssertEqual(size("<svg>"), [nil, nil])

@@ -48,6 +48,18 @@ final class ClientRequestTests: XCTestCase {
         XCTAssertEqual(header(transport.requests[2], "Range"), "bytes=100-")
     }
 
+    /// A size below zero in an answer (a faulty S3-compatible server) is no size: it reached a
+    /// catalog entry, whose size may not be negative, and trapped the process.
+    func testANegativeSizeInAnAnswerIsNotTaken() {
+        let info = S3ObjectInfo(response: HTTPResponse(status: 206, headers: [
+            HTTPHeader(name: "Content-Length", value: "-1"), HTTPHeader(name: "Content-Range", value: "bytes 0-2/-5"),
+        ], body: [1, 2, 3]))
+        XCTAssertEqual(info.contentLength, 3, "the body's own length")
+        XCTAssertEqual(info.totalSize, 3)
+        XCTAssertNil(S3ObjectInfo.totalSize(fromContentRange: "bytes 0-2/-5"))
+        XCTAssertEqual(S3ObjectInfo.totalSize(fromContentRange: "bytes 0-2/1234"), 1234)
+    }
+
     func testGetIfMatchMismatchIs412() {
         let transport = ScriptedTransport([.response(HTTPResponse(status: 412, body: Array(s3ErrorXML("PreconditionFailed").utf8)))])
         XCTAssertThrowsError(try client(transport).getObject(bucket: "b", key: "k", ifMatch: "\"old\"")) { error in
