@@ -5,7 +5,7 @@ import JSON
 public struct CatalogEntry: Equatable, Sendable {
     /// The S3 key, exactly (compared byte for byte, not by Unicode equivalence).
     public var name: String
-    /// Content type, e.g. `image/png`.
+    /// The format sniffed from the bytes, e.g. `png`, `jpg` (`ImageFormat`).
     public var type: String
     /// Size in bytes; never negative.
     public var size: Int64

@@ -7,7 +7,8 @@ public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
     case syntax(JSONError)
     /// Valid JSON, but the top-level value is not an array; `found` is e.g. "an object".
     case notAnArray(found: String)
-    /// Entry `index` (1-based, in file order) is not a valid entry.
+    /// Entry `index` (1-based, in file order; `0` when not known, for an entry read in a stretch
+    /// of a big catalog: `offset` says where) is not a valid entry.
     case invalidEntry(index: Int, offset: Int, line: Int, column: Int, problem: String)
     /// Valid so far, but not in the form imagecat writes (sorted, one entry per line) at `offset`
     /// of the stretch read: what an index promised is not there. Not corrupt: read it whole.
@@ -21,6 +22,8 @@ public enum CatalogError: Error, Equatable, Sendable, CustomStringConvertible {
             "catalog is not an array (found \(found))"
         case .invalidEntry(let index, let offset, let line, let column, let problem) where line > 0:
             "entry \(index) (line \(line), column \(column), offset \(offset)): \(problem)"
+        case .invalidEntry(0, let offset, _, _, let problem):
+            "the entry at offset \(offset): \(problem)"
         case .invalidEntry(let index, let offset, _, _, let problem):
             "entry \(index) (offset \(offset)): \(problem)"
         case .layout(let offset, let problem):

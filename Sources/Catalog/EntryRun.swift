@@ -57,7 +57,7 @@ public struct EntryRun: Sendable {
                 do throws(CatalogError) {
                     fields = try EntryReader.read(&reader, number: items.count + 1, collectExtras: false, name: &names)
                 } catch {
-                    throw Self.relocated(error, by: Int(offset) + position)
+                    throw Self.relocated(error, by: Int(offset) + position, numbered: atFileStart ? items.count + 1 : 0)
                 }
                 guard reader.whitespaceSkipped == 0 else { throw layout(position, "an entry is not compact") }
                 let end = position + reader.offset
@@ -111,13 +111,14 @@ public struct EntryRun: Sendable {
         return low
     }
 
-    /// An entry error's offset made relative to the file rather than to the entry's own buffer.
-    private static func relocated(_ error: CatalogError, by base: Int) -> CatalogError {
+    /// An entry error's offset made relative to the file rather than to the entry's own buffer,
+    /// and its number in the file (`0` when the run does not start the file: not known).
+    private static func relocated(_ error: CatalogError, by base: Int, numbered number: Int) -> CatalogError {
         switch error {
-        case .invalidEntry(let index, let offset, _, _, let problem):
-            .invalidEntry(index: index, offset: base + offset, line: 0, column: 0, problem: problem)
+        case .invalidEntry(_, let offset, _, _, let problem):
+            .invalidEntry(index: number, offset: base + offset, line: 0, column: 0, problem: problem)
         case .syntax(let json):
-            .invalidEntry(index: 0, offset: base, line: 0, column: 0, problem: "\(json)")
+            .invalidEntry(index: number, offset: base, line: 0, column: 0, problem: "\(json)")
         default:
             error
         }

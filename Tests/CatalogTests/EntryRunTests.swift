@@ -40,10 +40,19 @@ final class EntryRunTests: XCTestCase {
         }
     }
 
+    /// Where in the file: the offset always; the entry's number only when the run starts the
+    /// file (a stretch of a big catalog does not know how many entries came before it: it said
+    /// "entry 2" of the stretch, and a JSON error was "entry 0").
     func testAnInvalidEntryIsCorruptAndSaysWhere() {
         let text = lines[0] + ",\n" + #"{"name":"b","type":"png"}"# + ",\n"
         XCTAssertThrowsError(try EntryRun(bytes(text), atFileStart: false, atFileEnd: false, offset: 1_000)) { error in
-            XCTAssertEqual("\(error)", #"entry 2 (offset 1036): missing "size""#)
+            XCTAssertEqual("\(error)", #"the entry at offset 1036: missing "size""#)
+        }
+        XCTAssertThrowsError(try EntryRun(bytes("[\n" + text), atFileStart: true, atFileEnd: false)) { error in
+            XCTAssertEqual("\(error)", #"entry 2 (offset 38): missing "size""#)
+        }
+        XCTAssertThrowsError(try EntryRun(bytes("[\n" + lines[0] + ",\n" + #"{"name":"b\x"}"# + ",\n"), atFileStart: true, atFileEnd: false)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("entry 2 (offset 38)"), "\(error)")
         }
     }
 }
