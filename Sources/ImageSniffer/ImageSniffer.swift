@@ -102,6 +102,11 @@ public enum ImageSniffer {
                     "\(what) runs past the end of the file (needs \(end) bytes, the file has \(size))"))
             }
             if end > input.limit {
+                // Markup is SVG only once its root element says so: text that starts with `<`
+                // and runs on past the limit (a PHP file, a long comment) is not an image.
+                if input.format == .svg {
+                    return .notImage(reason: "markup whose \(what) is not within the first \(input.limit) bytes")
+                }
                 return .corrupt(SniffFailure(
                     .beyondLimit, input.format, at: offset,
                     "\(what) needs \(end) bytes, past the \(input.limit)-byte read limit"))

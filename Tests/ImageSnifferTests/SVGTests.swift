@@ -29,6 +29,17 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(size(#"<svg hidden width="3" height="4">"#), [3, 4])                 // valueless attribute
     }
 
+    /// Markup whose root element is not within the read limit (a PHP file without `?>`, a
+    /// comment of a megabyte) is not an image: it was an `svg` entry without a size.
+    func testMarkupWithoutARootElementWithinTheLimitIsNotAnImage() {
+        let bytes = Array("<?php ".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
+        let reader = { (range: Range<Int>) -> [UInt8] in Array(bytes[range.clamped(to: 0..<bytes.count)]) }
+        let (result, read, _) = ImageSniffer.sniff(totalSize: 2 << 20, read: reader)
+        guard case .notImage(let reason) = result else { return XCTFail("\(result)") }
+        XCTAssertTrue(reason.hasPrefix("markup whose"), reason)
+        XCTAssertLessThanOrEqual(read, ImageSniffer.defaultMaxBytes)
+    }
+
     func testOtherMarkupIsNotSVG() {
         let html = Array("<!DOCTYPE html><html><body><svg width='1' height='1'/></body></html>".utf8)
         XCTAssertEqual(ImageSniffer.sniff(prefix: html, totalSize: Int64(html.count)),
