@@ -269,7 +269,7 @@ extension CatalogFile {
               bytes[end...].elementsEqual(trail == 3 ? "\n]\n".utf8 : ",\n".utf8),
               bytes[start] == UInt8(ascii: "{"), bytes[end - 1] == UInt8(ascii: "}") else { throw notDescribed(version) }
         let entries = bytes[start..<end]
-        let breaks = entries.withUnsafeBufferPointer { buffer in buffer.reduce(0) { $0 &+ ($1 == 0x0A ? 1 : 0) } }
+        let breaks = ASCII.count(of: 0x0A, in: entries)
         let firstEnd = entries.firstIndex(of: 0x0A).map { $0 + 1 } ?? end
         let first = firstEnd == end ? Array(entries) + Array(",\n".utf8) : Array(entries[start..<firstEnd])
         guard breaks + 1 == expected.count,
