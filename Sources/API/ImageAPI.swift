@@ -140,7 +140,10 @@ public struct ImageAPI {
         if let unchanged = try clientIsCurrent(variant: variant, condition: condition) { return unchanged }
         let page = try catalog { () throws(CatalogFileError) in try reader.page(query) }
         guard let storeETag = page.etag else {
-            // No catalog yet: the bucket has no images.
+            // No catalog yet: the bucket has no images. Said in the log, since S3 answers a role
+            // that may not list the bucket 403 either way: a read it may not make looks the same.
+            log.info("no catalog at s3://\(bucket)/\(catalogKey) (or S3 refused to read it): the empty list",
+                     ["key": .string(catalogKey)])
             return .ok(json: Array(#"{"images":[],"nextCursor":null}"#.utf8), etag: nil)
         }
         let etag = ResponseETag.make(variant: variant, storeETag: storeETag)

@@ -30,7 +30,8 @@ public enum ImageSniffer {
     public static let maxDimension = 1 << 20
 
     /// Bytes needed before the signature check: enough for every magic number and for the
-    /// fixed headers of PNG, GIF, BMP and most WebPs, so those answer in one step.
+    /// fixed headers of PNG and most WebPs, so those answer in one step. (GIF and BMP, whose
+    /// signatures are letters, also need the text check's sample: up to 512 bytes.)
     static let signatureBytes = 32
 
     /// Sniffs the bytes `prefix` (the first `prefix.count` bytes of the file).
@@ -103,8 +104,9 @@ public enum ImageSniffer {
             }
             if end > input.limit {
                 // Markup is SVG only once its root element says so: text that starts with `<`
-                // and runs on past the limit (a PHP file, a long comment) is not an image.
-                if input.format == .svg {
+                // and runs on past the limit before it (a PHP file, a long comment) is not an
+                // image. (An `<svg>` start tag longer than the limit is an SVG, sized or not.)
+                if input.format == .svg && !what.hasPrefix(SVG.startTag) {
                     return .notImage(reason: "markup whose \(what) is not within the first \(input.limit) bytes")
                 }
                 return .corrupt(SniffFailure(

@@ -5,9 +5,10 @@ import Basics
 /// then reads the root's `width`, `height` and `viewBox`.
 ///
 /// Size rules, as an `<img>` would get an intrinsic size: `width`/`height` in px, unitless, or an
-/// absolute unit (pt, pc, mm, cm, in; converted at 96 px per inch) give the size; when both are
-/// missing the `viewBox` does; when one is missing the viewBox's aspect ratio gives it. A
-/// percentage (or em/ex) means the size depends on the page: the size is then unknown (`nil`),
+/// absolute unit (pt, pc, mm, cm, Q, in, any case; converted at 96 px per inch) give the size;
+/// when both are missing the `viewBox` does; when one is missing the viewBox's aspect ratio
+/// gives it. A percentage or any other unit (em, ex, vw, rem…) means the size depends on the
+/// page: the size is then unknown (`nil`),
 /// the type still `svg`.
 ///
 /// Every loop moves forward through the text (one step per byte looked at); a scan that runs
@@ -68,16 +69,19 @@ enum SVG {
 
     enum Length: Equatable { case pixels(Double), relative, missing }
 
+    /// What a read of the root's start tag is for: past it, the markup is known to be SVG.
+    static let startTag = "<svg> start tag"
+
     /// Absolute units, in CSS pixels each.
     static let absoluteUnits: [String: Double] = ["": 1, "px": 1, "pt": 96.0 / 72, "pc": 16, "mm": 96 / 25.4,
-                                                  "cm": 96 / 2.54, "in": 96]
+                                                  "cm": 96 / 2.54, "q": 96 / 101.6, "in": 96]
 
     static func length(_ text: String) -> Length {
         let t = ASCII.trimmed(text)
         if t.hasSuffix("%") { return .relative }
         let unit = String(t.reversed().prefix { $0.isASCII && $0.isLetter }.reversed())
         // Any other unit (em, ex, vw, vmin, rem, auto…) measures against something else.
-        guard let scale = absoluteUnits[unit] else { return .relative }
+        guard let scale = absoluteUnits[ASCII.lowercased(unit)] else { return .relative }   // CSS units ignore case
         guard let v = Double(ASCII.trimmed(t.dropLast(unit.count))), v.isFinite, v > 0 else { return .missing }
         return .pixels(v * scale)
     }
@@ -179,7 +183,7 @@ enum SVG {
         /// Attributes of the start tag, up to its `>`.
         mutating func attributes() throws(Stop) -> [String: String] {
             let tagStart = pos
-            let what = "<svg> start tag at offset \(tagStart)"
+            let what = SVG.startTag + " at offset \(tagStart)"
             var result: [String: String] = [:]
             while true {
                 while Self.isSpaceByte(try peek(0, what)) { pos += 1 }

@@ -134,6 +134,8 @@ final class ImageAPITests: XCTestCase {
         let response = try invoke(sample("api-get-images.json"))
         XCTAssertEqual(response.status, 200)
         XCTAssertEqual(response.raw, #"{"images":[],"nextCursor":null}"#)
+        // Said in the log: without s3:ListBucket a read S3 refuses looks the same.
+        XCTAssertTrue(logged.lines.contains { $0.hasPrefix("no catalog at s3://\(MemoryStore.apiBucket)/images.json") }, "\(logged.lines)")
         XCTAssertEqual(try invoke(sample("api-get-image.json")).status, 404)
     }
 

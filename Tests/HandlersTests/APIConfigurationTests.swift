@@ -111,6 +111,7 @@ final class APIConfigurationTests: XCTestCase {
         let api = try XCTUnwrap(made as? APIHandler)
         XCTAssertEqual(api.api.requiredScope, "read:images")
         XCTAssertTrue(api.api.store is S3ObjectStore)
+        XCTAssertEqual((api.api.store as? S3ObjectStore)?.forbiddenIsMissing, true, "its role lists nothing: a missing key is a 403")
         XCTAssertEqual(api.api.catalogKey, "images.json")
         XCTAssertEqual(api.api.bucket, "b")
         XCTAssertTrue(HandlerRegistry.knownNames.contains("api"))

@@ -21,8 +21,9 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(size(#"<svg width="10em" height="10em"/>"#), [nil, nil])
         // Any unit but the absolute ones is relative: no intrinsic size, not the viewBox's.
         XCTAssertEqual(size(#"<svg width="100vw" height="100vh" viewBox="0 0 800 600"/>"#), [nil, nil])
-        XCTAssertEqual(size(#"<svg width="100vmin" height="2rem" viewBox="0 0 800 600"/>"#), [nil, nil])
+        XCTAssertEqual(size(#"<svg width="100vmin" height="50" viewBox="0 0 800 600"/>"#), [nil, nil])
         XCTAssertEqual(size(#"<svg width="1e2px" height="50" viewBox="0 0 800 600"/>"#), [100, 50])
+        XCTAssertEqual(size(#"<svg width="1IN" height="101.6Q"/>"#), [96, 96])                    // CSS units ignore case
         XCTAssertEqual(size(#"<svg width="200"/>"#), [nil, nil])                         // one side, no viewBox
         XCTAssertEqual(size(#"<svg width="0" height="-3" viewBox="0 0 0 0"/>"#), [nil, nil])
         XCTAssertEqual(size("<svg>"), [nil, nil])
@@ -38,6 +39,15 @@ final class SVGTests: XCTestCase {
         guard case .notImage(let reason) = result else { return XCTFail("\(result)") }
         XCTAssertTrue(reason.hasPrefix("markup whose"), reason)
         XCTAssertLessThanOrEqual(read, ImageSniffer.defaultMaxBytes)
+    }
+
+    /// An `<svg>` start tag longer than the read limit is an SVG all the same: typed, unsized.
+    func testAStartTagPastTheLimitIsStillAnSVG() {
+        let bytes = Array("<svg data-x=\"".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 1 << 20)
+        let reader = { (range: Range<Int>) -> [UInt8] in Array(bytes[range.clamped(to: 0..<bytes.count)]) }
+        guard case .corrupt(let f) = ImageSniffer.sniff(totalSize: 2 << 20, read: reader).result else { return XCTFail() }
+        XCTAssertEqual(f.kind, .beyondLimit)
+        XCTAssertEqual(f.format, .svg)
     }
 
     func testOtherMarkupIsNotSVG() {
