@@ -107,6 +107,13 @@ final class ClientRequestTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 1, "no endless paging")
     }
 
+    func testANegativeSizeInAListingIsInvalid() {
+        let transport = ScriptedTransport(statuses: [200], body: "<ListBucketResult><Contents><Key>k</Key><Size>-1</Size></Contents></ListBucketResult>")
+        XCTAssertThrowsError(try client(transport).listObjectsV2(bucket: "b")) { error in
+            XCTAssertEqual((error as! S3Error).kind, .invalidResponse(status: 200, reason: "no valid <Size> for key k"))
+        }
+    }
+
     func testNonXMLListingIsInvalid() {
         let transport = ScriptedTransport(statuses: [200], body: "<html>proxy</html>")
         XCTAssertThrowsError(try client(transport).listObjectsV2(bucket: "b")) { error in
