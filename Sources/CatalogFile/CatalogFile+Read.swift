@@ -93,8 +93,7 @@ extension CatalogFile {
                 continue
             }
             guard let index = CatalogIndex(parsing: bytes), index.etag == etag, index.size == size else {
-                // Dropped, or the index written below (only where none is) would never replace it.
-                _ = try? store.delete(bucket: bucket, key: indexKey(etag))
+                dropIndex(etag)                       // or the index written below (only where none is) never replaces it
                 break
             }
             return CatalogVersion(etag: etag, index: index, whole: nil)
@@ -134,19 +133,18 @@ extension CatalogFile {
                 let run: EntryRun
                 do throws(CatalogError) {
                     run = try EntryRun(Array(carry[..<cut]), atFileStart: writer.count == 0, atFileEnd: atEnd, offset: stretchStart)
-                } catch .layout(let at, let problem) {
-                    throw .corrupt(.layout(offset: at, problem: problem))
                 } catch {
                     // Stretches are cut at a `,\n`, which a hand edit may put inside an entry:
                     // then a stretch that does not parse may be a valid file cut in the wrong
-                    // place, and the whole file, read as JSON, decides (if it fits).
-                    guard stretchStart == 0 && atEnd || size > Int64(wholeBudget) else {
-                        throw .corrupt(.layout(offset: Int(stretchStart), problem: "a stretch cut at a line break does not parse: \(error)"))
-                    }
-                    throw .corrupt(error)                // too big to read whole: the entry that failed, named
+                    // place, and the whole file, read as JSON, decides (if it fits). Too big to
+                    // read whole, the entry that failed is named.
+                    let cutInside = !(stretchStart == 0 && atEnd) && size <= Int64(wholeBudget)
+                    if case .layout = error { throw .corrupt(error) }
+                    if cutInside { throw .corrupt(.layout(offset: Int(stretchStart), problem: "a stretch cut at a line break does not parse: \(error)")) }
+                    throw .corrupt(error)
                 }
                 if let lastName, run.count > 0, !lastName.lexicographicallyPrecedes(run.nameBytes(0)) {
-                    throw .corrupt(.layout(offset: Int(end) - carry.count, problem: "names do not rise from one stretch to the next"))
+                    throw .corrupt(.layout(offset: Int(stretchStart), problem: "names do not rise from one stretch to the next"))
                 }
                 if run.count > 0 { lastName = Array(run.nameBytes(run.count - 1)) }
                 for i in 0..<run.count { writer.append(run.entryBytes(i), name: run.nameBytes(i), type: run.items[i].type) }
@@ -179,7 +177,7 @@ extension CatalogFile {
     func readBytes(_ range: Range<Int64>, etag: String) throws(CatalogFileError) -> [UInt8] {
         let request = RangeRequest(key: key, range: range, ifMatch: etag)
         switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
-        case .success(.bytes(let bytes, _, let size)): return try whole(bytes, of: range, size: size)
+        case .success(.bytes(let bytes, _, let size)): return try untruncated(bytes, of: range, size: size)
         case .failure(let error): throw .storage(error)
         default: throw .changed
         }
@@ -187,7 +185,7 @@ extension CatalogFile {
 
     /// `bytes`, read for `range` of an object of `size` bytes, if they are all of it up to the
     /// object's end: fewer is a `ShortRead`, not an index that does not describe the bytes.
-    private func whole(_ bytes: [UInt8], of range: Range<Int64>, size: Int64) throws(CatalogFileError) -> [UInt8] {
+    private func untruncated(_ bytes: [UInt8], of range: Range<Int64>, size: Int64) throws(CatalogFileError) -> [UInt8] {
         guard Int64(bytes.count) == max(0, min(range.upperBound, size) - range.lowerBound) else {
             throw .storage(ShortRead(bucket: bucket, key: key, range: range, received: bytes.count))
         }
@@ -229,7 +227,7 @@ extension CatalogFile {
                 if case .failure(let error) = answer { throw .storage(error) }
                 throw .changed
             }
-            runs.append(try run(of: range, in: version, bytes: whole(bytes, of: version.index.range(of: range), size: size)))
+            runs.append(try run(of: range, in: version, bytes: untruncated(bytes, of: version.index.range(of: range), size: size)))
         }
         return runs
     }
@@ -281,8 +279,13 @@ extension CatalogFile {
     /// An index that does not describe its version's bytes: dropped, so that the next read
     /// indexes the version again (and finds it corrupt, if it is); the caller reads afresh.
     func notDescribed(_ version: CatalogVersion) -> CatalogFileError {
-        _ = try? store.delete(bucket: bucket, key: indexKey(version.etag ?? ""))
+        dropIndex(version.etag ?? "")
         return .changed
+    }
+
+    /// Deletes the index of version `etag`, best effort (a role that may not just leaves it).
+    private func dropIndex(_ etag: String) {
+        _ = try? store.delete(bucket: bucket, key: indexKey(etag))
     }
 
     func corrupt<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFileError) -> T {

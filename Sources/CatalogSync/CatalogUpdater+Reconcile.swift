@@ -243,8 +243,7 @@ extension CatalogUpdater {
                 expected = nil
                 continue
             }
-            var known = Set(next.suspects.map(ExactKey.init))
-            for key in ReconcileState(parsing: bytes).suspects where known.insert(ExactKey(key)).inserted { next.suspects.append(key) }
+            next.addSuspects(ReconcileState(parsing: bytes).suspects)
             expected = current
         }
     }

@@ -540,8 +540,7 @@ public struct CatalogUpdater {
                 state = ReconcileState(parsing: bytes)
                 etag = current
             }
-            var known = Set(state.suspects.map(ExactKey.init))
-            for key in keys where known.insert(ExactKey(key)).inserted { state.suspects.append(key) }
+            state.addSuspects(keys)
             let written = try? store.write(bucket: bucket, key: stateKey, bytes: state.serialized(), contentType: "application/json",
                                            ifMatch: etag)
             if case .written? = written { return }

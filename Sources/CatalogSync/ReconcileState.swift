@@ -20,6 +20,12 @@ public struct ReconcileState: Equatable, Sendable {
     public static let maxRemembered = 20_000
     public static let maxSuspects = 10_000
 
+    /// Adds `keys` to `suspects`, each key once (byte for byte), after those there.
+    public mutating func addSuspects(_ keys: [String]) {
+        var known = Set(suspects.map(ExactKey.init))
+        for key in keys where known.insert(ExactKey(key)).inserted { suspects.append(key) }
+    }
+
     public init(startAfter: String? = nil, refused: [ExactKey: String] = [:]) {
         self.startAfter = startAfter
         self.refused = refused

@@ -129,7 +129,7 @@ final class CurlTransfer {
             let header = HTTPHeader(name: String(decoding: line[..<colon], as: UTF8.self).lowercased(),
                                     value: String(decoding: value, as: UTF8.self))
             // One allocation for a large body (an 8 MB catalog) instead of a doubling series.
-            if header.name == "content-length", let length = Int(header.value), 0 < limit, length <= min(limit, 64 << 20) {
+            if header.name == "content-length", let length = Int(header.value), length <= min(limit, 64 << 20) {
                 body.reserveCapacity(length)
             }
             headers.append(header)

@@ -161,9 +161,11 @@ public struct CatalogHandler: LambdaHandler {
             switch record {
             case .ignored(let key, let reason):
                 report.ignored.append(SkippedKey(key: key ?? "", reason: reason))
-            case .change(let n) where ignoredReason(n.key) != nil:
-                report.ignored.append(SkippedKey(key: n.key, reason: ignoredReason(n.key)!))
             case .change(let n):
+                if let reason = ignoredReason(n.key) {
+                    report.ignored.append(SkippedKey(key: n.key, reason: reason))
+                    continue
+                }
                 if let time = n.eventTime { timesByBucket[n.bucket, default: []].append(time) }
                 guard seen[n.bucket, default: []].insert(ExactKey(n.key)).inserted else { continue }
                 if keysByBucket[n.bucket] == nil { order.append(n.bucket) }

@@ -41,7 +41,7 @@ extension S3Client {
         var entries: [S3ListEntry] = []
         for item in XMLExtractor.elements("Contents", in: result) {
             guard let key = XMLExtractor.firstText("Key", in: item) else { throw invalid("<Contents> without <Key>") }
-            guard let size = XMLExtractor.firstText("Size", in: item).flatMap({ Int64($0) }), size >= 0 else {
+            guard let size = XMLExtractor.firstText("Size", in: item).flatMap(S3ObjectInfo.size) else {
                 throw invalid("no valid <Size> for key \(key)")
             }
             entries.append(S3ListEntry(key: key, size: size, etag: XMLExtractor.firstText("ETag", in: item),

@@ -28,7 +28,7 @@ public struct S3ObjectInfo: Sendable, Equatable {
     }
 
     init(response: HTTPResponse) {
-        let length = response.header("content-length").flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil } ?? Int64(response.body.count)
+        let length = response.header("content-length").flatMap(Self.size) ?? Int64(response.body.count)
         let range = response.header("content-range")
         self.init(status: response.status, etag: response.header("etag"), contentLength: length,
                   totalSize: range.flatMap(Self.totalSize(fromContentRange:)) ?? length,
@@ -38,8 +38,13 @@ public struct S3ObjectInfo: Sendable, Equatable {
 
     /// `bytes 0-9/1234` → 1234; `bytes 0-9/*` → nil.
     static func totalSize(fromContentRange value: String) -> Int64? {
-        guard let slash = value.lastIndex(of: "/"), let size = Int64(value[value.index(after: slash)...]), size >= 0 else { return nil }
-        return size
+        guard let slash = value.lastIndex(of: "/") else { return nil }
+        return size(value[value.index(after: slash)...])
+    }
+
+    /// A size as S3 writes one (decimal digits); `nil` for anything else, a negative one included.
+    static func size(_ text: some StringProtocol) -> Int64? {
+        Int64(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 }
 
