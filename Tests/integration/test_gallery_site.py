@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 
 import pytest
 
 from conftest import REPO_ROOT
+from template_model import Stack
 
 from imagecat_tools import gallery, gallery_site
 
@@ -141,12 +143,16 @@ def test_deploy_writes_the_gallery_config_from_the_stack(tmp_path):
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)  # quiet: 6.5 s
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[-3:] == [
+    assert lines[-5:] == [
         "api_url=" + output("ApiUrl"),
         # The page's connect-src and img-src name the images bucket's own host.
         "s3_origin=" + output("ImagesBucketOrigin"),
+        # The scopes and upload prefix the stack has, also when this deploy left them out.
+        "scopes=" + output("GalleryScopes"),
+        "upload_prefix=" + output("UploadPrefix"),
         f"PYTHONPATH=scripts python3 -m imagecat_tools.gallery_site --issuer {ISSUER} --client-id spa123 "
-        f"--audience {AUDIENCE} --scopes '' --upload-prefix images/uploads/ --api-url \"$api_url\" --s3-origin \"$s3_origin\" --out dist/gallery"]
+        f"--audience {AUDIENCE} --scopes \"$scopes\" --upload-prefix \"$upload_prefix\" --api-url \"$api_url\" "
+        "--s3-origin \"$s3_origin\" --out dist/gallery"]
     assert "GalleryHosting" not in result.stdout and "cloudfront" not in result.stdout
 
 
@@ -175,49 +181,54 @@ def test_deploy_can_host_the_gallery(tmp_path):
         assert refused.returncode != 0 and complaint in refused.stderr, refused.stderr
 
 
-@pytest.mark.parametrize("scope_args, scopes", [
-    (["--required-scope", "read:images", "--upload-scope", "write:images"], "read:images write:images"),
-    (["--required-scope", "read:images"], "read:images"),          # UploadScope defaults to RequiredScope
-    (["--upload-scope", "write:images"], "write:images"),
-    ([], ""),
-])
-def test_deploy_gives_the_page_its_scopes(tmp_path, scope_args, scopes):
-    """The printed gallery command, run as the deploy would run it (with the ApiUrl output
-    stubbed), writes config.json with the deploy's RequiredScope and UploadScope."""
+def run_gallery_line(tmp_path, deploy_args, stack_parameters) -> dict:
+    """The gallery command scripts/deploy prints, run as the deploy would run it, with each
+    stack output it reads evaluated from template.yaml for `stack_parameters` (what the stack
+    has, whatever this deploy was given). Returns config.json."""
     result = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
-                             "--client-id", "spa123", "--tool", "aws", "--dry-run", *scope_args],
+                             "--client-id", "spa123", "--tool", "aws", "--dry-run", *deploy_args],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)  # quiet: 6.5 s
     assert result.returncode == 0, result.stderr
-    gallery_line = result.stdout.strip().splitlines()[-1]
+    stack = Stack(REPO_ROOT / "template.yaml", **stack_parameters)
+    outputs = {name: stack.resolve(spec["Value"]) for name, spec in stack.cfn["Outputs"].items()
+               if "Condition" not in spec or stack.condition(spec["Condition"])}
+    lines = result.stdout.strip().splitlines()
+    script = []
+    for line in lines[lines.index(next(x for x in lines if x.startswith("api_url="))):]:
+        match = re.match(r"^(\w+)=\"\$\(aws cloudformation describe-stacks .*OutputKey==`(\w+)`.*\)\"$", line)
+        script.append(f"{match.group(1)}={shlex.quote(outputs[match.group(2)])}" if match else line)
     (tmp_path / "scripts").symlink_to(REPO_ROOT / "scripts")
-    subprocess.run(["bash", "-c", "api_url=https://abc.execute-api.eu-west-1.amazonaws.com; "
-                    "s3_origin=https://imagecat-1-eu-west-1.s3.eu-west-1.amazonaws.com; " + gallery_line],
-                   cwd=tmp_path, check=True, timeout=60, capture_output=True,  # quiet: 0.27 s
-                   env=dict(os.environ, PYTHONPATH=""))
-    config = json.loads((tmp_path / "dist" / "gallery" / "config.json").read_text())
+    subprocess.run(["bash", "-c", "\n".join(script)], cwd=tmp_path, check=True, timeout=60, capture_output=True,
+                   env=dict(os.environ, PYTHONPATH=""))  # quiet: 0.27 s
+    return json.loads((tmp_path / "dist" / "gallery" / "config.json").read_text())
+
+
+@pytest.mark.parametrize("parameters, scopes", [
+    ({"RequiredScope": "read:images", "UploadScope": "write:images"}, "read:images write:images"),
+    ({"RequiredScope": "read:images"}, "read:images"),          # UploadScope defaults to RequiredScope
+    ({"UploadScope": "write:images"}, "write:images"),
+    ({"RequiredScope": "read:images", "UploadScope": "read:images"}, "read:images"),
+    ({}, ""),
+])
+def test_deploy_gives_the_page_its_scopes(tmp_path, parameters, scopes):
+    """config.json gets the stack's RequiredScope and UploadScope (its GalleryScopes output), also
+    on a redeploy that does not name them."""
+    config = run_gallery_line(tmp_path, [], parameters)
     assert config["scopes"] == scopes
-    assert config["apiUrl"] == "https://abc.execute-api.eu-west-1.amazonaws.com"
+    assert config["apiUrl"].startswith("https://") and config["apiUrl"].endswith(".execute-api.eu-west-1.amazonaws.com")
     policy = csp_of((tmp_path / "dist" / "gallery" / "index.html").read_text())
-    assert policy["img-src"] == ["'self'", "https://imagecat-1-eu-west-1.s3.eu-west-1.amazonaws.com"], \
+    assert policy["img-src"] == ["'self'", "https://imagecat-123456789012-eu-west-1.s3.eu-west-1.amazonaws.com"], \
         "pinned to the images bucket's own host"
     assert config["uploadPrefix"] == "images/uploads/"
 
 
 def test_deploy_gives_the_page_the_apis_upload_prefix(tmp_path):
-    """The template's UPLOAD_PREFIX is ImagesPrefix + uploads/: the page's newest-first view
-    lists exactly that."""
-    result = subprocess.run([str(REPO_ROOT / "scripts" / "deploy"), "--issuer", ISSUER, "--audience", AUDIENCE,
-                             "--client-id", "spa123", "--tool", "aws", "--dry-run", "--images-prefix", "photos/"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    (tmp_path / "scripts").symlink_to(REPO_ROOT / "scripts")
-    subprocess.run(["bash", "-c", "api_url=https://abc.execute-api.eu-west-1.amazonaws.com; "
-                    "s3_origin=https://imagecat-1-eu-west-1.s3.eu-west-1.amazonaws.com; "
-                    + result.stdout.strip().splitlines()[-1]],
-                   cwd=tmp_path, check=True, timeout=60, capture_output=True, env=dict(os.environ, PYTHONPATH=""))
-    assert json.loads((tmp_path / "dist" / "gallery" / "config.json").read_text())["uploadPrefix"] == "photos/uploads/"
+    """The page lists the API's UPLOAD_PREFIX (ImagesPrefix + uploads/) newest first, from the
+    stack's UploadPrefix output: the stack's value, also when this deploy does not name it."""
+    assert run_gallery_line(tmp_path, [], {"ImagesPrefix": "photos/"})["uploadPrefix"] == "photos/uploads/"
     template = (REPO_ROOT / "template.yaml").read_text()
     assert 'UPLOAD_PREFIX: !Sub "${ImagesPrefix}uploads/"' in template
+    assert 'Value: !Sub "${ImagesPrefix}uploads/"' in template
 
 
 def test_upload_prefix_goes_to_the_config(tmp_path):

@@ -300,8 +300,11 @@ def test_delivery_modes(template):
     assert queue["VisibilityTimeout"] == {"Fn::FindInMap": ["CatalogTimeouts", {"Ref": "CatalogTimeoutSeconds"}, "Visibility"]}
     allowed = template["Parameters"]["CatalogTimeoutSeconds"]["AllowedValues"]
     assert sorted(timeouts) == sorted(str(seconds) for seconds in allowed)
+    window = template["Parameters"]["QueueBatchingWindowSeconds"]["MaxValue"]
     for seconds in allowed:
-        assert timeouts[str(seconds)]["Visibility"] == 6 * seconds, "six times the function timeout"
+        # Lambda's advice: six times the function timeout plus the batching window, whatever
+        # window the parameter allows.
+        assert timeouts[str(seconds)]["Visibility"] == 6 * seconds + window, "six timeouts and a batching window"
         assert timeouts[str(seconds)]["QueueAgeAlarm"] >= 3 * timeouts[str(seconds)]["Visibility"]
     assert queue["SqsManagedSseEnabled"] is True
     [send] = r["CatalogQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
@@ -444,6 +447,10 @@ def test_deploy_dry_run_checks_and_prints_without_calling_aws(fake_aws):
     assert bare.returncode == 0, bare.stderr
     assert not [w for w in ("GalleryOrigin", "UserClaimsNamespace", "UserinfoUrl", "LogLevel", "AlarmEmail",
                             "AlarmTopicArn", "GalleryHosting") if w in bare.stdout]
+    # Nor are the stack's bucket, prefix and delivery: a redeploy that leaves them out keeps
+    # them (an override of the defaults would move the stack to a new, empty bucket).
+    assert not [w for w in ("Delivery=", "ImagesPrefix=", "BucketNamePrefix=", "CatalogTimeoutSeconds=",
+                            "QueueBatchSize=", "QueueBatchingWindowSeconds=") if w in bare.stdout], bare.stdout
     assert not marker.exists(), marker.read_text()
 
     sam = deploy(["--dry-run", "--tool", "sam", "--issuer", ISSUER, "--audience", AUDIENCE], env)
@@ -464,7 +471,12 @@ def test_deploy_refuses_bad_parameters(fake_aws):
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--images-prefix", ""], "--images-prefix"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--delivery", "Kinesis"], "--delivery"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--required-scope", "a b"], "--required-scope"),
-        (["--issuer", ISSUER, "--audience", AUDIENCE, "--stack-name", "x" * 57], "--stack-name"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--stack-name", "x" * 55], "--stack-name"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--bucket-prefix", "Photos"], "--bucket-prefix"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--catalog-timeout", "90"], "--catalog-timeout"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--queue-batch-size", "10001"], "--queue-batch-size"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--queue-batch-size", "0"], "--queue-batch-size"),
+        (["--issuer", ISSUER, "--audience", AUDIENCE, "--queue-batching-window", "31"], "--queue-batching-window"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--gallery-origin", "http://gallery.example.com"], "--gallery-origin"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--gallery-origin", "https://gallery.example.com/"], "--gallery-origin"),
         (["--issuer", ISSUER, "--audience", AUDIENCE, "--user-claims-namespace", "https://a b/"], "--user-claims-namespace"),
@@ -521,3 +533,85 @@ def test_deploy_checks_the_zip(repo_copy, fake_aws):
     ok = deploy(["--dry-run", *args], env, script)
     assert ok.returncode == 0, ok.stderr
     assert "missing" not in ok.stderr
+
+
+def test_the_longest_stack_name_deploy_takes_fits_every_function_name(fake_aws, template):
+    """Lambda refuses function names over 64 characters: each `<stack>-<suffix>` the template
+    names must fit with the longest stack name scripts/deploy accepts."""
+    env, _ = fake_aws
+    longest = next(n for n in range(80, 0, -1)
+                   if deploy(["--dry-run", "--tool", "aws", "--issuer", ISSUER, "--audience", AUDIENCE,
+                              "--stack-name", "x" * n], env).returncode == 0)
+    names = [sub_text(r["Properties"]["FunctionName"]) for r in template["Resources"].values()
+             if isinstance(r.get("Properties"), dict) and "FunctionName" in r["Properties"]
+             and r["Type"] == "AWS::Serverless::Function"]
+    assert len(names) == 3, names
+    for name in names:
+        assert len(name.replace("${AWS::StackName}", "x" * longest)) <= 64, (name, longest)
+
+
+def test_deploy_passes_the_big_bucket_settings(fake_aws):
+    """README's "Big buckets" settings go through scripts/deploy, as template parameters."""
+    env, _ = fake_aws
+    result = deploy(["--dry-run", "--tool", "aws", "--issuer", ISSUER, "--audience", AUDIENCE, "--delivery", "SQS",
+                     "--catalog-timeout", "60", "--queue-batch-size", "1000", "--queue-batching-window", "5",
+                     "--images-prefix", "photos/", "--bucket-prefix", "photos"], env)
+    assert result.returncode == 0, result.stderr
+    overrides = result.stdout.strip().splitlines()[1].split("--parameter-overrides ")[1].split()
+    for expected in ("Delivery=SQS", "CatalogTimeoutSeconds=60", "QueueBatchSize=1000", "QueueBatchingWindowSeconds=5",
+                     "ImagesPrefix=photos/", "BucketNamePrefix=photos"):
+        assert expected in overrides, (expected, overrides)
+    parameters = set(plain(cfnlint_decode.decode(str(TEMPLATE))[0])["Parameters"])
+    assert {o.split("=")[0] for o in overrides} <= parameters, overrides
+
+
+def test_the_lag_alarm_is_past_the_longest_batching_window(template):
+    """A trickle of uploads waits up to the batching window before its invocation: an alarm at
+    or under it would always fire."""
+    window = template["Parameters"]["QueueBatchingWindowSeconds"]["MaxValue"]
+    alarm = template["Resources"]["CatalogLagAlarm"]["Properties"]
+    assert alarm["Threshold"] > window * 1000 * 3, (alarm["Threshold"], window)
+
+
+def test_deploy_with_a_client_id_needs_the_aws_cli(tmp_path):
+    """The gallery is built from the stack's outputs, which the AWS CLI reads: with only the SAM
+    CLI a deploy would make the stack, then stop before the gallery."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sam").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "sam").chmod(0o755)
+    # PATH without any aws: this folder, then what python3 and bash need.
+    path = os.pathsep.join([str(bin_dir)] + [d for d in os.environ["PATH"].split(os.pathsep)
+                                             if not (Path(d) / "aws").exists()])
+    env = dict(os.environ, PATH=path)
+    args = ["--tool", "sam", "--issuer", ISSUER, "--audience", AUDIENCE, "--client-id", "spa123"]
+    dry = deploy(["--dry-run", *args], env)
+    assert dry.returncode == 0 and "--client-id needs the AWS CLI" in dry.stderr, dry.stderr
+    real = deploy(args, env)
+    assert real.returncode != 0 and "--client-id needs the AWS CLI" in real.stderr, real.stderr
+
+
+def test_the_tls_policy_stays_with_the_kept_bucket(template):
+    """The bucket outlives its stack (Retain): its TLS-only policy must too, or a bucket left
+    behind would take plain HTTP."""
+    r = template["Resources"]
+    assert r["ImagesBucket"]["DeletionPolicy"] == "Retain"
+    for name in ("ImagesBucket", "ImagesBucketPolicy"):
+        assert (r[name].get("DeletionPolicy"), r[name].get("UpdateReplacePolicy")) == ("Retain", "Retain"), name
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert "**Removing a stack.**" in readme and "put-bucket-notification-configuration" in readme
+
+
+def test_readme_names_only_values_the_template_allows(template):
+    """Every `Param=Value` the README tells a user to set is one the template accepts."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    parameters = template["Parameters"]
+    checked = 0
+    for name, value in re.findall(r"`([A-Z][A-Za-z]+)=([^`\s]+)`", readme):
+        if name not in parameters:
+            continue
+        allowed = parameters[name].get("AllowedValues")
+        if allowed is not None:
+            assert value in [str(a) for a in allowed], (name, value, allowed)
+            checked += 1
+    assert checked >= 2, "the README names Delivery= and GalleryHosting= values"

@@ -80,7 +80,8 @@ def test_big_buckets_can_have_big_sqs_batches(template):
     assert mapping["MaximumBatchingWindowInSeconds"] == {"Ref": "QueueBatchingWindowSeconds"}
     size = template["Parameters"]["QueueBatchSize"]
     assert (size["Default"], size["MinValue"], size["MaxValue"]) == (100, 1, 10000)
-    assert template["Parameters"]["QueueBatchingWindowSeconds"]["MaxValue"] == 300
+    # At most 30 s: the queue's visibility timeout allows for that much batching (CatalogTimeouts).
+    assert template["Parameters"]["QueueBatchingWindowSeconds"]["MaxValue"] == 30
 
 
 def test_direct_delivery_has_an_on_failure_queue_after_two_retries(template):

@@ -145,7 +145,7 @@ def test_queue_age_alarm_is_past_three_visibility_timeouts(everything):
     queue = everything.of_type("AWS::SQS::Queue")["CatalogQueue"]["Properties"]
     assert alarm["MetricName"] == "ApproximateAgeOfOldestMessage"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": everything.physical("CatalogQueue")}]
-    assert alarm["Threshold"] == 600 >= 3 * queue["VisibilityTimeout"] == 3 * 180
+    assert alarm["Threshold"] == 660 >= 3 * queue["VisibilityTimeout"] == 3 * 210
 
 
 def test_readme_says_what_each_alarm_means_and_what_to_do(everything, direct):
@@ -322,5 +322,5 @@ def test_a_longer_catalog_timeout_moves_the_queue_and_its_alarm_with_it():
     functions = stack.of_type("AWS::Lambda::Function")
     [catalog] = [f for name, f in functions.items() if name.startswith("CatalogFunction")]
     assert int(catalog["Properties"]["Timeout"]) == 120
-    assert stack.of_type("AWS::SQS::Queue")["CatalogQueue"]["Properties"]["VisibilityTimeout"] == 720
+    assert stack.of_type("AWS::SQS::Queue")["CatalogQueue"]["Properties"]["VisibilityTimeout"] == 750
     assert stack.of_type("AWS::CloudWatch::Alarm")["CatalogQueueAgeAlarm"]["Properties"]["Threshold"] == 2400
