@@ -37,6 +37,10 @@ public struct CatalogHandler: LambdaHandler {
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.deadline = context.workDeadline
+        // The clean-up after the answer (`afterAnswer`) may use the margin the work left: an
+        // invocation that worked to its deadline still sends its aborts, instead of leaving a
+        // big catalog's parts (and a rival upload other writers wait behind) to the lifecycle.
+        defer { updater.store.deadline = context.deadline }
         updater.store.traceHeader = telemetry.traceHeader(for: context)
         let log = telemetry.log.with(requestID: context.requestID)
         var report = SyncReport(records: 0)

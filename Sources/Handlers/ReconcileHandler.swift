@@ -30,6 +30,10 @@ public struct ReconcileHandler: LambdaHandler {
 
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.deadline = context.workDeadline
+        // The clean-up after the answer (`afterAnswer`) may use the margin the work left: an
+        // invocation that worked to its deadline still sends its aborts, instead of leaving a
+        // big catalog's parts (and a rival upload other writers wait behind) to the lifecycle.
+        defer { updater.store.deadline = context.deadline }
         updater.store.traceHeader = telemetry.traceHeader(for: context)
         var report = SyncReport(records: 0)
         var result = BucketSyncResult(bucket: bucket)

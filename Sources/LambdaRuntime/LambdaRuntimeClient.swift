@@ -45,7 +45,8 @@ public struct LambdaRuntimeClient {
         for header in response.headers {
             switch header.name {
             case "lambda-runtime-aws-request-id": requestID = header.value
-            case "lambda-runtime-deadline-ms": deadline = Int64(header.value).map(Deadline.init(epochMilliseconds:))
+            // An instant at or before the epoch is no deadline anyone meant: unreadable.
+            case "lambda-runtime-deadline-ms": deadline = Int64(header.value).flatMap { $0 > 0 ? Deadline(epochMilliseconds: $0) : nil }
             case "lambda-runtime-invoked-function-arn": arn = header.value
             case "lambda-runtime-trace-id": traceID = header.value.isEmpty ? nil : header.value
             default: break
@@ -59,7 +60,7 @@ public struct LambdaRuntimeClient {
 
     /// `POST /invocation/{id}/response`.
     public func sendResponse(_ payload: [UInt8], for requestID: String) throws(LambdaRuntimeError) -> PostOutcome {
-        try post(invocationPrefix + requestID + "/response", endpoint: "/response", requestID: requestID,
+        try post(invocationURL(requestID, "/response"), endpoint: "/response", requestID: requestID,
                  headers: [HTTPHeader(name: "Content-Type", value: "application/json")], body: payload)
     }
 
@@ -67,10 +68,17 @@ public struct LambdaRuntimeClient {
     /// X-Ray error cause (`Lambda-Runtime-Function-XRay-Error-Cause`, bounded: see
     /// `ErrorReport.xrayErrorCause`), which Lambda puts on the invocation's trace segment.
     public func sendError(_ report: ErrorReport, for requestID: String) throws(LambdaRuntimeError) -> PostOutcome {
-        try post(invocationPrefix + requestID + "/error", endpoint: "/error", requestID: requestID,
+        try post(invocationURL(requestID, "/error"), endpoint: "/error", requestID: requestID,
                  headers: Self.errorHeaders(report) + [HTTPHeader(name: "Lambda-Runtime-Function-XRay-Error-Cause",
                                                                   value: report.xrayErrorCause())],
                  body: report.jsonBody())
+    }
+
+    /// The URL of an invocation's `/response` or `/error`: its id percent-encoded as one path
+    /// segment. Lambda's ids are UUIDs; an id with a space, `/` or `?` from another Runtime API
+    /// must still name its own invocation (curl refuses a URL with a space outright).
+    private func invocationURL(_ requestID: String, _ endpoint: String) -> String {
+        invocationPrefix + URIEncoding.encode(requestID, keepSlash: false) + endpoint
     }
 
     /// `POST /init/error`: start-up failed; the caller exits right after.

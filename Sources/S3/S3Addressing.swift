@@ -1,4 +1,5 @@
 import SigV4
+import Basics
 /// Turns (bucket, key) into a URL, a Host header and the encoded path that gets signed. Custom
 /// endpoints (local servers) get path-style URLs; AWS gets virtual-hosted ones, except for bucket
 /// names that cannot be a DNS label under a TLS wildcard certificate (dots, upper case, `_`).
@@ -33,13 +34,17 @@ public struct S3Addressing: Sendable, Equatable {
                             encodedPath: basePath + "/" + URIEncoding.encodePath(bucket) + keyPath)
         }
         if Self.isVirtualHostable(bucket) {
-            let host = "\(bucket).s3.\(region).amazonaws.com"
+            let host = "\(bucket).s3.\(region).\(dnsSuffix)"
             return Location(origin: "https://" + host, host: host, encodedPath: keyPath.isEmpty ? "/" : keyPath)
         }
-        let host = "s3.\(region).amazonaws.com"
+        let host = "s3.\(region).\(dnsSuffix)"
         return Location(origin: "https://" + host, host: host,
                         encodedPath: "/" + URIEncoding.encodePath(bucket) + keyPath)
     }
+
+    /// The partition's domain: the China regions (`cn-north-1`, `cn-northwest-1`) are in their
+    /// own, `amazonaws.com.cn`; every other region, GovCloud included, is under `amazonaws.com`.
+    var dnsSuffix: String { region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com" }
 
     /// Whether the bucket can be the first DNS label of an HTTPS host: 3–63 of `a-z0-9-`,
     /// starting and ending with a letter or digit, no dots (they break the wildcard certificate).

@@ -1,3 +1,5 @@
+import Basics
+
 /// The canonical-request pieces of SigV4 (path, query, headers). Each rule here is one that the
 /// AWS test suite checks byte for byte: header values trimmed with inner whitespace runs folded,
 /// duplicate headers joined with commas, query pairs sorted by encoded name then value.

@@ -1,3 +1,5 @@
+import Basics
+
 /// The inputs and outputs of SigV4 signing, kept separate from HTTP so the signer can be checked
 /// step by step (canonical request, string to sign, signature) against the AWS test suite.
 

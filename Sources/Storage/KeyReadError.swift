@@ -13,12 +13,14 @@ public enum KeyReadError: Error, CustomStringConvertible {
     /// Which S3 failures are the key's own, for good: 4xx answers that asking again cannot
     /// change (403 AccessDenied or InvalidObjectState for an archived object, 400 for a key the
     /// server will not take or a KMS failure, 405 for a delete marker), and answers that could
-    /// not be understood. A missing bucket, throttling, 5xx, timeouts, transport failures and
-    /// the deadline fail the bucket instead, so its records come back.
+    /// not be understood. A missing bucket, throttling, 5xx, timeouts, transport failures, the
+    /// deadline and answers about the caller (`callerCodes`) fail the bucket instead, so its
+    /// records come back.
     public init(_ error: S3Error) {
         switch error.kind {
         case .service(let status, let code, _, _)
-            where (400..<500).contains(status) && !error.isRetryable && code != "NoSuchBucket" && status != 408:
+            where (400..<500).contains(status) && !error.isRetryable && code != "NoSuchBucket" && status != 408
+                && !Self.callerCodes.contains(code):
             self = .refused(reason: "S3 refuses it: \(error)")
         case .invalidResponse:
             self = .refused(reason: "S3's answer is unreadable: \(error)")
@@ -26,6 +28,16 @@ public enum KeyReadError: Error, CustomStringConvertible {
             self = .failed(error)
         }
     }
+
+    /// 4xx codes that describe the request's credentials, signature or clock, not the key: an
+    /// expired session token, a wrong secret or a skewed clock refuses every key alike, and
+    /// skipping them would drop a whole batch of records until the reconcile (which uses the same
+    /// credentials).
+    static let callerCodes: Set<String> = [
+        "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidSecurity", "MissingSecurityHeader",
+        "InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthorizationHeaderMalformed",
+        "RequestTimeTooSkewed", "RequestExpired",
+    ]
 
     public var description: String {
         switch self {

@@ -56,6 +56,19 @@ final class CatalogHandlerTests: XCTestCase {
         XCTAssertEqual(store.settled, 2)
     }
 
+    /// Work ends by the work deadline (Lambda's less the report margin); the clean-up after the
+    /// answer may use that margin, answered or failed.
+    func testTheCleanUpAfterTheAnswerMayUseTheReportMargin() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        let lambda = Deadline.after(milliseconds: 60_000)
+        let timed = InvocationContext(requestID: "r", deadline: lambda, invokedFunctionARN: "arn:aws:lambda:us-east-1:1:function:f")
+        _ = try handler().handle(JSONValue.object(["Records": .array([s3Record("b", "a.png")])]).serialized(), context: timed)
+        XCTAssertEqual(store.deadline, lambda)
+        store.deadline = nil
+        XCTAssertThrowsError(try handler().handle(Array("not json".utf8), context: timed))
+        XCTAssertEqual(store.deadline, lambda)
+    }
+
     func testSummaryCountsAndReasons() throws {
         store.put("b", "cat one.jpg", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("b", "notes.txt", "text")

@@ -25,6 +25,15 @@ final class ReconcileHandlerTests: XCTestCase {
         XCTAssertEqual(store.settled, during + 1)
     }
 
+    /// The run ends by the work deadline; its clean-up after the answer may use the margin.
+    func testTheCleanUpAfterTheAnswerMayUseTheReportMargin() throws {
+        let store = MemoryStore()
+        let handler = ReconcileHandler(updater: CatalogUpdater(store: store, catalogKey: "images.json"), bucket: "b")
+        let lambda = Deadline.after(milliseconds: 60_000)
+        _ = try handler.handle(Array("{}".utf8), context: InvocationContext(requestID: "r", deadline: lambda, invokedFunctionARN: "arn"))
+        XCTAssertEqual(store.deadline, lambda)
+    }
+
     func testReconcileNeedsABucket() {
         let environment: Environment = ["_HANDLER": "reconcile", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"]
         XCTAssertThrowsError(try HandlerRegistry.make(environment: environment)) {

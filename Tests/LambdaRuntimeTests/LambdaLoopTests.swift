@@ -81,6 +81,34 @@ final class LambdaLoopTests: XCTestCase {
         XCTAssertEqual(context.traceID, "Root=1-a-b;Sampled=1")
     }
 
+    /// An id from a Runtime API other than Lambda's (whose ids are UUIDs) still names its own
+    /// invocation: encoded as one path segment (curl refuses a URL with a space; a `/` or `?`
+    /// would post to another path).
+    func testAnOddRequestIDIsEncodedInItsURLs() throws {
+        let id = "a b/c?d#\u{E9}"
+        let transport = ScriptedTransport([
+            ScriptedTransport.invocation("{}", id: id), ScriptedTransport.accepted,
+            ScriptedTransport.invocation("{}", id: id), ScriptedTransport.accepted,
+        ])
+        let loop = loop(transport)
+        try loop.runOnce(EchoHandler())
+        try loop.runOnce(ThrowingHandler(error: PlainError.broken(code: 1)))
+        XCTAssertEqual(transport.requests[1].url, "\(base)/invocation/a%20b%2Fc%3Fd%23%C3%A9/response")
+        XCTAssertEqual(transport.requests[3].url, "\(base)/invocation/a%20b%2Fc%3Fd%23%C3%A9/error")
+    }
+
+    /// A deadline header no Lambda sends (at or before 1970, or `Int64.min`, whose margin would
+    /// overflow) is unreadable: no known deadline, and the invocation is answered.
+    func testAnImpossibleDeadlineIsNoDeadline() throws {
+        for value in ["-9223372036854775808", "-9000000000000000000", "0", "-1"] {
+            let next = HTTPResponse(status: 200, headers: [HTTPHeader(name: "Lambda-Runtime-Aws-Request-Id", value: "r"),
+                                                           HTTPHeader(name: "Lambda-Runtime-Deadline-Ms", value: value)],
+                                    body: Array("{}".utf8))
+            let client = LambdaRuntimeClient(runtimeAPI: api, transport: ScriptedTransport([.response(next)]))
+            XCTAssertNil(try client.next().context.deadline, value)
+        }
+    }
+
     func testMissingDeadlineMeansNoKnownDeadline() throws {
         let client = LambdaRuntimeClient(runtimeAPI: api, transport: ScriptedTransport([
             ScriptedTransport.invocation("{}", id: "x", deadline: nil, arn: nil),

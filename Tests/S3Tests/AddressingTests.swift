@@ -53,4 +53,16 @@ final class AddressingTests: XCTestCase {
         XCTAssertFalse(S3Addressing.isVirtualHostable("ABC"))
         XCTAssertFalse(S3Addressing.isVirtualHostable(String(repeating: "a", count: 64)))
     }
+
+    /// The China regions' S3 is under `amazonaws.com.cn` (the template's ARNs already follow the
+    /// partition); GovCloud stays under `amazonaws.com`.
+    func testChinaRegionsUseTheirOwnDomain() {
+        let china = S3Addressing(region: "cn-north-1", endpoint: nil)
+        XCTAssertEqual(china.location(bucket: "b-1", key: "k").host, "b-1.s3.cn-north-1.amazonaws.com.cn")
+        XCTAssertEqual(china.location(bucket: "b.1", key: "k").url, "https://s3.cn-north-1.amazonaws.com.cn/b.1/k")
+        XCTAssertEqual(S3Addressing(region: "cn-northwest-1", endpoint: nil).location(bucket: "abc", key: nil).host,
+                       "abc.s3.cn-northwest-1.amazonaws.com.cn")
+        XCTAssertEqual(S3Addressing(region: "us-gov-west-1", endpoint: nil).location(bucket: "abc", key: nil).host,
+                       "abc.s3.us-gov-west-1.amazonaws.com")
+    }
 }

@@ -2,6 +2,7 @@
 /// (upper case), `/` survives in paths only, and nothing is encoded twice.
 import XCTest
 @testable import SigV4
+import Basics
 
 final class KeyEncodingTests: XCTestCase {
     func testCharactersThatMustBeEncoded() {

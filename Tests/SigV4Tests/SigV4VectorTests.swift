@@ -5,6 +5,7 @@
 import Foundation
 import XCTest
 @testable import SigV4
+import Basics
 
 final class SigV4VectorTests: XCTestCase {
     /// Cases this signer cannot reproduce, with the reason. Empty: all cases pass.

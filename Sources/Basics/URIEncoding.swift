@@ -1,7 +1,6 @@
-import Basics
-
-/// Percent-encoding exactly as SigV4 and S3 define it. Getting one byte wrong here makes S3 answer
-/// 403 SignatureDoesNotMatch for keys with spaces, `+` or non-ASCII names, so it lives in one place.
+/// Percent-encoding exactly as SigV4 and S3 define it (RFC 3986). Getting one byte wrong here makes
+/// S3 answer 403 SignatureDoesNotMatch for keys with spaces, `+` or non-ASCII names, so it lives in
+/// one place; the Runtime API client encodes an invocation's id in its URLs with it too.
 public enum URIEncoding {
     /// RFC 3986 unreserved characters: the only bytes SigV4 leaves as they are.
     @inline(__always)
