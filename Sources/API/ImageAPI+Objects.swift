@@ -27,7 +27,8 @@ struct StoredDataError: Error, CustomStringConvertible {
 /// request can only make the API read the catalog or the caller's own record, and write only
 /// that record, whatever its path, query or token says. Path traversal (`..`, `%2e%2e`, NUL
 /// bytes) cannot reach another key because no code path turns request text into a key; the
-/// only request-derived part of a key is a subject that `Subject` validated.
+/// only request-derived part of a key is a subject: hashed, or, for a legacy record, one of
+/// `Subject.hasLegacyKey`'s characters.
 extension ImageAPI {
     /// Where callers' records live. The catalog function is never triggered by them (its
     /// notification filter only matches the images prefix, which may not be `users/`).
@@ -41,7 +42,7 @@ extension ImageAPI {
         switch object {
         case .catalog: catalogKey
         case .user(let subject): Self.hashedUsersPrefix + Digest.sha256Hex(Array(subject.value.utf8)) + ".json"
-        case .legacyUser(let subject): Self.usersPrefix + subject.value + ".json"
+        case .legacyUser(let subject): Self.usersPrefix + subject.value + ".json"   // `hasLegacyKey` only
         }
     }
 

@@ -14,7 +14,8 @@ extension ImageAPI {
     func readRecord(of subject: Subject, ifNoneMatch: String?) throws -> StoredRead {
         let current = try read(.user(subject), ifNoneMatch: ifNoneMatch)
         guard case .missing = current else { return current }
-        guard case .found(let bytes, let legacyETag) = try read(.legacyUser(subject), ifNoneMatch: nil) else { return .missing }
+        guard subject.hasLegacyKey,
+              case .found(let bytes, let legacyETag) = try read(.legacyUser(subject), ifNoneMatch: nil) else { return .missing }
         let moved: StoredRead
         switch try writeRecord(of: subject, bytes: bytes, ifMatch: nil) {
         case .written(let etag):

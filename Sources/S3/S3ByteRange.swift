@@ -9,4 +9,7 @@ public struct S3ByteRange: Sendable, Equatable {
     }
 
     public var headerValue: String { "bytes=\(first)-" + (last.map(String.init) ?? "") }
+
+    /// Bytes asked for (`nil`: to the end).
+    public var length: Int64? { last.map { $0 - first + 1 } }
 }

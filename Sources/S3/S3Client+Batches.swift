@@ -27,16 +27,29 @@ extension S3Client {
     /// no bytes). One result per read, in the order given: a range past the end (or any range of
     /// an empty object) is `.empty`, a missing key `.missing`, a 304 `.notModified`.
     public func getObjectRanges(bucket: String, reads: [RangeGet]) -> [Result<S3RangeRead, S3Error>] {
-        let calls = reads.map {
-            Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: $0.ifNoneMatch, ifMatch: $0.ifMatch)
-        }
-        return performAll(calls).map(Self.rangeRead)
+        let answers = performAll(reads.map { Self.getObjectCall(bucket: bucket, $0) })
+        return zip(reads, answers).map { Self.rangeRead($0, $1, bucket: bucket) }
     }
 
-    /// One answer of a ranged GET as `getObjectRanges` gives it.
-    static func rangeRead(_ result: Result<HTTPResponse, S3Error>) -> Result<S3RangeRead, S3Error> {
+    static func getObjectCall(bucket: String, _ read: RangeGet) -> Call {
+        getObjectCall(bucket: bucket, key: read.key, range: read.range, ifNoneMatch: read.ifNoneMatch, ifMatch: read.ifMatch)
+    }
+
+    /// One answer of a ranged GET as `getObjectRanges` gives it. The bytes must be the ones asked
+    /// for: a 206 whose `Content-Range` starts elsewhere, or a whole object (200) for a range
+    /// that does not start at byte 0 (a server that ignores ranges), is an invalid answer, not
+    /// bytes read at the wrong offset.
+    static func rangeRead(_ read: RangeGet, _ result: Result<HTTPResponse, S3Error>, bucket: String) -> Result<S3RangeRead, S3Error> {
         switch result {
         case .success(let response):
+            let startsRight = response.status == 206
+                ? response.header("content-range").flatMap(S3ObjectInfo.firstByte(fromContentRange:)) == read.range.first
+                : response.status != 200 || read.range.first == 0
+            guard startsRight, read.range.length.map({ Int64(response.body.count) <= $0 }) ?? true else {
+                return .failure(S3Error(operation: "GetObject", bucket: bucket, key: read.key, kind: .invalidResponse(
+                    status: response.status, reason: "asked for \(read.range.headerValue), got \(response.body.count) bytes at "
+                        + (response.header("content-range") ?? "no Content-Range"))))
+            }
             return .success(Self.getObjectResult(response).object.map(S3RangeRead.object) ?? .notModified)
         case .failure(let error) where error.isNoSuchKey: return .success(.missing)
         case .failure(let error) where error.status == 416: return .success(.empty)

@@ -37,11 +37,11 @@ extension S3Client {
     /// trip rather than two. Each gets its own result.
     public func getObjectRanges(bucket: String, reads: [RangeGet], creatingUploadOf key: String,
                                 contentType: String) -> (reads: [Result<S3RangeRead, S3Error>], upload: Result<String, S3Error>) {
-        let calls = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: $0.ifNoneMatch, ifMatch: $0.ifMatch) }
+        let calls = reads.map { Self.getObjectCall(bucket: bucket, $0) }
         let create = Self.createCall(bucket: bucket, key: key, contentType: contentType)
         let answers = performAll(calls + [create])
         let upload = answers.last!.flatMap { response in Result { () throws(S3Error) in try Self.uploadID(response, of: create) } }
-        return (answers.dropLast().map(Self.rangeRead), upload)
+        return (zip(reads, answers.dropLast()).map { Self.rangeRead($0, $1, bucket: bucket) }, upload)
     }
 
     /// An upload `startCreatingUpload` created, with its part sent into it.
@@ -101,9 +101,9 @@ extension S3Client {
     public func uploadParts(bucket: String, key: String, uploadID: String, parts: [Part],
                             reading reads: [RangeGet]) -> (parts: [Result<String, S3Error>], reads: [Result<S3RangeRead, S3Error>]) {
         let calls = parts.map { Self.partCall(bucket: bucket, key: key, uploadID: uploadID, part: $0) }
-        let gets = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: $0.ifNoneMatch, ifMatch: $0.ifMatch) }
+        let gets = reads.map { Self.getObjectCall(bucket: bucket, $0) }
         let answers = performAll(calls + gets)
-        return (zip(calls, answers).map(Self.partETag), answers.dropFirst(calls.count).map(Self.rangeRead))
+        return (zip(calls, answers).map(Self.partETag), zip(reads, answers.dropFirst(calls.count)).map { Self.rangeRead($0, $1, bucket: bucket) })
     }
 
     /// `uploadParts` of one part, returning before S3 answers: a copy the server takes long over
@@ -221,11 +221,11 @@ extension S3Client {
     /// round trip. Each gets its own result.
     public func getObjectRanges(bucket: String, reads: [RangeGet], listingUploadsUnder prefix: String)
         -> (reads: [Result<S3RangeRead, S3Error>], uploads: Result<[S3UploadListing], S3Error>) {
-        let calls = reads.map { Self.getObjectCall(bucket: bucket, key: $0.key, range: $0.range, ifNoneMatch: $0.ifNoneMatch, ifMatch: $0.ifMatch) }
+        let calls = reads.map { Self.getObjectCall(bucket: bucket, $0) }
         let list = Self.listUploadsCall(bucket: bucket, prefix: prefix)
         let answers = performAll(calls + [list])
         let uploads = answers.last!.flatMap { response in Result { () throws(S3Error) in try Self.uploadListings(response, of: list) } }
-        return (answers.dropLast().map(Self.rangeRead), uploads)
+        return (zip(reads, answers.dropLast()).map { Self.rangeRead($0, $1, bucket: bucket) }, uploads)
     }
 
     static func listUploadsCall(bucket: String, prefix: String) -> Call {

@@ -14,7 +14,12 @@ extension S3Client {
     static func getObjectCall(bucket: String, key: String, range: S3ByteRange?,
                               ifNoneMatch: String?, ifMatch: String?) -> Call {
         var call = Call(operation: "GetObject", method: "GET", bucket: bucket, key: key)
-        if let range { call.headers.append(HTTPHeader(name: "Range", value: range.headerValue)) }
+        if let range {
+            call.headers.append(HTTPHeader(name: "Range", value: range.headerValue))
+            // A server that ignores the range must not fill memory with the whole object; room
+            // is left for an error's body.
+            if let length = range.length { call.maxBodyBytes = Int(clamping: max(length, 64 * 1024)) }
+        }
         if let ifMatch { call.headers.append(HTTPHeader(name: "If-Match", value: ifMatch)) }
         if let ifNoneMatch {
             call.headers.append(HTTPHeader(name: "If-None-Match", value: ifNoneMatch))

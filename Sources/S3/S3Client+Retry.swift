@@ -176,6 +176,7 @@ extension S3Client {
         // After signing, so never among SignedHeaders: AWS SDKs leave it unsigned too, and
         // anything on the way may add or rewrite it.
         if let traceHeader { sent.append(HTTPHeader(name: "X-Amzn-Trace-Id", value: traceHeader)) }
-        return HTTPRequest(method: call.method, url: url, headers: sent, body: call.body, timeoutMs: timeoutMs)
+        return HTTPRequest(method: call.method, url: url, headers: sent, body: call.body, timeoutMs: timeoutMs,
+                           maxBodyBytes: call.maxBodyBytes)
     }
 }

@@ -61,6 +61,8 @@ public final class S3Client {
         /// Whether the body is an object's bytes (PutObject, UploadPart): sent over HTTPS with
         /// `UNSIGNED-PAYLOAD` (see `payloadHash(of:at:)`).
         var carriesObjectBytes = false
+        /// The most bytes the answer's body may hold (`nil`: the transport's default).
+        var maxBodyBytes: Int?
     }
 
     /// Signs and sends `call`, retrying retryable failures; returns the first accepted response.

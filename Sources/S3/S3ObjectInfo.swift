@@ -42,6 +42,12 @@ public struct S3ObjectInfo: Sendable, Equatable {
         return size(value[value.index(after: slash)...])
     }
 
+    /// `bytes 10-19/1234` → 10.
+    static func firstByte(fromContentRange value: String) -> Int64? {
+        guard value.hasPrefix("bytes "), let dash = value.firstIndex(of: "-") else { return nil }
+        return size(value[value.index(value.startIndex, offsetBy: 6)..<dash])
+    }
+
     /// A size as S3 writes one (decimal digits); `nil` for anything else, a negative one included.
     static func size(_ text: some StringProtocol) -> Int64? {
         Int64(text).flatMap { $0 >= 0 ? $0 : nil }

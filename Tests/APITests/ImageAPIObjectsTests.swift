@@ -76,12 +76,18 @@ final class ImageAPIObjectsTests: XCTestCase {
         XCTAssertEqual(transport.requests[0].header("if-none-match"), "*")
     }
 
-    func testSubjectsAllowedAndRefused() {
-        for ok in ["auth0|5f7c8ec7c33c6c004bbafe82", "google-oauth2|110248495921238986420", "samlp|corp|jane@example.com",
-                   "a", "a.b_c-d", String(repeating: "x", count: 128)] {
-            XCTAssertNotNil(Subject(ok), ok)
+    /// Any subject an issuer gives has a record (its key is a digest); only those an older
+    /// imagecat could key by name have a legacy key to move.
+    func testSubjectsAllowedAndRefused() throws {
+        for legacy in ["auth0|5f7c8ec7c33c6c004bbafe82", "google-oauth2|110248495921238986420", "samlp|corp|jane@example.com",
+                       "a", "a.b_c-d", String(repeating: "x", count: 128)] {
+            XCTAssertEqual(Subject(legacy)?.hasLegacyKey, true, legacy)
         }
-        for bad in ["", ".", "..", "...", "a/b", "../x", "a b", "a%2e", "a+b", "é", "a\u{0}", "a\n", String(repeating: "x", count: 129)] {
+        for hashedOnly in [".", "..", "a/b", "../x", "a b", "a%2e", "samlp|corp|jane+photos@example.com", "CN=Jane Doe,O=Corp",
+                           "é", String(repeating: "x", count: 129), String(repeating: "x", count: 255)] {
+            XCTAssertEqual(Subject(hashedOnly)?.hasLegacyKey, false, hashedOnly)
+        }
+        for bad in ["", "a\u{0}", "a\n", "a\u{7F}", String(repeating: "x", count: 256)] {
             XCTAssertNil(Subject(bad), bad)
         }
     }

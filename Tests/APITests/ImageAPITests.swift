@@ -280,16 +280,22 @@ final class ImageAPITests: XCTestCase {
         XCTAssertEqual(store.reads, [])
     }
 
-    func testMissingOrUnusableSubIs401() throws {
+    func testMissingOrUnusableSubIsRefused() throws {
         XCTAssertEqual(try invoke(sample("api-no-sub.json")).status, 401)
-        for sub: JSONValue in [.string(""), .string("auth0|../../images"), .string("a/b"), .string(".."), .string("a b"),
-                               .string("a%2fb"), .string("a\u{0}"), .string(String(repeating: "x", count: 129)), .number("7")] {
+        for (sub, status): (JSONValue, Int) in [(.string(""), 401), (.number("7"), 401),
+                                                (.string("a\u{0}"), 403), (.string(String(repeating: "x", count: 256)), 403)] {
             for path in ["/me", "/images"] {
                 let response = try invoke(event(path: path, claims: .some(["sub": sub])))
-                XCTAssertEqual(response.status, 401, "\(sub) \(path)")
+                XCTAssertEqual(response.status, status, "\(sub) \(path)")
             }
         }
         XCTAssertEqual(store.reads, [])
+        // A subject with a path in it is hashed: it reads its own record and no other key.
+        for sub in ["auth0|../../images", "a/b", "..", "a b", "a%2fb"] {
+            store.requests.removeAll()
+            XCTAssertEqual(try invoke(event(path: "/me", claims: .some(["sub": .string(sub)]))).status, 404, sub)
+            XCTAssertEqual(store.reads, ["user \(MemoryStore.digest(sub)) -> 404"], sub)
+        }
         // Unknown routes do not reveal themselves to anonymous callers either.
         XCTAssertEqual(try invoke(event("api-unknown-route.json", claims: .some(nil))).status, 401)
     }

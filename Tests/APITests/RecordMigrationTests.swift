@@ -52,6 +52,16 @@ final class RecordMigrationTests: XCTestCase {
         XCTAssertEqual(store.writes + store.deletes, [])
     }
 
+    /// A subject no older imagecat could key by name (plus-addressing, a SAML distinguished
+    /// name) has a record under its digest, and no legacy key is read, written or deleted.
+    func testASubjectWithoutALegacyKeyHasARecordAndNoLegacyLookup() throws {
+        let sub = "samlp|corp|jane+photos@example.com"
+        let subject = try XCTUnwrap(Subject(sub))
+        XCTAssertEqual(try api().record(of: subject, condition: IfNoneMatch(nil)).statusCode, 404)
+        XCTAssertEqual(store.reads, ["user \(MemoryStore.digest(sub)) -> 404"])
+        XCTAssertEqual(store.writes + store.deletes, [])
+    }
+
     func testNoRecordAnywhereIsA404AndChangesNothing() throws {
         XCTAssertEqual(try getMe().statusCode, 404)
         XCTAssertEqual(store.reads, ["user \(digest) -> 404", "legacy user \(Self.sub) -> 404"])

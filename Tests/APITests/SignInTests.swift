@@ -299,13 +299,16 @@ final class SignInTests: XCTestCase {
 
     // MARK: - Refusals
 
-    func testWithoutClaimsOrUsableSubIs401AndTouchesNothing() throws {
+    func testWithoutClaimsOrUsableSubIsRefusedAndTouchesNothing() throws {
         let transport = ScriptedTransport([Self.discovery, Self.userinfo()])
-        for claims in [nil, ["iss": Self.issuer], ["sub": "", "iss": Self.issuer], ["sub": "../x", "iss": Self.issuer]] as [[String: String]?] {
+        for claims in [nil, ["iss": Self.issuer], ["sub": "", "iss": Self.issuer]] as [[String: String]?] {
             let response = try invoke(api(transport), event(claims: claims))
             XCTAssertEqual(response.status, 401, "\(String(describing: claims))")
             XCTAssertEqual(response.body?["error"], .string("unauthorized"))
         }
+        let unusable = try invoke(api(transport), event(claims: ["sub": "a\u{1}b", "iss": Self.issuer]))
+        XCTAssertEqual(unusable.status, 403)
+        XCTAssertEqual(unusable.body?["error"], .string("invalid_subject"))
         XCTAssertEqual(store.reads, [])
         XCTAssertEqual(store.writes, [])
         XCTAssertEqual(transport.requests.count, 0)

@@ -224,6 +224,43 @@ final class BatchTests: XCTestCase {
         XCTAssertTrue(transport.rounds.isEmpty)
     }
 
+    /// The bytes of a ranged read are the ones asked for: a server that ignores the range (a
+    /// whole object, 200) or answers another range is refused, not read at the wrong offset; a
+    /// range that starts at byte 0 may come back whole when the object is no longer than it.
+    /// Each read bounds the body it takes (room left for an error's).
+    func testARangedReadGetsTheBytesItAskedFor() throws {
+        let whole = Array(repeating: UInt8(ascii: "x"), count: 30)
+        func answer(_ status: Int, _ range: String?, _ body: [UInt8]) -> ScriptedTransport.Reply {
+            .response(HTTPResponse(status: status, headers: [HTTPHeader(name: "ETag", value: "\"E\"")]
+                + (range.map { [HTTPHeader(name: "Content-Range", value: $0)] } ?? []), body: body))
+        }
+        let transport = RoundTransport([
+            answer(200, nil, whole),                                 // range ignored, not from byte 0
+            answer(206, "bytes 0-9/30", Array(whole[0..<10])),       // another range
+            answer(206, "bytes 10-19/30", Array(whole[10..<30])),    // more than asked
+            answer(206, "bytes 10-19/30", Array(whole[10..<20])),    // right
+            answer(200, nil, Array(whole[0..<8])),                   // whole, within the range from 0
+        ])
+        let reads = [S3Client.RangeGet(key: "a", range: S3ByteRange(first: 10, last: 19)),
+                     S3Client.RangeGet(key: "b", range: S3ByteRange(first: 10, last: 19)),
+                     S3Client.RangeGet(key: "c", range: S3ByteRange(first: 10, last: 19)),
+                     S3Client.RangeGet(key: "d", range: S3ByteRange(first: 10, last: 19)),
+                     S3Client.RangeGet(key: "e", range: S3ByteRange(first: 0, last: 9))]
+        let results = client(transport, time: FakeTime()).getObjectRanges(bucket: "b", reads: reads)
+        for (i, key) in ["a", "b", "c"].enumerated() {
+            XCTAssertThrowsError(try results[i].get(), key) { error in
+                guard case .invalidResponse = (error as? S3Error)?.kind else { return XCTFail("\(error)") }
+                XCTAssertTrue("\(error)".contains("s3://b/\(key)"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try results[3].get().object?.body, Array(whole[10..<20]))
+        XCTAssertEqual(try results[4].get().object?.body, Array(whole[0..<8]))
+        XCTAssertEqual(transport.requests.map(\.maxBodyBytes), Array(repeating: 64 * 1024, count: 5))
+        let big = RoundTransport([answer(206, "bytes 0-99999/200000", [])])
+        _ = client(big, time: FakeTime()).getObjectRanges(bucket: "b", reads: [S3Client.RangeGet(key: "k", range: S3ByteRange(first: 0, last: 99_999))])
+        XCTAssertEqual(big.requests.map(\.maxBodyBytes), [100_000])
+    }
+
     /// A body over the transport's limit is the key's error, at once: resending cannot help.
     func testBodyTooLargeIsNotRetried() {
         let transport = RoundTransport([.failure(HTTPTransportError(code: 63, message: "too large", method: "GET", url: "u"))])

@@ -24,7 +24,9 @@ public struct Caller: Equatable, Sendable {
             throw Self.unauthorized("the token has no subject (sub)")
         }
         guard let subject = Subject(sub) else {
-            throw Self.unauthorized("the token's subject (sub) is not one this API accepts")
+            // The token is valid: signing in again gives the same subject, so not a 401.
+            throw APIError(403, "invalid_subject", "the token's subject (sub) cannot key a record: "
+                           + "over \(Subject.maxLength) bytes or with a control character")
         }
         var scopes = request.scopes ?? []
         if let scope = claims["scope"]?.stringValue {
