@@ -222,8 +222,12 @@ def test_reasons_name_the_problem(api, keys, other_keys):
 def test_function_refuses_a_token_without_usable_sub(api, keys):
     status, _, body = call(api, "/me", token(keys, sub=None))
     assert status == 401 and json.loads(body)["error"] == "unauthorized"
+    # A sub with a path in it is a caller of its own (its record's key is a digest): it never
+    # reaches another user's record.
     status, _, body = call(api, "/me", token(keys, sub="../users/auth0|victim"))
-    assert status == 401 and VICTIM_SECRET.encode() not in body
+    assert status == 404 and VICTIM_SECRET.encode() not in body
+    status, _, body = call(api, "/me", token(keys, sub="a\u0001b"))
+    assert status == 403 and json.loads(body)["error"] == "invalid_subject"
 
 
 def test_missing_record_and_image_are_404(api, keys):
