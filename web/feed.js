@@ -11,7 +11,8 @@
 //   and prepends it, dropping from the bottom. The card the user looks at stays where it is.
 // - The first page of the view is revalidated with If-None-Match (a 304 while nothing
 //   changed). A changed first page is merged in only while the user sees the top; otherwise a
-//   "N new images" button offers to go there.
+//   "N new images" button offers to go there. A first page that does not reach the first card
+//   shown (more than a page arrived at once) replaces the cards, so no stretch is left out.
 // - Every request of the feed runs alone, one after the other, so a page always lands next to
 //   the card it was asked for.
 // - Viewing URLs expire: an image that fails to load with an expired URL has its stretch
@@ -378,12 +379,16 @@ window.ImagecatFeed = (() => {
       return entries.filter((entry) => viewTop === null || before(entry.name, viewTop)).length;
     }
 
-    /** The first page replaces the cards it covers; later cards stay. */
+    /** The first page replaces the cards it covers; later cards stay if the page reaches them. */
     function mergePending() {
       const first = pending.page;
       const entries = first.images;
       const through = first.nextCursor === null || entries.length === 0 ? null : entries[entries.length - 1].name;
-      const later = through === null ? [] : cards.filter((card) => before(through, card.name));
+      let later = through === null ? [] : cards.filter((card) => before(through, card.name));
+      // A page of new entries ending before the first card shown leaves a stretch nobody
+      // fetched between them (a burst of more than a page): the page starts over from there,
+      // as the first load does, rather than keep cards below a hole.
+      if (cards.length > 0 && later.length === cards.length) later = [];
       if (through === null) bottomCursor = null;
       else if (later.length === 0) bottomCursor = first.nextCursor;
       // Merged only while the top is in sight: new cards push the others down, so the user sees

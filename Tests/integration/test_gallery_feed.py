@@ -78,15 +78,41 @@ def preload(s3, bucket: str, *, uploads: int, others: int, with_objects: int, al
         entry, body = _entry(f"{folder}/{i:05d}.png", i, now - 86400)
         entries.append(entry)
         bodies[entry["name"]] = body
-    entries.sort(key=lambda e: e["name"].encode())
-    catalog = "[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in entries) + "\n]\n"
     newest = sorted((e["name"] for e in entries if e["name"].startswith(prefix)), key=str.encode, reverse=True)
-    every = [e["name"] for e in entries]
-    keys = newest[:with_objects] + every[:all_with_objects]
+    every = sorted((e["name"] for e in entries), key=str.encode)
+    put_objects(s3, bucket, {key: bodies[key] for key in newest[:with_objects] + every[:all_with_objects]})
+    size = write_catalog(s3, bucket, entries)
+    return {"newest": newest, "all": every, "bytes": size, "entries": entries}
+
+
+def new_uploads(count: int, *, prefix: str = UPLOAD_PREFIX, after: float | None = None) -> tuple[list[dict], dict]:
+    """`count` upload entries newer than anything `preload` wrote (one a second from `after`,
+    default now) and their objects' bytes."""
+    rng = random.Random(count)
+    start = time.time() if after is None else after
+    entries, bodies = [], {}
+    for i in range(count):
+        stamp = start + i
+        key = f"{prefix}{int(stamp * 1000):012x}{rng.getrandbits(40):010x}/burst-{i:03d}.png"
+        entry, body = _entry(key, i, stamp)
+        entries.append(entry)
+        bodies[key] = body
+    return entries, bodies
+
+
+def put_objects(s3, bucket: str, bodies: dict[str, bytes]) -> None:
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=bodies[key], ContentType="image/png"), keys))
+        list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=bodies[key], ContentType="image/png"),
+                      bodies))
+
+
+def write_catalog(s3, bucket: str, entries: list[dict]) -> int:
+    """Writes `entries` as the catalog, in one write (sorted by name, one entry a line: imagecat's
+    form); returns its size."""
+    ordered = sorted(entries, key=lambda e: e["name"].encode())
+    catalog = "[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in ordered) + "\n]\n"
     s3.put_object(Bucket=bucket, Key="images.json", Body=catalog.encode(), ContentType="application/json")
-    return {"newest": newest, "all": every, "bytes": len(catalog)}
+    return len(catalog)
 
 
 @pytest.fixture
@@ -380,3 +406,30 @@ def test_an_image_whose_url_expired_is_loaded_with_a_fresh_one(gallery, browser,
     assert len(network.pages()) <= 2 + -(-len(refused) // PAGE) + 1, network.pages()
     print(f"\n{len(refused)} images refused with an expired URL, all of them loaded afterwards with a fresh "
           f"one; {len(network.pages())} stretch requests")
+
+
+def test_a_burst_of_more_than_a_page_of_uploads_leaves_no_hole(gallery, browser, s3, bucket, tmp_path, emptied):
+    """80 uploads land in one catalog write while the user looks at the top of Newest: the new
+    first page (60 of them) reaches none of the cards shown, so the page starts over from it
+    rather than keep the old cards below a hole of the 20 it did not fetch."""
+    shots = _artifact_dir(tmp_path)
+    views = preload(s3, bucket, uploads=2 * PAGE, others=0, with_objects=2 * PAGE)
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the first page", lambda d: _names(d) == views["newest"][:PAGE], timeout=15)
+
+    burst, bodies = new_uploads(80)
+    put_objects(s3, bucket, bodies)
+    write_catalog(s3, bucket, views["entries"] + burst)
+    newest = sorted((e["name"] for e in views["entries"] + burst), key=str.encode, reverse=True)
+    _wait(browser, "the burst merged at the top", lambda d: _names(d)[:1] == newest[:1], timeout=15)
+    _wait(browser, "the thumbnails", _loaded_thumbnails_in_sight, timeout=15)
+    browser.save_screenshot(str(shots / "feed-burst-merged.png"))
+    assert _contiguous(_names(browser), newest) == 0
+    # Scrolling down reaches the end of the view with every entry, in order, once.
+    while len(_names(browser)) < len(newest):
+        name, top, before = _step(browser, "below")
+        _wait(browser, "the next page", lambda d: _names(d) != before, timeout=15)
+        assert _contiguous(_names(browser), newest) == 0
+    assert _names(browser) == newest
+    browser.save_screenshot(str(shots / "feed-burst-scrolled.png"))
