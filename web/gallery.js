@@ -15,6 +15,8 @@
   const POLL_MS = 1500; // how often the view's first page is revalidated (a 304 when nothing changed)
   const HIDDEN_POLL_MS = 15000;
   const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
+  const LATE_CHECK_MS = 15000; // such an upload is still looked for, this often
+  const CHECK_LIMIT = 1000; // names per look for waiting uploads (the API's largest page)
   const TYPES = {
     jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
     bmp: "image/bmp", tif: "image/tiff", tiff: "image/tiff", heic: "image/heic", heif: "image/heif",
@@ -42,8 +44,10 @@
   const EXPIRED = "Your session has expired: sign in again.";
   let refreshing = null; // the revalidation under way
   let refreshAgain = false;
-  let uploadsETag = null; // of the newest uploads' first page, checked for uploads in the "all" view
-  const waiting = new Map(); // key → upload list item waiting for the catalog to list it
+  // Uploads the catalog has not listed yet: key → {item, late} (late: reported as not listed
+  // yet, looked for every LATE_CHECK_MS only).
+  const waiting = new Map();
+  let check = { query: null, etag: null, from: null, lateAt: 0 }; // the last look for them
 
   class SignedOut extends Error {}
 
@@ -76,7 +80,7 @@
     pollTimer = null;
     clearTimeout(expiryTimer);
     expiryTimer = null;
-    uploadsETag = null;
+    check = { query: null, etag: null, from: null, lateAt: 0 };
     feed.stop();
     showSignedIn();
     say(message);
@@ -159,9 +163,9 @@
   });
 
   /**
-   * One revalidation of the view's first page (and of the newest uploads, while an upload waits
-   * and the view does not show them), then the next one is scheduled. Asked for while one runs
-   * (an upload finished), it runs again right after: one revalidation at a time, one timer.
+   * One revalidation of the view's first page (and one look for the uploads that wait for the
+   * catalog, if any), then the next one is scheduled. Asked for while one runs (an upload
+   * finished), it runs again right after: one revalidation at a time, one timer.
    */
   function refresh() {
     clearTimeout(pollTimer);
@@ -172,7 +176,7 @@
     }
     refreshing = (async () => {
       await feed.poll();
-      if (waiting.size > 0 && viewName !== "newest") await feed.exclusive(checkUploads);
+      if (lookedFor().length > 0) await feed.exclusive(checkUploads);
     })().finally(() => {
       refreshing = null;
       if (refreshAgain) {
@@ -189,28 +193,57 @@
     pollTimer = token() === null ? null : setTimeout(refresh, ms);
   }
 
-  /** The newest uploads' first page, names only: an upload shows as done in any view. */
+  /** Uploads to look for now: any not reported late, or late ones every LATE_CHECK_MS. */
+  function lookedFor() {
+    const lateToo = Date.now() - check.lateAt >= LATE_CHECK_MS;
+    return [...waiting].filter(([, upload]) => lateToo || !upload.late).map(([key]) => key);
+  }
+
+  /**
+   * Looks for the waiting uploads themselves, wherever they are in the catalog: up to
+   * CHECK_LIMIT names in name order from just before one of their keys, names only. The view's
+   * pages cannot be relied on (more than a page of other uploads may land first; the All view
+   * does not show uploads first). One request per refresh; when the keys are further apart than
+   * one answer covers, the next look starts after where this one ended, so each gets its turn.
+   */
   async function checkUploads() {
-    const query = new URLSearchParams({ limit: String(window.ImagecatFeed.PAGE), order: "name-desc",
-                                        prefix: views.newest.prefix });
+    const keys = lookedFor().sort(window.ImagecatFeed.compareNames);
+    if (keys.length === 0) return true;
+    const start = keys.find((key) => check.from === null || window.ImagecatFeed.compareNames(key, check.from) > 0) || keys[0];
+    const query = new URLSearchParams({ limit: String(CHECK_LIMIT), order: "name",
+                                        cursor: window.ImagecatFeed.cursorFor(justBefore(start)) });
+    if (keys.every((key) => key.startsWith(views.newest.prefix))) query.set("prefix", views.newest.prefix);
+    if (keys.some((key) => waiting.get(key).late)) check.lateAt = Date.now();
     try {
-      const response = await api(`/images?${query}`, { headers: uploadsETag ? { "If-None-Match": uploadsETag } : {} });
-      if (response.status !== 200) return;
-      uploadsETag = response.headers.get("ETag");
-      arrived((await response.json()).images);
+      const validator = check.query === String(query) ? check.etag : null;
+      const response = await api(`/images?${query}`, { headers: validator ? { "If-None-Match": validator } : {} });
+      if (response.status === 304) return true;
+      if (!response.ok) return false;
+      const body = await response.json();
+      check = { ...check, query: String(query), etag: response.headers.get("ETag"),
+                from: body.nextCursor === null || body.images.length === 0 ? null : body.images[body.images.length - 1].name };
+      arrived(body.images);
+      return true;
     } catch (error) {
       if (!(error instanceof SignedOut)) say(`Could not reach the API: ${error.message}`);
+      return false;
     }
+  }
+
+  /** A name just before `name` in the catalog's order (a cursor lists names after it): `name`
+   * without its last character. Upload keys are long, so it is never empty. */
+  function justBefore(name) {
+    return Array.from(name).slice(0, -1).join("");
   }
 
   /** Entries the page received: uploads waiting for the catalog are done once it lists them. */
   function arrived(entries) {
     const names = [];
     for (const entry of entries) {
-      const item = waiting.get(entry.name);
-      if (item) {
+      const upload = waiting.get(entry.name);
+      if (upload) {
         waiting.delete(entry.name);
-        item.done(entry);
+        upload.item.done(entry);
         names.push(baseName(entry.name));
       }
     }
@@ -336,6 +369,11 @@
         set(`Not uploaded: ${message}`, "failed");
         say(`${file.name} was not uploaded: ${message}`);
       },
+      unlisted() {
+        const message = "uploaded, but the catalog has not listed it yet (the file may not be a readable image)";
+        set(`${message[0].toUpperCase()}${message.slice(1)}`, "unlisted");
+        say(`${file.name} was ${message}.`);
+      },
     };
   }
 
@@ -374,12 +412,14 @@
       item.progress(0);
       await put(answer, file, item);
       item.uploaded();
-      waiting.set(answer.key, item);
+      const upload = { item, late: false };
+      waiting.set(answer.key, upload);
       refresh(); // now, not at the next tick
       setTimeout(() => {
-        if (waiting.get(answer.key) === item) {
-          waiting.delete(answer.key);
-          item.fail("uploaded, but the catalog did not list it (the file may not be a readable image)");
+        // Reported, and still looked for (less often): it shows as done if it comes after all.
+        if (waiting.get(answer.key) === upload) {
+          upload.late = true;
+          item.unlisted();
         }
       }, NOT_LISTED_MS);
     } catch (error) {
