@@ -51,6 +51,16 @@ window.ImagecatFeed = (() => {
     return unit >= 0xe000 ? unit - 0x800 : unit;
   }
 
+  /** How long a response asks the client to wait (Retry-After: seconds or a date), or null
+   * (also when CORS does not expose the header). */
+  function retryAfterMs(response) {
+    const value = response.headers.get("Retry-After");
+    if (!value) return null;
+    if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+    const date = Date.parse(value);
+    return Number.isFinite(date) ? Math.max(0, date - Date.now()) : null;
+  }
+
   /** When a presigned URL stops working: X-Amz-Date + X-Amz-Expires, or null. */
   function urlExpiry(url) {
     try {
@@ -122,7 +132,9 @@ window.ImagecatFeed = (() => {
           const body = await response.json();
           message = body.message || body.error || message;
         } catch (error) { /* not JSON */ }
-        throw new Error(`${what}: ${message}`);
+        const failure = new Error(`${what}: ${message}`);
+        failure.retryAfterMs = retryAfterMs(response);
+        throw failure;
       }
       const body = await response.json();
       options.onEntries(body.images);
@@ -262,17 +274,20 @@ window.ImagecatFeed = (() => {
 
     // -- loading ---------------------------------------------------------------------------------
 
+    /** Runs `body` as one request of the feed; resolves to its error, or null. */
     function task(body) {
       const mine = generation;
       return exclusive(async () => {
-        if (mine !== generation) return;
+        if (mine !== generation) return null;
         try {
           await body(() => mine !== generation);
+          return null;
         } catch (error) {
-          if (mine !== generation) return;
+          if (mine !== generation) return null;
           pausedUntil = Date.now() + PAUSE_MS;
           setTimeout(pump, PAUSE_MS);
           options.onError(error);
+          return error;
         }
       }).finally(() => {
         changed();
@@ -361,9 +376,10 @@ window.ImagecatFeed = (() => {
       });
     }
 
-    /** Revalidates the view's first page; merges a change while the user sees the top. */
+    /** Revalidates the view's first page; merges a change while the user sees the top.
+     * Resolves to the error if it failed (with retryAfterMs when the answer said), or null. */
     function poll() {
-      if (view === null) return Promise.resolve();
+      if (view === null) return Promise.resolve(null);
       return task(async (stale) => {
         const validator = pending ? pending.etag : firstETag;
         const first = await page(path(), "Could not refresh the gallery",
@@ -479,5 +495,5 @@ window.ImagecatFeed = (() => {
     };
   }
 
-  return { create, cursorFor, compareNames, PAGE, MAX_CARDS };
+  return { create, cursorFor, compareNames, retryAfterMs, PAGE, MAX_CARDS };
 })();

@@ -14,6 +14,8 @@
   const DEFAULT_UPLOAD_PREFIX = "images/uploads/"; // the API's default UPLOAD_PREFIX
   const POLL_MS = 1500; // how often the view's first page is revalidated (a 304 when nothing changed)
   const HIDDEN_POLL_MS = 15000;
+  const MAX_BACKOFF_MS = 60000; // after failed revalidations, the wait doubles from POLL_MS up to this
+  const MAX_RETRY_AFTER_MS = 10 * 60000; // a Retry-After is honoured up to this
   const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
   const LATE_CHECK_MS = 15000; // such an upload is still looked for, this often
   const CHECK_LIMIT = 1000; // names per look for waiting uploads (the API's largest page)
@@ -44,6 +46,8 @@
   const EXPIRED = "Your session has expired: sign in again.";
   let refreshing = null; // the revalidation under way
   let refreshAgain = false;
+  let failures = 0; // revalidations failed in a row
+  let trouble = null; // what the page said about the last failed revalidation
   // Uploads the catalog has not listed yet: key → {item, late} (late: reported as not listed
   // yet, looked for every LATE_CHECK_MS only).
   const waiting = new Map();
@@ -81,6 +85,8 @@
     clearTimeout(expiryTimer);
     expiryTimer = null;
     check = { query: null, etag: null, from: null, lateAt: 0 };
+    failures = 0;
+    trouble = null;
     feed.stop();
     showSignedIn();
     say(message);
@@ -165,7 +171,8 @@
   /**
    * One revalidation of the view's first page (and one look for the uploads that wait for the
    * catalog, if any), then the next one is scheduled. Asked for while one runs (an upload
-   * finished), it runs again right after: one revalidation at a time, one timer.
+   * finished), it runs again right after: one revalidation at a time, one timer. After a failure
+   * the next one waits longer (see nextPoll), so an API in trouble is not asked every 1.5 s.
    */
   function refresh() {
     clearTimeout(pollTimer);
@@ -175,17 +182,37 @@
       return;
     }
     refreshing = (async () => {
-      await feed.poll();
-      if (lookedFor().length > 0) await feed.exclusive(checkUploads);
-    })().finally(() => {
+      const error = await feed.poll();
+      if (error || lookedFor().length === 0) return error;
+      return feed.exclusive(checkUploads);
+    })().catch((error) => error).then((error) => {
       refreshing = null;
       if (refreshAgain) {
         refreshAgain = false;
         refresh();
       } else {
-        schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+        schedule(nextPoll(error));
       }
     });
+  }
+
+  /** The wait before the next revalidation: POLL_MS after a success; after failures in a row,
+   * twice as long each time up to MAX_BACKOFF_MS, and at least what a Retry-After asked for
+   * (readable only where CORS exposes it). */
+  function nextPoll(error) {
+    const normal = document.hidden ? HIDDEN_POLL_MS : POLL_MS;
+    if (!error || error instanceof SignedOut) {
+      failures = 0;
+      if (trouble !== null && ui.status.textContent === trouble) say("");
+      trouble = null;
+      return normal;
+    }
+    failures += 1;
+    const backoff = Math.min(MAX_BACKOFF_MS, POLL_MS * 2 ** failures);
+    const wait = Math.max(normal, backoff, Math.min(error.retryAfterMs || 0, MAX_RETRY_AFTER_MS));
+    trouble = `${error.message} (trying again in ${Math.round(wait / 1000)} s)`;
+    say(trouble);
+    return wait;
   }
 
   function schedule(ms) {
@@ -208,7 +235,7 @@
    */
   async function checkUploads() {
     const keys = lookedFor().sort(window.ImagecatFeed.compareNames);
-    if (keys.length === 0) return true;
+    if (keys.length === 0) return null;
     const start = keys.find((key) => check.from === null || window.ImagecatFeed.compareNames(key, check.from) > 0) || keys[0];
     const query = new URLSearchParams({ limit: String(CHECK_LIMIT), order: "name",
                                         cursor: window.ImagecatFeed.cursorFor(justBefore(start)) });
@@ -217,16 +244,19 @@
     try {
       const validator = check.query === String(query) ? check.etag : null;
       const response = await api(`/images?${query}`, { headers: validator ? { "If-None-Match": validator } : {} });
-      if (response.status === 304) return true;
-      if (!response.ok) return false;
+      if (response.status === 304) return null;
+      if (!response.ok) {
+        const failure = new Error(`Could not look for your uploads: ${await problem(response)}`);
+        failure.retryAfterMs = window.ImagecatFeed.retryAfterMs(response);
+        return failure;
+      }
       const body = await response.json();
       check = { ...check, query: String(query), etag: response.headers.get("ETag"),
                 from: body.nextCursor === null || body.images.length === 0 ? null : body.images[body.images.length - 1].name };
       arrived(body.images);
-      return true;
+      return null;
     } catch (error) {
-      if (!(error instanceof SignedOut)) say(`Could not reach the API: ${error.message}`);
-      return false;
+      return error instanceof SignedOut ? error : new Error(`Could not look for your uploads: ${error.message}`);
     }
   }
 

@@ -28,6 +28,7 @@ import hashlib
 import json
 import random
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -500,3 +501,70 @@ def test_an_upload_reported_as_not_listed_yet_is_still_looked_for(gallery, brows
     gallery.feeder.held.clear()
     _wait(browser, "the upload row done after all", lambda d: _upload_row(d)[0] == "done", timeout=30)
     assert _upload_row(browser)[1].startswith("In the gallery: PNG"), _upload_row(browser)
+
+
+class FailingImages:
+    """Makes the local API answer GET /images with `status` (and `headers`) while `on`, as API
+    Gateway or a catalog in trouble would; counts the /images requests it answered so."""
+
+    def __init__(self, api, status: int = 503, headers: list[tuple[str, str]] | None = None):
+        self.api, self.status, self.headers = api, status, headers or []
+        self.on = False
+        self.refused: list[float] = []
+        self._handle = api.handle
+        api.handle = self.handle  # the HTTP handler calls api.handle
+
+    def handle(self, method, target, headers, body, source_ip):
+        if self.on and method == "GET" and urllib.parse.urlsplit(target).path == "/images":
+            self.refused.append(time.monotonic())
+            message = {429: "Too Many Requests"}.get(self.status, "Service Unavailable")
+            return self.status, [("content-type", "application/json"), *self.headers], \
+                json.dumps({"message": message}).encode()
+        return self._handle(method, target, headers, body, source_ip)
+
+
+def test_the_page_backs_off_while_the_api_fails_and_recovers(gallery, browser, s3, bucket, tmp_path, emptied):
+    """While GET /images answers 503, the revalidations wait longer each time (1.5 s doubling,
+    up to 60 s) instead of asking every 1.5 s; once the API answers again, the page catches up
+    and says nothing more about the failure."""
+    from selenium.webdriver.common.by import By
+
+    shots = _artifact_dir(tmp_path)
+    views = preload(s3, bucket, uploads=PAGE, others=0, with_objects=PAGE)
+    failing = FailingImages(gallery.api)
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the first page", lambda d: _names(d) == views["newest"][:PAGE], timeout=15)
+
+    failing.on = True
+    time.sleep(12)
+    refused = list(failing.refused)
+    browser.save_screenshot(str(shots / "feed-api-failing.png"))
+    status = browser.find_element(By.ID, "status").text
+    # Every 1.5 s would be 8; 3 + 6 s apart (then 12) is 3 at most, one more for timing.
+    assert 1 <= len(refused) <= 4, f"{len(refused)} requests in 12 s: {[round(t - refused[0], 1) for t in refused]}"
+    gaps = [b - a for a, b in zip(refused, refused[1:])]
+    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert "Service Unavailable" in status and "trying again in" in status, status
+
+    failing.on = False
+    burst, bodies = new_uploads(1)
+    put_objects(s3, bucket, bodies)
+    write_catalog(s3, bucket, views["entries"] + burst)
+    _wait(browser, "the new entry after the API recovered", lambda d: _names(d)[:1] == [burst[0]["name"]], timeout=40)
+    _wait(browser, "the failure no longer reported", lambda d: "trying again" not in d.find_element(By.ID, "status").text,
+          timeout=5)
+    browser.save_screenshot(str(shots / "feed-api-recovered.png"))
+    # Back to every 1.5 s: a few revalidations answered (304) within 5 s.
+    answered = len([line for line in gallery.lines if " /images 304 " in line])
+    time.sleep(5)
+    assert len([line for line in gallery.lines if " /images 304 " in line]) - answered >= 2
+
+    # A 429 with Retry-After (readable here: the page and the API share an origin) is honoured:
+    # one request in the next 7 s, where the backoff alone would ask again after 3 s.
+    failing.status, failing.headers, failing.refused = 429, [("retry-after", "8")], []
+    failing.on = True
+    time.sleep(7)
+    failing.on = False
+    assert len(failing.refused) == 1, [round(t - failing.refused[0], 1) for t in failing.refused]
+    assert "trying again in 8 s" in browser.find_element(By.ID, "status").text
