@@ -495,5 +495,5 @@ window.ImagecatFeed = (() => {
     };
   }
 
-  return { create, cursorFor, compareNames, retryAfterMs, PAGE, MAX_CARDS };
+  return { create, cursorFor, compareNames, retryAfterMs, urlExpiry, PAGE, MAX_CARDS };
 })();

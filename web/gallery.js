@@ -1,7 +1,7 @@
 // The imagecat gallery: sign in with the identity provider (oidc.js), record the user with the API
 // (PUT /me), show the catalog a page at a time (feed.js: newest uploads first, or all images in
 // name order), and upload images straight to S3 through presigned URLs (POST /uploads, then a
-// PUT per file).
+// PUT per file; four files at a time, each asking for its URL just before its PUT).
 //
 // Plain JavaScript, no build step, no framework, nothing from other hosts. The page never sees
 // S3 credentials: each upload gets its own short-lived URL for one key, type and size, and each
@@ -19,6 +19,12 @@
   const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
   const LATE_CHECK_MS = 15000; // such an upload is still looked for, this often
   const CHECK_LIMIT = 1000; // names per look for waiting uploads (the API's largest page)
+  // Uploads run this many at a time, each asking for its URL just before its PUT: URLs signed
+  // all at once for a big drop would expire (UPLOAD_EXPIRES_SECONDS) before the last PUTs
+  // start, and a burst of POST /uploads would pass the API's throttling burst.
+  const UPLOAD_SLOTS = 4;
+  const URL_ATTEMPTS = 5; // POST /uploads answered 429 (throttled) is tried this often in all
+  const MAX_URL_WAIT_MS = 30000; // the longest wait between two of them
   const TYPES = {
     jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
     bmp: "image/bmp", tif: "image/tiff", tiff: "image/tiff", heic: "image/heic", heif: "image/heif",
@@ -51,6 +57,8 @@
   // Uploads the catalog has not listed yet: key → {item, late} (late: reported as not listed
   // yet, looked for every LATE_CHECK_MS only).
   const waiting = new Map();
+  const queued = []; // uploads waiting for a slot: {file, contentType, item}
+  let uploading = 0; // slots in use
   let check = { query: null, etag: null, from: null, lateAt: 0 }; // the last look for them
 
   class SignedOut extends Error {}
@@ -87,6 +95,7 @@
     check = { query: null, etag: null, from: null, lateAt: 0 };
     failures = 0;
     trouble = null;
+    queued.length = 0;
     feed.stop();
     showSignedIn();
     say(message);
@@ -375,7 +384,7 @@
     progress.max = 100;
     progress.value = 0;
     progress.setAttribute("aria-label", `Upload progress of ${file.name}`);
-    const state = element("span", "upload-state", "Waiting…");
+    const state = element("span", "upload-state", "Queued…");
     li.append(label, progress, state);
     ui.uploads.append(li);
     const set = (text, kind) => {
@@ -407,10 +416,18 @@
     };
   }
 
-  /** PUT through XMLHttpRequest: fetch cannot report upload progress. */
+  /** PUT through XMLHttpRequest: fetch cannot report upload progress. Fails with `expired` set
+   * when storage refused the URL (403) or could not be reached after the URL's expiry (an
+   * error without CORS headers reads as no answer). */
   function put(answer, file, item) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
+      const failed = (message, refused) => {
+        const error = new Error(message);
+        const expiry = window.ImagecatFeed.urlExpiry(answer.url);
+        error.expired = refused || (expiry !== null && Date.now() >= expiry);
+        reject(error);
+      };
       xhr.open(answer.method, answer.url);
       for (const [name, value] of Object.entries(answer.headers || {})) xhr.setRequestHeader(name, value);
       xhr.upload.addEventListener("progress", (event) => {
@@ -418,29 +435,45 @@
       });
       xhr.addEventListener("load", () => {
         if (xhr.status >= 200 && xhr.status < 300) resolve();
-        else reject(new Error(`storage refused the upload (HTTP ${xhr.status})`));
+        else failed(`storage refused the upload (HTTP ${xhr.status})`, xhr.status === 403);
       });
-      xhr.addEventListener("error", () => reject(new Error("the upload did not reach storage")));
-      xhr.addEventListener("timeout", () => reject(new Error("the upload timed out")));
+      xhr.addEventListener("error", () => failed("the upload did not reach storage", false));
+      xhr.addEventListener("timeout", () => failed("the upload timed out", false));
       xhr.send(file);
     });
   }
 
-  async function upload(file) {
-    const item = uploadItem(file);
-    const contentType = contentTypeOf(file);
-    if (!contentType) return item.fail("not an image type the gallery accepts");
-    if (file.size === 0) return item.fail("the file is empty");
-    try {
+  /** POST /uploads: this file's URL. Throttled (429), it waits (Retry-After when readable,
+   * else 1 s doubling, with jitter) and asks again, URL_ATTEMPTS times in all. */
+  async function uploadURL({ file, contentType }) {
+    for (let attempt = 1; ; attempt += 1) {
       const response = await api("/uploads", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ name: file.name, contentType, size: file.size }),
       });
-      if (!response.ok) return item.fail(await problem(response));
-      const answer = await response.json();
+      if (response.ok) return response.json();
+      if (response.status !== 429 || attempt === URL_ATTEMPTS) throw new Error(await problem(response));
+      const backoff = 1000 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+      const wait = Math.min(MAX_URL_WAIT_MS, window.ImagecatFeed.retryAfterMs(response) ?? backoff);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** One file, in a slot: its URL, its PUT (with a fresh URL once if that one had expired),
+   * then the wait for the catalog to list it (without the slot). */
+  async function upload(job) {
+    const { file, item } = job;
+    try {
       item.progress(0);
-      await put(answer, file, item);
+      let answer = await uploadURL(job);
+      try {
+        await put(answer, file, item);
+      } catch (error) {
+        if (!error.expired) throw error;
+        answer = await uploadURL(job); // it expired before storage saw it (a slow start): once more
+        await put(answer, file, item);
+      }
       item.uploaded();
       const upload = { item, late: false };
       waiting.set(answer.key, upload);
@@ -457,11 +490,29 @@
     }
   }
 
+  /** Queues the files (each with its row at once) and starts what the slots allow. */
   function uploadAll(fileList) {
     const files = Array.from(fileList || []);
     if (files.length === 0) return;
     say(`Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`);
-    files.forEach(upload);
+    for (const file of files) {
+      const item = uploadItem(file);
+      const contentType = contentTypeOf(file);
+      if (!contentType) item.fail("not an image type the gallery accepts");
+      else if (file.size === 0) item.fail("the file is empty");
+      else queued.push({ file, contentType, item });
+    }
+    startUploads();
+  }
+
+  function startUploads() {
+    while (uploading < UPLOAD_SLOTS && queued.length > 0) {
+      uploading += 1;
+      upload(queued.shift()).finally(() => {
+        uploading -= 1;
+        startUploads();
+      });
+    }
   }
 
   // -- wiring ------------------------------------------------------------------------------
