@@ -16,6 +16,7 @@
   const HIDDEN_POLL_MS = 15000;
   const MAX_BACKOFF_MS = 60000; // after failed revalidations, the wait doubles from POLL_MS up to this
   const MAX_RETRY_AFTER_MS = 10 * 60000; // a Retry-After is honoured up to this
+  const MAX_TIMER_MS = 2 ** 31 - 1; // browsers run a longer setTimeout at once
   const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
   const LATE_CHECK_MS = 15000; // such an upload is still looked for, this often
   const CHECK_LIMIT = 1000; // names per look for waiting uploads (the API's largest page)
@@ -102,14 +103,15 @@
     ui.signInButton.focus();
   }
 
-  /** Signs out when the session ends (oidc.session() drops it a little before its token expires). */
+  /** Signs out when the session ends (oidc.session() drops it a little before its token expires).
+   * A session longer than a timer reaches (about 24.8 days) is looked at again when it fires. */
   function watchExpiry() {
     clearTimeout(expiryTimer);
     if (oidc.session() === null) return;
     expiryTimer = setTimeout(() => {
       if (oidc.session() === null) signOut(EXPIRED);
       else watchExpiry();
-    }, oidc.sessionRemainingMs() + 100);
+    }, Math.min(MAX_TIMER_MS, oidc.sessionRemainingMs() + 100));
   }
 
   /**

@@ -444,3 +444,36 @@ def test_many_files_upload_a_few_at_a_time(gallery, browser, tmp_path):
     # 12 URLs, the two throttled asks again, and a fresh URL for the expired one.
     assert watch["posts"] == 12 + 2 + 1, watch
     _wait(browser, "the 12 cards", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#grid li.card")) == 12, timeout=15)
+
+
+TIMER_WATCH = """
+window.__timers = [];
+const setTimeout0 = window.setTimeout;
+window.setTimeout = function (callback, delay, ...rest) {
+  window.__timers.push(Number(delay) || 0);
+  return setTimeout0.call(this, callback, delay, ...rest);
+};
+"""
+"""Records the delay of every setTimeout the page asks for (installed before its scripts run)."""
+
+
+def test_a_session_longer_than_a_timer_reaches_does_not_spin(gallery, browser):
+    """A session that ends in 30 days: further than a browser's timer reaches (2^31 - 1 ms, about
+    24.8 days; a longer delay fires at once). The page's expiry timer waits that long at most
+    and looks again, instead of firing and re-arming itself in a loop."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    browser.execute_script("const s = JSON.parse(sessionStorage.getItem('imagecat.oidc.session'));"
+                           "s.expiresAt = Date.now() + 30 * 86400000;"
+                           "sessionStorage.setItem('imagecat.oidc.session', JSON.stringify(s));")
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMER_WATCH})
+    browser.refresh()
+    _wait(browser, "signed in again after the reload", lambda d: d.find_element(By.ID, "who").is_displayed())
+    time.sleep(2)
+    delays = browser.execute_script("return window.__timers")
+    assert max(delays) <= 2**31 - 1, f"a timer the browser runs at once: {max(delays)} ms"
+    assert len(delays) < 50, f"{len(delays)} timers in 2 s: {sorted(set(delays))[-5:]}"
+    assert any(delay > 20 * 86400000 for delay in delays), "no timer for the session's end"
+    assert browser.find_element(By.ID, "who").is_displayed()
