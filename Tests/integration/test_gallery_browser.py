@@ -4,7 +4,8 @@ identity provider's own login page (glewlwyd: OpenID Connect code flow with PKCE
 real image files through the file input, and sees both in the grid with their real type, size
 and dimensions, their thumbnails loaded through presigned GET URLs; then a third image arrives by
 drag and drop; then it signs out, at the provider too. A callback with a forged `state` is
-refused.
+refused. Twelve files dropped at once go up four at a time (through throttling and an expired
+URL), and a 30-day session does not spin the page's expiry timer.
 Behind it: glewlwyd, the real bootstrap as the API (_HANDLER=api) and as the catalog function
 (_HANDLER=catalog), fed by local_uploads.CatalogFeeder, and a real SeaweedFS.
 

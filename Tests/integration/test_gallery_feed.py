@@ -15,6 +15,11 @@ local identity provider's own page (as test_gallery_browser.py does) in front of
 - and, with viewing URLs that expire after 2 s, load an image whose URL expired before it was
   shown with a fresh URL.
 
+Smaller catalogs then: more than a page of uploads landing at once leaves no hole in the view;
+an upload behind more than a page of newer ones still reports "In the gallery" (also after it
+was reported as not listed yet); and while GET /images fails the page asks less and less often,
+then recovers.
+
 The catalog is written straight into the bucket the API serves (sorted by name, one entry per
 line: imagecat's form; the API indexes it on its first read); only the entries the test looks at
 have objects behind them (small PNGs of distinct colours, so a screenshot shows the order).
