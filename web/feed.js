@@ -11,7 +11,8 @@
 //   and prepends it, dropping from the bottom. The card the user looks at stays where it is.
 // - The first page of the view is revalidated with If-None-Match (a 304 while nothing
 //   changed). A changed first page is merged in only while the user sees the top; otherwise a
-//   "N new images" button offers to go there.
+//   "N new images" button offers to go there. A first page that does not reach the first card
+//   shown (more than a page arrived at once) replaces the cards, so no stretch is left out.
 // - Every request of the feed runs alone, one after the other, so a page always lands next to
 //   the card it was asked for.
 // - Viewing URLs expire: an image that fails to load with an expired URL has its stretch
@@ -48,6 +49,16 @@ window.ImagecatFeed = (() => {
   function codePointRank(unit) {
     if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
     return unit >= 0xe000 ? unit - 0x800 : unit;
+  }
+
+  /** How long a response asks the client to wait (Retry-After: seconds or a date), or null
+   * (also when CORS does not expose the header). */
+  function retryAfterMs(response) {
+    const value = response.headers.get("Retry-After");
+    if (!value) return null;
+    if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
+    const date = Date.parse(value);
+    return Number.isFinite(date) ? Math.max(0, date - Date.now()) : null;
   }
 
   /** When a presigned URL stops working: X-Amz-Date + X-Amz-Expires, or null. */
@@ -121,7 +132,9 @@ window.ImagecatFeed = (() => {
           const body = await response.json();
           message = body.message || body.error || message;
         } catch (error) { /* not JSON */ }
-        throw new Error(`${what}: ${message}`);
+        const failure = new Error(`${what}: ${message}`);
+        failure.retryAfterMs = retryAfterMs(response);
+        throw failure;
       }
       const body = await response.json();
       options.onEntries(body.images);
@@ -261,17 +274,20 @@ window.ImagecatFeed = (() => {
 
     // -- loading ---------------------------------------------------------------------------------
 
+    /** Runs `body` as one request of the feed; resolves to its error, or null. */
     function task(body) {
       const mine = generation;
       return exclusive(async () => {
-        if (mine !== generation) return;
+        if (mine !== generation) return null;
         try {
           await body(() => mine !== generation);
+          return null;
         } catch (error) {
-          if (mine !== generation) return;
+          if (mine !== generation) return null;
           pausedUntil = Date.now() + PAUSE_MS;
           setTimeout(pump, PAUSE_MS);
           options.onError(error);
+          return error;
         }
       }).finally(() => {
         changed();
@@ -360,9 +376,10 @@ window.ImagecatFeed = (() => {
       });
     }
 
-    /** Revalidates the view's first page; merges a change while the user sees the top. */
+    /** Revalidates the view's first page; merges a change while the user sees the top.
+     * Resolves to the error if it failed (with retryAfterMs when the answer said), or null. */
     function poll() {
-      if (view === null) return Promise.resolve();
+      if (view === null) return Promise.resolve(null);
       return task(async (stale) => {
         const validator = pending ? pending.etag : firstETag;
         const first = await page(path(), "Could not refresh the gallery",
@@ -378,12 +395,16 @@ window.ImagecatFeed = (() => {
       return entries.filter((entry) => viewTop === null || before(entry.name, viewTop)).length;
     }
 
-    /** The first page replaces the cards it covers; later cards stay. */
+    /** The first page replaces the cards it covers; later cards stay if the page reaches them. */
     function mergePending() {
       const first = pending.page;
       const entries = first.images;
       const through = first.nextCursor === null || entries.length === 0 ? null : entries[entries.length - 1].name;
-      const later = through === null ? [] : cards.filter((card) => before(through, card.name));
+      let later = through === null ? [] : cards.filter((card) => before(through, card.name));
+      // A page of new entries ending before the first card shown leaves a stretch nobody
+      // fetched between them (a burst of more than a page): the page starts over from there,
+      // as the first load does, rather than keep cards below a hole.
+      if (cards.length > 0 && later.length === cards.length) later = [];
       if (through === null) bottomCursor = null;
       else if (later.length === 0) bottomCursor = first.nextCursor;
       // Merged only while the top is in sight: new cards push the others down, so the user sees
@@ -474,5 +495,5 @@ window.ImagecatFeed = (() => {
     };
   }
 
-  return { create, cursorFor, compareNames, PAGE, MAX_CARDS };
+  return { create, cursorFor, compareNames, retryAfterMs, urlExpiry, PAGE, MAX_CARDS };
 })();

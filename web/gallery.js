@@ -1,7 +1,7 @@
 // The imagecat gallery: sign in with the identity provider (oidc.js), record the user with the API
 // (PUT /me), show the catalog a page at a time (feed.js: newest uploads first, or all images in
 // name order), and upload images straight to S3 through presigned URLs (POST /uploads, then a
-// PUT per file).
+// PUT per file; four files at a time, each asking for its URL just before its PUT).
 //
 // Plain JavaScript, no build step, no framework, nothing from other hosts. The page never sees
 // S3 credentials: each upload gets its own short-lived URL for one key, type and size, and each
@@ -14,7 +14,18 @@
   const DEFAULT_UPLOAD_PREFIX = "images/uploads/"; // the API's default UPLOAD_PREFIX
   const POLL_MS = 1500; // how often the view's first page is revalidated (a 304 when nothing changed)
   const HIDDEN_POLL_MS = 15000;
+  const MAX_BACKOFF_MS = 60000; // after failed revalidations, the wait doubles from POLL_MS up to this
+  const MAX_RETRY_AFTER_MS = 10 * 60000; // a Retry-After is honoured up to this
+  const MAX_TIMER_MS = 2 ** 31 - 1; // browsers run a longer setTimeout at once
   const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
+  const LATE_CHECK_MS = 15000; // such an upload is still looked for, this often
+  const CHECK_LIMIT = 1000; // names per look for waiting uploads (the API's largest page)
+  // Uploads run this many at a time, each asking for its URL just before its PUT: URLs signed
+  // all at once for a big drop would expire (UPLOAD_EXPIRES_SECONDS) before the last PUTs
+  // start, and a burst of POST /uploads would pass the API's throttling burst.
+  const UPLOAD_SLOTS = 4;
+  const URL_ATTEMPTS = 5; // POST /uploads answered 429 (throttled) is tried this often in all
+  const MAX_URL_WAIT_MS = 30000; // the longest wait between two of them
   const TYPES = {
     jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
     bmp: "image/bmp", tif: "image/tiff", tiff: "image/tiff", heic: "image/heic", heif: "image/heif",
@@ -42,8 +53,14 @@
   const EXPIRED = "Your session has expired: sign in again.";
   let refreshing = null; // the revalidation under way
   let refreshAgain = false;
-  let uploadsETag = null; // of the newest uploads' first page, checked for uploads in the "all" view
-  const waiting = new Map(); // key → upload list item waiting for the catalog to list it
+  let failures = 0; // revalidations failed in a row
+  let trouble = null; // what the page said about the last failed revalidation
+  // Uploads the catalog has not listed yet: key → {item, late} (late: reported as not listed
+  // yet, looked for every LATE_CHECK_MS only).
+  const waiting = new Map();
+  const queued = []; // uploads waiting for a slot: {file, contentType, item}
+  let uploading = 0; // slots in use
+  let check = { query: null, etag: null, from: null, lateAt: 0 }; // the last look for them
 
   class SignedOut extends Error {}
 
@@ -76,21 +93,25 @@
     pollTimer = null;
     clearTimeout(expiryTimer);
     expiryTimer = null;
-    uploadsETag = null;
+    check = { query: null, etag: null, from: null, lateAt: 0 };
+    failures = 0;
+    trouble = null;
+    queued.length = 0;
     feed.stop();
     showSignedIn();
     say(message);
     ui.signInButton.focus();
   }
 
-  /** Signs out when the session ends (oidc.session() drops it a little before its token expires). */
+  /** Signs out when the session ends (oidc.session() drops it a little before its token expires).
+   * A session longer than a timer reaches (about 24.8 days) is looked at again when it fires. */
   function watchExpiry() {
     clearTimeout(expiryTimer);
     if (oidc.session() === null) return;
     expiryTimer = setTimeout(() => {
       if (oidc.session() === null) signOut(EXPIRED);
       else watchExpiry();
-    }, oidc.sessionRemainingMs() + 100);
+    }, Math.min(MAX_TIMER_MS, oidc.sessionRemainingMs() + 100));
   }
 
   /**
@@ -159,9 +180,10 @@
   });
 
   /**
-   * One revalidation of the view's first page (and of the newest uploads, while an upload waits
-   * and the view does not show them), then the next one is scheduled. Asked for while one runs
-   * (an upload finished), it runs again right after: one revalidation at a time, one timer.
+   * One revalidation of the view's first page (and one look for the uploads that wait for the
+   * catalog, if any), then the next one is scheduled. Asked for while one runs (an upload
+   * finished), it runs again right after: one revalidation at a time, one timer. After a failure
+   * the next one waits longer (see nextPoll), so an API in trouble is not asked every 1.5 s.
    */
   function refresh() {
     clearTimeout(pollTimer);
@@ -171,17 +193,37 @@
       return;
     }
     refreshing = (async () => {
-      await feed.poll();
-      if (waiting.size > 0 && viewName !== "newest") await feed.exclusive(checkUploads);
-    })().finally(() => {
+      const error = await feed.poll();
+      if (error || lookedFor().length === 0) return error;
+      return feed.exclusive(checkUploads);
+    })().catch((error) => error).then((error) => {
       refreshing = null;
       if (refreshAgain) {
         refreshAgain = false;
         refresh();
       } else {
-        schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+        schedule(nextPoll(error));
       }
     });
+  }
+
+  /** The wait before the next revalidation: POLL_MS after a success; after failures in a row,
+   * twice as long each time up to MAX_BACKOFF_MS, and at least what a Retry-After asked for
+   * (readable only where CORS exposes it). */
+  function nextPoll(error) {
+    const normal = document.hidden ? HIDDEN_POLL_MS : POLL_MS;
+    if (!error || error instanceof SignedOut) {
+      failures = 0;
+      if (trouble !== null && ui.status.textContent === trouble) say("");
+      trouble = null;
+      return normal;
+    }
+    failures += 1;
+    const backoff = Math.min(MAX_BACKOFF_MS, POLL_MS * 2 ** failures);
+    const wait = Math.max(normal, backoff, Math.min(error.retryAfterMs || 0, MAX_RETRY_AFTER_MS));
+    trouble = `${error.message} (trying again in ${Math.round(wait / 1000)} s)`;
+    say(trouble);
+    return wait;
   }
 
   function schedule(ms) {
@@ -189,28 +231,60 @@
     pollTimer = token() === null ? null : setTimeout(refresh, ms);
   }
 
-  /** The newest uploads' first page, names only: an upload shows as done in any view. */
+  /** Uploads to look for now: any not reported late, or late ones every LATE_CHECK_MS. */
+  function lookedFor() {
+    const lateToo = Date.now() - check.lateAt >= LATE_CHECK_MS;
+    return [...waiting].filter(([, upload]) => lateToo || !upload.late).map(([key]) => key);
+  }
+
+  /**
+   * Looks for the waiting uploads themselves, wherever they are in the catalog: up to
+   * CHECK_LIMIT names in name order from just before one of their keys, names only. The view's
+   * pages cannot be relied on (more than a page of other uploads may land first; the All view
+   * does not show uploads first). One request per refresh; when the keys are further apart than
+   * one answer covers, the next look starts after where this one ended, so each gets its turn.
+   */
   async function checkUploads() {
-    const query = new URLSearchParams({ limit: String(window.ImagecatFeed.PAGE), order: "name-desc",
-                                        prefix: views.newest.prefix });
+    const keys = lookedFor().sort(window.ImagecatFeed.compareNames);
+    if (keys.length === 0) return null;
+    const start = keys.find((key) => check.from === null || window.ImagecatFeed.compareNames(key, check.from) > 0) || keys[0];
+    const query = new URLSearchParams({ limit: String(CHECK_LIMIT), order: "name",
+                                        cursor: window.ImagecatFeed.cursorFor(justBefore(start)) });
+    if (keys.every((key) => key.startsWith(views.newest.prefix))) query.set("prefix", views.newest.prefix);
+    if (keys.some((key) => waiting.get(key).late)) check.lateAt = Date.now();
     try {
-      const response = await api(`/images?${query}`, { headers: uploadsETag ? { "If-None-Match": uploadsETag } : {} });
-      if (response.status !== 200) return;
-      uploadsETag = response.headers.get("ETag");
-      arrived((await response.json()).images);
+      const validator = check.query === String(query) ? check.etag : null;
+      const response = await api(`/images?${query}`, { headers: validator ? { "If-None-Match": validator } : {} });
+      if (response.status === 304) return null;
+      if (!response.ok) {
+        const failure = new Error(`Could not look for your uploads: ${await problem(response)}`);
+        failure.retryAfterMs = window.ImagecatFeed.retryAfterMs(response);
+        return failure;
+      }
+      const body = await response.json();
+      check = { ...check, query: String(query), etag: response.headers.get("ETag"),
+                from: body.nextCursor === null || body.images.length === 0 ? null : body.images[body.images.length - 1].name };
+      arrived(body.images);
+      return null;
     } catch (error) {
-      if (!(error instanceof SignedOut)) say(`Could not reach the API: ${error.message}`);
+      return error instanceof SignedOut ? error : new Error(`Could not look for your uploads: ${error.message}`);
     }
+  }
+
+  /** A name just before `name` in the catalog's order (a cursor lists names after it): `name`
+   * without its last character. Upload keys are long, so it is never empty. */
+  function justBefore(name) {
+    return Array.from(name).slice(0, -1).join("");
   }
 
   /** Entries the page received: uploads waiting for the catalog are done once it lists them. */
   function arrived(entries) {
     const names = [];
     for (const entry of entries) {
-      const item = waiting.get(entry.name);
-      if (item) {
+      const upload = waiting.get(entry.name);
+      if (upload) {
         waiting.delete(entry.name);
-        item.done(entry);
+        upload.item.done(entry);
         names.push(baseName(entry.name));
       }
     }
@@ -312,7 +386,7 @@
     progress.max = 100;
     progress.value = 0;
     progress.setAttribute("aria-label", `Upload progress of ${file.name}`);
-    const state = element("span", "upload-state", "Waiting…");
+    const state = element("span", "upload-state", "Queued…");
     li.append(label, progress, state);
     ui.uploads.append(li);
     const set = (text, kind) => {
@@ -336,13 +410,26 @@
         set(`Not uploaded: ${message}`, "failed");
         say(`${file.name} was not uploaded: ${message}`);
       },
+      unlisted() {
+        const message = "uploaded, but the catalog has not listed it yet (the file may not be a readable image)";
+        set(`${message[0].toUpperCase()}${message.slice(1)}`, "unlisted");
+        say(`${file.name} was ${message}.`);
+      },
     };
   }
 
-  /** PUT through XMLHttpRequest: fetch cannot report upload progress. */
+  /** PUT through XMLHttpRequest: fetch cannot report upload progress. Fails with `expired` set
+   * when storage refused the URL (403) or could not be reached after the URL's expiry (an
+   * error without CORS headers reads as no answer). */
   function put(answer, file, item) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
+      const failed = (message, refused) => {
+        const error = new Error(message);
+        const expiry = window.ImagecatFeed.urlExpiry(answer.url);
+        error.expired = refused || (expiry !== null && Date.now() >= expiry);
+        reject(error);
+      };
       xhr.open(answer.method, answer.url);
       for (const [name, value] of Object.entries(answer.headers || {})) xhr.setRequestHeader(name, value);
       xhr.upload.addEventListener("progress", (event) => {
@@ -350,36 +437,54 @@
       });
       xhr.addEventListener("load", () => {
         if (xhr.status >= 200 && xhr.status < 300) resolve();
-        else reject(new Error(`storage refused the upload (HTTP ${xhr.status})`));
+        else failed(`storage refused the upload (HTTP ${xhr.status})`, xhr.status === 403);
       });
-      xhr.addEventListener("error", () => reject(new Error("the upload did not reach storage")));
-      xhr.addEventListener("timeout", () => reject(new Error("the upload timed out")));
+      xhr.addEventListener("error", () => failed("the upload did not reach storage", false));
+      xhr.addEventListener("timeout", () => failed("the upload timed out", false));
       xhr.send(file);
     });
   }
 
-  async function upload(file) {
-    const item = uploadItem(file);
-    const contentType = contentTypeOf(file);
-    if (!contentType) return item.fail("not an image type the gallery accepts");
-    if (file.size === 0) return item.fail("the file is empty");
-    try {
+  /** POST /uploads: this file's URL. Throttled (429), it waits (Retry-After when readable,
+   * else 1 s doubling, with jitter) and asks again, URL_ATTEMPTS times in all. */
+  async function uploadURL({ file, contentType }) {
+    for (let attempt = 1; ; attempt += 1) {
       const response = await api("/uploads", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ name: file.name, contentType, size: file.size }),
       });
-      if (!response.ok) return item.fail(await problem(response));
-      const answer = await response.json();
+      if (response.ok) return response.json();
+      if (response.status !== 429 || attempt === URL_ATTEMPTS) throw new Error(await problem(response));
+      const backoff = 1000 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+      const wait = Math.min(MAX_URL_WAIT_MS, window.ImagecatFeed.retryAfterMs(response) ?? backoff);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** One file, in a slot: its URL, its PUT (with a fresh URL once if that one had expired),
+   * then the wait for the catalog to list it (without the slot). */
+  async function upload(job) {
+    const { file, item } = job;
+    try {
       item.progress(0);
-      await put(answer, file, item);
+      let answer = await uploadURL(job);
+      try {
+        await put(answer, file, item);
+      } catch (error) {
+        if (!error.expired) throw error;
+        answer = await uploadURL(job); // it expired before storage saw it (a slow start): once more
+        await put(answer, file, item);
+      }
       item.uploaded();
-      waiting.set(answer.key, item);
+      const upload = { item, late: false };
+      waiting.set(answer.key, upload);
       refresh(); // now, not at the next tick
       setTimeout(() => {
-        if (waiting.get(answer.key) === item) {
-          waiting.delete(answer.key);
-          item.fail("uploaded, but the catalog did not list it (the file may not be a readable image)");
+        // Reported, and still looked for (less often): it shows as done if it comes after all.
+        if (waiting.get(answer.key) === upload) {
+          upload.late = true;
+          item.unlisted();
         }
       }, NOT_LISTED_MS);
     } catch (error) {
@@ -387,11 +492,29 @@
     }
   }
 
+  /** Queues the files (each with its row at once) and starts what the slots allow. */
   function uploadAll(fileList) {
     const files = Array.from(fileList || []);
     if (files.length === 0) return;
     say(`Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`);
-    files.forEach(upload);
+    for (const file of files) {
+      const item = uploadItem(file);
+      const contentType = contentTypeOf(file);
+      if (!contentType) item.fail("not an image type the gallery accepts");
+      else if (file.size === 0) item.fail("the file is empty");
+      else queued.push({ file, contentType, item });
+    }
+    startUploads();
+  }
+
+  function startUploads() {
+    while (uploading < UPLOAD_SLOTS && queued.length > 0) {
+      uploading += 1;
+      upload(queued.shift()).finally(() => {
+        uploading -= 1;
+        startUploads();
+      });
+    }
   }
 
   // -- wiring ------------------------------------------------------------------------------

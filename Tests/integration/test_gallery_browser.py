@@ -4,7 +4,8 @@ identity provider's own login page (glewlwyd: OpenID Connect code flow with PKCE
 real image files through the file input, and sees both in the grid with their real type, size
 and dimensions, their thumbnails loaded through presigned GET URLs; then a third image arrives by
 drag and drop; then it signs out, at the provider too. A callback with a forged `state` is
-refused.
+refused. Twelve files dropped at once go up four at a time (through throttling and an expired
+URL), and a 30-day session does not spin the page's expiry timer.
 Behind it: glewlwyd, the real bootstrap as the API (_HANDLER=api) and as the catalog function
 (_HANDLER=catalog), fed by local_uploads.CatalogFeeder, and a real SeaweedFS.
 
@@ -359,3 +360,121 @@ def test_page_is_served_without_a_token_and_the_api_is_not(gallery):
     for path in ["/images", "/me", "/uploads", "/../README.md", "/%2e%2e/README.md", "/web/index.html", "/.hidden",
                  "/missing.js"]:
         assert get(path)[0] == 401, f"{path} is not a static file: it goes to the API, which needs a token"
+
+
+UPLOAD_WATCH = """
+// Uploads in flight (POST /uploads answers awaited, PUTs sent and not ended) and the largest
+// number at once; the first PUT is held 4.5 s before it is sent, so its URL has expired.
+const w = window.__uploads = {now: 0, max: 0, posts: 0, puts: []};
+const track = (delta) => { w.now += delta; w.max = Math.max(w.max, w.now); };
+const fetch0 = window.fetch;
+window.fetch = function (url, init) {
+  if (String(url).endsWith('/uploads') && init && init.method === 'POST') {
+    w.posts += 1;
+    track(1);
+    return fetch0.apply(this, arguments).finally(() => track(-1));
+  }
+  return fetch0.apply(this, arguments);
+};
+const open0 = XMLHttpRequest.prototype.open;
+const send0 = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.open = function (method) { this.__put = method === 'PUT'; return open0.apply(this, arguments); };
+XMLHttpRequest.prototype.send = function (body) {
+  if (!this.__put) return send0.apply(this, arguments);
+  const record = {status: null};
+  w.puts.push(record);
+  track(1);
+  this.addEventListener('loadend', () => { record.status = this.status; track(-1); });
+  if (w.puts.length === 1) setTimeout(() => send0.call(this, body), 4500);
+  else send0.call(this, body);
+};
+"""
+
+
+def _drop(browser, files: list[tuple[str, bytes, str]]) -> None:
+    """Drops `files` ((name, bytes, type)) on the drop zone, as a user's drag and drop does."""
+    browser.execute_script("""
+        const data = new DataTransfer();
+        for (const [name, b64, type] of arguments[0]) {
+          data.items.add(new File([Uint8Array.from(atob(b64), c => c.charCodeAt(0))], name, {type}));
+        }
+        const zone = document.getElementById("drop-zone");
+        zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: data, bubbles: true, cancelable: true}));
+        zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+    """, [[name, base64.b64encode(body).decode("ascii"), kind] for name, body, kind in files])
+
+
+@pytest.mark.parametrize("gallery", [{"UPLOAD_EXPIRES_SECONDS": "3"}], indirect=True)
+def test_many_files_upload_a_few_at_a_time(gallery, browser, tmp_path):
+    """12 files dropped at once: at most 4 uploads in flight (each asks for its URL just before
+    its PUT, so URLs valid for 3 s are enough); the API's first two answers are 429 (its burst
+    limit), which the page waits out and asks again; one PUT starts after its URL expired
+    (storage answers 403), and the page asks for a fresh URL. All 12 end up in the gallery."""
+    from selenium.webdriver.common.by import By
+
+    from imagecat_tools import images
+
+    shots = _artifact_dir(tmp_path)
+    throttled: list[str] = []
+    handle = gallery.api.handle
+
+    def throttling(method, target, headers, body, source_ip):
+        if method == "POST" and urllib.parse.urlsplit(target).path == "/uploads" and len(throttled) < 2:
+            throttled.append(target)
+            return 429, [("content-type", "application/json"), ("retry-after", "1")], b'{"message":"Too Many Requests"}'
+        return handle(method, target, headers, body, source_ip)
+
+    gallery.api.handle = throttling
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the empty gallery", lambda d: d.find_element(By.ID, "empty").is_displayed())
+    browser.execute_script(UPLOAD_WATCH)
+    files = [(f"tile-{i:02d}.png", images.png(50, 40, pixels=True, rgb=(20 * i, 200 - 10 * i, 120)), "image/png")
+             for i in range(12)]
+    _drop(browser, files)
+    _wait(browser, "every upload row done", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=done]")) == 12
+          or d.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=failed]"), timeout=90)
+    browser.save_screenshot(str(shots / "gallery-twelve-uploads.png"))
+    rows = browser.execute_script("return [...document.querySelectorAll('#uploads li')].map(li => li.textContent)")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=done]")) == 12, rows
+    watch = browser.execute_script("return window.__uploads")
+    statuses = [put["status"] for put in watch["puts"]]
+    assert 2 <= watch["max"] <= 4, watch
+    assert len(throttled) == 2
+    assert statuses.count(403) == 1 and statuses.count(200) == 12, statuses
+    # 12 URLs, the two throttled asks again, and a fresh URL for the expired one.
+    assert watch["posts"] == 12 + 2 + 1, watch
+    _wait(browser, "the 12 cards", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#grid li.card")) == 12, timeout=15)
+
+
+TIMER_WATCH = """
+window.__timers = [];
+const setTimeout0 = window.setTimeout;
+window.setTimeout = function (callback, delay, ...rest) {
+  window.__timers.push(Number(delay) || 0);
+  return setTimeout0.call(this, callback, delay, ...rest);
+};
+"""
+"""Records the delay of every setTimeout the page asks for (installed before its scripts run)."""
+
+
+def test_a_session_longer_than_a_timer_reaches_does_not_spin(gallery, browser):
+    """A session that ends in 30 days: further than a browser's timer reaches (2^31 - 1 ms, about
+    24.8 days; a longer delay fires at once). The page's expiry timer waits that long at most
+    and looks again, instead of firing and re-arming itself in a loop."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    browser.execute_script("const s = JSON.parse(sessionStorage.getItem('imagecat.oidc.session'));"
+                           "s.expiresAt = Date.now() + 30 * 86400000;"
+                           "sessionStorage.setItem('imagecat.oidc.session', JSON.stringify(s));")
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TIMER_WATCH})
+    browser.refresh()
+    _wait(browser, "signed in again after the reload", lambda d: d.find_element(By.ID, "who").is_displayed())
+    time.sleep(2)
+    delays = browser.execute_script("return window.__timers")
+    assert max(delays) <= 2**31 - 1, f"a timer the browser runs at once: {max(delays)} ms"
+    assert len(delays) < 50, f"{len(delays)} timers in 2 s: {sorted(set(delays))[-5:]}"
+    assert any(delay > 20 * 86400000 for delay in delays), "no timer for the session's end"
+    assert browser.find_element(By.ID, "who").is_displayed()

@@ -15,6 +15,11 @@ local identity provider's own page (as test_gallery_browser.py does) in front of
 - and, with viewing URLs that expire after 2 s, load an image whose URL expired before it was
   shown with a fresh URL.
 
+Smaller catalogs then: more than a page of uploads landing at once leaves no hole in the view;
+an upload behind more than a page of newer ones still reports "In the gallery" (also after it
+was reported as not listed yet); and while GET /images fails the page asks less and less often,
+then recovers.
+
 The catalog is written straight into the bucket the API serves (sorted by name, one entry per
 line: imagecat's form; the API indexes it on its first read); only the entries the test looks at
 have objects behind them (small PNGs of distinct colours, so a screenshot shows the order).
@@ -28,6 +33,7 @@ import hashlib
 import json
 import random
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -78,15 +84,41 @@ def preload(s3, bucket: str, *, uploads: int, others: int, with_objects: int, al
         entry, body = _entry(f"{folder}/{i:05d}.png", i, now - 86400)
         entries.append(entry)
         bodies[entry["name"]] = body
-    entries.sort(key=lambda e: e["name"].encode())
-    catalog = "[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in entries) + "\n]\n"
     newest = sorted((e["name"] for e in entries if e["name"].startswith(prefix)), key=str.encode, reverse=True)
-    every = [e["name"] for e in entries]
-    keys = newest[:with_objects] + every[:all_with_objects]
+    every = sorted((e["name"] for e in entries), key=str.encode)
+    put_objects(s3, bucket, {key: bodies[key] for key in newest[:with_objects] + every[:all_with_objects]})
+    size = write_catalog(s3, bucket, entries)
+    return {"newest": newest, "all": every, "bytes": size, "entries": entries}
+
+
+def new_uploads(count: int, *, prefix: str = UPLOAD_PREFIX, after: float | None = None) -> tuple[list[dict], dict]:
+    """`count` upload entries newer than anything `preload` wrote (one a second from `after`,
+    default now) and their objects' bytes."""
+    rng = random.Random(count)
+    start = time.time() if after is None else after
+    entries, bodies = [], {}
+    for i in range(count):
+        stamp = start + i
+        key = f"{prefix}{int(stamp * 1000):012x}{rng.getrandbits(40):010x}/burst-{i:03d}.png"
+        entry, body = _entry(key, i, stamp)
+        entries.append(entry)
+        bodies[key] = body
+    return entries, bodies
+
+
+def put_objects(s3, bucket: str, bodies: dict[str, bytes]) -> None:
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=bodies[key], ContentType="image/png"), keys))
+        list(pool.map(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=bodies[key], ContentType="image/png"),
+                      bodies))
+
+
+def write_catalog(s3, bucket: str, entries: list[dict]) -> int:
+    """Writes `entries` as the catalog, in one write (sorted by name, one entry a line: imagecat's
+    form); returns its size."""
+    ordered = sorted(entries, key=lambda e: e["name"].encode())
+    catalog = "[\n" + ",\n".join(json.dumps(e, separators=(",", ":")) for e in ordered) + "\n]\n"
     s3.put_object(Bucket=bucket, Key="images.json", Body=catalog.encode(), ContentType="application/json")
-    return {"newest": newest, "all": every, "bytes": len(catalog)}
+    return len(catalog)
 
 
 @pytest.fixture
@@ -318,11 +350,13 @@ def test_a_big_catalog_is_shown_a_page_at_a_time(gallery, browser, s3, bucket, t
     assert _names(browser) == every[:2 * PAGE]
     assert "order=name&" in network.pages()[-1] and "prefix" not in network.pages()[-1]
     # An upload made in this view (where it does not show at the top) still reports "In the
-    # gallery" once the catalog lists it: the page checks the newest uploads for it.
+    # gallery" once the catalog lists it: the page looks for its key (names only, from just
+    # before it).
     browser.find_element(By.ID, "files").send_keys(str(SAMPLE_IMAGES / "still.gif"))
     _wait(browser, "the upload row done", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=done]")) == 3,
           timeout=30)
-    assert any("prefix=images%2Fuploads%2F" in r["url"] and "urls=1" not in r["url"] for r in network.first_pages())
+    assert any("prefix=images%2Fuploads%2F" in url and "urls=1" not in url and "limit=1000" in url
+               for url in network.pages())
 
     # One revalidation loop: a poll every 1.5 s, plus one at once for each of the 3 uploads (two
     # loops, as an upload during a poll could start before, would double the rate from then on).
@@ -380,3 +414,162 @@ def test_an_image_whose_url_expired_is_loaded_with_a_fresh_one(gallery, browser,
     assert len(network.pages()) <= 2 + -(-len(refused) // PAGE) + 1, network.pages()
     print(f"\n{len(refused)} images refused with an expired URL, all of them loaded afterwards with a fresh "
           f"one; {len(network.pages())} stretch requests")
+
+
+def test_a_burst_of_more_than_a_page_of_uploads_leaves_no_hole(gallery, browser, s3, bucket, tmp_path, emptied):
+    """80 uploads land in one catalog write while the user looks at the top of Newest: the new
+    first page (60 of them) reaches none of the cards shown, so the page starts over from it
+    rather than keep the old cards below a hole of the 20 it did not fetch."""
+    shots = _artifact_dir(tmp_path)
+    views = preload(s3, bucket, uploads=2 * PAGE, others=0, with_objects=2 * PAGE)
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the first page", lambda d: _names(d) == views["newest"][:PAGE], timeout=15)
+
+    burst, bodies = new_uploads(80)
+    put_objects(s3, bucket, bodies)
+    write_catalog(s3, bucket, views["entries"] + burst)
+    newest = sorted((e["name"] for e in views["entries"] + burst), key=str.encode, reverse=True)
+    _wait(browser, "the burst merged at the top", lambda d: _names(d)[:1] == newest[:1], timeout=15)
+    _wait(browser, "the thumbnails", _loaded_thumbnails_in_sight, timeout=15)
+    browser.save_screenshot(str(shots / "feed-burst-merged.png"))
+    assert _contiguous(_names(browser), newest) == 0
+    # Scrolling down reaches the end of the view with every entry, in order, once.
+    while len(_names(browser)) < len(newest):
+        name, top, before = _step(browser, "below")
+        _wait(browser, "the next page", lambda d: _names(d) != before, timeout=15)
+        assert _contiguous(_names(browser), newest) == 0
+    assert _names(browser) == newest
+    browser.save_screenshot(str(shots / "feed-burst-scrolled.png"))
+
+
+def _upload_row(browser) -> tuple[str, str]:
+    """The state and text of the (only) upload row."""
+    return browser.execute_script("const li = document.querySelector('#uploads li');"
+                                  "return li ? [li.dataset.state || '', li.querySelector('.upload-state').textContent] : ['', ''];")
+
+
+def _upload_waiting_behind_a_burst(gallery, browser, s3, bucket, views) -> list[str]:
+    """Uploads rgb8.png through the page while the catalog feeder is held, then writes 70
+    entries newer than it into the catalog at once (ids an hour ahead); returns the view's
+    order then. The upload's own entry, once released, lands below the view's first page."""
+    from selenium.webdriver.common.by import By
+
+    gallery.feeder.held.set()
+    browser.find_element(By.ID, "files").send_keys(str(SAMPLE_IMAGES / "rgb8.png"))
+    _wait(browser, "the upload waiting for the catalog", lambda d: _upload_row(d)[0] == "waiting", timeout=15)
+    burst, bodies = new_uploads(70, after=time.time() + 3600)
+    put_objects(s3, bucket, bodies)
+    write_catalog(s3, bucket, views["entries"] + burst)
+    newest = sorted((e["name"] for e in views["entries"] + burst), key=str.encode, reverse=True)
+    _wait(browser, "the burst merged at the top", lambda d: _names(d)[:1] == newest[:1], timeout=15)
+    return newest
+
+
+def test_an_upload_behind_more_than_a_page_of_newer_ones_is_reported_in_the_gallery(
+        gallery, browser, s3, bucket, tmp_path, emptied):
+    """The page looks for a waiting upload's own key, not only at the pages the view shows: 70
+    newer entries push it off the first page of Newest, and its row still says "In the
+    gallery" well before the 60 s after which it would be reported as not listed."""
+    shots = _artifact_dir(tmp_path)
+    views = preload(s3, bucket, uploads=PAGE, others=0, with_objects=PAGE)
+    network = Network(browser, gallery.url)
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the first page", lambda d: _names(d) == views["newest"][:PAGE], timeout=15)
+    newest = _upload_waiting_behind_a_burst(gallery, browser, s3, bucket, views)
+    gallery.feeder.held.clear()
+    _wait(browser, "the upload row done", lambda d: _upload_row(d)[0] == "done", timeout=30)
+    browser.save_screenshot(str(shots / "feed-upload-behind-a-burst.png"))
+    assert _upload_row(browser)[1].startswith("In the gallery: PNG"), _upload_row(browser)
+    uploaded = next(e["name"] for e in json.loads(s3.get_object(Bucket=bucket, Key="images.json")["Body"].read())
+                    if e["name"].endswith("/rgb8.png"))
+    assert uploaded not in _names(browser) and uploaded.encode() < newest[PAGE - 1].encode(), \
+        "the upload is on the first page: the test did not test anything"
+    # It was found by a look for its key: names in name order from just before it.
+    looks = [url for url in network.pages() if "order=name&" in url and "limit=1000" in url]
+    assert looks and all("prefix=images%2Fuploads%2F" in url and "urls=1" not in url for url in looks), looks
+
+
+def test_an_upload_reported_as_not_listed_yet_is_still_looked_for(gallery, browser, s3, bucket, tmp_path, emptied):
+    """An upload the catalog has not listed after 60 s is reported as not listed yet, and its
+    row turns to "In the gallery" when the entry comes after all (here: behind 70 newer ones)."""
+    shots = _artifact_dir(tmp_path)
+    views = preload(s3, bucket, uploads=PAGE, others=0, with_objects=PAGE)
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the first page", lambda d: _names(d) == views["newest"][:PAGE], timeout=15)
+    _upload_waiting_behind_a_burst(gallery, browser, s3, bucket, views)
+    _wait(browser, "the upload reported as not listed", lambda d: _upload_row(d)[0] in ("unlisted", "failed"), timeout=75)
+    browser.save_screenshot(str(shots / "feed-upload-not-listed-yet.png"))
+    assert "not listed it yet" in _upload_row(browser)[1], _upload_row(browser)
+    gallery.feeder.held.clear()
+    _wait(browser, "the upload row done after all", lambda d: _upload_row(d)[0] == "done", timeout=30)
+    assert _upload_row(browser)[1].startswith("In the gallery: PNG"), _upload_row(browser)
+
+
+class FailingImages:
+    """Makes the local API answer GET /images with `status` (and `headers`) while `on`, as API
+    Gateway or a catalog in trouble would; counts the /images requests it answered so."""
+
+    def __init__(self, api, status: int = 503, headers: list[tuple[str, str]] | None = None):
+        self.api, self.status, self.headers = api, status, headers or []
+        self.on = False
+        self.refused: list[float] = []
+        self._handle = api.handle
+        api.handle = self.handle  # the HTTP handler calls api.handle
+
+    def handle(self, method, target, headers, body, source_ip):
+        if self.on and method == "GET" and urllib.parse.urlsplit(target).path == "/images":
+            self.refused.append(time.monotonic())
+            message = {429: "Too Many Requests"}.get(self.status, "Service Unavailable")
+            return self.status, [("content-type", "application/json"), *self.headers], \
+                json.dumps({"message": message}).encode()
+        return self._handle(method, target, headers, body, source_ip)
+
+
+def test_the_page_backs_off_while_the_api_fails_and_recovers(gallery, browser, s3, bucket, tmp_path, emptied):
+    """While GET /images answers 503, the revalidations wait longer each time (1.5 s doubling,
+    up to 60 s) instead of asking every 1.5 s; once the API answers again, the page catches up
+    and says nothing more about the failure."""
+    from selenium.webdriver.common.by import By
+
+    shots = _artifact_dir(tmp_path)
+    views = preload(s3, bucket, uploads=PAGE, others=0, with_objects=PAGE)
+    failing = FailingImages(gallery.api)
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the first page", lambda d: _names(d) == views["newest"][:PAGE], timeout=15)
+
+    failing.on = True
+    time.sleep(12)
+    refused = list(failing.refused)
+    browser.save_screenshot(str(shots / "feed-api-failing.png"))
+    status = browser.find_element(By.ID, "status").text
+    # Every 1.5 s would be 8; 3 + 6 s apart (then 12) is 3 at most, one more for timing.
+    assert 1 <= len(refused) <= 4, f"{len(refused)} requests in 12 s: {[round(t - refused[0], 1) for t in refused]}"
+    gaps = [b - a for a, b in zip(refused, refused[1:])]
+    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert "Service Unavailable" in status and "trying again in" in status, status
+
+    failing.on = False
+    burst, bodies = new_uploads(1)
+    put_objects(s3, bucket, bodies)
+    write_catalog(s3, bucket, views["entries"] + burst)
+    _wait(browser, "the new entry after the API recovered", lambda d: _names(d)[:1] == [burst[0]["name"]], timeout=40)
+    _wait(browser, "the failure no longer reported", lambda d: "trying again" not in d.find_element(By.ID, "status").text,
+          timeout=5)
+    browser.save_screenshot(str(shots / "feed-api-recovered.png"))
+    # Back to every 1.5 s: a few revalidations answered (304) within 5 s.
+    answered = len([line for line in gallery.lines if " /images 304 " in line])
+    time.sleep(5)
+    assert len([line for line in gallery.lines if " /images 304 " in line]) - answered >= 2
+
+    # A 429 with Retry-After (readable here: the page and the API share an origin) is honoured:
+    # one request in the next 7 s, where the backoff alone would ask again after 3 s.
+    failing.status, failing.headers, failing.refused = 429, [("retry-after", "8")], []
+    failing.on = True
+    time.sleep(7)
+    failing.on = False
+    assert len(failing.refused) == 1, [round(t - failing.refused[0], 1) for t in failing.refused]
+    assert "trying again in 8 s" in browser.find_element(By.ID, "status").text

@@ -105,6 +105,8 @@ class CatalogFeeder:
         self.runtime: LocalRuntimeAPI | None = None
         self.delivered: list[dict[str, Any]] = []
         """One {"key", "etag", "size", "request_id"} per notification sent, in order."""
+        self.held = threading.Event()
+        """While set, no notification is sent (a test lands an upload's entry when it chooses)."""
         self._watched: dict[str, float] = {}
         self._seen: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -156,6 +158,8 @@ class CatalogFeeder:
                 for key in [k for k, until in self._watched.items() if until < now]:
                     del self._watched[key]
                 keys = list(self._watched)
+            if self.held.is_set():
+                continue
             for key in keys:
                 try:
                     self._check(key)
