@@ -45,7 +45,7 @@ public struct APIConfiguration: Sendable {
         if let claimNamespace, claimNamespace.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
             throw ConfigurationError("USER_CLAIMS_NAMESPACE", "=\(claimNamespace) must not contain spaces or control characters")
         }
-        transport = TransportConfiguration(environment)
+        transport = try TransportConfiguration(environment)
     }
 
     /// `PUT /me`'s profile source, or `nil` when neither claims nor userinfo are configured.
@@ -54,14 +54,30 @@ public struct APIConfiguration: Sendable {
         return ProfileSource(claimNamespace: claimNamespace, issuer: oidcIssuer, userinfoURL: userinfoURL, transport: transport)
     }
 
-    /// An `http://` or `https://` URL without spaces or control characters, `nil` when unset.
+    /// An `https://` URL without spaces or control characters (`http://` only to this machine,
+    /// for a local identity provider: callers' tokens are sent there), `nil` when unset.
     static func url(_ env: Environment, _ name: String) throws(ConfigurationError) -> String? {
         guard let value = env.get(name) else { return nil }
         guard value.hasPrefix("https://") || value.hasPrefix("http://"), value.utf8.count > "https://".utf8.count,
               !value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
-            throw ConfigurationError(name, "=\(value) must be an http:// or https:// URL")
+            throw ConfigurationError(name, "=\(value) must be an https:// URL")
+        }
+        guard value.hasPrefix("https://") || isLoopback(value) else {
+            throw ConfigurationError(name, "=\(value) must be an https:// URL (http:// only to 127.0.0.1, ::1 or localhost): "
+                                     + "callers' tokens are sent there")
         }
         return value
+    }
+
+    /// Whether an `http://` URL's host is this machine.
+    static func isLoopback(_ url: String) -> Bool {
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else { return false }
+        let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }) + "]"
+            : String(authority.prefix { $0 != ":" })
+        return host == "localhost" || host == "[::1]" || host.hasPrefix("127.") && host.split(separator: ".").count == 4
+            && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
     }
 
     /// Uploads need `UPLOAD_SCOPE` when set, else the read scope: a token that may not even read

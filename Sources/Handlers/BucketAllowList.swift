@@ -6,7 +6,9 @@ import S3Events
 /// reason instead of making the function write a catalog into a bucket nobody meant it to own.
 ///
 /// Read from `CATALOG_BUCKETS` (comma-separated) or else `CATALOG_BUCKET`; with neither set every
-/// bucket is served (local tools and tests use many buckets). Names compare byte for byte.
+/// bucket is served (local tools and tests use many buckets). Names compare byte for byte, so a
+/// name that is not a bucket name (a space, an ARN, `s3://…`) stops the start-up rather than
+/// leave every notification ignored.
 public struct BucketAllowList: Equatable, Sendable {
     /// `nil`: any bucket.
     public var buckets: [String]?
@@ -16,15 +18,38 @@ public struct BucketAllowList: Equatable, Sendable {
     public static let any = BucketAllowList(nil)
 
     /// `CATALOG_BUCKETS` (`a,b`; blanks around names and empty items ignored), else
-    /// `CATALOG_BUCKET`, else `.any`.
-    public init(_ environment: Environment) {
-        if let list = environment.get("CATALOG_BUCKETS") {
-            let names = list.split(separator: ",").map { ASCII.trimmed(String($0)) }.filter { !$0.isEmpty }
-            self.init(names.isEmpty ? nil : names)
-        } else {
-            self.init(environment.get("CATALOG_BUCKET").map { [$0] })
+    /// `CATALOG_BUCKET` (blanks around it ignored), else `.any`. A list that names no bucket is
+    /// refused: it would otherwise serve every bucket.
+    public init(_ environment: Environment) throws(ConfigurationError) {
+        let variable = environment.get("CATALOG_BUCKETS") != nil ? "CATALOG_BUCKETS" : "CATALOG_BUCKET"
+        guard let value = environment.get(variable) else {
+            self.init(nil)
+            return
         }
+        let names = value.split(separator: ",").map { ASCII.trimmed(String($0)) }.filter { !$0.isEmpty }
+        guard !names.isEmpty else { throw ConfigurationError(variable, "=\(value) names no bucket") }
+        for name in names where !Self.isBucketName(name) {
+            throw ConfigurationError(variable, "=\(value): \(name) is not a bucket name (3 to 255 letters, digits, "
+                                     + "'.', '-' or '_', starting and ending with a letter or digit; no ARN or s3:// prefix)")
+        }
+        self.init(names)
     }
+
+    /// What S3 has ever allowed as a bucket name (today's rules and the older, laxer ones of
+    /// us-east-1).
+    static func isBucketName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func alnum(_ b: UInt8) -> Bool { (48...57).contains(b) || (65...90).contains(b) || (97...122).contains(b) }
+        guard (3...255).contains(bytes.count), alnum(bytes.first!), alnum(bytes.last!) else { return false }
+        return bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    /// The reason a change to `bucket` is ignored, which the handler logs as a warning.
+    static func notServed(_ bucket: String, _ served: [String]) -> String {
+        "bucket \(bucket) is not the one this function serves (\(served.joined(separator: ", ")))"
+    }
+
+    static func isNotServed(_ reason: String) -> Bool { reason.hasPrefix("bucket ") && reason.hasSuffix(")") }
 
     public func admits(_ bucket: String) -> Bool {
         guard let buckets else { return true }
@@ -49,7 +74,6 @@ public struct BucketAllowList: Equatable, Sendable {
 
     func screen(_ record: RecordOutcome) -> RecordOutcome {
         guard case .change(let n) = record, !admits(n.bucket) else { return record }
-        let served = (buckets ?? []).joined(separator: ", ")
-        return .ignored(key: n.key, reason: "bucket \(n.bucket) is not the one this function serves (\(served))")
+        return .ignored(key: n.key, reason: Self.notServed(n.bucket, buckets ?? []))
     }
 }

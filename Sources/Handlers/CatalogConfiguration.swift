@@ -20,8 +20,8 @@ public struct CatalogConfiguration: Sendable {
             throw ConfigurationError("AWS", "configuration: \(error)")
         }
         catalogKey = environment.get("CATALOG_KEY") ?? "images.json"
-        buckets = BucketAllowList(environment)
-        transport = TransportConfiguration(environment)
+        buckets = try BucketAllowList(environment)
+        transport = try TransportConfiguration(environment)
     }
 
     /// The updater on a real S3 client, whose requests `meter` counts and times.

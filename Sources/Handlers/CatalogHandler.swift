@@ -134,6 +134,11 @@ public struct CatalogHandler: LambdaHandler {
             report.add(result)
         }
         for skipped in report.skipped { logSkip(skipped, log: log) }
+        // A record for another bucket is never applied: someone routed it here by mistake (or
+        // CATALOG_BUCKET(S) names the wrong bucket), and without this line nothing would show it.
+        for ignored in report.ignored where BucketAllowList.isNotServed(ignored.reason) {
+            log.warn("ignored \(ignored.key): \(ignored.reason)", ["key": .string(ignored.key), "reason": .string(ignored.reason)])
+        }
         return failures
     }
 
@@ -165,6 +170,7 @@ public struct CatalogHandler: LambdaHandler {
             switch record {
             case .ignored(let key, let reason):
                 report.ignored.append(SkippedKey(key: key ?? "", reason: reason))
+                if BucketAllowList.isNotServed(reason) { report.notServed += 1 }
             case .change(let n):
                 if let reason = ignoredReason(n.key) {
                     report.ignored.append(SkippedKey(key: n.key, reason: reason))

@@ -17,6 +17,7 @@ extension SyncReport {
         document.count("KeysSkippedRefused", skippedByKind[.refused] ?? 0)
         document.count("KeysSkippedUnreadable", skippedByKind[.unreadable] ?? 0)
         document.count("InvalidEvents", invalidEvents)
+        if countingRecords { document.count("RecordsNotServed", notServed) }
         document.count("CatalogWrites", writes)
         document.count("LostWrites", lostWrites)
         document.count("Rounds", rounds)

@@ -26,6 +26,8 @@ struct SyncReport {
     var catalogBytes: [Int64] = []
     /// Buckets whose sync failed, and events or SQS messages that could not be read at all.
     var failedBuckets = 0, invalidEvents = 0
+    /// Records for a bucket this function does not serve (`BucketAllowList`), among `ignored`.
+    var notServed = 0
     /// Per record applied: milliseconds from its `eventTime` to the moment the catalog held it.
     var lagsMs: [Double] = []
 

@@ -46,10 +46,11 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     }
 
     /// What CloudWatch refuses in a namespace: more than 255 characters, characters other than
-    /// letters, digits and `. - _ / # :`, or AWS's own `AWS/` prefix.
+    /// letters, digits and `. - _ / # :`, a `:` first, or AWS's own `AWS/` prefix.
     static func namespaceProblem(_ namespace: String) -> String? {
         guard namespace.utf8.count <= 255 else { return "is longer than 255 characters" }
         guard !namespace.hasPrefix("AWS/") else { return "must not start with AWS/ (reserved for AWS's own metrics)" }
+        guard !namespace.hasPrefix(":") else { return "must not start with ':' (CloudWatch refuses it)" }
         let allowed = Set(".-_/#: ".utf8)
         guard namespace.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0 & 0xDF) && $0 < 0x80 || allowed.contains($0) }) else {
             return "may only hold letters, digits, spaces and . - _ / # :"

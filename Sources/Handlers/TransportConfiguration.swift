@@ -25,9 +25,15 @@ public struct TransportConfiguration: Sendable, Equatable {
 
     /// `SSL_CERT_FILE` when set and not empty (an empty value counts as unset, like every other
     /// variable, rather than pointing libcurl at a file named ""), else the first known bundle
-    /// `fileExists` finds. Pure apart from `fileExists`, so tests choose what exists.
-    public init(_ environment: Environment, fileExists: (String) -> Bool = TransportConfiguration.isReadable) {
-        caBundle = environment.get("SSL_CERT_FILE") ?? Self.knownCABundles.first(where: fileExists)
+    /// `fileExists` finds. A `SSL_CERT_FILE` that cannot be read stops the start-up: every HTTPS
+    /// request would fail. Pure apart from `fileExists`, so tests choose what exists.
+    public init(_ environment: Environment, fileExists: (String) -> Bool = TransportConfiguration.isReadable) throws(ConfigurationError) {
+        if let configured = environment.get("SSL_CERT_FILE") {
+            guard fileExists(configured) else { throw ConfigurationError("SSL_CERT_FILE", "=\(configured) is not a readable file") }
+            caBundle = configured
+        } else {
+            caBundle = Self.knownCABundles.first(where: fileExists)
+        }
     }
 
     /// A libcurl transport verifying with `caBundle`.

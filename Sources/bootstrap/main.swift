@@ -27,7 +27,9 @@ guard let runtimeAPI = environment.get("AWS_LAMBDA_RUNTIME_API") else {
     exit(2)
 }
 
-var loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: TransportConfiguration(environment).makeTransport())
+// The Runtime API is plain HTTP on the host: no CA bundle (a bad SSL_CERT_FILE is the handler
+// configuration's error, reported through /init/error).
+var loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: TransportConfiguration(caBundle: nil).makeTransport())
 
 let handler: any LambdaHandler
 do {

@@ -125,9 +125,17 @@ final class APIConfigurationTests: XCTestCase {
         XCTAssertNil(full.userinfoURL)
         let local = try make(["OIDC_ISSUER": "http://127.0.0.1:5000/api/oidc", "OIDC_USERINFO_URL": "http://127.0.0.1:5000/api/oidc/userinfo"])
         XCTAssertEqual(local.profiles?.userinfoURL, "http://127.0.0.1:5000/api/oidc/userinfo")
+        for loopback in ["http://localhost:5000/", "http://[::1]:5000/oidc"] {
+            XCTAssertEqual(try make(["OIDC_ISSUER": loopback]).profiles?.issuer, loopback)
+        }
         for (bad, variable) in [(["OIDC_USERINFO_URL": "https://example.eu.auth0.com/userinfo"], "OIDC_ISSUER is not set"),
                                 (["OIDC_ISSUER": "example.eu.auth0.com"], "OIDC_ISSUER=example.eu.auth0.com must be"),
                                 (["OIDC_ISSUER": "https://a/", "OIDC_USERINFO_URL": "ftp://a/userinfo"], "OIDC_USERINFO_URL="),
+                                // Callers' tokens go there: plain HTTP only to this machine.
+                                (["OIDC_ISSUER": "https://a.example/", "OIDC_USERINFO_URL": "http://a.example/userinfo"], "OIDC_USERINFO_URL="),
+                                (["OIDC_ISSUER": "http://idp.example.com/"], "OIDC_ISSUER="),
+                                (["OIDC_ISSUER": "http://127.0.0.1.example.com/"], "OIDC_ISSUER="),
+                                (["OIDC_ISSUER": "http://localhost@idp.example.com/"], "OIDC_ISSUER="),
                                 (["USER_CLAIMS_NAMESPACE": "https://a/ b"], "USER_CLAIMS_NAMESPACE=")] {
             XCTAssertThrowsError(try make(bad)) {
                 XCTAssertEqual(($0 as? LambdaError)?.errorType, "Runtime.InvalidConfiguration")

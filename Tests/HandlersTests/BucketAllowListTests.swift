@@ -11,12 +11,30 @@ import TestSupport
 
 /// The catalog function applies notifications only for the bucket(s) it was deployed for.
 final class BucketAllowListTests: XCTestCase {
-    func testReadFromTheEnvironment() {
-        XCTAssertEqual(BucketAllowList(Environment([:])), .any)
-        XCTAssertEqual(BucketAllowList(Environment(["CATALOG_BUCKET": ""])), .any)
-        XCTAssertEqual(BucketAllowList(Environment(["CATALOG_BUCKET": "mine"])).buckets, ["mine"])
-        XCTAssertEqual(BucketAllowList(Environment(["CATALOG_BUCKETS": " a , b,,", "CATALOG_BUCKET": "c"])).buckets, ["a", "b"])
-        XCTAssertEqual(BucketAllowList(Environment(["CATALOG_BUCKETS": " , "])), .any)
+    func testReadFromTheEnvironment() throws {
+        XCTAssertEqual(try BucketAllowList(Environment([:])), .any)
+        XCTAssertEqual(try BucketAllowList(Environment(["CATALOG_BUCKET": ""])), .any)
+        XCTAssertEqual(try BucketAllowList(Environment(["CATALOG_BUCKET": "mine"])).buckets, ["mine"])
+        XCTAssertEqual(try BucketAllowList(Environment(["CATALOG_BUCKET": " photos-bucket "])).buckets, ["photos-bucket"])
+        XCTAssertEqual(try BucketAllowList(Environment(["CATALOG_BUCKETS": " abc , b.c_d,,", "CATALOG_BUCKET": "c"])).buckets,
+                       ["abc", "b.c_d"])
+    }
+
+    /// A value that cannot name a bucket would leave every notification ignored (names compare
+    /// byte for byte), and a list that names none would serve every bucket: both stop the
+    /// start-up, naming the variable.
+    func testWhatNamesNoBucketStopsTheStartUp() {
+        for (environment, variable) in [(["CATALOG_BUCKETS": " , "], "CATALOG_BUCKETS"),
+                                        (["CATALOG_BUCKETS": ",", "CATALOG_BUCKET": "mine"], "CATALOG_BUCKETS"),
+                                        (["CATALOG_BUCKETS": "arn:aws:s3:::photos"], "CATALOG_BUCKETS"),
+                                        (["CATALOG_BUCKET": "s3://photos"], "CATALOG_BUCKET"),
+                                        (["CATALOG_BUCKET": "my photos"], "CATALOG_BUCKET"),
+                                        (["CATALOG_BUCKET": "ab"], "CATALOG_BUCKET"),
+                                        (["CATALOG_BUCKET": "-photos"], "CATALOG_BUCKET")] {
+            XCTAssertThrowsError(try BucketAllowList(Environment(environment)), "\(environment)") { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, variable)
+            }
+        }
     }
 
     func testNamesCompareByteForByte() {

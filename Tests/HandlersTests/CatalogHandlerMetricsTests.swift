@@ -41,6 +41,22 @@ final class CatalogHandlerMetricsTests: XCTestCase {
         try (handler ?? self.handler()).handle(JSONValue.object(["Records": .array(records)]).serialized(), context: context(id))
     }
 
+    /// A record for a bucket this function does not serve is never applied, and never silent:
+    /// a WARN line names it and `RecordsNotServed` counts it (under SQS its message is done, so
+    /// nothing else would show it).
+    func testRecordsForAnotherBucketAreLoggedAndCounted() throws {
+        store.put("mine", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
+        var handler = handler()
+        handler.buckets = BucketAllowList(["mine"])
+        _ = try invoke([record("mine", "a.png"), record("other", "b.png"), record("other", "c.png")], handler)
+        XCTAssertEqual(metrics.value("RecordsNotServed"), 2)
+        let warnings = logged.records.filter { $0.level == .warn }
+        XCTAssertEqual(warnings.map { $0.fields["key"] }, [.string("b.png"), .string("c.png")])
+        XCTAssertEqual(warnings.first?.message, "ignored b.png: bucket other is not the one this function serves (mine)")
+        _ = try invoke([record("mine", "a.png")], handler, id: "req-2")
+        XCTAssertEqual(metrics.value("RecordsNotServed"), 0)
+    }
+
     func testCountsWhatWasReceivedAppliedAndSkipped() throws {
         store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
         store.put("b", "c.png", bytes: MemoryStore.png(width: 1, height: 1))

@@ -35,7 +35,8 @@ final class TelemetryConfigurationTests: XCTestCase {
 
     func testBadValuesNameTheVariable() {
         for (name, value) in [("AWS_LAMBDA_LOG_FORMAT", "xml"), ("AWS_LAMBDA_LOG_LEVEL", "LOUD"), ("METRICS_NAMESPACE", "AWS/Lambda"),
-                              ("METRICS_NAMESPACE", "bad\"name"), ("METRICS_NAMESPACE", String(repeating: "n", count: 256))] {
+                              ("METRICS_NAMESPACE", "bad\"name"), ("METRICS_NAMESPACE", String(repeating: "n", count: 256)),
+                              ("METRICS_NAMESPACE", ":imagecat")] {
             XCTAssertThrowsError(try TelemetryConfiguration([name: value], handler: "catalog"), name) { error in
                 XCTAssertTrue("\(error)".hasPrefix(name), "\(error)")
             }

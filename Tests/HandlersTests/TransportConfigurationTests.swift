@@ -1,5 +1,6 @@
 import Storage
 import Basics
+import Foundation
 import XCTest
 @testable import Handlers
 
@@ -9,11 +10,22 @@ final class TransportConfigurationTests: XCTestCase {
     static let debian = "/etc/ssl/certs/ca-certificates.crt"
 
     func caBundle(_ values: [String: String], existing: Set<String>) -> String? {
-        TransportConfiguration(Environment(values), fileExists: { existing.contains($0) }).caBundle
+        try? TransportConfiguration(Environment(values), fileExists: { existing.contains($0) }).caBundle
     }
 
     func testSSLCertFileWins() {
-        XCTAssertEqual(caBundle(["SSL_CERT_FILE": "/opt/ca.pem"], existing: [Self.amazon]), "/opt/ca.pem")
+        XCTAssertEqual(caBundle(["SSL_CERT_FILE": "/opt/ca.pem"], existing: [Self.amazon, "/opt/ca.pem"]), "/opt/ca.pem")
+    }
+
+    /// Every HTTPS request would fail with curl's error 77: the start-up stops instead, naming it.
+    func testAnSSLCertFileThatIsNotThereStopsTheStartUp() {
+        XCTAssertThrowsError(try TransportConfiguration(Environment(["SSL_CERT_FILE": "/opt/ca.pem"]), fileExists: { _ in false })) {
+            XCTAssertEqual("\($0)", "SSL_CERT_FILE=/opt/ca.pem is not a readable file")
+        }
+        let values = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "CATALOG_BUCKET": "b",
+                      "SSL_CERT_FILE": "/nonexistent/ca.pem"]
+        XCTAssertThrowsError(try CatalogConfiguration(Environment(values)))
+        XCTAssertThrowsError(try APIConfiguration(Environment(values)))
     }
 
     func testEmptySSLCertFileCountsAsUnset() {
@@ -30,8 +42,11 @@ final class TransportConfigurationTests: XCTestCase {
     }
 
     func testBothConfigurationsResolveIt() throws {
-        let values = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "CATALOG_BUCKET": "b", "SSL_CERT_FILE": "/opt/ca.pem"]
-        XCTAssertEqual(try APIConfiguration(Environment(values)).transport.caBundle, "/opt/ca.pem")
-        XCTAssertEqual(try CatalogConfiguration(Environment(values)).transport.caBundle, "/opt/ca.pem")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ca-\(getpid()).pem").path
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let values = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "CATALOG_BUCKET": "bkt", "SSL_CERT_FILE": file]
+        XCTAssertEqual(try APIConfiguration(Environment(values)).transport.caBundle, file)
+        XCTAssertEqual(try CatalogConfiguration(Environment(values)).transport.caBundle, file)
     }
 }

@@ -352,6 +352,10 @@ def test_functions(template):
     assert not userinfo.fullmatch("http://tenant.eu.auth0.com/userinfo"), "the token is never sent in clear"
     namespace = re.compile(parameters["UserClaimsNamespace"]["AllowedPattern"])
     assert namespace.fullmatch("https://imagecat.example.com/") and not namespace.fullmatch("a b")
+    # CloudWatch refuses a namespace that starts with ':' (the function refuses it too).
+    metrics = re.compile(parameters["MetricsNamespace"]["AllowedPattern"])
+    assert metrics.fullmatch("imagecat") and metrics.fullmatch("imagecat/prod:eu")
+    assert not metrics.fullmatch(":imagecat") and not metrics.fullmatch("")
 
 
 def test_cors_only_for_the_gallery_origin(template):
