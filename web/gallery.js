@@ -19,6 +19,7 @@
   const MAX_TIMER_MS = 2 ** 31 - 1; // browsers run a longer setTimeout at once
   const NOT_LISTED_MS = 60000; // an upload the catalog has not listed by then is reported
   const LATE_CHECK_MS = 15000; // such an upload is still looked for, this often
+  const GIVE_UP_MS = 10 * 60 * 1000; // ... for this long after it was reported
   const CHECK_LIMIT = 1000; // names per look for waiting uploads (the API's largest page)
   // Uploads run this many at a time, each asking for its URL just before its PUT: URLs signed
   // all at once for a big drop would expire (UPLOAD_EXPIRES_SECONDS) before the last PUTs
@@ -96,7 +97,9 @@
     check = { query: null, etag: null, from: null, lateAt: 0 };
     failures = 0;
     trouble = null;
+    for (const job of queued) job.item.fail("signed out before it started");
     queued.length = 0;
+    waiting.clear(); // looked for again by nobody: the next sign-in starts afresh
     feed.stop();
     showSignedIn();
     say(message);
@@ -233,6 +236,7 @@
 
   /** Uploads to look for now: any not reported late, or late ones every LATE_CHECK_MS. */
   function lookedFor() {
+    if (token() === null) return [];
     const lateToo = Date.now() - check.lateAt >= LATE_CHECK_MS;
     return [...waiting].filter(([, upload]) => lateToo || !upload.late).map(([key]) => key);
   }
@@ -457,7 +461,9 @@
       if (response.ok) return response.json();
       if (response.status !== 429 || attempt === URL_ATTEMPTS) throw new Error(await problem(response));
       const backoff = 1000 * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-      const wait = Math.min(MAX_URL_WAIT_MS, window.ImagecatFeed.retryAfterMs(response) ?? backoff);
+      // Never sooner than the backoff: a Retry-After of 0, or a date a fast clock puts in the
+      // past, must not turn the retries into a burst.
+      const wait = Math.min(MAX_URL_WAIT_MS, Math.max(window.ImagecatFeed.retryAfterMs(response) ?? 0, backoff));
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
@@ -485,6 +491,8 @@
         if (waiting.get(answer.key) === upload) {
           upload.late = true;
           item.unlisted();
+          // Not for ever: an object that is not a readable image is never listed.
+          setTimeout(() => { if (waiting.get(answer.key) === upload) waiting.delete(answer.key); }, GIVE_UP_MS);
         }
       }, NOT_LISTED_MS);
     } catch (error) {

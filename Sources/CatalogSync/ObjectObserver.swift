@@ -67,6 +67,12 @@ struct ObjectObserver {
                 readings[i].next = nil
                 switch answer {
                 case .success(.bytes(let body, let version, let totalSize)):
+                    if let first = readings[i].first, first.version.etag != version.etag || first.size != totalSize {
+                        // Another version's bytes: a server that ignores `If-Match` on a ranged
+                        // read answers with whatever it holds now. Read again from the start.
+                        readings[i].restart(firstRead: firstRead, readAhead: readAhead, bucket: bucket)
+                        continue
+                    }
                     if readings[i].first == nil {
                         readings[i].first = (version, totalSize)
                         readings[i].session = SniffSession(totalSize: totalSize, readAhead: readAhead,

@@ -10,6 +10,6 @@ public struct S3ByteRange: Sendable, Equatable {
 
     public var headerValue: String { "bytes=\(first)-" + (last.map(String.init) ?? "") }
 
-    /// Bytes asked for (`nil`: to the end).
-    public var length: Int64? { last.map { $0 - first + 1 } }
+    /// Bytes asked for (`nil`: to the end; 0 for a range that ends before it starts).
+    public var length: Int64? { last.map { max(0, $0 - first + 1) } }
 }

@@ -29,14 +29,15 @@ public enum KeyReadError: Error, CustomStringConvertible {
         }
     }
 
-    /// 4xx codes that describe the request's credentials, signature or clock, not the key: an
-    /// expired session token, a wrong secret or a skewed clock refuses every key alike, and
+    /// 4xx codes that describe the request's credentials or clock, not the key: an expired
+    /// session token, an unknown access key or a skewed clock refuses every key alike, and
     /// skipping them would drop a whole batch of records until the reconcile (which uses the same
-    /// credentials).
+    /// credentials). Not `SignatureDoesNotMatch`: a wrong secret gives it for every key, but a
+    /// server or proxy that encodes one key's name differently gives it for that key alone, and
+    /// failing the bucket would then fail every record with it, for good.
     static let callerCodes: Set<String> = [
         "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "InvalidSecurity", "MissingSecurityHeader",
-        "InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthorizationHeaderMalformed",
-        "RequestTimeTooSkewed", "RequestExpired",
+        "InvalidAccessKeyId", "AuthorizationHeaderMalformed", "RequestTimeTooSkewed", "RequestExpired",
     ]
 
     public var description: String {

@@ -87,7 +87,7 @@ final class ImageAPIObjectsTests: XCTestCase {
                            "é", String(repeating: "x", count: 129), String(repeating: "x", count: 255)] {
             XCTAssertEqual(Subject(hashedOnly)?.hasLegacyKey, false, hashedOnly)
         }
-        for bad in ["", "a\u{0}", "a\n", "a\u{7F}", String(repeating: "x", count: 256)] {
+        for bad in ["", "a\u{0}", "a\n", "a\u{7F}", "a\u{85}b", "a\u{202E}b", "a\u{2028}b", String(repeating: "x", count: 256)] {
             XCTAssertNil(Subject(bad), bad)
         }
     }

@@ -92,6 +92,22 @@ final class ObjectObserverTests: XCTestCase {
                        ["bytes=4096-\(jpeg.count - 1)", "bytes=0-4095", "bytes=4096-\(jpeg.count - 1)"])
     }
 
+    /// A server that ignores `If-Match` on a ranged read answers a follow-up with the new
+    /// version's bytes: the key is read again from the start, never one version's header
+    /// finished with another's.
+    func testAFollowUpFromAnotherVersionReadsTheKeyAgain() throws {
+        let jpeg = Self.deepJPEG
+        let transport = RoundTransport([
+            Self.part(Array(jpeg[0..<4096]), from: 0, total: jpeg.count, etag: "\"v1\""),
+            Self.part(Array(jpeg[4096...]), from: 4096, total: jpeg.count, etag: "\"v2\""),   // If-Match ignored
+            Self.part(Array(jpeg[0..<4096]), from: 0, total: jpeg.count, etag: "\"v2\""),
+            Self.part(Array(jpeg[4096...]), from: 4096, total: jpeg.count, etag: "\"v2\""),
+        ])
+        let observed = try XCTUnwrap(try observer(transport).observe(bucket: "b", keys: ["deep.jpg"])[0].get())
+        XCTAssertEqual(observed.version.etag, "v2")
+        XCTAssertEqual(transport.rounds.count, 4, "the first version's header was read again, from the start")
+    }
+
     func testAKeyThatKeepsChangingIsSkippedNotTheBucketFailed() {
         let jpeg = Self.deepJPEG
         var answers: [ScriptedTransport.Reply] = []

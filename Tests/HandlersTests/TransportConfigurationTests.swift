@@ -22,10 +22,10 @@ final class TransportConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try TransportConfiguration(Environment(["SSL_CERT_FILE": "/opt/ca.pem"]), fileExists: { _ in false })) {
             XCTAssertEqual("\($0)", "SSL_CERT_FILE=/opt/ca.pem is not a readable file")
         }
-        let values = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "CATALOG_BUCKET": "b",
+        let values = ["AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "secret", "CATALOG_BUCKET": "bkt",
                       "SSL_CERT_FILE": "/nonexistent/ca.pem"]
-        XCTAssertThrowsError(try CatalogConfiguration(Environment(values)))
-        XCTAssertThrowsError(try APIConfiguration(Environment(values)))
+        XCTAssertThrowsError(try CatalogConfiguration(Environment(values))) { XCTAssertTrue("\($0)".hasPrefix("SSL_CERT_FILE="), "\($0)") }
+        XCTAssertThrowsError(try APIConfiguration(Environment(values))) { XCTAssertTrue("\($0)".hasPrefix("SSL_CERT_FILE="), "\($0)") }
     }
 
     func testEmptySSLCertFileCountsAsUnset() {

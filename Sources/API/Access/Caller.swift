@@ -26,7 +26,7 @@ public struct Caller: Equatable, Sendable {
         guard let subject = Subject(sub) else {
             // The token is valid: signing in again gives the same subject, so not a 401.
             throw APIError(403, "invalid_subject", "the token's subject (sub) cannot key a record: "
-                           + "over \(Subject.maxLength) bytes or with a control character")
+                           + "over \(Subject.maxLength) bytes, or with a control or hidden character")
         }
         var scopes = request.scopes ?? []
         if let scope = claims["scope"]?.stringValue {

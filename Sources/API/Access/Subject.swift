@@ -3,7 +3,8 @@
 /// Records live under the SHA-256 of the subject (`users/sha256/<hex>.json`), so any subject an
 /// identity provider issues can have one: OpenID Connect allows up to 255 ASCII characters, and
 /// Auth0's `samlp|corp|jane+photos@example.com` or a SAML `CN=Jane Doe,O=Corp` are real ones.
-/// Only what no issuer means is refused: empty, longer than 255 bytes, or a control character.
+/// Only what no issuer means is refused: empty, longer than 255 bytes, or a control character or
+/// a hidden one (a bidirectional override, a line separator: the gallery shows the record).
 ///
 /// Older imagecats stored records under `users/<sub>.json`, for subjects of `[A-Za-z0-9|._@-]`
 /// (not only dots) up to 128 bytes: only such a subject can have a record there to move
@@ -14,10 +15,9 @@ public struct Subject: Equatable, Sendable, CustomStringConvertible {
 
     public let value: String
 
-    /// `nil` for an empty subject, one over 255 bytes, or one with a control character.
+    /// `nil` for an empty subject, one over 255 bytes, or one with a control or hidden character.
     public init?(_ value: String) {
-        let bytes = value.utf8
-        guard (1...Self.maxLength).contains(bytes.count), !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        guard (1...Self.maxLength).contains(value.utf8.count), !value.unicodeScalars.contains(where: \.isHiddenOrControl) else { return nil }
         self.value = value
     }
 

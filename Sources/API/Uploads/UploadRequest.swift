@@ -69,7 +69,7 @@ public struct UploadRequest: Equatable, Sendable {
         guard bytes.count <= UploadPolicy.maxNameBytes else {
             return "must be at most \(UploadPolicy.maxNameBytes) bytes of UTF-8"
         }
-        if name.unicodeScalars.contains(where: isForbidden) {
+        if name.unicodeScalars.contains(where: \.isHiddenOrControl) {
             return "must not contain control or bidirectional-override characters"
         }
         guard !bytes.contains(UInt8(ascii: "\\")) else { return "must not contain backslashes" }
@@ -82,16 +82,5 @@ public struct UploadRequest: Equatable, Sendable {
             }
         }
         return nil
-    }
-
-    /// C0 and C1 controls, DEL, line/paragraph separators and the bidirectional overrides and
-    /// isolates (which can make `gnp.exe` display as `exe.png`).
-    static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0xFEFF:
-            true
-        default:
-            false
-        }
     }
 }
