@@ -3,7 +3,8 @@ nothing of the tests' (no browser, identity provider, Node or linters), so a mac
 them, or a distribution that names them differently, still runs it; the default installs all.
 
 apt is replaced by stand-ins that report every package missing and record what would be
-installed; nothing is installed."""
+installed, so no system package is installed. (pip is not replaced: it runs only for Python
+packages that are missing, and the suite's own setup installed them before the tests ran.)"""
 
 from __future__ import annotations
 
