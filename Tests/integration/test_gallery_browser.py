@@ -5,7 +5,8 @@ real image files through the file input, and sees both in the grid with their re
 and dimensions, their thumbnails loaded through presigned GET URLs; then a third image arrives by
 drag and drop; then it signs out, at the provider too. A callback with a forged `state` is
 refused. Twelve files dropped at once go up four at a time (through throttling and an expired
-URL), and a 30-day session does not spin the page's expiry timer.
+URL), and a 30-day session does not spin the page's expiry timer. A throttled POST /uploads is
+asked again after the page's backoff even when its Retry-After says not to wait.
 Behind it: glewlwyd, the real bootstrap as the API (_HANDLER=api) and as the catalog function
 (_HANDLER=catalog), fed by local_uploads.CatalogFeeder, and a real SeaweedFS.
 
@@ -478,3 +479,55 @@ def test_a_session_longer_than_a_timer_reaches_does_not_spin(gallery, browser):
     assert len(delays) < 50, f"{len(delays)} timers in 2 s: {sorted(set(delays))[-5:]}"
     assert any(delay > 20 * 86400000 for delay in delays), "no timer for the session's end"
     assert browser.find_element(By.ID, "who").is_displayed()
+
+
+POST_WATCH = """
+// Every POST /uploads the page sends: when (performance.now()), and the answer's status and
+// Retry-After as the page reads them.
+const posts = window.__posts = [];
+const fetch0 = window.fetch;
+window.fetch = function (url, init) {
+  if (!(String(url).endsWith('/uploads') && init && init.method === 'POST')) return fetch0.apply(this, arguments);
+  const record = {at: performance.now(), status: null, retryAfter: null};
+  posts.push(record);
+  return fetch0.apply(this, arguments).then((response) => {
+    record.status = response.status;
+    record.retryAfter = response.headers.get('Retry-After');
+    return response;
+  });
+};
+"""
+
+
+def test_a_throttled_upload_waits_its_backoff_even_when_told_not_to_wait(gallery, browser):
+    """The API's first two answers to POST /uploads are 429 with a Retry-After that asks for no
+    wait at all: 0, then a date in the past (what a fast clock makes of one). The page still
+    waits its own backoff (1 s, then 2 s, each times 0.5 to 1) before it asks again, instead of
+    turning its retries into a burst, and the upload ends in the gallery."""
+    from selenium.webdriver.common.by import By
+
+    no_wait = ["0", "Thu, 01 Jan 1970 00:00:00 GMT"]
+    throttled: list[str] = []
+    handle = gallery.api.handle
+
+    def throttling(method, target, headers, body, source_ip):
+        if method == "POST" and urllib.parse.urlsplit(target).path == "/uploads" and len(throttled) < len(no_wait):
+            throttled.append(no_wait[len(throttled)])
+            return 429, [("content-type", "application/json"), ("retry-after", throttled[-1])], \
+                b'{"message":"Too Many Requests"}'
+        return handle(method, target, headers, body, source_ip)
+
+    gallery.api.handle = throttling
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the empty gallery", lambda d: d.find_element(By.ID, "empty").is_displayed())
+    browser.execute_script(POST_WATCH)
+    browser.find_element(By.ID, "files").send_keys(str(IMAGES / "rgb8.png"))
+    _wait(browser, "the upload row done", lambda d: d.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=done]")
+          or d.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=failed]"), timeout=30)
+    posts = browser.execute_script("return window.__posts")
+    assert [(p["status"], p["retryAfter"]) for p in posts] == [(429, "0"), (429, no_wait[1]), (200, None)], posts
+    gaps = [later["at"] - earlier["at"] for earlier, later in zip(posts, posts[1:])]
+    # At least 500 ms, then 1000 ms (the smallest jitter); a few ms when the Retry-After wins.
+    assert gaps[0] >= 450 and gaps[1] >= 900, f"POST /uploads asked again after {[round(g) for g in gaps]} ms"
+    assert browser.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=done]")
