@@ -5,7 +5,9 @@ real image files through the file input, and sees both in the grid with their re
 and dimensions, their thumbnails loaded through presigned GET URLs; then a third image arrives by
 drag and drop; then it signs out, at the provider too. A callback with a forged `state` is
 refused. Twelve files dropped at once go up four at a time (through throttling and an expired
-URL), and a 30-day session does not spin the page's expiry timer.
+URL), and a 30-day session does not spin the page's expiry timer. A throttled POST /uploads is
+asked again after the page's backoff even when its Retry-After says not to wait, and signing
+out fails the queued uploads and stops looking for the uploaded ones.
 Behind it: glewlwyd, the real bootstrap as the API (_HANDLER=api) and as the catalog function
 (_HANDLER=catalog), fed by local_uploads.CatalogFeeder, and a real SeaweedFS.
 
@@ -22,6 +24,7 @@ import json
 import os
 import shutil
 import re
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -478,3 +481,136 @@ def test_a_session_longer_than_a_timer_reaches_does_not_spin(gallery, browser):
     assert len(delays) < 50, f"{len(delays)} timers in 2 s: {sorted(set(delays))[-5:]}"
     assert any(delay > 20 * 86400000 for delay in delays), "no timer for the session's end"
     assert browser.find_element(By.ID, "who").is_displayed()
+
+
+POST_WATCH = """
+// Every POST /uploads the page sends: when (performance.now()), and the answer's status and
+// Retry-After as the page reads them.
+const posts = window.__posts = [];
+const fetch0 = window.fetch;
+window.fetch = function (url, init) {
+  if (!(String(url).endsWith('/uploads') && init && init.method === 'POST')) return fetch0.apply(this, arguments);
+  const record = {at: performance.now(), status: null, retryAfter: null};
+  posts.push(record);
+  return fetch0.apply(this, arguments).then((response) => {
+    record.status = response.status;
+    record.retryAfter = response.headers.get('Retry-After');
+    return response;
+  });
+};
+"""
+
+
+def test_a_throttled_upload_waits_its_backoff_even_when_told_not_to_wait(gallery, browser):
+    """The API's first two answers to POST /uploads are 429 with a Retry-After that asks for no
+    wait at all: 0, then a date in the past (what a fast clock makes of one). The page still
+    waits its own backoff (1 s, then 2 s, each times 0.5 to 1) before it asks again, instead of
+    turning its retries into a burst, and the upload ends in the gallery."""
+    from selenium.webdriver.common.by import By
+
+    no_wait = ["0", "Thu, 01 Jan 1970 00:00:00 GMT"]
+    throttled: list[str] = []
+    handle = gallery.api.handle
+
+    def throttling(method, target, headers, body, source_ip):
+        if method == "POST" and urllib.parse.urlsplit(target).path == "/uploads" and len(throttled) < len(no_wait):
+            throttled.append(no_wait[len(throttled)])
+            return 429, [("content-type", "application/json"), ("retry-after", throttled[-1])], \
+                b'{"message":"Too Many Requests"}'
+        return handle(method, target, headers, body, source_ip)
+
+    gallery.api.handle = throttling
+    browser.get(gallery.url)
+    _sign_in(browser, gallery)
+    _wait(browser, "the empty gallery", lambda d: d.find_element(By.ID, "empty").is_displayed())
+    browser.execute_script(POST_WATCH)
+    browser.find_element(By.ID, "files").send_keys(str(IMAGES / "rgb8.png"))
+    _wait(browser, "the upload row done", lambda d: d.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=done]")
+          or d.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=failed]"), timeout=30)
+    posts = browser.execute_script("return window.__posts")
+    assert [(p["status"], p["retryAfter"]) for p in posts] == [(429, "0"), (429, no_wait[1]), (200, None)], posts
+    gaps = [later["at"] - earlier["at"] for earlier, later in zip(posts, posts[1:])]
+    # At least 500 ms, then 1000 ms (the smallest jitter); a few ms when the Retry-After wins.
+    assert gaps[0] >= 450 and gaps[1] >= 900, f"POST /uploads asked again after {[round(g) for g in gaps]} ms"
+    assert browser.find_elements(By.CSS_SELECTOR, "#uploads li[data-state=done]")
+
+
+PUT_HOLD = """
+// Every PUT to storage is held until window.__releasePuts(): the uploads in the slots stay there.
+const held = window.__heldPuts = [];
+const open0 = XMLHttpRequest.prototype.open;
+const send0 = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.open = function (method) { this.__put = method === 'PUT'; return open0.apply(this, arguments); };
+XMLHttpRequest.prototype.send = function (body) {
+  if (!this.__put) return send0.apply(this, arguments);
+  held.push(() => send0.call(this, body));
+};
+window.__releasePuts = () => { for (const send of held.splice(0)) send(); };
+"""
+
+
+def test_signing_out_stops_the_upload_work(gallery, browser, tmp_path):
+    """Signed out with one upload waiting for the catalog, four in the slots (their PUTs held)
+    and two queued, while a revalidation is on its way: the queued rows fail ("signed out before
+    it started"), the page stops looking for the waiting upload, and nothing more reaches the
+    API, neither when that revalidation comes back nor when the held PUTs end. (The provider's
+    end-session page is left out: the page stays, as with a provider that has none.)"""
+    from selenium.webdriver.common.by import By
+
+    from imagecat_tools import images
+
+    requests: list[tuple[float, str, str]] = []  # (when, method, target) of every API request
+    hold_polls, polls_held, release = threading.Event(), threading.Event(), threading.Event()
+    handle = gallery.api.handle
+
+    def watching(method, target, headers, body, source_ip):
+        requests.append((time.monotonic(), method, target))
+        if hold_polls.is_set() and method == "GET" and "urls=1" in target:
+            polls_held.set()
+            release.wait(60)
+        return handle(method, target, headers, body, source_ip)
+
+    def look_fors() -> list[str]:  # the page's looks for its waiting uploads (names only)
+        return [target for _, method, target in requests if method == "GET" and "limit=1000" in target]
+
+    def rows(state: str | None) -> list[str]:
+        return browser.execute_script("return [...document.querySelectorAll('#uploads li')]"
+                                      ".filter(li => (li.dataset.state || null) === arguments[0])"
+                                      ".map(li => li.querySelector('.upload-state').textContent)", state)
+
+    gallery.api.handle = watching
+    try:
+        browser.get(gallery.url)
+        _sign_in(browser, gallery)
+        _wait(browser, "the empty gallery", lambda d: d.find_element(By.ID, "empty").is_displayed())
+        gallery.feeder.held.set()  # the catalog lists no upload
+        browser.find_element(By.ID, "files").send_keys(str(IMAGES / "rgb8.png"))
+        _wait(browser, "the upload waiting for the catalog", lambda d: rows("waiting"), timeout=30)
+        _wait(browser, "a look for it", lambda d: look_fors(), timeout=15)
+
+        browser.execute_script(PUT_HOLD)
+        _drop(browser, [(f"held-{i}.png", images.png(8, 8), "image/png") for i in range(6)])
+        _wait(browser, "four uploads in the slots, two queued", lambda d: len(rows("uploading")) == 4
+              and len(rows(None)) == 2 and d.execute_script("return window.__heldPuts.length") == 4, timeout=30)
+        hold_polls.set()
+        assert polls_held.wait(15), "no revalidation while the uploads were held"
+
+        browser.execute_script("window.ImagecatOIDC.signOut = async () => false;")
+        signed_out = time.monotonic()
+        browser.find_element(By.ID, "sign-out").click()
+        _wait(browser, "signed out", lambda d: d.find_element(By.ID, "sign-in").is_displayed()
+              and d.find_element(By.ID, "status").text == "Signed out.", timeout=10)
+        release.set()
+        browser.execute_script("window.__releasePuts()")
+        time.sleep(5)  # three revalidations' worth, each with a look for the waiting upload
+
+        browser.save_screenshot(str(_artifact_dir(tmp_path) / "gallery-signed-out-while-uploading.png"))
+        assert rows(None) == [], "rows still queued after the sign-out"
+        assert rows("failed") == ["Not uploaded: signed out before it started"] * 2
+        after = [(method, target) for when, method, target in requests if when > signed_out]
+        assert after == [], f"requests after the sign-out: {after}"
+        # The revalidation that came back after the sign-out did not look for the waiting upload
+        # either (which, with no token, said the session had expired).
+        assert browser.find_element(By.ID, "status").text == "Signed out."
+    finally:
+        release.set()
