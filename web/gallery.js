@@ -97,8 +97,9 @@
     check = { query: null, etag: null, from: null, lateAt: 0 };
     failures = 0;
     trouble = null;
-    for (const job of queued) job.item.fail("signed out before it started");
+    for (const job of queued) job.item.fail("signed out before it started", { quiet: true });
     queued.length = 0;
+    for (const upload of waiting.values()) upload.item.storedSignedOut();
     waiting.clear(); // looked for again by nobody: the next sign-in starts afresh
     feed.stop();
     showSignedIn();
@@ -402,6 +403,10 @@
         progress.value = Math.round(fraction * 100);
         set(`Uploading… ${Math.round(fraction * 100)}%`, "uploading");
       },
+      storedSignedOut() {
+        progress.value = 100;
+        set("Uploaded; signed out before the catalog listed it", "stored");
+      },
       uploaded() {
         progress.value = 100;
         set("Uploaded; waiting for the catalog…", "waiting");
@@ -409,10 +414,11 @@
       done(entry) {
         set(`In the gallery: ${typeLabel(entry.type)}, ${sizeLabel(entry.size)}, ${dimensionsLabel(entry)}`, "done");
       },
-      fail(message) {
+      /** quiet: the status line is left alone (signing out has said what happened). */
+      fail(message, { quiet = false } = {}) {
         if (progress.isConnected) progress.remove();
         set(`Not uploaded: ${message}`, "failed");
-        say(`${file.name} was not uploaded: ${message}`);
+        if (!quiet) say(`${file.name} was not uploaded: ${message}`);
       },
       unlisted() {
         const message = "uploaded, but the catalog has not listed it yet (the file may not be a readable image)";
@@ -465,6 +471,7 @@
       // past, must not turn the retries into a burst.
       const wait = Math.min(MAX_URL_WAIT_MS, Math.max(window.ImagecatFeed.retryAfterMs(response) ?? 0, backoff));
       await new Promise((resolve) => setTimeout(resolve, wait));
+      if (token() === null) throw new SignedOut(); // signed out meanwhile: no request, no second sign-out
     }
   }
 
@@ -482,6 +489,7 @@
         answer = await uploadURL(job); // it expired before storage saw it (a slow start): once more
         await put(answer, file, item);
       }
+      if (token() === null) return item.storedSignedOut(); // stored; nobody is here to see it listed
       item.uploaded();
       const upload = { item, late: false };
       waiting.set(answer.key, upload);
@@ -496,7 +504,8 @@
         }
       }, NOT_LISTED_MS);
     } catch (error) {
-      if (!(error instanceof SignedOut)) item.fail(error.message);
+      if (error instanceof SignedOut) item.fail("signed out before it finished", { quiet: true });
+      else item.fail(error.message);
     }
   }
 

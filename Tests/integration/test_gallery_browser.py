@@ -607,6 +607,11 @@ def test_signing_out_stops_the_upload_work(gallery, browser, tmp_path):
         browser.save_screenshot(str(_artifact_dir(tmp_path) / "gallery-signed-out-while-uploading.png"))
         assert rows(None) == [], "rows still queued after the sign-out"
         assert rows("failed") == ["Not uploaded: signed out before it started"] * 2
+        # The upload that waited for the catalog, and the four PUTs released after the sign-out,
+        # stored their files: said so, and not followed (a row "waiting for the catalog" would
+        # turn "not listed" a minute later).
+        assert rows("stored") == ["Uploaded; signed out before the catalog listed it"] * 5
+        assert rows("waiting") == [], "an upload finished after the sign-out is not waited for"
         after = [(method, target) for when, method, target in requests if when > signed_out]
         assert after == [], f"requests after the sign-out: {after}"
         # The revalidation that came back after the sign-out did not look for the waiting upload
