@@ -418,16 +418,7 @@ def test_many_files_upload_a_few_at_a_time(gallery, browser, tmp_path):
     from imagecat_tools import images
 
     shots = _artifact_dir(tmp_path)
-    throttled: list[str] = []
-    handle = gallery.api.handle
-
-    def throttling(method, target, headers, body, source_ip):
-        if method == "POST" and urllib.parse.urlsplit(target).path == "/uploads" and len(throttled) < 2:
-            throttled.append(target)
-            return 429, [("content-type", "application/json"), ("retry-after", "1")], b'{"message":"Too Many Requests"}'
-        return handle(method, target, headers, body, source_ip)
-
-    gallery.api.handle = throttling
+    throttled = _throttle_uploads(gallery, ["1", "1"])
     browser.get(gallery.url)
     _sign_in(browser, gallery)
     _wait(browser, "the empty gallery", lambda d: d.find_element(By.ID, "empty").is_displayed())
@@ -501,6 +492,23 @@ window.fetch = function (url, init) {
 """
 
 
+def _throttle_uploads(gallery, retry_afters: list[str]) -> list[str]:
+    """Makes the local API answer the first POST /uploads with 429, one for each Retry-After
+    given; returns the list of those sent so far (the Retry-After of each)."""
+    throttled: list[str] = []
+    handle = gallery.api.handle
+
+    def throttling(method, target, headers, body, source_ip):
+        if method == "POST" and urllib.parse.urlsplit(target).path == "/uploads" and len(throttled) < len(retry_afters):
+            throttled.append(retry_afters[len(throttled)])
+            return 429, [("content-type", "application/json"), ("retry-after", throttled[-1])], \
+                b'{"message":"Too Many Requests"}'
+        return handle(method, target, headers, body, source_ip)
+
+    gallery.api.handle = throttling
+    return throttled
+
+
 def test_a_throttled_upload_waits_its_backoff_even_when_told_not_to_wait(gallery, browser):
     """The API's first two answers to POST /uploads are 429 with a Retry-After that asks for no
     wait at all: 0, then a date in the past (what a fast clock makes of one). The page still
@@ -509,17 +517,7 @@ def test_a_throttled_upload_waits_its_backoff_even_when_told_not_to_wait(gallery
     from selenium.webdriver.common.by import By
 
     no_wait = ["0", "Thu, 01 Jan 1970 00:00:00 GMT"]
-    throttled: list[str] = []
-    handle = gallery.api.handle
-
-    def throttling(method, target, headers, body, source_ip):
-        if method == "POST" and urllib.parse.urlsplit(target).path == "/uploads" and len(throttled) < len(no_wait):
-            throttled.append(no_wait[len(throttled)])
-            return 429, [("content-type", "application/json"), ("retry-after", throttled[-1])], \
-                b'{"message":"Too Many Requests"}'
-        return handle(method, target, headers, body, source_ip)
-
-    gallery.api.handle = throttling
+    _throttle_uploads(gallery, no_wait)
     browser.get(gallery.url)
     _sign_in(browser, gallery)
     _wait(browser, "the empty gallery", lambda d: d.find_element(By.ID, "empty").is_displayed())
