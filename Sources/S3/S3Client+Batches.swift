@@ -38,7 +38,8 @@ extension S3Client {
     /// One answer of a ranged GET as `getObjectRanges` gives it. The bytes must be the ones asked
     /// for: a 206 whose `Content-Range` starts elsewhere, or a whole object (200) for a range
     /// that does not start at byte 0 (a server that ignores ranges), is an invalid answer, not
-    /// bytes read at the wrong offset.
+    /// bytes read at the wrong offset. So is a body past the read's limit (`maxBodyBytes`: curl
+    /// stops it): the same server, with a bigger object. The key's own answer, not the bucket's.
     static func rangeRead(_ read: RangeGet, _ result: Result<HTTPResponse, S3Error>, bucket: String) -> Result<S3RangeRead, S3Error> {
         switch result {
         case .success(let response):
@@ -53,7 +54,10 @@ extension S3Client {
             return .success(Self.getObjectResult(response).object.map(S3RangeRead.object) ?? .notModified)
         case .failure(let error) where error.isNoSuchKey: return .success(.missing)
         case .failure(let error) where error.status == 416: return .success(.empty)
-        case .failure(let error): return .failure(error)
+        case .failure(let error):
+            guard case .transport(let failure) = error.kind, failure.isBodyTooLarge else { return .failure(error) }
+            return .failure(S3Error(operation: "GetObject", bucket: bucket, key: read.key, kind: .invalidResponse(
+                status: 200, reason: "asked for \(read.range.headerValue), got a longer body (the server ignores Range)")))
         }
     }
 
