@@ -74,6 +74,11 @@ extension CatalogUpdater {
         pending += try observe(suspects, bucket: bucket, into: &result)
 
         var refusedNow: [ExactKey: String] = [:]
+        /// Remembers a non-image seen in this run: the first ones in listing order, bounded (the
+        /// rest are looked at again next time, a HEAD-sized read each).
+        func remember(_ key: ExactKey, _ etag: String) {
+            if refusedNow[key] != nil || refusedNow.count < maxRememberedRefusals { refusedNow[key] = etag }
+        }
         var cursor = state.startAfter
         var complete = false
         var version = try current(bucket)
@@ -175,7 +180,7 @@ extension CatalogUpdater {
                 if let reason = EntryBuilder.refusal(forKey: object.key) {
                     result.skip(object.key, reason, .notImage)
                 } else if state.refused[key] == object.version.etag {
-                    refusedNow[key] = object.version.etag         // the same non-image as last time
+                    remember(key, object.version.etag)            // the same non-image as last time
                     result.remembered += 1
                 } else {
                     toObserve.append(object.key)
@@ -183,7 +188,7 @@ extension CatalogUpdater {
             }
             for item in try observe(toObserve, bucket: bucket, into: &result) {
                 if item.entry == nil, let version = item.version {
-                    refusedNow[ExactKey(item.key)] = version.etag   // not an image: remember it
+                    remember(ExactKey(item.key), version.etag)     // not an image: remember it
                 }
                 if item.entry != nil || cataloged.contains(ExactKey(item.key)) { pending.append(item) }
             }
@@ -214,7 +219,7 @@ extension CatalogUpdater {
             // Refusals not reached yet in this pass are still worth remembering.
             for (key, etag) in state.refused where reach < key { next.refused[key] = etag }
         }
-        for (key, etag) in refusedNow where next.refused.count < ReconcileState.maxRemembered { next.refused[key] = etag }
+        for (key, etag) in refusedNow where next.refused.count < maxRememberedRefusals { next.refused[key] = etag }
         next.suspects = state.suspects.filter { !ExactKey($0).hasPrefix(exactPrefix) }
         if next != state {
             try saveState(next, etag: stateETag, bucket: bucket)

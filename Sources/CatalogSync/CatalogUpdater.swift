@@ -40,6 +40,9 @@ public struct CatalogUpdater {
     /// Keys a reconcile lists at a time (S3's largest page): with the catalog entries in the same
     /// stretch of names, what the reconcile holds at once.
     public var reconcilePageSize = 1000
+    /// Non-images a reconcile remembers (`ReconcileState.refused`), also while it runs: a run
+    /// over a bucket of millions of other files holds no more than this many.
+    public var maxRememberedRefusals = ReconcileState.maxRemembered
     /// Re-checks of at least this many keys try one listing page first (see `recheck`).
     public var listRecheckMinimum = 4
     /// A re-check's listing page asks for at most this many keys per key it confirms (and never

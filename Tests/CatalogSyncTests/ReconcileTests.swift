@@ -111,6 +111,24 @@ final class ReconcileStateTests: XCTestCase {
         XCTAssertEqual(Set(try catalog().names), ["a.png", "notes.txt"])
     }
 
+    /// The non-images a run remembers are bounded while it runs, not only when saved (a bucket of
+    /// millions of other files must not grow the function's memory): the first ones listed.
+    func testTheNonImagesARunRemembersAreBounded() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        // 30 of them: any 2 but the first two (which a bound applied only when saving could keep,
+        // in a dictionary's order) is 434 chances in 435.
+        for i in 1...30 { store.put("b", "n\(i < 10 ? "0" : "")\(i).txt", "text") }
+        var updater = updater()
+        updater.maxRememberedRefusals = 2
+        _ = try updater.reconcile(bucket: "b")
+        let state = ReconcileState(parsing: Array(try XCTUnwrap(store.text("b", "images.json.reconcile")).utf8))
+        XCTAssertEqual(state.refused.keys.map(\.string).sorted(), ["n01.txt", "n02.txt"])
+        store.requests = []
+        let again = try updater.reconcile(bucket: "b")
+        XCTAssertEqual(again.remembered, 2)
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("RANGE b/n") }.count, 28, "the others are read again")
+    }
+
     func testTheListingIsNotRedonePerConflictRound() throws {
         for i in 0..<5 { store.put("b", "\(i).png", bytes: MemoryStore.png(width: 1, height: 1)) }
         store.forcedConflicts = 3
