@@ -44,12 +44,10 @@ public struct BucketAllowList: Equatable, Sendable {
         return bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
-    /// The reason a change to `bucket` is ignored, which the handler logs as a warning.
-    static func notServed(_ bucket: String, _ served: [String]) -> String {
-        "bucket \(bucket) is not the one this function serves (\(served.joined(separator: ", ")))"
+    /// Why a change to `bucket` is ignored.
+    func notServedReason(_ bucket: String) -> String {
+        "bucket \(bucket) is not the one this function serves (\((buckets ?? []).joined(separator: ", ")))"
     }
-
-    static func isNotServed(_ reason: String) -> Bool { reason.hasPrefix("bucket ") && reason.hasSuffix(")") }
 
     public func admits(_ bucket: String) -> Bool {
         guard let buckets else { return true }
@@ -58,8 +56,14 @@ public struct BucketAllowList: Equatable, Sendable {
 
     /// `event` with every change to a bucket not admitted turned into an ignored record (so it
     /// is reported, never applied, and under SQS its message is not retried: it is not ours).
-    public func screen(_ event: DeliveredEvent) -> DeliveredEvent {
+    /// Those changes are added to `notServed`: the handler logs and counts them.
+    public func screen(_ event: DeliveredEvent, notServed: inout [ObjectNotification]) -> DeliveredEvent {
         guard buckets != nil else { return event }
+        func screen(_ record: RecordOutcome) -> RecordOutcome {
+            guard case .change(let n) = record, !admits(n.bucket) else { return record }
+            notServed.append(n)
+            return .ignored(key: n.key, reason: notServedReason(n.bucket))
+        }
         switch event {
         case .s3(let records): return .s3(records: records.map(screen))
         case .eventBridge(let record): return .eventBridge(screen(record))
@@ -70,10 +74,5 @@ public struct BucketAllowList: Equatable, Sendable {
                 return copy
             })
         }
-    }
-
-    func screen(_ record: RecordOutcome) -> RecordOutcome {
-        guard case .change(let n) = record, !admits(n.bucket) else { return record }
-        return .ignored(key: n.key, reason: Self.notServed(n.bucket, buckets ?? []))
     }
 }

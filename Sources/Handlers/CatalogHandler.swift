@@ -50,13 +50,21 @@ public struct CatalogHandler: LambdaHandler {
             telemetry.emit(document, context: context)
         }
         let delivered: DeliveredEvent
+        var notServed: [ObjectNotification] = []
         do {
             let value: JSONValue
             do { value = try JSONValue(parsing: event) } catch { throw EventError("", "event is not JSON: \(error)") }
-            delivered = buckets.screen(try EventDecoder.decode(value))
+            delivered = buckets.screen(try EventDecoder.decode(value), notServed: &notServed)
         } catch {
             report.invalidEvents = 1
             throw error
+        }
+        // A record for another bucket is never applied: someone routed it here by mistake (or
+        // CATALOG_BUCKET(S) names the wrong bucket), and without this line nothing would show it.
+        report.notServed = notServed.count
+        for n in notServed {
+            let reason = buckets.notServedReason(n.bucket)
+            log.warn("ignored \(n.key): \(reason)", ["key": .string(n.key), "reason": .string(reason)])
         }
         switch delivered {
         case .s3(let records):
@@ -134,11 +142,6 @@ public struct CatalogHandler: LambdaHandler {
             report.add(result)
         }
         for skipped in report.skipped { logSkip(skipped, log: log) }
-        // A record for another bucket is never applied: someone routed it here by mistake (or
-        // CATALOG_BUCKET(S) names the wrong bucket), and without this line nothing would show it.
-        for ignored in report.ignored where BucketAllowList.isNotServed(ignored.reason) {
-            log.warn("ignored \(ignored.key): \(ignored.reason)", ["key": .string(ignored.key), "reason": .string(ignored.reason)])
-        }
         return failures
     }
 
@@ -170,7 +173,6 @@ public struct CatalogHandler: LambdaHandler {
             switch record {
             case .ignored(let key, let reason):
                 report.ignored.append(SkippedKey(key: key ?? "", reason: reason))
-                if BucketAllowList.isNotServed(reason) { report.notServed += 1 }
             case .change(let n):
                 if let reason = ignoredReason(n.key) {
                     report.ignored.append(SkippedKey(key: n.key, reason: reason))

@@ -49,12 +49,15 @@ final class BucketAllowListTests: XCTestCase {
         let mine = ObjectNotification(bucket: "mine", key: "a.png", kind: .created, eventName: "ObjectCreated:Put")
         let other = ObjectNotification(bucket: "other", key: "b.png", kind: .removed, eventName: "ObjectRemoved:Delete")
         let list = BucketAllowList(["mine"])
-        XCTAssertEqual(list.screen(.s3(records: [.change(mine), .change(other)])), .s3(records: [
+        var notServed: [ObjectNotification] = []
+        XCTAssertEqual(list.screen(.s3(records: [.change(mine), .change(other)]), notServed: &notServed), .s3(records: [
             .change(mine), .ignored(key: "b.png", reason: "bucket other is not the one this function serves (mine)")]))
-        guard case .eventBridge(.ignored("b.png", _)) = list.screen(.eventBridge(.change(other))) else {
+        guard case .eventBridge(.ignored("b.png", _)) = list.screen(.eventBridge(.change(other)), notServed: &notServed) else {
             return XCTFail("EventBridge record for another bucket was not ignored")
         }
-        XCTAssertEqual(BucketAllowList.any.screen(.s3(records: [.change(other)])), .s3(records: [.change(other)]))
+        XCTAssertEqual(notServed, [other, other])
+        XCTAssertEqual(BucketAllowList.any.screen(.s3(records: [.change(other)]), notServed: &notServed), .s3(records: [.change(other)]))
+        XCTAssertEqual(notServed.count, 2)
     }
 
     func handler(_ store: MemoryStore, buckets: BucketAllowList) -> CatalogHandler {
