@@ -41,23 +41,24 @@ extension S3Client {
     /// bytes read at the wrong offset. So is a body past the read's limit (`maxBodyBytes`: curl
     /// stops it): the same server, with a bigger object. The key's own answer, not the bucket's.
     static func rangeRead(_ read: RangeGet, _ result: Result<HTTPResponse, S3Error>, bucket: String) -> Result<S3RangeRead, S3Error> {
+        func invalid(_ status: Int, _ reason: String) -> Result<S3RangeRead, S3Error> {
+            .failure(S3Error(operation: "GetObject", bucket: bucket, key: read.key, kind: .invalidResponse(status: status, reason: reason)))
+        }
         switch result {
         case .success(let response):
             let startsRight = response.status == 206
                 ? response.header("content-range").flatMap(S3ObjectInfo.firstByte(fromContentRange:)) == read.range.first
                 : response.status != 200 || read.range.first == 0
             guard startsRight, read.range.length.map({ Int64(response.body.count) <= $0 }) ?? true else {
-                return .failure(S3Error(operation: "GetObject", bucket: bucket, key: read.key, kind: .invalidResponse(
-                    status: response.status, reason: "asked for \(read.range.headerValue), got \(response.body.count) bytes at "
-                        + (response.header("content-range") ?? "no Content-Range"))))
+                return invalid(response.status, "asked for \(read.range.headerValue), got \(response.body.count) bytes at "
+                                                   + (response.header("content-range") ?? "no Content-Range"))
             }
             return .success(Self.getObjectResult(response).object.map(S3RangeRead.object) ?? .notModified)
         case .failure(let error) where error.isNoSuchKey: return .success(.missing)
         case .failure(let error) where error.status == 416: return .success(.empty)
         case .failure(let error):
             guard case .transport(let failure) = error.kind, failure.isBodyTooLarge else { return .failure(error) }
-            return .failure(S3Error(operation: "GetObject", bucket: bucket, key: read.key, kind: .invalidResponse(
-                status: 200, reason: "asked for \(read.range.headerValue), got a longer body (the server ignores Range)")))
+            return invalid(200, "asked for \(read.range.headerValue), got a longer body (the server ignores Range)")
         }
     }
 

@@ -19,10 +19,7 @@ extension S3Client {
     func start(_ call: Call) -> StartedCall {
         let (timeout, expired) = requestTimeout(before: requestDeadline)
         guard !expired else { return StartedCall(call: call, request: nil) }
-        let location = addressing.location(bucket: call.bucket, key: call.key)
-        let request = signedRequest(call, location: location, payloadHash: payloadHash(of: call, at: location),
-                                    signer: signer, timeoutMs: timeout)
-        return StartedCall(call: call, request: transport.start(request))
+        return StartedCall(call: call, request: transport.start(signedRequest(call, timeoutMs: timeout)))
     }
 
     /// A call `start(_:then:)` sends when the first call's answer lands: `call` is known once it
@@ -42,18 +39,13 @@ extension S3Client {
         let followUp = FollowUp()
         let (timeout, expired) = requestTimeout(before: requestDeadline)
         guard !expired else { return (StartedCall(call: call, request: nil), followUp) }
-        let location = addressing.location(bucket: call.bucket, key: call.key)
-        let request = signedRequest(call, location: location, payloadHash: payloadHash(of: call, at: location),
-                                    signer: signer, timeoutMs: timeout)
-        let (first, second) = transport.start(request) { [weak self, followUp] answer in
+        let (first, second) = transport.start(signedRequest(call, timeoutMs: timeout)) { [weak self, followUp] answer in
             guard let self, case .success(let response) = answer, call.accept(response.status),
                   let follow = next(response) else { return nil }
             let (timeout, expired) = self.requestTimeout(before: self.requestDeadline)
             guard !expired else { return nil }
             followUp.call = follow
-            let location = self.addressing.location(bucket: follow.bucket, key: follow.key)
-            return self.signedRequest(follow, location: location, payloadHash: self.payloadHash(of: follow, at: location),
-                                      signer: self.signer, timeoutMs: timeout)
+            return self.signedRequest(follow, timeoutMs: timeout)
         }
         followUp.request = second
         return (StartedCall(call: call, request: first), followUp)
@@ -162,6 +154,14 @@ extension S3Client {
     /// signs its body's hash.
     func payloadHash(of call: Call, at location: S3Addressing.Location) -> String {
         call.carriesObjectBytes && location.origin.hasPrefix("https://") ? SigV4Signer.unsignedPayload : Digest.payloadHash(call.body)
+    }
+
+    /// `call`'s one attempt, signed now, its location and payload hash worked out here (a batch
+    /// works them out once for all its attempts: `performAll`).
+    private func signedRequest(_ call: Call, timeoutMs: Int?) -> HTTPRequest {
+        let location = addressing.location(bucket: call.bucket, key: call.key)
+        return signedRequest(call, location: location, payloadHash: payloadHash(of: call, at: location), signer: signer,
+                             timeoutMs: timeoutMs)
     }
 
     /// The request for one attempt, signed now: a retry is signed again with the current time.
