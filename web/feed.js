@@ -61,6 +61,23 @@ window.ImagecatFeed = (() => {
     return Number.isFinite(date) ? Math.max(0, date - Date.now()) : null;
   }
 
+  /** What an API error answer says: its JSON's message (or error), else its status. */
+  async function problem(response) {
+    try {
+      const body = await response.json();
+      return body.message || body.error || `HTTP ${response.status}`;
+    } catch (error) {
+      return `HTTP ${response.status}`;
+    }
+  }
+
+  /** The error of a failed answer, "what: problem", with retryAfterMs when the answer said. */
+  async function failure(what, response) {
+    const error = new Error(`${what}: ${await problem(response)}`);
+    error.retryAfterMs = retryAfterMs(response);
+    return error;
+  }
+
   /** When a presigned URL stops working: X-Amz-Date + X-Amz-Expires, or null. */
   function urlExpiry(url) {
     try {
@@ -126,16 +143,7 @@ window.ImagecatFeed = (() => {
     async function page(target, what, init = {}) {
       const response = await api(target, init);
       if (response.status === 304) return { status: 304 };
-      if (!response.ok) {
-        let message = `HTTP ${response.status}`;
-        try {
-          const body = await response.json();
-          message = body.message || body.error || message;
-        } catch (error) { /* not JSON */ }
-        const failure = new Error(`${what}: ${message}`);
-        failure.retryAfterMs = retryAfterMs(response);
-        throw failure;
-      }
+      if (!response.ok) throw await failure(what, response);
       const body = await response.json();
       options.onEntries(body.images);
       return { status: 200, etag: response.headers.get("ETag"), images: body.images, nextCursor: body.nextCursor };
@@ -495,5 +503,5 @@ window.ImagecatFeed = (() => {
     };
   }
 
-  return { create, cursorFor, compareNames, retryAfterMs, urlExpiry, PAGE, MAX_CARDS };
+  return { create, cursorFor, compareNames, retryAfterMs, urlExpiry, problem, failure, PAGE, MAX_CARDS };
 })();

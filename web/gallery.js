@@ -153,14 +153,7 @@
     return response;
   }
 
-  async function problem(response) {
-    try {
-      const body = await response.json();
-      return body.message || body.error || `HTTP ${response.status}`;
-    } catch (error) {
-      return `HTTP ${response.status}`;
-    }
-  }
+  const { problem } = window.ImagecatFeed;
 
   // -- the catalog -------------------------------------------------------------------------
 
@@ -261,11 +254,7 @@
       const validator = check.query === String(query) ? check.etag : null;
       const response = await api(`/images?${query}`, { headers: validator ? { "If-None-Match": validator } : {} });
       if (response.status === 304) return null;
-      if (!response.ok) {
-        const failure = new Error(`Could not look for your uploads: ${await problem(response)}`);
-        failure.retryAfterMs = window.ImagecatFeed.retryAfterMs(response);
-        return failure;
-      }
+      if (!response.ok) return await window.ImagecatFeed.failure("Could not look for your uploads", response);
       const body = await response.json();
       check = { ...check, query: String(query), etag: response.headers.get("ETag"),
                 from: body.nextCursor === null || body.images.length === 0 ? null : body.images[body.images.length - 1].name };

@@ -148,5 +148,5 @@ def test_the_gallery_signs_out_when_the_session_ends():
     session (the page's other paths are exercised in the browser by test_gallery_browser.py)."""
     script = (REPO_ROOT / "web" / "gallery.js").read_text()
     assert "oidc.sessionRemainingMs()" in script and "signOut(EXPIRED)" in script
-    api = script[script.index("async function api("):script.index("async function problem(")]
+    api = script[script.index("async function api("):script.index("// -- the catalog")]
     assert api.index("if (token() === null)") < api.index("fetch(")
