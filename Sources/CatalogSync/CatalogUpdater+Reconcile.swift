@@ -92,12 +92,21 @@ extension CatalogUpdater {
         var changes = 0                   // pages read again in a new version, in this run
         var changesOfPage = 0             // ... this page, one after another: the contention bound
         var stoppedAt: ExactKey?          // where the deadline stopped the walk inside a page
+        var continuation: String?         // past pages with no objects that said more follow
         repeat {
-            if let listUntil, nowMs() >= listUntil, cursor != state.startAfter || changes > 0 { break }
-            let page = try storage(bucket) { try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, maxKeys: reconcilePageSize) }
-            // An empty page that says more follow has nothing to go on from (taken as the end,
-            // the rest of the catalog would look gone): this run stops here, the next lists again.
-            if page.isTruncated && page.objects.isEmpty { break }
+            if let listUntil, nowMs() >= listUntil, cursor != state.startAfter || changes > 0 || continuation != nil { break }
+            let page = try storage(bucket) {
+                try store.listPage(bucket: bucket, prefix: prefix, startAfter: cursor, continuation: continuation, maxKeys: reconcilePageSize)
+            }
+            // S3 may answer a page with no objects that says more follow (a stretch it skipped):
+            // the listing goes on from its token. Without one there is nothing to go on from
+            // (taken as the end, the rest of the catalog would look gone): this run stops here.
+            if page.isTruncated && page.objects.isEmpty {
+                guard let next = page.continuation, next != continuation else { break }
+                continuation = next
+                continue
+            }
+            continuation = nil
             let last = !page.isTruncated
             let upper = last ? nil : page.objects.last.map { ExactKey($0.key) }
             var listed: [ExactKey: ListedObject] = [:]

@@ -3,10 +3,15 @@ public struct ListedPage: Equatable, Sendable {
     public var objects: [ListedObject]
     /// More objects follow the last one listed.
     public var isTruncated: Bool
+    /// Where the listing goes on (S3's continuation token), when more follow. The only way past
+    /// a page with no objects that says more follow: S3 may answer one (a stretch of keys it
+    /// skipped), and after it there is no last key to start after.
+    public var continuation: String?
 
-    public init(objects: [ListedObject], isTruncated: Bool) {
+    public init(objects: [ListedObject], isTruncated: Bool, continuation: String? = nil) {
         self.objects = objects
         self.isTruncated = isTruncated
+        self.continuation = continuation
     }
 }
 

@@ -38,8 +38,9 @@ public protocol ObjectStore: AnyObject {
     /// Each key's current version and size (`nil`: no such object): HEAD requests.
     func heads(bucket: String, keys: [String]) -> [Result<(version: ObjectVersion, size: Int64)?, KeyReadError>]
     /// One page of the objects under `prefix` whose keys sort (as UTF-8 bytes) after
-    /// `startAfter`, at most `maxKeys` of them, in key order.
-    func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage
+    /// `startAfter`, at most `maxKeys` of them, in key order; with `continuation` (a page's), the
+    /// page after that one.
+    func listPage(bucket: String, prefix: String, startAfter: String?, continuation: String?, maxKeys: Int) throws -> ListedPage
     /// Deletes an object; deleting a missing one is not an error.
     func delete(bucket: String, key: String) throws
     /// `delete`, best effort and without waiting: the request stays in flight while the caller
@@ -180,6 +181,11 @@ public enum RangeRead: Equatable, Sendable {
 }
 
 extension ObjectStore {
+    /// The first page of a listing (or the page after `startAfter`).
+    public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
+        try listPage(bucket: bucket, prefix: prefix, startAfter: startAfter, continuation: nil, maxKeys: maxKeys)
+    }
+
     /// Each key's current version (`nil`: no such object): `heads`, sizes left out.
     public func versions(bucket: String, keys: [String]) -> [Result<ObjectVersion?, KeyReadError>] {
         heads(bucket: bucket, keys: keys).map { $0.map { $0?.version } }

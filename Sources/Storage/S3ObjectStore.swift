@@ -112,14 +112,14 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         }
     }
 
-    public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
+    public func listPage(bucket: String, prefix: String, startAfter: String?, continuation: String?, maxKeys: Int) throws -> ListedPage {
         let page = try client.listObjectsV2(bucket: bucket, prefix: prefix.isEmpty ? nil : prefix,
-                                            startAfter: startAfter, maxKeys: maxKeys)
+                                            continuationToken: continuation, startAfter: startAfter, maxKeys: maxKeys)
         return ListedPage(objects: page.entries.map {
             ListedObject(key: $0.key, size: $0.size,
                          version: ObjectVersion(etag: $0.etag.map { ETag.unquoted($0) } ?? "",
                                                 lastModified: $0.lastModified.map(ObjectVersion.seconds)))
-        }, isTruncated: page.isTruncated)
+        }, isTruncated: page.isTruncated, continuation: page.nextContinuationToken)
     }
 
     public func delete(bucket: String, key: String) throws {

@@ -734,11 +734,34 @@ final class BigCatalogSyncTests: XCTestCase {
         XCTAssertNil(store.onRequest, "the concurrent write happened")
     }
 
-    /// A listing page that is empty yet says more follow gives nothing to go on from: the run
+    /// S3 may answer a listing page with no objects that says more follow (a stretch it
+    /// skipped); the walk goes on from its token. It stopped there, and since it starts again
+    /// where it last stopped, every run stopped at the same page: the rest of the bucket was never
+    /// reconciled. Here a stale entry and a missing one lie past the empty pages.
+    func testAnEmptyPageThatSaysMoreFollowIsListedPastByItsToken() throws {
+        try preload(300)
+        store.delete("b", Self.key(250))
+        store.put("b", Self.key(299) + "x", bytes: MemoryStore.png(width: 2, height: 2))
+        store.emptyTruncatedPages = 2
+        var updater = updater()
+        updater.reconcilePageSize = 100
+        let result = try updater.reconcile(bucket: "b")
+        XCTAssertEqual(result.complete, true)
+        XCTAssertEqual(result.summary?.removed, 1)
+        XCTAssertEqual(result.summary?.added, 1)
+        XCTAssertEqual(try names(), (0..<300).filter { $0 != 250 }.map(Self.key) + [Self.key(299) + "x"])
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("LIST b ") && !$0.hasPrefix("LIST b images") }, [
+            "LIST b -> 200, empty, truncated", "LIST b token 1: -> 200, empty, truncated", "LIST b token 2: -> 200",
+            "LIST b after \(Self.key(97)) -> 200", "LIST b after \(Self.key(197)) -> 200", "LIST b after \(Self.key(298)) -> 200",
+        ], "past the empty pages by their tokens, then after the last key of each page")
+    }
+
+    /// An empty page that says more follow and gives no token has nothing to go on from: the run
     /// stops there, and removes nothing. Taken as the end, every entry past it looked gone.
-    func testAnEmptyTruncatedPageStopsTheRunAndRemovesNothing() throws {
+    func testAnEmptyTruncatedPageWithoutATokenStopsTheRunAndRemovesNothing() throws {
         try preload(300)
         store.emptyTruncatedPages = 1
+        store.emptyPagesGiveTokens = false
         let result = try updater().reconcile(bucket: "b")
         XCTAssertEqual(result.complete, false)
         XCTAssertEqual(result.summary?.removed, 0)

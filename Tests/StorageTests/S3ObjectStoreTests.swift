@@ -137,6 +137,17 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertTrue(url.contains("start-after=images%2F"), url)
     }
 
+    /// An empty page that says more follow is gone past by its token (no last key to start after).
+    func testAListingPageHandsOnItsContinuationTokenAndSendsOneBack() throws {
+        let xml = "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t+1/=</NextContinuationToken></ListBucketResult>"
+        let (store, transport) = store([HTTPResponse(status: 200, body: Array(xml.utf8)), HTTPResponse(status: 200, body: Array(xml.utf8))])
+        let page = try store.listPage(bucket: "b", prefix: "images/", startAfter: "images/a", maxKeys: 1000)
+        XCTAssertEqual(page, ListedPage(objects: [], isTruncated: true, continuation: "t+1/="))
+        _ = try store.listPage(bucket: "b", prefix: "images/", startAfter: "images/a", continuation: page.continuation, maxKeys: 1000)
+        let url = try XCTUnwrap(transport.requests.last?.url)
+        XCTAssertTrue(url.contains("continuation-token=t%2B1%2F%3D"), url)
+    }
+
     /// Only uploads of exactly the key (a prefix listing also finds `images.json.index/…`), with
     /// their start times in milliseconds whichever form the server writes them in.
     func testUploadsInProgressAreThoseOfTheKeyAlone() throws {

@@ -65,8 +65,11 @@ public final class MemoryStore: ObjectStore {
     public var unlisted: Set<ExactKey> = []
     /// When set, every listing fails with it (as a server that refuses a listing's parameters).
     public var listError: (any Error)?
-    /// The next this many listings answer an empty page that says more follow.
+    /// The next this many listings answer an empty page that says more follow, with a
+    /// continuation token (as S3 does) unless `emptyPagesGiveTokens` is false.
     public var emptyTruncatedPages = 0
+    public var emptyPagesGiveTokens = true
+    private var tokensGiven = 0
     /// The `maxKeys` of every listing page asked for, in order.
     public var listPageSizes: [Int] = []
     /// Last-Modified times come from a counter: every put is a new second.
@@ -194,17 +197,22 @@ public final class MemoryStore: ObjectStore {
         }
     }
 
-    public func listPage(bucket: String, prefix: String, startAfter: String?, maxKeys: Int) throws -> ListedPage {
+    public func listPage(bucket: String, prefix: String, startAfter: String?, continuation: String?, maxKeys: Int) throws -> ListedPage {
         roundTrips += 1
-        let answer = record("LIST \(bucket)" + (prefix.isEmpty ? "" : " \(prefix)") + (startAfter.map { " after \($0)" } ?? ""))
+        let answer = record("LIST \(bucket)" + (prefix.isEmpty ? "" : " \(prefix)") + (startAfter.map { " after \($0)" } ?? "")
+                            + (continuation.map { " token \($0)" } ?? ""))
         listPageSizes.append(maxKeys)
         if let listError { answer("error"); throw listError }
+        // A token (`<n>:<key>`, a new n each time) goes on after the key it names.
+        let after = continuation.map { String($0.drop { $0 != ":" }.dropFirst()) } ?? startAfter
         if emptyTruncatedPages > 0 {
             emptyTruncatedPages -= 1
             answer("200, empty, truncated")
-            return ListedPage(objects: [], isTruncated: true)
+            tokensGiven += 1
+            return ListedPage(objects: [], isTruncated: true,
+                              continuation: emptyPagesGiveTokens ? "\(tokensGiven):" + (after ?? "") : nil)
         }
-        let from = startAfter.map(ExactKey.init)
+        let from = after.map(ExactKey.init)
         let matching = (buckets[bucket] ?? [:])
             .filter { object in object.key.hasPrefix(ExactKey(prefix)) && (from.map { $0 < object.key } ?? true) }
             .filter { !unlisted.contains($0.key) }
