@@ -15,6 +15,12 @@ struct ObjectObserver {
     /// Bytes asked for beyond what the sniffer needs, on each read after the first: a JPEG whose
     /// frame header sits behind 60 KB of EXIF then takes two or three round trips, not six.
     var readAhead = 16 * 1024
+    /// The bytes an observation holds at once: the heads of the keys still being read, and a
+    /// round's answers. A key's next read waits for a later round when it would pass this (the
+    /// first pending one always goes). Anyone may upload a JPEG whose frame header lies behind
+    /// a megabyte of APPn segments; a batch of 100 of them held a megabyte each, all at once,
+    /// past a 128 MB function's memory.
+    var byteBudget = 8 * 1024 * 1024
 
     /// One key's observation in progress.
     private struct Reading {
@@ -56,13 +62,21 @@ struct ObjectObserver {
         var readings = keys.map { Reading(key: $0, firstRead: firstRead, readAhead: readAhead) }
         var pending = Array(readings.indices)
         while !pending.isEmpty {
-            let reads = pending.map { i in
+            var held = readings.reduce(0) { $0 + ($1.outcome == nil ? $1.session.bytes.count : 0) }
+            var round: [Int] = []
+            for i in pending {
+                let size = readings[i].next!.count
+                guard round.isEmpty || held + size <= byteBudget else { continue }
+                held += size
+                round.append(i)
+            }
+            let reads = round.map { i in
                 RangeRequest(key: readings[i].key, range: Int64(readings[i].next!.lowerBound)..<Int64(readings[i].next!.upperBound),
                              ifMatch: readings[i].first?.version.etag)
             }
             var emptyObjects: [Int] = []
             let answers = store.readRanges(bucket: bucket, reads: reads)
-            for (i, answer) in zip(pending, answers) {
+            for (i, answer) in zip(round, answers) {
                 let asked = readings[i].next!
                 readings[i].next = nil
                 switch answer {
@@ -110,6 +124,9 @@ struct ObjectObserver {
                     case .failure(let error): readings[i].outcome = .failure(error)
                     }
                 }
+            }
+            for i in round where readings[i].outcome != nil {
+                readings[i].session = SniffSession(totalSize: nil)             // its bytes are done with
             }
             pending = readings.indices.filter { readings[$0].outcome == nil && readings[$0].next != nil }
         }

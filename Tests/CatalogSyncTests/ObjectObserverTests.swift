@@ -119,4 +119,42 @@ final class ObjectObserverTests: XCTestCase {
         guard case .failure(.refused(let reason)) = results[0] else { return XCTFail("\(results[0])") }
         XCTAssertEqual(reason, "s3://b/busy.jpg changed on every read of its header; the event of its latest change catalogs it")
     }
+
+    /// Keys whose headers lie deep are read a few at a time: what the observation holds (each
+    /// unfinished key's bytes so far, after every round) stays within its budget. Before, 24
+    /// JPEGs with their frame header behind ~900 KB of APP1 segments were read side by side,
+    /// ~21 MB at once; 100 of them (one SQS batch) are past a 128 MB function.
+    func testDeepHeadersAreReadWithinTheByteBudget() throws {
+        let app1 = Build.segment(0xE1, [UInt8](repeating: 0, count: 65_000))
+        let deep = [0xFF, 0xD8] + Array([[UInt8]](repeating: app1, count: 14).joined())
+            + Build.frame(width: 640, height: 480) + [0xFF, 0xD9]
+        let store = MemoryStore()
+        let keys = (0..<24).map { "deep-\($0).jpg" } + ["small.png"]
+        for key in keys.dropLast() { store.put("b", key, bytes: deep) }
+        store.put("b", "small.png", bytes: MemoryStore.png(width: 2, height: 2))
+        var reach: [String: (first: Int, last: Int, upTo: [Int: Int])] = [:]     // per key, by round
+        store.onRequest = { line in
+            let words = line.split(separator: " ")
+            guard words[0] == "RANGE", let end = Int(words[2].split(separator: "-")[1]) else { return }
+            let key = String(words[1].dropFirst("b/".count)), round = store.roundTrips
+            var r = reach[key] ?? (round, round, [:])
+            r.last = round
+            r.upTo[round] = end + 1
+            reach[key] = r
+        }
+        let results = ObjectObserver(store: store).observe(bucket: "b", keys: keys)
+        for (key, result) in zip(keys, results) {
+            let observation = try XCTUnwrap(try result.get(), key)
+            XCTAssertEqual(observation.content, key == "small.png" ? .image(ImageInfo(format: .png, width: 2, height: 2))
+                                                                    : .image(ImageInfo(format: .jpg, width: 640, height: 480)), key)
+        }
+        let rounds = reach.values.map(\.last).max()!
+        let held = (1...rounds).map { round in
+            reach.values.filter { $0.first <= round && round <= $0.last }
+                .map { r in r.upTo.filter { $0.key <= round }.values.max()! }.reduce(0, +)
+        }
+        XCTAssertGreaterThan(deep.count * 24, 20_000_000)
+        // The budget, plus what the one read that always goes may add: at most a sniff's limit.
+        XCTAssertLessThanOrEqual(held.max()!, 8 * 1024 * 1024 + ImageSniffer.defaultMaxBytes, "held per round: \(held)")
+    }
 }
