@@ -69,6 +69,9 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
             return .written(etag: ETag.unquoted(result.etag))
         } catch {
             if let lost = Self.conflict(error) { return lost }
+            // AWS answers `If-Match` on a key that is gone with 404 NoSuchKey, not 412 (as
+            // SeaweedFS does): lost all the same, to a delete. Thrown, the write failed.
+            if ifMatch != nil, error.isNoSuchKey { return .conflict(retried: error.attempts > 1) }
             throw error
         }
     }

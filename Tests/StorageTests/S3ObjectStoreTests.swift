@@ -183,6 +183,17 @@ final class S3ObjectStoreTests: XCTestCase {
         XCTAssertEqual(transport.requests.count, 5)
     }
 
+    /// `If-Match` on a key deleted meanwhile: AWS answers 404 NoSuchKey (SeaweedFS 412), a
+    /// write lost to the delete, not a failure (`PUT /me` over a record whose move was lost
+    /// answered 500). Without `If-Match`, a 404 is the bucket's, and thrown.
+    func testAnIfMatchWriteOverAKeyThatIsGoneIsAConflict() throws {
+        let (store, _) = store([Self.error(404, "NoSuchKey"), Self.error(404, "NoSuchBucket"), Self.error(404, "NoSuchKey")])
+        let body = Array("{}".utf8)
+        XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "e"), .conflict(retried: false))
+        XCTAssertThrowsError(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "e"))
+        XCTAssertThrowsError(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: nil))
+    }
+
     /// libcurl's own resend on a fresh connection (a kept-alive one died after the request went
     /// out) is a retry too, even where the client itself sends once: the 412 that answers it may
     /// be the first send's, landed. Found by a storm through connection resets, where the writer
