@@ -10,12 +10,15 @@ public struct JSONObject: Equatable, Sendable, ExpressibleByDictionaryLiteral {
 
     public subscript(key: String) -> JSONValue? {
         get { members.first { $0.key == key }?.value }
+        /// Sets every member of the name: a later duplicate is dropped (readers that take the
+        /// last of duplicates, as most do, would read it instead of the value set).
         set {
-            if let i = members.firstIndex(where: { $0.key == key }) {
-                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
-            } else if let newValue {
-                members.append((key: key, value: newValue))
+            guard let i = members.firstIndex(where: { $0.key == key }) else {
+                if let newValue { members.append((key: key, value: newValue)) }
+                return
             }
+            members[(i + 1)...].removeAll { $0.key == key }
+            if let newValue { members[i].value = newValue } else { members.remove(at: i) }
         }
     }
 

@@ -10,8 +10,8 @@ final class ImageAPIViewURLTests: XCTestCase {
     static let catalogText = """
         [
         {"name":"images/cats/tabby.png","type":"png","size":2048,"width":64,"height":48},
-        {"name":"images/uploads/0123/new cat.png","type":"png","size":171,"url":"https://evil.test/stored"},
-        {"name":"other/dog.png","type":"png","size":10,"url":"https://evil.test/stored"},
+        {"name":"images/uploads/0123/new cat.png","type":"png","size":171,"url":"https://evil.test/stored","url":"https://evil.test/last"},
+        {"name":"other/dog.png","type":"png","size":10,"url":"https://evil.test/stored","url":"https://evil.test/last"},
         {"name":"users/auth0|victim.json","type":"png","size":10}
         ]
         """
@@ -60,6 +60,10 @@ final class ImageAPIViewURLTests: XCTestCase {
         // Every other member is still there, in order, with the url last.
         let first = try XCTUnwrap(response.body?["images"]?.arrayValue?.first?.objectValue)
         XCTAssertEqual(first.members.map(\.key), ["name", "type", "size", "width", "height", "url"])
+        // A stored entry with two url members (a hand edit) keeps neither: a reader that takes
+        // the last of duplicates (a browser's JSON.parse) would have loaded the stored one.
+        let entries = try XCTUnwrap(response.body?["images"]?.arrayValue).compactMap(\.objectValue)
+        XCTAssertEqual(entries.map { $0.members.filter { $0.key == "url" }.count }, [1, 1, 0, 0])
     }
 
     func testWithoutURLsNothingIsSigned() throws {
