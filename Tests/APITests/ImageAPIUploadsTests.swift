@@ -209,6 +209,8 @@ final class ImageAPIUploadsTests: XCTestCase {
             (UploadEvents.body(name: "../images.json"), "invalid_name"),
             (UploadEvents.body(name: "a/../../users/x.json"), "invalid_name"),
             (UploadEvents.body(name: "./cat.png"), "invalid_name"),
+            (UploadEvents.body(name: "a/%2e/cat.png"), "invalid_name"),
+            (UploadEvents.body(name: "%2E%2e/cat.png"), "invalid_name"),
             (UploadEvents.body(name: "/cat.png"), "invalid_name"),
             (UploadEvents.body(name: "cats/"), "invalid_name"),
             (UploadEvents.body(name: "cats//tabby.png"), "invalid_name"),

@@ -77,8 +77,10 @@ public struct UploadRequest: Equatable, Sendable {
         guard bytes.last != UInt8(ascii: "/") else { return "must not end with /" }
         for segment in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
             if segment.isEmpty { return "must not contain //" }
-            if PathSegment.isDot(segment) {
-                return "must not contain . or .. segments"
+            // `%2e` too: API Gateway decodes a path once, so `GET /images/{name}` would see
+            // such a segment as a dot segment and refuse it (a name uploaded, never fetched).
+            if PathSegment.isDot(segment, percentEncoded: true) {
+                return "must not contain . or .. segments (nor %2e for a dot)"
             }
         }
         return nil
