@@ -177,15 +177,19 @@ extension CatalogFile {
     func readBytes(_ range: Range<Int64>, etag: String) throws(CatalogFileError) -> [UInt8] {
         let request = RangeRequest(key: key, range: range, ifMatch: etag)
         switch try storage({ store.readRanges(bucket: bucket, reads: [request])[0] }) {
-        case .success(.bytes(let bytes, _, let size)): return try untruncated(bytes, of: range, size: size)
+        case .success(.bytes(let bytes, let answered, let size)): return try pinned(bytes, answered, etag: etag, of: range, size: size)
         case .failure(let error): throw .storage(error)
         default: throw .changed
         }
     }
 
-    /// `bytes`, read for `range` of an object of `size` bytes, if they are all of it up to the
-    /// object's end: fewer is a `ShortRead`, not an index that does not describe the bytes.
-    private func untruncated(_ bytes: [UInt8], of range: Range<Int64>, size: Int64) throws(CatalogFileError) -> [UInt8] {
+    /// `bytes`, read for `range` of version `etag` (an object of `size` bytes), if they are that
+    /// version's and all of it up to the object's end. Another version's (a server that ignores
+    /// `If-Match` on a read) are `.changed`; fewer bytes are a `ShortRead`, not an index that
+    /// does not describe them.
+    private func pinned(_ bytes: [UInt8], _ answered: ObjectVersion, etag: String, of range: Range<Int64>,
+                        size: Int64) throws(CatalogFileError) -> [UInt8] {
+        guard answered.etag.isEmpty || answered.etag == etag else { throw .changed }
         guard Int64(bytes.count) == max(0, min(range.upperBound, size) - range.lowerBound) else {
             throw .storage(ShortRead(bucket: bucket, key: key, range: range, received: bytes.count))
         }
@@ -223,11 +227,11 @@ extension CatalogFile {
                       from answers: [Result<RangeRead, KeyReadError>]) throws(CatalogFileError) -> [EntryRun] {
         var runs: [EntryRun] = []
         for (range, answer) in zip(ranges, answers) {
-            guard case .success(.bytes(let bytes, _, let size)) = answer else {
+            guard case .success(.bytes(let bytes, let answered, let size)) = answer, let etag = version.etag else {
                 if case .failure(let error) = answer { throw .storage(error) }
                 throw .changed
             }
-            runs.append(try run(of: range, in: version, bytes: untruncated(bytes, of: version.index.range(of: range), size: size)))
+            runs.append(try run(of: range, in: version, bytes: pinned(bytes, answered, etag: etag, of: version.index.range(of: range), size: size)))
         }
         return runs
     }

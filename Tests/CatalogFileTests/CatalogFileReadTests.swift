@@ -139,6 +139,23 @@ final class CatalogFileReadTests: XCTestCase {
         XCTAssertEqual(try big.file.entries(of: read, blocks: [2..<3])[0].count, version.index.blocks[2].count)
     }
 
+    /// A server that ignores `If-Match` on a ranged read answers a block of the version read
+    /// with the current one's bytes; where they still fit the old index (an entry rewritten at
+    /// the same length) they were taken for the old version's. The answer's ETag tells.
+    func testABlockAnsweredFromAnotherVersionIsAChange() throws {
+        _ = try big.seed(0..<400)
+        let read = try big.file.current()
+        var edited = lines(0..<400)
+        edited[250] = edited[250].replacingOccurrences(of: "\"size\":1", with: "\"size\":2")
+        XCTAssertNotEqual(edited[250], lines(250..<251)[0])
+        big.store.put("b", "images.json", "[\n" + edited.joined(separator: ",\n") + "\n]\n")
+        big.store.readsIgnoreIfMatch = true
+        let blocks = 0..<read.index.blocks.count
+        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [blocks])) { error in
+            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+        }
+    }
+
     /// A bad entry deep in a big catalog is found and named, as corrupt; also in one too big to
     /// read whole, where the cut stretch it fails in is not taken for a hand edit (which would
     /// say "sort it once").
