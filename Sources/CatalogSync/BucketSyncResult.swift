@@ -20,6 +20,10 @@ public struct BucketSyncResult: Sendable {
     public var skippedByKind: [SkipKind: Int] = [:]
     /// How many skipped keys `skipped` lists (the reconcile keeps its answer small).
     public var skippedListLimit = Int.max
+    /// Keys whose observation failed (a 5xx or a timeout past the client's retries, for that
+    /// key alone: others of the bucket were read), with the error: left as they are in the
+    /// catalog, their records handed back. When every key fails, the bucket fails instead.
+    public var failedKeys: [(key: String, error: CatalogUpdateError)] = []
     /// Read-observe-write rounds, 1 when uncontended.
     public var attempts = 0
     /// Conditional writes of the catalog that landed (a reconcile writes in batches).
@@ -77,6 +81,7 @@ public struct BucketSyncResult: Sendable {
     mutating func absorb(_ round: BucketSyncResult) {
         if let done = round.summary { summary = (summary ?? ApplySummary()) + done }
         attempts += round.attempts
+        failedKeys += round.failedKeys
         writes += round.writes
         lostWrites += round.lostWrites
         observeMs += round.observeMs

@@ -195,7 +195,10 @@ extension CatalogUpdater {
                     toObserve.append(object.key)
                 }
             }
-            for item in try observe(toObserve, bucket: bucket, into: &result) {
+            let observedNow = try observe(toObserve, bucket: bucket, into: &result)
+            // Many keys failing one by one is the bucket failing, not those keys.
+            if result.failedKeys.count > Self.reconcileBatch, let first = result.failedKeys.first { throw first.error }
+            for item in observedNow {
                 if item.entry == nil, let version = item.version {
                     remember(ExactKey(item.key), version.etag)     // not an image: remember it
                 }
@@ -230,6 +233,8 @@ extension CatalogUpdater {
         }
         for (key, etag) in refusedNow where next.refused.count < maxRememberedRefusals { next.refused[key] = etag }
         next.suspects = state.suspects.filter { !ExactKey($0).hasPrefix(exactPrefix) }
+        // Keys whose reads failed alone: the next run observes them first, the walk went on.
+        next.addSuspects(result.failedKeys.map(\.key))
         if next != state {
             try saveState(next, etag: stateETag, bucket: bucket)
         }
@@ -289,6 +294,7 @@ extension CatalogUpdater {
         var ignored = BucketSyncResult(bucket: bucket)
         let observed = try observe(present, bucket: bucket, into: &ignored)
         result.observeMs += ignored.observeMs                 // the time counts; the reasons do not
+        result.failedKeys += ignored.failedKeys
         return gone + observed
     }
 }

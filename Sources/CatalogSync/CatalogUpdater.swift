@@ -127,7 +127,9 @@ public struct CatalogUpdater {
 
     /// Observes `keys` in one concurrent batch. A key S3 refuses for good is left out (its entry,
     /// if any, stays as it is) and recorded in `result.skipped`; a key that is not an image gives
-    /// a `nil` entry and is recorded too. Any other failure fails the bucket.
+    /// a `nil` entry and is recorded too. A key whose read fails otherwise is left out too and
+    /// recorded in `result.failedKeys` (its records come back); when every key fails, the
+    /// bucket does.
     func observe(_ keys: [String], bucket: String, into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
         var none: PrefixCopy?
         return try observe(keys, bucket: bucket, copying: &none, into: &result)
@@ -144,6 +146,7 @@ public struct CatalogUpdater {
         prefixCopy = prefixCopy?.landed()                   // created meanwhile, its copy sent
         result.observeMs += nowMs() - started
         var observed: [ObservedKey] = []
+        var failed: [(key: String, error: CatalogUpdateError)] = []
         for (key, answer) in zip(keys, answers) {
             switch answer {
             case .success(nil):
@@ -160,9 +163,11 @@ public struct CatalogUpdater {
             case .failure(.refused(let reason)):
                 result.skip(key, reason, .refused)
             case .failure(.failed(let error)):
-                throw .storage(bucket: bucket, underlying: error)
+                failed.append((key, .storage(bucket: bucket, underlying: error)))
             }
         }
+        if failed.count == keys.count, let first = failed.first { throw first.error }   // S3 down, not one key
+        result.failedKeys += failed
         return observed
     }
 

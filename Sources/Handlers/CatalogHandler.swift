@@ -83,8 +83,8 @@ public struct CatalogHandler: LambdaHandler {
         report.records = records.count
         let failures = sync(records, into: &report, context: context, log: log)
         // The first failure is the invocation's error, which the runtime logs; log the others.
-        for (bucket, error) in failures.dropFirst() { logFailure(error, bucket: bucket, log: log) }
-        if let (_, error) = failures.first { throw error }
+        for failure in failures.dropFirst() { logFailure(failure.error, bucket: failure.bucket, log: log) }
+        if let failure = failures.first { throw failure.error }
         return report.json()
     }
 
@@ -107,12 +107,16 @@ public struct CatalogHandler: LambdaHandler {
         let records = messageRecords.flatMap(\.records)
         report.records = records.count
         let failures = sync(records, into: &report, context: context, log: log)
-        for (bucket, error) in failures { logFailure(error, bucket: bucket, log: log) }
-        let failedBuckets = Set(failures.map(\.bucket))
-        // Only a message with a change the failed bucket was to write: one whose changes were
-        // all ignored (the catalog's own objects) would come back for nothing, and again.
+        for failure in failures where failure.keys == nil { logFailure(failure.error, bucket: failure.bucket, log: log) }
+        let failedBuckets = Set(failures.filter { $0.keys == nil }.map(\.bucket))
+        var failedKeys: [String: Set<ExactKey>] = [:]
+        for failure in failures { if let keys = failure.keys { failedKeys[failure.bucket, default: []].formUnion(keys) } }
+        // Only a message with a change the failed bucket was to write (one whose changes were
+        // all ignored, the catalog's own objects, would come back for nothing, and again), or
+        // with a key whose read failed alone.
         for (id, records) in messageRecords where records.contains(where: { record in
-            if case .change(let n) = record { failedBuckets.contains(n.bucket) && ignoredReason(n.key) == nil } else { false }
+            guard case .change(let n) = record, ignoredReason(n.key) == nil else { return false }
+            return failedBuckets.contains(n.bucket) || failedKeys[n.bucket]?.contains(ExactKey(n.key)) == true
         }) {
             failed.append(id)
         }
@@ -121,10 +125,11 @@ public struct CatalogHandler: LambdaHandler {
     }
 
     /// Syncs every bucket the records touch, one read and one write each; logs the keys skipped
-    /// and returns the buckets that failed, in order.
+    /// and returns the buckets that failed, in order: whole (`keys` nil), or only for keys whose
+    /// reads failed alone (logged here), the rest of the bucket written.
     private func sync(_ records: [RecordOutcome], into report: inout SyncReport, context: InvocationContext, log: Logger)
-        -> [(bucket: String, error: CatalogUpdateError)] {
-        var failures: [(bucket: String, error: CatalogUpdateError)] = []
+        -> [(bucket: String, error: CatalogUpdateError, keys: Set<ExactKey>?)] {
+        var failures: [(bucket: String, error: CatalogUpdateError, keys: Set<ExactKey>?)] = []
         for planned in plan(records, report: &report) {
             var result = BucketSyncResult(bucket: planned.bucket)
             do throws(CatalogUpdateError) {
@@ -135,9 +140,16 @@ public struct CatalogHandler: LambdaHandler {
                 log.debug("s3://\(planned.bucket): \(result.summary.map { "\($0.added) added, \($0.updated) updated, \($0.removed) removed, \($0.unchanged) unchanged" } ?? "nothing applied") in \(result.attempts) round(s)",
                           ["bucket": .string(planned.bucket), "rounds": .int(result.attempts), "lostWrites": .int(result.lostWrites),
                            "catalogWrites": .int(result.writes)])
+                for failed in result.failedKeys {
+                    log.error("s3://\(planned.bucket)/\(failed.key): not cataloged, its record comes back: \(failed.error)",
+                              ["bucket": .string(planned.bucket), "key": .string(failed.key), "errorType": .string(failed.error.errorType)])
+                }
+                if let first = result.failedKeys.first {
+                    failures.append((planned.bucket, first.error, Set(result.failedKeys.map { ExactKey($0.key) })))
+                }
             } catch {
                 report.failedBuckets += 1
-                failures.append((planned.bucket, error))
+                failures.append((planned.bucket, error, nil))
             }
             report.add(result)
         }

@@ -49,6 +49,11 @@ public struct ReconcileHandler: LambdaHandler {
             report.failedBuckets = 1
             throw error
         }
+        let log = telemetry.log.with(requestID: context.requestID)
+        for failed in result.failedKeys.prefix(20) {
+            log.warn("s3://\(bucket)/\(failed.key): its read failed, left for the next run: \(failed.error)",
+                     ["bucket": .string(bucket), "key": .string(failed.key), "errorType": .string(failed.error.errorType)])
+        }
         var answer = report
         answer.add(result)
         return answer.json(leaving: ["records"], adding: ["bucket": .string(bucket)])

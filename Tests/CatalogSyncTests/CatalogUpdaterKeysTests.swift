@@ -43,10 +43,17 @@ final class CatalogUpdaterKeysTests: XCTestCase {
         XCTAssertFalse(result.wrote)
     }
 
-    func testARetryableFailureStillFailsTheBucket() throws {
+    /// A retryable failure of one key's read fails that key (its records come back), not the
+    /// bucket's other keys; when every key fails, the bucket fails.
+    func testARetryableFailureFailsItsKeyAndEveryKeyTheBucket() throws {
         store.put("b", "a.png", bytes: MemoryStore.png(width: 2, height: 2))
         store.rangeErrors[ExactKey("slow.png")] = KeyReadError(Self.s3Error(503, "SlowDown", key: "slow.png"))
-        XCTAssertThrowsError(try updater().sync(bucket: "b", keys: ["a.png", "slow.png"])) { error in
+        let result = try updater().sync(bucket: "b", keys: ["a.png", "slow.png"])
+        XCTAssertEqual(result.failedKeys.map(\.key), ["slow.png"])
+        XCTAssertEqual(result.skipped.map(\.key), [])
+        XCTAssertEqual(try catalog().names, ["a.png"])
+        store.requests = []
+        XCTAssertThrowsError(try updater().sync(bucket: "b", keys: ["slow.png"])) { error in
             guard case CatalogUpdateError.storage = error else { return XCTFail("\(error)") }
         }
         XCTAssertFalse(store.requests.contains { $0.hasPrefix("PUT") })

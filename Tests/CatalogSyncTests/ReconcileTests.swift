@@ -1,3 +1,4 @@
+import S3
 import Storage
 import Basics
 import Catalog
@@ -200,6 +201,24 @@ final class ReconcileStateTests: XCTestCase {
         let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
         XCTAssertEqual(state.suspects, ["p/suspect.png"])
         XCTAssertEqual(state.startAfter, "p/1000999.png", "where the run stopped: after its first page")
+    }
+
+    /// A key whose read fails alone (a 5xx past the client's retries) is left for the next run,
+    /// which observes it first; the walk goes on and reconciles the rest. It failed the run, and
+    /// since a run that fails saves nothing, every run after it stopped at the same key.
+    func testAKeyWhoseReadFailsAloneIsLeftForTheNextRun() throws {
+        for name in ["a.png", "broken.png", "c.png"] { store.put("b", name, bytes: MemoryStore.png(width: 1, height: 1)) }
+        store.rangeErrors[ExactKey("broken.png")] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "b", key: "broken.png", kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(result.complete, true)
+        XCTAssertEqual(result.failedKeys.map(\.key), ["broken.png"])
+        XCTAssertEqual(try catalog().names, ["a.png", "c.png"])
+        let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
+        XCTAssertEqual(state.suspects, ["broken.png"])
+        store.rangeErrors = [:]
+        XCTAssertEqual(try updater().reconcile(bucket: "b").summary?.added, 1)
+        XCTAssertEqual(try catalog().names, ["a.png", "broken.png", "c.png"])
     }
 
     func testAStaleEntryThatDiffersOnlyInNormalizationIsRemoved() throws {

@@ -181,6 +181,56 @@ final class CatalogHandlerTests: XCTestCase {
         XCTAssertEqual(failed?.fields["errorType"], .string("Function.StorageError"))
     }
 
+    /// A read that fails for one key alone (a 5xx past the client's retries) hands back that
+    /// key's message only; the bucket's other keys are written. It failed the whole bucket, and
+    /// a key that always fails (an object a server cannot serve) took its batch-mates to the
+    /// dead-letter queue with it. When every key of a bucket fails, the bucket does (S3 down).
+    func testSQSHandsBackOnlyTheMessageOfAKeyWhoseReadFailedAlone() throws {
+        let lines = LogLines()
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("b", "broken.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("c", "down.png", bytes: MemoryStore.png(width: 3, height: 2))
+        for (bucket, key) in [("b", "broken.png"), ("c", "down.png")] {
+            store.rangeErrors[ExactKey(key)] = KeyReadError(S3Error(
+                operation: "GetObject", bucket: bucket, key: key, kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
+        }
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { _ in }
+        let handler = CatalogHandler(updater: updater, telemetry: HandlerTelemetry(log: lines.log))
+        func body(_ records: JSONValue...) -> String {
+            String(decoding: JSONValue.object(["Records": .array(records)]).serialized(), as: UTF8.self)
+        }
+        let event = JSONValue.object(["Records": .array([
+            sqsMessage("m-good", body(s3Record("b", "a.png"))),
+            sqsMessage("m-broken", body(s3Record("b", "broken.png"))),
+            sqsMessage("m-down", body(s3Record("c", "down.png"))),
+        ])])
+        let answer = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+        XCTAssertEqual(answer, .object(["batchItemFailures": .array([
+            .object(["itemIdentifier": .string("m-broken")]), .object(["itemIdentifier": .string("m-down")]),
+        ])]))
+        XCTAssertEqual(try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)).names, ["a.png"])
+        XCTAssertNil(store.text("c", "images.json"))
+        let errors = lines.records.filter { $0.level == .error }
+        XCTAssertEqual(errors.map { $0.fields["key"] }, [.string("broken.png"), nil], "\(lines.lines)")
+        XCTAssertTrue(errors[0].message.hasPrefix("s3://b/broken.png: not cataloged, its record comes back: "), errors[0].message)
+        XCTAssertTrue(errors[0].message.contains("500 InternalError"), errors[0].message)
+    }
+
+    /// Direct delivery: a key whose read failed alone fails the invocation (Lambda retries the
+    /// event), after the bucket's other keys were written.
+    func testDirectDeliveryFailsOnAKeyWhoseReadFailedAloneAfterWritingTheRest() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.put("b", "broken.png", bytes: MemoryStore.png(width: 3, height: 2))
+        store.rangeErrors[ExactKey("broken.png")] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "b", key: "broken.png", kind: .service(status: 503, code: "SlowDown", message: "", requestId: nil)))
+        XCTAssertThrowsError(try invoke(.object(["Records": .array([s3Record("b", "a.png"), s3Record("b", "broken.png")])]))) { error in
+            XCTAssertEqual((error as? LambdaError)?.errorType, "Function.StorageError")
+            XCTAssertTrue("\(error)".contains("broken.png"), "\(error)")
+        }
+        XCTAssertEqual(try Catalog(parsing: Array(XCTUnwrap(store.text("b", "images.json")).utf8)).names, ["a.png"])
+    }
+
     func testKeysThatDifferOnlyInNormalizationAreBothApplied() throws {
         let composed = "caf\u{E9}.png", decomposed = "cafe\u{301}.png"
         store.put("b", composed, bytes: MemoryStore.png(width: 1, height: 1))
