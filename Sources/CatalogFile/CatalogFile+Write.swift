@@ -352,11 +352,13 @@ extension CatalogFile {
         return try published(outcome, index: index, predicted: indexed ? predicted : "", whole: nil, over: version)
     }
 
-    /// One PutObject of a whole new catalog; a big one gets its index first.
+    /// One PutObject of a whole new catalog; a big one gets its index first, best effort (one
+    /// that could not be written is written after the PutObject, or rebuilt by the next reader:
+    /// a catalog of 1–16 MiB was not written at all while its index could not be).
     private func putWhole(_ bytes: [UInt8], index: CatalogIndex, over version: CatalogVersion) throws(CatalogFileError) -> WriteResult {
         let indexed = bytes.count > smallBytes
-        let predicted = indexed ? store.predictedETag(ofBytes: bytes[...]) : nil
-        if let predicted { try writeIndex(index, etag: predicted) }
+        var predicted = indexed ? store.predictedETag(ofBytes: bytes[...]) : nil
+        if let etag = predicted, (try? writeIndex(index, etag: etag)) == nil { predicted = nil }
         var outcome = try storage {
             try store.write(bucket: bucket, key: key, bytes: bytes, contentType: "application/json", ifMatch: version.etag)
         }

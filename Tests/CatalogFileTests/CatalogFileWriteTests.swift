@@ -133,6 +133,30 @@ final class CatalogFileWriteTests: XCTestCase {
         try big.checkIndexed()
     }
 
+    /// A catalog written with one PutObject (past `smallBytes`, within `singlePutMax`) sends
+    /// its index first, best effort like every other index write: one that cannot be written
+    /// (throttled, a policy on the index folder) no longer stops the write.
+    func testAWholePutWhoseIndexCannotBeWrittenFirstIsStillAWrite() throws {
+        let small = try big.seed(0..<2)
+        XCTAssertNotNil(small.whole, "read whole: the next write is one PutObject")
+        let store = big.store
+        store.requests = []
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("PUT b/images.json.index/") else { return }
+            let key = line.split(separator: " ")[1].dropFirst("b/".count)
+            store.writeErrors[ExactKey(String(key))] = MemoryStoreError("503 SlowDown")
+        }
+        let result = try write((2..<21).map { .exists(BigCatalog.entry($0)) })
+        store.onRequest = nil
+        store.writeErrors = [:]
+        guard case .written(let version) = result else { return XCTFail("\(result)") }
+        XCTAssertGreaterThan(version.size, Int64(big.file.smallBytes))
+        XCTAssertLessThanOrEqual(version.size, Int64(big.file.singlePutMax))
+        XCTAssertEqual(store.requests.filter { $0.hasPrefix("PUT b/images.json ") }.count, 1, "one PutObject: \(store.requests)")
+        XCTAssertEqual(try big.names(), (0..<21).map(BigCatalog.name))
+        XCTAssertEqual(try big.file.current().index.count, 21, "the next reader indexes it")
+    }
+
     func testAWindowWhoseIndexMiscountsItsEntriesIsNotWritten() throws {
         let version = try big.seed(0..<400)
         var lying = version.index
