@@ -17,10 +17,10 @@ extension CatalogUpdater {
     /// if it was not written. A write whose answer was lost (an error, or a retry's 412 over a
     /// key no one else names) may have landed: it counts as left, so that the writer re-checks
     /// what a carrier may have written for it, and withdraws it.
-    func handOver(_ observed: [ObservedKey], bucket: String) -> String? {
+    func handOver(_ observed: [ObservedKey], bucket: String, deadline: Deadline?) -> String? {
         let handover = Handover(observed)
         guard !handover.observed.isEmpty else { return nil }
-        let key = Handover.key(catalog: catalogKey, atMs: nowMs(), nonce: UInt64(random(Int.max)))
+        let key = Handover.key(catalog: catalogKey, atMs: nowMs(), nonce: UInt64(random(Int.max)), untilMs: deadline?.epochMilliseconds)
         let written = try? store.write(bucket: bucket, key: key, bytes: handover.serialized(), contentType: "application/json",
                                        ifMatch: nil)
         if case .conflict(retried: false)? = written { return nil }
@@ -29,16 +29,17 @@ extension CatalogUpdater {
 
     /// What other writers left (but `mine`), for keys not in `skipping`, each key once: the
     /// newest handover's observation of it wins. At most `handoverMaxBytes` of handovers are read,
-    /// newest first, and `handoverMaxKeys` keys taken. Handovers left `staleHandoverMs` ago or
-    /// more (their writers died), too big, or unreadable as one are deleted.
+    /// newest first, and `handoverMaxKeys` keys taken. Handovers whose writers' deadlines have
+    /// passed, left `staleHandoverMs` ago or more (their writers died), too big, or unreadable
+    /// as one are deleted.
     func handedOver(bucket: String, mine: String?, skipping: Set<ExactKey>) -> [ObservedKey] {
         guard let page = try? store.listPage(bucket: bucket, prefix: handoverPrefix, startAfter: nil, maxKeys: 1000) else { return [] }
         let now = nowMs()
         var fresh: [String] = []
         var budget = Int64(handoverMaxBytes)
         for object in page.objects.reversed() where object.key != mine {
-            guard let left = Handover.leftAtMs(object.key, catalog: catalogKey) else { continue }
-            if now - left >= staleHandoverMs || object.size > Int64(handoverMaxBytes) {
+            guard let (left, until) = Handover.times(object.key, catalog: catalogKey) else { continue }
+            if now - left >= staleHandoverMs || until.map({ now >= $0 }) == true || object.size > Int64(handoverMaxBytes) {
                 _ = try? store.delete(bucket: bucket, key: object.key)
             } else if object.size <= budget {
                 budget -= object.size

@@ -351,7 +351,7 @@ public struct CatalogUpdater {
                     let mine = Handover(ownObserved).observed
                     guard mine != handedOverKeys else { return }
                     withdraw(handover, bucket: bucket)
-                    handover = handOver(mine, bucket: bucket)
+                    handover = handOver(mine, bucket: bucket, deadline: deadline)
                     handedOverKeys = handover == nil ? [] : mine
                     leftHandover = leftHandover || handover != nil
                 }, isWorthWriting: { outcomes in

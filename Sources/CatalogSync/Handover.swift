@@ -25,19 +25,27 @@ struct Handover: Equatable {
         self.observed = observed.filter { !$0.fromKeyAlone }
     }
 
-    /// Where a writer's handover is kept, named by when it was left, so that one left by a
-    /// writer that died is known stale from its listing alone.
-    static func key(catalog: String, atMs: Int64, nonce: UInt64) -> String {
-        prefix(catalog: catalog) + String(atMs) + "-" + String(nonce, radix: 16)
+    /// Where a writer's handover is kept, named by when it was left and by when its writer
+    /// answers at the latest (`untilMs`, its work deadline), so that one nobody needs any more is
+    /// known from its listing alone: past that deadline its writer has answered (having
+    /// re-checked its keys itself) or died (its records come back). A withdrawal that failed
+    /// at the deadline left it to be carried for minutes, by writers nobody answers for.
+    static func key(catalog: String, atMs: Int64, nonce: UInt64, untilMs: Int64? = nil) -> String {
+        prefix(catalog: catalog) + String(atMs) + "-" + String(nonce, radix: 16) + (untilMs.map { "-" + String($0) } ?? "")
     }
 
     static func prefix(catalog: String) -> String { catalog + ".waiting/" }
 
-    /// When the handover at `key` was left (`nil`: not a handover's name).
-    static func leftAtMs(_ key: String, catalog: String) -> Int64? {
+    /// When the handover at `key` was left, and when its writer answers at the latest (`nil`:
+    /// not named; an older imagecat's names have no deadline). `nil` for anything not a
+    /// handover's name.
+    static func times(_ key: String, catalog: String) -> (leftAtMs: Int64, untilMs: Int64?)? {
         let key = ExactKey(key), prefix = ExactKey(prefix(catalog: catalog))
         guard key.hasPrefix(prefix) else { return nil }
-        return Int64(String(decoding: key.bytes.dropFirst(prefix.bytes.count).prefix { $0 != UInt8(ascii: "-") }, as: UTF8.self))
+        let parts = key.bytes.dropFirst(prefix.bytes.count).split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        guard let left = Int64(parts[0]) else { return nil }
+        return (left, parts.count > 2 ? Int64(parts[2]) : nil)
     }
 
     /// `{"version":1,"observed":[{"key":…,"etag":…,"lastModified":…,"entry":{…}}, …]}`; `etag`

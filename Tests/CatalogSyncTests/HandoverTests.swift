@@ -25,7 +25,7 @@ final class HandoverTests: XCTestCase {
     }
 
     /// What a writer would have left for `keys` as the store has them now (`nil` version: gone).
-    func leave(_ keys: [Int], atMs: Int64 = SystemClock.epochMilliseconds(), etag: String? = nil) {
+    func leave(_ keys: [Int], atMs: Int64 = SystemClock.epochMilliseconds(), untilMs: Int64? = nil, etag: String? = nil) {
         let observed = keys.map { i -> ObservedKey in
             let key = Self.key(i)
             guard let object = store.object("b", key) else { return ObservedKey(key: key, version: nil, entry: nil) }
@@ -34,7 +34,7 @@ final class HandoverTests: XCTestCase {
                                entry: CatalogEntry(name: key, type: "image/png", size: Int64(object.bytes.count),
                                                    extra: ["etag": .string(version.etag), "width": .int(i)]))
         }
-        store.put("b", Handover.key(catalog: "images.json", atMs: atMs, nonce: UInt64(keys.first ?? 0)),
+        store.put("b", Handover.key(catalog: "images.json", atMs: atMs, nonce: UInt64(keys.first ?? 0), untilMs: untilMs),
                   bytes: Handover(observed).serialized())
     }
 
@@ -61,11 +61,16 @@ final class HandoverTests: XCTestCase {
         }
     }
 
-    func testAHandoversNameSaysWhenItWasLeft() {
-        let key = Handover.key(catalog: "images.json", atMs: 1_765_000_000_123, nonce: 0xbeef)
-        XCTAssertEqual(key, "images.json.waiting/1765000000123-beef")
-        XCTAssertEqual(Handover.leftAtMs(key, catalog: "images.json"), 1_765_000_000_123)
-        XCTAssertNil(Handover.leftAtMs("images.json.index/1765000000123-beef", catalog: "images.json"))
+    func testAHandoversNameSaysWhenItWasLeftAndUntilWhenItsWriterAnswers() {
+        let key = Handover.key(catalog: "images.json", atMs: 1_765_000_000_123, nonce: 0xbeef, untilMs: 1_765_000_030_000)
+        XCTAssertEqual(key, "images.json.waiting/1765000000123-beef-1765000030000")
+        XCTAssertEqual(Handover.times(key, catalog: "images.json")?.leftAtMs, 1_765_000_000_123)
+        XCTAssertEqual(Handover.times(key, catalog: "images.json")?.untilMs, 1_765_000_030_000)
+        let older = Handover.key(catalog: "images.json", atMs: 1_765_000_000_123, nonce: 0xbeef)   // no deadline (an older imagecat's)
+        XCTAssertEqual(older, "images.json.waiting/1765000000123-beef")
+        XCTAssertEqual(Handover.times(older, catalog: "images.json")?.leftAtMs, 1_765_000_000_123)
+        XCTAssertNil(Handover.times(older, catalog: "images.json")?.untilMs)
+        XCTAssertNil(Handover.times("images.json.index/1765000000123-beef", catalog: "images.json"))
     }
 
     /// The writer carries what another left: one write for both, the other's keys re-checked
@@ -370,6 +375,35 @@ final class HandoverTests: XCTestCase {
         XCTAssertEqual(result.carried, 0)
         XCTAssertNil(try store.catalog()[Self.key(301)])
         XCTAssertEqual(handovers, [])
+    }
+
+    /// A handover whose writer's deadline has passed is dropped unread, however recent: that
+    /// writer has answered (its withdrawal failed at its deadline) or died (its records come
+    /// back). Carried for minutes, a deleted key's old observation could come back by a
+    /// carrier whose re-check then failed, with nobody answering for it.
+    func testAHandoverWhoseWritersDeadlineHasPassedIsDroppedUnread() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        store.put("b", Self.key(303), bytes: MemoryStore.png(width: 4, height: 4))
+        let now = SystemClock.epochMilliseconds()
+        leave([301], atMs: now - 2_000, untilMs: now - 1)
+        leave([303], atMs: now - 2_000, untilMs: now + 60_000)
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.carried, 1, "only the one whose writer is still waiting")
+        XCTAssertNil(try store.catalog()[Self.key(301)])
+        XCTAssertNotNil(try store.catalog()[Self.key(303)])
+        XCTAssertEqual(handovers.count, 1)
+    }
+
+    /// A writer names its handover with its deadline.
+    func testAWriterNamesItsHandoverWithItsDeadline() throws {
+        let deadline = Deadline(epochMilliseconds: SystemClock.epochMilliseconds() + 60_000)
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        let key = try XCTUnwrap(updater().handOver([ObservedKey(key: Self.key(301), version: nil, entry: nil)], bucket: "b",
+                                                   deadline: deadline))
+        XCTAssertEqual(Handover.times(key, catalog: "images.json")?.untilMs, deadline.epochMilliseconds)
     }
 
     /// Below `turnMinBytes` writers race and wait for nobody: nothing is handed over, and nothing
