@@ -8,7 +8,7 @@ extension CatalogFile {
     /// is read by the version's ETag (`indexKey`), and if there is none, the catalog is read
     /// whole once and indexed again (or, when it is not in imagecat's form, converted in memory).
     public func current(cached: CatalogVersion? = nil) throws(CatalogFileError) -> CatalogVersion {
-        var cached = cached
+        var cached = cached.flatMap { distrust.contains($0.etag ?? "") ? nil : $0 }
         for _ in 0..<3 {
             do throws(CatalogFileError) {
                 return try read(cached: cached)
@@ -87,7 +87,7 @@ extension CatalogFile {
     /// A big version: its index, or (none after a short wait for a writer that is about to
     /// write it) the catalog read once, in chunks, and indexed again.
     private func indexed(etag: String, size: Int64) throws(CatalogFileError) -> CatalogVersion {
-        for wait in [0] + indexWaits {
+        for wait in [0] + indexWaits where !distrust.contains(etag) {
             if wait > 0 { sleepMs(wait) }
             guard case .found(let bytes, _) = try storage({ try store.read(bucket: bucket, key: indexKey(etag), ifNoneMatch: nil) }) else {
                 continue
@@ -287,9 +287,10 @@ extension CatalogFile {
         return .changed
     }
 
-    /// Deletes the index of version `etag`, best effort (a role that may not just leaves it).
+    /// Deletes the index of version `etag`, best effort; one that stays (a role that may not
+    /// delete it) is distrusted instead, or every read would find it again.
     private func dropIndex(_ etag: String) {
-        _ = try? store.delete(bucket: bucket, key: indexKey(etag))
+        if (try? store.delete(bucket: bucket, key: indexKey(etag))) == nil { distrust.insert(etag) }
     }
 
     func corrupt<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFileError) -> T {

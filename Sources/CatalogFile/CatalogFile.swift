@@ -40,6 +40,8 @@ public struct CatalogFile {
     /// `CatalogFileError.notIndexed` (the API sets it: a request cannot wait for 176 MB; the
     /// catalog function indexes it on its next write, or the reconcile). `nil`: no limit.
     public var maxReindexBytes: Int64?
+    /// Versions whose index lied and stayed (`IndexDistrust`).
+    public var distrust = IndexDistrust()
     /// A version written by a rewrite names a prefix (`CatalogIndex.Prefix`) that leaves about
     /// this much after it: the tail that writes of new names (at the end of the name order, as
     /// `POST /uploads` names them) read and upload whole, copying the prefix only once however

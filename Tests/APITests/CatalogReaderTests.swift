@@ -129,6 +129,34 @@ final class CatalogReaderTests: XCTestCase {
         XCTAssertEqual(api.respond(to: try GatewayRequest(event: event)).statusCode, 200, "within the limit it is indexed here")
     }
 
+    /// An index that does not describe its version's bytes, which the API's role may not
+    /// delete: the API reads that version afresh instead of the same index again (every
+    /// request answered 503 `catalog_busy` until the catalog function wrote a new version).
+    /// Within `maxReindexBytes` it indexes it and serves; past it, 503 `catalog_not_ready`.
+    func testAnIndexThatLiesAndCannotBeDeletedIsNotReadAgain() throws {
+        try seed()
+        let version = try file.current()
+        var lying = version.index
+        lying.blocks[2].offset += 3
+        store.put("b", file.indexKey(version.etag!), bytes: lying.serialized())
+        store.deleteError = MemoryStoreError("403 AccessDenied")
+        let event = try JSONValue(parsing: Array(#"{"version":"2.0","rawPath":"/images","rawQueryString":"limit=1000","requestContext":{"http":{"method":"GET","path":"/images"},"authorizer":{"jwt":{"claims":{"sub":"auth0|x"}}}}}"#.utf8))
+        for (limit, status) in [(Int64(1 << 20), 200), (10_000, 503)] {
+            var api = ImageAPI(store: store, bucket: "b", cache: CatalogReaderCache())
+            api.layout = CatalogFile.tiny(store: store)
+            api.maxReindexBytes = limit
+            let response = api.respond(to: try GatewayRequest(event: event))
+            XCTAssertEqual(response.statusCode, status, response.bodyText)
+            if status == 503 { XCTAssertTrue(response.bodyText.contains("catalog_not_ready"), response.bodyText) }
+            if status == 200 {
+                let names = try XCTUnwrap(JSONValue(parsing: Array(response.bodyText.utf8))["images"]?.arrayValue).compactMap { $0["name"]?.stringValue }
+                XCTAssertFalse(names.isEmpty)
+                XCTAssertEqual(names, Array(expected { _ in true }.prefix(names.count)))
+                XCTAssertEqual(api.respond(to: try GatewayRequest(event: event)).statusCode, 200, "and again, warm")
+            }
+        }
+    }
+
     /// A catalog that changes under every read of a request (a burst of writes) is busy, not
     /// broken: 503 with Retry-After, and the next request is served.
     func testACatalogChangingUnderEveryReadIsBusyNotAnError() throws {

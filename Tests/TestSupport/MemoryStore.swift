@@ -62,6 +62,8 @@ public final class MemoryStore: ObjectStore {
     public var toAbort: [(bucket: String, key: String, uploadID: String, after: StartedPart?)] = []
     /// When set, every request fails with it (S3 down).
     public var failure: (any Error)?
+    /// When set, every delete fails with it (a role that may not delete, as the API's).
+    public var deleteError: (any Error)?
     /// Per-key failures of writes (a role that may not write there).
     public var writeErrors: [ExactKey: any Error] = [:]
     /// Keys the listing leaves out (as a server may list a key under another name).
@@ -231,7 +233,7 @@ public final class MemoryStore: ObjectStore {
     public func delete(bucket: String, key: String) throws {
         roundTrips += 1
         let answer = record("DELETE \(bucket)/\(key)")
-        if let failure { answer("error"); throw failure }
+        if let failure = failure ?? deleteError { answer("error"); throw failure }
         delete(bucket, key)
         answer("204")
     }
