@@ -247,6 +247,15 @@ extension CatalogFile {
                 throw CatalogError.layout(offset: Int(index.blocks[range.lowerBound].offset),
                                           problem: "the index counts \(counted) entries in blocks \(range), the bytes hold \(run.count)")
             }
+            // Each block's first name, as the index has it: the names decide which block an
+            // observation goes to (a wrong one sends a delete to a block without the entry).
+            var first = 0
+            for block in range {
+                guard index.blocks[block].count == 0 || run.nameBytes(first).elementsEqual(index.blocks[block].firstName.bytes) else {
+                    throw CatalogError.layout(offset: Int(index.blocks[block].offset), problem: "the index names block \(block) otherwise")
+                }
+                first += index.blocks[block].count
+            }
             return run
         } catch {
             // An indexed version's bytes were checked whole before its index was written (or

@@ -187,6 +187,23 @@ final class CatalogFileReadTests: XCTestCase {
         XCTAssertEqual(try big.file.current().index.count, 400)
     }
 
+    /// An index whose offsets and counts are right but which names a block by another first
+    /// name is dropped when a block is parsed, not only when one is carried: the names route
+    /// every observation (a delete of that block's first entry went to the block before, found
+    /// nothing, and was answered as done).
+    func testAnIndexThatMisnamesAParsedBlockIsDropped() throws {
+        let version = try big.seed(0..<400)
+        var lying = version.index
+        lying.blocks[3].firstName = ExactKey(lying.blocks[3].firstName.string + "~")   // still before block 4's
+        big.store.put("b", big.file.indexKey(version.etag!), bytes: lying.serialized())
+        let read = try big.file.current()
+        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<5])) { error in
+            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
+        XCTAssertEqual(try big.file.current().index, version.index)
+    }
+
     /// An index that cannot be read (garbled, or a newer imagecat's) is replaced when the version
     /// is indexed again: left, every cold reader would read 176 MB again to index it.
     func testAnUnreadableIndexIsReplaced() throws {
