@@ -133,6 +133,13 @@ public struct ImageAPI {
 
     // MARK: - Routes
 
+    /// A page's body ends before an entry that would take it past this, and its cursor goes
+    /// on from there: Lambda refuses an answer over 6 MB, and the body travels escaped inside
+    /// it (every quote doubled, at worst). Entries with big extra members (a hand edit, a
+    /// description per image) made a page of 1,000 too big to answer, for good; ordinary pages
+    /// are far below it (1,000 entries with viewing URLs: ~0.8 MB).
+    static let maxPageBodyBytes = 2_900_000
+
     /// With `urls`, each entry gets a viewing URL signed for that window, and the window is part
     /// of the ETag's variant (see `ViewWindow`).
     private func listImages(_ query: ListQuery, urls: ViewWindow?, condition: IfNoneMatch?) throws -> GatewayResponse {
@@ -149,12 +156,19 @@ public struct ImageAPI {
         let etag = ResponseETag.make(variant: variant, storeETag: storeETag)
         if condition?.matches(etag) == true { return .notModified(etag: etag) }
         var body = Array(#"{"images":["#.utf8)
+        var next = page.nextCursor
         for (i, entry) in page.entries.enumerated() {
+            let end = body.count
             if i > 0 { body.append(UInt8(ascii: ",")) }
             write(entry, urlsFor: urls, to: &body)
+            if i > 0, body.count > Self.maxPageBodyBytes {
+                body.removeSubrange(end...)
+                next = ListCursor.encode(page.entries[i - 1].name)       // the rest on the next page
+                break
+            }
         }
         body.append(contentsOf: #"],"nextCursor":"#.utf8)
-        if let next = page.nextCursor { JSONValue.writeString(next, to: &body) } else { body.append(contentsOf: "null".utf8) }
+        if let next { JSONValue.writeString(next, to: &body) } else { body.append(contentsOf: "null".utf8) }
         body.append(UInt8(ascii: "}"))
         return .ok(json: body, etag: etag)
     }

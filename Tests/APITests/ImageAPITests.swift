@@ -234,6 +234,31 @@ final class ImageAPITests: XCTestCase {
         XCTAssertEqual(try invoke(event(query: ["limit": "1"])).body?["nextCursor"]?.stringValue.map { _ in true }, true)
     }
 
+    /// Entries with big extra members (400 KB of quotes each: a page reads at most 16 blocks,
+    /// and such an entry is a block) made a page an answer over Lambda's 6 MB, refused every
+    /// time: a page ends before the entry that would take its body past `maxPageBodyBytes`, and
+    /// its cursor goes on from there.
+    func testAPageOfBigEntriesEndsBeforeLambdasLimitAndGoesOnByItsCursor() throws {
+        let note = String(repeating: #"\""#, count: 200_000)                     // escaped again in the answer
+        let names = (0..<18).map { "big/\(1000 + $0).png" }                     // 7.2 MB: indexed by the API itself
+        store.setCatalog("[\n" + names.map { #"{"name":"\#($0)","type":"png","size":1,"note":"\#(note)"}"# }.joined(separator: ",\n") + "\n]\n")
+        var served: [String] = []
+        var query = ["limit": "1000"]
+        var pages = 0
+        while pages < 10 {
+            let payload = try api().handle(event(query: query).serialized(), requestID: "req-1")
+            XCTAssertLessThanOrEqual(payload.count, 6_000_000)
+            let response = try JSONValue(parsing: payload)
+            let body = try JSONValue(parsing: Array(XCTUnwrap(response["body"]?.stringValue).utf8))
+            served += try XCTUnwrap(body["images"]?.arrayValue).compactMap { $0["name"]?.stringValue }
+            pages += 1
+            guard let cursor = body["nextCursor"]?.stringValue else { break }
+            query["cursor"] = cursor
+        }
+        XCTAssertEqual(served, names)
+        XCTAssertGreaterThan(pages, 2)
+    }
+
     func testBadCursorAndType() throws {
         for cursor in ["!!!", "abc", "YWJj", ListCursor.encode("x") + "A", "MTp4=", String(repeating: "A", count: 2000)] {
             let response = try invoke(event(query: ["cursor": cursor]))
