@@ -112,6 +112,42 @@ final class CatalogReaderTests: XCTestCase {
         XCTAssertEqual(first.entries.map { $0.name } + rest, all.filter { $0 != all[100] && $0 != all[101] })
     }
 
+    /// The same in every order and filter offered (newest first, a type, a prefix): names
+    /// removed just past the cursor, added on either side of it, and entries of the filtered
+    /// type added and removed between pages; what existed throughout is served once, in order,
+    /// and what was added past the cursor is served too.
+    func testPagesStayConsistentWhileTheCatalogChangesInEveryOrderAndFilter() throws {
+        for order in [ListQuery.Order.name, .nameDescending] {
+            for (type, prefix) in [(nil, ""), ("jpg", ""), (nil, "images/uploads/"), ("jpg", "images/archive/")] {
+                store.buckets = [:]
+                try seed()
+                let reader = reader()
+                let query = ListQuery(type: type, limit: 7, prefix: prefix, order: order)
+                let first = try reader.page(query)
+                let served = first.entries.map(\.name)
+                let cursor = try XCTUnwrap(first.nextCursor.flatMap(ListCursor.decode))
+                let matches = { (i: Int) in Self.name(i).hasPrefix(prefix) && (type == nil || i % 10 == 0) }
+                var all = expected(matches)
+                if order == .nameDescending { all.reverse() }
+                XCTAssertEqual(served, Array(all.prefix(7)), "\(order) \(type ?? "-") \(prefix)")
+                // Another writer: the next two names in this order go; one before and one after
+                // the cursor come, of the filtered type, under the prefix.
+                let gone = Array(all[7..<9])
+                let before = prefix + (order == .name ? "0000.png" : "zzzz.png")
+                let after = prefix + (order == .name ? "zzzz.jpg" : "0000.jpg")
+                let changes: [Observation] = gone.map { .missing($0) } + [
+                    .exists(CatalogEntry(name: before, type: type ?? "png", size: 1)),
+                    .exists(CatalogEntry(name: after, type: type ?? "png", size: 1)),
+                ]
+                _ = try file.write(Observation.sortedLatest(changes), over: try file.current(), policy: .merge)
+                var q = query
+                q.after = cursor
+                let rest = try allPages(q, reader).flatMap { $0 }
+                XCTAssertEqual(served + rest, all.filter { !gone.contains($0) } + [after], "\(order) \(type ?? "-") \(prefix)")
+            }
+        }
+    }
+
     /// A big catalog with no index (written by hand) is not read whole within a request past a
     /// limit: 503 with Retry-After, until the catalog function or the reconcile indexes it.
     func testABigCatalogWithoutAnIndexIsNotReadyRatherThanSlow() throws {

@@ -168,6 +168,7 @@ final class CatalogFileWriteTests: XCTestCase {
         }
         XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
         XCTAssertEqual(big.store.object("b", "images.json")?.etag, version.etag, "nothing written")
+        XCTAssertTrue(big.store.uploads.isEmpty, "the upload created with the reads aborted: \(big.store.uploads)")
         guard case .written = try write([.exists(BigCatalog.entry(400))]) else { return XCTFail("not written after reindexing") }
         XCTAssertEqual(try big.names(), (0..<401).map(BigCatalog.name))
         try big.checkIndexed()
