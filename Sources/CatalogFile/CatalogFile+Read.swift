@@ -8,7 +8,9 @@ extension CatalogFile {
     /// is read by the version's ETag (`indexKey`), and if there is none, the catalog is read
     /// whole once and indexed again (or, when it is not in imagecat's form, converted in memory).
     public func current(cached: CatalogVersion? = nil) throws(CatalogFileError) -> CatalogVersion {
-        var cached = cached.flatMap { distrust.contains($0.etag ?? "") ? nil : $0 }
+        // A cached version whose stored index was found lying is read afresh (a 304 would hand
+        // the same index back), unless its index was rebuilt here.
+        var cached = cached.flatMap { $0.indexRebuilt || !isDistrusted($0.etag) ? $0 : nil }
         for _ in 0..<3 {
             do throws(CatalogFileError) {
                 return try read(cached: cached)
@@ -87,7 +89,7 @@ extension CatalogFile {
     /// A big version: its index, or (none after a short wait for a writer that is about to
     /// write it) the catalog read once, in chunks, and indexed again.
     private func indexed(etag: String, size: Int64) throws(CatalogFileError) -> CatalogVersion {
-        for wait in [0] + indexWaits where !distrust.contains(etag) {
+        for wait in [0] + indexWaits where !isDistrusted(etag) {
             if wait > 0 { sleepMs(wait) }
             guard case .found(let bytes, _) = try storage({ try store.read(bucket: bucket, key: indexKey(etag), ifNoneMatch: nil) }) else {
                 continue
@@ -159,8 +161,14 @@ extension CatalogFile {
         _ = writer.finish(atFileEnd: true)
         let index = CatalogIndex(etag: etag, size: size, blocks: writer.blocks, types: writer.types.names)
         // Worth keeping for the next reader; a role that may not write it just reads whole again.
-        _ = try? store.write(bucket: bucket, key: indexKey(etag), bytes: index.serialized(), contentType: "application/json", ifMatch: nil)
-        return CatalogVersion(etag: etag, index: index, whole: nil)
+        // Written (none was there any more), it replaces one distrusted.
+        if case .written? = try? store.write(bucket: bucket, key: indexKey(etag), bytes: index.serialized(),
+                                             contentType: "application/json", ifMatch: nil) {
+            distrust.remove(distrustKey(etag))
+        }
+        var version = CatalogVersion(etag: etag, index: index, whole: nil)
+        version.indexRebuilt = true
+        return version
     }
 
     /// Where the last `,\n` of `bytes` ends: entries before it are whole.
@@ -299,8 +307,14 @@ extension CatalogFile {
     /// Deletes the index of version `etag`, best effort; one that stays (a role that may not
     /// delete it) is distrusted instead, or every read would find it again.
     private func dropIndex(_ etag: String) {
-        if (try? store.delete(bucket: bucket, key: indexKey(etag))) == nil { distrust.insert(etag) }
+        if (try? store.delete(bucket: bucket, key: indexKey(etag))) == nil { distrust.insert(distrustKey(etag)) }
     }
+
+    /// Whether the stored index of version `etag` was found lying and stayed.
+    private func isDistrusted(_ etag: String?) -> Bool { etag.map { distrust.contains(distrustKey($0)) } ?? false }
+
+    /// The same bytes in two buckets have the same ETag: distrust names the bucket.
+    private func distrustKey(_ etag: String) -> String { bucket + "/" + indexKey(etag) }
 
     func corrupt<T>(_ body: () throws(CatalogError) -> T) throws(CatalogFileError) -> T {
         do throws(CatalogError) { return try body() } catch { throw .corrupt(error) }

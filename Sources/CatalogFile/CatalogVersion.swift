@@ -15,6 +15,9 @@ public struct CatalogVersion: Sendable {
     /// Duplicate names the stored file had: such a file is rewritten even when nothing else
     /// changes.
     public var duplicatesRemoved = 0
+    /// `index` was rebuilt from the bytes in this process: right even where the stored index
+    /// of this ETag is distrusted (`IndexDistrust`).
+    var indexRebuilt = false
 
     public init(etag: String?, index: CatalogIndex, whole: EntryRun?) {
         self.etag = etag

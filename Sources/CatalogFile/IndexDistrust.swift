@@ -4,17 +4,21 @@
 /// layout, kept by its handler), so a warm process remembers it; a dropped index that could be
 /// deleted needs no entry here.
 public final class IndexDistrust: @unchecked Sendable {
-    private var etags: [String] = []
+    /// Index keys (`<bucket>/<catalog key>.index/<etag>`): the same bytes in two buckets have
+    /// the same ETag.
+    private var keys: [String] = []
     /// Versions remembered at most: the newest.
     static let limit = 64
 
     public init() {}
 
-    func insert(_ etag: String) {
-        guard !etags.contains(etag) else { return }
-        etags.append(etag)
-        if etags.count > Self.limit { etags.removeFirst() }
+    func insert(_ key: String) {
+        guard !keys.contains(key) else { return }
+        keys.append(key)
+        if keys.count > Self.limit { keys.removeFirst() }
     }
 
-    func contains(_ etag: String) -> Bool { etags.contains(etag) }
+    func remove(_ key: String) { keys.removeAll { $0 == key } }
+
+    func contains(_ key: String) -> Bool { keys.contains(key) }
 }

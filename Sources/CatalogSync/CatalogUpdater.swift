@@ -122,6 +122,12 @@ public struct CatalogUpdater {
         result.skipped = result.skipped.enumerated().sorted {
             (order[ExactKey($0.element.key)] ?? 0, $0.offset) < (order[ExactKey($1.element.key)] ?? 0, $1.offset)
         }.map(\.element)
+        // A key carried for another writer whose read failed here is in no record of this
+        // invocation to hand back: the next reconcile observes it first.
+        defer {
+            let carried = result.failedKeys.map(\.key).filter { !seen.contains(ExactKey($0)) }
+            if !carried.isEmpty { leaveForReconcile(carried, bucket: bucket) }
+        }
         try commit(observed, bucket: bucket, deadline: deadline, prefixCopy: prefixCopy, into: &result)
     }
 
@@ -129,16 +135,19 @@ public struct CatalogUpdater {
     /// if any, stays as it is) and recorded in `result.skipped`; a key that is not an image gives
     /// a `nil` entry and is recorded too. A key whose read fails otherwise is left out too and
     /// recorded in `result.failedKeys` (its records come back); when every key fails, the
-    /// bucket does.
-    func observe(_ keys: [String], bucket: String, into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
+    /// bucket does, unless `allFailingFailsBucket` is false: the reconcile observes a few keys
+    /// at a time, and one key that always fails would stop every run at it; it bounds the
+    /// failures of a whole run instead.
+    func observe(_ keys: [String], bucket: String, allFailingFailsBucket: Bool = true,
+                 into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
         var none: PrefixCopy?
-        return try observe(keys, bucket: bucket, copying: &none, into: &result)
+        return try observe(keys, bucket: bucket, copying: &none, allFailingFailsBucket: allFailingFailsBucket, into: &result)
     }
 
     /// `observe`, with `prefixCopy`'s part sent first: the server copies while the keys are
     /// observed, and the write collects the copy.
-    func observe(_ keys: [String], bucket: String, copying prefixCopy: inout PrefixCopy?, into result: inout BucketSyncResult)
-        throws(CatalogUpdateError) -> [ObservedKey] {
+    func observe(_ keys: [String], bucket: String, copying prefixCopy: inout PrefixCopy?, allFailingFailsBucket: Bool = true,
+                 into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
         guard !keys.isEmpty else { return [] }
         let started = nowMs()
         prefixCopy = prefixCopy?.start(in: store, bucket: bucket, key: catalogKey)
@@ -166,8 +175,9 @@ public struct CatalogUpdater {
                 failed.append((key, .storage(bucket: bucket, underlying: error)))
             }
         }
-        if failed.count == keys.count, let first = failed.first { throw first.error }   // S3 down, not one key
-        result.failedKeys += failed
+        if allFailingFailsBucket, failed.count == keys.count, let first = failed.first { throw first.error }   // S3 down, not one key
+        let known = Set(result.failedKeys.map { ExactKey($0.key) })        // a suspect the walk reaches again
+        result.failedKeys += failed.filter { !known.contains(ExactKey($0.key)) }
         return observed
     }
 
@@ -258,7 +268,11 @@ public struct CatalogUpdater {
             result.unskip(again)
             if copying { startPrefixCopy() }
             var fresh: [ExactKey: ObservedKey] = [:]
-            for key in try observe(unconfirmed, bucket: bucket, copying: &prefixCopy, into: &result) { fresh[ExactKey(key.key)] = key }
+            // A key whose read fails now is left out like a refused one, and handed back (or,
+            // carried for another writer, left for the reconcile: `sync`).
+            for key in try observe(unconfirmed, bucket: bucket, copying: &prefixCopy, allFailingFailsBucket: false, into: &result) {
+                fresh[ExactKey(key.key)] = key
+            }
             observed = observed.compactMap { old in
                 let key = ExactKey(old.key)
                 return again.contains(key) ? fresh[key] : old     // refused now: left out

@@ -68,10 +68,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                                               condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
             return .written(etag: ETag.unquoted(result.etag))
         } catch {
-            if let lost = Self.conflict(error) { return lost }
-            // AWS answers `If-Match` on a key that is gone with 404 NoSuchKey, not 412 (as
-            // SeaweedFS does): lost all the same, to a delete. Thrown, the write failed.
-            if ifMatch != nil, error.isNoSuchKey { return .conflict(retried: error.attempts > 1) }
+            if let lost = Self.conflict(error, ifMatch: ifMatch) { return lost }
             throw error
         }
     }
@@ -219,7 +216,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
                                                           condition: ifMatch.map { .ifMatch(Self.quoted($0)) } ?? .ifNoneExists)
             return .written(etag: ETag.unquoted(etag))
         } catch {
-            if let lost = Self.conflict(error) { return lost }
+            if let lost = Self.conflict(error, ifMatch: ifMatch) { return lost }
             throw error
         }
     }
@@ -235,7 +232,7 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
         switch completed {
         case .success(let etag): return (.written(etag: ETag.unquoted(etag)), written)
         case .failure(let error):
-            if let lost = Self.conflict(error) { return (lost, written) }
+            if let lost = Self.conflict(error, ifMatch: ifMatch) { return (lost, written) }
             throw error
         }
     }
@@ -291,8 +288,9 @@ public final class S3ObjectStore: ObjectStore, URLPresigner {
 
     /// A conditional write another writer won, as `.conflict`; `nil` for any other error.
     /// `retried` when the losing answer came to a retry, ours or libcurl's (`S3Error.attempts`):
-    /// the request before it may have landed.
-    static func conflict(_ error: S3Error) -> StoredWrite? {
-        error.isConditionalWriteLost ? .conflict(retried: error.attempts > 1) : nil
+    /// the request before it may have landed. AWS answers `If-Match` on a key that is gone
+    /// with 404 NoSuchKey, not 412 (as SeaweedFS does): lost all the same, to a delete.
+    static func conflict(_ error: S3Error, ifMatch: String?) -> StoredWrite? {
+        error.isConditionalWriteLost || (ifMatch != nil && error.isNoSuchKey) ? .conflict(retried: error.attempts > 1) : nil
     }
 }

@@ -204,6 +204,36 @@ final class CatalogFileReadTests: XCTestCase {
         XCTAssertEqual(try big.file.current().index, version.index)
     }
 
+    /// An index that lies and cannot be deleted is distrusted: the version is indexed afresh,
+    /// and that rebuilt version, cached, is confirmed by a 304 like any other (not read whole
+    /// again on every read). The distrust names the bucket: the same bytes and index in
+    /// another bucket are read by their index.
+    func testADistrustedIndexIsRebuiltOnceAndOnlyInItsBucket() throws {
+        let version = try big.seed(0..<400)
+        var lying = version.index
+        lying.blocks[2].offset += 3
+        let indexKey = big.file.indexKey(version.etag!)
+        for bucket in ["b", "c"] { big.store.put(bucket, indexKey, bytes: lying.serialized()) }
+        let stored = try XCTUnwrap(big.store.object("b", "images.json"))
+        big.store.put("c", "images.json", bytes: stored.bytes, etag: stored.etag)
+        big.store.deleteError = MemoryStoreError("403 AccessDenied")
+        let read = try big.file.current()
+        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<3])) { error in
+            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+        }
+        let rebuilt = try big.file.current(cached: read)
+        XCTAssertEqual(rebuilt.index, version.index, "indexed afresh, not by the index that stayed")
+        XCTAssertNotNil(big.store.object("b", indexKey), "still there: it could not be deleted")
+        big.store.requests = []
+        XCTAssertEqual(try big.file.current(cached: rebuilt).index, version.index)
+        XCTAssertEqual(big.store.requests, ["RANGE b/images.json 0-0 if-none-match \(version.etag!) -> 304"])
+        var other = big.file
+        other.bucket = "c"
+        big.store.requests = []
+        XCTAssertEqual(try other.current().index, lying, "another bucket's index is its own")
+        XCTAssertTrue(big.store.requests.contains { $0.hasPrefix("GET c/\(indexKey)") }, "\(big.store.requests)")
+    }
+
     /// An index that cannot be read (garbled, or a newer imagecat's) is replaced when the version
     /// is indexed again: left, every cold reader would read 176 MB again to index it.
     func testAnUnreadableIndexIsReplaced() throws {

@@ -2,6 +2,7 @@ import Basics
 import Catalog
 import CatalogFile
 import JSON
+import S3
 import Storage
 import TestSupport
 import XCTest
@@ -243,6 +244,24 @@ final class HandoverTests: XCTestCase {
         let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
         XCTAssertEqual(result.attempts, 2, "the stale key is observed again and written")
         XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["etag"]?.stringValue, store.object("b", Self.key(301))?.etag)
+    }
+
+    /// A carried key found stale whose read then fails is in no record of the carrier's to hand
+    /// back: it is left for the reconcile, which observes it first. The carrier's own key is
+    /// written and answered for.
+    func testACarriedKeyWhoseReadFailsIsLeftForTheReconcile() throws {
+        try preload(300)
+        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        _ = try updater().sync(bucket: "b", keys: [Self.key(301)])
+        leave([301], etag: "an-older-upload")
+        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        store.rangeErrors[ExactKey(Self.key(301))] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "b", key: Self.key(301), kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
+        let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
+        XCTAssertEqual(result.failedKeys.map(\.key), [Self.key(301)])
+        XCTAssertNotNil(try store.catalog()[Self.key(302)])
+        let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
+        XCTAssertEqual(state.suspects, [Self.key(301)])
     }
 
     /// A carried observation gone stale over an older version's entry is left to the new

@@ -216,9 +216,15 @@ final class ReconcileStateTests: XCTestCase {
         XCTAssertEqual(try catalog().names, ["a.png", "c.png"])
         let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
         XCTAssertEqual(state.suspects, ["broken.png"])
+        // Still failing, and now observed first and alone: the run goes on all the same.
+        store.put("b", "d.png", bytes: MemoryStore.png(width: 1, height: 1))
+        let again = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(again.complete, true)
+        XCTAssertEqual(again.failedKeys.map(\.key), ["broken.png"])
+        XCTAssertEqual(try catalog().names, ["a.png", "c.png", "d.png"])
         store.rangeErrors = [:]
         XCTAssertEqual(try updater().reconcile(bucket: "b").summary?.added, 1)
-        XCTAssertEqual(try catalog().names, ["a.png", "broken.png", "c.png"])
+        XCTAssertEqual(try catalog().names, ["a.png", "broken.png", "c.png", "d.png"])
     }
 
     func testAStaleEntryThatDiffersOnlyInNormalizationIsRemoved() throws {

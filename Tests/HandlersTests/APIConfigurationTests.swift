@@ -48,7 +48,7 @@ final class APIConfigurationTests: XCTestCase {
         let bad: [(String, String)] = [
             ("UPLOAD_PREFIX", "uploads"), ("UPLOAD_PREFIX", "/uploads/"), ("UPLOAD_PREFIX", "users/"),
             ("UPLOAD_PREFIX", "users/uploads/"), ("UPLOAD_PREFIX", "a/../b/"), ("UPLOAD_PREFIX", "a//"),
-            ("UPLOAD_PREFIX", "./"), ("UPLOAD_PREFIX", "a\nb/"), ("UPLOAD_PREFIX", "a\\b/"),
+            ("UPLOAD_PREFIX", "./"), ("UPLOAD_PREFIX", "a/%2e%2E/"), ("UPLOAD_PREFIX", "a\nb/"), ("UPLOAD_PREFIX", "a\\b/"),
             ("UPLOAD_PREFIX", String(repeating: "p", count: 600) + "/"),
             ("UPLOAD_EXPIRES_SECONDS", "0"), ("UPLOAD_EXPIRES_SECONDS", "3601"), ("UPLOAD_EXPIRES_SECONDS", "-5"),
             ("UPLOAD_EXPIRES_SECONDS", "5m"), ("UPLOAD_EXPIRES_SECONDS", " 60"),

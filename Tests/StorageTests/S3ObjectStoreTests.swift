@@ -187,11 +187,15 @@ final class S3ObjectStoreTests: XCTestCase {
     /// write lost to the delete, not a failure (`PUT /me` over a record whose move was lost
     /// answered 500). Without `If-Match`, a 404 is the bucket's, and thrown.
     func testAnIfMatchWriteOverAKeyThatIsGoneIsAConflict() throws {
-        let (store, _) = store([Self.error(404, "NoSuchKey"), Self.error(404, "NoSuchBucket"), Self.error(404, "NoSuchKey")])
+        let (store, _) = store([Self.error(404, "NoSuchKey"), Self.error(404, "NoSuchBucket"), Self.error(404, "NoSuchKey"),
+                                Self.error(404, "NoSuchKey"), Self.error(404, "NoSuchUpload")])
         let body = Array("{}".utf8)
         XCTAssertEqual(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "e"), .conflict(retried: false))
         XCTAssertThrowsError(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: "e"))
         XCTAssertThrowsError(try store.write(bucket: "b", key: "k", bytes: body, contentType: "application/json", ifMatch: nil))
+        // A completion the same way; an upload that is gone (NoSuchUpload) is no lost write.
+        XCTAssertEqual(try store.completeUpload(bucket: "b", key: "k", uploadID: "u", partETags: ["p"], ifMatch: "e"), .conflict(retried: false))
+        XCTAssertThrowsError(try store.completeUpload(bucket: "b", key: "k", uploadID: "u", partETags: ["p"], ifMatch: "e"))
     }
 
     /// libcurl's own resend on a fresh connection (a kept-alive one died after the request went

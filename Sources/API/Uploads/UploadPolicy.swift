@@ -92,8 +92,8 @@ public struct UploadPolicy: Equatable, Sendable {
             return "must not contain control characters or backslashes"
         }
         for segment in bytes.dropLast().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            if segment.isEmpty || PathSegment.isDot(segment) {
-                return "must not contain empty, . or .. segments"
+            if segment.isEmpty || PathSegment.isDot(segment, percentEncoded: true) {
+                return "must not contain empty, . or .. segments (nor %2e for a dot)"
             }
         }
         if prefix.utf8.starts(with: ImageAPI.usersPrefix.utf8) { return "must not be under \(ImageAPI.usersPrefix) (users' records)" }
