@@ -136,10 +136,11 @@ enum ISOBMFF {
         for child in try children(input, from: meta.payload + 4, to: meta.end) {
             switch child.type {
             case "pitm":
-                guard child.end - child.payload >= 6 else {
+                let version = try input.u8(child.payload)
+                // Version 0 holds a 2-byte item id, later ones a 4-byte one.
+                guard child.end - child.payload >= (version == 0 ? 6 : 8) else {
                     throw .malformed(offset: child.start, "\(name) 'pitm' at offset \(child.start) is too short")
                 }
-                let version = try input.u8(child.payload)
                 primary = try (version == 0 ? input.u16be(child.payload + 4) : input.u32be(child.payload + 4))
             case "iprp":
                 for sub in try children(input, from: child.payload, to: child.end) {

@@ -60,7 +60,11 @@ enum SVG {
         case (.missing, .pixels(let b)):
             if let box { (w, h) = (b * box.width / box.height, b) }
         case (.missing, .missing):
-            if let box { (w, h) = (box.width, box.height) }
+            // The viewBox alone is in user units, which a map or a drawing may give in metres or
+            // micrometres: a size past the limit is no size, not a refusal (the image is fine).
+            if let box, box.width <= Double(ImageSniffer.maxDimension), box.height <= Double(ImageSniffer.maxDimension) {
+                (w, h) = (box.width, box.height)
+            }
         default:
             break  // a relative size: no intrinsic size
         }

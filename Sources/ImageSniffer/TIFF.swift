@@ -2,6 +2,11 @@
 enum TIFF {
     static func parse(_ input: Input) throws(Stop) -> ImageInfo {
         let ifd0 = try TIFFDirectory(input, base: 0, end: nil)
+        // NewSubfileType (254) bit 0: IFD0 is a reduced-resolution copy of the image (a camera
+        // raw file's preview: NEF, DNG, ARW…): its size is not the image's, so none is given.
+        if let subfileType = try ifd0.integer(254), subfileType & 1 == 1 {
+            return ImageInfo(format: .tiff, width: nil, height: nil)
+        }
         guard let width = try ifd0.integer(256), width > 0 else {
             throw .malformed(offset: 0, "TIFF IFD0 has no usable ImageWidth (tag 256)")
         }

@@ -78,15 +78,17 @@ public enum EventDecoder {
     }
 
     /// An SQS body holds an S3 notification, an EventBridge event (EventBridge → SQS), an SNS
-    /// envelope around either (S3 → SNS → SQS), or S3's one-off `s3:TestEvent`.
-    static func notificationBody(_ text: String, path: String) throws(EventError) -> [RecordOutcome] {
+    /// envelope around either (S3 → SNS → SQS), or S3's one-off `s3:TestEvent`. One envelope:
+    /// each nested one was parsed again whole (CPU growing with depth × size).
+    static func notificationBody(_ text: String, path: String, inEnvelope: Bool = false) throws(EventError) -> [RecordOutcome] {
         let value: JSONValue
         do { value = try JSONValue(parsing: Array(text.utf8)) } catch {
             throw EventError(path, "not JSON: \(error)")
         }
         if isTestEvent(value) { return [testEventOutcome] }
         if value["Type"]?.stringValue == "Notification", let message = value["Message"]?.stringValue {
-            return try notificationBody(message, path: "\(path).Message")
+            guard !inEnvelope else { throw EventError(path, "an SNS envelope inside another: S3 → SNS → SQS wraps once") }
+            return try notificationBody(message, path: "\(path).Message", inEnvelope: true)
         }
         if value["source"] != nil { return [try eventBridge(value, path: path)] }
         guard let records = value["Records"]?.arrayValue else {

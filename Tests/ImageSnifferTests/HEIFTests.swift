@@ -90,4 +90,16 @@ final class HEIFTests: XCTestCase {
         XCTAssertEqual(overlong.kind, .malformed)
         XCTAssertTrue(overlong.message.contains("runs past its container"), overlong.message)
     }
+
+    /// `pitm` version 1 holds a 4-byte item id: read as such, and one too short for it is
+    /// malformed (it was read from the next box's bytes).
+    func testAVersion1PrimaryItemIsReadWhole() {
+        let v1 = Build.heif(primary: 1, properties: [Build.ispe(640, 480)], associations: [(1, [1])], pitmVersion: 1)
+        XCTAssertEqual(sniff(v1), .image(ImageInfo(format: .heic, width: 640, height: 480)))
+        var short = Build.heif(primary: 1, properties: [Build.ispe(640, 480)], associations: [(1, [1])])
+        let at = short.indices.first { Array(short[$0..<($0 + 4)]) == Build.ascii("pitm") }!
+        short[at + 4] = 1                                       // version 1, with a 2-byte id
+        guard case .corrupt(let failure) = sniff(short) else { return XCTFail("\(sniff(short))") }
+        XCTAssertTrue(failure.message.contains("'pitm' at offset"), failure.message)
+    }
 }

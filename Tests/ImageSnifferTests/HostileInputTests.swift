@@ -80,6 +80,15 @@ final class HostileInputTests: XCTestCase {
         assertBeyondSizeLimit(sniff(Build.ascii("<svg width=\"100\" viewBox=\"0 0 0.000001 1\"/>")), .svg, "derived height")
     }
 
+    /// A viewBox alone is in user units (a map in metres): past the limit it gives no size, and
+    /// the SVG is still an image. It was refused as corrupt, and never cataloged.
+    func testAnSVGWhoseViewBoxAloneIsPastTheLimitIsAnImageWithoutASize() {
+        let map = Build.ascii("<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 2500000 1500000'><path d='M0 0'/></svg>")
+        XCTAssertEqual(sniff(map), .image(ImageInfo(format: .svg, width: nil, height: nil)))
+        let drawing = Build.ascii("<svg viewBox='0 0 1048576 20'/>")
+        XCTAssertEqual(sniff(drawing), .image(ImageInfo(format: .svg, width: 1 << 20, height: 20)), "at the limit: sized")
+    }
+
     // MARK: Cost
 
     /// CPU time of the calling thread, so other processes on a busy machine do not count.

@@ -108,6 +108,21 @@ final class SimpleFormatTests: XCTestCase {
         XCTAssertEqual(sniff(big + [0, 0, 0, 0, 0, 0, 0, 0]), .image(ImageInfo(format: .tiff, width: 123, height: 45)))
     }
 
+    /// A camera raw file (NEF, DNG, ARW…) is a TIFF whose IFD0 is a small preview, marked
+    /// reduced-resolution (NewSubfileType bit 0): its size is not the image's. A 24-megapixel
+    /// NEF was cataloged as a 160×120 TIFF; now as a TIFF of unknown size. A full-resolution
+    /// IFD0 (NewSubfileType 0, or a page of a multi-page file: bit 1) keeps its size.
+    func testATIFFWhoseFirstImageIsAPreviewGivesNoSize() {
+        for little in [true, false] {
+            let raw = Build.tiff(littleEndian: little, [(254, 4, 1), (256, 4, 160), (257, 4, 120)])
+            XCTAssertEqual(sniff(raw), .image(ImageInfo(format: .tiff, width: nil, height: nil)), "little-endian \(little)")
+        }
+        for subfileType in [0, 2] {
+            let full = Build.tiff(littleEndian: true, [(254, 4, subfileType), (256, 4, 160), (257, 4, 120)])
+            XCTAssertEqual(sniff(full), .image(ImageInfo(format: .tiff, width: 160, height: 120)), "NewSubfileType \(subfileType)")
+        }
+    }
+
     func testTIFFWhoseIFDPointsIntoTheHeader() {
         let bytes = Build.ascii("II") + Build.le16(42) + Build.le32(4) + [UInt8](repeating: 0, count: 30)
         XCTAssertEqual(corrupt(bytes)?.message, "TIFF IFD0 offset 4 points into the header")

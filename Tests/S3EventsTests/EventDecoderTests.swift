@@ -111,6 +111,22 @@ final class EventDecoderTests: XCTestCase {
             bucket: "b", key: "x.png", kind: .created, eventName: "ObjectCreated:Put", size: 3))])
     }
 
+    /// S3 → SNS → SQS wraps once: an envelope inside an envelope is that message's error (the
+    /// rest of the batch is served). Nested ones were each parsed again whole.
+    func testAnSNSEnvelopeInsideAnotherIsRefused() throws {
+        let s3 = #"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"x.png","size":3}}}]}"#
+        var body = s3
+        for _ in 0..<2 {
+            body = String(decoding: JSONValue.object(["Type": .string("Notification"), "Message": .string(body)]).serialized(), as: UTF8.self)
+        }
+        let sqs = JSONValue.object(["Records": .array([.object([
+            "eventSource": .string("aws:sqs"), "messageId": .string("m1"), "body": .string(body)])])])
+        guard case .sqs(let messages) = try EventDecoder.decode(sqs) else { return XCTFail("not SQS") }
+        XCTAssertThrowsError(try messages[0].records.get()) { error in
+            XCTAssertTrue("\(error)".contains("an SNS envelope inside another"), "\(error)")
+        }
+    }
+
     func testEventBridgeKeysAreNotURLDecoded() throws {
         guard case .eventBridge(.change(let n)) = try EventDecoder.decode(sample("eventbridge-created.json")) else {
             return XCTFail("not EventBridge")

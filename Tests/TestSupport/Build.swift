@@ -64,7 +64,7 @@ public enum Build {
     /// A HEIF file: `properties` in ipco, `associations` item → 1-based property indices.
     public static func heif(brand: String = "heic", compatible: [String] = ["mif1", "heic"], primary: Int = 1,
                      properties: [[UInt8]], associations: [(item: Int, indices: [Int])],
-                     wideIndices: Bool = false) -> [UInt8] {
+                     wideIndices: Bool = false, pitmVersion: UInt8 = 0) -> [UInt8] {
         var ipma = be32(associations.count)
         for a in associations {
             ipma += be16(a.item) + [UInt8(a.indices.count)]
@@ -72,7 +72,7 @@ public enum Build {
         }
         let meta = fullBox("meta",
             fullBox("hdlr", be32(0) + ascii("pict") + [UInt8](repeating: 0, count: 13))
-            + fullBox("pitm", be16(primary))
+            + fullBox("pitm", version: pitmVersion, pitmVersion == 0 ? be16(primary) : be32(primary))
             + box("iprp", box("ipco", properties.flatMap { $0 }) + fullBox("ipma", flags: wideIndices ? 1 : 0, ipma)))
         return ftyp(brand, compatible) + meta + box("mdat", [1, 2, 3, 4])
     }
