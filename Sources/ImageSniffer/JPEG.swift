@@ -12,6 +12,12 @@ enum JPEG {
 
     static let exifSignature: [UInt8] = Array("Exif".utf8)
 
+    /// The most bytes of garbage between two segments taken as a JPEG's: decoders skip any
+    /// amount, but a file whose 1 MiB held only its signature and filler was cataloged as a
+    /// JPEG (its size "too deep to read"), so past this it is malformed. (Fill bytes, 0xFF, are
+    /// the standard's own, in any number: not bounded.)
+    static let maxBetweenSegments = 64 * 1024
+
     static func parse(_ input: Input) throws(Stop) -> ImageInfo {
         let bytes = input.bytes
         let progress = input.progress
@@ -32,13 +38,17 @@ enum JPEG {
                 throw .need(end: pos + 1, preferred: pos + headerLookahead, offset: pos, what: "JPEG segment header")
             }
             // Garbage between segments: decoders (libjpeg's next_marker) skip to the next 0xFF.
+            // (The same verdict read at once or in rounds: past the bound whether or not the
+            // end of the garbage has been read yet.)
             if bytes[pos] != 0xFF {
                 let start = pos
                 guard let ff = bytes[pos...].firstIndex(of: 0xFF) else {
                     progress.steps += bytes.count - start
+                    try betweenSegments(bytes.count - start, at: start)
                     throw input.needScanChunk("JPEG marker search", at: start)
                 }
                 progress.steps += ff - start
+                try betweenSegments(ff - start, at: start)
                 pos = ff
             }
             // Any number of 0xFF fill bytes may precede the marker code.
@@ -113,5 +123,12 @@ enum JPEG {
     /// arithmetic-coded frames. 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) share the range but are not frames.
     static func isStartOfFrame(_ marker: UInt8) -> Bool {
         (0xC0...0xCF).contains(marker) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC
+    }
+
+    /// Refuses `count` bytes of garbage between segments past `maxBetweenSegments`.
+    static func betweenSegments(_ count: Int, at offset: Int) throws(Stop) {
+        guard count <= maxBetweenSegments else {
+            throw .malformed(offset: offset, "JPEG has over \(maxBetweenSegments) bytes of garbage between segments at offset \(offset)")
+        }
     }
 }

@@ -86,4 +86,22 @@ final class JPEGTests: XCTestCase {
         XCTAssertEqual(ImageSniffer.sniff(prefix: Array(bytes[..<4096]), totalSize: Int64(bytes.count), maxBytes: 8192),
                        .needMore(upTo: 2 + 2 + 5002 + 9))
     }
+
+    /// Garbage between segments is skipped as decoders do, up to 64 KiB: a signature followed
+    /// by a megabyte of anything but 0xFF was cataloged as a JPEG whose size lay too deep to
+    /// read. Read at once or in rounds, the verdict is the same.
+    func testMoreThan64KiBOfGarbageBetweenSegmentsIsNotAJPEG() {
+        let within = [0xFF, 0xD8] + Build.segment(0xE0, [0, 0]) + [UInt8](repeating: 0x20, count: 64 * 1024) + Build.frame(width: 3, height: 4)
+        XCTAssertEqual(ImageSniffer.sniff(prefix: within, totalSize: Int64(within.count)),
+                       .image(ImageInfo(format: .jpg, width: 3, height: 4)))
+        let filler = [0xFF, 0xD8, 0xFF, 0x00] + [UInt8](repeating: 0x20, count: 1 << 20)
+        for (size, readAhead) in [(Int64?.none, 16 * 1024), (Int64(filler.count), 0)] {
+            let (result, _, _) = ImageSniffer.sniff(totalSize: size, readAhead: readAhead) { range in
+                Array(filler[min(range.lowerBound, filler.count)..<min(range.upperBound, filler.count)])
+            }
+            guard case .corrupt(let failure) = result else { return XCTFail("\(result)") }
+            XCTAssertEqual(failure.kind, .malformed)
+            XCTAssertTrue(failure.message.contains("bytes of garbage between segments"), failure.message)
+        }
+    }
 }
