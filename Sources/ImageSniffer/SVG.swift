@@ -155,12 +155,18 @@ enum SVG {
             }
         }
 
-        /// A DOCTYPE ends at the first `>` outside quotes and outside its `[...]` internal subset.
+        /// A DOCTYPE ends at the first `>` outside quotes and outside its `[...]` internal subset,
+        /// where comments and processing instructions are skipped whole (an apostrophe in a
+        /// comment is no quote: it swallowed the rest of the file).
         mutating func skipDoctype() throws(Stop) {
             let start = pos
             var quote: UInt8? = nil
             var depth = 0
             while true {
+                if quote == nil, depth > 0 {
+                    if try consume("<!--") { try skip(past: "-->", "comment in a DOCTYPE"); continue }
+                    if try consume("<?") { try skip(past: "?>", "processing instruction in a DOCTYPE"); continue }
+                }
                 let b = try peek(0, "DOCTYPE at offset \(start)")
                 pos += 1
                 if let q = quote { if b == q { quote = nil }; continue }

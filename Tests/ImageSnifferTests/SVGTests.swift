@@ -84,4 +84,14 @@ final class SVGTests: XCTestCase {
         XCTAssertEqual(result, .image(ImageInfo(format: .svg, width: 3, height: 4)))
         XCTAssertLessThanOrEqual(reads, 6)  // 4 KiB, then doubling: 8, 16, 32, 50 KiB
     }
+
+    /// Comments and processing instructions in a DOCTYPE's internal subset are skipped whole: an
+    /// apostrophe in one was taken for a quote, and the SVG refused as running past its end.
+    func testACommentInTheInternalSubsetMayHoldAQuote() {
+        for subset in ["<!-- it's -->", "<?pi don't ?>", "<!ENTITY e 'x'> <!-- \" -->"] {
+            let svg = Array("<?xml version='1.0'?><!DOCTYPE svg [ \(subset) ]><svg width='10' height='20'/>".utf8)
+            XCTAssertEqual(ImageSniffer.sniff(prefix: svg, totalSize: Int64(svg.count)),
+                           .image(ImageInfo(format: .svg, width: 10, height: 20)), subset)
+        }
+    }
 }
