@@ -175,16 +175,7 @@ final class CatalogFileReadTests: XCTestCase {
     /// An index whose blocks do not match the bytes (it should never happen) is dropped, and the
     /// next read indexes the catalog again.
     func testAnIndexThatLiesIsDropped() throws {
-        let version = try big.seed(0..<400)
-        var lying = version.index
-        lying.blocks[2].offset += 3
-        big.store.put("b", big.file.indexKey(version.etag!), bytes: lying.serialized())
-        let read = try big.file.current()
-        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<3])) { error in
-            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
-        }
-        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)))
-        XCTAssertEqual(try big.file.current().index.count, 400)
+        try assertDroppedWhenRead(blocks: 2..<3) { $0.blocks[2].offset += 3 }
     }
 
     /// An index whose offsets and counts are right but which names a block by another first
@@ -192,16 +183,23 @@ final class CatalogFileReadTests: XCTestCase {
     /// every observation (a delete of that block's first entry went to the block before, found
     /// nothing, and was answered as done).
     func testAnIndexThatMisnamesAParsedBlockIsDropped() throws {
+        try assertDroppedWhenRead(blocks: 2..<5) { $0.blocks[3].firstName = ExactKey($0.blocks[3].firstName.string + "~") }  // still before block 4's
+    }
+
+    /// Seeds 400 entries, stores their index changed by `lie`, and checks that reading `blocks`
+    /// finds it out: `.changed`, the index dropped, and the next read indexes the version again.
+    func assertDroppedWhenRead(blocks: Range<Int>, _ lie: (inout CatalogIndex) -> Void,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
         let version = try big.seed(0..<400)
         var lying = version.index
-        lying.blocks[3].firstName = ExactKey(lying.blocks[3].firstName.string + "~")   // still before block 4's
+        lie(&lying)
         big.store.put("b", big.file.indexKey(version.etag!), bytes: lying.serialized())
         let read = try big.file.current()
-        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<5])) { error in
-            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
+        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [blocks]), file: file, line: line) { error in
+            guard case CatalogFileError.changed = error else { return XCTFail("\(error)", file: file, line: line) }
         }
-        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
-        XCTAssertEqual(try big.file.current().index, version.index)
+        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again", file: file, line: line)
+        XCTAssertEqual(try big.file.current().index, version.index, file: file, line: line)
     }
 
     /// An index that lies and cannot be deleted is distrusted: the version is indexed afresh,
@@ -245,16 +243,7 @@ final class CatalogFileReadTests: XCTestCase {
     }
 
     func testAnIndexThatMiscountsABlockIsDropped() throws {
-        let version = try big.seed(0..<400)
-        var lying = version.index
-        lying.blocks[2].count -= 1                         // offsets right, the count wrong
-        big.store.put("b", big.file.indexKey(version.etag!), bytes: lying.serialized())
-        let read = try big.file.current()
-        XCTAssertThrowsError(try big.file.entries(of: read, blocks: [2..<3])) { error in
-            guard case CatalogFileError.changed = error else { return XCTFail("\(error)") }
-        }
-        XCTAssertNil(big.store.object("b", big.file.indexKey(version.etag!)), "dropped, to be indexed again")
-        XCTAssertEqual(try big.file.current().index, version.index)
+        try assertDroppedWhenRead(blocks: 2..<3) { $0.blocks[2].count -= 1 }           // offsets right, the count wrong
     }
 
     /// Names must rise across the stretches a reindex reads (a hand edit that swaps the entries

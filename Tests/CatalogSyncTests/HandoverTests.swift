@@ -235,12 +235,18 @@ final class HandoverTests: XCTestCase {
     /// A handed-over observation gone stale (the object changed since, and its new version is
     /// cataloged: the carrier writes over that entry) is observed again by the writer that
     /// carried it, not kept.
-    func testACarriedObservationGoneStaleIsObservedAgain() throws {
+    /// Key 301 cataloged, then handed over with an older upload's ETag; key 302 uploaded, for
+    /// the carrier's own write.
+    func leaveAStaleObservationOf301ThenUpload302() throws {
         try preload(300)
         store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
         _ = try updater().sync(bucket: "b", keys: [Self.key(301)])
         leave([301], etag: "an-older-upload")
         store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+    }
+
+    func testACarriedObservationGoneStaleIsObservedAgain() throws {
+        try leaveAStaleObservationOf301ThenUpload302()
         let result = try updater().sync(bucket: "b", keys: [Self.key(302)])
         XCTAssertEqual(result.attempts, 2, "the stale key is observed again and written")
         XCTAssertEqual(try store.catalog()[Self.key(301)]?.extra["etag"]?.stringValue, store.object("b", Self.key(301))?.etag)
@@ -250,11 +256,7 @@ final class HandoverTests: XCTestCase {
     /// back: it is left for the reconcile, which observes it first. The carrier's own key is
     /// written and answered for.
     func testACarriedKeyWhoseReadFailsIsLeftForTheReconcile() throws {
-        try preload(300)
-        store.put("b", Self.key(301), bytes: MemoryStore.png(width: 4, height: 4))
-        _ = try updater().sync(bucket: "b", keys: [Self.key(301)])
-        leave([301], etag: "an-older-upload")
-        store.put("b", Self.key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        try leaveAStaleObservationOf301ThenUpload302()
         store.rangeErrors[ExactKey(Self.key(301))] = KeyReadError(S3Error(
             operation: "GetObject", bucket: "b", key: Self.key(301), kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
         let result = try updater().sync(bucket: "b", keys: [Self.key(302)])

@@ -32,6 +32,18 @@ final class CatalogHandlerTests: XCTestCase {
         .object(["eventSource": .string("aws:sqs"), "messageId": .string(id), "body": .string(body)])
     }
 
+    /// The answer to an SQS batch of one S3 record per message, logged to `lines`.
+    func sqsBatch(_ messages: [(id: String, bucket: String, key: String)], logTo lines: LogLines) throws -> JSONValue {
+        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
+        updater.sleepMs = { _ in }
+        let handler = CatalogHandler(updater: updater, telemetry: HandlerTelemetry(log: lines.log))
+        let event = JSONValue.object(["Records": .array(messages.map { message in
+            let body = JSONValue.object(["Records": .array([s3Record(message.bucket, message.key)])]).serialized()
+            return sqsMessage(message.id, String(decoding: body, as: UTF8.self))
+        })])
+        return try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+    }
+
     /// Without a `Lambda-Runtime-Deadline-Ms` header there is no time budget, so the documented
     /// cap of `maxAttempts` rounds bounds the contention (it once never applied: a missing
     /// deadline was passed down as the largest possible one).
@@ -159,18 +171,8 @@ final class CatalogHandlerTests: XCTestCase {
         store.rangeErrors[ExactKey("slow.png")] = KeyReadError(S3Error(
             operation: "GetObject", bucket: "c", key: "slow.png",
             kind: .service(status: 503, code: "SlowDown", message: "", requestId: nil)))
-        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
-        updater.sleepMs = { _ in }
-        let handler = CatalogHandler(updater: updater, telemetry: HandlerTelemetry(log: lines.log))
-        func body(_ records: JSONValue...) -> String {
-            String(decoding: JSONValue.object(["Records": .array(records)]).serialized(), as: UTF8.self)
-        }
-        let event = JSONValue.object(["Records": .array([
-            sqsMessage("m-good", body(s3Record("b", "a.png"))),
-            sqsMessage("m-archived", body(s3Record("b", "archived.png"))),
-            sqsMessage("m-slow", body(s3Record("c", "slow.png"))),
-        ])])
-        let answer = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+        let answer = try sqsBatch([("m-good", "b", "a.png"), ("m-archived", "b", "archived.png"), ("m-slow", "c", "slow.png")],
+                                  logTo: lines)
         XCTAssertEqual(answer, .object(["batchItemFailures": .array([.object(["itemIdentifier": .string("m-slow")])])]))
         XCTAssertEqual(try Catalog(parsing: Array(store.text("b", "images.json")!.utf8)).names, ["a.png"])
         let refused = lines.records.first { $0.message.hasPrefix("skipped archived.png: S3 refuses it: GetObject s3://b/archived.png: 403 InvalidObjectState") }
@@ -194,18 +196,8 @@ final class CatalogHandlerTests: XCTestCase {
             store.rangeErrors[ExactKey(key)] = KeyReadError(S3Error(
                 operation: "GetObject", bucket: bucket, key: key, kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
         }
-        var updater = CatalogUpdater(store: store, catalogKey: "images.json")
-        updater.sleepMs = { _ in }
-        let handler = CatalogHandler(updater: updater, telemetry: HandlerTelemetry(log: lines.log))
-        func body(_ records: JSONValue...) -> String {
-            String(decoding: JSONValue.object(["Records": .array(records)]).serialized(), as: UTF8.self)
-        }
-        let event = JSONValue.object(["Records": .array([
-            sqsMessage("m-good", body(s3Record("b", "a.png"))),
-            sqsMessage("m-broken", body(s3Record("b", "broken.png"))),
-            sqsMessage("m-down", body(s3Record("c", "down.png"))),
-        ])])
-        let answer = try JSONValue(parsing: handler.handle(event.serialized(), context: context))
+        let answer = try sqsBatch([("m-good", "b", "a.png"), ("m-broken", "b", "broken.png"), ("m-down", "c", "down.png")],
+                                  logTo: lines)
         XCTAssertEqual(answer, .object(["batchItemFailures": .array([
             .object(["itemIdentifier": .string("m-broken")]), .object(["itemIdentifier": .string("m-down")]),
         ])]))
