@@ -127,6 +127,8 @@ final class CatalogFileWriteTests: XCTestCase {
         store.onRequest = nil
         store.failure = nil
         guard case .written(let version) = result else { return XCTFail("\(result)") }
+        XCTAssertTrue(store.requests.contains { $0.hasPrefix("PUT b/images.json.index/") && $0.hasSuffix("-> error") },
+                      "the index write was tried and failed: \(store.requests)")
         XCTAssertEqual(try big.names(), (0..<401).map(BigCatalog.name))
         XCTAssertNil(store.object("b", big.file.indexKey(version.etag!)), "no index yet")
         XCTAssertEqual(try big.file.current().index.count, 401, "the next reader indexes it")

@@ -163,6 +163,8 @@ def test_storm_latency_applies_to_the_functions_s3_requests_only(s3_server, boot
     assert result.ok, report
     assert faults["requests"] > 0 and faults["delayed"] == faults["requests"]
     assert faults["slowdowns"] == faults["resets"] == 0
+    kinds = result.summary()["requests_by_kind"]
+    assert kinds and not [k for k in kinds if k.startswith(("PUT object", "DELETE object"))], kinds
     assert result.summary()["latency_ms"] == [10.0, 30.0]
     assert re.search(r"latency: 10-30 ms on each function S3 request \(\d+ delayed, [\d.]+ ms mean", report)
 
@@ -239,8 +241,10 @@ def test_small_storm_through_faults_is_exact(s3_server, bootstrap_path):
 
 
 def test_small_storm_with_runtimes_killed_is_exact(s3_server, bootstrap_path):
-    """Three runtimes SIGKILLed at random points of the storm (their invocations go to other
-    runtimes, replacements are started): still exact."""
+    """Three runtimes SIGKILLed at random points of the storm, replacements started: still
+    exact. A random victim is often idle on /next (in about half of the runs none of the three
+    held an invocation); killing one mid-invocation, at chosen points of a write, is what the
+    tests below do, deterministically."""
     result = run_storm(StormConfig(uploads=150, deletes=40, procs=8, max_batch=8, seed=29,
                                    bootstrap=str(bootstrap_path), kill=3, delivery="mixed",
                                    timeout=STORM_TIMEOUT),

@@ -263,7 +263,7 @@ def test_a_big_catalog_is_shown_a_page_at_a_time(gallery, browser, s3, bucket, t
     print(f"first screen after the sign-in redirect: cards at {marks['imagecat:first-cards']:.0f} ms, "
           f"first thumbnail at {marks['imagecat:first-image']:.0f} ms (limit {FIRST_SCREEN_MS} ms)")
     browser.save_screenshot(str(shots / "feed-first-screen.png"))
-    assert marks["imagecat:first-cards"] < FIRST_SCREEN_MS
+    assert marks["imagecat:first-cards"] < FIRST_SCREEN_MS  # quiet: 175 ms cards, 230 ms first thumbnail
     assert marks["imagecat:first-image"] < FIRST_SCREEN_MS
     assert browser.execute_script("return document.body.dataset.view") == "newest"
 
@@ -548,9 +548,12 @@ def test_the_page_backs_off_while_the_api_fails_and_recovers(gallery, browser, s
     status = browser.find_element(By.ID, "status").text
     # Every 1.5 s would be 8; 3 + 6 s apart (then 12) is 3 at most, one more for timing.
     assert 1 <= len(refused) <= 4, f"{len(refused)} requests in 12 s: {[round(t - refused[0], 1) for t in refused]}"
-    gaps = [b - a for a, b in zip(refused, refused[1:])]
-    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
     assert "Service Unavailable" in status and "trying again in" in status, status
+    # The backoff doubles: the third refused request comes later after the second than the
+    # second after the first (waited for, so a slow page cannot leave one gap to compare).
+    _wait(browser, "a third refused request", lambda d: len(failing.refused) >= 3, timeout=20)
+    first, second, third = list(failing.refused)[:3]
+    assert second - first >= 2.5 and third - second > second - first, [first, second, third]
 
     failing.on = False
     burst, bodies = new_uploads(1)
@@ -560,9 +563,9 @@ def test_the_page_backs_off_while_the_api_fails_and_recovers(gallery, browser, s
     _wait(browser, "the failure no longer reported", lambda d: "trying again" not in d.find_element(By.ID, "status").text,
           timeout=5)
     browser.save_screenshot(str(shots / "feed-api-recovered.png"))
-    # Back to every 1.5 s: a few revalidations answered (304) within 5 s.
+    # Back to every 1.5 s: a few revalidations answered (304) within 8 s.
     answered = len([line for line in gallery.lines if " /images 304 " in line])
-    time.sleep(5)
+    time.sleep(8)
     assert len([line for line in gallery.lines if " /images 304 " in line]) - answered >= 2
 
     # A 429 with Retry-After (readable here: the page and the API share an origin) is honoured:

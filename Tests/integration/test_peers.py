@@ -114,6 +114,7 @@ def test_conditional_writes_lose_nothing_among_concurrent_writers(s3_server, s3,
     writes are lost (412) and retried, and every key ends up in the catalog exactly once."""
     with FaultProxy(s3_server.endpoint).start() as proxy:
         api = peer(procs=4, endpoint=proxy.endpoint)
+        api.wait_for_waiting(4, timeout=60)      # all four started: no one drains the queue alone
         keys = [f"race/{i:02d}.png" for i in range(40)]
         ids = [api.enqueue(s3_events.event(created(bucket, key, i + 1))) for i, key in enumerate(keys)]
         results = api.wait_for(ids, timeout=120)  # quiet: 1.4 s

@@ -299,7 +299,8 @@ def test_sigterm_to_pytest_still_stops_the_session_server(tmp_path):
         [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider",
          str(tmp_path / "test_hold.py")],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=tool_env(Path(__file__).parent))
+        # Not the outer run's counts file: the inner session, stopped, would write its own there.
+        env={k: v for k, v in tool_env(Path(__file__).parent).items() if k != "IMAGECAT_PYTEST_SUMMARY"})
     server_pid = None
     try:
         # The inner session's server may retry hung starts for up to START_BUDGET; pytest's own
