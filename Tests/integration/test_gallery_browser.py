@@ -435,9 +435,12 @@ def test_many_files_upload_a_few_at_a_time(gallery, browser, tmp_path):
     statuses = [put["status"] for put in watch["puts"]]
     assert 2 <= watch["max"] <= 4, watch
     assert len(throttled) == 2
-    assert statuses.count(403) == 1 and statuses.count(200) == 12, statuses
-    # 12 URLs, the two throttled asks again, and a fresh URL for the expired one.
-    assert watch["posts"] == 12 + 2 + 1, watch
+    # The held PUT's URL expired; on a busy machine another may too (URLs dated to the second
+    # live 2-3 s): each 403 gets a fresh URL, and every file is stored once.
+    expired = statuses.count(403)
+    assert expired >= 1 and statuses.count(200) == 12, statuses
+    # 12 URLs, the two throttled asks again, and a fresh URL for each expired one.
+    assert watch["posts"] == 12 + 2 + expired, watch
     _wait(browser, "the 12 cards", lambda d: len(d.find_elements(By.CSS_SELECTOR, "#grid li.card")) == 12, timeout=15)
 
 
