@@ -15,6 +15,7 @@ import pytest
 
 from imagecat_tools import s3_events
 from imagecat_tools.big_catalog import check, entry_lines, is_rare, preload
+from imagecat_tools.fault_proxy import FaultProxy
 from imagecat_tools.images import png
 from imagecat_tools.local_api import build_event
 from imagecat_tools.local_runtime_api import LocalRuntimeAPI
@@ -123,45 +124,52 @@ def test_a_big_catalog_stays_exact_sorted_and_indexed(s3, s3_server, bucket, fun
 
 def test_the_api_pages_a_big_catalog_a_block_at_a_time(s3, s3_server, bucket, functions):
     names = preload(s3, bucket, ENTRIES, keep_names_every=1)
-    api = functions("api", CATALOG_BUCKET=bucket)
+    with FaultProxy(s3_server.endpoint) as proxy:                # counts what the API reads from S3
+        api = functions("api", CATALOG_BUCKET=bucket, AWS_ENDPOINT_URL_S3=proxy.endpoint)
 
-    def answer(path: str, query: str = "") -> dict:
-        event = build_event("GET", path, query, [], b"", {"sub": "auth0|big"})
-        [result] = api.wait_for([api.enqueue(event)], timeout=120)
-        assert result.kind == "response", result.error_type
-        return json.loads(result.body)
+        def answer(path: str, query: str = "") -> dict:
+            event = build_event("GET", path, query, [], b"", {"sub": "auth0|big"})
+            [result] = api.wait_for([api.enqueue(event)], timeout=120)
+            assert result.kind == "response", result.error_type
+            return json.loads(result.body)
 
-    def get(path: str, query: str = "") -> dict:
-        reply = answer(path, query)
-        assert reply["statusCode"] == 200, reply
-        return json.loads(reply["body"])
+        def get(path: str, query: str = "") -> dict:
+            reply = answer(path, query)
+            assert reply["statusCode"] == 200, reply
+            return json.loads(reply["body"])
 
-    # No index yet (as after an upgrade): a request does not wait for 18 MB to be read whole.
-    early = answer("/images", "limit=100")
-    assert early["statusCode"] == 503 and early["headers"]["retry-after"] == "60", early
-    assert json.loads(early["body"])["error"] == "catalog_not_ready"
-    assert not s3.list_objects_v2(Bucket=bucket, Prefix="images.json.index/").get("KeyCount")
+        # No index yet (as after an upgrade): a request does not wait for 18 MB to be read whole.
+        early = answer("/images", "limit=100")
+        assert early["statusCode"] == 503 and early["headers"]["retry-after"] == "60", early
+        assert json.loads(early["body"])["error"] == "catalog_not_ready"
+        assert not s3.list_objects_v2(Bucket=bucket, Prefix="images.json.index/").get("KeyCount")
 
-    # The catalog function's next write indexes it (or the hourly reconcile, which here would
-    # empty it: the preloaded entries have no objects behind them).
-    catalog = functions("catalog", CATALOG_BUCKET=bucket)
-    arrival = "images/uploads/" + "f" * 22 + "/first after the upgrade.png"
-    [done] = catalog.wait_for([catalog.enqueue_sqs_batch(sqs([upload(s3, bucket, arrival)]))], timeout=120)
-    assert done.kind == "response" and json.loads(done.body) == {"batchItemFailures": []}, done.body
-    names = sorted(names + [arrival], key=lambda n: n.encode())
-    assert names[-1] == arrival, "sorts last, in byte order"
+        # The catalog function's next write indexes it (or the hourly reconcile, which here would
+        # empty it: the preloaded entries have no objects behind them).
+        catalog = functions("catalog", CATALOG_BUCKET=bucket)
+        arrival = "images/uploads/" + "f" * 22 + "/first after the upgrade.png"
+        [done] = catalog.wait_for([catalog.enqueue_sqs_batch(sqs([upload(s3, bucket, arrival)]))], timeout=120)
+        assert done.kind == "response" and json.loads(done.body) == {"batchItemFailures": []}, done.body
+        names = sorted(names + [arrival], key=lambda n: n.encode())
+        assert names[-1] == arrival, "sorts last, in byte order"
 
-    first = get("/images", "limit=100")
-    assert [e["name"] for e in first["images"]] == names[:100]
-    started = time.monotonic()
-    page, served = first, list(names[:100])
-    for _ in range(5):
-        page = get("/images", "limit=100&cursor=" + page["nextCursor"])
-        served += [e["name"] for e in page["images"]]
-    warm = (time.monotonic() - started) / 5
-    assert served == names[:600]
-    last = get("/images", "limit=3&order=name-desc")
-    assert [e["name"] for e in last["images"]] == names[-3:][::-1]
-    middle = names[ENTRIES // 2]
-    assert get("/images/" + middle)["name"] == middle
-    print(f"warm page of 100 at {ENTRIES:,} entries: {warm * 1000:.0f} ms per request (debug build, loopback)")
+        first = get("/images", "limit=100")
+        assert [e["name"] for e in first["images"]] == names[:100]
+        started = time.monotonic()
+        read_before = proxy.counts()["answer_bytes"]
+        page, served = first, list(names[:100])
+        for _ in range(5):
+            page = get("/images", "limit=100&cursor=" + page["nextCursor"])
+            served += [e["name"] for e in page["images"]]
+        warm = (time.monotonic() - started) / 5
+        read = (proxy.counts()["answer_bytes"] - read_before) / 5
+        assert served == names[:600]
+        catalog_bytes = s3.head_object(Bucket=bucket, Key="images.json")["ContentLength"]
+        # A warm page reads its block or two (~64 KiB each) and a 1-byte probe, not the catalog.
+        assert read < 200_000 < catalog_bytes, (read, catalog_bytes)
+        last = get("/images", "limit=3&order=name-desc")
+        assert [e["name"] for e in last["images"]] == names[-3:][::-1]
+        middle = names[ENTRIES // 2]
+        assert get("/images/" + middle)["name"] == middle
+        print(f"warm page of 100 at {ENTRIES:,} entries: {warm * 1000:.0f} ms and {read / 1000:.0f} KB read from S3 "
+              f"per request (debug build, loopback; the catalog is {catalog_bytes / 1e6:.1f} MB)")
