@@ -458,7 +458,8 @@ window.setTimeout = function (callback, delay, ...rest) {
 def test_a_session_longer_than_a_timer_reaches_does_not_spin(gallery, browser):
     """A session that ends in 30 days: further than a browser's timer reaches (2^31 - 1 ms, about
     24.8 days; a longer delay fires at once). The page's expiry timer waits that long at most
-    and looks again, instead of firing and re-arming itself in a loop."""
+    and looks again, instead of firing and re-arming itself in a loop. A session that ends in a
+    few seconds signs the page out when it ends, and no request follows."""
     from selenium.webdriver.common.by import By
 
     browser.get(gallery.url)
@@ -475,6 +476,25 @@ def test_a_session_longer_than_a_timer_reaches_does_not_spin(gallery, browser):
     assert len(delays) < 50, f"{len(delays)} timers in 2 s: {sorted(set(delays))[-5:]}"
     assert any(delay > 20 * 86400000 for delay in delays), "no timer for the session's end"
     assert browser.find_element(By.ID, "who").is_displayed()
+
+    # A session that ends 3 s from now (30 s before its token, the page's margin): the timer on
+    # its end signs the page out, which then sends the API nothing more.
+    browser.execute_script("const s = JSON.parse(sessionStorage.getItem('imagecat.oidc.session'));"
+                           "s.expiresAt = Date.now() + 30000 + 3000;"
+                           "sessionStorage.setItem('imagecat.oidc.session', JSON.stringify(s));")
+    browser.refresh()
+    _wait(browser, "signed in again after the reload", lambda d: d.find_element(By.ID, "who").is_displayed())
+    _wait(browser, "signed out when the session ended",
+          lambda d: "session has expired" in d.find_element(By.ID, "status").text, timeout=30)
+
+    def api_requests() -> int:
+        return len([line for line in gallery.lines if line.split(" ")[1:2] in (["/images"], ["/me"], ["/uploads"])])
+
+    sent = api_requests()
+    assert sent > 0, gallery.lines
+    time.sleep(4)                                             # polling was every 1.5 s while signed in
+    assert api_requests() == sent, gallery.lines[-5:]
+    assert not browser.find_element(By.ID, "who").is_displayed()
 
 
 POST_WATCH = """

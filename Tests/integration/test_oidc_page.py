@@ -144,8 +144,9 @@ def test_a_session_ends_before_its_access_token(key):
 
 
 def test_the_gallery_signs_out_when_the_session_ends():
-    """gallery.js keeps a timer on the session's end and never sends a request without a
-    session (the page's other paths are exercised in the browser by test_gallery_browser.py)."""
+    """gallery.js keeps a timer on the session's end and checks for a session before every
+    request: the code's shape. The behaviour, a session ending in the browser and nothing sent
+    after, is test_gallery_browser.py's test_a_session_longer_than_a_timer_reaches_does_not_spin."""
     script = (REPO_ROOT / "web" / "gallery.js").read_text()
     assert "oidc.sessionRemainingMs()" in script and "signOut(EXPIRED)" in script
     api = script[script.index("async function api("):script.index("// -- the catalog")]
