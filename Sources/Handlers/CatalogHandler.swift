@@ -83,7 +83,7 @@ public struct CatalogHandler: LambdaHandler {
         report.records = records.count
         let failures = sync(records, into: &report, context: context, log: log)
         // The first failure is the invocation's error, which the runtime logs; log the others.
-        for failure in failures.dropFirst() { logFailure(failure.error, bucket: failure.bucket, log: log) }
+        for failure in failures.dropFirst() where failure.keys == nil { logFailure(failure.error, bucket: failure.bucket, log: log) }
         if let failure = failures.first { throw failure.error }
         return report.json()
     }

@@ -28,6 +28,9 @@ public struct ReconcileHandler: LambdaHandler {
     /// completed) are collected once the answer is posted, not before.
     public func afterAnswer() { updater.store.settle() }
 
+    /// Keys whose reads failed logged one by one in a run; the rest are counted.
+    static let failuresLogged = 20
+
     public func handle(_ event: [UInt8], context: InvocationContext) throws -> [UInt8] {
         updater.store.deadline = context.workDeadline
         // The clean-up after the answer (`afterAnswer`) may use the margin the work left: an
@@ -50,9 +53,13 @@ public struct ReconcileHandler: LambdaHandler {
             throw error
         }
         let log = telemetry.log.with(requestID: context.requestID)
-        for failed in result.failedKeys.prefix(20) {
+        for failed in result.failedKeys.prefix(Self.failuresLogged) {
             log.warn("s3://\(bucket)/\(failed.key): its read failed, left for the next run: \(failed.error)",
                      ["bucket": .string(bucket), "key": .string(failed.key), "errorType": .string(failed.error.errorType)])
+        }
+        if result.failedKeys.count > Self.failuresLogged {
+            log.warn("s3://\(bucket): \(result.failedKeys.count - Self.failuresLogged) more keys whose reads failed, left for the next run (KeysFailed)",
+                     ["bucket": .string(bucket)])
         }
         var answer = report
         answer.add(result)

@@ -24,6 +24,7 @@ extension SyncReport {
         document.count("KeysCarried", carried)
         document.count("StaleKeysLeft", staleLeft)
         document.count("FailedBuckets", failedBuckets)
+        document.count("KeysFailed", failedKeys)
         document.record("ObservedBytes", Double(bytesRead), unit: .bytes)
         document.record("CatalogEntries", catalogEntries.map(Double.init), unit: .count)
         document.record("CatalogBytes", catalogBytes.map(Double.init), unit: .bytes)

@@ -26,6 +26,9 @@ struct SyncReport {
     var catalogBytes: [Int64] = []
     /// Buckets whose sync failed, and events or SQS messages that could not be read at all.
     var failedBuckets = 0, invalidEvents = 0
+    /// Keys whose reads failed alone: their records come back (the reconcile leaves them to its
+    /// next run), the rest of their buckets written.
+    var failedKeys = 0
     /// Records for a bucket this function does not serve (`BucketAllowList`), among `ignored`.
     var notServed = 0
     /// Per record applied: milliseconds from its `eventTime` to the moment the catalog held it.
@@ -39,6 +42,7 @@ struct SyncReport {
             unchanged += s.unchanged
         }
         writes += result.writes
+        failedKeys += result.failedKeys.count
         bytesRead += result.bytesRead
         skipped += result.skipped
         skippedCount += result.skippedCount

@@ -109,6 +109,20 @@ final class CatalogHandlerMetricsTests: XCTestCase {
         XCTAssertNil(metrics.values("CatalogLag"), "nothing was cataloged, so no lag")
     }
 
+    /// A key whose read fails alone is counted (`KeysFailed`, which the catalog-errors alarm
+    /// reads): under SQS its record comes back and nothing fails, so no other figure shows it.
+    func testAKeyWhoseReadFailedAloneIsCounted() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "broken.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.rangeErrors[ExactKey("broken.png")] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "b", key: "broken.png", kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
+        XCTAssertThrowsError(try invoke([record("b", "a.png"), record("b", "broken.png")]))
+        XCTAssertEqual(metrics.value("KeysFailed"), 1)
+        XCTAssertEqual(metrics.value("FailedBuckets"), 0)
+        XCTAssertEqual(metrics.value("CatalogWrites"), 1)
+        XCTAssertEqual(logged.records.filter { $0.level == .error }.count, 1, "the key, once: \(logged.lines)")
+    }
+
     func testAnUnreadableEventIsCountedAndStillReported() {
         XCTAssertThrowsError(try handler().handle(Array("{oops".utf8), context: context()))
         XCTAssertEqual(metrics.value("InvalidEvents"), 1)

@@ -26,7 +26,8 @@ CATALOG_METRICS = {
     "RecordsReceived", "EntriesAdded", "EntriesUpdated", "EntriesRemoved", "EntriesUnchanged", "KeysSkipped",
     "KeysSkippedNotImage", "KeysSkippedRefused", "KeysSkippedUnreadable", "InvalidEvents", "CatalogWrites",
     "LostWrites", "Rounds", "KeysCarried", "StaleKeysLeft", "S3Requests", "S3Retries", "S3Latency", "CatalogEntries", "CatalogBytes", "ObservedBytes",
-    "ObserveDuration", "ReadDuration", "WriteDuration", "RecheckDuration", "TurnWaitDuration", "CatalogLag", "FailedBuckets"}
+    "ObserveDuration", "ReadDuration", "WriteDuration", "RecheckDuration", "TurnWaitDuration", "CatalogLag", "FailedBuckets",
+    "KeysFailed"}
 API_METRICS = {"Requests", "Requests2xx", "Requests3xx", "Requests4xx", "Requests5xx", "AuthFailures", "UserinfoLatency",
                "RequestDuration"}
 HANDLER_OF = {"CatalogFunction": "catalog", "ReconcileFunction": "reconcile", "ApiFunction": "api"}
@@ -136,6 +137,9 @@ def test_rate_alarms_leave_out_what_healthy_runs_do(direct):
     lag = alarms["CatalogLagAlarm"]["Properties"]
     assert (lag["MetricName"], lag["ExtendedStatistic"], lag["Threshold"]) == ("CatalogLag", "p99", 300000)
     assert alarm_reads(direct, "ApiErrorsAlarm") == {"Requests", "Requests5xx", "Errors"}
+    # Under SQS a failure is an answer (batchItemFailures), not a failed invocation: the catalog
+    # errors alarm reads the failed buckets and keys too.
+    assert alarm_reads(direct, "CatalogErrorsAlarm") == {"Errors", "FailedBuckets", "KeysFailed"}
     assert alarm_reads(direct, "ThrottlesAlarm") == {"Throttles"}
     assert len(alarms["ThrottlesAlarm"]["Properties"]["Metrics"]) == 4, "all three functions"
 
