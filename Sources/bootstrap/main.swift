@@ -38,6 +38,12 @@ do {
     loop.log = telemetry.log
     handler = try HandlerRegistry.make(environment: environment, telemetry: telemetry)
 } catch {
+    // The logging configuration itself failed (an unknown _HANDLER, a bad METRICS_NAMESPACE):
+    // still in Lambda's log format if that one is readable, since Lambda reads a line that is
+    // not JSON as INFO and drops it at WARN and above, and the failure's name with it.
+    if let format = environment.get("AWS_LAMBDA_LOG_FORMAT").flatMap(LogFormat.init(name:)), format != .text {
+        loop.log = .lines(format, level: .info)
+    }
     loop.reportInitError(error)
     exit(1)
 }

@@ -264,6 +264,21 @@ def test_unknown_handler_reports_init_error_and_exits_1(api, bootstrap_path):
     assert b"init failed: Runtime.InvalidHandler" in process.stderr.read()
 
 
+def test_a_start_up_failure_of_the_logging_configuration_is_logged_as_json(api, bootstrap_path):
+    """With Lambda's JSON log format, a configuration that fails before the logger is built (a
+    bad METRICS_NAMESPACE) is still logged as JSON with its level: Lambda reads a text line as
+    INFO, and drops it at WARN and above, the variable's name with it."""
+    [process] = api.spawn([str(bootstrap_path)], stderr=subprocess.PIPE,
+                          env={"_HANDLER": "sum", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN",
+                               "METRICS_NAMESPACE": ":bad"})
+    error = api.wait_for_init_error(timeout=10)
+    assert error.error_type == "Runtime.InvalidConfiguration", error
+    assert process.wait(timeout=10) == 1  # quiet: ≤ 0.03 s
+    lines = [json.loads(line) for line in process.stderr.read().decode().splitlines() if line.strip()]
+    assert any(line.get("level") in ("ERROR", "FATAL") and "METRICS_NAMESPACE" in line.get("message", "")
+               for line in lines), lines
+
+
 # Everything the catalog handler reads at start-up, pinned: a configuration it starts with
 # (credentials and an S3 endpoint it never needs to contact for an event without records), and
 # none of the test machine's own AWS or catalog settings.
