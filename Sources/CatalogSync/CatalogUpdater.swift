@@ -176,7 +176,10 @@ public struct CatalogUpdater {
             }
         }
         if allFailingFailsBucket, failed.count == keys.count, let first = failed.first { throw first.error }   // S3 down, not one key
-        let known = Set(result.failedKeys.map { ExactKey($0.key) })        // a suspect the walk reaches again
+        // A suspect the walk reaches again: failed once is counted once, and read since, not at all.
+        let readNow = Set(observed.map { ExactKey($0.key) })
+        result.failedKeys.removeAll { readNow.contains(ExactKey($0.key)) }
+        let known = Set(result.failedKeys.map { ExactKey($0.key) })
         result.failedKeys += failed.filter { !known.contains(ExactKey($0.key)) }
         return observed
     }

@@ -5,9 +5,8 @@ import Storage
 /// Reads only as much of each object's head as it takes to tell its format and size, for many
 /// keys at once: one ranged read of `firstRead` bytes per key, then, for the few whose header
 /// lies deeper (a JPEG behind its EXIF), further ranged reads, as many at once as `byteBudget`
-/// allows, each pinned to
-/// the key's first version so that all of a key's bytes come from one version (a key replaced
-/// meanwhile is read again from the start). The sniffer resumes its walk each round, so the work
+/// allows, each pinned to the key's first version so that all of a key's bytes come from one
+/// version (a key replaced meanwhile is read again from the start). The sniffer resumes its walk each round, so the work
 /// stays linear in the bytes read. An empty object gets its version from a HEAD.
 struct ObjectObserver {
     var store: any ObjectStore

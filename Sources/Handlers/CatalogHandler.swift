@@ -140,12 +140,16 @@ public struct CatalogHandler: LambdaHandler {
                 log.debug("s3://\(planned.bucket): \(result.summary.map { "\($0.added) added, \($0.updated) updated, \($0.removed) removed, \($0.unchanged) unchanged" } ?? "nothing applied") in \(result.attempts) round(s)",
                           ["bucket": .string(planned.bucket), "rounds": .int(result.attempts), "lostWrites": .int(result.lostWrites),
                            "catalogWrites": .int(result.writes)])
-                for failed in result.failedKeys {
+                // Only this invocation's keys: one carried for another writer is no record of
+                // its own (the updater left it for the reconcile).
+                let mine = Set(planned.keys.map(ExactKey.init))
+                let failedHere = result.failedKeys.filter { mine.contains(ExactKey($0.key)) }
+                for failed in failedHere {
                     log.error("s3://\(planned.bucket)/\(failed.key): not cataloged, its record comes back: \(failed.error)",
                               ["bucket": .string(planned.bucket), "key": .string(failed.key), "errorType": .string(failed.error.errorType)])
                 }
-                if let first = result.failedKeys.first {
-                    failures.append((planned.bucket, first.error, Set(result.failedKeys.map { ExactKey($0.key) })))
+                if let first = failedHere.first {
+                    failures.append((planned.bucket, first.error, Set(failedHere.map { ExactKey($0.key) })))
                 }
             } catch {
                 report.failedBuckets += 1

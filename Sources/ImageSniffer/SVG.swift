@@ -6,14 +6,16 @@ import Basics
 ///
 /// Size rules, as an `<img>` would get an intrinsic size: `width`/`height` in px, unitless, or an
 /// absolute unit (pt, pc, mm, cm, Q, in, any case; converted at 96 px per inch) give the size;
-/// when both are missing the `viewBox` does; when one is missing the viewBox's aspect ratio
+/// when both are missing the `viewBox` does (unless a side is past the size cap: user units, a
+/// map in metres, give no size then); when one is missing the viewBox's aspect ratio
 /// gives it. A percentage or any other unit (em, ex, vw, rem…) means the size depends on the
 /// page: the size is then unknown (`nil`),
 /// the type still `svg`.
 ///
 /// Every loop moves forward through the text (one step per byte looked at); a scan that runs
 /// out of bytes asks for twice as many, so the rounds over a long prolog cost at most about
-/// twice the bytes read. A size past `ImageSniffer.maxDimension` is refused like any format's.
+/// twice the bytes read. A size in pixels past `ImageSniffer.maxDimension` is refused like any
+/// format's.
 enum SVG {
     /// Whether the bytes start like markup: optional BOM and whitespace, then `<`. `nil` when
     /// the bytes end inside the leading whitespace.

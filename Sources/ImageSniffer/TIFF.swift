@@ -1,4 +1,5 @@
-/// TIFF files: ImageWidth (256) and ImageLength (257) from IFD0, plus its Orientation (274).
+/// TIFF files: ImageWidth (256) and ImageLength (257) from IFD0, plus its Orientation (274); no
+/// size when IFD0 is a reduced-resolution preview (NewSubfileType 254, bit 0: a camera raw file).
 enum TIFF {
     static func parse(_ input: Input) throws(Stop) -> ImageInfo {
         let ifd0 = try TIFFDirectory(input, base: 0, end: nil)

@@ -32,16 +32,18 @@ guard let runtimeAPI = environment.get("AWS_LAMBDA_RUNTIME_API") else {
 var loop = LambdaLoop(runtimeAPI: runtimeAPI, transport: TransportConfiguration(caBundle: nil).makeTransport())
 
 let handler: any LambdaHandler
+var logConfigured = false
 do {
     // Logging first, so that a bad handler configuration is logged as configured.
     let telemetry = try HandlerRegistry.telemetry(environment)
     loop.log = telemetry.log
+    logConfigured = true
     handler = try HandlerRegistry.make(environment: environment, telemetry: telemetry)
 } catch {
     // The logging configuration itself failed (an unknown _HANDLER, a bad METRICS_NAMESPACE):
     // still in Lambda's log format if that one is readable, since Lambda reads a line that is
     // not JSON as INFO and drops it at WARN and above, and the failure's name with it.
-    if let format = environment.get("AWS_LAMBDA_LOG_FORMAT").flatMap(LogFormat.init(name:)), format != .text {
+    if !logConfigured, let format = environment.get("AWS_LAMBDA_LOG_FORMAT").flatMap(LogFormat.init(name:)), format != .text {
         loop.log = .lines(format, level: .info)
     }
     loop.reportInitError(error)

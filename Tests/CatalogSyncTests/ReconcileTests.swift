@@ -227,6 +227,28 @@ final class ReconcileStateTests: XCTestCase {
         XCTAssertEqual(try catalog().names, ["a.png", "broken.png", "c.png", "d.png"])
     }
 
+    /// A suspect whose first read fails and whose read in the walk succeeds is cataloged, and
+    /// is no failure of the run (it was counted, logged and suspected again).
+    func testASuspectReadLaterInTheWalkIsNoFailure() throws {
+        store.put("b", "a.png", bytes: MemoryStore.png(width: 1, height: 1))
+        store.put("b", "flaky.png", bytes: MemoryStore.png(width: 1, height: 1))
+        updater().leaveForReconcile(["flaky.png"], bucket: "b")
+        store.rangeErrors[ExactKey("flaky.png")] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "b", key: "flaky.png", kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
+        var reads = 0
+        store.onRequest = { [store] line in
+            guard line.hasPrefix("RANGE b/flaky.png ") else { return }
+            reads += 1
+            if reads == 2 { store.rangeErrors = [:] }                  // the walk's read, after the suspect's
+        }
+        let result = try updater().reconcile(bucket: "b")
+        XCTAssertEqual(reads, 2)
+        XCTAssertEqual(result.failedKeys.map(\.key), [])
+        XCTAssertEqual(try catalog().names, ["a.png", "flaky.png"])
+        let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
+        XCTAssertEqual(state.suspects, [])
+    }
+
     func testAStaleEntryThatDiffersOnlyInNormalizationIsRemoved() throws {
         let composed = "caf\u{E9}.png", decomposed = "cafe\u{301}.png"
         store.put("b", composed, bytes: MemoryStore.png(width: 1, height: 1))

@@ -223,6 +223,31 @@ final class CatalogHandlerTests: XCTestCase {
         XCTAssertEqual(try Catalog(parsing: Array(XCTUnwrap(store.text("b", "images.json")).utf8)).names, ["a.png"])
     }
 
+    /// A key carried for another writer (its handover) whose read fails here is no record of
+    /// this invocation: left for the reconcile, it fails nothing here (direct delivery retried
+    /// the whole event for it, and the log said a record would come back).
+    func testAFailedReadOfAKeyCarriedForAnotherWriterFailsNothingHere() throws {
+        try store.preloadImages(300)
+        let key = MemoryStore.imageKey
+        store.put("b", key(301), bytes: MemoryStore.png(width: 4, height: 4))
+        _ = try store.tinyUpdater().sync(bucket: "b", keys: [key(301)])
+        let stale = ObservedKey(key: key(301), version: ObjectVersion(etag: "an-older-upload", lastModified: nil),
+                                entry: CatalogEntry(name: key(301), type: "png", size: 1, extra: ["etag": .string("an-older-upload")]))
+        store.put("b", Handover.key(catalog: "images.json", atMs: SystemClock.epochMilliseconds(), nonce: 1),
+                  bytes: Handover([stale]).serialized())
+        store.put("b", key(302), bytes: MemoryStore.png(width: 5, height: 5))
+        store.rangeErrors[ExactKey(key(301))] = KeyReadError(S3Error(
+            operation: "GetObject", bucket: "b", key: key(301), kind: .service(status: 500, code: "InternalError", message: "", requestId: nil)))
+        let lines = LogLines()
+        let handler = CatalogHandler(updater: store.tinyUpdater(), telemetry: HandlerTelemetry(log: lines.log))
+        let answer = try JSONValue(parsing: handler.handle(JSONValue.object(["Records": .array([s3Record("b", key(302))])]).serialized(),
+                                                           context: context))
+        XCTAssertEqual(answer["added"]?.int64Value, 1, "\(answer)")
+        XCTAssertEqual(lines.records.filter { $0.level == .error }.map(\.message), [])
+        let state = ReconcileState(parsing: try XCTUnwrap(store.object("b", "images.json.reconcile")).bytes)
+        XCTAssertEqual(state.suspects, [key(301)])
+    }
+
     func testKeysThatDifferOnlyInNormalizationAreBothApplied() throws {
         let composed = "caf\u{E9}.png", decomposed = "cafe\u{301}.png"
         store.put("b", composed, bytes: MemoryStore.png(width: 1, height: 1))

@@ -140,6 +140,8 @@ def test_rate_alarms_leave_out_what_healthy_runs_do(direct):
     # Under SQS a failure is an answer (batchItemFailures), not a failed invocation: the catalog
     # errors alarm reads the failed buckets and keys too.
     assert alarm_reads(direct, "CatalogErrorsAlarm") == {"Errors", "FailedBuckets", "KeysFailed"}
+    # A reconcile whose reads all fail one key at a time still finishes its run.
+    assert alarm_reads(direct, "ReconcileErrorsAlarm") == {"Errors", "KeysFailed"}
     assert alarm_reads(direct, "ThrottlesAlarm") == {"Throttles"}
     assert len(alarms["ThrottlesAlarm"]["Properties"]["Metrics"]) == 4, "all three functions"
 
