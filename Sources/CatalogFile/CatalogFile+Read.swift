@@ -89,7 +89,7 @@ extension CatalogFile {
     /// A big version: its index, or (none after a short wait for a writer that is about to
     /// write it) the catalog read once, in chunks, and indexed again.
     private func indexed(etag: String, size: Int64) throws(CatalogFileError) -> CatalogVersion {
-        for wait in [0] + indexWaits where !isDistrusted(etag) {
+        for wait in isDistrusted(etag) ? [] : [0] + indexWaits {
             if wait > 0 { sleepMs(wait) }
             guard case .found(let bytes, _) = try storage({ try store.read(bucket: bucket, key: indexKey(etag), ifNoneMatch: nil) }) else {
                 continue

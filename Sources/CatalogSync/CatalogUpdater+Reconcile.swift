@@ -71,7 +71,7 @@ extension CatalogUpdater {
 
         // Keys a writer left unconfirmed: observed first.
         let suspects = state.suspects.filter { ExactKey($0).hasPrefix(exactPrefix) && !isOwn($0) }
-        pending += try observe(suspects, bucket: bucket, allFailingFailsBucket: false, into: &result)
+        pending += try observe(suspects, bucket: bucket, into: &result)
 
         var refusedNow: [ExactKey: String] = [:]
         /// Remembers a non-image seen in this run: the first ones in listing order, bounded (the
@@ -195,7 +195,7 @@ extension CatalogUpdater {
                     toObserve.append(object.key)
                 }
             }
-            let observedNow = try observe(toObserve, bucket: bucket, allFailingFailsBucket: false, into: &result)
+            let observedNow = try observe(toObserve, bucket: bucket, into: &result)
             // Many keys failing one by one is the bucket failing, not those keys.
             if result.failedKeys.count > Self.reconcileBatch, let first = result.failedKeys.first { throw first.error }
             for item in observedNow {
@@ -292,7 +292,7 @@ extension CatalogUpdater {
             }
         }
         var ignored = BucketSyncResult(bucket: bucket)
-        let observed = try observe(present, bucket: bucket, allFailingFailsBucket: false, into: &ignored)
+        let observed = try observe(present, bucket: bucket, into: &ignored)
         result.observeMs += ignored.observeMs                 // the time counts; the reasons do not
         result.failedKeys += ignored.failedKeys
         return gone + observed

@@ -131,21 +131,20 @@ public struct CatalogUpdater {
         try commit(observed, bucket: bucket, deadline: deadline, prefixCopy: prefixCopy, into: &result)
     }
 
-    /// Observes `keys` in one concurrent batch. A key S3 refuses for good is left out (its entry,
-    /// if any, stays as it is) and recorded in `result.skipped`; a key that is not an image gives
-    /// a `nil` entry and is recorded too. A key whose read fails otherwise is left out too and
-    /// recorded in `result.failedKeys` (its records come back); when every key fails, the
-    /// bucket does, unless `allFailingFailsBucket` is false: the reconcile observes a few keys
-    /// at a time, and one key that always fails would stop every run at it; it bounds the
-    /// failures of a whole run instead.
-    func observe(_ keys: [String], bucket: String, allFailingFailsBucket: Bool = true,
-                 into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
+    /// The reconcile's `observe`: no copy, and keys that all fail do not fail the bucket (it
+    /// observes a few keys at a time, and one key that always fails would stop every run at it;
+    /// it bounds the failures of a whole run instead).
+    func observe(_ keys: [String], bucket: String, into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
         var none: PrefixCopy?
-        return try observe(keys, bucket: bucket, copying: &none, allFailingFailsBucket: allFailingFailsBucket, into: &result)
+        return try observe(keys, bucket: bucket, copying: &none, allFailingFailsBucket: false, into: &result)
     }
 
-    /// `observe`, with `prefixCopy`'s part sent first: the server copies while the keys are
-    /// observed, and the write collects the copy.
+    /// Observes `keys` in one concurrent batch, with `prefixCopy`'s part sent first (the server
+    /// copies while the keys are observed, and the write collects the copy). A key S3 refuses
+    /// for good is left out (its entry, if any, stays as it is) and recorded in `result.skipped`;
+    /// a key that is not an image gives a `nil` entry and is recorded too. A key whose read
+    /// fails otherwise is left out too and recorded in `result.failedKeys` (its records come
+    /// back); when every key fails, the bucket does, unless `allFailingFailsBucket` is false.
     func observe(_ keys: [String], bucket: String, copying prefixCopy: inout PrefixCopy?, allFailingFailsBucket: Bool = true,
                  into result: inout BucketSyncResult) throws(CatalogUpdateError) -> [ObservedKey] {
         guard !keys.isEmpty else { return [] }

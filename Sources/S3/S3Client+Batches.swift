@@ -27,8 +27,13 @@ extension S3Client {
     /// no bytes). One result per read, in the order given: a range past the end (or any range of
     /// an empty object) is `.empty`, a missing key `.missing`, a 304 `.notModified`.
     public func getObjectRanges(bucket: String, reads: [RangeGet]) -> [Result<S3RangeRead, S3Error>] {
-        let answers = performAll(reads.map { Self.getObjectCall(bucket: bucket, $0) })
-        return zip(reads, answers).map { Self.rangeRead($0, $1, bucket: bucket) }
+        Self.rangeReads(reads, performAll(reads.map { Self.getObjectCall(bucket: bucket, $0) }), bucket: bucket)
+    }
+
+    /// The answers to `reads`, in their order, each as `rangeRead` gives it.
+    static func rangeReads(_ reads: [RangeGet], _ answers: some Sequence<Result<HTTPResponse, S3Error>>,
+                           bucket: String) -> [Result<S3RangeRead, S3Error>] {
+        zip(reads, answers).map { rangeRead($0, $1, bucket: bucket) }
     }
 
     static func getObjectCall(bucket: String, _ read: RangeGet) -> Call {

@@ -41,7 +41,7 @@ extension S3Client {
         let create = Self.createCall(bucket: bucket, key: key, contentType: contentType)
         let answers = performAll(calls + [create])
         let upload = answers.last!.flatMap { response in Result { () throws(S3Error) in try Self.uploadID(response, of: create) } }
-        return (zip(reads, answers.dropLast()).map { Self.rangeRead($0, $1, bucket: bucket) }, upload)
+        return (Self.rangeReads(reads, answers.dropLast(), bucket: bucket), upload)
     }
 
     /// An upload `startCreatingUpload` created, with its part sent into it.
@@ -103,7 +103,7 @@ extension S3Client {
         let calls = parts.map { Self.partCall(bucket: bucket, key: key, uploadID: uploadID, part: $0) }
         let gets = reads.map { Self.getObjectCall(bucket: bucket, $0) }
         let answers = performAll(calls + gets)
-        return (zip(calls, answers).map(Self.partETag), zip(reads, answers.dropFirst(calls.count)).map { Self.rangeRead($0, $1, bucket: bucket) })
+        return (zip(calls, answers).map(Self.partETag), Self.rangeReads(reads, answers.dropFirst(calls.count), bucket: bucket))
     }
 
     /// `uploadParts` of one part, returning before S3 answers: a copy the server takes long over
@@ -225,7 +225,7 @@ extension S3Client {
         let list = Self.listUploadsCall(bucket: bucket, prefix: prefix)
         let answers = performAll(calls + [list])
         let uploads = answers.last!.flatMap { response in Result { () throws(S3Error) in try Self.uploadListings(response, of: list) } }
-        return (zip(reads, answers.dropLast()).map { Self.rangeRead($0, $1, bucket: bucket) }, uploads)
+        return (Self.rangeReads(reads, answers.dropLast(), bucket: bucket), uploads)
     }
 
     static func listUploadsCall(bucket: String, prefix: String) -> Call {
